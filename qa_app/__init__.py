@@ -1,0 +1,35 @@
+"""qa_app: call-review calibration and QA for contact centres."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Flask
+
+from qa_app.config import PROJECT_ROOT, instance_path, load_settings
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Build the web application.
+
+    ``config`` overrides settings from the environment (tests pass DATABASE_URL,
+    SECRET_KEY, CHECK_SCHEMA ...). Unless CHECK_SCHEMA is false the app refuses
+    to start on a database whose schema is not up to date.
+    """
+    instance = instance_path()
+    app = Flask(
+        __name__,
+        instance_path=str(instance),
+        static_folder=str(PROJECT_ROOT / "static"),
+        static_url_path="/static",
+    )
+    app.config.from_mapping(load_settings(instance, config))
+
+    from qa_app import db, security, views
+
+    db.init_app(app)
+    if app.config["CHECK_SCHEMA"]:
+        db.check_schema(db.get_engine_for(app))
+    security.init_app(app)
+    views.init_app(app)
+    return app

@@ -1,0 +1,44 @@
+"""Creating and finding user accounts (shared by the CLI, demo data and admin pages)."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import Session, select
+
+from qa_app.auth import hash_password
+from qa_app.models import Role, User
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD_LENGTH = 10
+
+
+class AccountError(ValueError):
+    """A user cannot be created as asked; the message says why."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_user(db: Session, email: str, name: str, role: str, password: str) -> User:
+    """Add an account; refuse a bad email, unknown role, short password or taken email."""
+    email = normalise_email(email)
+    if not EMAIL.match(email):
+        raise AccountError(f"'{email}' is not an email address")
+    if role not in {r.value for r in Role}:
+        raise AccountError(f"role '{role}' is not one of {', '.join(r.value for r in Role)}")
+    if not name.strip():
+        raise AccountError("name is empty")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if find_user(db, email) is not None:
+        raise AccountError(f"a user with email {email} already exists")
+    user = User(email=email, name=name.strip(), role=role, password_hash=hash_password(password))
+    db.add(user)
+    db.flush()
+    return user
+
+
+def find_user(db: Session, email: str) -> User | None:
+    return db.exec(select(User).where(User.email == normalise_email(email))).first()

@@ -1,0 +1,166 @@
+"""Writing validated calls and outcomes: upsert by ``call_id``, in batches, in one transaction."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, insert
+from sqlmodel import Session, select
+
+from qa_app.domain.call_import import CallRecord, Turn
+from qa_app.domain.outcome_import import OutcomeRecord
+from qa_app.models import Call, Outcome, TranscriptTurn, utcnow
+
+BATCH_SIZE = 500
+CALL_FIELDS = (
+    "agent",
+    "team",
+    "queue",
+    "channel",
+    "interaction_type",
+    "started_at",
+    "save_script",
+    "agent_tenure_days",
+)
+
+
+@dataclass
+class WriteResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def _batches(items: Sequence, size: int = BATCH_SIZE) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _turn_rows(call_pk: int, turns: Sequence[Turn]) -> list[dict]:
+    return [
+        {
+            "call_pk": call_pk,
+            "position": position,
+            "speaker": turn.speaker,
+            "text": turn.text,
+            "offset_seconds": turn.offset_seconds,
+        }
+        for position, turn in enumerate(turns)
+    ]
+
+
+def _stored_turns(db: Session, call_pks: list[int]) -> dict[int, tuple[Turn, ...]]:
+    turns: dict[int, list[Turn]] = defaultdict(list)
+    rows = db.exec(
+        select(TranscriptTurn)
+        .where(TranscriptTurn.call_pk.in_(call_pks))
+        .order_by(TranscriptTurn.call_pk, TranscriptTurn.position)
+    )
+    for row in rows:
+        turns[row.call_pk].append(Turn(row.speaker, row.text, row.offset_seconds))
+    return {pk: tuple(items) for pk, items in turns.items()}
+
+
+def upsert_calls(
+    db: Session, records: Sequence[CallRecord], progress: Callable[[int], None] | None = None
+) -> WriteResult:
+    """Create new calls and update existing ones (matched on call_id); never duplicates.
+
+    A call whose fields and transcript are identical is left untouched, so
+    re-importing the same file changes nothing.
+    """
+    result = WriteResult()
+    for batch in _batches(records):
+        existing = {
+            call.call_id: call
+            for call in db.exec(select(Call).where(Call.call_id.in_([r.call_id for r in batch])))
+        }
+        stored_turns = _stored_turns(db, [c.id for c in existing.values()])
+        new_calls: list[tuple[Call, CallRecord]] = []
+        turn_rows: list[dict] = []
+        replaced: list[int] = []
+        for record in batch:
+            call = existing.get(record.call_id)
+            if call is None:
+                call = Call(call_id=record.call_id, **{f: getattr(record, f) for f in CALL_FIELDS})
+                new_calls.append((call, record))
+                continue
+            same_fields = all(getattr(call, f) == getattr(record, f) for f in CALL_FIELDS)
+            if same_fields and stored_turns.get(call.id, ()) == record.transcript:
+                result.unchanged += 1
+                continue
+            for field in CALL_FIELDS:
+                setattr(call, field, getattr(record, field))
+            call.updated_at = utcnow()
+            replaced.append(call.id)
+            turn_rows.extend(_turn_rows(call.id, record.transcript))
+            result.updated += 1
+        db.add_all([call for call, _ in new_calls])
+        db.flush()
+        for call, record in new_calls:
+            turn_rows.extend(_turn_rows(call.id, record.transcript))
+        result.created += len(new_calls)
+        if replaced:
+            db.exec(delete(TranscriptTurn).where(TranscriptTurn.call_pk.in_(replaced)))
+        if turn_rows:
+            db.exec(insert(TranscriptTurn), params=turn_rows)
+        if progress:
+            progress(len(batch))
+    return result
+
+
+def existing_call_ids(db: Session, call_ids: Iterable[str]) -> dict[str, int]:
+    """call_id -> primary key for those of ``call_ids`` that are in the database."""
+    found: dict[str, int] = {}
+    for batch in _batches(sorted(set(call_ids))):
+        found.update(db.exec(select(Call.call_id, Call.id).where(Call.call_id.in_(batch))).all())
+    return found
+
+
+def stored_outcome_kinds(db: Session) -> dict[str, str]:
+    """Outcome name -> kind, for every outcome name already stored."""
+    return dict(db.exec(select(Outcome.name, Outcome.kind).distinct()).all())
+
+
+def upsert_outcomes(
+    db: Session,
+    records: Sequence[OutcomeRecord],
+    call_pks: dict[str, int],
+    progress: Callable[[int], None] | None = None,
+) -> WriteResult:
+    """Create or update one value per (call, outcome name); identical values are left alone."""
+    result = WriteResult()
+    for batch in _batches(records):
+        pks = {call_pks[r.call_id] for r in batch}
+        names = {r.name for r in batch}
+        stored = {
+            (o.call_pk, o.name): o
+            for o in db.exec(
+                select(Outcome).where(Outcome.call_pk.in_(pks), Outcome.name.in_(names))
+            )
+        }
+        for record in batch:
+            key = (call_pks[record.call_id], record.name)
+            outcome = stored.get(key)
+            if outcome is None:
+                outcome = Outcome(
+                    call_pk=key[0], name=record.name, kind=record.kind, value=record.value
+                )
+                db.add(outcome)
+                stored[key] = outcome
+                result.created += 1
+            elif outcome.value == record.value and outcome.kind == record.kind:
+                result.unchanged += 1
+            else:
+                outcome.value, outcome.kind, outcome.updated_at = (
+                    record.value,
+                    record.kind,
+                    utcnow(),
+                )
+                result.updated += 1
+        db.flush()
+        if progress:
+            progress(len(batch))
+    return result

@@ -1,0 +1,303 @@
+"""The ``qa-app`` command line: schema, demo data, server, users, rubrics and imports."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from qa_app import create_app, db
+from qa_app.accounts import AccountError, create_user
+from qa_app.call_store import (
+    existing_call_ids,
+    stored_outcome_kinds,
+    upsert_calls,
+    upsert_outcomes,
+)
+from qa_app.domain.call_import import validate_calls
+from qa_app.domain.outcome_import import reject_unknown_calls, validate_outcomes
+from qa_app.domain.rubrics import RubricError, check_rubric_file
+from qa_app.domain.tabular import FileProblem, ImportReport, Table, read_table, write_rejects
+from qa_app.models import Role
+from qa_app.rubric_store import RubricVersionConflict, register_rubric_files
+
+MAX_ERRORS_SHOWN = 200
+PROGRESS_DELAY_SECONDS = 1.5
+
+
+def _app(check_schema: bool = True):
+    try:
+        return create_app({"CHECK_SCHEMA": check_schema})
+    except db.SchemaOutOfDate as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _engine(app):
+    return db.get_engine_for(app)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """qa_app: score calls against the empathy rubric, calibrate, export behaviour flags.
+
+    Settings come from QA_APP_* environment variables (see README, "Configuration").
+    """
+
+
+# --- database -----------------------------------------------------------------------------
+
+
+@main.group("db")
+def db_group() -> None:
+    """Create or migrate the database schema."""
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Create the schema on an empty database or migrate it to the newest revision."""
+    engine = _engine(_app(check_schema=False))
+    before, after = db.upgrade(engine)
+    url = engine.url.render_as_string(hide_password=True)
+    if before == after:
+        click.echo(f"Schema already up to date at revision {after} ({url}).")
+    else:
+        click.echo(f"Schema upgraded from {before or 'empty'} to {after} ({url}).")
+
+
+@db_group.command("status")
+def db_status() -> None:
+    """Show the schema revision of the database and the one this code needs."""
+    engine = _engine(_app(check_schema=False))
+    current, head = db.current_revision(engine), db.head_revision()
+    verdict = "up to date" if current == head else f"run `{db.UPGRADE_COMMAND}`"
+    click.echo(f"database: {current or 'empty'}  code: {head}  ({verdict})")
+    if current != head:
+        sys.exit(1)
+
+
+# --- demo and server --------------------------------------------------------------------
+
+
+@main.command("demo")
+def demo() -> None:
+    """Load the demo data set (calls, outcomes, reviews, a user per role). Safe to run again."""
+    from qa_app.demo_loader import load_demo
+    from qa_app.domain.demo import DEMO_USERS
+
+    app = _app()
+    result = load_demo(_engine(app), Path(app.config["RUBRICS_DIR"]))
+    if result.changed:
+        click.echo(
+            f"Demo data loaded: {result.users_created} users, {result.calls_created} calls, "
+            f"{result.outcomes_created} outcomes, {result.reviews_created} reviews."
+        )
+    else:
+        click.echo("Demo data already loaded; nothing changed.")
+    click.echo("Demo logins (password after the email):")
+    for user in DEMO_USERS:
+        click.echo(f"  {user.role:<9} {user.email:<24} {user.password}")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the web app with waitress, a production WSGI server."""
+    from waitress import serve as waitress_serve
+
+    app = _app()
+    click.echo(f"qa_app serving on http://{host}:{port}  (Ctrl+C stops it)")
+    waitress_serve(app, host=host, port=port, threads=threads)
+
+
+# --- users ------------------------------------------------------------------------------
+
+
+@main.group("users")
+def users() -> None:
+    """Manage accounts."""
+
+
+@users.command("add")
+@click.option("--email", required=True, help="Login email (stored lower-case).")
+@click.option("--name", required=True, help="Name shown in the app.")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="Role.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from standard input instead of prompting for it.",
+)
+def users_add(email: str, name: str, role: str, password_stdin: bool) -> None:
+    """Add a user account."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    app = _app()
+    try:
+        with db.transaction(_engine(app)) as session:
+            user = create_user(session, email, name, role, password)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Added {user.role} {user.email}.")
+
+
+# --- rubrics ----------------------------------------------------------------------------
+
+
+@main.group("rubric")
+def rubric() -> None:
+    """Check and load rubric files."""
+
+
+@rubric.command("check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def rubric_check(paths: tuple[Path, ...]) -> None:
+    """Validate rubric files; print one line per problem and exit 1 if any."""
+    problems = [problem for path in paths for problem in check_rubric_file(path)]
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        click.echo(f"{len(problems)} problem(s) in {len(paths)} file(s).", err=True)
+        sys.exit(1)
+    click.echo(f"{len(paths)} rubric file(s) OK.")
+
+
+@rubric.command("load")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def rubric_load(paths: tuple[Path, ...]) -> None:
+    """Register rubric versions in the database (a changed file needs a version bump)."""
+    app = _app()
+    try:
+        with db.transaction(_engine(app)) as session:
+            results = register_rubric_files(session, list(paths))
+    except (RubricError, RubricVersionConflict) as exc:
+        raise click.ClickException(str(exc)) from None
+    for row, created in results:
+        click.echo(f"{row.key}: {'loaded' if created else 'already loaded, unchanged'}")
+
+
+# --- imports ----------------------------------------------------------------------------
+
+
+@main.group("import")
+def import_group() -> None:
+    """Import calls and outcomes from CSV, XLSX or JSONL files."""
+
+
+def _import_options(command):
+    command = click.option(
+        "--dry-run", is_flag=True, help="Validate and report only; write nothing."
+    )(command)
+    command = click.option(
+        "--rejects",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Where --skip-invalid writes rejected rows (default: FILE.rejects.csv).",
+    )(command)
+    command = click.option(
+        "--skip-invalid",
+        is_flag=True,
+        help="Write the valid rows and put the invalid ones, with reasons, in a rejects file.",
+    )(command)
+    return click.argument("file", type=click.Path(dir_okay=False, path_type=Path))(command)
+
+
+def _read(file: Path, allowed: set[str] | None = None) -> Table:
+    try:
+        return read_table(file, allowed)
+    except FileProblem as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _report_problems(
+    report: ImportReport,
+    file: Path,
+    skip_invalid: bool,
+    rejects: Path | None,
+    columns: list[str],
+    dry_run: bool,
+) -> None:
+    """Print warnings and row errors; stop (exit 1) unless --skip-invalid allows going on."""
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if report.ok:
+        return
+    for error in report.errors[:MAX_ERRORS_SHOWN]:
+        click.echo(f"{file.name}: {error}", err=True)
+    hidden = len(report.errors) - MAX_ERRORS_SHOWN
+    if hidden > 0:
+        click.echo(f"... and {hidden} more.", err=True)
+    if not skip_invalid:
+        click.echo(
+            f"{len(report.rejected_rows)} invalid row(s); nothing was imported. Fix them, or use "
+            "--skip-invalid to import the valid rows.",
+            err=True,
+        )
+        sys.exit(1)
+    if not dry_run:
+        rejects = rejects or file.with_name(f"{file.stem}.rejects.csv")
+        write_rejects(rejects, columns, report)
+        click.echo(f"{len(report.rejected_rows)} rejected row(s) written to {rejects}.", err=True)
+
+
+def _progress(total: int, unit: str) -> tqdm:
+    return tqdm(total=total, unit=unit, delay=PROGRESS_DELAY_SECONDS, file=sys.stderr, leave=False)
+
+
+@import_group.command("calls")
+@_import_options
+def import_calls(file: Path, skip_invalid: bool, rejects: Path | None, dry_run: bool) -> None:
+    """Import calls with transcripts; an existing call_id is updated, never duplicated.
+
+    Required columns: call_id, agent, transcript. Optional: team, queue, channel,
+    interaction_type, started_at (ISO 8601), save_script, agent_tenure_days.
+    """
+    table = _read(file)
+    report = validate_calls(table)
+    _report_problems(report, file, skip_invalid, rejects, table.columns, dry_run)
+    app = _app()
+    engine = _engine(app)
+    if dry_run:
+        with db.transaction(engine) as session:
+            existing = existing_call_ids(session, [r.call_id for r in report.records])
+        click.echo(
+            f"Dry run: {len(report.records)} valid call(s) would be imported "
+            f"({len(report.records) - len(existing)} new, {len(existing)} updates); "
+            "nothing written."
+        )
+        return
+    with _progress(len(report.records), "call") as bar, db.transaction(engine) as session:
+        result = upsert_calls(session, report.records, progress=bar.update)
+    click.echo(
+        f"Imported {len(report.records)} call(s): {result.created} created, "
+        f"{result.updated} updated, {result.unchanged} unchanged."
+    )
+
+
+@import_group.command("outcomes")
+@_import_options
+def import_outcomes(file: Path, skip_invalid: bool, rejects: Path | None, dry_run: bool) -> None:
+    """Import outcomes: call_id plus one column per named outcome (saved, credit_amount, ...).
+
+    Booleans as true/false/yes/no/1/0, numbers as numbers; blank cells record nothing.
+    """
+    table = _read(file, {"csv", "xlsx"})
+    app = _app()
+    engine = _engine(app)
+    with db.transaction(engine) as session:
+        report = validate_outcomes(table, stored_outcome_kinds(session))
+        call_pks = existing_call_ids(session, [r.call_id for r in report.records])
+    reject_unknown_calls(report, table, set(call_pks))
+    _report_problems(report, file, skip_invalid, rejects, table.columns, dry_run)
+    if dry_run:
+        click.echo(f"Dry run: {len(report.records)} outcome value(s) are valid; nothing written.")
+        return
+    with _progress(len(report.records), "value") as bar, db.transaction(engine) as session:
+        result = upsert_outcomes(session, report.records, call_pks, progress=bar.update)
+    click.echo(
+        f"Imported {len(report.records)} outcome value(s): {result.created} created, "
+        f"{result.updated} updated, {result.unchanged} unchanged."
+    )

@@ -1,0 +1,95 @@
+"""Writing the demo data set; loading it twice changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from qa_app.accounts import create_user, find_user
+from qa_app.call_store import existing_call_ids, upsert_calls, upsert_outcomes
+from qa_app.db import transaction
+from qa_app.domain.demo import DemoData, DemoReview, generate_demo
+from qa_app.domain.outcome_import import OutcomeRecord
+from qa_app.models import Review, ReviewScore, ReviewStatus, RubricVersion, utcnow
+from qa_app.rubric_store import (
+    DEFAULT_RUBRIC_ID,
+    current_rubric_row,
+    register_rubric_files,
+    rubric_files,
+)
+
+
+@dataclass
+class DemoResult:
+    users_created: int
+    calls_created: int
+    outcomes_created: int
+    reviews_created: int
+
+    @property
+    def changed(self) -> bool:
+        return any(
+            (self.users_created, self.calls_created, self.outcomes_created, self.reviews_created)
+        )
+
+
+def load_demo(engine: Engine, rubrics_dir: Path, data: DemoData | None = None) -> DemoResult:
+    """Register the rubric files, then add whatever part of the demo data is missing."""
+    data = data or generate_demo()
+    with transaction(engine) as db:
+        register_rubric_files(db, rubric_files(rubrics_dir))
+        rubric = current_rubric_row(db, DEFAULT_RUBRIC_ID)
+        if rubric is None:
+            raise ValueError(f"no '{DEFAULT_RUBRIC_ID}' rubric file in {rubrics_dir}")
+        users_created = 0
+        for demo_user in data.users:
+            if find_user(db, demo_user.email) is None:
+                create_user(db, demo_user.email, demo_user.name, demo_user.role, demo_user.password)
+                users_created += 1
+        calls = upsert_calls(db, data.calls)
+        call_pks = existing_call_ids(db, [c.call_id for c in data.calls])
+        outcome_records = [OutcomeRecord(0, *row) for row in data.outcomes]
+        outcomes = upsert_outcomes(db, outcome_records, call_pks)
+        reviews_created = sum(_add_review(db, r, call_pks, rubric) for r in data.reviews)
+    return DemoResult(users_created, calls.created, outcomes.created, reviews_created)
+
+
+def _add_review(
+    db: Session, demo: DemoReview, call_pks: dict[str, int], rubric: RubricVersion
+) -> bool:
+    reviewer = find_user(db, demo.reviewer_email)
+    call_pk = call_pks[demo.call_id]
+    exists = db.exec(
+        select(Review.id).where(
+            Review.call_pk == call_pk,
+            Review.reviewer_id == reviewer.id,
+            Review.rubric_pk == rubric.id,
+        )
+    ).first()
+    if exists is not None:
+        return False
+    now = utcnow()
+    review = Review(
+        call_pk=call_pk,
+        reviewer_id=reviewer.id,
+        rubric_pk=rubric.id,
+        status=ReviewStatus.SUBMITTED if demo.submitted else ReviewStatus.DRAFT,
+        submitted_at=now if demo.submitted else None,
+    )
+    db.add(review)
+    db.flush()
+    for dimension, score in demo.scores.items():
+        db.add(
+            ReviewScore(
+                review_id=review.id,
+                dimension=dimension,
+                score=score,
+                not_applicable=score is None,
+                note=demo.notes.get(dimension, ""),
+                evidence=demo.evidence.get(dimension, []),
+            )
+        )
+    return True

@@ -1,0 +1,209 @@
+"""Validating call rows (CSV, XLSX, JSONL) into :class:`CallRecord` values.
+
+Transcripts in CSV/XLSX are text with one turn per line: ``Agent: ...`` /
+``Customer: ...``; an optional ``[mm:ss]`` or ``[hh:mm:ss]`` before the speaker
+gives the turn's offset. A line without a speaker prefix continues the previous
+turn. In JSONL the transcript may also be a list of ``{speaker, text, offset}``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from qa_app.domain.tabular import ImportReport, Table, as_text, parse_timestamp
+
+REQUIRED_COLUMNS = ("call_id", "agent", "transcript")
+OPTIONAL_COLUMNS = (
+    "team",
+    "queue",
+    "channel",
+    "interaction_type",
+    "started_at",
+    "save_script",
+    "agent_tenure_days",
+)
+TEXT_LIMITS = {
+    "call_id": 100,
+    "agent": 200,
+    "team": 200,
+    "queue": 200,
+    "channel": 50,
+    "interaction_type": 100,
+    "save_script": 100,
+}
+SPEAKER_LINE = re.compile(
+    r"^\s*(?:\[(?P<offset>\d{1,2}:\d{2}(?::\d{2})?)\]\s*)?"
+    r"(?P<speaker>[A-Za-z][\w.'()-]*(?: [\w.'()-]+){0,2})\s*:\s?(?P<text>.*)$"
+)
+
+
+@dataclass(frozen=True)
+class Turn:
+    speaker: str
+    text: str
+    offset_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One valid call, ready to be written."""
+
+    call_id: str
+    agent: str
+    transcript: tuple[Turn, ...]
+    team: str | None = None
+    queue: str | None = None
+    channel: str | None = None
+    interaction_type: str | None = None
+    started_at: datetime | None = None
+    save_script: str | None = None
+    agent_tenure_days: int | None = None
+
+
+def _offset(text: str | None) -> float | None:
+    if not text:
+        return None
+    seconds = 0
+    for part in text.split(":"):
+        seconds = seconds * 60 + int(part)
+    return float(seconds)
+
+
+def parse_transcript_text(text: str) -> tuple[Turn, ...]:
+    """Split ``Speaker: text`` lines into turns; raise ValueError when it cannot."""
+    turns: list[list] = []
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        match = SPEAKER_LINE.match(line)
+        if match:
+            turns.append(
+                [match["speaker"].strip(), match["text"].strip(), _offset(match["offset"])]
+            )
+        elif turns:
+            turns[-1][1] = f"{turns[-1][1]}\n{line.strip()}".strip()
+        else:
+            raise ValueError(
+                f"transcript line {line_number} has no speaker prefix "
+                "(write each turn as 'Agent: ...' or 'Customer: ...')"
+            )
+    result = tuple(Turn(speaker, body, offset) for speaker, body, offset in turns)
+    for index, turn in enumerate(result, start=1):
+        if not turn.text:
+            raise ValueError(f"transcript turn {index} ({turn.speaker}) has no text")
+    return result
+
+
+def parse_transcript_list(items: list) -> tuple[Turn, ...]:
+    """A JSON list of ``{speaker, text, offset?}`` as turns; raise ValueError when malformed."""
+    turns = []
+    for index, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise ValueError(f"transcript turn {index} must be an object with speaker and text")
+        speaker, text = as_text(item.get("speaker")), as_text(item.get("text"))
+        if not speaker or not text:
+            raise ValueError(f"transcript turn {index} needs both 'speaker' and 'text'")
+        offset = item.get("offset")
+        if offset is not None and (not isinstance(offset, int | float) or offset < 0):
+            raise ValueError(f"transcript turn {index} has an offset that is not seconds ≥ 0")
+        turns.append(Turn(speaker[:100], text, float(offset) if offset is not None else None))
+    return tuple(turns)
+
+
+def _transcript(value: Any) -> tuple[Turn, ...]:
+    if isinstance(value, list):
+        turns = parse_transcript_list(value)
+    elif isinstance(value, str):
+        turns = parse_transcript_text(value)
+    elif value is None:
+        turns = ()
+    else:
+        raise ValueError("transcript must be text or a list of {speaker, text} turns")
+    if not turns:
+        raise ValueError("transcript is empty")
+    return turns
+
+
+def _tenure(value: Any) -> int | None:
+    text = as_text(value)
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"agent_tenure_days '{text}' is not a number") from None
+    if number < 0:
+        raise ValueError(f"agent_tenure_days {text} is negative")
+    if not number.is_integer():
+        raise ValueError(f"agent_tenure_days {text} is not a whole number of days")
+    return int(number)
+
+
+def validate_calls(table: Table) -> ImportReport:
+    """Check every row; valid rows become CallRecords, invalid ones RowErrors with reasons."""
+    report = ImportReport()
+    unit = table.row_unit
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+    if missing:
+        message = f"missing required column(s): {', '.join(missing)}"
+        for row, raw in table.rows:
+            report.reject(row, raw, message, unit)
+        if not table.rows:
+            report.reject(1, {}, message, unit)
+        return report
+    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
+    unknown = [c for c in table.columns if c not in known]
+    if unknown:
+        report.warnings.append(f"ignored column(s) not used by calls: {', '.join(unknown)}")
+
+    first_seen: dict[str, int] = {}
+    for row, raw in table.rows:
+        problems = []
+        if "__error__" in raw:
+            report.reject(row, raw, raw["__error__"], unit)
+            continue
+        text = {c: as_text(raw.get(c)) for c in TEXT_LIMITS}
+        for column in ("call_id", "agent"):
+            if not text[column]:
+                problems.append(f"{column} is empty")
+        for column, limit in TEXT_LIMITS.items():
+            if len(text[column]) > limit:
+                problems.append(f"{column} is longer than {limit} characters")
+        call_id = text["call_id"]
+        if call_id and call_id in first_seen:
+            problems.append(
+                f"duplicate call_id '{call_id}' (first in {unit} {first_seen[call_id]})"
+            )
+        elif call_id:
+            first_seen[call_id] = row
+        fields: dict[str, Any] = {}
+        for name, parse in (
+            ("transcript", _transcript),
+            ("started_at", parse_timestamp),
+            ("agent_tenure_days", _tenure),
+        ):
+            try:
+                fields[name] = parse(raw.get(name))
+            except ValueError as exc:
+                problems.append(f"{name}: {exc}" if name == "started_at" else str(exc))
+        if problems:
+            report.reject(row, raw, "; ".join(problems), unit)
+            continue
+        report.records.append(
+            CallRecord(
+                call_id=call_id,
+                agent=text["agent"],
+                transcript=fields["transcript"],
+                team=text["team"] or None,
+                queue=text["queue"] or None,
+                channel=text["channel"] or None,
+                interaction_type=text["interaction_type"] or None,
+                started_at=fields["started_at"],
+                save_script=text["save_script"] or None,
+                agent_tenure_days=fields["agent_tenure_days"],
+            )
+        )
+    return report

@@ -1,0 +1,266 @@
+"""Demo data generated from a fixed seed: agents, calls, transcripts, outcomes and reviews.
+
+Each call has hidden "true" behaviour levels (1–5 per empathy dimension) that
+depend on agent tenure, interaction difficulty, channel and save script. The
+transcript is written from those levels, outcomes depend on them plausibly, and
+demo reviewers score them with a little noise and a personal bias — so the demo
+shows real disagreement, real flags and real outcome differences.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from qa_app.domain import demo_scenarios as text
+from qa_app.domain.call_import import CallRecord, Turn
+
+SEED = 20260601
+CALL_COUNT = 360
+DIMENSIONS = ("acknowledgment", "summary", "next_steps", "loop_closure")
+PERIOD_START = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+PERIOD_DAYS = 150
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    name: str
+    role: str
+    password: str
+
+
+# Demo accounts only: `make run` prints them. Deactivate them before real use.
+DEMO_USERS = (
+    DemoUser("admin@example.com", "Ada Admin", "admin", "demo-admin-pass"),
+    DemoUser("lead@example.com", "Lee Lead", "lead", "demo-lead-pass"),
+    DemoUser("reviewer@example.com", "Rita Reviewer", "reviewer", "demo-reviewer-pass"),
+    DemoUser("reviewer2@example.com", "Rob Reviewer", "reviewer", "demo-reviewer2-pass"),
+    DemoUser("coach@example.com", "Cora Coach", "coach", "demo-coach-pass"),
+)
+# Each demo reviewer reads the scale a little differently.
+REVIEWER_BIAS = {"reviewer@example.com": 0.0, "reviewer2@example.com": -0.35}
+
+
+@dataclass(frozen=True)
+class DemoReview:
+    call_id: str
+    reviewer_email: str
+    submitted: bool
+    scores: dict[str, int | None]
+    notes: dict[str, str] = field(default_factory=dict)
+    evidence: dict[str, list[int]] = field(default_factory=dict)
+
+
+@dataclass
+class DemoData:
+    users: tuple[DemoUser, ...]
+    calls: list[CallRecord]
+    outcomes: list[tuple[str, str, str, float]]  # call_id, name, kind, value
+    reviews: list[DemoReview]
+    true_levels: dict[str, dict[str, int]]
+
+
+@dataclass(frozen=True)
+class Agent:
+    name: str
+    team: str
+    tenure_days: int
+    skill: float
+
+
+def _weighted(rng: random.Random, weights: dict[str, float]) -> str:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _clamp_level(value: float) -> int:
+    return max(1, min(5, round(value)))
+
+
+def _logistic(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+def make_agents(rng: random.Random) -> list[Agent]:
+    """24 agents from new hires (weeks) to veterans (years); skill grows with tenure."""
+    agents = []
+    for index, first in enumerate(text.FIRST_NAMES):
+        band = index % 3
+        tenure = (
+            rng.randint(7, 90)
+            if band == 0
+            else (rng.randint(120, 700) if band == 1 else rng.randint(900, 3200))
+        )
+        skill = 0.55 * math.log10(tenure / 90 + 0.3) + rng.gauss(0, 0.35)
+        name = f"{first} {text.LAST_INITIALS[index % len(text.LAST_INITIALS)]}."
+        agents.append(Agent(name, text.TEAMS[index % len(text.TEAMS)], tenure, skill))
+    return agents
+
+
+def _true_levels(rng, agent: Agent, difficulty: float, channel: str, script: str | None):
+    base = 3.0 + agent.skill - 0.5 * difficulty + (-0.3 if channel == "email" else 0.0)
+    shift = {
+        "discount-first": {"acknowledgment": -0.6, "loop_closure": -0.4},
+        "empathy-first": {"acknowledgment": 0.7, "loop_closure": 0.6},
+        "value-recap": {"summary": 0.6, "next_steps": 0.4},
+    }.get(script or "", {})
+    return {d: _clamp_level(base + shift.get(d, 0.0) + rng.gauss(0, 0.8)) for d in DIMENSIONS}
+
+
+def _reaction(rng, moment: str, level: int) -> str:
+    key = "low" if level <= 2 else ("mid" if level == 3 else "high")
+    return rng.choice(text.CUSTOMER_REACTIONS[moment][key])
+
+
+def build_transcript(rng, agent: Agent, kind: str, channel: str, script, levels, values):
+    """Turns for one call; returns (turns, evidence positions per dimension)."""
+    scenario = text.SCENARIOS[kind]
+    fill = {k: v.format(**values) for k, v in scenario.items() if isinstance(v, str)}
+    fill.update(values, agent=agent.name.split()[0], topic=kind.replace("_", " "))
+    fill["impact_short"] = fill["impact"]
+    turns: list[Turn] = []
+    evidence: dict[str, list[int]] = {}
+
+    def say(speaker: str, line: str, dimension: str | None = None) -> None:
+        if dimension:
+            evidence.setdefault(dimension, []).append(len(turns))
+        offset = None if channel == "email" else float(len(turns) * rng.randint(9, 24))
+        turns.append(Turn(speaker, line.format(**fill), offset))
+
+    say("Agent", text.GREETINGS[channel])
+    say("Customer", rng.choice(scenario["opening"]))
+    say("Agent", text.ACKNOWLEDGMENT[levels["acknowledgment"]], "acknowledgment")
+    say("Customer", scenario["detail"])
+    say("Agent", text.SUMMARY[levels["summary"]], "summary")
+    say(
+        "Customer",
+        "Yes." if levels["summary"] >= 3 else "No, that's not it at all. " + scenario["detail"],
+    )
+    if script:
+        say("Customer", text.RETENTION["customer"])
+        say("Agent", text.RETENTION[script])
+        say(
+            "Customer", _reaction(rng, "offer", (levels["acknowledgment"] + levels["summary"]) // 2)
+        )
+    say("Agent", text.NEXT_STEPS[levels["next_steps"]], "next_steps")
+    say("Customer", _reaction(rng, "plan", levels["next_steps"]))
+    say("Agent", text.LOOP_CLOSURE[levels["loop_closure"]], "loop_closure")
+    say("Customer", _reaction(rng, "close", levels["loop_closure"]) + " Bye.")
+    return tuple(turns), evidence
+
+
+def _outcomes(rng, call_id: str, kind_difficulty: float, script, levels) -> list[tuple]:
+    centred = {d: levels[d] - 3 for d in DIMENSIONS}
+    rows = []
+    callback = _logistic(-1.2 - 0.55 * centred["next_steps"] + 0.8 * kind_difficulty)
+    rows.append((call_id, "callback_30d", "boolean", float(rng.random() < callback)))
+    intent = (
+        5.5 + 0.8 * centred["acknowledgment"] + 0.6 * centred["loop_closure"] + rng.gauss(0, 1.3)
+    )
+    rows.append((call_id, "renewal_intent", "number", float(max(0, min(10, round(intent))))))
+    if script:
+        credit = 0.0
+        if script == "discount-first" or rng.random() < 0.25:
+            credit = float(rng.choice((10, 15, 20, 25, 40, 60)))
+        saved = _logistic(
+            -0.2
+            + 0.45 * centred["acknowledgment"]
+            + 0.25 * centred["summary"]
+            + 0.4 * centred["loop_closure"]
+            + 0.015 * credit
+        )
+        rows.append((call_id, "saved", "boolean", float(rng.random() < saved)))
+        rows.append((call_id, "credit_amount", "number", credit))
+    return rows
+
+
+def _review_scores(rng, levels, bias: float, kind: str) -> dict[str, int | None]:
+    scores: dict[str, int | None] = {}
+    for dim in DIMENSIONS:
+        scores[dim] = _clamp_level(levels[dim] + bias + rng.gauss(0, 0.55))
+    if kind == "quick_win" and rng.random() < 0.3:
+        scores["loop_closure"] = None  # nothing emotional to close on a two-minute update
+    return scores
+
+
+def generate_demo(seed: int = SEED, call_count: int = CALL_COUNT) -> DemoData:
+    """The whole demo data set; the same seed always gives the same data."""
+    rng = random.Random(seed)
+    agents = make_agents(rng)
+    kinds = {k: v[0] for k, v in text.INTERACTION_TYPES.items()}
+    calls, outcomes, truth, evidence_by_call = [], [], {}, {}
+    for number in range(1, call_count + 1):
+        call_id = f"DEMO-{number:04d}"
+        agent = rng.choice(agents)
+        kind = _weighted(rng, kinds)
+        _share, difficulty, queue = text.INTERACTION_TYPES[kind]
+        channel = _weighted(rng, text.CHANNELS)
+        script = (
+            rng.choice(text.SAVE_SCRIPTS) if kind != "quick_win" and rng.random() < 0.45 else None
+        )
+        levels = _true_levels(rng, agent, difficulty, channel, script)
+        values = {
+            "ref": f"{rng.choice('ABCKRT')}{rng.randint(100000, 999999)}",
+            "amount": f"£{rng.randint(12, 89)}.{rng.randint(0, 99):02d}",
+            "credit": f"{rng.choice((10, 15, 20, 25))}%",
+        }
+        turns, evidence = build_transcript(rng, agent, kind, channel, script, levels, values)
+        started = PERIOD_START + timedelta(
+            days=rng.randrange(PERIOD_DAYS), minutes=rng.randrange(0, 10 * 60)
+        )
+        calls.append(
+            CallRecord(
+                call_id=call_id,
+                agent=agent.name,
+                transcript=turns,
+                team=agent.team,
+                queue="retention" if script else queue,
+                channel=channel,
+                interaction_type=kind,
+                started_at=started,
+                save_script=script,
+                agent_tenure_days=agent.tenure_days + (started - PERIOD_START).days,
+            )
+        )
+        outcomes.extend(_outcomes(rng, call_id, difficulty, script, levels))
+        truth[call_id] = levels
+        evidence_by_call[call_id] = evidence
+    reviews = _demo_reviews(rng, calls, truth, evidence_by_call)
+    return DemoData(DEMO_USERS, calls, outcomes, reviews, truth)
+
+
+def _demo_reviews(rng, calls, truth, evidence_by_call) -> list[DemoReview]:
+    """Oversample hard interactions for review, as QA teams do; some calls get two reviewers."""
+    review_weight = {
+        "escalation": 3.0,
+        "policy_exception": 3.0,
+        "delayed_shipment": 1.5,
+        "billing_correction": 1.5,
+        "quick_win": 0.5,
+    }
+    weighted = sorted(
+        calls, key=lambda c: rng.random() ** (1 / review_weight[c.interaction_type]), reverse=True
+    )
+    chosen = weighted[:96]
+    reviews = []
+    for index, call in enumerate(chosen):
+        reviewers = ["reviewer@example.com", "reviewer2@example.com"]
+        if index % 3:  # two of three calls get a single reviewer, alternating
+            reviewers = [reviewers[index % 2]]
+        for email in reviewers:
+            scores = _review_scores(
+                rng, truth[call.call_id], REVIEWER_BIAS[email], call.interaction_type
+            )
+            evidence = {d: p for d, p in evidence_by_call[call.call_id].items() if scores.get(d)}
+            notes = {}
+            if scores["acknowledgment"] is not None and scores["acknowledgment"] <= 2:
+                notes["acknowledgment"] = "Went straight to process; no reference to the impact."
+            reviews.append(DemoReview(call.call_id, email, True, scores, notes, evidence))
+    # A few drafts in progress for the demo reviewer: some dimensions still unscored.
+    for call in weighted[96:100]:
+        levels = truth[call.call_id]
+        partial = {"acknowledgment": levels["acknowledgment"], "summary": levels["summary"]}
+        reviews.append(DemoReview(call.call_id, "reviewer@example.com", False, partial))
+    return reviews

@@ -1,0 +1,240 @@
+"""Reading import files (CSV, XLSX, JSONL) into numbered rows, and the shared error report.
+
+Row numbers are what a person sees when they open the file: in CSV and XLSX the
+header is row 1, so the first data row is row 2; in JSONL it is the line number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from qa_app.domain.spreadsheet_safety import protect_formula
+
+SUPPORTED = {".csv": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+class FileProblem(ValueError):
+    """The file as a whole cannot be read (wrong type, not UTF-8, no header ...)."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why one row was rejected. ``row`` is the number a person sees in the file."""
+
+    row: int
+    message: str
+    unit: str = "row"
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.row}: {self.message}"
+
+
+@dataclass
+class Table:
+    """Rows of one file, as dicts of column -> raw value, with their row numbers."""
+
+    columns: list[str]
+    rows: list[tuple[int, dict[str, Any]]]
+    row_unit: str = "row"
+
+
+@dataclass
+class ImportReport:
+    """Valid records and rejected rows; the writer adds its own counts."""
+
+    records: list = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    rejected_rows: dict[int, dict[str, Any]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def reject(self, row: int, raw: dict[str, Any], message: str, unit: str = "row") -> None:
+        self.errors.append(RowError(row, message, unit))
+        self.rejected_rows[row] = raw
+
+
+def file_format(path: Path) -> str:
+    """The format named by the file's extension, or FileProblem."""
+    kind = SUPPORTED.get(path.suffix.lower())
+    if kind is None:
+        raise FileProblem(
+            f"{path.name}: unsupported file type '{path.suffix or '(none)'}'; "
+            "use .csv, .xlsx or .jsonl"
+        )
+    return kind
+
+
+def read_table(path: Path, allowed: set[str] | None = None) -> Table:
+    """Read a CSV, XLSX or JSONL file. ``allowed`` limits the formats accepted."""
+    kind = file_format(path)
+    if allowed is not None and kind not in allowed:
+        names = ", ".join(sorted(f".{k}" for k in allowed))
+        raise FileProblem(f"{path.name}: this import takes {names} files")
+    if not path.exists():
+        raise FileProblem(f"{path}: no such file")
+    reader = {"csv": _read_csv, "xlsx": _read_xlsx, "jsonl": _read_jsonl}[kind]
+    return reader(path)
+
+
+def _decode(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise FileProblem(
+            f"{path.name}: the file is not UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); "
+            "save it as UTF-8 and import again"
+        ) from exc
+
+
+def _header(columns: list[Any], path: Path) -> list[str]:
+    names = [str(c).strip() if c is not None else "" for c in columns]
+    if not any(names):
+        raise FileProblem(f"{path.name}: the first row must name the columns")
+    seen: set[str] = set()
+    for name in names:
+        if not name:
+            continue
+        if name in seen:
+            raise FileProblem(f"{path.name}: column '{name}' appears twice in the header")
+        seen.add(name)
+    return names
+
+
+def _read_csv(path: Path) -> Table:
+    text = _decode(path)
+    if not text.strip():
+        raise FileProblem(f"{path.name}: the file is empty")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    columns = _header(next(reader), path)
+    rows = []
+    # Numbered by record, as a spreadsheet shows them (a quoted cell may span lines).
+    for row_number, values in enumerate(reader, start=2):
+        if not any(v.strip() for v in values):
+            continue
+        record = {c: (values[i] if i < len(values) else "") for i, c in enumerate(columns) if c}
+        rows.append((row_number, record))
+    return Table([c for c in columns if c], rows)
+
+
+def _read_xlsx(path: Path) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise FileProblem(f"{path.name}: not a readable .xlsx workbook ({exc})") from exc
+    try:
+        sheet = workbook.worksheets[0]
+        iterator = sheet.iter_rows(values_only=True)
+        try:
+            columns = _header(list(next(iterator)), path)
+        except StopIteration:
+            raise FileProblem(f"{path.name}: the first sheet is empty") from None
+        rows = []
+        for row_number, values in enumerate(iterator, start=2):
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            record = {
+                c: _cell_text(values[i] if i < len(values) else None)
+                for i, c in enumerate(columns)
+                if c
+            }
+            rows.append((row_number, record))
+    finally:
+        workbook.close()
+    return Table([c for c in columns if c], rows)
+
+
+def _cell_text(value: Any) -> Any:
+    """XLSX cells keep real dates and numbers; None becomes an empty string."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _read_jsonl(path: Path) -> Table:
+    text = _decode(path)
+    rows, columns = [], {}
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            rows.append((line_number, {"__error__": f"not valid JSON ({exc.msg})"}))
+            continue
+        if not isinstance(record, dict):
+            rows.append((line_number, {"__error__": "each line must be a JSON object"}))
+            continue
+        columns.update(dict.fromkeys(record))
+        rows.append((line_number, record))
+    if not rows:
+        raise FileProblem(f"{path.name}: the file is empty")
+    return Table(list(columns), rows, row_unit="line")
+
+
+def as_text(value: Any) -> str:
+    """A raw cell as stripped text ('' for blank)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """ISO 8601 text (or an XLSX date cell) as an aware UTC datetime; blank is None.
+
+    A time without an offset is taken as UTC. Raises ValueError when unreadable.
+    """
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+    else:
+        text = as_text(value)
+        if not text:
+            return None
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"'{text}' is not an ISO 8601 date or time (e.g. 2026-03-01T14:05:00Z)"
+            ) from None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def write_rejects(path: Path, columns: list[str], report: ImportReport) -> None:
+    """Write the rejected rows, each with its row number and reason, as UTF-8 CSV."""
+    reasons: dict[int, list[str]] = {}
+    for error in report.errors:
+        reasons.setdefault(error.row, []).append(error.message)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["row", "reason", *columns])
+        for row, raw in sorted(report.rejected_rows.items()):
+            cells = [_rejects_cell(raw.get(c, "")) for c in columns]
+            writer.writerow([row, "; ".join(reasons.get(row, [])), *cells])
+
+
+def _rejects_cell(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    # The rejects file is opened in spreadsheets: never let a cell run as a formula.
+    return protect_formula(text)

@@ -1,0 +1,220 @@
+"""Database tables (SQLModel). Timestamps are timezone-aware and stored as UTC.
+
+Schema changes go through Alembic (qa_app/migrations); after editing a table here,
+add a migration revision and run ``qa-app db upgrade``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# Named constraints let later migrations alter them, SQLite batch mode included.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC (what every timestamp column stores)."""
+    return datetime.now(UTC)
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    LEAD = "lead"
+    REVIEWER = "reviewer"
+    COACH = "coach"
+
+
+class ReviewStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+class SessionState(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    REVEALED = "revealed"
+    CLOSED = "closed"
+
+
+class ParticipantKind(StrEnum):
+    REVIEWER = "reviewer"
+    PANELIST = "panelist"
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=20)
+    password_hash: str = Field(max_length=255)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RubricVersion(SQLModel, table=True):
+    """One loaded rubric file: id + version, its content hash and the TOML text itself."""
+
+    __tablename__ = "rubrics"
+    __table_args__ = (UniqueConstraint("rubric_id", "version", name="uq_rubrics_id_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    rubric_id: str = Field(max_length=100, index=True)
+    version: int
+    title: str = Field(max_length=200)
+    content_hash: str = Field(max_length=64)
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    loaded_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def key(self) -> str:
+        return f"{self.rubric_id}@{self.version}"
+
+
+class Call(SQLModel, table=True):
+    __tablename__ = "calls"
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: str = Field(max_length=100, unique=True, index=True)
+    agent: str = Field(max_length=200, index=True)
+    team: str | None = Field(default=None, max_length=200, index=True)
+    queue: str | None = Field(default=None, max_length=200, index=True)
+    channel: str | None = Field(default=None, max_length=50, index=True)
+    interaction_type: str | None = Field(default=None, max_length=100, index=True)
+    started_at: datetime | None = Field(default=None, index=True)
+    save_script: str | None = Field(default=None, max_length=100, index=True)
+    agent_tenure_days: int | None = None
+    imported_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TranscriptTurn(SQLModel, table=True):
+    __tablename__ = "transcript_turns"
+    __table_args__ = (UniqueConstraint("call_pk", "position", name="uq_turns_call_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_pk: int = Field(foreign_key="calls.id", ondelete="CASCADE", index=True)
+    position: int
+    speaker: str = Field(max_length=100)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    offset_seconds: float | None = None
+
+
+class Outcome(SQLModel, table=True):
+    """A named result that arrives later from a CRM: saved, callback_30d, credit_amount, ...
+
+    ``kind`` is ``boolean`` (value 0 or 1) or ``number``.
+    """
+
+    __tablename__ = "outcomes"
+    __table_args__ = (UniqueConstraint("call_pk", "name", name="uq_outcomes_call_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_pk: int = Field(foreign_key="calls.id", ondelete="CASCADE", index=True)
+    name: str = Field(max_length=100, index=True)
+    kind: str = Field(max_length=10)
+    value: float
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Review(SQLModel, table=True):
+    """One reviewer's scoring of one call under one rubric version."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (
+        UniqueConstraint("call_pk", "reviewer_id", "rubric_pk", name="uq_reviews_call_reviewer"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_pk: int = Field(foreign_key="calls.id", ondelete="CASCADE", index=True)
+    reviewer_id: int = Field(foreign_key="users.id", index=True)
+    rubric_pk: int = Field(foreign_key="rubrics.id", index=True)
+    status: str = Field(default=ReviewStatus.DRAFT, max_length=20, index=True)
+    # Optimistic concurrency: every save must name the version it started from.
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    submitted_at: datetime | None = None
+
+
+class ReviewScore(SQLModel, table=True):
+    """A review's answer for one dimension: a point on the scale or N/A, a note, evidence turns."""
+
+    __tablename__ = "review_scores"
+    __table_args__ = (UniqueConstraint("review_id", "dimension", name="uq_scores_review_dim"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="reviews.id", ondelete="CASCADE", index=True)
+    dimension: str = Field(max_length=100)
+    score: int | None = None
+    not_applicable: bool = False
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    evidence: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class CalibrationSession(SQLModel, table=True):
+    __tablename__ = "calibration_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    rubric_pk: int = Field(foreign_key="rubrics.id")
+    state: str = Field(default=SessionState.DRAFT, max_length=20)
+    deadline: datetime | None = None
+    created_by: int = Field(foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    revealed_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+class CalibrationCall(SQLModel, table=True):
+    __tablename__ = "calibration_calls"
+    __table_args__ = (UniqueConstraint("session_id", "call_pk", name="uq_session_call"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="calibration_sessions.id", ondelete="CASCADE", index=True)
+    call_pk: int = Field(foreign_key="calls.id", ondelete="CASCADE")
+    position: int = 0
+
+
+class CalibrationParticipant(SQLModel, table=True):
+    """A QA reviewer (``user_id``) or an account-less customer panelist (invite token)."""
+
+    __tablename__ = "calibration_participants"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="calibration_sessions.id", ondelete="CASCADE", index=True)
+    kind: str = Field(max_length=20)
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    display_name: str = Field(max_length=200)
+    # Only a hash of the invite token is stored; the link itself is shown once.
+    invite_token_hash: str | None = Field(default=None, max_length=64, unique=True)
+    revoked_at: datetime | None = None
+    item_order: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when, with the values before and after."""
+
+    __tablename__ = "audit_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor_id: int | None = Field(default=None, foreign_key="users.id")
+    actor_label: str = Field(max_length=254)
+    action: str = Field(max_length=100, index=True)
+    entity_type: str = Field(max_length=50)
+    entity_id: str = Field(max_length=100)
+    before: dict | None = Field(default=None, sa_column=Column(JSON))
+    after: dict | None = Field(default=None, sa_column=Column(JSON))
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
