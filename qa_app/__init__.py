@@ -29,7 +29,11 @@ def create_app(config: Mapping | None = None) -> Flask:
 
     db.init_app(app)
     if app.config["CHECK_SCHEMA"]:
-        db.check_schema(db.get_engine_for(app))
+        try:
+            db.check_schema(db.get_engine_for(app))
+        except db.SchemaOutOfDate:
+            db.get_engine_for(app).dispose()
+            raise
     security.init_app(app)
     views.init_app(app)
     return app

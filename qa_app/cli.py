@@ -28,10 +28,13 @@ PROGRESS_DELAY_SECONDS = 1.5
 
 
 def _app(check_schema: bool = True):
+    """The app for this command; its connections close when the command ends."""
     try:
-        return create_app({"CHECK_SCHEMA": check_schema})
+        app = create_app({"CHECK_SCHEMA": check_schema})
     except db.SchemaOutOfDate as exc:
         raise click.ClickException(str(exc)) from None
+    click.get_current_context().call_on_close(db.get_engine_for(app).dispose)
+    return app
 
 
 def _engine(app):

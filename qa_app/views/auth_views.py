@@ -38,7 +38,7 @@ def login():
             auth.login(user)
             return redirect(_safe_next(request.args.get("next")))
         flash("Email or password is not right, or the account is deactivated.", "error")
-        return render_template("auth/login.html", form=form), 401
+        return render_template("auth/login.html", form=form)
     return render_template("auth/login.html", form=form)
 
 

@@ -1,0 +1,78 @@
+"""Real-browser fixtures: the demo app served by waitress, driven by Playwright in Debian chromium.
+
+Playwright's own browser download cannot work here, so tests use /usr/bin/chromium.
+Without it they skip, unless QA_APP_REQUIRE_BROWSER=1 (CI), where they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import pytest
+from waitress.server import create_server
+
+from qa_app import create_app, db
+from qa_app.demo_loader import load_demo
+from tests.conftest import RUBRICS_DIR
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    return os.environ.get("QA_APP_CHROMIUM") or shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    path = chromium_path()
+    required = os.environ.get("QA_APP_REQUIRE_BROWSER") == "1"
+    if path is None:
+        message = "Debian chromium is not installed (apt-get install chromium)"
+        if required:
+            pytest.fail(f"QA_APP_REQUIRE_BROWSER=1 but {message}")
+        pytest.skip(message)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if required:
+            pytest.fail("QA_APP_REQUIRE_BROWSER=1 but playwright is not installed")
+        pytest.skip("playwright is not installed")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_demo(sqlite_url):
+    """The demo data set served on a free local port; yields the base URL."""
+    app = create_app({"DATABASE_URL": sqlite_url, "RUBRICS_DIR": str(RUBRICS_DIR)})
+    load_demo(db.get_engine_for(app), RUBRICS_DIR)
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(timeout=5)
+    db.get_engine_for(app).dispose()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    yield page
+    context.close()
+    assert not errors, f"browser console errors: {errors}"

@@ -1,0 +1,66 @@
+"""Migrations on an empty database, and refusing to run on an out-of-date schema."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect
+
+from qa_app import create_app, db
+
+TABLES = {
+    "users",
+    "rubrics",
+    "calls",
+    "transcript_turns",
+    "outcomes",
+    "reviews",
+    "review_scores",
+    "calibration_sessions",
+    "calibration_calls",
+    "calibration_participants",
+    "audit_events",
+}
+
+
+def test_upgrade_creates_every_table_on_an_empty_database(empty_db_url):
+    engine = db.make_engine(empty_db_url)
+    assert db.current_revision(engine) is None
+    before, after = db.upgrade(engine)
+    assert before is None and after == db.head_revision()
+    assert TABLES <= set(inspect(engine).get_table_names())
+    db.check_schema(engine)  # does not raise
+    assert db.upgrade(engine) == (after, after)  # a second upgrade is a no-op
+    engine.dispose()
+
+
+def test_app_refuses_to_start_on_a_missing_schema_and_names_the_command(empty_db_url):
+    with pytest.raises(db.SchemaOutOfDate, match="Run `qa-app db upgrade`"):
+        create_app({"DATABASE_URL": empty_db_url})
+
+
+def test_app_refuses_to_start_on_an_old_revision(empty_db_url, monkeypatch):
+    engine = db.make_engine(empty_db_url)
+    db.upgrade(engine)
+    engine.dispose()
+    monkeypatch.setattr(db, "head_revision", lambda: "0999")
+    with pytest.raises(
+        db.SchemaOutOfDate, match="revision 0001, this version of qa_app needs 0999"
+    ):
+        create_app({"DATABASE_URL": empty_db_url})
+
+
+def test_cli_serve_refuses_an_unmigrated_database(empty_db_url, monkeypatch, cli):
+    monkeypatch.setenv("QA_APP_DATABASE_URL", empty_db_url)
+    result = cli("serve", "--port", "0")
+    assert result.exit_code == 1
+    assert "Run `qa-app db upgrade`" in result.output
+    result = cli("db", "upgrade")
+    assert result.exit_code == 0 and "upgraded from empty to 0001" in result.output
+
+
+def test_sqlite_uses_wal_and_enforces_foreign_keys(tmp_path):
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
