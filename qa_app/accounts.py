@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from sqlmodel import Session, select
+from werkzeug.security import generate_password_hash
 
-from qa_app.auth import hash_password
 from qa_app.models import Role, User
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -34,7 +34,9 @@ def create_user(db: Session, email: str, name: str, role: str, password: str) ->
         raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
     if find_user(db, email) is not None:
         raise AccountError(f"a user with email {email} already exists")
-    user = User(email=email, name=name.strip(), role=role, password_hash=hash_password(password))
+    user = User(
+        email=email, name=name.strip(), role=role, password_hash=generate_password_hash(password)
+    )
     db.add(user)
     db.flush()
     return user

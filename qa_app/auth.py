@@ -5,9 +5,10 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, g, redirect, request, session, url_for
-from sqlmodel import Session, select
+from sqlmodel import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from qa_app.accounts import find_user
 from qa_app.db import get_session
 from qa_app.models import Role, User
 
@@ -16,13 +17,9 @@ ALL_ROLES = tuple(Role)
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
-def hash_password(password: str) -> str:
-    return generate_password_hash(password)
-
-
 def authenticate(db: Session, email: str, password: str) -> User | None:
     """The active user with this email and password, or None."""
-    user = db.exec(select(User).where(User.email == email.strip().lower())).first()
+    user = find_user(db, email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return None

@@ -9,21 +9,13 @@ from dataclasses import dataclass
 from sqlalchemy import delete, insert
 from sqlmodel import Session, select
 
-from qa_app.domain.call_import import CallRecord, Turn
+from qa_app.domain.call_import import OPTIONAL_COLUMNS, CallRecord, Turn
 from qa_app.domain.outcome_import import OutcomeRecord
 from qa_app.models import Call, Outcome, TranscriptTurn, utcnow
 
 BATCH_SIZE = 500
-CALL_FIELDS = (
-    "agent",
-    "team",
-    "queue",
-    "channel",
-    "interaction_type",
-    "started_at",
-    "save_script",
-    "agent_tenure_days",
-)
+# Every column of a call besides call_id and the transcript.
+CALL_FIELDS = ("agent", *OPTIONAL_COLUMNS)
 
 
 @dataclass
