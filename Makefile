@@ -31,7 +31,7 @@ test: lint
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest tests/benchmarks -m benchmark -s -p no:randomly
+	$(BIN)/python -m pytest tests/benchmarks -m benchmark -s
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -304,3 +304,12 @@ def import_outcomes(file: Path, skip_invalid: bool, rejects: Path | None, dry_ru
         f"Imported {len(report.records)} outcome value(s): {result.created} created, "
         f"{result.updated} updated, {result.unchanged} unchanged."
     )
+
+
+def _register_commands() -> None:
+    from qa_app.cli_agreement import agreement
+
+    main.add_command(agreement)
+
+
+_register_commands()

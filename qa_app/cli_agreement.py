@@ -1,0 +1,88 @@
+"""``qa-app agreement``: inter-rater agreement for a ratings file, no database needed."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from qa_app.domain.agreement import LEVELS, RatingsError, compute_agreement, ratings_from_table
+from qa_app.domain.agreement.formatting import CSV_COLUMNS, csv_rows, format_table
+from qa_app.domain.agreement.report import BOOTSTRAP_METHODS, DEFAULT_REPLICATES
+from qa_app.domain.tabular import FileProblem, read_table
+
+
+@click.command("agreement")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--level",
+    type=click.Choice(LEVELS),
+    default="ordinal",
+    show_default=True,
+    help="Level of measurement of the values.",
+)
+@click.option(
+    "--bootstrap",
+    "replicates",
+    type=click.IntRange(min=100),
+    is_flag=False,
+    flag_value=DEFAULT_REPLICATES,
+    default=None,
+    help=f"Bootstrap a 95% interval and q with N replicates "
+    f"(--bootstrap alone: {DEFAULT_REPLICATES}).",
+)
+@click.option(
+    "--bootstrap-method",
+    type=click.Choice(BOOTSTRAP_METHODS),
+    default="units",
+    show_default=True,
+    help="units: resample calls (percentile interval); krippendorff: the KALPHA "
+    "macro's bootstrap of pairable values, for comparison with that tool.",
+)
+@click.option(
+    "--seed", type=int, default=None, help="Random seed: the same seed, the same interval."
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(("table", "json", "csv")),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+def agreement(
+    file: Path,
+    level: str,
+    replicates: int | None,
+    bootstrap_method: str,
+    seed: int | None,
+    output: str,
+) -> None:
+    """Krippendorff's alpha, AC2 and percent agreement for a ratings file (CSV or XLSX).
+
+    Columns: unit, rater, value, and optionally dimension. A blank value is
+    missing; NA or N/A is not applicable; both are left out.
+    """
+    try:
+        table = read_table(file, {"csv", "xlsx"})
+        ratings = ratings_from_table(table, level)
+    except FileProblem as exc:
+        raise click.ClickException(str(exc)) from None
+    except RatingsError as exc:
+        for error in exc.errors:
+            click.echo(f"{file.name}: {error}", err=True)
+        raise click.ClickException(f"{len(exc.errors)} problem(s); nothing was computed.") from None
+    if not ratings:
+        raise click.ClickException(f"{file.name}: no ratings in the file")
+    report = compute_agreement(ratings, level, replicates or 0, seed, bootstrap_method)
+    if output == "json":
+        click.echo(json.dumps(report.as_dict(), indent=2, allow_nan=False))
+    elif output == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(csv_rows(report))
+    else:
+        click.echo(format_table(report))

@@ -1,0 +1,147 @@
+"""Percent agreement, Gwet's AC2, and per-rater and per-unit diagnostics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa_app.domain.agreement.alpha import alpha_point, distances, pairable, value_counts
+
+
+def percent_agreement(
+    counts: np.ndarray, domain: np.ndarray, numeric: bool
+) -> tuple[float | None, float | None]:
+    """Share of rater pairs on the same unit that agree exactly, and within one scale point.
+
+    Every pair of raters who scored the same unit counts once.
+    """
+    counts = pairable(counts)
+    if len(counts) == 0:
+        return None, None
+    m = counts.sum(axis=1)
+    pairs = float((m * (m - 1)).sum() / 2)
+    exact = float((counts * (counts - 1)).sum() / 2) / pairs
+    if not numeric:
+        return exact, None
+    near = (np.abs(np.subtract.outer(domain, domain)) <= 1).astype(float)
+    within = float(((np.einsum("uk,kl,ul->u", counts, near, counts) - m).sum()) / 2) / pairs
+    return exact, within
+
+
+def gwet_ac2(counts: np.ndarray, domain: np.ndarray, numeric: bool) -> float | None:
+    """Gwet's AC2 with quadratic weights (identity weights, i.e. AC1, for text categories).
+
+    Gwet (2014), Handbook of Inter-Rater Reliability, 4th ed., ch. 3, for several
+    raters and missing ratings: p_a averages, over units with two or more ratings,
+    Σ_k r_ik (r*_ik − 1) / (r_i (r_i − 1)) with r*_ik = Σ_l w_kl r_il; chance
+    agreement p_e = T_w / (q (q − 1)) · Σ_k π_k (1 − π_k), with π_k the mean share of
+    category k per rated unit and T_w the sum of the weights. None when undefined.
+    """
+    q = len(domain)
+    rated = counts[counts.sum(axis=1) >= 1]
+    if q < 2 or len(pairable(counts)) == 0:
+        return None
+    if numeric:
+        span = domain.max() - domain.min()
+        weights = 1.0 - (np.subtract.outer(domain, domain) / span) ** 2
+    else:
+        weights = np.eye(q)
+    r = rated.sum(axis=1).astype(float)
+    several = r >= 2
+    weighted = rated @ weights
+    p_a = float(((rated * (weighted - 1)).sum(axis=1)[several] / (r * (r - 1))[several]).mean())
+    pi = (rated / r[:, None]).mean(axis=0)
+    p_e = float(weights.sum() / (q * (q - 1)) * (pi * (1 - pi)).sum())
+    if p_e >= 1:
+        return None
+    return (p_a - p_e) / (1 - p_e)
+
+
+@dataclass(frozen=True)
+class RaterDiagnostics:
+    rater: str
+    scored: int
+    mean: float | None
+    bias: float | None
+    alpha_without: float | None
+    effect_of_removing: float | None
+
+
+def rater_diagnostics(
+    matrix: np.ndarray,
+    raters: list[str],
+    domain: np.ndarray,
+    level: str,
+    alpha: float | None,
+    numeric: bool,
+) -> list[RaterDiagnostics]:
+    """Each rater's mean, bias against the others' unit mean, and leave-one-rater-out alpha.
+
+    ``effect_of_removing`` > 0 means agreement rises without this rater.
+    """
+    present = ~np.isnan(matrix)
+    totals = np.nansum(matrix, axis=0)
+    per_unit = present.sum(axis=0)
+    results = []
+    for index, rater in enumerate(raters):
+        row = matrix[index]
+        mine = present[index]
+        mean = bias = None
+        if numeric and mine.any():
+            mean = float(row[mine].mean())
+            shared = mine & (per_unit >= 2)
+            if shared.any():
+                others = (totals[shared] - row[shared]) / (per_unit[shared] - 1)
+                bias = float((row[shared] - others).mean())
+        rest = np.delete(matrix, index, axis=0)
+        without = alpha_point(value_counts(rest, domain), domain, level, len(raters) - 1).alpha
+        effect = without - alpha if without is not None and alpha is not None else None
+        results.append(RaterDiagnostics(rater, int(mine.sum()), mean, bias, without, effect))
+    return results
+
+
+@dataclass(frozen=True)
+class UnitDiagnostics:
+    unit: str
+    values: list[float]
+    spread: float | None
+    disagreement: float
+
+
+def unit_diagnostics(
+    matrix: np.ndarray,
+    units: list[str],
+    domain: np.ndarray,
+    level: str,
+    expected: float | None,
+    numeric: bool,
+) -> list[UnitDiagnostics]:
+    """Pairable units ranked by disagreement, the calls to discuss first at the top.
+
+    A unit's disagreement is the mean δ² over its pairs of values, divided by the
+    expected disagreement D_e when there is one: 0 is full agreement, 1 is as much
+    disagreement as chance would give.
+    """
+    counts = value_counts(matrix, domain)
+    m = counts.sum(axis=1)
+    keep = np.flatnonzero(m >= 2)
+    if len(keep) == 0:
+        return []
+    n_c = counts[keep].sum(axis=0)
+    delta = distances(level, domain, n_c.astype(float))
+    within = np.einsum("uk,kl,ul->u", counts[keep], delta, counts[keep]) / (m[keep] * (m[keep] - 1))
+    if expected:
+        within = within / expected
+    results = []
+    for position, unit_index in enumerate(keep):
+        values = matrix[:, unit_index]
+        values = values[~np.isnan(values)]
+        spread = float(values.max() - values.min()) if numeric else None
+        results.append(
+            UnitDiagnostics(
+                units[unit_index], [float(v) for v in values], spread, float(within[position])
+            )
+        )
+    results.sort(key=lambda u: (-u.disagreement, -(u.spread or 0), u.unit))
+    return results

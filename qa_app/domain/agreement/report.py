@@ -1,0 +1,198 @@
+"""One agreement report: every statistic per dimension and overall, in plain, JSON-safe values."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from qa_app.domain.agreement.alpha import (
+    Interval,
+    alpha_point,
+    bootstrap_krippendorff,
+    bootstrap_units,
+    pairable,
+    resample_indices,
+    summarise_bootstrap,
+    value_counts,
+)
+from qa_app.domain.agreement.diagnostics import (
+    RaterDiagnostics,
+    UnitDiagnostics,
+    gwet_ac2,
+    percent_agreement,
+    rater_diagnostics,
+    unit_diagnostics,
+)
+from qa_app.domain.agreement.ratings import DimensionData, Rating, split_dimensions
+
+DEFAULT_REPLICATES = 2000
+BOOTSTRAP_METHODS = ("units", "krippendorff")
+
+
+@dataclass
+class DimensionResult:
+    """Everything computed for one dimension (or for all of them pooled)."""
+
+    name: str
+    alpha: float | None
+    reason: str | None
+    units: int
+    pairable_units: int
+    pairable_values: int
+    raters: int
+    not_applicable: int
+    observed_disagreement: float | None
+    expected_disagreement: float | None
+    percent_agreement: float | None
+    within_one_agreement: float | None
+    ac2: float | None
+    ac2_weights: str = "quadratic"
+    interval: Interval | None = None
+    rater_diagnostics: list[RaterDiagnostics] = field(default_factory=list)
+    unit_diagnostics: list[UnitDiagnostics] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        """The JSON shape in the README; ``ci`` and ``q_below`` are null without a bootstrap."""
+        data = {
+            "alpha": self.alpha,
+            "reason": self.reason,
+            "ci": [self.interval.low, self.interval.high] if self.interval else None,
+            "q_below": dict(self.interval.q_below) if self.interval else None,
+            "bootstrap": None
+            if self.interval is None
+            else {
+                "method": self.interval.method,
+                "replicates": self.interval.replicates,
+                "undefined_replicates": self.interval.undefined,
+            },
+            "units": self.units,
+            "pairable_units": self.pairable_units,
+            "pairable_values": self.pairable_values,
+            "raters": self.raters,
+            "not_applicable": self.not_applicable,
+            "observed_disagreement": self.observed_disagreement,
+            "expected_disagreement": self.expected_disagreement,
+            "percent_agreement": self.percent_agreement,
+            "within_one_agreement": self.within_one_agreement,
+            "ac2": self.ac2,
+            "ac2_weights": self.ac2_weights,
+            "rater_diagnostics": [asdict(r) for r in self.rater_diagnostics],
+            "unit_diagnostics": [asdict(u) for u in self.unit_diagnostics],
+        }
+        return json_safe(data)
+
+
+@dataclass
+class AgreementReport:
+    level: str
+    dimensions: dict[str, DimensionResult]
+    overall: DimensionResult
+
+    def as_dict(self) -> dict:
+        return {
+            "level": self.level,
+            "dimensions": {name: r.as_dict() for name, r in self.dimensions.items()},
+            "overall": self.overall.as_dict(),
+        }
+
+
+def json_safe(value):
+    """Replace NaN and ±Infinity by None, recursively, and numpy scalars by Python numbers."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def analyse_dimension(
+    data: DimensionData,
+    level: str,
+    replicates: int = 0,
+    seed: int | None = None,
+    method: str = "units",
+    confidence: float = 0.95,
+) -> DimensionResult:
+    """Alpha, its interval, AC2, percent agreement and diagnostics for one dimension."""
+    counts = value_counts(data.matrix, data.domain)
+    usable = pairable(counts)
+    # At the nominal level numbers are only labels: no "within one point", no distance weights.
+    graded = data.numeric and level != "nominal"
+    raters = len(data.raters)
+    point = alpha_point(counts, data.domain, level, raters)
+    exact, within = percent_agreement(counts, data.domain, graded)
+    interval = None
+    if replicates and point.alpha is not None:
+        rng = np.random.default_rng(seed)
+        if method == "krippendorff":
+            alphas = bootstrap_krippendorff(counts, data.domain, level, raters, replicates, rng)
+        else:
+            indices = resample_indices(len(usable), replicates, rng)
+            alphas = bootstrap_units(counts, data.domain, level, indices)
+        interval = summarise_bootstrap(alphas, method, confidence)
+    return DimensionResult(
+        name=data.name,
+        alpha=point.alpha,
+        reason=point.reason,
+        units=len(data.units),
+        pairable_units=len(usable),
+        pairable_values=int(usable.sum()),
+        raters=raters,
+        not_applicable=data.not_applicable,
+        observed_disagreement=point.observed_disagreement,
+        expected_disagreement=point.expected_disagreement,
+        percent_agreement=exact,
+        within_one_agreement=within,
+        ac2=gwet_ac2(counts, data.domain, graded),
+        ac2_weights="quadratic" if graded else "identity (AC1)",
+        interval=interval,
+        rater_diagnostics=rater_diagnostics(
+            data.matrix, data.raters, data.domain, level, point.alpha, data.numeric
+        ),
+        unit_diagnostics=unit_diagnostics(
+            data.matrix, data.units, data.domain, level, point.expected_disagreement, data.numeric
+        ),
+    )
+
+
+def compute_agreement(
+    ratings: Sequence[Rating],
+    level: str = "ordinal",
+    replicates: int = 0,
+    seed: int | None = None,
+    method: str = "units",
+    scale: Sequence[int] | None = None,
+    confidence: float = 0.95,
+) -> AgreementReport:
+    """The agreement report for long-format ratings: per dimension and overall.
+
+    ``replicates`` = 0 skips the bootstrap. ``method`` is ``units`` (resample
+    units, percentile interval) or ``krippendorff`` (KALPHA's bootstrap).
+    ``scale`` (a rubric's points) fixes the value domain.
+    """
+    if method not in BOOTSTRAP_METHODS:
+        raise ValueError(
+            f"unknown bootstrap method '{method}'; use {' or '.join(BOOTSTRAP_METHODS)}"
+        )
+    per_dimension, overall = split_dimensions(ratings, scale)
+    options = {
+        "level": level,
+        "replicates": replicates,
+        "seed": seed,
+        "method": method,
+        "confidence": confidence,
+    }
+    return AgreementReport(
+        level=level,
+        dimensions={
+            name: analyse_dimension(data, **options) for name, data in per_dimension.items()
+        },
+        overall=analyse_dimension(overall, **options),
+    )

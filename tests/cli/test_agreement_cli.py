@@ -1,0 +1,117 @@
+"""`qa-app agreement`: published values through the command, formats, and refused input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from openpyxl import Workbook
+
+from tests.domain.agreement_data import PUBLISHED_ALPHA, krippendorff_2011_csv
+
+
+@pytest.fixture
+def k2011(tmp_path):
+    path = tmp_path / "k2011.csv"
+    path.write_text(krippendorff_2011_csv(), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("level", "published"), PUBLISHED_ALPHA.items())
+def test_published_values_through_the_command(cli, k2011, level, published):
+    """Krippendorff (2011), Computing Krippendorff's Alpha-Reliability, section C."""
+    result = cli("agreement", k2011, "--level", level, "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    value = report["dimensions"]["value"]
+    assert report["level"] == level and round(value["alpha"], 3) == published
+    assert value["ci"] is None and value["q_below"] is None
+    for key in (
+        "units",
+        "pairable_units",
+        "pairable_values",
+        "raters",
+        "observed_disagreement",
+        "expected_disagreement",
+        "percent_agreement",
+        "within_one_agreement",
+        "ac2",
+        "reason",
+    ):
+        assert key in value and key in report["overall"]
+
+
+def test_bootstrap_flag_adds_interval_and_q(cli, k2011):
+    result = cli("agreement", k2011, "--bootstrap", "500", "--seed", "4", "--format", "json")
+    value = json.loads(result.stdout)["dimensions"]["value"]
+    low, high = value["ci"]
+    assert low < value["alpha"] < high <= 1
+    assert set(value["q_below"]) == {"0.800", "0.667"}
+    assert value["bootstrap"] == {"method": "units", "replicates": 500, "undefined_replicates": 0}
+    again = cli("agreement", k2011, "--bootstrap", "500", "--seed", "4", "--format", "json")
+    assert json.loads(again.stdout)["dimensions"]["value"]["ci"] == value["ci"]
+    default = cli("agreement", k2011, "--seed", "1", "--format", "json", "--bootstrap")
+    assert json.loads(default.stdout)["dimensions"]["value"]["bootstrap"]["replicates"] == 2000
+
+
+def test_table_and_csv_formats(cli, k2011):
+    table = cli("agreement", k2011, "--bootstrap", "200", "--seed", "1").stdout
+    assert "Krippendorff's alpha (ordinal)" in table and "0.815" in table and "0.914" in table
+    assert "Discuss first (value)" in table
+    rows = list(csv.DictReader(io.StringIO(cli("agreement", k2011, "--format", "csv").stdout)))
+    assert [r["dimension"] for r in rows] == ["value", "overall"]
+    assert round(float(rows[0]["alpha"]), 3) == 0.815
+
+
+def test_dimensions_xlsx_and_degenerate_json(cli, tmp_path):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["unit", "dimension", "rater", "value"])
+    for unit in range(1, 6):
+        sheet.append([unit, "summary", "A", 4])
+        sheet.append([unit, "summary", "B", 4])
+        sheet.append([unit, "@danger", "A", unit % 5 + 1])
+        sheet.append([unit, "@danger", "B", "N/A"])
+    path = tmp_path / "ratings.xlsx"
+    workbook.save(path)
+    result = cli("agreement", path, "--format", "json", "--bootstrap", "200")
+    assert result.exit_code == 0, result.output
+    assert "NaN" not in result.stdout and "Infinity" not in result.stdout
+    dimensions = json.loads(result.stdout)["dimensions"]
+    assert dimensions["summary"]["alpha"] is None
+    assert "every pairable score is the same (4)" in dimensions["summary"]["reason"]
+    assert dimensions["summary"]["percent_agreement"] == 1.0
+    assert dimensions["@danger"]["not_applicable"] == 5
+    assert "only one rater scored this" in dimensions["@danger"]["reason"]
+    rows = cli("agreement", path, "--format", "csv").stdout
+    assert "'@danger" in rows  # CSV cells never start a formula
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        ("unit,rater,value\n1,A,3\n1,B,high\n", [], "row 3: value 'high' is not a number"),
+        (
+            "unit,rater,value\n1,A,3\n1,A,4\n",
+            [],
+            "row 3: rater 'A' already rated unit '1' on 'value' in row 2",
+        ),
+        ("unit,value\n1,3\n", [], "row 1: missing required column(s): rater"),
+        ("unit,rater,value\n1,A,-2\n1,B,3\n", ["--level", "ratio"], "row 2: value -2 is negative"),
+        ("unit,rater,value\n,A,3\n", [], "row 2: unit is empty"),
+    ],
+)
+def test_malformed_input_exits_non_zero_with_row_and_reason(cli, tmp_path, content, args, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content, encoding="utf-8")
+    result = cli("agreement", path, *args)
+    assert result.exit_code != 0
+    assert f"bad.csv: {message}" in result.stderr
+    assert "nothing was computed" in result.stderr
+
+
+def test_unknown_level_is_refused(cli, k2011):
+    result = cli("agreement", k2011, "--level", "fuzzy")
+    assert result.exit_code == 2 and "'fuzzy' is not one of" in result.output

@@ -1,0 +1,119 @@
+"""Agreement statistics against published values, and the stated policy for degenerate data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qa_app.domain.agreement import Rating, compute_agreement
+from tests.domain.agreement_data import PUBLISHED_ALPHA, krippendorff_2011_ratings
+
+
+@pytest.mark.parametrize(("level", "published"), PUBLISHED_ALPHA.items())
+def test_alpha_matches_krippendorff_2011(level, published):
+    """Krippendorff (2011), Computing Krippendorff's Alpha-Reliability, section C."""
+    result = compute_agreement(krippendorff_2011_ratings(), level).dimensions["value"]
+    assert round(result.alpha, 3) == published
+    assert result.alpha == pytest.approx(
+        1 - result.observed_disagreement / result.expected_disagreement, abs=1e-12
+    )
+    assert (result.units, result.pairable_units, result.pairable_values, result.raters) == (
+        12,
+        11,
+        40,
+        4,
+    )
+
+
+def test_ac2_quadratic_matches_irrcac():
+    """irrCAC (Gwet), gwet.ac1.raw(weights = "quadratic") on the Krippendorff (2011) data: 0.914."""
+    result = compute_agreement(krippendorff_2011_ratings(), "ordinal").dimensions["value"]
+    assert round(result.ac2, 3) == 0.914
+    assert result.ac2_weights == "quadratic"
+
+
+def test_percent_agreement_counts_rater_pairs():
+    # Unit 1: 1,1,1 (3 agreeing pairs); unit 2: 2,2,3 (1 of 3 exact, 3 of 3 within one);
+    # unit 3: 1,4 (0 of 1).
+    ratings = [Rating("u1", r, "d", 1.0) for r in "ABC"]
+    ratings += [
+        Rating("u2", "A", "d", 2.0),
+        Rating("u2", "B", "d", 2.0),
+        Rating("u2", "C", "d", 3.0),
+    ]
+    ratings += [Rating("u3", "A", "d", 1.0), Rating("u3", "B", "d", 4.0)]
+    result = compute_agreement(ratings, "ordinal").dimensions["d"]
+    assert result.percent_agreement == pytest.approx(4 / 7)
+    assert result.within_one_agreement == pytest.approx(6 / 7)
+
+
+def test_overall_pools_unit_dimension_pairs():
+    ratings = krippendorff_2011_ratings("acknowledgment") + krippendorff_2011_ratings("summary")
+    report = compute_agreement(ratings, "interval")
+    assert set(report.dimensions) == {"acknowledgment", "summary"}
+    assert report.overall.units == 24 and report.overall.pairable_values == 80
+    # Two copies of the same data: pooled alpha is close to, not equal to, the single alpha
+    # (n grows, so the small-sample correction (n - 1) changes slightly).
+    assert report.overall.alpha == pytest.approx(0.849, abs=0.01)
+
+
+def single_rater():
+    return [Rating(f"u{i}", "A", "d", float(i % 5 + 1)) for i in range(10)]
+
+
+def no_pairs():
+    return [Rating(f"u{i}", "AB"[i % 2], "d", float(i % 5 + 1)) for i in range(10)]
+
+
+def all_identical():
+    return [Rating(f"u{i}", r, "d", 4.0) for i in range(6) for r in "ABC"]
+
+
+@pytest.mark.parametrize(
+    ("make", "reason", "percent"),
+    [
+        (single_rater, "only one rater", None),
+        (no_pairs, "no unit was scored by two or more raters", None),
+        (all_identical, "every pairable score is the same (4)", 1.0),
+    ],
+)
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval", "ratio"])
+def test_degenerate_data_gets_a_reason_not_nan(make, reason, percent, level):
+    report = compute_agreement(make(), level, replicates=200, seed=1)
+    result = report.dimensions["d"]
+    assert result.alpha is None and reason in result.reason
+    assert result.units > 0 and result.raters >= 1
+    assert result.percent_agreement == percent
+    assert result.interval is None
+    text = json.dumps(report.as_dict(), allow_nan=False)  # raises on NaN or Infinity
+    assert '"alpha": null' in text
+
+
+def test_not_applicable_is_excluded_and_counted():
+    ratings = krippendorff_2011_ratings() + [
+        Rating("unit-12", "C", "value", None, not_applicable=True)
+    ]
+    result = compute_agreement(ratings, "ordinal").dimensions["value"]
+    assert round(result.alpha, 3) == 0.815 and result.not_applicable == 1
+
+
+def test_text_categories_at_the_nominal_level():
+    ratings = [
+        Rating(u, r, "d", v)
+        for u, r, v in [
+            ("1", "A", "calm"),
+            ("1", "B", "calm"),
+            ("2", "A", "upset"),
+            ("2", "B", "calm"),
+            ("3", "A", "upset"),
+            ("3", "B", "upset"),
+            ("4", "A", "calm"),
+            ("4", "B", "calm"),
+        ]
+    ]
+    result = compute_agreement(ratings, "nominal").dimensions["d"]
+    assert result.percent_agreement == 0.75
+    assert result.within_one_agreement is None and result.ac2_weights == "identity (AC1)"
+    # Hand computation: o = [[4,1],[1,2]], n = 8, D_o = 2/8, D_e = 2·5·3/(8·7) → alpha = 0.5333.
+    assert result.alpha == pytest.approx(1 - (2 / 8) / (30 / 56))
