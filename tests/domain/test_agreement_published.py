@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from qa_app.domain.agreement import Rating, compute_agreement
+from qa_app.domain.agreement import Rating, RatingsError, compute_agreement
 from tests.domain.agreement_data import PUBLISHED_ALPHA, krippendorff_2011_ratings
 
 
@@ -91,8 +91,11 @@ def test_degenerate_data_gets_a_reason_not_nan(make, reason, percent, level):
 
 
 def test_not_applicable_is_excluded_and_counted():
-    ratings = krippendorff_2011_ratings() + [
-        Rating("unit-12", "C", "value", None, not_applicable=True)
+    ratings = [
+        Rating(r.unit, r.rater, r.dimension, None, not_applicable=True)
+        if (r.unit, r.rater) == ("unit-12", "C")
+        else r
+        for r in krippendorff_2011_ratings()
     ]
     result = compute_agreement(ratings, "ordinal").dimensions["value"]
     assert round(result.alpha, 3) == 0.815 and result.not_applicable == 1
@@ -117,3 +120,24 @@ def test_text_categories_at_the_nominal_level():
     assert result.within_one_agreement is None and result.ac2_weights == "identity (AC1)"
     # Hand computation: o = [[4,1],[1,2]], n = 8, D_o = 2/8, D_e = 2·5·3/(8·7) → alpha = 0.5333.
     assert result.alpha == pytest.approx(1 - (2 / 8) / (30 / 56))
+
+
+def test_ratings_off_the_rubric_scale_or_twice_are_refused():
+    ratings = krippendorff_2011_ratings()
+    with pytest.raises(RatingsError, match="value 5 is not on the rubric scale 1–4"):
+        compute_agreement(ratings, "ordinal", scale=[1, 2, 3, 4])
+    twice = [Rating("u1", "A", "d", 3.0, row=2), Rating("u1", "A", "d", 4.0, row=7)]
+    with pytest.raises(
+        RatingsError, match="row 7: rater 'A' already rated unit 'u1' on 'd' in row 2"
+    ):
+        compute_agreement(twice, "ordinal")
+
+
+def test_rubric_scale_fixes_the_value_domain():
+    # Only 2s and 4s used: with the 1-5 scale, AC2's categories are the five points.
+    ratings = [Rating(f"u{i}", r, "d", 2.0 if i % 2 else 4.0) for i in range(6) for r in "AB"]
+    ratings.append(Rating("u0", "C", "d", 2.0))
+    on_scale = compute_agreement(ratings, "ordinal", scale=[1, 2, 3, 4, 5]).dimensions["d"]
+    observed = compute_agreement(ratings, "ordinal").dimensions["d"]
+    assert on_scale.alpha == pytest.approx(observed.alpha)
+    assert on_scale.ac2 != observed.ac2

@@ -26,7 +26,14 @@ from qa_app.domain.agreement.diagnostics import (
     rater_diagnostics,
     unit_diagnostics,
 )
-from qa_app.domain.agreement.ratings import DimensionData, Rating, split_dimensions
+from qa_app.domain.agreement.ratings import (
+    DimensionData,
+    Rating,
+    RatingsError,
+    duplicate_errors,
+    scale_errors,
+    split_dimensions,
+)
 
 DEFAULT_REPLICATES = 2000
 BOOTSTRAP_METHODS = ("units", "krippendorff")
@@ -175,12 +182,16 @@ def compute_agreement(
 
     ``replicates`` = 0 skips the bootstrap. ``method`` is ``units`` (resample
     units, percentile interval) or ``krippendorff`` (KALPHA's bootstrap).
-    ``scale`` (a rubric's points) fixes the value domain.
+    ``scale`` (a rubric's points) fixes the value domain; values off it are errors.
+    Raises :class:`RatingsError` for duplicate ratings or values off the scale.
     """
     if method not in BOOTSTRAP_METHODS:
         raise ValueError(
             f"unknown bootstrap method '{method}'; use {' or '.join(BOOTSTRAP_METHODS)}"
         )
+    errors = duplicate_errors(ratings) + (scale_errors(ratings, scale) if scale else [])
+    if errors:
+        raise RatingsError(sorted(errors, key=lambda e: e.row))
     per_dimension, overall = split_dimensions(ratings, scale)
     options = {
         "level": level,
