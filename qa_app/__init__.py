@@ -35,5 +35,12 @@ def create_app(config: Mapping | None = None) -> Flask:
             db.get_engine_for(app).dispose()
             raise
     security.init_app(app)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind N reverse proxies, the client address (for login throttling) is in X-Forwarded-For.
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=app.config["TRUSTED_PROXIES"]
+        )
     views.init_app(app)
     return app

@@ -30,8 +30,7 @@ def create_user(db: Session, email: str, name: str, role: str, password: str) ->
         raise AccountError(f"role '{role}' is not one of {', '.join(r.value for r in Role)}")
     if not name.strip():
         raise AccountError("name is empty")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    validate_password(password)
     if find_user(db, email) is not None:
         raise AccountError(f"a user with email {email} already exists")
     user = User(
@@ -44,3 +43,21 @@ def create_user(db: Session, email: str, name: str, role: str, password: str) ->
 
 def find_user(db: Session, email: str) -> User | None:
     return db.exec(select(User).where(User.email == normalise_email(email))).first()
+
+
+def validate_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def change_role(db: Session, user: User, role: str) -> None:
+    if role not in {r.value for r in Role}:
+        raise AccountError(f"role '{role}' is not one of {', '.join(r.value for r in Role)}")
+    user.role = role
+    db.add(user)
+
+
+def set_password(db: Session, user: User, password: str) -> None:
+    validate_password(password)
+    user.password_hash = generate_password_hash(password)
+    db.add(user)

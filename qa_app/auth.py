@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import wraps
 
 from flask import abort, g, redirect, request, session, url_for
-from sqlmodel import Session
+from sqlalchemy import delete, func
+from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from qa_app.accounts import find_user
+from qa_app.accounts import find_user, normalise_email
 from qa_app.db import get_session
-from qa_app.models import Role, User
+from qa_app.models import LoginFailure, Role, User, utcnow
 
 ALL_ROLES = tuple(Role)
 # Checked when the email is unknown, so a wrong email costs as much time as a wrong password.
@@ -26,6 +28,42 @@ def authenticate(db: Session, email: str, password: str) -> User | None:
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
     return user
+
+
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 20
+
+
+def login_throttled(db: Session, email: str, address: str) -> str | None:
+    """A message when too many logins failed lately for this account or from this address.
+
+    Kept in the database, so the limit holds across several server processes.
+    """
+    since = utcnow() - THROTTLE_WINDOW
+    recent = select(func.count()).select_from(LoginFailure).where(LoginFailure.at >= since)
+    minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
+    by_account = db.exec(recent.where(LoginFailure.email == normalise_email(email))).one()
+    if by_account >= MAX_FAILURES_PER_ACCOUNT:
+        return (
+            f"Too many failed logins for this account. Wait {minutes} minutes, or ask an "
+            "admin to reset the password."
+        )
+    if db.exec(recent.where(LoginFailure.address == address)).one() >= MAX_FAILURES_PER_ADDRESS:
+        return f"Too many failed logins from your network address. Wait {minutes} minutes."
+    return None
+
+
+def record_login_failure(db: Session, email: str, address: str) -> None:
+    """Remember a failed login; forget failures older than the window while at it."""
+    db.exec(delete(LoginFailure).where(LoginFailure.at < utcnow() - THROTTLE_WINDOW))
+    db.add(LoginFailure(email=normalise_email(email)[:254], address=address[:64]))
+    db.commit()
+
+
+def clear_login_failures(db: Session, email: str) -> None:
+    db.exec(delete(LoginFailure).where(LoginFailure.email == normalise_email(email)))
+    db.commit()
 
 
 def login(user: User) -> None:

@@ -10,16 +10,9 @@ from tqdm import tqdm
 
 from qa_app import create_app, db
 from qa_app.accounts import AccountError, create_user
-from qa_app.call_store import (
-    existing_call_ids,
-    stored_outcome_kinds,
-    upsert_calls,
-    upsert_outcomes,
-)
-from qa_app.domain.call_import import validate_calls
-from qa_app.domain.outcome_import import reject_unknown_calls, validate_outcomes
 from qa_app.domain.rubrics import RubricError, check_rubric_file
-from qa_app.domain.tabular import FileProblem, ImportReport, Table, read_table, write_rejects
+from qa_app.domain.tabular import FileProblem, write_rejects
+from qa_app.import_service import ImportResult, run_import
 from qa_app.models import Role
 from qa_app.rubric_store import RubricVersionConflict, register_rubric_files
 
@@ -94,7 +87,8 @@ def demo() -> None:
     if result.changed:
         click.echo(
             f"Demo data loaded: {result.users_created} users, {result.calls_created} calls, "
-            f"{result.outcomes_created} outcomes, {result.reviews_created} reviews."
+            f"{result.outcomes_created} outcomes, {result.reviews_created} reviews, "
+            f"{result.assignments_created} queue assignments."
         )
     else:
         click.echo("Demo data already loaded; nothing changed.")
@@ -208,76 +202,81 @@ def _import_options(command):
     return click.argument("file", type=click.Path(dir_okay=False, path_type=Path))(command)
 
 
-def _read(file: Path, allowed: set[str] | None = None) -> Table:
-    try:
-        return read_table(file, allowed)
-    except FileProblem as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _report_problems(
-    report: ImportReport,
-    file: Path,
-    skip_invalid: bool,
-    rejects: Path | None,
-    columns: list[str],
-    dry_run: bool,
-) -> None:
-    """Print warnings and row errors; stop (exit 1) unless --skip-invalid allows going on."""
+def _report_problems(result: ImportResult, file: Path, rejects: Path | None) -> None:
+    """Print warnings and row errors; exit 1 when they blocked the import."""
+    report = result.report
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
-    if report.ok:
-        return
     for error in report.errors[:MAX_ERRORS_SHOWN]:
         click.echo(f"{file.name}: {error}", err=True)
     hidden = len(report.errors) - MAX_ERRORS_SHOWN
     if hidden > 0:
         click.echo(f"... and {hidden} more.", err=True)
-    if not skip_invalid:
+    if result.blocked:
         click.echo(
             f"{len(report.rejected_rows)} invalid row(s); nothing was imported. Fix them, or use "
             "--skip-invalid to import the valid rows.",
             err=True,
         )
         sys.exit(1)
-    if not dry_run:
+    if report.errors and not result.dry_run:
         rejects = rejects or file.with_name(f"{file.stem}.rejects.csv")
-        write_rejects(rejects, columns, report)
+        write_rejects(rejects, result.table.columns, report)
         click.echo(f"{len(report.rejected_rows)} rejected row(s) written to {rejects}.", err=True)
 
 
-def _progress(total: int, unit: str) -> tqdm:
-    return tqdm(total=total, unit=unit, delay=PROGRESS_DELAY_SECONDS, file=sys.stderr, leave=False)
+def _progress(total: int) -> tqdm:
+    return tqdm(total=total, delay=PROGRESS_DELAY_SECONDS, file=sys.stderr, leave=False)
+
+
+def _run_import(
+    kind: str,
+    file: Path,
+    skip_invalid: bool,
+    rejects: Path | None,
+    dry_run: bool,
+    create_reviewers: bool = False,
+) -> None:
+    app = _app()
+    try:
+        result = run_import(
+            _engine(app),
+            kind,
+            file,
+            skip_invalid=skip_invalid,
+            dry_run=dry_run,
+            create_reviewers=create_reviewers,
+            progress_factory=_progress,
+        )
+    except FileProblem as exc:
+        raise click.ClickException(str(exc)) from None
+    _report_problems(result, file, rejects)
+    valid = len(result.report.records)
+    if dry_run:
+        new = ""
+        if kind == "calls":
+            new = f" ({valid - result.existing_calls} new, {result.existing_calls} updates)"
+        click.echo(
+            f"Dry run: {valid} valid {kind} record(s){new}, "
+            f"{len(result.report.rejected_rows)} invalid row(s); nothing written."
+        )
+        return
+    written = result.written
+    click.echo(
+        f"Imported {valid} {kind} record(s): {written.created} created, "
+        f"{written.updated} updated, {written.unchanged} unchanged."
+    )
 
 
 @import_group.command("calls")
 @_import_options
 def import_calls(file: Path, skip_invalid: bool, rejects: Path | None, dry_run: bool) -> None:
-    """Import calls with transcripts; an existing call_id is updated, never duplicated.
+    """Import calls with transcripts (CSV, XLSX or JSONL); an existing call_id is updated.
 
     Required columns: call_id, agent, transcript. Optional: team, queue, channel,
     interaction_type, started_at (ISO 8601), save_script, agent_tenure_days.
     """
-    table = _read(file)
-    report = validate_calls(table)
-    _report_problems(report, file, skip_invalid, rejects, table.columns, dry_run)
-    app = _app()
-    engine = _engine(app)
-    if dry_run:
-        with db.transaction(engine) as session:
-            existing = existing_call_ids(session, [r.call_id for r in report.records])
-        click.echo(
-            f"Dry run: {len(report.records)} valid call(s) would be imported "
-            f"({len(report.records) - len(existing)} new, {len(existing)} updates); "
-            "nothing written."
-        )
-        return
-    with _progress(len(report.records), "call") as bar, db.transaction(engine) as session:
-        result = upsert_calls(session, report.records, progress=bar.update)
-    click.echo(
-        f"Imported {len(report.records)} call(s): {result.created} created, "
-        f"{result.updated} updated, {result.unchanged} unchanged."
-    )
+    _run_import("calls", file, skip_invalid, rejects, dry_run)
 
 
 @import_group.command("outcomes")
@@ -287,23 +286,26 @@ def import_outcomes(file: Path, skip_invalid: bool, rejects: Path | None, dry_ru
 
     Booleans as true/false/yes/no/1/0, numbers as numbers; blank cells record nothing.
     """
-    table = _read(file, {"csv", "xlsx"})
-    app = _app()
-    engine = _engine(app)
-    with db.transaction(engine) as session:
-        report = validate_outcomes(table, stored_outcome_kinds(session))
-        call_pks = existing_call_ids(session, [r.call_id for r in report.records])
-    reject_unknown_calls(report, table, set(call_pks))
-    _report_problems(report, file, skip_invalid, rejects, table.columns, dry_run)
-    if dry_run:
-        click.echo(f"Dry run: {len(report.records)} outcome value(s) are valid; nothing written.")
-        return
-    with _progress(len(report.records), "value") as bar, db.transaction(engine) as session:
-        result = upsert_outcomes(session, report.records, call_pks, progress=bar.update)
-    click.echo(
-        f"Imported {len(report.records)} outcome value(s): {result.created} created, "
-        f"{result.updated} updated, {result.unchanged} unchanged."
-    )
+    _run_import("outcomes", file, skip_invalid, rejects, dry_run)
+
+
+@import_group.command("reviews")
+@_import_options
+@click.option(
+    "--create-reviewers",
+    is_flag=True,
+    help="Create unknown reviewers as deactivated accounts instead of rejecting rows.",
+)
+def import_reviews(
+    file: Path, skip_invalid: bool, rejects: Path | None, dry_run: bool, create_reviewers: bool
+) -> None:
+    """Import historical reviews from another QA tool as submitted reviews (CSV or XLSX).
+
+    Columns: call_id, reviewer (email), dimension, score (blank or N/A for not
+    applicable), optional submitted_at (ISO 8601) and rubric (id@version, default the
+    current one). Each call, reviewer and rubric must answer every dimension.
+    """
+    _run_import("reviews", file, skip_invalid, rejects, dry_run, create_reviewers)
 
 
 def _register_commands() -> None:

@@ -34,6 +34,8 @@ def load_settings(instance: Path, overrides: Mapping | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "CHECK_SCHEMA": True,
         "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 100 * 1024 * 1024,
+        "TRUSTED_PROXIES": int(os.environ.get("QA_APP_TRUSTED_PROXIES") or 0),
     }
     secret = os.environ.get("QA_APP_SECRET_KEY")
     if secret:

@@ -13,7 +13,15 @@ from qa_app.call_store import existing_call_ids, upsert_calls, upsert_outcomes
 from qa_app.db import transaction
 from qa_app.domain.demo import DemoData, DemoReview, generate_demo
 from qa_app.domain.outcome_import import OutcomeRecord
-from qa_app.models import Review, ReviewScore, ReviewStatus, RubricVersion, utcnow
+from qa_app.models import (
+    Assignment,
+    Review,
+    ReviewScore,
+    ReviewStatus,
+    RubricVersion,
+    User,
+    utcnow,
+)
 from qa_app.rubric_store import (
     DEFAULT_RUBRIC_ID,
     current_rubric_row,
@@ -28,11 +36,18 @@ class DemoResult:
     calls_created: int
     outcomes_created: int
     reviews_created: int
+    assignments_created: int = 0
 
     @property
     def changed(self) -> bool:
         return any(
-            (self.users_created, self.calls_created, self.outcomes_created, self.reviews_created)
+            (
+                self.users_created,
+                self.calls_created,
+                self.outcomes_created,
+                self.reviews_created,
+                self.assignments_created,
+            )
         )
 
 
@@ -54,7 +69,22 @@ def load_demo(engine: Engine, rubrics_dir: Path, data: DemoData | None = None) -
         outcome_records = [OutcomeRecord(0, *row) for row in data.outcomes]
         outcomes = upsert_outcomes(db, outcome_records, call_pks)
         reviews_created = sum(_add_review(db, r, call_pks, rubric) for r in data.reviews)
-    return DemoResult(users_created, calls.created, outcomes.created, reviews_created)
+        assignments_created = _add_assignments(db, data.assignments, call_pks)
+    return DemoResult(
+        users_created, calls.created, outcomes.created, reviews_created, assignments_created
+    )
+
+
+def _add_assignments(
+    db: Session, assignments: list[tuple[str, str]], call_pks: dict[str, int]
+) -> int:
+    users = {u.email: u.id for u in db.exec(select(User))}
+    existing = set(db.exec(select(Assignment.call_pk, Assignment.reviewer_id)).all())
+    wanted = {(call_pks[call_id], users[email]) for call_id, email in assignments}
+    lead = users.get("lead@example.com")
+    new = sorted(wanted - existing)
+    db.add_all([Assignment(call_pk=c, reviewer_id=r, assigned_by=lead) for c, r in new])
+    return len(new)
 
 
 def _add_review(

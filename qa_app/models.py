@@ -163,6 +163,32 @@ class ReviewScore(SQLModel, table=True):
     evidence: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
+class Assignment(SQLModel, table=True):
+    """A call a lead put in a reviewer's queue."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        UniqueConstraint("call_pk", "reviewer_id", name="uq_assignments_call_reviewer"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_pk: int = Field(foreign_key="calls.id", ondelete="CASCADE", index=True)
+    reviewer_id: int = Field(foreign_key="users.id", index=True)
+    assigned_by: int | None = Field(default=None, foreign_key="users.id")
+    assigned_at: datetime = Field(default_factory=utcnow)
+
+
+class LoginFailure(SQLModel, table=True):
+    """A failed login, kept for a while to throttle guessing per account and per address."""
+
+    __tablename__ = "login_failures"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    address: str = Field(max_length=64, index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
 class CalibrationSession(SQLModel, table=True):
     __tablename__ = "calibration_sessions"
 

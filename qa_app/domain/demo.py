@@ -61,6 +61,7 @@ class DemoData:
     outcomes: list[tuple[str, str, str, float]]  # call_id, name, kind, value
     reviews: list[DemoReview]
     true_levels: dict[str, dict[str, int]]
+    assignments: list[tuple[str, str]] = field(default_factory=list)  # call_id, reviewer email
 
 
 @dataclass(frozen=True)
@@ -228,7 +229,17 @@ def generate_demo(seed: int = SEED, call_count: int = CALL_COUNT) -> DemoData:
         truth[call_id] = levels
         evidence_by_call[call_id] = evidence
     reviews = _demo_reviews(rng, calls, truth, evidence_by_call)
-    return DemoData(DEMO_USERS, calls, outcomes, reviews, truth)
+    return DemoData(DEMO_USERS, calls, outcomes, reviews, truth, _demo_assignments(calls, reviews))
+
+
+def _demo_assignments(calls, reviews) -> list[tuple[str, str]]:
+    """Every reviewed call sits in its reviewer's queue; each reviewer also has calls to do."""
+    assignments = [(r.call_id, r.reviewer_email) for r in reviews]
+    reviewed = {r.call_id for r in reviews}
+    waiting = [c.call_id for c in calls if c.call_id not in reviewed]
+    assignments += [(call_id, "reviewer@example.com") for call_id in waiting[:25]]
+    assignments += [(call_id, "reviewer2@example.com") for call_id in waiting[25:40]]
+    return assignments
 
 
 def _demo_reviews(rng, calls, truth, evidence_by_call) -> list[DemoReview]:

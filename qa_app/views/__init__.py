@@ -6,27 +6,30 @@ from flask import Flask, render_template, request
 
 from qa_app.auth import current_user
 
+ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 413, 422, 429)
+
 
 def init_app(app: Flask) -> None:
-    from qa_app.views import auth_views, home
+    from qa_app.views import admin, assign, auth_views, home, imports, queue, scoring
 
-    app.register_blueprint(auth_views.bp)
-    app.register_blueprint(home.bp)
+    for module in (auth_views, home, queue, scoring, assign, admin, imports):
+        app.register_blueprint(module.bp)
     app.context_processor(lambda: {"current_user": current_user()})
-    for status in (400, 401, 403, 404, 405):
+    for status in ERROR_STATUSES:
         app.register_error_handler(status, _error_page)
 
 
-def _error_page(error):
-    """Errors as a full page, or as a small fragment for a non-boosted htmx request."""
-    template = "errors/_error.html" if _wants_fragment() else "errors/error.html"
-    return render_template(template, error=error), error.code
-
-
-def _wants_fragment() -> bool:
+def wants_fragment() -> bool:
+    """True for a non-boosted htmx request that is not a history restore."""
     headers = request.headers
     return bool(
         headers.get("HX-Request")
         and not headers.get("HX-Boosted")
         and not headers.get("HX-History-Restore-Request")
     )
+
+
+def _error_page(error):
+    """Errors as a full page, or as a small fragment for a non-boosted htmx request."""
+    template = "errors/_error.html" if wants_fragment() else "errors/error.html"
+    return render_template(template, error=error), error.code

@@ -33,12 +33,19 @@ def _safe_next(target: str | None) -> str:
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = auth.authenticate(get_session(), form.email.data, form.password.data)
+        db = get_session()
+        address = request.remote_addr or "unknown"
+        refusal = auth.login_throttled(db, form.email.data, address)
+        if refusal:
+            flash(refusal, "error")
+            return render_template("auth/login.html", form=form), 429
+        user = auth.authenticate(db, form.email.data, form.password.data)
         if user is not None:
+            auth.clear_login_failures(db, user.email)
             auth.login(user)
             return redirect(_safe_next(request.args.get("next")))
+        auth.record_login_failure(db, form.email.data, address)
         flash("Email or password is not right, or the account is deactivated.", "error")
-        return render_template("auth/login.html", form=form)
     return render_template("auth/login.html", form=form)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect
+from alembic import command
+from sqlalchemy import inspect, text
 
 from qa_app import create_app, db
 
@@ -19,6 +20,8 @@ TABLES = {
     "calibration_calls",
     "calibration_participants",
     "audit_events",
+    "assignments",
+    "login_failures",
 }
 
 
@@ -42,10 +45,9 @@ def test_app_refuses_to_start_on_an_old_revision(empty_db_url, monkeypatch):
     engine = db.make_engine(empty_db_url)
     db.upgrade(engine)
     engine.dispose()
+    head = db.head_revision()
     monkeypatch.setattr(db, "head_revision", lambda: "0999")
-    with pytest.raises(
-        db.SchemaOutOfDate, match="revision 0001, this version of qa_app needs 0999"
-    ):
+    with pytest.raises(db.SchemaOutOfDate, match=f"revision {head}, this version of qa_app needs"):
         create_app({"DATABASE_URL": empty_db_url})
 
 
@@ -55,7 +57,8 @@ def test_cli_serve_refuses_an_unmigrated_database(empty_db_url, monkeypatch, cli
     assert result.exit_code == 1
     assert "Run `qa-app db upgrade`" in result.output
     result = cli("db", "upgrade")
-    assert result.exit_code == 0 and "upgraded from empty to 0001" in result.output
+    assert result.exit_code == 0
+    assert f"upgraded from empty to {db.head_revision()}" in result.output
 
 
 def test_sqlite_uses_wal_and_enforces_foreign_keys(tmp_path):
@@ -63,4 +66,21 @@ def test_sqlite_uses_wal_and_enforces_foreign_keys(tmp_path):
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+
+
+def test_upgrade_from_the_first_revision_keeps_the_data(empty_db_url):
+    engine = db.make_engine(empty_db_url)
+    command.upgrade(db.alembic_config(engine), "0001")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO calls (call_id, agent, imported_at, updated_at) "
+                "VALUES ('OLD-1', 'Ana', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+    db.upgrade(engine)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT call_id FROM calls")).scalars().all() == ["OLD-1"]
+    assert db.current_revision(engine) == db.head_revision()
     engine.dispose()

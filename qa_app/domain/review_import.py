@@ -1,0 +1,102 @@
+"""Validating historical reviews from another QA tool: one row per call, reviewer and dimension.
+
+Columns: ``call_id``, ``reviewer`` (email), ``dimension``, ``score`` (blank or N/A for
+not applicable), optional ``submitted_at`` (ISO 8601) and ``rubric`` (``id@version``,
+default the current one). The rows of one call, reviewer and rubric form one submitted
+review, which must answer every dimension of its rubric.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from qa_app.domain.rubrics import Rubric
+from qa_app.domain.scoring import DimensionAnswer, ScoringError, missing_dimensions, parse_answer
+from qa_app.domain.tabular import ImportReport, Table, as_text, parse_timestamp
+
+REQUIRED_COLUMNS = ("call_id", "reviewer", "dimension", "score")
+
+
+@dataclass
+class ReviewRecord:
+    call_id: str
+    reviewer: str
+    rubric_key: str
+    submitted_at: datetime | None = None
+    answers: dict[str, DimensionAnswer] = field(default_factory=dict)
+    rows: list[int] = field(default_factory=list)
+
+
+def validate_reviews(table: Table, rubrics: Mapping[str, Rubric], default_key: str) -> ImportReport:
+    """Group valid rows into ReviewRecords; every bad row or incomplete review is an error."""
+    report = ImportReport()
+    unit = table.row_unit
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+    if missing:
+        for row, raw in table.rows or [(1, {})]:
+            report.reject(row, raw, f"missing required column(s): {', '.join(missing)}", unit)
+        return report
+    raw_by_row = dict(table.rows)
+    groups: dict[tuple[str, str, str], ReviewRecord] = {}
+    broken: set[tuple[str, str, str]] = set()
+    seen: dict[tuple[str, str, str, str], int] = {}
+    for row, raw in table.rows:
+        call_id, reviewer = as_text(raw.get("call_id")), as_text(raw.get("reviewer")).lower()
+        dimension = as_text(raw.get("dimension"))
+        rubric_key = as_text(raw.get("rubric")) or default_key
+        problems = [
+            f"{c} is empty"
+            for c, v in (("call_id", call_id), ("reviewer", reviewer), ("dimension", dimension))
+            if not v
+        ]
+        rubric = rubrics.get(rubric_key)
+        if rubric is None:
+            problems.append(f"unknown rubric '{rubric_key}' (load it with `qa-app rubric load`)")
+        key = (call_id, reviewer, rubric_key, dimension)
+        if key in seen:
+            problems.append(
+                f"{dimension} of {call_id} by {reviewer} is already in {unit} {seen[key]}"
+            )
+        else:
+            seen[key] = row
+        answer = submitted_at = None
+        if rubric is not None and dimension:
+            score = as_text(raw.get("score")) or "na"
+            try:
+                answer = parse_answer(rubric, dimension, {"score": score}, 0)
+            except ScoringError as exc:
+                problems.append(str(exc))
+        try:
+            submitted_at = parse_timestamp(raw.get("submitted_at"))
+        except ValueError as exc:
+            problems.append(f"submitted_at: {exc}")
+        if problems:
+            report.reject(row, raw, "; ".join(problems), unit)
+            broken.add((call_id, reviewer, rubric_key))
+            continue
+        record = groups.setdefault(
+            (call_id, reviewer, rubric_key), ReviewRecord(call_id, reviewer, rubric_key)
+        )
+        record.answers[dimension] = answer
+        record.rows.append(row)
+        if submitted_at and (record.submitted_at is None or submitted_at > record.submitted_at):
+            record.submitted_at = submitted_at
+    for key, record in groups.items():
+        missing_dims = missing_dimensions(rubrics[record.rubric_key], record.answers)
+        message = None
+        if key in broken:
+            message = "another row of the same review is invalid, so the review is not complete"
+        elif missing_dims:
+            message = (
+                f"review of {record.call_id} by {record.reviewer} has no row for "
+                f"{', '.join(missing_dims)}"
+            )
+        if message is None:
+            report.records.append(record)
+            continue
+        for row in record.rows:
+            report.reject(row, raw_by_row[row], message, unit)
+    report.errors.sort(key=lambda e: e.row)
+    return report

@@ -1,0 +1,218 @@
+"""Imports of calls, outcomes and reviews, shared by ``qa-app import`` and the web upload page.
+
+All-or-nothing: if any row is invalid nothing is written, unless ``skip_invalid``
+asks for the valid rows to be written and the others reported.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from qa_app import audit, call_store
+from qa_app.accounts import create_user, find_user
+from qa_app.db import transaction
+from qa_app.domain.call_import import validate_calls
+from qa_app.domain.outcome_import import reject_unknown_calls, validate_outcomes
+from qa_app.domain.review_import import ReviewRecord, validate_reviews
+from qa_app.domain.scoring import answer_as_dict
+from qa_app.domain.tabular import ImportReport, Table, read_table
+from qa_app.models import Review, ReviewScore, ReviewStatus, Role, RubricVersion, User, utcnow
+from qa_app.review_store import load_answers
+from qa_app.rubric_store import DEFAULT_RUBRIC_ID, current_rubric_row, rubric_from_row
+
+KINDS = ("calls", "outcomes", "reviews")
+Progress = Callable[[int], None]
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    table: Table
+    report: ImportReport
+    written: call_store.WriteResult | None = None
+    dry_run: bool = False
+    existing_calls: int = 0  # calls: how many valid rows update a call already stored
+
+    @property
+    def blocked(self) -> bool:
+        """Invalid rows and no permission to skip them: nothing was written."""
+        return self.written is None and not self.report.ok and not self.dry_run
+
+
+def run_import(
+    engine: Engine,
+    kind: str,
+    path: Path,
+    *,
+    skip_invalid: bool = False,
+    dry_run: bool = False,
+    create_reviewers: bool = False,
+    actor: User | None = None,
+    progress_factory=None,
+) -> ImportResult:
+    """Read, validate and (unless blocked or a dry run) write one import file.
+
+    Raises :class:`qa_app.domain.tabular.FileProblem` when the file as a whole is unreadable.
+    """
+    allowed = {"csv", "xlsx", "jsonl"} if kind == "calls" else {"csv", "xlsx"}
+    table = read_table(path, allowed)
+    with transaction(engine) as db:
+        report = _validate(db, kind, table, create_reviewers)
+        result = ImportResult(kind, table, report, dry_run=dry_run)
+        if kind == "calls":
+            result.existing_calls = len(
+                call_store.existing_call_ids(db, [r.call_id for r in report.records])
+            )
+        if dry_run or (report.errors and not skip_invalid):
+            return result
+        progress = progress_factory(len(report.records)) if progress_factory else None
+        try:
+            result.written = _write(db, kind, report, actor, progress.update if progress else None)
+        finally:
+            if progress:
+                progress.close()
+        audit.record(
+            db,
+            actor,
+            f"import.{kind}",
+            "file",
+            path.name,
+            after={
+                "created": result.written.created,
+                "updated": result.written.updated,
+                "unchanged": result.written.unchanged,
+                "rejected": len(report.rejected_rows),
+            },
+        )
+    return result
+
+
+def _validate(db: Session, kind: str, table: Table, create_reviewers: bool) -> ImportReport:
+    if kind == "calls":
+        return validate_calls(table)
+    if kind == "outcomes":
+        report = validate_outcomes(table, call_store.stored_outcome_kinds(db))
+        known = call_store.existing_call_ids(db, [r.call_id for r in report.records])
+        reject_unknown_calls(report, table, set(known))
+        return report
+    rubrics = {row.key: rubric_from_row(row) for row in db.exec(select(RubricVersion))}
+    current = current_rubric_row(db, DEFAULT_RUBRIC_ID)
+    report = validate_reviews(table, rubrics, current.key if current else "")
+    _reject_unknown_references(db, report, table, create_reviewers)
+    return report
+
+
+def _reject_unknown_references(
+    db: Session, report: ImportReport, table: Table, create_reviewers: bool
+) -> None:
+    """Reviews of calls not in the database, or by reviewers without an account, are errors."""
+    raw_by_row = dict(table.rows)
+    known_calls = call_store.existing_call_ids(db, [r.call_id for r in report.records])
+    kept = []
+    for record in report.records:
+        problem = None
+        if record.call_id not in known_calls:
+            problem = f"unknown call_id '{record.call_id}' (import the call first)"
+        elif not create_reviewers and find_user(db, record.reviewer) is None:
+            problem = f"no user '{record.reviewer}'; add them first or use --create-reviewers"
+        if problem is None:
+            kept.append(record)
+            continue
+        for row in record.rows:
+            report.reject(row, raw_by_row[row], problem, table.row_unit)
+    report.records = kept
+    report.errors.sort(key=lambda e: e.row)
+
+
+def _write(
+    db: Session, kind: str, report: ImportReport, actor: User | None, progress: Progress | None
+) -> call_store.WriteResult:
+    if kind == "calls":
+        return call_store.upsert_calls(db, report.records, progress=progress)
+    if kind == "outcomes":
+        call_pks = call_store.existing_call_ids(db, [r.call_id for r in report.records])
+        return call_store.upsert_outcomes(db, report.records, call_pks, progress=progress)
+    return _write_reviews(db, report.records, actor, progress)
+
+
+def _write_reviews(
+    db: Session, records: list[ReviewRecord], actor: User | None, progress: Progress | None
+) -> call_store.WriteResult:
+    """Each record becomes (or updates) a submitted review; changes are audited."""
+    result = call_store.WriteResult()
+    call_pks = call_store.existing_call_ids(db, [r.call_id for r in records])
+    rubric_rows = {row.key: row for row in db.exec(select(RubricVersion))}
+    for record in records:
+        reviewer = find_user(db, record.reviewer) or _imported_reviewer(db, record.reviewer)
+        rubric_pk = rubric_rows[record.rubric_key].id
+        review = db.exec(
+            select(Review).where(
+                Review.call_pk == call_pks[record.call_id],
+                Review.reviewer_id == reviewer.id,
+                Review.rubric_pk == rubric_pk,
+            )
+        ).first()
+        before = load_answers(db, review.id) if review else {}
+        if (
+            review is not None
+            and review.status == ReviewStatus.SUBMITTED
+            and before == record.answers
+        ):
+            result.unchanged += 1
+            continue
+        if review is None:
+            review = Review(
+                call_pk=call_pks[record.call_id],
+                reviewer_id=reviewer.id,
+                rubric_pk=rubric_pk,
+                version=0,
+            )
+            result.created += 1
+        else:
+            result.updated += 1
+            for row in db.exec(select(ReviewScore).where(ReviewScore.review_id == review.id)):
+                db.delete(row)
+        review.status, review.version = ReviewStatus.SUBMITTED, review.version + 1
+        review.submitted_at = record.submitted_at or utcnow()
+        review.updated_at = utcnow()
+        db.add(review)
+        db.flush()
+        for dimension, answer in record.answers.items():
+            db.add(
+                ReviewScore(
+                    review_id=review.id,
+                    dimension=dimension,
+                    score=answer.score,
+                    not_applicable=answer.not_applicable,
+                )
+            )
+        audit.record(
+            db,
+            actor,
+            "review.imported",
+            "review",
+            review.id,
+            before={d: answer_as_dict(a) for d, a in before.items()} or None,
+            after={d: answer_as_dict(a) for d, a in record.answers.items()},
+        )
+        if progress:
+            progress(1)
+    return result
+
+
+def _imported_reviewer(db: Session, email: str) -> User:
+    """An account for a reviewer known only from imported history: deactivated, no usable password.
+
+    An admin reactivates it and sets a password if the person is to log in.
+    """
+    user = create_user(db, email, email.split("@")[0], Role.REVIEWER, secrets.token_urlsafe(24))
+    user.active = False
+    db.add(user)
+    db.flush()
+    return user

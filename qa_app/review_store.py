@@ -1,0 +1,199 @@
+"""Reviews in the database: drafts saved answer by answer, submission, audited edits.
+
+Every write names the version it started from; a write against an older version
+is refused (optimistic concurrency), so two tabs never overwrite each other silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from qa_app import audit
+from qa_app.domain.rubrics import Rubric
+from qa_app.domain.scoring import (
+    DimensionAnswer,
+    answer_as_dict,
+    changed_dimensions,
+    missing_dimensions,
+)
+from qa_app.models import Assignment, Review, ReviewScore, ReviewStatus, RubricVersion, User, utcnow
+
+
+class StaleReview(Exception):
+    """The review changed since the page was loaded (another tab, or a lead's edit)."""
+
+    def __init__(self, review: Review | None, expected: int):
+        self.review = review
+        self.expected = expected
+        current = review.version if review else 0
+        super().__init__(
+            f"This review was changed elsewhere (it is now at version {current}, this page had "
+            f"version {expected}). Nothing was overwritten and this change was not saved: reload "
+            "the page to see the latest answers, then make the change again."
+        )
+
+
+class ReviewIncomplete(Exception):
+    def __init__(self, missing: list[str]):
+        self.missing = missing
+        super().__init__("Not submitted: still to score " + ", ".join(missing) + ".")
+
+
+class ReviewLocked(Exception):
+    """A submitted review changes only through an audited edit with a reason."""
+
+
+def is_assigned(db: Session, call_pk: int, user_id: int) -> bool:
+    return (
+        db.exec(
+            select(Assignment.id).where(
+                Assignment.call_pk == call_pk, Assignment.reviewer_id == user_id
+            )
+        ).first()
+        is not None
+    )
+
+
+def own_review(db: Session, call_pk: int, user_id: int) -> Review | None:
+    """The user's latest review of this call, whatever its rubric version."""
+    return db.exec(
+        select(Review)
+        .where(Review.call_pk == call_pk, Review.reviewer_id == user_id)
+        .order_by(Review.id.desc())
+    ).first()
+
+
+def load_answers(db: Session, review_id: int | None) -> dict[str, DimensionAnswer]:
+    if review_id is None:
+        return {}
+    rows = db.exec(select(ReviewScore).where(ReviewScore.review_id == review_id))
+    return {
+        row.dimension: DimensionAnswer(
+            row.score, row.not_applicable, row.note, tuple(row.evidence or ())
+        )
+        for row in rows
+    }
+
+
+def _bump_version(db: Session, review: Review, expected: int, **values) -> None:
+    """Move the review to the next version only if nobody else did first (atomic)."""
+    result = db.exec(
+        update(Review)
+        .where(Review.id == review.id, Review.version == expected)
+        .values(version=expected + 1, updated_at=utcnow(), **values)
+    )
+    if result.rowcount != 1:
+        db.rollback()
+        raise StaleReview(db.get(Review, review.id), expected)
+    db.refresh(review)
+
+
+def _write_answer(db: Session, review_id: int, dimension: str, answer: DimensionAnswer) -> None:
+    row = db.exec(
+        select(ReviewScore).where(
+            ReviewScore.review_id == review_id, ReviewScore.dimension == dimension
+        )
+    ).first()
+    if row is None:
+        row = ReviewScore(review_id=review_id, dimension=dimension)
+    row.score, row.not_applicable = answer.score, answer.not_applicable
+    row.note, row.evidence = answer.note, list(answer.evidence)
+    db.add(row)
+
+
+def save_draft_answer(
+    db: Session,
+    call_pk: int,
+    reviewer: User,
+    rubric_row: RubricVersion,
+    dimension: str,
+    answer: DimensionAnswer,
+    expected_version: int,
+) -> Review:
+    """Save one dimension of the reviewer's draft, creating the draft on the first answer."""
+    review = own_review(db, call_pk, reviewer.id)
+    if review is None:
+        if expected_version != 0:
+            raise StaleReview(None, expected_version)
+        review = Review(
+            call_pk=call_pk, reviewer_id=reviewer.id, rubric_pk=rubric_row.id, version=0
+        )
+        db.add(review)
+        try:
+            db.flush()
+        except IntegrityError:  # another tab created the draft a moment ago
+            db.rollback()
+            raise StaleReview(own_review(db, call_pk, reviewer.id), expected_version) from None
+    if review.status != ReviewStatus.DRAFT:
+        raise ReviewLocked("This review is submitted; use Edit, with a reason, to change it.")
+    _bump_version(db, review, expected_version)
+    _write_answer(db, review.id, dimension, answer)
+    return review
+
+
+def submit_review(
+    db: Session, review: Review, rubric: Rubric, expected_version: int, actor: User
+) -> dict[str, bool | None]:
+    """Submit a complete draft; return the behaviour flags its scores give."""
+    if review.status != ReviewStatus.DRAFT:
+        raise ReviewLocked("This review is already submitted.")
+    answers = load_answers(db, review.id)
+    missing = missing_dimensions(rubric, answers)
+    if missing:
+        raise ReviewIncomplete(missing)
+    _bump_version(
+        db, review, expected_version, status=ReviewStatus.SUBMITTED, submitted_at=utcnow()
+    )
+    audit.record(
+        db,
+        actor,
+        "review.submitted",
+        "review",
+        review.id,
+        after={d: answer_as_dict(a) for d, a in answers.items()},
+    )
+    return rubric.flags_for({d: a.score for d, a in answers.items()})
+
+
+def edit_submitted(
+    db: Session,
+    review: Review,
+    rubric: Rubric,
+    answers: Mapping[str, DimensionAnswer],
+    expected_version: int,
+    actor: User,
+    reason: str,
+) -> int:
+    """Change a submitted review; every change is audited with who, when, old, new and why.
+
+    Returns how many dimensions changed.
+    """
+    if review.status != ReviewStatus.SUBMITTED:
+        raise ReviewLocked("Only submitted reviews are edited this way; drafts save as you go.")
+    if not reason.strip():
+        raise ValueError("Say why you are changing a submitted review.")
+    missing = missing_dimensions(rubric, answers)
+    if missing:
+        raise ReviewIncomplete(missing)
+    before = load_answers(db, review.id)
+    changes = changed_dimensions(before, answers)
+    if not changes:
+        return 0
+    _bump_version(db, review, expected_version)
+    for dimension in changes:
+        _write_answer(db, review.id, dimension, answers[dimension])
+    audit.record(
+        db,
+        actor,
+        "review.edited",
+        "review",
+        review.id,
+        before={d: old for d, (old, _new) in changes.items()},
+        after={d: new for d, (_old, new) in changes.items()},
+        reason=reason.strip(),
+    )
+    return len(changes)
