@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
-from qa_app import create_app, db
+from qa_app import accounts, create_app, db
 from qa_app.cli import main as cli_main
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +32,8 @@ def isolated_environment(tmp_path, monkeypatch):
             monkeypatch.delenv(name)
     monkeypatch.setenv("QA_APP_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("QA_APP_SECRET_KEY", TEST_SECRET)
+    # Real hashing, cheaper work factor: the suite creates hundreds of accounts.
+    monkeypatch.setattr(accounts, "PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
 
 
 @pytest.fixture(scope="session")

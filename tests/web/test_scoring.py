@@ -1,0 +1,261 @@
+"""Scoring a call: autosave, reload, submit, flags, conflicts and every refused input."""
+
+from __future__ import annotations
+
+from html import unescape
+
+import pytest
+from sqlmodel import Session, select
+
+from qa_app import db
+from qa_app.models import AuditEvent, Review, ReviewScore
+from tests.storage.helpers import snapshot
+
+SAVE = "/calls/C-1/review/dimensions/{}"
+
+
+def save(htmx, token, dimension, version, **fields):
+    return htmx.post(SAVE.format(dimension), {"version": version, **fields}, token)
+
+
+@pytest.fixture
+def reviewer(auth, scoring):
+    auth.login("reviewer@test.example")
+    return scoring
+
+
+def stored(app):
+    with Session(db.get_engine_for(app)) as session:
+        review = session.exec(select(Review)).first()
+        scores = {
+            s.dimension: (s.score, s.not_applicable, s.note, s.evidence)
+            for s in session.exec(select(ReviewScore))
+        }
+    return review, scores
+
+
+def test_each_change_saves_the_draft_and_reload_shows_it(reviewer, client, htmx):
+    token = htmx.token("/calls/C-1/review")
+    response = save(
+        htmx, token, "acknowledgment", 0, score="4", note="named the rent worry", evidence="3"
+    )
+    assert response.status_code == 200
+    assert "Saved Acknowledgment" in response.text
+    assert 'id="review-version" name="version" value="1" hx-swap-oob="true"' in response.text
+    assert save(htmx, token, "next_steps", 1, score="na").status_code == 200
+    review, scores = stored(reviewer)
+    assert review.status == "draft" and review.version == 2
+    assert scores["acknowledgment"] == (4, False, "named the rent worry", [2])
+    assert scores["next_steps"] == (None, True, "", [])
+    page = client.get("/calls/C-1/review").get_data(as_text=True)
+    assert 'name="score" value="4" checked' in page and "named the rent worry" in page
+    assert 'name="score" value="na" checked' in page
+    assert 'id="review-version" name="version" value="2"' in page
+
+
+@pytest.mark.parametrize(
+    ("dimension", "fields", "message"),
+    [
+        ("acknowledgment", {"score": "6"}, "'6' is not a point on the scale 1–5"),
+        ("acknowledgment", {"score": "0"}, "'0' is not a point on the scale 1–5"),
+        ("acknowledgment", {"score": "na"}, "N/A is not allowed for this dimension"),
+        ("empathy", {"score": "3"}, "'empathy' is not a dimension of rubric empathy@1"),
+        (
+            "summary",
+            {"score": "3", "evidence": "9"},
+            "evidence '9' is not a turn number between 1 and 4",
+        ),
+        ("summary", {"score": "3", "note": "x" * 4001}, "longer than 4000 characters"),
+    ],
+)
+def test_bad_answers_are_refused_and_change_nothing(reviewer, htmx, dimension, fields, message):
+    token = htmx.token("/calls/C-1/review")
+    save(htmx, token, "summary", 0, score="2")
+    before = snapshot(db.get_engine_for(reviewer))
+    response = save(htmx, token, dimension, 1, **fields)
+    assert response.status_code == 422
+    assert message in unescape(response.text) and "Not saved" in response.text
+    assert snapshot(db.get_engine_for(reviewer)) == before
+
+
+def test_stale_tab_gets_a_conflict_and_nothing_is_overwritten(reviewer, htmx):
+    token = htmx.token("/calls/C-1/review")
+    assert save(htmx, token, "summary", 0, score="2").status_code == 200  # tab A: v0 -> v1
+    assert save(htmx, token, "summary", 1, score="3").status_code == 200  # tab A: v1 -> v2
+    before = snapshot(db.get_engine_for(reviewer))
+    response = save(htmx, token, "summary", 1, score="5")  # tab B still at v1
+    assert response.status_code == 409
+    assert "changed elsewhere (it is now at version 2, this page had version 1)" in response.text
+    assert snapshot(db.get_engine_for(reviewer)) == before
+    # Two tabs both starting a new review: the second is told, not duplicated.
+    response = htmx.post(
+        "/calls/C-2/review/dimensions/summary", {"version": 0, "score": "3"}, token
+    )
+    assert response.status_code == 200
+    response = htmx.post(
+        "/calls/C-2/review/dimensions/summary", {"version": 0, "score": "4"}, token
+    )
+    assert response.status_code == 409
+
+
+def test_missing_csrf_token_is_refused(reviewer, htmx):
+    before = snapshot(db.get_engine_for(reviewer))
+    response = save(htmx, None, "summary", 0, score="3")
+    assert response.status_code == 400 and "CSRF" in response.text
+    assert snapshot(db.get_engine_for(reviewer)) == before
+
+
+def test_calls_outside_the_queue_are_refused(reviewer, client, htmx):
+    token = htmx.token("/calls/C-1/review")
+    assert client.get("/calls/C-3/review").status_code == 403
+    response = htmx.post(
+        "/calls/C-3/review/dimensions/summary", {"version": 0, "score": "3"}, token
+    )
+    assert response.status_code == 403 and "not in your queue" in response.text
+    assert client.get("/calls/NOPE/review").status_code == 404
+    assert stored(reviewer)[0] is None
+
+
+def answer_all(htmx, token, call="C-1"):
+    version = 0
+    for dimension, score in [
+        ("acknowledgment", "5"),
+        ("summary", "4"),
+        ("next_steps", "2"),
+        ("loop_closure", "na"),
+    ]:
+        response = htmx.post(
+            f"/calls/{call}/review/dimensions/{dimension}",
+            {"version": version, "score": score},
+            token,
+        )
+        assert response.status_code == 200, response.text
+        version += 1
+    return version
+
+
+def test_submit_refuses_an_incomplete_review_then_shows_flags(reviewer, client, htmx):
+    token = htmx.token("/calls/C-1/review")
+    save(htmx, token, "summary", 0, score="4")
+    response = htmx.post("/calls/C-1/review/submit", {"version": 1}, token)
+    assert response.status_code == 422
+    assert "still to score Acknowledgment, Next steps, Emotional loop closure" in response.text
+    save(htmx, token, "acknowledgment", 1, score="5")
+    save(htmx, token, "next_steps", 2, score="2")
+    save(htmx, token, "loop_closure", 3, score="na")
+    response = htmx.post("/calls/C-1/review/submit", {"version": 4}, token)
+    assert response.status_code == 204
+    review, _ = stored(reviewer)
+    assert response.headers["HX-Redirect"] == f"/reviews/{review.id}?submitted=1"
+    assert review.status == "submitted" and review.submitted_at is not None
+    page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
+    assert 'data-flag="acknowledged"' in page
+    assert "<strong>acknowledged</strong>: yes" in page
+    assert "<strong>confirmed_next_steps</strong>: no" in page
+    assert "<strong>closed_emotional_loop</strong>: unknown (N/A)" in page
+    assert "<strong>empathy_absent</strong>: no" in page
+    # A submitted review no longer autosaves: it is edited with a reason.
+    response = save(htmx, token, "summary", 5, score="1")
+    assert response.status_code == 409 and "use Edit, with a reason" in response.text
+    assert client.get("/calls/C-1/review").status_code == 302
+
+
+def edit_form(version, reason="Calibration: the summary was not checked", **scores):
+    data = {"version": version, "reason": reason}
+    base = {"acknowledgment": "5", "summary": "4", "next_steps": "2", "loop_closure": "na"}
+    base.update(scores)
+    for dimension, score in base.items():
+        data[f"{dimension}-score"] = score
+        data[f"{dimension}-note"] = ""
+        data[f"{dimension}-evidence"] = ""
+    return data
+
+
+def submitted_review(htmx, token):
+    version = answer_all(htmx, token)
+    assert htmx.post("/calls/C-1/review/submit", {"version": version}, token).status_code == 204
+    return version + 1
+
+
+def test_editing_a_submitted_review_is_audited_with_a_reason(reviewer, client, htmx):
+    token = htmx.token("/calls/C-1/review")
+    version = submitted_review(htmx, token)
+    review, _ = stored(reviewer)
+    data = edit_form(version, summary="3") | {"csrf_token": token}
+    refused = client.post(f"/reviews/{review.id}/edit", data=data | {"reason": " "})
+    assert refused.status_code == 422 and "Say why" in refused.get_data(as_text=True)
+    # What the reviewer typed is still in the form.
+    assert 'name="summary-score" value="3" checked' in refused.get_data(as_text=True)
+    response = client.post(f"/reviews/{review.id}/edit", data=data)
+    assert response.status_code == 302
+    _, scores = stored(reviewer)
+    assert scores["summary"][0] == 3
+    with Session(db.get_engine_for(reviewer)) as session:
+        event = session.exec(select(AuditEvent).where(AuditEvent.action == "review.edited")).one()
+    assert event.actor_label == "reviewer@test.example"
+    assert event.before == {
+        "summary": {"score": 4, "not_applicable": False, "note": "", "evidence": []}
+    }
+    assert event.after["summary"]["score"] == 3
+    assert event.reason == "Calibration: the summary was not checked"
+    stale = client.post(
+        f"/reviews/{review.id}/edit", data=edit_form(version, summary="1") | {"csrf_token": token}
+    )
+    assert stale.status_code == 409 and "changed elsewhere" in stale.get_data(as_text=True)
+    assert stored(reviewer)[1]["summary"][0] == 3
+
+
+def test_other_reviewers_cannot_see_or_edit_a_review_but_leads_can(scoring, auth, client, htmx):
+    auth.login("reviewer@test.example")
+    token = htmx.token("/calls/C-1/review")
+    version = submitted_review(htmx, token)
+    review, _ = stored(scoring)
+    auth.logout()
+
+    from qa_app.accounts import create_user
+
+    with db.transaction(db.get_engine_for(scoring)) as session:
+        create_user(session, "other@test.example", "Other", "reviewer", "correct-horse-battery")
+    auth.login("other@test.example")
+    token = htmx.token("/")
+    before = snapshot(db.get_engine_for(scoring))
+    assert client.get(f"/reviews/{review.id}").status_code == 403
+    response = client.post(
+        f"/reviews/{review.id}/edit", data=edit_form(version, summary="1") | {"csrf_token": token}
+    )
+    assert response.status_code == 403
+    assert snapshot(db.get_engine_for(scoring)) == before
+    auth.logout()
+
+    auth.login("lead@test.example")
+    token = htmx.token("/")
+    assert client.get(f"/reviews/{review.id}").status_code == 200
+    response = client.post(
+        f"/reviews/{review.id}/edit", data=edit_form(version, summary="1") | {"csrf_token": token}
+    )
+    assert response.status_code == 302
+    assert stored(scoring)[1]["summary"][0] == 1
+
+
+def test_transcript_and_notes_render_as_text(reviewer, client, htmx):
+    token = htmx.token("/calls/C-1/review")
+    save(htmx, token, "summary", 0, score="3", note="<img src=x onerror=alert(1)>")
+    page = client.get("/calls/C-1/review").get_data(as_text=True)
+    assert "<script>alert(" not in page and "&lt;script&gt;alert(" in page
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_queue_lists_status_filters_and_opens_drafts_first(reviewer, client, htmx):
+    token = htmx.token("/queue")
+    htmx.post("/calls/C-2/review/dimensions/summary", {"version": 0, "score": "3"}, token)
+    page = client.get("/queue").get_data(as_text=True)
+    assert "1 to do · 1 drafts · 0 submitted" in page
+    assert "C-1" in page and "C-2" in page and "C-3" not in page
+    filtered = client.get("/queue?channel=chat", headers={"HX-Request": "true"})
+    text = filtered.get_data(as_text=True)
+    assert "<html" not in text and "C-2" in text and "C-1" not in text
+    assert client.get("/queue/next").headers["Location"] == "/calls/C-2/review"
+    assert client.get("/queue/next?after=2").headers["Location"] == "/calls/C-1/review"
+    assert "not a date" in client.get("/queue?since=yesterday", follow_redirects=True).get_data(
+        as_text=True
+    )
