@@ -25,7 +25,7 @@ def checked(page, dimension):
 def test_keyboard_only_scoring_reload_submit_and_next(live_demo, page):
     log_in(page, live_demo)
     page.goto(f"{live_demo}/queue")
-    page.keyboard.press("n")                                   # open the next call
+    page.keyboard.press("n")  # open the next call
     page.wait_for_url(re.compile(r".*/calls/DEMO-\d+/review$"))
     call_url = page.url
     status = page.locator("#save-status")
@@ -35,24 +35,26 @@ def test_keyboard_only_scoring_reload_submit_and_next(live_demo, page):
         page.keyboard.press(key)
     expect(status).to_contain_text("Saved Emotional loop closure")
     page.keyboard.press("ArrowUp")
-    page.keyboard.press("t")                                   # type a note for next steps
+    page.keyboard.press("t")  # type a note for next steps
     page.keyboard.type("Promised a callback, no timeframe")
     page.keyboard.press("Escape")
     expect(status).to_contain_text("Saved Next steps")
 
     page.reload()
-    assert [checked(page, d) for d in ("acknowledgment", "summary", "next_steps",
-                                       "loop_closure")] == ["4", "3", "2", "na"]
+    assert [
+        checked(page, d) for d in ("acknowledgment", "summary", "next_steps", "loop_closure")
+    ] == ["4", "3", "2", "na"]
     expect(page.locator("#dim-next_steps textarea")).to_have_value(
-        "Promised a callback, no timeframe")
+        "Promised a callback, no timeframe"
+    )
 
-    page.keyboard.press("Control+Enter")                       # submit
+    page.keyboard.press("Control+Enter")  # submit
     page.wait_for_url(re.compile(r".*/reviews/\d+\?submitted=1$"))
     expect(page.locator('[data-flag="acknowledged"]')).to_contain_text("yes")
     expect(page.locator('[data-flag="confirmed_next_steps"]')).to_contain_text("no")
     expect(page.locator('[data-flag="closed_emotional_loop"]')).to_contain_text("unknown")
 
-    page.keyboard.press("]")                                   # next call
+    page.keyboard.press("]")  # next call
     page.wait_for_url(re.compile(r".*/calls/DEMO-\d+/review$"))
     assert page.url != call_url
 
@@ -67,7 +69,8 @@ def test_incomplete_submit_says_what_is_missing(live_demo, page):
     expect(page.locator("#save-status")).to_contain_text("Saved Acknowledgment")
     page.keyboard.press("Control+Enter")
     expect(page.locator("#submit-status")).to_contain_text(
-        "still to score Summary of the concern, Next steps, Emotional loop closure")
+        "still to score Summary of the concern, Next steps, Emotional loop closure"
+    )
 
 
 def test_a_stale_tab_is_told_and_does_not_overwrite(live_demo, browser):
