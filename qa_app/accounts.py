@@ -39,9 +39,7 @@ def create_user(db: Session, email: str, name: str, role: str, password: str) ->
     validate_password(password)
     if find_user(db, email) is not None:
         raise AccountError(f"a user with email {email} already exists")
-    user = User(
-        email=email, name=name.strip(), role=role, password_hash=password_hash(password)
-    )
+    user = User(email=email, name=name.strip(), role=role, password_hash=password_hash(password))
     db.add(user)
     db.flush()
     return user

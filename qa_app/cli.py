@@ -247,6 +247,7 @@ def _run_import(
             dry_run=dry_run,
             create_reviewers=create_reviewers,
             progress_factory=_progress,
+            rubric_id=app.config["RUBRIC_ID"],
         )
     except FileProblem as exc:
         raise click.ClickException(str(exc)) from None

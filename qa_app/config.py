@@ -29,6 +29,8 @@ def load_settings(instance: Path, overrides: Mapping | None = None) -> dict:
         "DATABASE_URL": os.environ.get("QA_APP_DATABASE_URL")
         or f"sqlite:///{instance / 'qa_app.sqlite3'}",
         "RUBRICS_DIR": os.environ.get("QA_APP_RUBRICS_DIR") or str(PROJECT_ROOT / "rubrics"),
+        # New reviews use the newest loaded version of this rubric id.
+        "RUBRIC_ID": os.environ.get("QA_APP_RUBRIC") or "empathy",
         "SESSION_COOKIE_SECURE": _env_flag("QA_APP_SECURE_COOKIES", False),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

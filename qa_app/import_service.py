@@ -55,6 +55,7 @@ def run_import(
     create_reviewers: bool = False,
     actor: User | None = None,
     progress_factory=None,
+    rubric_id: str = DEFAULT_RUBRIC_ID,
 ) -> ImportResult:
     """Read, validate and (unless blocked or a dry run) write one import file.
 
@@ -63,7 +64,7 @@ def run_import(
     allowed = {"csv", "xlsx", "jsonl"} if kind == "calls" else {"csv", "xlsx"}
     table = read_table(path, allowed)
     with transaction(engine) as db:
-        report = _validate(db, kind, table, create_reviewers)
+        report = _validate(db, kind, table, create_reviewers, rubric_id)
         result = ImportResult(kind, table, report, dry_run=dry_run)
         if kind == "calls":
             result.existing_calls = len(
@@ -93,7 +94,9 @@ def run_import(
     return result
 
 
-def _validate(db: Session, kind: str, table: Table, create_reviewers: bool) -> ImportReport:
+def _validate(
+    db: Session, kind: str, table: Table, create_reviewers: bool, rubric_id: str
+) -> ImportReport:
     if kind == "calls":
         return validate_calls(table)
     if kind == "outcomes":
@@ -102,7 +105,7 @@ def _validate(db: Session, kind: str, table: Table, create_reviewers: bool) -> I
         reject_unknown_calls(report, table, set(known))
         return report
     rubrics = {row.key: rubric_from_row(row) for row in db.exec(select(RubricVersion))}
-    current = current_rubric_row(db, DEFAULT_RUBRIC_ID)
+    current = current_rubric_row(db, rubric_id)
     report = validate_reviews(table, rubrics, current.key if current else "")
     _reject_unknown_references(db, report, table, create_reviewers)
     return report

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from werkzeug.utils import secure_filename
 
 from qa_app.auth import current_user, roles_required
@@ -49,6 +49,7 @@ def upload():
                 dry_run=request.form.get("dry_run") == "1",
                 create_reviewers=request.form.get("create_reviewers") == "1",
                 actor=current_user(),
+                rubric_id=current_app.config["RUBRIC_ID"],
             )
         except FileProblem as exc:
             abort(422, description=str(exc))

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -12,7 +21,7 @@ from qa_app.db import get_session
 from qa_app.domain.rubrics import Rubric
 from qa_app.domain.scoring import DimensionAnswer, ScoringError, parse_answer
 from qa_app.models import Call, Review, ReviewStatus, Role, RubricVersion, TranscriptTurn, User
-from qa_app.rubric_store import DEFAULT_RUBRIC_ID, current_rubric_row, rubric_from_row
+from qa_app.rubric_store import current_rubric_row, rubric_from_row
 from qa_app.views import wants_fragment
 
 bp = Blueprint("scoring", __name__)
@@ -56,11 +65,12 @@ def _own_review_context(call: Call) -> tuple[Review | None, RubricVersion, Rubri
     review = review_store.own_review(db, call.id, user.id)
     if review is None and not review_store.is_assigned(db, call.id, user.id):
         abort(403, description=f"Call {call.call_id} is not in your queue.")
-    row = db.get(RubricVersion, review.rubric_pk) if review else current_rubric_row(db)
+    rubric_id = current_app.config["RUBRIC_ID"]
+    row = db.get(RubricVersion, review.rubric_pk) if review else current_rubric_row(db, rubric_id)
     if row is None:
         abort(
             409,
-            description=f"No '{DEFAULT_RUBRIC_ID}' rubric is loaded; ask an admin to run "
+            description=f"No '{rubric_id}' rubric is loaded; ask an admin to run "
             "`qa-app rubric load`.",
         )
     return review, row, rubric_from_row(row)

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from qa_app import db
-from qa_app.models import AuditEvent, Review, ReviewScore
+from qa_app.models import AuditEvent, Review, ReviewScore, RubricVersion
 from tests.storage.helpers import snapshot
 
 SAVE = "/calls/C-1/review/dimensions/{}"
@@ -259,3 +259,15 @@ def test_queue_lists_status_filters_and_opens_drafts_first(reviewer, client, htm
     assert "not a date" in client.get("/queue?since=yesterday", follow_redirects=True).get_data(
         as_text=True
     )
+
+
+def test_a_seven_point_rubric_scores_the_same_way(reviewer, htmx):
+    reviewer.config["RUBRIC_ID"] = "empathy-7pt"
+    token = htmx.token("/calls/C-1/review")
+    assert save(htmx, token, "acknowledgment", 0, score="7").status_code == 200
+    refused = save(htmx, token, "acknowledgment", 1, score="8")
+    assert refused.status_code == 422 and "scale 1–7" in unescape(refused.text)
+    review, scores = stored(reviewer)
+    assert scores["acknowledgment"][0] == 7
+    with Session(db.get_engine_for(reviewer)) as session:
+        assert session.get(RubricVersion, review.rubric_pk).key == "empathy-7pt@1"
