@@ -311,8 +311,10 @@ def import_reviews(
 
 def _register_commands() -> None:
     from qa_app.cli_agreement import agreement
+    from qa_app.cli_exports import export_group, outcomes_group
 
-    main.add_command(agreement)
+    for command in (agreement, export_group, outcomes_group):
+        main.add_command(command)
 
 
 _register_commands()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # Named constraints let later migrations alter them, SQLite batch mode included.
@@ -176,6 +176,27 @@ class Assignment(SQLModel, table=True):
     reviewer_id: int = Field(foreign_key="users.id", index=True)
     assigned_by: int | None = Field(default=None, foreign_key="users.id")
     assigned_at: datetime = Field(default_factory=utcnow)
+
+
+class ExportJob(SQLModel, table=True):
+    """A coach's export running in the background; the finished file is kept in the database
+    so any server process can hand it out."""
+
+    __tablename__ = "export_jobs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=64, unique=True, index=True)
+    created_by: int = Field(foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    status: str = Field(default="queued", max_length=20)
+    file_format: str = Field(max_length=10)
+    params: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    done_rows: int = 0
+    total_rows: int = 0
+    filename: str = Field(default="", max_length=200)
+    content: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    error: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
 class LoginFailure(SQLModel, table=True):

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from qa_app.models import Assignment, Call, Review, Role, User, utcnow
 
 TODO = "to do"
+TEXT_FILTERS = ("queue", "interaction_type", "channel", "team", "save_script")
 STATUSES = (TODO, "draft", "submitted")
 PAGE_SIZE = 50
 
@@ -23,6 +24,7 @@ class CallFilters:
     interaction_type: str = ""
     channel: str = ""
     team: str = ""
+    save_script: str = ""
     since: date | None = None
     until: date | None = None
 
@@ -42,7 +44,7 @@ class CallFilters:
         return cls(**values), problems
 
     def apply(self, query):
-        for name in ("queue", "interaction_type", "channel", "team"):
+        for name in TEXT_FILTERS:
             value = getattr(self, name)
             if value:
                 query = query.where(getattr(Call, name) == value)
@@ -182,7 +184,7 @@ def assignable_users(db: Session) -> list[User]:
 def filter_choices(db: Session) -> dict[str, list[str]]:
     """Distinct values for each filter drop-down."""
     choices = {}
-    for name in ("queue", "interaction_type", "channel", "team"):
+    for name in TEXT_FILTERS:
         column = getattr(Call, name)
         choices[name] = [v for v in db.exec(select(column).distinct().order_by(column)) if v]
     return choices

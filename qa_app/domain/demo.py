@@ -22,6 +22,7 @@ CALL_COUNT = 360
 DIMENSIONS = ("acknowledgment", "summary", "next_steps", "loop_closure")
 PERIOD_START = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 PERIOD_DAYS = 150
+REVIEWED_CALLS = 180
 
 
 @dataclass(frozen=True)
@@ -254,7 +255,7 @@ def _demo_reviews(rng, calls, truth, evidence_by_call) -> list[DemoReview]:
     weighted = sorted(
         calls, key=lambda c: rng.random() ** (1 / review_weight[c.interaction_type]), reverse=True
     )
-    chosen = weighted[:96]
+    chosen = weighted[:REVIEWED_CALLS]
     reviews = []
     for index, call in enumerate(chosen):
         reviewers = ["reviewer@example.com", "reviewer2@example.com"]
@@ -270,7 +271,7 @@ def _demo_reviews(rng, calls, truth, evidence_by_call) -> list[DemoReview]:
                 notes["acknowledgment"] = "Went straight to process; no reference to the impact."
             reviews.append(DemoReview(call.call_id, email, True, scores, notes, evidence))
     # A few drafts in progress for the demo reviewer: some dimensions still unscored.
-    for call in weighted[96:100]:
+    for call in weighted[REVIEWED_CALLS : REVIEWED_CALLS + 4]:
         levels = truth[call.call_id]
         partial = {"acknowledgment": levels["acknowledgment"], "summary": levels["summary"]}
         reviews.append(DemoReview(call.call_id, "reviewer@example.com", False, partial))

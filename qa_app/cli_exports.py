@@ -1,0 +1,204 @@
+"""``qa-app export flags`` and ``qa-app outcomes compare``: the coach's spreadsheets and numbers."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from qa_app import create_app, db
+from qa_app.domain.outcome_comparison import SMALL_CELL
+from qa_app.export_queries import ExportError
+from qa_app.export_service import FORMATS, compare_outcomes, export_flags
+from qa_app.queue_queries import CallFilters
+
+BY_CHOICES = ("save_script", "channel", "interaction_type", "team", "queue")
+
+
+def filter_options(command):
+    """The call filters shared by every export command."""
+    date = click.DateTime(formats=["%Y-%m-%d"])
+    options = [
+        click.option("--since", type=date, help="Calls started on or after this day (YYYY-MM-DD)."),
+        click.option(
+            "--until", type=date, help="Calls started on or before this day (YYYY-MM-DD)."
+        ),
+        click.option("--queue", default="", help="Only this queue."),
+        click.option("--team", default="", help="Only this team."),
+        click.option("--channel", default="", help="Only this channel."),
+        click.option("--interaction-type", default="", help="Only this interaction type."),
+        click.option("--save-script", default="", help="Only this save script."),
+        click.option(
+            "--rubric",
+            "rubric_key",
+            default=None,
+            help="Rubric version as ID@VERSION (needed when a period mixes versions).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _filters(options: dict) -> CallFilters:
+    return CallFilters(
+        queue=options["queue"],
+        interaction_type=options["interaction_type"],
+        channel=options["channel"],
+        team=options["team"],
+        save_script=options["save_script"],
+        since=options["since"].date() if options["since"] else None,
+        until=options["until"].date() if options["until"] else None,
+    )
+
+
+def _engine():
+    try:
+        app = create_app({"CHECK_SCHEMA": True})
+    except db.SchemaOutOfDate as exc:
+        raise click.ClickException(str(exc)) from None
+    engine = db.get_engine_for(app)
+    click.get_current_context().call_on_close(engine.dispose)
+    return app, engine
+
+
+@click.group("export")
+def export_group() -> None:
+    """Export spreadsheets for coaches."""
+
+
+@export_group.command("flags")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write.",
+)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="xlsx or csv (default: from the --out extension, else xlsx).",
+)
+@click.option(
+    "--outcome",
+    default=None,
+    help="Outcome for the Comparison sheet (default: saved, else the first boolean).",
+)
+@filter_options
+def export_flags_command(
+    out: Path, file_format: str | None, outcome: str | None, rubric_key, **options
+) -> None:
+    """Write the flag spreadsheet: one row per reviewed call with final scores, flags, weight
+    and outcomes, plus Data dictionary, About and Comparison sheets (XLSX)."""
+    file_format = file_format or ("csv" if out.suffix.lower() == ".csv" else "xlsx")
+    app, engine = _engine()
+
+    def progress(total):
+        return tqdm(total=total, unit="call", delay=1.5, file=sys.stderr, leave=False)
+
+    try:
+        if file_format == "csv":
+            with out.open("w", encoding="utf-8", newline="") as handle:
+                summary = export_flags(
+                    engine,
+                    _filters(options),
+                    "csv",
+                    handle,
+                    rubric_key,
+                    app.config["RUBRIC_ID"],
+                    outcome,
+                    progress,
+                )
+        else:
+            summary = export_flags(
+                engine,
+                _filters(options),
+                "xlsx",
+                out,
+                rubric_key,
+                app.config["RUBRIC_ID"],
+                outcome,
+                progress,
+            )
+    except ExportError as exc:
+        out.unlink(missing_ok=True)
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Wrote {summary.rows} call(s) under {summary.rubric_key} to {out}.")
+
+
+@click.group("outcomes")
+def outcomes_group() -> None:
+    """Compare outcomes across save scripts with and without behaviour flags."""
+
+
+def _number(value, percent: bool) -> str:
+    if value is None:
+        return "—"
+    return f"{100 * value:.1f}%" if percent else f"{value:.2f}"
+
+
+def format_comparison(report: dict) -> str:
+    percent = report["value_is"] == "rate"
+    by = report["by"]
+    lines = [
+        f"{report['outcome']} ({report['value_is']}) by {by} and flag · rubric "
+        f"{report['rubric']} · weighting: {report['weighting']}",
+        f"{by:<18} {'flag':<22} {'n with':>6} {'with':>8} {'w.with':>8} {'n w/o':>6} "
+        f"{'w/o':>8} {'w.w/o':>8} {'diff':>8} {'w.diff':>8}  95% interval",
+    ]
+    for group in report["groups"]:
+        ci = group["ci"]
+        interval = f"[{_number(ci[0], percent)}, {_number(ci[1], percent)}]" if ci else "—"
+        note = f"  too small (<{SMALL_CELL})" if group["too_small"] else ""
+        lines.append(
+            f"{str(group[by])[:18]:<18} {group['flag'][:22]:<22} {group['with']['n']:>6} "
+            f"{_number(group['with']['value'], percent):>8} "
+            f"{_number(group['with']['weighted_value'], percent):>8} {group['without']['n']:>6} "
+            f"{_number(group['without']['value'], percent):>8} "
+            f"{_number(group['without']['weighted_value'], percent):>8} "
+            f"{_number(group['difference'], percent):>8} "
+            f"{_number(group['weighted_difference'], percent):>8}  {interval}{note}"
+        )
+    return "\n".join(lines)
+
+
+@outcomes_group.command("compare")
+@click.option("--outcome", required=True, help="Outcome name, e.g. saved or callback_30d.")
+@click.option("--flag", "flags", multiple=True, help="A flag to compare (repeat; default: all).")
+@click.option(
+    "--by",
+    type=click.Choice(BY_CHOICES),
+    default="save_script",
+    show_default=True,
+    help="Group calls by this field.",
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(("table", "json")),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@filter_options
+def compare_command(
+    outcome: str, flags: tuple[str, ...], by: str, output: str, rubric_key, **options
+) -> None:
+    """Outcome rate (or mean) with and without each flag, per save script, weighted to the mix."""
+    app, engine = _engine()
+    try:
+        report = compare_outcomes(
+            engine, _filters(options), outcome, list(flags), by, rubric_key, app.config["RUBRIC_ID"]
+        )
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
+    if output == "json":
+        click.echo(json.dumps(report, indent=2, allow_nan=False, default=str))
+    else:
+        click.echo(format_comparison(report))

@@ -1,0 +1,233 @@
+"""Database rows for the coach's exports: calls with final scores, flags, weights and outcomes.
+
+Rows are read in batches by call id (keyset pagination) and handed on one by one,
+so an export of a year of calls never holds a whole table in memory.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from qa_app.domain.final_scores import final_scores, mix_weights
+from qa_app.domain.outcome_comparison import ComparisonRow
+from qa_app.domain.rubrics import Rubric
+from qa_app.domain.scoring import DimensionAnswer
+from qa_app.models import Call, Outcome, Review, ReviewScore, ReviewStatus, RubricVersion
+from qa_app.queue_queries import TEXT_FILTERS, CallFilters
+from qa_app.rubric_store import current_rubric_row, rubric_from_row
+
+BATCH_SIZE = 2000
+CALL_FIELDS = (
+    "call_id",
+    "started_at",
+    "agent",
+    "team",
+    "queue",
+    "channel",
+    "interaction_type",
+    "save_script",
+    "agent_tenure_days",
+)
+
+
+class ExportError(ValueError):
+    """The export cannot run as asked; the message says what to change."""
+
+
+def _submitted(rubric_pk: int | None = None):
+    query = select(Review.call_pk).where(Review.status == ReviewStatus.SUBMITTED)
+    return query if rubric_pk is None else query.where(Review.rubric_pk == rubric_pk)
+
+
+def choose_rubric(
+    db: Session, filters: CallFilters, rubric_key: str | None, default_rubric_id: str
+) -> RubricVersion:
+    """The rubric version to export: the one asked for, or the only one used in the period.
+
+    Periods that mix versions must name one: their scores and flags mean different things.
+    """
+    if rubric_key:
+        rubric_id, _, version = rubric_key.partition("@")
+        row = db.exec(
+            select(RubricVersion).where(
+                RubricVersion.rubric_id == rubric_id,
+                RubricVersion.version == (int(version) if version.isdigit() else -1),
+            )
+        ).first()
+        if row is None:
+            known = ", ".join(r.key for r in db.exec(select(RubricVersion)))
+            raise ExportError(f"unknown rubric '{rubric_key}'; loaded: {known or 'none'}")
+        return row
+    used = db.exec(
+        filters.apply(
+            select(RubricVersion, func.count(func.distinct(Review.call_pk)))
+            .join(Review, Review.rubric_pk == RubricVersion.id)
+            .join(Call, Call.id == Review.call_pk)
+            .where(Review.status == ReviewStatus.SUBMITTED)
+            .group_by(RubricVersion.id)
+        ).order_by(RubricVersion.rubric_id, RubricVersion.version)
+    ).all()
+    if len(used) > 1:
+        listing = ", ".join(f"{row.key} ({count} calls)" for row, count in used)
+        raise ExportError(
+            f"the calls in this period were reviewed under several rubric versions: "
+            f"{listing}. Choose one with --rubric ID@VERSION."
+        )
+    if used:
+        return used[0][0]
+    row = current_rubric_row(db, default_rubric_id)
+    if row is None:
+        raise ExportError(f"no '{default_rubric_id}' rubric is loaded")
+    return row
+
+
+def outcome_kinds(db: Session) -> list[tuple[str, str]]:
+    """Every outcome name imported so far, with its kind, in name order."""
+    return [
+        tuple(r)
+        for r in db.exec(select(Outcome.name, Outcome.kind).distinct().order_by(Outcome.name))
+    ]
+
+
+def interaction_weights(db: Session, filters: CallFilters, rubric_pk: int) -> dict:
+    """Mix weight per interaction type for the calls matching the filters."""
+
+    def counts(query):
+        return dict(db.exec(filters.apply(query.group_by(Call.interaction_type))).all())
+
+    everyone = counts(select(Call.interaction_type, func.count()).select_from(Call))
+    reviewed = counts(
+        select(Call.interaction_type, func.count())
+        .select_from(Call)
+        .where(Call.id.in_(_submitted(rubric_pk)))
+    )
+    return mix_weights(everyone, reviewed)
+
+
+def count_rows(db: Session, filters: CallFilters, rubric_pk: int) -> int:
+    return db.exec(
+        filters.apply(
+            select(func.count()).select_from(Call).where(Call.id.in_(_submitted(rubric_pk)))
+        )
+    ).one()
+
+
+@dataclass
+class ExportPlan:
+    """Everything decided before the rows stream: rubric, outcome columns, weights."""
+
+    rubric_row: RubricVersion
+    rubric: Rubric
+    outcomes: list[tuple[str, str]]
+    weights: dict
+    row_count: int
+
+
+def plan_export(
+    db: Session, filters: CallFilters, rubric_key: str | None, default_rubric_id: str
+) -> ExportPlan:
+    row = choose_rubric(db, filters, rubric_key, default_rubric_id)
+    return ExportPlan(
+        row,
+        rubric_from_row(row),
+        outcome_kinds(db),
+        interaction_weights(db, filters, row.id),
+        count_rows(db, filters, row.id),
+    )
+
+
+def iter_flag_rows(
+    db: Session, filters: CallFilters, plan: ExportPlan, batch_size: int = BATCH_SIZE
+) -> Iterator[dict]:
+    """One dict per reviewed call: call fields, final scores, flags, source, weight, outcomes."""
+    rubric, rubric_pk = plan.rubric, plan.rubric_row.id
+    last_id = 0
+    while True:
+        calls = db.exec(
+            filters.apply(select(Call).where(Call.id > last_id, Call.id.in_(_submitted(rubric_pk))))
+            .order_by(Call.id)
+            .limit(batch_size)
+        ).all()
+        if not calls:
+            return
+        pks = [c.id for c in calls]
+        answers = _answers_by_call(db, pks, rubric_pk)
+        outcomes = _outcomes_by_call(db, pks)
+        for call in calls:
+            final = final_scores(rubric, answers.get(call.id, []))
+            row = {name: getattr(call, name) for name in CALL_FIELDS}
+            row.update({f"score_{d}": v for d, v in final.scores.items()})
+            row.update({f"flag_{f}": v for f, v in final.flags(rubric).items()})
+            row.update(
+                {
+                    "score_source": final.source,
+                    "review_count": final.review_count,
+                    "weight": plan.weights.get(call.interaction_type),
+                }
+            )
+            row.update({f"outcome_{n}": v for n, v in outcomes.get(call.id, {}).items()})
+            yield row
+        last_id = pks[-1]
+        db.expunge_all()
+
+
+def _answers_by_call(
+    db: Session, call_pks: list[int], rubric_pk: int
+) -> dict[int, list[dict[str, DimensionAnswer]]]:
+    rows = db.exec(
+        select(
+            Review.call_pk,
+            Review.id,
+            ReviewScore.dimension,
+            ReviewScore.score,
+            ReviewScore.not_applicable,
+        )
+        .join(ReviewScore, ReviewScore.review_id == Review.id)
+        .where(
+            Review.call_pk.in_(call_pks),
+            Review.rubric_pk == rubric_pk,
+            Review.status == ReviewStatus.SUBMITTED,
+        )
+    ).all()
+    reviews: dict[int, dict[int, dict[str, DimensionAnswer]]] = defaultdict(dict)
+    for call_pk, review_id, dimension, score, not_applicable in rows:
+        reviews[call_pk].setdefault(review_id, {})[dimension] = DimensionAnswer(
+            score, not_applicable
+        )
+    return {pk: list(by_review.values()) for pk, by_review in reviews.items()}
+
+
+def _outcomes_by_call(db: Session, call_pks: list[int]) -> dict[int, dict[str, float]]:
+    result: dict[int, dict[str, float]] = defaultdict(dict)
+    for call_pk, name, kind, value in db.exec(
+        select(Outcome.call_pk, Outcome.name, Outcome.kind, Outcome.value).where(
+            Outcome.call_pk.in_(call_pks)
+        )
+    ):
+        if kind == "boolean":
+            result[call_pk][name] = bool(value)
+        else:  # 3 rather than 3.0 in the spreadsheet when the value is whole
+            result[call_pk][name] = int(value) if float(value).is_integer() else value
+    return result
+
+
+def comparison_row(row: dict, outcome: str, flag_names: list[str], weighted: bool) -> ComparisonRow:
+    """The fields of an export row the outcome comparison reads."""
+    value = row.get(f"outcome_{outcome}")
+    saved, credit = row.get("outcome_saved"), row.get("outcome_credit_amount")
+    return ComparisonRow(
+        flags={f: row.get(f"flag_{f}") for f in flag_names},
+        outcome=None if value is None else float(value),
+        weight=(row.get("weight") or 0.0) if weighted else 1.0,
+        save_script=row.get("save_script"),
+        agent_tenure_days=row.get("agent_tenure_days"),
+        channel=row.get("channel"),
+        interaction_type=row.get("interaction_type"),
+        saved=None if saved is None else float(saved),
+        credit=None if credit is None else float(credit),
+    )

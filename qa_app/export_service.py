@@ -1,0 +1,184 @@
+"""Running a flag export (XLSX or CSV) and outcome comparisons, for the CLI and the coach page."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from qa_app.domain.comparison_sheet import add_comparison_sheet
+from qa_app.domain.flag_export import flag_columns, write_csv, write_xlsx
+from qa_app.domain.outcome_comparison import Comparison
+from qa_app.export_queries import ExportError, comparison_row, iter_flag_rows, plan_export
+from qa_app.queue_queries import CallFilters
+
+FORMATS = ("xlsx", "csv")
+WEIGHTING = "mix"  # sampling-plan inverse probabilities replace this once plans exist
+
+
+@dataclass
+class ExportSummary:
+    rows: int
+    rubric_key: str
+    comparison_outcome: str | None
+
+
+def default_outcome(outcomes: list[tuple[str, str]]) -> str | None:
+    """The outcome the Comparison sheet reads: saved if imported, else the first boolean one."""
+    names = [n for n, _k in outcomes]
+    if "saved" in names:
+        return "saved"
+    booleans = [n for n, k in outcomes if k == "boolean"]
+    return booleans[0] if booleans else (names[0] if names else None)
+
+
+def about_lines(filters: CallFilters, rubric_key: str, outcome: str | None) -> list[tuple]:
+    lines = [
+        ("generated at (UTC)", datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")),
+        ("rubric", rubric_key),
+    ]
+    lines += [(f"filter: {name}", value) for name, value in filters.as_args().items()]
+    if not filters.as_args():
+        lines.append(("filters", "none: every reviewed call"))
+    lines += [
+        (
+            "weighting",
+            "interaction mix: weight = share of the type among all calls / "
+            "share among reviewed calls",
+        ),
+        (
+            "final scores",
+            "consensus where one exists, else the submitted review, else the "
+            "median of several reviews",
+        ),
+        ("comparison outcome", outcome or "no outcomes imported"),
+        ("calibration agreement", "no calibration sessions in the period"),
+    ]
+    return lines
+
+
+def export_flags(
+    engine: Engine,
+    filters: CallFilters,
+    file_format: str,
+    target,
+    rubric_key: str | None = None,
+    default_rubric_id: str = "empathy",
+    outcome: str | None = None,
+    progress_factory: Callable[[int], object] | None = None,
+) -> ExportSummary:
+    """Write the flag spreadsheet to ``target`` (a path or binary stream; text stream for CSV).
+
+    Raises :class:`ExportError` for a rubric that cannot be chosen or an unknown outcome.
+    """
+    if file_format not in FORMATS:
+        raise ExportError(f"unknown format '{file_format}'; use xlsx or csv")
+    with Session(engine, expire_on_commit=False) as db:
+        plan = plan_export(db, filters, rubric_key, default_rubric_id)
+        names = [n for n, _k in plan.outcomes]
+        if outcome is not None and outcome not in names:
+            raise ExportError(
+                f"unknown outcome '{outcome}'; imported: {', '.join(names) or 'none'}"
+            )
+        outcome = outcome or default_outcome(plan.outcomes)
+        columns = flag_columns(plan.rubric, plan.outcomes)
+        progress = progress_factory(plan.row_count) if progress_factory else None
+        rows = iter_flag_rows(db, filters, plan)
+        step = progress.update if progress else None
+        try:
+            if file_format == "csv":
+                count = write_csv(target, columns, rows, step)
+                return ExportSummary(count, plan.rubric_row.key, None)
+            flags = [f.name for f in plan.rubric.flags]
+            comparison = Comparison(flags)
+            weighted = bool(plan.weights)
+
+            def counted(source):
+                for row in source:
+                    if outcome:
+                        comparison.add(comparison_row(row, outcome, flags, weighted))
+                    yield row
+
+            def add_sheet(workbook):
+                if outcome:
+                    add_comparison_sheet(
+                        workbook,
+                        outcome,
+                        "save_script",
+                        comparison.groups(),
+                        WEIGHTING if weighted else "none",
+                    )
+
+            count = write_xlsx(
+                target,
+                columns,
+                counted(rows),
+                about_lines(filters, plan.rubric_row.key, outcome),
+                plan.rubric,
+                add_sheet,
+                step,
+            )
+        finally:
+            if progress:
+                progress.close()
+    return ExportSummary(count, plan.rubric_row.key, outcome)
+
+
+def compare_outcomes(
+    engine: Engine,
+    filters: CallFilters,
+    outcome: str,
+    flags: list[str] | None = None,
+    by: str = "save_script",
+    rubric_key: str | None = None,
+    default_rubric_id: str = "empathy",
+) -> dict:
+    """The comparison report (JSON shape in the README) for one outcome."""
+    with Session(engine) as db:
+        plan = plan_export(db, filters, rubric_key, default_rubric_id)
+        names = [n for n, _k in plan.outcomes]
+        if outcome not in names:
+            raise ExportError(
+                f"unknown outcome '{outcome}'; imported: {', '.join(names) or 'none'}"
+            )
+        known = [f.name for f in plan.rubric.flags]
+        unknown = [f for f in (flags or []) if f not in known]
+        if unknown:
+            raise ExportError(
+                f"unknown flag(s) {', '.join(unknown)}; {plan.rubric_row.key} has "
+                f"{', '.join(known)}"
+            )
+        chosen = flags or known
+        weighted = bool(plan.weights)
+        comparison = Comparison(chosen, by)
+        for row in iter_flag_rows(db, filters, plan):
+            comparison.add(comparison_row(row, outcome, chosen, weighted))
+        kind = dict(plan.outcomes)[outcome]
+    return {
+        "outcome": outcome,
+        "outcome_kind": kind,
+        "value_is": "rate" if kind == "boolean" else "mean",
+        "weighting": WEIGHTING if weighted else "none",
+        "rubric": plan.rubric_row.key,
+        "by": by,
+        "filters": filters.as_args(),
+        "groups": comparison.groups(),
+        "equity": comparison.equity(),
+    }
+
+
+def export_bytes(
+    engine: Engine, filters: CallFilters, file_format: str, **options
+) -> tuple[bytes, ExportSummary]:
+    """The export as bytes (for the web's background jobs)."""
+    if file_format == "csv":
+        text = io.StringIO(newline="")
+        summary = export_flags(engine, filters, "csv", text, **options)
+        return text.getvalue().encode("utf-8"), summary
+    binary = io.BytesIO()
+    summary = export_flags(engine, filters, "xlsx", binary, **options)
+    return binary.getvalue(), summary

@@ -1,0 +1,191 @@
+"""The coach page: outcome comparisons on screen, flag spreadsheets exported in the background.
+
+Exports run in a thread of the server process that received the request; their progress
+and the finished file live in the database (export_jobs), so with several server
+processes any of them can report progress and hand out the file.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+)
+from sqlmodel import Session, select
+
+from qa_app import queue_queries
+from qa_app.auth import current_user, roles_required
+from qa_app.db import get_engine, get_session
+from qa_app.export_queries import ExportError, outcome_kinds
+from qa_app.export_service import FORMATS, compare_outcomes, export_bytes
+from qa_app.models import ExportJob, Role, RubricVersion, utcnow
+from qa_app.views import wants_fragment
+
+bp = Blueprint("coach", __name__, url_prefix="/coach")
+READERS = (Role.COACH, Role.LEAD, Role.ADMIN)
+STALLED_AFTER = timedelta(minutes=2)
+CONTENT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+@bp.get("")
+@roles_required(*READERS)
+def index():
+    db = get_session()
+    filters, problems = queue_queries.CallFilters.from_args(request.args)
+    outcomes = outcome_kinds(db)
+    outcome = request.args.get("outcome") or (
+        "saved" if ("saved", "boolean") in outcomes else (outcomes[0][0] if outcomes else "")
+    )
+    rubric_key = request.args.get("rubric") or None
+    report, error = None, "; ".join(problems) or None
+    if outcome and not error:
+        try:
+            report = compare_outcomes(
+                get_engine(),
+                filters,
+                outcome,
+                None,
+                "save_script",
+                rubric_key,
+                current_app.config["RUBRIC_ID"],
+            )
+        except ExportError as exc:
+            error = str(exc)
+    context = {
+        "filters": filters,
+        "choices": queue_queries.filter_choices(db),
+        "outcomes": outcomes,
+        "outcome": outcome,
+        "rubric_key": rubric_key or "",
+        "report": report,
+        "error": error,
+        "rubrics": [r.key for r in db.exec(select(RubricVersion))],
+        "formats": FORMATS,
+    }
+    template = "coach/_comparison.html" if wants_fragment() else "coach/index.html"
+    return render_template(template, **context), 422 if error else 200
+
+
+@bp.post("/exports")
+@roles_required(*READERS)
+def start_export():
+    """Start a background export; answer with its progress widget."""
+    file_format = request.form.get("format", "xlsx")
+    if file_format not in FORMATS:
+        abort(422, description="Choose xlsx or csv.")
+    filters, problems = queue_queries.CallFilters.from_args(request.form)
+    if problems:
+        abort(422, description="; ".join(problems))
+    params = {
+        "filters": filters.as_args(),
+        "rubric": request.form.get("rubric") or None,
+        "outcome": request.form.get("outcome") or None,
+    }
+    db = get_session()
+    job = ExportJob(
+        token=secrets.token_urlsafe(24),
+        created_by=current_user().id,
+        file_format=file_format,
+        params=params,
+    )
+    db.add(job)
+    db.commit()
+    app = current_app._get_current_object()
+    threading.Thread(target=run_export_job, args=(app, job.id), daemon=True).start()
+    return render_template("coach/_export_job.html", job=job, stalled=False)
+
+
+def run_export_job(app, job_id: int) -> None:
+    """Run one export and keep its progress and result in the database."""
+    engine = app.extensions["qa_app.engine"]
+    with Session(engine) as db:
+        job = db.get(ExportJob, job_id)
+        job.status, job.updated_at = "running", utcnow()
+        db.commit()
+        params = dict(job.params)
+        file_format = job.file_format
+
+    class Progress:
+        def __init__(self, total):
+            self.done, self.total = 0, total
+            self._save(force=True)
+
+        def update(self, count):
+            self.done += count
+            if self.done % 500 == 0:
+                self._save()
+
+        def _save(self, force=False):
+            with Session(engine) as db:
+                row = db.get(ExportJob, job_id)
+                row.done_rows, row.total_rows, row.updated_at = self.done, self.total, utcnow()
+                db.commit()
+
+        def close(self):
+            self._save(force=True)
+
+    filters, _ = queue_queries.CallFilters.from_args(params["filters"])
+    try:
+        content, summary = export_bytes(
+            engine,
+            filters,
+            file_format,
+            rubric_key=params["rubric"],
+            default_rubric_id=app.config["RUBRIC_ID"],
+            outcome=params["outcome"],
+            progress_factory=Progress,
+        )
+        status, error = "done", ""
+    except ExportError as exc:
+        content, summary, status, error = None, None, "failed", str(exc)
+    except Exception as exc:  # the page must say the export failed rather than spin forever
+        app.logger.exception("export job %s failed", job_id)
+        content, summary, status, error = None, None, "failed", f"unexpected error: {exc}"
+    with Session(engine) as db:
+        job = db.get(ExportJob, job_id)
+        job.status, job.error, job.content, job.updated_at = status, error, content, utcnow()
+        if summary is not None:
+            stamp = utcnow().strftime("%Y%m%d-%H%M")
+            job.filename = f"flags-{summary.rubric_key.replace('@', '-v')}-{stamp}.{file_format}"
+            job.done_rows = job.total_rows = summary.rows
+        db.commit()
+
+
+def _own_job(token: str) -> ExportJob:
+    job = get_session().exec(select(ExportJob).where(ExportJob.token == token)).first()
+    if job is None or job.created_by != current_user().id:
+        abort(404, description="There is no such export.")
+    return job
+
+
+@bp.get("/exports/<token>")
+@roles_required(*READERS)
+def export_status(token: str):
+    """The progress widget (htmx polls it until the file is ready)."""
+    job = _own_job(token)
+    stalled = job.status in ("queued", "running") and utcnow() - job.updated_at > STALLED_AFTER
+    return render_template("coach/_export_job.html", job=job, stalled=stalled)
+
+
+@bp.get("/exports/<token>/download")
+@roles_required(*READERS)
+def download(token: str):
+    job = _own_job(token)
+    if job.status != "done" or job.content is None:
+        abort(409, description="This export is not finished yet.")
+    return Response(
+        job.content,
+        content_type=CONTENT_TYPES[job.file_format],
+        headers={"Content-Disposition": f'attachment; filename="{job.filename}"'},
+    )
