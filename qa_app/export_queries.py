@@ -128,9 +128,23 @@ class ExportPlan:
     row_count: int
 
 
+def check_filter_values(db: Session, filters: CallFilters) -> None:
+    """A filter value no call has is almost always a typo: say so rather than export nothing."""
+    for name in TEXT_FILTERS:
+        value = getattr(filters, name)
+        if not value:
+            continue
+        column = getattr(Call, name)
+        if db.exec(select(Call.id).where(column == value).limit(1)).first() is None:
+            known = [v for v in db.exec(select(column).distinct().order_by(column)) if v]
+            shown = ", ".join(known[:20]) + (" ..." if len(known) > 20 else "")
+            raise ExportError(f"no call has {name} '{value}'; known values: {shown or 'none'}")
+
+
 def plan_export(
     db: Session, filters: CallFilters, rubric_key: str | None, default_rubric_id: str
 ) -> ExportPlan:
+    check_filter_values(db, filters)
     row = choose_rubric(db, filters, rubric_key, default_rubric_id)
     return ExportPlan(
         row,
