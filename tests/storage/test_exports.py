@@ -1,0 +1,246 @@
+"""`qa-app export flags` and `qa-app outcomes compare` on a real database, checked independently."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from tests.conftest import RUBRICS_DIR
+from tests.storage.test_imports import HEADER, write_calls
+
+TRANSCRIPT = "Agent: Hello.\nCustomer: Hi."
+CALLS = [
+    # call_id, agent, team, type, channel, script, tenure
+    ("E-1", '=HYPERLINK("x")', "+Team", "escalation", "voice", "empathy-first", 30),
+    ("E-2", "Ben", "-Team", "escalation", "chat", "discount-first", 400),
+    ("E-3", "@Cara", "Harbour", "quick_win", "voice", "", 200),
+    ("E-4", "Dan", "Harbour", "quick_win", "email", "", 10),
+    ("E-5", "Eve", "Harbour", "quick_win", "voice", "", 90),  # never reviewed
+    ("E-6", "Fay", "Harbour", "quick_win", "voice", "", 120),  # never reviewed
+]
+REVIEWS = {  # call -> [(reviewer, ack, summary, next_steps, loop_closure)]
+    "E-1": [("rita@example.com", 5, 4, 4, 4), ("rob@example.com", 3, 2, 4, "N/A")],
+    "E-2": [("rita@example.com", 2, 2, 1, 1)],
+    "E-3": [("rita@example.com", 4, 4, "N/A", "N/A")],
+    "E-4": [
+        ("rob@example.com", 4, 5, 4, 5),
+        ("rita@example.com", 4, 3, 2, 5),
+        ("lee@example.com", 1, 3, 2, 4),
+    ],
+}
+OUTCOMES = "call_id,saved,credit_amount\nE-1,yes,0\nE-2,no,25\nE-3,yes,\nE-4,no,\n"
+
+
+def load(cli, tmp_path):
+    cli("rubric", "load", RUBRICS_DIR / "empathy-v1.toml")
+    rows = [
+        [
+            cid,
+            agent,
+            TRANSCRIPT,
+            team,
+            "q",
+            channel,
+            kind,
+            f"2026-03-0{cid[-1]}T10:00:00Z",
+            script,
+            str(tenure),
+        ]
+        for cid, agent, team, kind, channel, script, tenure in CALLS
+    ]
+    assert cli("import", "calls", write_calls(tmp_path / "c.csv", rows, HEADER)).exit_code == 0
+    for email in ("rita@example.com", "rob@example.com", "lee@example.com"):
+        cli(
+            "users",
+            "add",
+            "--email",
+            email,
+            "--name",
+            email[:3],
+            "--role",
+            "reviewer",
+            "--password-stdin",
+            input="a-long-enough-password\n",
+        )
+    lines = ["call_id,reviewer,dimension,score"]
+    for call_id, reviews in REVIEWS.items():
+        for reviewer, *scores in reviews:
+            for dimension, score in zip(
+                ("acknowledgment", "summary", "next_steps", "loop_closure"), scores, strict=True
+            ):
+                lines.append(f"{call_id},{reviewer},{dimension},{score}")
+    (tmp_path / "r.csv").write_text("\n".join(lines) + "\n")
+    assert cli("import", "reviews", tmp_path / "r.csv").exit_code == 0
+    (tmp_path / "o.csv").write_text(OUTCOMES)
+    assert cli("import", "outcomes", tmp_path / "o.csv").exit_code == 0
+
+
+EXPECTED_COLUMNS = [
+    "call_id",
+    "started_at",
+    "agent",
+    "team",
+    "queue",
+    "channel",
+    "interaction_type",
+    "save_script",
+    "agent_tenure_days",
+    "score_acknowledgment",
+    "score_summary",
+    "score_next_steps",
+    "score_loop_closure",
+    "flag_acknowledged",
+    "flag_summarized",
+    "flag_confirmed_next_steps",
+    "flag_closed_emotional_loop",
+    "flag_empathy_absent",
+    "score_source",
+    "review_count",
+    "weight",
+    "outcome_credit_amount",
+    "outcome_saved",
+]
+
+
+def test_xlsx_export_matches_an_independent_computation(app, cli, tmp_path):
+    load(cli, tmp_path)
+    out = tmp_path / "flags.xlsx"
+    result = cli("export", "flags", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "Wrote 4 call(s) under empathy@1" in result.output
+    workbook = load_workbook(out)
+    assert workbook.sheetnames == ["Flags", "Data dictionary", "About", "Comparison"]
+    sheet = workbook["Flags"]
+    assert [c.value for c in sheet[1]] == EXPECTED_COLUMNS
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:W5"
+    rows = {
+        r[0]: dict(zip(EXPECTED_COLUMNS, r, strict=True))
+        for r in sheet.iter_rows(min_row=2, values_only=True)
+    }
+    assert set(rows) == {"E-1", "E-2", "E-3", "E-4"}
+    # Independent: E-1 has two reviews -> medians; E-4 three reviews; E-2, E-3 one each.
+    e1, e2, e3, e4 = rows["E-1"], rows["E-2"], rows["E-3"], rows["E-4"]
+    assert (e1["score_acknowledgment"], e1["score_summary"], e1["score_loop_closure"]) == (4, 3, 4)
+    assert e1["score_source"] == "median of reviews" and e1["review_count"] == 2
+    assert (e4["score_acknowledgment"], e4["score_summary"], e4["score_next_steps"]) == (4, 3, 2)
+    assert e3["score_next_steps"] is None and e3["flag_confirmed_next_steps"] is None
+    assert e2["flag_empathy_absent"] is True and e2["flag_acknowledged"] is False
+    assert e1["flag_acknowledged"] is True and e1["flag_closed_emotional_loop"] is True
+    # Weights: all calls 2 escalation / 4 quick win; reviewed 2 / 2.
+    assert e1["weight"] == pytest.approx((2 / 6) / (2 / 4))
+    assert e3["weight"] == pytest.approx((4 / 6) / (2 / 4))
+    assert e1["outcome_saved"] is True and e2["outcome_credit_amount"] == 25
+    assert e3["outcome_credit_amount"] is None
+    assert e1["started_at"].year == 2026 and isinstance(e1["agent_tenure_days"], int)
+    # Formula injection: agent and team names from outside are text.
+    assert e1["agent"] == '\'=HYPERLINK("x")' and e1["team"] == "'+Team"
+    assert e2["team"] == "'-Team" and e3["agent"] == "'@Cara"
+    dictionary = [r[0] for r in workbook["Data dictionary"].iter_rows(min_row=2, values_only=True)]
+    assert set(EXPECTED_COLUMNS) <= set(dictionary)
+    rules = {
+        r[0]: r[2]
+        for r in workbook["Data dictionary"].iter_rows(min_row=2, values_only=True)
+        if r[1] == "rule"
+    }
+    assert rules["flag_empathy_absent"].startswith("acknowledgment <= 2")
+    about = {r[0]: r[1] for r in workbook["About"].iter_rows(min_row=2, values_only=True)}
+    assert about["rubric"] == "empathy@1" and about["rows"] == 4
+    assert len(workbook["Comparison"]._charts) == 1
+
+
+def test_csv_export_has_the_same_columns_and_values(app, cli, tmp_path):
+    load(cli, tmp_path)
+    out = tmp_path / "flags.csv"
+    assert cli("export", "flags", "--out", out).exit_code == 0
+    frame = pd.read_csv(out, encoding="utf-8")
+    assert list(frame.columns) == EXPECTED_COLUMNS
+    by_id = frame.set_index("call_id")
+    assert by_id.loc["E-1", "score_summary"] == 3 and by_id.loc["E-1", "agent"].startswith("'=")
+    assert bool(by_id.loc["E-2", "flag_empathy_absent"]) is True
+    assert by_id.loc["E-3", "weight"] == pytest.approx(4 / 3)
+
+
+def test_filters_empty_results_and_unknown_values(app, cli, tmp_path):
+    load(cli, tmp_path)
+    out = tmp_path / "escalations.csv"
+    cli("export", "flags", "--out", out, "--interaction-type", "escalation")
+    assert list(pd.read_csv(out)["call_id"]) == ["E-1", "E-2"]
+    empty = tmp_path / "empty.xlsx"
+    result = cli("export", "flags", "--out", empty, "--since", "2027-01-01")
+    assert result.exit_code == 0 and "Wrote 0 call(s)" in result.output
+    sheet = load_workbook(empty)["Flags"]
+    assert sheet.max_row == 1 and sheet["A1"].value == "call_id"
+    result = cli("export", "flags", "--out", tmp_path / "x.xlsx", "--channel", "fax")
+    assert result.exit_code == 1
+    assert "no call has channel 'fax'; known values: chat, email, voice" in result.output
+    assert not (tmp_path / "x.xlsx").exists()
+    result = cli("export", "flags", "--out", tmp_path / "x.xlsx", "--since", "March")
+    assert result.exit_code == 2 and "'March' does not match the format" in result.output
+
+
+def test_mixed_rubric_versions_need_a_choice(app, cli, tmp_path):
+    load(cli, tmp_path)
+    v2 = tmp_path / "empathy-v2.toml"
+    v2.write_text(
+        (RUBRICS_DIR / "empathy-v1.toml")
+        .read_text()
+        .replace("version = 1", "version = 2")
+        .replace('"acknowledgment >= 4"', '"acknowledgment >= 3"')
+    )
+    cli("rubric", "load", v2)
+    (tmp_path / "r2.csv").write_text(
+        "call_id,reviewer,dimension,score,rubric\n"
+        + "".join(
+            f"E-5,rita@example.com,{d},3,empathy@2\n"
+            for d in ("acknowledgment", "summary", "next_steps", "loop_closure")
+        )
+    )
+    assert cli("import", "reviews", tmp_path / "r2.csv").exit_code == 0
+    result = cli("export", "flags", "--out", tmp_path / "mixed.xlsx")
+    assert result.exit_code == 1
+    assert "several rubric versions: empathy@1 (4 calls), empathy@2 (1 calls)" in result.output
+    out = tmp_path / "v2.csv"
+    assert cli("export", "flags", "--out", out, "--rubric", "empathy@2").exit_code == 0
+    frame = pd.read_csv(out)
+    assert list(frame["call_id"]) == ["E-5"] and bool(frame["flag_acknowledged"][0]) is True
+    assert (
+        "unknown rubric 'empathy@7'"
+        in cli("export", "flags", "--out", out, "--rubric", "empathy@7").output
+    )
+
+
+def test_outcomes_compare_json(app, cli, tmp_path):
+    load(cli, tmp_path)
+    result = cli(
+        "outcomes", "compare", "--outcome", "saved", "--flag", "acknowledged", "--format", "json"
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["outcome"] == "saved" and report["weighting"] == "mix"
+    groups = {(g["save_script"], g["flag"]): g for g in report["groups"]}
+    everyone = groups[("(all)", "acknowledged")]
+    # acknowledged: E-1 (saved), E-3 (saved), E-4 (not saved); not acknowledged: E-2 (not saved)
+    assert everyone["with"]["n"] == 3 and everyone["with"]["value"] == pytest.approx(2 / 3)
+    assert everyone["without"] == {
+        "n": 1,
+        "value": 0.0,
+        "weighted_value": 0.0,
+        "credit_per_save": None,
+        "weighted_credit_per_save": None,
+    }
+    weights = {"E-1": 2 / 3, "E-3": 4 / 3, "E-4": 4 / 3}
+    expected = (weights["E-1"] + weights["E-3"]) / sum(weights.values())
+    assert everyone["with"]["weighted_value"] == pytest.approx(expected)
+    assert everyone["too_small"] is True
+    empathy_first = groups[("empathy-first", "acknowledged")]
+    assert empathy_first["without"]["value"] is None and empathy_first["difference"] is None
+    assert {c["cut"] for c in report["equity"]} == {"agent_tenure", "channel", "interaction_type"}
+    unknown = cli("outcomes", "compare", "--outcome", "churn")
+    assert unknown.exit_code == 1 and "unknown outcome 'churn'" in unknown.output
+    bad_flag = cli("outcomes", "compare", "--outcome", "saved", "--flag", "kind")
+    assert bad_flag.exit_code == 1 and "unknown flag(s) kind" in bad_flag.output
+    table = cli("outcomes", "compare", "--outcome", "saved").stdout
+    assert "saved (rate) by save_script and flag" in table and "too small" in table
