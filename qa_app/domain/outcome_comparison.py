@@ -77,6 +77,13 @@ class Side:
             self.w_saves += w * row.saved
             self.w_credit += w * row.credit
 
+    def merge(self, other: Side) -> None:
+        for name in Side.__slots__:
+            if name == "has_credit":
+                self.has_credit = self.has_credit or other.has_credit
+            else:
+                setattr(self, name, getattr(self, name) + getattr(other, name))
+
     def mean(self) -> float | None:
         return self.y / self.n if self.n else None
 
@@ -161,8 +168,10 @@ class Comparison:
     def __init__(self, flags: Sequence[str], by: str = "save_script"):
         self.flags = list(flags)
         self.by = by
-        # (cut, segment, by value, flag, has flag) -> Side; cut "" is the main comparison.
-        self.sides: dict[tuple, Side] = defaultdict(Side)
+        # Rows fold first into one Side per distinct (by value, segments, flags) key: few keys,
+        # one dictionary update per row. They are spread over the report's cells at the end.
+        self.cells: dict[tuple, Side] = defaultdict(Side)
+        self._sides: dict[tuple, Side] | None = None
 
     def _by_value(self, row: ComparisonRow) -> str:
         value = getattr(row, self.by)
@@ -171,20 +180,30 @@ class Comparison:
     def add(self, row: ComparisonRow) -> None:
         if row.outcome is None:
             return
-        segments = [("", "")]
-        segments += [
-            (cut, segment)
-            for cut, segment_of in EQUITY_CUTS.items()
-            if (segment := segment_of(row)) is not None
-        ]
-        by_values = (self._by_value(row), ALL)
-        for flag in self.flags:
-            present = row.flags.get(flag)
-            if present is None:
-                continue
-            for cut, segment in segments:
-                for value in by_values:
-                    self.sides[(cut, segment, value, flag, bool(present))].add(row)
+        segments = tuple(segment_of(row) for segment_of in EQUITY_CUTS.values())
+        flags = tuple(row.flags.get(flag) for flag in self.flags)
+        self.cells[(self._by_value(row), segments, flags)].add(row)
+        self._sides = None
+
+    @property
+    def sides(self) -> dict[tuple, Side]:
+        """(cut, segment, by value, flag, has flag) -> Side; cut "" is the main comparison."""
+        if self._sides is None:
+            sides: dict[tuple, Side] = defaultdict(Side)
+            for (value, segments, flags), cell in self.cells.items():
+                places = [("", "")] + [
+                    (cut, segment)
+                    for cut, segment in zip(EQUITY_CUTS, segments, strict=True)
+                    if segment is not None
+                ]
+                for flag, present in zip(self.flags, flags, strict=True):
+                    if present is None:
+                        continue
+                    for cut, segment in places:
+                        for by_value in (value, ALL):
+                            sides[(cut, segment, by_value, flag, bool(present))].merge(cell)
+            self._sides = sides
+        return self._sides
 
     def add_all(self, rows: Iterable[ComparisonRow]) -> Comparison:
         for row in rows:

@@ -56,8 +56,10 @@ def test_cells_have_real_types_and_text_never_runs_as_a_formula():
     sheet = load_workbook(io.BytesIO(target.getvalue()))["Flags"]
     header = [c.value for c in sheet[1]]
     agents = [r[header.index("agent")].value for r in sheet.iter_rows(min_row=2)]
-    # (XML turns a stored carriage return into a line feed when read back.)
-    assert agents == ["'=cmd", "'+cmd", "'-cmd", "'@cmd", "'\tcmd", "'\ncmd"]
+    assert agents[:5] == ["'=cmd", "'+cmd", "'-cmd", "'@cmd", "'\tcmd"]
+    # A carriage return may read back as a line feed (XML line-end handling); either way the
+    # quote prefix is there.
+    assert agents[5] in ("'\rcmd", "'\ncmd")
     first = sheet[2]
     assert first[header.index("started_at")].value == datetime(2026, 3, 1, 9)
     assert first[header.index("flag_summarized")].value is True

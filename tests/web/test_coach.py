@@ -1,0 +1,99 @@
+"""The coach page: comparison on screen, background exports with progress and download."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+from openpyxl import load_workbook
+
+from qa_app import db
+from qa_app.demo_loader import load_demo
+from tests.conftest import RUBRICS_DIR
+from tests.web.conftest import csrf_token
+
+
+@pytest.fixture
+def demo(web_app):
+    load_demo(db.get_engine_for(web_app), RUBRICS_DIR)
+    return web_app
+
+
+def login_demo(client, email, password):
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+def wait_for_export(client, fragment: str) -> str:
+    token = fragment.split('id="export-', 1)[1].split('"', 1)[0]
+    for _ in range(100):
+        text = client.get(f"/coach/exports/{token}", headers={"HX-Request": "true"}).get_data(
+            as_text=True
+        )
+        if "Download" in text or "failed" in text:
+            return token
+        time.sleep(0.1)
+    raise AssertionError("export did not finish")
+
+
+def test_coach_sees_comparison_and_downloads_the_spreadsheet(demo, client):
+    login_demo(client, "coach@example.com", "demo-coach-pass")
+    page = client.get("/coach").get_data(as_text=True)
+    assert "saved (rate) by save script" in page and "weighting: mix" in page
+    assert "closed_emotional_loop" in page
+    fragment = client.get(
+        "/coach?outcome=renewal_intent&channel=voice", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert fragment.startswith('<div id="comparison">') and "renewal_intent (mean)" in fragment
+    token = csrf_token(page)
+    started = client.post(
+        "/coach/exports",
+        data={"csrf_token": token, "format": "xlsx", "channel": "voice"},
+        headers={"HX-Request": "true"},
+    ).get_data(as_text=True)
+    assert "<progress" in started or "Download" in started or "Exporting" in started
+    job = wait_for_export(client, started)
+    response = client.get(f"/coach/exports/{job}/download")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="flags-empathy')
+    sheet = load_workbook(io.BytesIO(response.data))["Flags"]
+    channels = {row[5] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert channels == {"voice"} and sheet.max_row > 10
+
+
+def test_exports_belong_to_who_started_them(demo, client):
+    login_demo(client, "coach@example.com", "demo-coach-pass")
+    token = csrf_token(client.get("/coach").get_data(as_text=True))
+    started = client.post(
+        "/coach/exports",
+        data={"csrf_token": token, "format": "csv"},
+        headers={"HX-Request": "true"},
+    ).get_data(as_text=True)
+    job = wait_for_export(client, started)
+    client.post("/logout", data={"csrf_token": token})
+    login_demo(client, "lead@example.com", "demo-lead-pass")
+    assert client.get(f"/coach/exports/{job}/download").status_code == 404
+
+
+def test_bad_export_requests_and_roles(demo, client):
+    login_demo(client, "reviewer@example.com", "demo-reviewer-pass")
+    assert client.get("/coach").status_code == 403
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/").get_data(as_text=True))})
+    login_demo(client, "coach@example.com", "demo-coach-pass")
+    page = client.get("/coach?channel=fax")
+    assert page.status_code == 422 and "no call has channel" in page.get_data(as_text=True)
+    token = csrf_token(client.get("/coach").get_data(as_text=True))
+    assert (
+        client.post("/coach/exports", data={"csrf_token": token, "format": "pdf"}).status_code
+        == 422
+    )
+    started = client.post(
+        "/coach/exports",
+        data={"csrf_token": token, "format": "xlsx", "channel": "fax"},
+        headers={"HX-Request": "true"},
+    ).get_data(as_text=True)
+    wait_for_export(client, started)
+    job = started.split('id="export-', 1)[1].split('"', 1)[0]
+    status = client.get(f"/coach/exports/{job}").get_data(as_text=True)
+    assert "Export failed: no call has channel" in status
