@@ -10,14 +10,24 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import func
+from sqlalchemy import func, union
 from sqlmodel import Session, select
 
+from qa_app.calibration_store import consensus_for_calls
 from qa_app.domain.final_scores import final_scores, mix_weights
 from qa_app.domain.outcome_comparison import ComparisonRow
 from qa_app.domain.rubrics import Rubric
 from qa_app.domain.scoring import DimensionAnswer
-from qa_app.models import Call, Outcome, Review, ReviewScore, ReviewStatus, RubricVersion
+from qa_app.models import (
+    CalibrationConsensus,
+    CalibrationSession,
+    Call,
+    Outcome,
+    Review,
+    ReviewScore,
+    ReviewStatus,
+    RubricVersion,
+)
 from qa_app.queue_queries import TEXT_FILTERS, CallFilters
 from qa_app.rubric_store import current_rubric_row, rubric_from_row
 
@@ -39,9 +49,17 @@ class ExportError(ValueError):
     """The export cannot run as asked; the message says what to change."""
 
 
-def _submitted(rubric_pk: int | None = None):
-    query = select(Review.call_pk).where(Review.status == ReviewStatus.SUBMITTED)
-    return query if rubric_pk is None else query.where(Review.rubric_pk == rubric_pk)
+def _scored(rubric_pk: int):
+    """Calls with final scores under this rubric version: a submitted review or a consensus."""
+    reviewed = select(Review.call_pk).where(
+        Review.status == ReviewStatus.SUBMITTED, Review.rubric_pk == rubric_pk
+    )
+    agreed = (
+        select(CalibrationConsensus.call_pk)
+        .join(CalibrationSession, CalibrationSession.id == CalibrationConsensus.session_id)
+        .where(CalibrationSession.rubric_pk == rubric_pk)
+    )
+    return union(reviewed, agreed)
 
 
 def choose_rubric(
@@ -104,16 +122,14 @@ def interaction_weights(db: Session, filters: CallFilters, rubric_pk: int) -> di
     reviewed = counts(
         select(Call.interaction_type, func.count())
         .select_from(Call)
-        .where(Call.id.in_(_submitted(rubric_pk)))
+        .where(Call.id.in_(_scored(rubric_pk)))
     )
     return mix_weights(everyone, reviewed)
 
 
 def count_rows(db: Session, filters: CallFilters, rubric_pk: int) -> int:
     return db.exec(
-        filters.apply(
-            select(func.count()).select_from(Call).where(Call.id.in_(_submitted(rubric_pk)))
-        )
+        filters.apply(select(func.count()).select_from(Call).where(Call.id.in_(_scored(rubric_pk))))
     ).one()
 
 
@@ -166,7 +182,7 @@ def iter_flag_rows(
     while True:
         calls = db.exec(
             filters.apply(
-                select(*columns).where(Call.id > last_id, Call.id.in_(_submitted(rubric_pk)))
+                select(*columns).where(Call.id > last_id, Call.id.in_(_scored(rubric_pk)))
             )
             .order_by(Call.id)
             .limit(batch_size)
@@ -176,8 +192,9 @@ def iter_flag_rows(
         pks = [c[0] for c in calls]
         answers = _answers_by_call(db, pks, rubric_pk)
         outcomes = _outcomes_by_call(db, pks)
+        agreed = consensus_for_calls(db, pks, rubric_pk)
         for call_pk, *values in calls:
-            final = final_scores(rubric, answers.get(call_pk, []))
+            final = final_scores(rubric, answers.get(call_pk, []), agreed.get(call_pk))
             row = dict(zip(CALL_FIELDS, values, strict=True))
             row.update({f"score_{d}": v for d, v in final.scores.items()})
             row.update({f"flag_{f}": v for f, v in final.flags(rubric).items()})

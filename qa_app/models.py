@@ -250,6 +250,67 @@ class CalibrationParticipant(SQLModel, table=True):
     item_order: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
+class CalibrationRating(SQLModel, table=True):
+    """One participant's score for one call and dimension in a calibration session.
+
+    ``item_position`` is where the item was shown to a panelist (1 = first), so order
+    effects can be checked; reviewers see the rubric order.
+    """
+
+    __tablename__ = "calibration_ratings"
+    __table_args__ = (
+        UniqueConstraint("participant_id", "call_pk", "dimension", name="uq_ratings_participant"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="calibration_sessions.id", ondelete="CASCADE", index=True)
+    participant_id: int = Field(
+        foreign_key="calibration_participants.id", ondelete="CASCADE", index=True
+    )
+    call_pk: int = Field(foreign_key="calls.id", ondelete="CASCADE")
+    dimension: str = Field(max_length=100)
+    score: int | None = None
+    not_applicable: bool = False
+    item_position: int = 0
+
+
+class CalibrationSubmission(SQLModel, table=True):
+    """A participant finished a call (with the panel's open-text comment, if any)."""
+
+    __tablename__ = "calibration_submissions"
+    __table_args__ = (
+        UniqueConstraint("participant_id", "call_pk", name="uq_submissions_participant_call"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="calibration_sessions.id", ondelete="CASCADE", index=True)
+    participant_id: int = Field(
+        foreign_key="calibration_participants.id", ondelete="CASCADE", index=True
+    )
+    call_pk: int = Field(foreign_key="calls.id", ondelete="CASCADE")
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    submitted_at: datetime = Field(default_factory=utcnow)
+
+
+class CalibrationConsensus(SQLModel, table=True):
+    """The score a calibration meeting agreed for a call and dimension, with a note."""
+
+    __tablename__ = "calibration_consensus"
+    __table_args__ = (
+        UniqueConstraint("session_id", "call_pk", "dimension", name="uq_consensus_call_dim"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="calibration_sessions.id", ondelete="CASCADE", index=True)
+    call_pk: int = Field(foreign_key="calls.id", ondelete="CASCADE", index=True)
+    dimension: str = Field(max_length=100)
+    score: int | None = None
+    not_applicable: bool = False
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    decided_by: int = Field(foreign_key="users.id")
+    decided_at: datetime = Field(default_factory=utcnow)
+
+
 class AuditEvent(SQLModel, table=True):
     """Who did what, when, with the values before and after."""
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from qa_app.models import Call, Outcome, Review, Role, RubricVersion, User
+from qa_app.models import (
+    CalibrationParticipant,
+    CalibrationSession,
+    Call,
+    Outcome,
+    Review,
+    Role,
+    RubricVersion,
+    SessionState,
+    User,
+)
 
 
 def count_rows(db: Session, model) -> int:
@@ -50,11 +60,30 @@ def reviewed_call_count(db: Session) -> int:
     ).one()
 
 
+def open_sessions_for(db: Session, user_id: int) -> list[CalibrationSession]:
+    """Calibration sessions open for scoring in which this user takes part."""
+    return list(
+        db.exec(
+            select(CalibrationSession)
+            .join(
+                CalibrationParticipant, CalibrationParticipant.session_id == CalibrationSession.id
+            )
+            .where(
+                CalibrationParticipant.user_id == user_id,
+                CalibrationSession.state == SessionState.OPEN,
+            )
+            .order_by(CalibrationSession.id)
+        )
+    )
+
+
 def home_summary(db: Session, user: User) -> dict:
     """What the home page shows for this user's role."""
     summary: dict = {"calls": count_rows(db, Call)}
     if user.role == Role.REVIEWER:
         summary["my_reviews"] = review_counts(db, user.id)
+    if user.role in (Role.REVIEWER, Role.LEAD):
+        summary["sessions"] = open_sessions_for(db, user.id)
     if user.role in (Role.LEAD, Role.ADMIN):
         summary["reviews"] = review_counts(db)
     if user.role == Role.ADMIN:

@@ -10,9 +10,21 @@ ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 413, 422, 429)
 
 
 def init_app(app: Flask) -> None:
-    from qa_app.views import admin, assign, auth_views, coach, home, imports, queue, scoring
+    from qa_app.views import (
+        admin,
+        assign,
+        auth_views,
+        calibration,
+        coach,
+        home,
+        imports,
+        panel,
+        queue,
+        scoring,
+    )
 
-    for module in (auth_views, home, queue, scoring, assign, admin, imports, coach):
+    modules = (auth_views, home, queue, scoring, assign, admin, imports, coach, calibration, panel)
+    for module in modules:
         app.register_blueprint(module.bp)
     app.context_processor(lambda: {"current_user": current_user()})
     for status in ERROR_STATUSES:

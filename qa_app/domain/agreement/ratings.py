@@ -92,6 +92,7 @@ def ratings_from_table(table: Table, level: str) -> list[Rating]:
         raise RatingsError(
             [RowError(1, f"unknown level '{level}'; use one of {', '.join(LEVELS)}")]
         )
+    table = _with_aliases(table)
     missing = [c for c in ("unit", "rater", "value") if c not in table.columns]
     if missing:
         raise RatingsError([RowError(1, f"missing required column(s): {', '.join(missing)}")])
@@ -111,6 +112,24 @@ def ratings_from_table(table: Table, level: str) -> list[Rating]:
     if errors:
         raise RatingsError(sorted(errors, key=lambda e: e.row))
     return ratings
+
+
+# Other names the columns go by, e.g. in a calibration session's Ratings export.
+ALIASES = {"unit": ("call_id",), "rater": ("participant", "reviewer"), "value": ("score",)}
+
+
+def _with_aliases(table: Table) -> Table:
+    """Read call_id as unit, participant or reviewer as rater, score as value, when needed."""
+    renames = {}
+    for name, others in ALIASES.items():
+        if name not in table.columns:
+            alias = next((o for o in others if o in table.columns), None)
+            if alias:
+                renames[alias] = name
+    if not renames:
+        return table
+    rows = [(row, {renames.get(k, k): v for k, v in raw.items()}) for row, raw in table.rows]
+    return Table([renames.get(c, c) for c in table.columns], rows, table.row_unit)
 
 
 def duplicate_errors(ratings: Iterable[Rating], unit_word: str = "row") -> list[RowError]:

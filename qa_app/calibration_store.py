@@ -1,0 +1,468 @@
+"""Calibration sessions in the database: creation, invite links, blind scoring, consensus."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func
+from sqlmodel import Session, select
+
+from qa_app import audit
+from qa_app.domain.calibration import (
+    CalibrationError,
+    SessionRating,
+    check_reveal,
+    check_transition,
+    rotated_items,
+)
+from qa_app.domain.rubrics import Rubric
+from qa_app.domain.scoring import DimensionAnswer
+from qa_app.models import (
+    CalibrationCall,
+    CalibrationConsensus,
+    CalibrationParticipant,
+    CalibrationRating,
+    CalibrationSession,
+    CalibrationSubmission,
+    Call,
+    ParticipantKind,
+    Role,
+    RubricVersion,
+    SessionState,
+    User,
+    utcnow,
+)
+from qa_app.rubric_store import rubric_from_row
+
+MAX_CALLS = 200
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_invite(participant: CalibrationParticipant) -> str:
+    """Give a panelist a fresh unguessable link token (the old one stops working)."""
+    token = secrets.token_urlsafe(32)
+    participant.invite_token_hash = token_hash(token)
+    participant.revoked_at = None
+    return token
+
+
+def create_session(
+    db: Session,
+    lead: User,
+    name: str,
+    rubric_row: RubricVersion,
+    call_ids: Sequence[str],
+    reviewer_ids: Sequence[int],
+    panelists: Sequence[str],
+    deadline: datetime | None,
+) -> tuple[CalibrationSession, dict[str, str]]:
+    """Create a draft session; return it and each panelist's invite token (shown once)."""
+    name = name.strip()
+    if not name:
+        raise CalibrationError("Give the session a name.")
+    call_ids = list(dict.fromkeys(c.strip() for c in call_ids if c.strip()))
+    if not call_ids or len(call_ids) > MAX_CALLS:
+        raise CalibrationError(f"Choose between 1 and {MAX_CALLS} calls.")
+    calls = {c.call_id: c for c in db.exec(select(Call).where(Call.call_id.in_(call_ids)))}
+    missing = [c for c in call_ids if c not in calls]
+    if missing:
+        raise CalibrationError("Unknown call(s): " + ", ".join(missing) + ".")
+    reviewers = list(db.exec(select(User).where(User.id.in_(list(reviewer_ids)))))
+    if any(u.role not in (Role.REVIEWER, Role.LEAD) or not u.active for u in reviewers):
+        raise CalibrationError("QA participants must be active reviewers or leads.")
+    panel_names = [p.strip() for p in panelists if p.strip()]
+    if not reviewers and not panel_names:
+        raise CalibrationError("Add at least one participant.")
+    session = CalibrationSession(
+        name=name, rubric_pk=rubric_row.id, deadline=deadline, created_by=lead.id
+    )
+    db.add(session)
+    db.flush()
+    db.add_all(
+        [
+            CalibrationCall(session_id=session.id, call_pk=calls[c].id, position=i)
+            for i, c in enumerate(call_ids)
+        ]
+    )
+    for user in reviewers:
+        db.add(
+            CalibrationParticipant(
+                session_id=session.id,
+                kind=ParticipantKind.REVIEWER,
+                user_id=user.id,
+                display_name=user.name,
+            )
+        )
+    rubric = rubric_from_row(rubric_row)
+    tokens = {}
+    for number, panel_name in enumerate(panel_names):
+        participant = CalibrationParticipant(
+            session_id=session.id,
+            kind=ParticipantKind.PANELIST,
+            display_name=panel_name[:200],
+            item_order=rotated_items([d.id for d in rubric.dimensions], number),
+        )
+        tokens[panel_name] = new_invite(participant)
+        db.add(participant)
+    audit.record(
+        db,
+        lead,
+        "calibration.created",
+        "calibration_session",
+        session.id,
+        after={
+            "name": name,
+            "calls": call_ids,
+            "reviewers": [u.email for u in reviewers],
+            "panelists": panel_names,
+        },
+    )
+    db.flush()
+    return session, tokens
+
+
+def participants(db: Session, session_id: int) -> list[CalibrationParticipant]:
+    return list(
+        db.exec(
+            select(CalibrationParticipant)
+            .where(CalibrationParticipant.session_id == session_id)
+            .order_by(CalibrationParticipant.kind.desc(), CalibrationParticipant.id)
+        )
+    )
+
+
+def session_calls(db: Session, session_id: int) -> list[Call]:
+    return list(
+        db.exec(
+            select(Call)
+            .join(CalibrationCall, CalibrationCall.call_pk == Call.id)
+            .where(CalibrationCall.session_id == session_id)
+            .order_by(CalibrationCall.position)
+        )
+    )
+
+
+def progress(db: Session, session_id: int) -> dict[int, set[int]]:
+    """Participant id -> the call pks they have submitted."""
+    done: dict[int, set[int]] = {}
+    for participant_id, call_pk in db.exec(
+        select(CalibrationSubmission.participant_id, CalibrationSubmission.call_pk).where(
+            CalibrationSubmission.session_id == session_id
+        )
+    ):
+        done.setdefault(participant_id, set()).add(call_pk)
+    return done
+
+
+def change_state(
+    db: Session,
+    session: CalibrationSession,
+    target: str,
+    actor: User,
+    confirmed: bool = False,
+    reason: str = "",
+) -> None:
+    """Move the session on (open, reveal, close, reopen), audited."""
+    check_transition(session.state, target)
+    if target == SessionState.REVEALED and session.state == SessionState.OPEN:
+        people = participants(db, session.id)
+        done = progress(db, session.id)
+        count = len(session_calls(db, session.id))
+        check_reveal(
+            {p.display_name: len(done.get(p.id, ())) for p in people},
+            count,
+            session.deadline,
+            utcnow(),
+            confirmed,
+        )
+        session.revealed_at = utcnow()
+    if target == SessionState.REVEALED and session.state == SessionState.CLOSED:
+        if not reason.strip():
+            raise CalibrationError("Say why the closed session is reopened.")
+        session.closed_at = None
+    if target == SessionState.CLOSED:
+        session.closed_at = utcnow()
+    before = session.state
+    session.state = target
+    db.add(session)
+    audit.record(
+        db,
+        actor,
+        f"calibration.{target}",
+        "calibration_session",
+        session.id,
+        before={"state": before},
+        after={"state": target},
+        reason=reason.strip(),
+    )
+
+
+def submit_call(
+    db: Session,
+    session: CalibrationSession,
+    participant: CalibrationParticipant,
+    call: Call,
+    answers: Mapping[str, DimensionAnswer],
+    rubric: Rubric,
+    comment: str = "",
+) -> None:
+    """Store a participant's scores for one call; resubmitting replaces them while open."""
+    if session.state != SessionState.OPEN:
+        raise CalibrationError("This session is not open for scoring.")
+    missing = [
+        d.name for d in rubric.dimensions if not answers.get(d.id, DimensionAnswer()).answered
+    ]
+    if missing:
+        raise CalibrationError("Still to answer: " + ", ".join(missing) + ".")
+    order = participant.item_order or [d.id for d in rubric.dimensions]
+    db.exec(
+        delete(CalibrationRating).where(
+            CalibrationRating.participant_id == participant.id, CalibrationRating.call_pk == call.id
+        )
+    )
+    db.exec(
+        delete(CalibrationSubmission).where(
+            CalibrationSubmission.participant_id == participant.id,
+            CalibrationSubmission.call_pk == call.id,
+        )
+    )
+    for dimension in rubric.dimensions:
+        answer = answers[dimension.id]
+        db.add(
+            CalibrationRating(
+                session_id=session.id,
+                participant_id=participant.id,
+                call_pk=call.id,
+                dimension=dimension.id,
+                score=answer.score,
+                not_applicable=answer.not_applicable,
+                item_position=order.index(dimension.id) + 1,
+            )
+        )
+    db.add(
+        CalibrationSubmission(
+            session_id=session.id,
+            participant_id=participant.id,
+            call_pk=call.id,
+            comment=comment.strip()[:4000],
+        )
+    )
+
+
+def own_answers(db: Session, participant_id: int, call_pk: int) -> tuple[dict, str]:
+    ratings = db.exec(
+        select(CalibrationRating).where(
+            CalibrationRating.participant_id == participant_id, CalibrationRating.call_pk == call_pk
+        )
+    )
+    answers = {r.dimension: DimensionAnswer(r.score, r.not_applicable) for r in ratings}
+    submission = db.exec(
+        select(CalibrationSubmission).where(
+            CalibrationSubmission.participant_id == participant_id,
+            CalibrationSubmission.call_pk == call_pk,
+        )
+    ).first()
+    return answers, submission.comment if submission else ""
+
+
+def session_ratings(db: Session, session_id: int) -> list[SessionRating]:
+    """Every rating of the session, for the dashboard and reports (only after reveal)."""
+    rows = db.exec(
+        select(
+            Call.call_id,
+            CalibrationParticipant.display_name,
+            CalibrationParticipant.kind,
+            CalibrationRating.dimension,
+            CalibrationRating.score,
+            CalibrationRating.not_applicable,
+        )
+        .join(CalibrationParticipant, CalibrationParticipant.id == CalibrationRating.participant_id)
+        .join(Call, Call.id == CalibrationRating.call_pk)
+        .where(CalibrationRating.session_id == session_id)
+    )
+    return [
+        SessionRating(
+            call_id,
+            name,
+            "qa" if kind == ParticipantKind.REVIEWER else "panel",
+            dimension,
+            score,
+            na,
+        )
+        for call_id, name, kind, dimension, score, na in rows
+    ]
+
+
+RATINGS_COLUMNS = (
+    "session",
+    "call_id",
+    "participant",
+    "role",
+    "dimension",
+    "score",
+    "item_position",
+    "comment",
+    "submitted_at",
+    "rubric",
+)
+
+
+def ratings_rows(db: Session, session: CalibrationSession) -> list[dict]:
+    """The session's ratings in long form, as the Ratings sheet and CSV hold them."""
+    rubric_key = db.get(RubricVersion, session.rubric_pk).key
+    rows = db.exec(
+        select(
+            Call.call_id,
+            CalibrationParticipant.display_name,
+            CalibrationParticipant.kind,
+            CalibrationRating.dimension,
+            CalibrationRating.score,
+            CalibrationRating.not_applicable,
+            CalibrationRating.item_position,
+            CalibrationSubmission.comment,
+            CalibrationSubmission.submitted_at,
+        )
+        .join(CalibrationParticipant, CalibrationParticipant.id == CalibrationRating.participant_id)
+        .join(Call, Call.id == CalibrationRating.call_pk)
+        .join(
+            CalibrationSubmission,
+            (CalibrationSubmission.participant_id == CalibrationRating.participant_id)
+            & (CalibrationSubmission.call_pk == CalibrationRating.call_pk),
+        )
+        .where(CalibrationRating.session_id == session.id)
+        .order_by(Call.call_id, CalibrationParticipant.display_name, CalibrationRating.dimension)
+    )
+    return [
+        {
+            "session": session.name,
+            "call_id": call_id,
+            "participant": name,
+            "role": "qa" if kind == ParticipantKind.REVIEWER else "panel",
+            "dimension": dimension,
+            "score": "N/A" if na else score,
+            "item_position": position,
+            "comment": comment,
+            "submitted_at": submitted_at,
+            "rubric": rubric_key,
+        }
+        for call_id, name, kind, dimension, score, na, position, comment, submitted_at in rows
+    ]
+
+
+def comments(db: Session, session_id: int) -> dict[str, list[tuple[str, str]]]:
+    """call_id -> (panelist, comment) for every non-empty panel comment."""
+    result: dict[str, list[tuple[str, str]]] = {}
+    for call_id, name, text in db.exec(
+        select(Call.call_id, CalibrationParticipant.display_name, CalibrationSubmission.comment)
+        .join(
+            CalibrationParticipant,
+            CalibrationParticipant.id == CalibrationSubmission.participant_id,
+        )
+        .join(Call, Call.id == CalibrationSubmission.call_pk)
+        .where(CalibrationSubmission.session_id == session_id, CalibrationSubmission.comment != "")
+    ):
+        result.setdefault(call_id, []).append((name, text))
+    return result
+
+
+def consensus(db: Session, session_id: int) -> dict[tuple[str, str], CalibrationConsensus]:
+    rows = db.exec(
+        select(Call.call_id, CalibrationConsensus)
+        .join(Call, Call.id == CalibrationConsensus.call_pk)
+        .where(CalibrationConsensus.session_id == session_id)
+    )
+    return {(call_id, row.dimension): row for call_id, row in rows}
+
+
+def record_consensus(
+    db: Session,
+    session: CalibrationSession,
+    call: Call,
+    answers: Mapping[str, DimensionAnswer],
+    note: str,
+    lead: User,
+) -> None:
+    """Record (or change) the agreed scores for a call; only after reveal, never once closed."""
+    if session.state != SessionState.REVEALED:
+        raise CalibrationError("Consensus is recorded after the reveal and before closing.")
+    existing = {
+        row.dimension: row
+        for row in db.exec(
+            select(CalibrationConsensus).where(
+                CalibrationConsensus.session_id == session.id,
+                CalibrationConsensus.call_pk == call.id,
+            )
+        )
+    }
+    before = {
+        d: {"score": r.score, "not_applicable": r.not_applicable} for d, r in existing.items()
+    }
+    for dimension, answer in answers.items():
+        row = existing.get(dimension) or CalibrationConsensus(
+            session_id=session.id, call_pk=call.id, dimension=dimension, decided_by=lead.id
+        )
+        row.score, row.not_applicable, row.note = answer.score, answer.not_applicable, note.strip()
+        row.decided_by, row.decided_at = lead.id, utcnow()
+        db.add(row)
+    audit.record(
+        db,
+        lead,
+        "calibration.consensus",
+        "call",
+        call.call_id,
+        before=before or None,
+        after={
+            d: {"score": a.score, "not_applicable": a.not_applicable} for d, a in answers.items()
+        },
+        reason=note.strip(),
+    )
+
+
+def consensus_for_calls(
+    db: Session, call_pks: Sequence[int], rubric_pk: int
+) -> dict[int, dict[str, int | None]]:
+    """The newest consensus per call and dimension, from sessions under this rubric version."""
+    rows = db.exec(
+        select(CalibrationConsensus)
+        .join(CalibrationSession, CalibrationSession.id == CalibrationConsensus.session_id)
+        .where(
+            CalibrationConsensus.call_pk.in_(list(call_pks)),
+            CalibrationSession.rubric_pk == rubric_pk,
+        )
+        .order_by(CalibrationConsensus.decided_at)
+    )
+    result: dict[int, dict[str, int | None]] = {}
+    for row in rows:
+        result.setdefault(row.call_pk, {})[row.dimension] = row.score
+    return result
+
+
+def role_counts(people: Sequence[CalibrationParticipant]) -> Counter:
+    return Counter(p.kind for p in people)
+
+
+def sessions_overview(db: Session) -> list[tuple[CalibrationSession, int, int]]:
+    """Every session with its number of calls and participants, newest first."""
+    calls = dict(
+        db.exec(
+            select(CalibrationCall.session_id, func.count()).group_by(CalibrationCall.session_id)
+        ).all()
+    )
+    people = dict(
+        db.exec(
+            select(CalibrationParticipant.session_id, func.count()).group_by(
+                CalibrationParticipant.session_id
+            )
+        ).all()
+    )
+    return [
+        (s, calls.get(s.id, 0), people.get(s.id, 0))
+        for s in db.exec(select(CalibrationSession).order_by(CalibrationSession.id.desc()))
+    ]

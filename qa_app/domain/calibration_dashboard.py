@@ -1,0 +1,109 @@
+"""What the lead sees after the reveal: agreement by group, the QA-panel gap, calls to
+discuss first, and each rater's bias and distance from consensus. All numbers come
+from the agreement engine."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+from qa_app.domain.agreement import compute_agreement
+from qa_app.domain.calibration import SessionRating, alignment, engine_ratings, qa_panel_gap
+from qa_app.domain.rubrics import Rubric
+
+GROUPS = (("everyone", None), ("qa", "qa"), ("panel", "panel"))
+REPLICATES = 1000
+
+
+def build_dashboard(
+    ratings: Sequence[SessionRating],
+    rubric: Rubric,
+    consensus: Mapping[tuple[str, str], int | None],
+    seed: int,
+) -> dict:
+    """The dashboard's numbers, as plain values for the template and the report."""
+    scale = list(rubric.scale)
+    agreement = {}
+    for label, role in GROUPS:
+        selected = engine_ratings(ratings, role)
+        agreement[label] = (
+            compute_agreement(selected, "ordinal", REPLICATES, seed, scale=scale)
+            if selected
+            else None
+        )
+    gaps = {}
+    for dimension in rubric.dimensions:
+        by_role: dict[str, dict[str, list[float]]] = {
+            "qa": defaultdict(list),
+            "panel": defaultdict(list),
+        }
+        for r in ratings:
+            if r.dimension == dimension.id and r.score is not None:
+                by_role[r.role][r.call_id].append(r.score)
+        gaps[dimension.id] = qa_panel_gap(by_role["qa"], by_role["panel"])
+    return {
+        "agreement": agreement,
+        "gaps": gaps,
+        "calls": rank_calls(ratings, rubric, agreement["everyone"]),
+        "raters": rater_rows(ratings, rubric, agreement["everyone"], consensus),
+    }
+
+
+def rank_calls(ratings: Sequence[SessionRating], rubric: Rubric, report) -> list[dict]:
+    """Calls by mean disagreement over the dimensions, the ones to discuss first on top."""
+    scores: dict[str, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
+    for r in ratings:
+        scores[r.call_id][r.participant][r.dimension] = (
+            "N/A" if r.not_applicable else ("—" if r.score is None else str(r.score))
+        )
+    disagreement: dict[str, list[float]] = defaultdict(list)
+    if report is not None:
+        for result in report.dimensions.values():
+            for unit in result.unit_diagnostics:
+                disagreement[unit.unit].append(unit.disagreement)
+    calls = [
+        {
+            "call_id": call_id,
+            "disagreement": statistics.fmean(disagreement[call_id])
+            if disagreement[call_id]
+            else 0.0,
+            "scores": {
+                p: [dims.get(d.id, "—") for d in rubric.dimensions]
+                for p, dims in sorted(people.items())
+            },
+        }
+        for call_id, people in scores.items()
+    ]
+    return sorted(calls, key=lambda c: (-c["disagreement"], c["call_id"]))
+
+
+def rater_rows(
+    ratings: Sequence[SessionRating],
+    rubric: Rubric,
+    report,
+    consensus: Mapping[tuple[str, str], int | None],
+) -> list[dict]:
+    """Per rater: role, bias and leave-one-out effect (overall), distance from consensus."""
+    overall = {r.rater: r for r in report.overall.rater_diagnostics} if report else {}
+    roles = {r.participant: r.role for r in ratings}
+    rows = []
+    for name in sorted(roles):
+        distances, alignments = [], []
+        for r in ratings:
+            agreed = consensus.get((r.call_id, r.dimension))
+            if r.participant == name and r.score is not None and agreed is not None:
+                distances.append(abs(r.score - agreed))
+                alignments.append(alignment(r.score, agreed, rubric.scale_min, rubric.scale_max))
+        diagnostics = overall.get(name)
+        rows.append(
+            {
+                "participant": name,
+                "role": roles[name],
+                "bias": diagnostics.bias if diagnostics else None,
+                "effect_of_removing": diagnostics.effect_of_removing if diagnostics else None,
+                "distance_from_consensus": statistics.fmean(distances) if distances else None,
+                "alignment": statistics.fmean(alignments) if alignments else None,
+            }
+        )
+    return rows

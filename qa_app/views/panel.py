@@ -1,0 +1,74 @@
+"""Customer panelists score through a personal invite link: no account, this session only."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlmodel import select
+
+from qa_app import calibration_store as store
+from qa_app.db import get_session
+from qa_app.models import (
+    CalibrationParticipant,
+    CalibrationSession,
+    ParticipantKind,
+    RubricVersion,
+    SessionState,
+)
+from qa_app.rubric_store import rubric_from_row
+from qa_app.views.calibration import save_scores, score_page, session_call
+
+bp = Blueprint("panel", __name__, url_prefix="/panel")
+
+
+def _panelist(token: str) -> tuple[CalibrationParticipant, CalibrationSession]:
+    """The panelist a link belongs to; a revoked, closed or guessed link gets a clear page."""
+    db = get_session()
+    participant = db.exec(
+        select(CalibrationParticipant).where(
+            CalibrationParticipant.invite_token_hash == store.token_hash(token),
+            CalibrationParticipant.kind == ParticipantKind.PANELIST,
+        )
+    ).first()
+    if participant is None or participant.revoked_at is not None:
+        abort(
+            404,
+            description="This link does not work. Ask the person who invited you for a new one.",
+        )
+    session = db.get(CalibrationSession, participant.session_id)
+    if session.state in (SessionState.REVEALED, SessionState.CLOSED):
+        abort(403, description="This calibration session has ended. Thank you for taking part.")
+    if session.state != SessionState.OPEN:
+        abort(403, description="This calibration session has not started yet.")
+    return participant, session
+
+
+@bp.get("/<token>")
+def home(token: str):
+    participant, session = _panelist(token)
+    db = get_session()
+    return render_template(
+        "calibration/my_calls.html",
+        session=session,
+        calls=store.session_calls(db, session.id),
+        done=store.progress(db, session.id).get(participant.id, set()),
+        score_url=lambda c: url_for("panel.score", token=token, call_id=c.call_id),
+        panelist=participant,
+    )
+
+
+@bp.route("/<token>/calls/<call_id>", methods=["GET", "POST"])
+def score(token: str, call_id: str):
+    participant, session = _panelist(token)
+    call = session_call(session, call_id)
+    rubric = rubric_from_row(get_session().get(RubricVersion, session.rubric_pk))
+    urls = (
+        url_for("panel.score", token=token, call_id=call_id),
+        url_for("panel.home", token=token),
+    )
+    if request.method == "POST":
+        error = save_scores(session, participant, call, rubric)
+        if error is None:
+            flash("Thank you, your answers are saved.", "info")
+            return redirect(urls[1])
+        return score_page(session, participant, call, rubric, *urls, 422, error, request.form)
+    return score_page(session, participant, call, rubric, *urls)

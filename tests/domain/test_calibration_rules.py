@@ -1,0 +1,69 @@
+"""Calibration rules: states, reveal, rotated items, alignment and the QA-panel gap."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from qa_app.domain.calibration import (
+    CalibrationError,
+    alignment,
+    check_reveal,
+    check_transition,
+    qa_panel_gap,
+    rotated_items,
+)
+
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [("draft", "open"), ("open", "revealed"), ("revealed", "closed"), ("closed", "revealed")],
+)
+def test_allowed_steps(current, target):
+    check_transition(current, target)
+
+
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [("draft", "revealed"), ("open", "closed"), ("closed", "open"), ("revealed", "draft")],
+)
+def test_refused_steps_say_what_is_possible(current, target):
+    with pytest.raises(CalibrationError, match=f"A {current} session cannot become {target}"):
+        check_transition(current, target)
+
+
+def test_reveal_waits_for_everyone_unless_deadline_or_confirmation():
+    progress = {"Rita": 3, "Customer A": 1}
+    with pytest.raises(CalibrationError, match=r"Not everyone has finished: Customer A \(1 of 3\)"):
+        check_reveal(progress, 3, None, NOW, confirmed=False)
+    check_reveal(progress, 3, None, NOW, confirmed=True)
+    check_reveal(progress, 3, NOW - timedelta(minutes=1), NOW, confirmed=False)
+    check_reveal({"Rita": 3}, 3, None, NOW, confirmed=False)
+
+
+def test_items_rotate_per_panelist():
+    items = ["a", "b", "c", "d"]
+    assert rotated_items(items, 0) == items
+    assert rotated_items(items, 1) == ["b", "c", "d", "a"]
+    assert rotated_items(items, 5) == ["b", "c", "d", "a"]
+
+
+def test_alignment_is_the_commercial_percentage():
+    assert alignment(4, 4, 1, 5) == 100.0
+    assert alignment(2, 4, 1, 5) == 50.0
+    assert alignment(1, 7, 1, 7) == 0.0
+
+
+def test_gap_is_the_mean_per_call_difference_with_an_interval():
+    qa = {"c1": [4, 4], "c2": [3, 5], "c3": [2, 2]}
+    panel = {"c1": [3], "c2": [2, 2], "c3": [2], "c4": [5]}
+    gap = qa_panel_gap(qa, panel)
+    differences = [1, 2, 0]
+    assert gap.calls == 3 and gap.mean == pytest.approx(1.0)
+    half = 1.959964 * statistics.stdev(differences) / 3**0.5
+    assert (gap.low, gap.high) == pytest.approx((1 - half, 1 + half))
+    assert qa_panel_gap({"c1": [4]}, {"c2": [3]}).mean is None

@@ -1,0 +1,307 @@
+"""Calibration sessions end to end: blind scoring, panel links, reveal, dashboard, consensus."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import Session, select
+
+from qa_app import db
+from qa_app.demo_loader import load_demo
+from qa_app.models import AuditEvent, CalibrationRating
+from tests.conftest import RUBRICS_DIR
+from tests.web.conftest import csrf_token
+
+CALLS = ("DEMO-0001", "DEMO-0002", "DEMO-0003")
+
+
+@pytest.fixture
+def demo(web_app):
+    load_demo(db.get_engine_for(web_app), RUBRICS_DIR)
+    return web_app
+
+
+def client_for(app, email=None, password=None):
+    client = app.test_client()
+    if email:
+        token = csrf_token(client.get("/login").get_data(as_text=True))
+        client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    return client
+
+
+@pytest.fixture
+def lead(demo):
+    return client_for(demo, "lead@example.com", "demo-lead-pass")
+
+
+def create(lead, panelists="Customer A\nCustomer B"):
+    page = lead.get("/calibration").get_data(as_text=True)
+    reviewers = re.findall(r'name="reviewer_ids" value="(\d+)"> (?:Rita|Rob)', page)
+    rubric_pk = re.search(r'<option value="(\d+)">empathy@1 ', page).group(1)
+    response = lead.post(
+        "/calibration",
+        data={
+            "csrf_token": csrf_token(page),
+            "name": "June calibration",
+            "rubric_pk": rubric_pk,
+            "call_ids": "\n".join(CALLS),
+            "reviewer_ids": reviewers,
+            "panelists": panelists,
+        },
+    )
+    text = response.get_data(as_text=True)
+    links = dict(re.findall(r'<code data-link="([^"]+)">http://localhost([^<]+)</code>', text))
+    session_id = re.search(r"/calibration/(\d+)/state", text).group(1)
+    return session_id, links, csrf_token(text)
+
+
+def step(lead, session_id, token, target, **extra):
+    return lead.post(
+        f"/calibration/{session_id}/state", data={"csrf_token": token, "target": target, **extra}
+    )
+
+
+SCORES = {  # participant -> per call (ack, summary, next_steps, loop_closure)
+    "reviewer": [("4", "3", "4", "na"), ("2", "2", "3", "2"), ("5", "4", "4", "5")],
+    "reviewer2": [("3", "3", "4", "na"), ("2", "3", "3", "2"), ("4", "4", "5", "4")],
+    "panel": [("2", "3", "4", "5"), ("1", "2", "2", "2"), ("5", "5", "4", "5")],
+}
+
+
+def score_as_reviewer(app, session_id, who, password):
+    client = client_for(app, f"{who}@example.com", password)
+    token = csrf_token(
+        client.get(f"/calibration/{session_id}/score/{CALLS[0]}").get_data(as_text=True)
+    )
+    for call, (ack, summary, steps, loop) in zip(CALLS, SCORES[who], strict=True):
+        response = client.post(
+            f"/calibration/{session_id}/score/{call}",
+            data={
+                "csrf_token": token,
+                "acknowledgment": ack,
+                "summary": summary,
+                "next_steps": steps,
+                "loop_closure": loop,
+            },
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def score_as_panel(app, link):
+    client = client_for(app)
+    page = client.get(f"{link}/calls/{CALLS[0]}").get_data(as_text=True)
+    token = csrf_token(page)
+    for call, (ack, summary, steps, loop) in zip(CALLS, SCORES["panel"], strict=True):
+        response = client.post(
+            f"{link}/calls/{call}",
+            data={
+                "csrf_token": token,
+                "acknowledgment": ack,
+                "summary": summary,
+                "next_steps": steps,
+                "loop_closure": loop,
+                "comment": "<script>x()</script> felt rushed",
+            },
+        )
+        assert response.status_code == 302
+    return client
+
+
+def test_blind_until_reveal_then_dashboard_matches_the_agreement_engine(demo, lead, cli, tmp_path):
+    session_id, links, token = create(lead)
+    assert set(links) == {"Customer A", "Customer B"}
+    assert client_for(demo).get(links["Customer A"]).status_code == 403  # draft: not started
+    assert step(lead, session_id, token, "open").status_code == 302
+    rita = score_as_reviewer(demo, session_id, "reviewer", "demo-reviewer-pass")
+    score_as_reviewer(demo, session_id, "reviewer2", "demo-reviewer2-pass")
+    panel = score_as_panel(demo, links["Customer A"])
+
+    # Blind: the lead sees who finished, not what anyone scored; nobody sees the dashboard.
+    manage = lead.get(f"/calibration/{session_id}").get_data(as_text=True)
+    assert manage.count("✓") == 9
+    assert lead.get(f"/calibration/{session_id}/dashboard").status_code == 403
+    assert lead.get(f"/calibration/{session_id}/ratings.csv").status_code == 403
+    own = rita.get(f"/calibration/{session_id}/score/{CALLS[0]}").get_data(as_text=True)
+    assert 'name="acknowledgment" value="4" checked' in own
+    assert 'value="3" checked' not in own.split('name="acknowledgment"')[1][:60]
+
+    refused = step(lead, session_id, token, "revealed")
+    assert refused.status_code == 409
+    assert "Customer B (0 of 3)" in refused.get_data(as_text=True)
+    assert step(lead, session_id, token, "revealed", confirm="1").status_code == 302
+    assert panel.get(links["Customer A"]).status_code == 403  # the session has ended
+    late = rita.post(
+        f"/calibration/{session_id}/score/{CALLS[0]}",
+        data={
+            "csrf_token": csrf_token(own),
+            "acknowledgment": "1",
+            "summary": "1",
+            "next_steps": "1",
+            "loop_closure": "1",
+        },
+    )
+    assert late.status_code == 422 and "not open for scoring" in late.get_data(as_text=True)
+
+    ratings = lead.get(f"/calibration/{session_id}/ratings.csv").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(ratings)))
+    assert len(rows) == 36 and {r["role"] for r in rows} == {"qa", "panel"}
+    assert {r["comment"] for r in rows if r["role"] == "panel"} == {
+        "<script>x()</script> felt rushed"
+    }
+    assert {r["comment"] for r in rows if r["role"] == "qa"} == {""}
+    assert {r["item_position"] for r in rows if r["role"] == "panel"} == {"1", "2", "3", "4"}
+    path = tmp_path / "ratings.csv"
+    path.write_text(ratings, encoding="utf-8")
+    engine = json.loads(cli("agreement", path, "--format", "json").stdout)
+    dashboard = lead.get(f"/calibration/{session_id}/dashboard").get_data(as_text=True)
+    for dimension in ("acknowledgment", "summary", "overall"):
+        expected = (
+            engine["overall"] if dimension == "overall" else engine["dimensions"][dimension]
+        )["alpha"]
+        shown = (
+            re.search(
+                rf'data-group="everyone" data-dimension="{dimension}">.*?'
+                r'class="alpha">([^<]*)<',
+                dashboard,
+                re.S,
+            )
+            .group(1)
+            .strip()
+        )
+        assert shown == f"{expected:.3f}"
+    assert "&lt;script&gt;x()&lt;/script&gt; felt rushed" in dashboard
+    assert 'data-gap="acknowledgment"' in dashboard
+
+
+def test_consensus_becomes_the_final_score_and_closing_freezes_it(demo, lead, cli, tmp_path):
+    session_id, links, token = create(lead, panelists="")
+    step(lead, session_id, token, "open")
+    score_as_reviewer(demo, session_id, "reviewer", "demo-reviewer-pass")
+    score_as_reviewer(demo, session_id, "reviewer2", "demo-reviewer2-pass")
+    step(lead, session_id, token, "revealed")
+    consensus = {
+        "csrf_token": token,
+        "acknowledgment": "4",
+        "summary": "3",
+        "next_steps": "4",
+        "loop_closure": "na",
+        "note": "Agreed after discussion",
+    }
+    assert (
+        lead.post(
+            f"/calibration/{session_id}/calls/{CALLS[0]}/consensus", data=consensus
+        ).status_code
+        == 302
+    )
+    bad = lead.post(
+        f"/calibration/{session_id}/calls/{CALLS[0]}/consensus",
+        data=consensus | {"acknowledgment": "na"},
+    )
+    assert bad.status_code == 422 and "N/A is not allowed" in bad.get_data(as_text=True)
+    dashboard = lead.get(f"/calibration/{session_id}/dashboard").get_data(as_text=True)
+    # Alignment with consensus on DEMO-0001 (scale 1-5): Rita matches on every scored
+    # dimension (100%); Rob is one point off on acknowledgment: (75 + 100 + 100) / 3 = 92%.
+    assert re.search(r"<td>Rita Reviewer</td><td>qa</td>.*?<td>100%</td>", dashboard, re.S)
+    assert re.search(r"<td>Rob Reviewer</td><td>qa</td>.*?<td>92%</td>", dashboard, re.S)
+
+    out = tmp_path / "flags.xlsx"
+    result = cli("export", "flags", "--out", out)
+    assert result.exit_code == 0, result.output
+    sheet = load_workbook(out)["Flags"]
+    header = [c.value for c in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == CALLS[0])
+    assert row[header.index("score_source")] == "consensus"
+    assert row[header.index("score_acknowledgment")] == 4
+
+    assert step(lead, session_id, token, "closed").status_code == 302
+    frozen = lead.post(f"/calibration/{session_id}/calls/{CALLS[1]}/consensus", data=consensus)
+    assert frozen.status_code == 422
+    assert step(lead, session_id, token, "revealed").status_code == 409  # no reason
+    assert step(lead, session_id, token, "revealed", reason="Late panel input").status_code == 302
+    with Session(db.get_engine_for(demo)) as session:
+        actions = session.exec(
+            select(AuditEvent.action).where(
+                AuditEvent.entity_type.in_(["calibration_session", "call"])
+            )
+        ).all()
+    assert actions == [
+        "calibration.created",
+        "calibration.open",
+        "calibration.revealed",
+        "calibration.consensus",
+        "calibration.closed",
+        "calibration.revealed",
+    ]
+
+
+def test_panel_links_are_personal_revocable_and_rotated(demo, lead):
+    session_id, links, token = create(lead)
+    step(lead, session_id, token, "open")
+    guest = client_for(demo)
+    assert guest.get("/panel/not-a-real-token").status_code == 404
+    first = guest.get(f"{links['Customer A']}/calls/{CALLS[0]}").get_data(as_text=True)
+    second = guest.get(f"{links['Customer B']}/calls/{CALLS[0]}").get_data(as_text=True)
+    order = re.compile(r'data-dimension="(\w+)"')
+    assert order.findall(first)[0] == "acknowledgment"
+    assert order.findall(second)[0] == "summary"
+    assert "I felt understood." in second and "Strongly agree" in second
+    assert guest.get(f"{links['Customer A']}/calls/DEMO-0099").status_code == 404
+    assert guest.get("/queue").status_code == 302  # no account: nothing else opens
+
+    score_as_panel(demo, links["Customer B"])
+    with Session(db.get_engine_for(demo)) as session:
+        positions = {r.dimension: r.item_position for r in session.exec(select(CalibrationRating))}
+    assert positions == {"summary": 1, "next_steps": 2, "loop_closure": 3, "acknowledgment": 4}
+
+    manage = lead.get(f"/calibration/{session_id}").get_data(as_text=True)
+    panelist_id = re.search(r"/participants/(\d+)/link", manage).group(1)
+    lead.post(
+        f"/calibration/{session_id}/participants/{panelist_id}/link",
+        data={"csrf_token": token, "revoke": "1"},
+    )
+    assert guest.get(links["Customer A"]).status_code == 404
+    renewed = lead.post(
+        f"/calibration/{session_id}/participants/{panelist_id}/link", data={"csrf_token": token}
+    ).get_data(as_text=True)
+    new_link = re.search(r'<code data-link="[^"]+">http://localhost([^<]+)</code>', renewed).group(
+        1
+    )
+    assert guest.get(new_link).status_code == 200 and new_link != links["Customer A"]
+
+
+def test_bad_sessions_and_wrong_people_are_refused(demo, lead):
+    page = lead.get("/calibration").get_data(as_text=True)
+    token = csrf_token(page)
+    response = lead.post(
+        "/calibration",
+        data={
+            "csrf_token": token,
+            "name": "x",
+            "rubric_pk": "1",
+            "call_ids": "NOPE-1",
+            "panelists": "A",
+        },
+    )
+    assert response.status_code == 422 and "Unknown call(s): NOPE-1" in response.get_data(
+        as_text=True
+    )
+    response = lead.post(
+        "/calibration",
+        data={"csrf_token": token, "name": "x", "rubric_pk": "1", "call_ids": "DEMO-0001"},
+    )
+    assert response.status_code == 422 and "at least one participant" in response.get_data(
+        as_text=True
+    )
+    session_id, _links, token = create(lead, panelists="A")
+    coach = client_for(demo, "coach@example.com", "demo-coach-pass")
+    assert coach.get("/calibration").status_code == 403
+    assert coach.get(f"/calibration/{session_id}/score").status_code == 403
+    rob = client_for(demo, "reviewer2@example.com", "demo-reviewer2-pass")
+    assert rob.get(f"/calibration/{session_id}/score").status_code == 200
+    assert rob.get(f"/calibration/{session_id}/dashboard").status_code == 403
