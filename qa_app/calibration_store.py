@@ -272,34 +272,6 @@ def own_answers(db: Session, participant_id: int, call_pk: int) -> tuple[dict, s
     return answers, submission.comment if submission else ""
 
 
-def session_ratings(db: Session, session_id: int) -> list[SessionRating]:
-    """Every rating of the session, for the dashboard and reports (only after reveal)."""
-    rows = db.exec(
-        select(
-            Call.call_id,
-            CalibrationParticipant.display_name,
-            CalibrationParticipant.kind,
-            CalibrationRating.dimension,
-            CalibrationRating.score,
-            CalibrationRating.not_applicable,
-        )
-        .join(CalibrationParticipant, CalibrationParticipant.id == CalibrationRating.participant_id)
-        .join(Call, Call.id == CalibrationRating.call_pk)
-        .where(CalibrationRating.session_id == session_id)
-    )
-    return [
-        SessionRating(
-            call_id,
-            name,
-            "qa" if kind == ParticipantKind.REVIEWER else "panel",
-            dimension,
-            score,
-            na,
-        )
-        for call_id, name, kind, dimension, score, na in rows
-    ]
-
-
 RATINGS_COLUMNS = (
     "session",
     "call_id",
@@ -314,37 +286,60 @@ RATINGS_COLUMNS = (
 )
 
 
-def ratings_rows(db: Session, session: CalibrationSession) -> list[dict]:
-    """The session's ratings in long form, as the Ratings sheet and CSV hold them."""
-    rubric_key = db.get(RubricVersion, session.rubric_pk).key
-    rows = db.exec(
-        select(
-            Call.call_id,
-            CalibrationParticipant.display_name,
-            CalibrationParticipant.kind,
-            CalibrationRating.dimension,
-            CalibrationRating.score,
-            CalibrationRating.not_applicable,
-            CalibrationRating.item_position,
-            CalibrationSubmission.comment,
-            CalibrationSubmission.submitted_at,
+def _ratings(db: Session, session_id: int) -> list[tuple]:
+    """Every rating of the session with its participant, role, item position and comment."""
+    return list(
+        db.exec(
+            select(
+                Call.call_id,
+                CalibrationParticipant.display_name,
+                CalibrationParticipant.kind,
+                CalibrationRating.dimension,
+                CalibrationRating.score,
+                CalibrationRating.not_applicable,
+                CalibrationRating.item_position,
+                CalibrationSubmission.comment,
+                CalibrationSubmission.submitted_at,
+            )
+            .join(
+                CalibrationParticipant,
+                CalibrationParticipant.id == CalibrationRating.participant_id,
+            )
+            .join(Call, Call.id == CalibrationRating.call_pk)
+            .join(
+                CalibrationSubmission,
+                (CalibrationSubmission.participant_id == CalibrationRating.participant_id)
+                & (CalibrationSubmission.call_pk == CalibrationRating.call_pk),
+            )
+            .where(CalibrationRating.session_id == session_id)
+            .order_by(
+                Call.call_id, CalibrationParticipant.display_name, CalibrationRating.dimension
+            )
         )
-        .join(CalibrationParticipant, CalibrationParticipant.id == CalibrationRating.participant_id)
-        .join(Call, Call.id == CalibrationRating.call_pk)
-        .join(
-            CalibrationSubmission,
-            (CalibrationSubmission.participant_id == CalibrationRating.participant_id)
-            & (CalibrationSubmission.call_pk == CalibrationRating.call_pk),
-        )
-        .where(CalibrationRating.session_id == session.id)
-        .order_by(Call.call_id, CalibrationParticipant.display_name, CalibrationRating.dimension)
     )
+
+
+def _role(kind: str) -> str:
+    return "qa" if kind == ParticipantKind.REVIEWER else "panel"
+
+
+def session_ratings(db: Session, session_id: int) -> list[SessionRating]:
+    """Every rating of the session, for the dashboard (only after reveal)."""
+    return [
+        SessionRating(call_id, name, _role(kind), dimension, score, na)
+        for call_id, name, kind, dimension, score, na, *_rest in _ratings(db, session_id)
+    ]
+
+
+def ratings_rows(db: Session, session: CalibrationSession) -> list[dict]:
+    """The session's ratings in long form, as the ratings CSV holds them."""
+    rubric_key = db.get(RubricVersion, session.rubric_pk).key
     return [
         {
             "session": session.name,
             "call_id": call_id,
             "participant": name,
-            "role": "qa" if kind == ParticipantKind.REVIEWER else "panel",
+            "role": _role(kind),
             "dimension": dimension,
             "score": "N/A" if na else score,
             "item_position": position,
@@ -352,7 +347,9 @@ def ratings_rows(db: Session, session: CalibrationSession) -> list[dict]:
             "submitted_at": submitted_at,
             "rubric": rubric_key,
         }
-        for call_id, name, kind, dimension, score, na, position, comment, submitted_at in rows
+        for call_id, name, kind, dimension, score, na, position, comment, submitted_at in _ratings(
+            db, session.id
+        )
     ]
 
 

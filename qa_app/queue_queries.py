@@ -65,6 +65,12 @@ class CallFilters:
         }
 
 
+# The assignee's review of the assigned call (none yet: the call is still to do).
+_REVIEW_OF_ASSIGNMENT = and_(
+    Review.call_pk == Assignment.call_pk, Review.reviewer_id == Assignment.reviewer_id
+)
+
+
 def _status_column():
     return case((Review.status.is_(None), TODO), else_=Review.status)
 
@@ -73,12 +79,7 @@ def _queue_query(reviewer_id: int):
     return (
         select(Assignment, Call, Review.id, Review.status)
         .join(Call, Call.id == Assignment.call_pk)
-        .outerjoin(
-            Review,
-            and_(
-                Review.call_pk == Assignment.call_pk, Review.reviewer_id == Assignment.reviewer_id
-            ),
-        )
+        .outerjoin(Review, _REVIEW_OF_ASSIGNMENT)
         .where(Assignment.reviewer_id == reviewer_id)
     )
 
@@ -101,12 +102,7 @@ def reviewer_queue(
         select(_status_column(), func.count())
         .select_from(Assignment)
         .join(Call, Call.id == Assignment.call_pk)
-        .outerjoin(
-            Review,
-            and_(
-                Review.call_pk == Assignment.call_pk, Review.reviewer_id == Assignment.reviewer_id
-            ),
-        )
+        .outerjoin(Review, _REVIEW_OF_ASSIGNMENT)
         .where(Assignment.reviewer_id == reviewer_id)
         .group_by(_status_column())
     )
@@ -148,12 +144,7 @@ def workload(db: Session) -> list[dict]:
         select(User.id, User.name, User.email, status, func.count())
         .select_from(User)
         .join(Assignment, Assignment.reviewer_id == User.id)
-        .outerjoin(
-            Review,
-            and_(
-                Review.call_pk == Assignment.call_pk, Review.reviewer_id == Assignment.reviewer_id
-            ),
-        )
+        .outerjoin(Review, _REVIEW_OF_ASSIGNMENT)
         .where(User.active)
         .group_by(User.id, User.name, User.email, status)
     ).all()

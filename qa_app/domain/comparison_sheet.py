@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
 
-from qa_app.domain.flag_export import HEADER_FILL, HEADER_FONT
+from qa_app.domain.flag_export import header_cells
 from qa_app.domain.spreadsheet_safety import protect_formula
 
 HEADER = (
@@ -57,12 +56,7 @@ def add_comparison_sheet(
     sheet.column_dimensions["A"].width = 22
     sheet.column_dimensions["B"].width = 24
     sheet.append([f"Outcome: {outcome} · by {by} · weighting: {weighting}"])
-    header = []
-    for name in HEADER:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        header.append(cell)
-    sheet.append(header)
+    sheet.append(header_cells(sheet, HEADER))
     for group in groups:
         sheet.append(_row(group[by], group))
     if not groups:

@@ -139,19 +139,24 @@ def write_csv(
     return count
 
 
+def header_cells(sheet, names: Iterable[str]) -> list[WriteOnlyCell]:
+    """Bold white-on-blue header cells for a write-only sheet."""
+    cells = []
+    for name in names:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.alignment = Alignment(vertical="center")
+        cells.append(cell)
+    return cells
+
+
 def _header(sheet, columns: Sequence[Column]) -> None:
     for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(
             column.width, len(column.name) + 2
         )
     sheet.freeze_panes = "A2"
-    cells = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=column.name)
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.alignment = Alignment(vertical="center")
-        cells.append(cell)
-    sheet.append(cells)
+    sheet.append(header_cells(sheet, (c.name for c in columns)))
 
 
 def _finish(sheet, columns: Sequence[Column], rows: int) -> None:
@@ -164,12 +169,7 @@ def _text_sheet(
     sheet = workbook.create_sheet(title)
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
-    cells = []
-    for name in header:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cells.append(cell)
-    sheet.append(cells)
+    sheet.append(header_cells(sheet, header))
     for line in lines:
         sheet.append([protect_formula(v) if isinstance(v, str) else v for v in line])
 
