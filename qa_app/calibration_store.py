@@ -19,8 +19,10 @@ from qa_app.domain.calibration import (
     check_transition,
     rotated_items,
 )
+from qa_app.domain.calibration_dashboard import build_dashboard
 from qa_app.domain.rubrics import Rubric
 from qa_app.domain.scoring import DimensionAnswer
+from qa_app.domain.session_report import write_session_report
 from qa_app.models import (
     CalibrationCall,
     CalibrationConsensus,
@@ -463,3 +465,152 @@ def sessions_overview(db: Session) -> list[tuple[CalibrationSession, int, int]]:
         (s, calls.get(s.id, 0), people.get(s.id, 0))
         for s in db.exec(select(CalibrationSession).order_by(CalibrationSession.id.desc()))
     ]
+
+
+def dashboard_numbers(
+    db: Session,
+    session: CalibrationSession,
+    rubric: Rubric,
+    agreed: Mapping[tuple[str, str], CalibrationConsensus],
+) -> dict:
+    """The revealed session's numbers, from the agreement engine (seeded by the session id)."""
+    return build_dashboard(
+        session_ratings(db, session.id),
+        rubric,
+        {k: v.score for k, v in agreed.items()},
+        seed=session.id,
+    )
+
+
+def write_report(db: Session, session: CalibrationSession, target) -> None:
+    """The report workbook, shared by the download and `qa-app session report`."""
+    rubric = rubric_from_row(db.get(RubricVersion, session.rubric_pk))
+    agreed = consensus(db, session.id)
+    write_session_report(
+        target,
+        session.name,
+        rubric,
+        dashboard_numbers(db, session, rubric, agreed),
+        ratings_rows(db, session),
+        RATINGS_COLUMNS,
+        comments(db, session.id),
+        {k: v.score for k, v in agreed.items()},
+    )
+
+
+def find_session(db: Session, name: str) -> CalibrationSession | None:
+    return db.exec(
+        select(CalibrationSession)
+        .where(CalibrationSession.name == name)
+        .order_by(CalibrationSession.id.desc())
+    ).first()
+
+
+def import_ratings(
+    db: Session,
+    session: CalibrationSession | None,
+    name: str,
+    rubric_row: RubricVersion,
+    records: Sequence,
+    actor: User | None,
+    create_reviewers: bool,
+) -> tuple[CalibrationSession, int]:
+    """Add ratings from a file; a new session is created already revealed.
+
+    QA raters are matched to accounts by email (or created deactivated with
+    ``create_reviewers``); panelists by name. Returns the session and ratings written.
+    """
+    from qa_app.accounts import create_user, find_user
+
+    created = session is None
+    if created:
+        if actor is None:
+            raise CalibrationError("Say which lead the new session belongs to.")
+        session = CalibrationSession(
+            name=name, rubric_pk=rubric_row.id, created_by=actor.id, state=SessionState.OPEN
+        )
+        db.add(session)
+        db.flush()
+    elif session.state == SessionState.CLOSED:
+        raise CalibrationError(f"Session '{name}' is closed; reopen it first.")
+    rubric = rubric_from_row(db.get(RubricVersion, session.rubric_pk))
+    calls = {
+        c.call_id: c
+        for c in db.exec(select(Call).where(Call.call_id.in_(sorted({r.call_id for r in records}))))
+    }
+    unknown = sorted({r.call_id for r in records} - set(calls))
+    if unknown:
+        raise CalibrationError("Unknown call(s): " + ", ".join(unknown) + ".")
+    in_session = {c.id for c in session_calls(db, session.id)}
+    for position, call_id in enumerate(sorted({r.call_id for r in records}), start=len(in_session)):
+        if calls[call_id].id not in in_session:
+            db.add(
+                CalibrationCall(session_id=session.id, call_pk=calls[call_id].id, position=position)
+            )
+    people = {
+        (p.kind, p.display_name if p.kind == ParticipantKind.PANELIST else p.user_id): p
+        for p in participants(db, session.id)
+    }
+    rubric_dims = [d.id for d in rubric.dimensions]
+    for record in records:
+        stray = sorted(set(record.answers) - set(rubric_dims))
+        if stray:
+            raise CalibrationError(
+                f"Session '{session.name}' uses {rubric.key}, which has no "
+                f"dimension {', '.join(stray)}."
+            )
+    state, session.state = session.state, SessionState.OPEN  # scores go in as while open
+    written = 0
+    for record in records:
+        if record.role == "qa":
+            user = find_user(db, record.rater)
+            if user is None:
+                if not create_reviewers:
+                    raise CalibrationError(
+                        f"No user '{record.rater}'; add them first or use --create-reviewers."
+                    )
+                user = create_user(
+                    db,
+                    record.rater,
+                    record.rater.split("@")[0],
+                    Role.REVIEWER,
+                    secrets.token_urlsafe(24),
+                )
+                user.active = False
+                db.flush()
+            key = (ParticipantKind.REVIEWER, user.id)
+            if key not in people:
+                people[key] = CalibrationParticipant(
+                    session_id=session.id,
+                    kind=ParticipantKind.REVIEWER,
+                    user_id=user.id,
+                    display_name=user.name,
+                )
+        else:
+            key = (ParticipantKind.PANELIST, record.rater)
+            if key not in people:
+                people[key] = CalibrationParticipant(
+                    session_id=session.id,
+                    kind=ParticipantKind.PANELIST,
+                    display_name=record.rater[:200],
+                )
+        participant = people[key]
+        db.add(participant)
+        db.flush()
+        submit_call(
+            db, session, participant, calls[record.call_id], record.answers, rubric, record.comment
+        )
+        written += len(record.answers)
+    session.state = SessionState.REVEALED if created else state
+    if created:
+        session.revealed_at = utcnow()
+    db.add(session)
+    audit.record(
+        db,
+        actor,
+        "calibration.ratings_imported",
+        "calibration_session",
+        session.id,
+        after={"ratings": written, "created": created},
+    )
+    return session, written

@@ -311,10 +311,12 @@ def import_reviews(
 
 def _register_commands() -> None:
     from qa_app.cli_agreement import agreement
+    from qa_app.cli_calibration import register
     from qa_app.cli_exports import export_group, outcomes_group
 
     for command in (agreement, export_group, outcomes_group):
         main.add_command(command)
+    register(main, import_group)
 
 
 _register_commands()

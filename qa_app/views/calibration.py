@@ -25,7 +25,6 @@ from qa_app import calibration_store as store
 from qa_app.auth import current_user, roles_required
 from qa_app.db import get_session
 from qa_app.domain.calibration import CalibrationError
-from qa_app.domain.calibration_dashboard import build_dashboard
 from qa_app.domain.scoring import ScoringError, parse_answer
 from qa_app.domain.spreadsheet_safety import protect_formula
 from qa_app.models import (
@@ -43,6 +42,7 @@ from qa_app.rubric_store import rubric_from_row
 
 bp = Blueprint("calibration", __name__, url_prefix="/calibration")
 LEADS = (Role.LEAD, Role.ADMIN)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _session(session_id: int) -> CalibrationSession:
@@ -186,12 +186,7 @@ def dashboard(session_id: int):
         abort(403, description="Scores stay hidden until the session is revealed.")
     rubric = _rubric(session)
     agreed = store.consensus(db, session.id)
-    numbers = build_dashboard(
-        store.session_ratings(db, session.id),
-        rubric,
-        {k: v.score for k, v in agreed.items()},
-        seed=session.id,
-    )
+    numbers = store.dashboard_numbers(db, session, rubric, agreed)
     return render_template(
         "calibration/dashboard.html",
         session=session,
@@ -224,6 +219,24 @@ def ratings_csv(session_id: int):
         buffer.getvalue(),
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.get("/<int:session_id>/report.xlsx")
+@roles_required(*LEADS)
+def report_xlsx(session_id: int):
+    """The session report workbook; only once the session is revealed."""
+    session = _session(session_id)
+    if session.state not in (SessionState.REVEALED, SessionState.CLOSED):
+        abort(403, description="Scores stay hidden until the session is revealed.")
+    buffer = io.BytesIO()
+    store.write_report(get_session(), session, buffer)
+    return Response(
+        buffer.getvalue(),
+        content_type=XLSX,
+        headers={
+            "Content-Disposition": f'attachment; filename="calibration-session-{session.id}.xlsx"'
+        },
     )
 
 

@@ -1,0 +1,135 @@
+"""``qa-app session report`` and ``qa-app import ratings``: calibration sessions from the shell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from sqlmodel import select
+
+from qa_app import calibration_store as store
+from qa_app import create_app, db
+from qa_app.accounts import find_user
+from qa_app.domain.calibration import CalibrationError
+from qa_app.domain.ratings_import import validate_ratings
+from qa_app.domain.tabular import FileProblem, read_table
+from qa_app.models import Role, RubricVersion, SessionState
+from qa_app.rubric_store import current_rubric_row, rubric_from_row
+
+
+def _engine():
+    try:
+        app = create_app({"CHECK_SCHEMA": True})
+    except db.SchemaOutOfDate as exc:
+        raise click.ClickException(str(exc)) from None
+    engine = db.get_engine_for(app)
+    click.get_current_context().call_on_close(engine.dispose)
+    return app, engine
+
+
+@click.group("session")
+def session_group() -> None:
+    """Calibration session reports."""
+
+
+@session_group.command("report")
+@click.argument("name")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The .xlsx file to write.",
+)
+def session_report(name: str, out: Path) -> None:
+    """Write a revealed session's report: Summary, Ratings, Per call, Per rater."""
+    _app, engine = _engine()
+    with db.transaction(engine) as session_db:
+        session = store.find_session(session_db, name)
+        if session is None:
+            raise click.ClickException(f"no calibration session named '{name}'")
+        if session.state not in (SessionState.REVEALED, SessionState.CLOSED):
+            raise click.ClickException(
+                f"session '{name}' is {session.state}: scores stay hidden until it is revealed"
+            )
+        store.write_report(session_db, session, out)
+    click.echo(f"Wrote the report of '{name}' to {out}.")
+
+
+def import_ratings_command(
+    file: Path, session_name: str, create_reviewers: bool, by: str | None, rubric_key: str | None
+) -> None:
+    app, engine = _engine()
+    try:
+        table = read_table(file, {"csv", "xlsx"})
+    except FileProblem as exc:
+        raise click.ClickException(str(exc)) from None
+    with db.transaction(engine) as session_db:
+        existing = store.find_session(session_db, session_name)
+        if existing is not None:
+            rubric_row = session_db.get(RubricVersion, existing.rubric_pk)
+        elif rubric_key:
+            rubric_row = next(
+                (r for r in session_db.exec(select(RubricVersion)) if r.key == rubric_key), None
+            )
+        else:
+            rubric_row = current_rubric_row(session_db, app.config["RUBRIC_ID"])
+        if rubric_row is None:
+            raise click.ClickException("no such rubric version is loaded")
+        report = validate_ratings(table, rubric_from_row(rubric_row))
+        if report.errors:
+            for error in report.errors:
+                click.echo(f"{file.name}: {error}", err=True)
+            raise click.ClickException(
+                f"{len(report.rejected_rows)} invalid row(s); nothing was imported."
+            )
+        lead = find_user(session_db, by) if by else None
+        if by and (lead is None or lead.role not in (Role.LEAD, Role.ADMIN)):
+            raise click.ClickException(f"--by {by} is not a lead or admin account")
+        try:
+            session, written = store.import_ratings(
+                session_db,
+                existing,
+                session_name,
+                rubric_row,
+                report.records,
+                lead,
+                create_reviewers,
+            )
+        except CalibrationError as exc:
+            session_db.rollback()
+            raise click.ClickException(str(exc)) from None
+        state = session.state
+    click.echo(f"Imported {written} rating(s) into '{session_name}' ({state}).")
+
+
+def register(main: click.Group, import_group: click.Group) -> None:
+    main.add_command(session_group)
+
+    @import_group.command("ratings")
+    @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option(
+        "--session",
+        "session_name",
+        required=True,
+        help="Session name; a new one is created, already revealed.",
+    )
+    @click.option(
+        "--by",
+        default=None,
+        help="Email of the lead a new session belongs to (required for a new one).",
+    )
+    @click.option(
+        "--rubric",
+        "rubric_key",
+        default=None,
+        help="Rubric version (ID@VERSION) of a new session; default the current one.",
+    )
+    @click.option(
+        "--create-reviewers",
+        is_flag=True,
+        help="Create unknown QA raters as deactivated reviewer accounts.",
+    )
+    def import_ratings(file, session_name, by, rubric_key, create_reviewers):
+        """Import calibration ratings (call_id, rater, role qa|panel, dimension, score, comment)
+        collected on paper or in another tool; all-or-nothing."""
+        import_ratings_command(file, session_name, create_reviewers, by, rubric_key)

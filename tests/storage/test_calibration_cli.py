@@ -1,0 +1,145 @@
+"""`qa-app import ratings` and `qa-app session report` on a real database."""
+
+from __future__ import annotations
+
+import json
+
+from openpyxl import load_workbook
+from sqlmodel import Session, select
+
+from qa_app.models import CalibrationSession, User
+from tests.conftest import RUBRICS_DIR
+from tests.storage.helpers import snapshot
+from tests.storage.test_imports import good_row, write_calls
+
+DIMENSIONS = ("acknowledgment", "summary", "next_steps", "loop_closure")
+
+
+def rows(call_id, rater, role, scores, comment=""):
+    return "".join(
+        f"{call_id},{rater},{role},{d},{s},{comment if i == 0 else ''}\n"
+        for i, (d, s) in enumerate(zip(DIMENSIONS, scores, strict=True))
+    )
+
+
+def setup(cli, tmp_path):
+    cli("rubric", "load", RUBRICS_DIR / "empathy-v1.toml")
+    cli("import", "calls", write_calls(tmp_path / "c.csv", [good_row("C-1"), good_row("C-2")]))
+    cli(
+        "users",
+        "add",
+        "--email",
+        "lee@example.com",
+        "--name",
+        "Lee",
+        "--role",
+        "lead",
+        "--password-stdin",
+        input="a-long-enough-password\n",
+    )
+    cli(
+        "users",
+        "add",
+        "--email",
+        "rita@example.com",
+        "--name",
+        "Rita",
+        "--role",
+        "reviewer",
+        "--password-stdin",
+        input="a-long-enough-password\n",
+    )
+
+
+HEADER = "call_id,rater,role,dimension,score,comment\n"
+
+
+def test_paper_panel_ratings_create_a_revealed_session_and_a_report(app, engine, cli, tmp_path):
+    setup(cli, tmp_path)
+    path = tmp_path / "ratings.csv"
+    path.write_text(
+        HEADER
+        + rows("C-1", "rita@example.com", "qa", ("4", "3", "4", "N/A"))
+        + rows("C-1", "Panel 7", "panel", ("2", "3", "4", "5"), "=felt rushed")
+        + rows("C-2", "rita@example.com", "qa", ("2", "2", "", "2"))
+        + rows("C-2", "Panel 7", "panel", ("1", "2", "3", "2"))
+        + rows("C-1", "old@example.com", "qa", ("4", "4", "4", "4"))
+    )
+    assert (
+        cli(
+            "import", "ratings", path, "--session", "Paper panel", "--by", "lee@example.com"
+        ).exit_code
+        == 1
+    )  # old@example.com has no account
+    result = cli(
+        "import",
+        "ratings",
+        path,
+        "--session",
+        "Paper panel",
+        "--by",
+        "lee@example.com",
+        "--create-reviewers",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Imported 20 rating(s) into 'Paper panel' (revealed)" in result.output
+    with Session(engine) as session:
+        stored = session.exec(select(CalibrationSession)).one()
+        ghost = session.exec(select(User).where(User.email == "old@example.com")).one()
+    assert stored.state == "revealed" and not ghost.active
+
+    out = tmp_path / "report.xlsx"
+    result = cli("session", "report", "Paper panel", "--out", out)
+    assert result.exit_code == 0, result.output
+    workbook = load_workbook(out)
+    assert workbook.sheetnames == ["Summary", "Ratings", "Per call", "Per rater", "About"]
+    ratings = list(workbook["Ratings"].iter_rows(values_only=True))
+    assert ratings[0] == (
+        "session",
+        "call_id",
+        "participant",
+        "role",
+        "dimension",
+        "score",
+        "item_position",
+        "comment",
+        "submitted_at",
+        "rubric",
+    )
+    assert len(ratings) == 21
+    assert any(r[7] == "'=felt rushed" for r in ratings[1:])  # never a formula
+    summary = {
+        (r[0], r[1]): r
+        for r in workbook["Summary"].iter_rows(min_row=2, values_only=True)
+        if r and r[0] in ("everyone", "qa", "panel")
+    }
+    # The report's alpha is the agreement engine's on the same ratings.
+    csv_path = tmp_path / "long.csv"
+    csv_path.write_text(
+        "\n".join(",".join("" if v is None else str(v) for v in r[:6]) for r in ratings) + "\n"
+    )
+    engine_report = json.loads(cli("agreement", csv_path, "--format", "json").stdout)
+    assert summary[("everyone", "overall")][2] == engine_report["overall"]["alpha"]
+
+
+def test_bad_rating_rows_are_named_and_change_nothing(app, engine, cli, tmp_path):
+    setup(cli, tmp_path)
+    before = snapshot(engine)
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        HEADER
+        + rows("C-1", "rita@example.com", "qa", ("9", "3", "4", "4"))
+        + rows("C-2", "Panel 7", "jury", ("2", "3", "4", "5"))
+        + "C-1,Panel 8,panel,summary,3,\n"
+    )
+    result = cli("import", "ratings", path, "--session", "Bad", "--by", "lee@example.com")
+    assert result.exit_code == 1
+    assert "row 2: Acknowledgment: '9' is not a point on the scale 1–5" in result.stderr
+    assert "row 6: role 'jury' must be qa or panel" in result.stderr
+    assert (
+        "row 10: Panel 8 has no row for Acknowledgment, Next steps, Emotional loop closure"
+        in result.stderr
+    )
+    assert snapshot(engine) == before
+    hidden = cli("session", "report", "Nope", "--out", tmp_path / "x.xlsx")
+    assert hidden.exit_code == 1 and "no calibration session named 'Nope'" in hidden.output
