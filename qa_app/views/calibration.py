@@ -240,6 +240,29 @@ def report_xlsx(session_id: int):
     )
 
 
+@bp.get("/<int:session_id>/charts/<name>.png")
+@roles_required(*LEADS)
+def chart(session_id: int, name: str):
+    """The dashboard's charts, rendered on the server (only once revealed)."""
+    from qa_app import charts
+
+    db = get_session()
+    session = _session(session_id)
+    if session.state not in (SessionState.REVEALED, SessionState.CLOSED):
+        abort(403, description="Scores stay hidden until the session is revealed.")
+    rubric = _rubric(session)
+    if name == "alpha":
+        numbers = store.dashboard_numbers(db, session, rubric, store.consensus(db, session.id))
+        image = charts.alpha_chart(numbers["agreement"], rubric)
+    elif name == "heatmap":
+        image = charts.heatmap(store.session_ratings(db, session.id), rubric)
+    else:
+        abort(404, description="There is no such chart.")
+    return Response(
+        image, content_type="image/png", headers={"Cache-Control": "private, max-age=60"}
+    )
+
+
 @bp.post("/<int:session_id>/calls/<call_id>/consensus")
 @roles_required(*LEADS)
 def record_consensus(session_id: int, call_id: str):

@@ -127,6 +127,8 @@ def test_blind_until_reveal_then_dashboard_matches_the_agreement_engine(demo, le
     assert manage.count("✓") == 9
     assert lead.get(f"/calibration/{session_id}/dashboard").status_code == 403
     assert lead.get(f"/calibration/{session_id}/ratings.csv").status_code == 403
+    assert lead.get(f"/calibration/{session_id}/charts/heatmap.png").status_code == 403
+    assert lead.get(f"/calibration/{session_id}/report.xlsx").status_code == 403
     own = rita.get(f"/calibration/{session_id}/score/{CALLS[0]}").get_data(as_text=True)
     assert 'name="acknowledgment" value="4" checked' in own
     assert 'value="3" checked' not in own.split('name="acknowledgment"')[1][:60]
@@ -176,6 +178,10 @@ def test_blind_until_reveal_then_dashboard_matches_the_agreement_engine(demo, le
         )
         assert shown == f"{expected:.3f}"
     assert "&lt;script&gt;x()&lt;/script&gt; felt rushed" in dashboard
+    for chart in ("alpha", "heatmap"):
+        image = lead.get(f"/calibration/{session_id}/charts/{chart}.png")
+        assert image.status_code == 200 and image.content_type == "image/png"
+        assert image.data.startswith(b"\x89PNG") and len(image.data) > 5000
     assert 'data-gap="acknowledgment"' in dashboard
 
 
