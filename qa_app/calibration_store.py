@@ -614,3 +614,23 @@ def import_ratings(
         after={"ratings": written, "created": created},
     )
     return session, written
+
+
+def drift_inputs(db: Session) -> list:
+    """Every revealed or closed session's ratings and consensus, for the rater history."""
+    from qa_app.domain.rater_drift import SessionInput
+
+    sessions = db.exec(
+        select(CalibrationSession).where(
+            CalibrationSession.state.in_([SessionState.REVEALED, SessionState.CLOSED])
+        )
+    )
+    return [
+        SessionInput(
+            s.name,
+            s.revealed_at or s.created_at,
+            session_ratings(db, s.id),
+            {k: v.score for k, v in consensus(db, s.id).items()},
+        )
+        for s in sessions
+    ]

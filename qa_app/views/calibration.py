@@ -13,6 +13,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -121,6 +122,33 @@ def _manage(session: CalibrationSession, new_links: dict[str, str] | None = None
         done=done,
         links=links,
         rubric=_rubric(session),
+    )
+
+
+@bp.get("/drift")
+@roles_required(*LEADS)
+def drift():
+    """Each QA rater's bias and distance from consensus per dimension, session after session."""
+    from qa_app.domain.rater_drift import rater_history
+    from qa_app.rubric_store import current_rubric_row
+
+    try:
+        threshold = float(request.args.get("threshold") or 0.5)
+    except ValueError:
+        threshold = -1.0
+    if not 0 < threshold < 10:
+        abort(422, description="The threshold is a number of scale points, e.g. 0.5.")
+    db = get_session()
+    rubric_row = current_rubric_row(db, current_app.config["RUBRIC_ID"])
+    dimensions = [d.id for d in rubric_from_row(rubric_row).dimensions] if rubric_row else []
+    points = rater_history(store.drift_inputs(db), dimensions, threshold)
+    people = sorted({p.participant for p in points})
+    return render_template(
+        "calibration/drift.html",
+        points=points,
+        people=people,
+        dimensions=dimensions,
+        threshold=threshold,
     )
 
 

@@ -67,3 +67,37 @@ def test_gap_is_the_mean_per_call_difference_with_an_interval():
     half = 1.959964 * statistics.stdev(differences) / 3**0.5
     assert (gap.low, gap.high) == pytest.approx((1 - half, 1 + half))
     assert qa_panel_gap({"c1": [4]}, {"c2": [3]}).mean is None
+
+
+def test_rater_history_flags_a_rater_drifting_past_the_threshold():
+    from qa_app.domain.calibration import SessionRating
+    from qa_app.domain.rater_drift import SessionInput, rater_history
+
+    def session(name, day, rob_shift):
+        ratings = []
+        for call, truth in (("c1", 2), ("c2", 3), ("c3", 4), ("c4", 5)):
+            ratings.append(SessionRating(call, "Rita", "qa", "acknowledgment", truth))
+            ratings.append(
+                SessionRating(call, "Rob", "qa", "acknowledgment", min(5, truth + rob_shift))
+            )
+            ratings.append(SessionRating(call, "Panel", "panel", "acknowledgment", truth))
+        consensus = {
+            (c, "acknowledgment"): t for c, t in (("c1", 2), ("c2", 3), ("c3", 4), ("c4", 5))
+        }
+        return SessionInput(name, datetime(2026, 6, day, tzinfo=UTC), ratings, consensus)
+
+    points = rater_history(
+        [session("July", 20, 1), session("June", 1, 0)], ["acknowledgment"], threshold=0.5
+    )
+    assert [(p.session, p.participant) for p in points] == [
+        ("June", "Rita"),
+        ("June", "Rob"),
+        ("July", "Rita"),
+        ("July", "Rob"),
+    ]
+    june_rob, july_rob = points[1], points[3]
+    assert june_rob.bias == pytest.approx(0.0) and not june_rob.flagged
+    # July: Rob is one point above the others on three calls (capped at 5 on the fourth).
+    assert july_rob.distance == pytest.approx(0.75) and july_rob.flagged
+    assert july_rob.bias == pytest.approx(0.75)
+    assert not points[2].flagged

@@ -225,6 +225,9 @@ def test_consensus_becomes_the_final_score_and_closing_freezes_it(demo, lead, cl
     assert row[header.index("score_source")] == "consensus"
     assert row[header.index("score_acknowledgment")] == 4
 
+    drift = lead.get("/calibration/drift?threshold=0.1").get_data(as_text=True)
+    assert 'data-rater="Rob Reviewer"' in drift and "⚑" in drift
+    assert lead.get("/calibration/drift?threshold=abc").status_code == 422
     assert step(lead, session_id, token, "closed").status_code == 302
     frozen = lead.post(f"/calibration/{session_id}/calls/{CALLS[1]}/consensus", data=consensus)
     assert frozen.status_code == 422
