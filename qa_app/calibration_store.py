@@ -634,3 +634,8 @@ def drift_inputs(db: Session) -> list:
         )
         for s in sessions
     ]
+
+
+def sample_calls(db: Session, filters, count: int) -> list[str]:
+    """``count`` call IDs drawn at random from the calls matching the filters."""
+    return list(db.exec(filters.apply(select(Call.call_id)).order_by(func.random()).limit(count)))

@@ -38,7 +38,7 @@ from qa_app.models import (
     SessionState,
     TranscriptTurn,
 )
-from qa_app.queue_queries import assignable_users
+from qa_app.queue_queries import CallFilters, assignable_users, filter_choices
 from qa_app.rubric_store import rubric_from_row
 
 bp = Blueprint("calibration", __name__, url_prefix="/calibration")
@@ -75,6 +75,8 @@ def index():
         sessions=store.sessions_overview(db),
         rubrics=list(db.exec(select(RubricVersion))),
         reviewers=assignable_users(db),
+        choices=filter_choices(db),
+        filters=CallFilters(),
     )
 
 
@@ -87,6 +89,15 @@ def create():
     if rubric_row is None:
         abort(422, description="Choose a rubric version.")
     calls = form.get("call_ids", "").replace(",", "\n").splitlines()
+    sample = form.get("sample", type=int) or 0
+    if sample:
+        filters, problems = CallFilters.from_args(form)
+        if problems or not 1 <= sample <= store.MAX_CALLS:
+            abort(
+                422,
+                description="; ".join(problems) or f"Draw between 1 and {store.MAX_CALLS} calls.",
+            )
+        calls += store.sample_calls(db, filters, sample)
     try:
         session, tokens = store.create_session(
             db,

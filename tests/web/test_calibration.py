@@ -314,3 +314,38 @@ def test_bad_sessions_and_wrong_people_are_refused(demo, lead):
     rob = client_for(demo, "reviewer2@example.com", "demo-reviewer2-pass")
     assert rob.get(f"/calibration/{session_id}/score").status_code == 200
     assert rob.get(f"/calibration/{session_id}/dashboard").status_code == 403
+
+
+def test_calls_can_be_drawn_by_filter(demo, lead):
+    page = lead.get("/calibration").get_data(as_text=True)
+    response = lead.post(
+        "/calibration",
+        data={
+            "csrf_token": csrf_token(page),
+            "name": "Escalations",
+            "rubric_pk": "2",
+            "interaction_type": "escalation",
+            "sample": "5",
+            "panelists": "A",
+        },
+    )
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    calls = re.findall(r"<th>(DEMO-\d+)</th>", text)
+    assert len(calls) == 5
+    with Session(db.get_engine_for(demo)) as session:
+        from qa_app.models import Call
+
+        kinds = set(session.exec(select(Call.interaction_type).where(Call.call_id.in_(calls))))
+    assert kinds == {"escalation"}
+    too_many = lead.post(
+        "/calibration",
+        data={
+            "csrf_token": csrf_token(page),
+            "name": "x",
+            "rubric_pk": "2",
+            "sample": "500",
+            "panelists": "A",
+        },
+    )
+    assert too_many.status_code == 422
