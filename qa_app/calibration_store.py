@@ -12,6 +12,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
 from qa_app import audit
+from qa_app.accounts import create_user, find_user
 from qa_app.domain.calibration import (
     CalibrationError,
     SessionRating,
@@ -20,6 +21,7 @@ from qa_app.domain.calibration import (
     rotated_items,
 )
 from qa_app.domain.calibration_dashboard import build_dashboard
+from qa_app.domain.rater_drift import SessionInput
 from qa_app.domain.rubrics import Rubric
 from qa_app.domain.scoring import DimensionAnswer
 from qa_app.domain.session_report import write_session_report
@@ -38,6 +40,7 @@ from qa_app.models import (
     User,
     utcnow,
 )
+from qa_app.queue_queries import CallFilters
 from qa_app.rubric_store import rubric_from_row
 
 MAX_CALLS = 200
@@ -520,8 +523,6 @@ def import_ratings(
     QA raters are matched to accounts by email (or created deactivated with
     ``create_reviewers``); panelists by name. Returns the session and ratings written.
     """
-    from qa_app.accounts import create_user, find_user
-
     created = session is None
     if created:
         if actor is None:
@@ -618,8 +619,6 @@ def import_ratings(
 
 def drift_inputs(db: Session) -> list:
     """Every revealed or closed session's ratings and consensus, for the rater history."""
-    from qa_app.domain.rater_drift import SessionInput
-
     sessions = db.exec(
         select(CalibrationSession).where(
             CalibrationSession.state.in_([SessionState.REVEALED, SessionState.CLOSED])
@@ -639,3 +638,13 @@ def drift_inputs(db: Session) -> list:
 def sample_calls(db: Session, filters, count: int) -> list[str]:
     """``count`` call IDs drawn at random from the calls matching the filters."""
     return list(db.exec(filters.apply(select(Call.call_id)).order_by(func.random()).limit(count)))
+
+
+def revealed_sessions(db: Session, rubric_pk: int, since, until) -> list[CalibrationSession]:
+    """Revealed or closed sessions under a rubric version, revealed within the dates (if given)."""
+    query = select(CalibrationSession).where(
+        CalibrationSession.rubric_pk == rubric_pk,
+        CalibrationSession.state.in_([SessionState.REVEALED, SessionState.CLOSED]),
+    )
+    query = CallFilters(since=since, until=until).apply_dates(query, CalibrationSession.revealed_at)
+    return list(db.exec(query.order_by(CalibrationSession.revealed_at)))

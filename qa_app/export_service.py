@@ -10,6 +10,9 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from qa_app.calibration_store import revealed_sessions, session_ratings
+from qa_app.domain.agreement import compute_agreement
+from qa_app.domain.calibration import engine_ratings
 from qa_app.domain.comparison_sheet import add_comparison_sheet
 from qa_app.domain.flag_export import flag_columns, write_csv, write_xlsx
 from qa_app.domain.outcome_comparison import Comparison
@@ -36,7 +39,12 @@ def default_outcome(outcomes: list[tuple[str, str]]) -> str | None:
     return booleans[0] if booleans else (names[0] if names else None)
 
 
-def about_lines(filters: CallFilters, rubric_key: str, outcome: str | None) -> list[tuple]:
+def about_lines(
+    filters: CallFilters,
+    rubric_key: str,
+    outcome: str | None,
+    sessions: list[tuple[str, str]] | None = None,
+) -> list[tuple]:
     lines = [
         ("generated at (UTC)", datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")),
         ("rubric", rubric_key),
@@ -56,9 +64,29 @@ def about_lines(filters: CallFilters, rubric_key: str, outcome: str | None) -> l
             "median of several reviews",
         ),
         ("comparison outcome", outcome or "no outcomes imported"),
-        ("calibration agreement", "no calibration sessions in the period"),
     ]
+    if sessions:
+        lines += [(f"calibration: {name}", summary) for name, summary in sessions]
+    else:
+        lines.append(("calibration agreement", "no revealed calibration sessions in the period"))
     return lines
+
+
+def session_agreement(db: Session, filters: CallFilters, rubric_pk: int) -> list[tuple[str, str]]:
+    """Overall alpha of each revealed session under this rubric version revealed in the period."""
+    summaries = []
+    for session in revealed_sessions(db, rubric_pk, filters.since, filters.until):
+        ratings = engine_ratings(session_ratings(db, session.id))
+        overall = compute_agreement(ratings, "ordinal").overall if ratings else None
+        if overall is None or overall.alpha is None:
+            text = overall.reason if overall else "no ratings"
+        else:
+            text = (
+                f"alpha {overall.alpha:.3f} (ordinal, {overall.raters} raters, "
+                f"{overall.units} call-dimensions)"
+            )
+        summaries.append((session.name, text))
+    return summaries
 
 
 def export_flags(
@@ -117,7 +145,12 @@ def export_flags(
                 target,
                 columns,
                 counted(rows),
-                about_lines(filters, plan.rubric_row.key, outcome),
+                about_lines(
+                    filters,
+                    plan.rubric_row.key,
+                    outcome,
+                    session_agreement(db, filters, plan.rubric_row.id),
+                ),
                 plan.rubric,
                 add_sheet,
                 step,

@@ -16,6 +16,11 @@ STATUSES = (TODO, "draft", "submitted")
 PAGE_SIZE = 50
 
 
+def day_start(day: date) -> datetime:
+    """Midnight UTC at the start of ``day``, the zone every timestamp is stored in."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
 @dataclass
 class CallFilters:
     """Filters shared by the queue, bulk assignment and (later) exports. Blank means any."""
@@ -48,15 +53,14 @@ class CallFilters:
             value = getattr(self, name)
             if value:
                 query = query.where(getattr(Call, name) == value)
+        return self.apply_dates(query, Call.started_at)
+
+    def apply_dates(self, query, column):
+        """Keep rows whose ``column`` falls from ``since`` through ``until`` (whole UTC days)."""
         if self.since:
-            query = query.where(
-                Call.started_at >= datetime.combine(self.since, time.min, tzinfo=UTC)
-            )
+            query = query.where(column >= day_start(self.since))
         if self.until:
-            query = query.where(
-                Call.started_at
-                < datetime.combine(self.until + timedelta(days=1), time.min, tzinfo=UTC)
-            )
+            query = query.where(column < day_start(self.until + timedelta(days=1)))
         return query
 
     def as_args(self) -> dict[str, str]:

@@ -224,6 +224,8 @@ def test_consensus_becomes_the_final_score_and_closing_freezes_it(demo, lead, cl
     row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == CALLS[0])
     assert row[header.index("score_source")] == "consensus"
     assert row[header.index("score_acknowledgment")] == 4
+    about = {r[0]: r[1] for r in load_workbook(out)["About"].iter_rows(values_only=True)}
+    assert about["calibration: June calibration"].startswith("alpha ")
 
     drift = lead.get("/calibration/drift?threshold=0.1").get_data(as_text=True)
     assert 'data-rater="Rob Reviewer"' in drift and "⚑" in drift
