@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from qa_app import create_app, db
+from qa_app import db
 from qa_app.accounts import AccountError, create_user
+from qa_app.cli_support import command_app
 from qa_app.domain.rubrics import RubricError, check_rubric_file
 from qa_app.domain.tabular import FileProblem, write_rejects
 from qa_app.import_service import ImportResult, run_import
@@ -22,12 +23,7 @@ PROGRESS_DELAY_SECONDS = 1.5
 
 def _app(check_schema: bool = True):
     """The app for this command; its connections close when the command ends."""
-    try:
-        app = create_app({"CHECK_SCHEMA": check_schema})
-    except db.SchemaOutOfDate as exc:
-        raise click.ClickException(str(exc)) from None
-    click.get_current_context().call_on_close(db.get_engine_for(app).dispose)
-    return app
+    return command_app(check_schema)[0]
 
 
 def _engine(app):

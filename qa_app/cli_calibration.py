@@ -8,23 +8,14 @@ import click
 from sqlmodel import select
 
 from qa_app import calibration_store as store
-from qa_app import create_app, db
+from qa_app import db
 from qa_app.accounts import find_user
+from qa_app.cli_support import command_app
 from qa_app.domain.calibration import CalibrationError
 from qa_app.domain.ratings_import import validate_ratings
 from qa_app.domain.tabular import FileProblem, read_table
 from qa_app.models import Role, RubricVersion, SessionState
 from qa_app.rubric_store import current_rubric_row, rubric_from_row
-
-
-def _engine():
-    try:
-        app = create_app({"CHECK_SCHEMA": True})
-    except db.SchemaOutOfDate as exc:
-        raise click.ClickException(str(exc)) from None
-    engine = db.get_engine_for(app)
-    click.get_current_context().call_on_close(engine.dispose)
-    return app, engine
 
 
 @click.group("session")
@@ -42,7 +33,7 @@ def session_group() -> None:
 )
 def session_report(name: str, out: Path) -> None:
     """Write a revealed session's report: Summary, Ratings, Per call, Per rater."""
-    _app, engine = _engine()
+    _app, engine = command_app()
     with db.transaction(engine) as session_db:
         session = store.find_session(session_db, name)
         if session is None:
@@ -58,7 +49,7 @@ def session_report(name: str, out: Path) -> None:
 def import_ratings_command(
     file: Path, session_name: str, create_reviewers: bool, by: str | None, rubric_key: str | None
 ) -> None:
-    app, engine = _engine()
+    app, engine = command_app()
     try:
         table = read_table(file, {"csv", "xlsx"})
     except FileProblem as exc:

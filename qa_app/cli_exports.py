@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from qa_app import create_app, db
+from qa_app.cli_support import command_app
 from qa_app.domain.outcome_comparison import SMALL_CELL
 from qa_app.export_queries import ExportError
 from qa_app.export_service import FORMATS, compare_outcomes, export_flags
@@ -55,16 +55,6 @@ def _filters(options: dict) -> CallFilters:
     )
 
 
-def _engine():
-    try:
-        app = create_app({"CHECK_SCHEMA": True})
-    except db.SchemaOutOfDate as exc:
-        raise click.ClickException(str(exc)) from None
-    engine = db.get_engine_for(app)
-    click.get_current_context().call_on_close(engine.dispose)
-    return app, engine
-
-
 @click.group("export")
 def export_group() -> None:
     """Export spreadsheets for coaches."""
@@ -97,7 +87,7 @@ def export_flags_command(
     """Write the flag spreadsheet: one row per reviewed call with final scores, flags, weight
     and outcomes, plus Data dictionary, About and Comparison sheets (XLSX)."""
     file_format = file_format or ("csv" if out.suffix.lower() == ".csv" else "xlsx")
-    app, engine = _engine()
+    app, engine = command_app()
 
     def progress(total):
         return tqdm(total=total, unit="call", delay=1.5, file=sys.stderr, leave=False)
@@ -191,7 +181,7 @@ def compare_command(
     outcome: str, flags: tuple[str, ...], by: str, output: str, rubric_key, **options
 ) -> None:
     """Outcome rate (or mean) with and without each flag, per save script, weighted to the mix."""
-    app, engine = _engine()
+    app, engine = command_app()
     try:
         report = compare_outcomes(
             engine, _filters(options), outcome, list(flags), by, rubric_key, app.config["RUBRIC_ID"]
