@@ -19,6 +19,7 @@ from flask import (
     render_template,
     request,
 )
+from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from qa_app import queue_queries
@@ -32,6 +33,7 @@ from qa_app.views import wants_fragment
 bp = Blueprint("coach", __name__, url_prefix="/coach")
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)
 STALLED_AFTER = timedelta(minutes=2)
+KEEP_EXPORTS = timedelta(days=1)
 CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
@@ -93,6 +95,8 @@ def start_export():
         "outcome": request.form.get("outcome") or None,
     }
     db = get_session()
+    # Finished files are kept a day, then make room (they live in the database).
+    db.exec(delete(ExportJob).where(ExportJob.created_at < utcnow() - KEEP_EXPORTS))
     job = ExportJob(
         token=secrets.token_urlsafe(24),
         created_by=current_user().id,
