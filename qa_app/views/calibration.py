@@ -113,6 +113,8 @@ def create():
     except CalibrationError as exc:
         db.rollback()
         abort(422, description=str(exc))
+    # Rendered, not redirected: the invite links exist only in this response (only their
+    # hashes are stored), so they must not pass through a cookie or a URL.
     return _manage(session, new_links=tokens)
 
 
