@@ -51,7 +51,10 @@ def index():
     )
     rubric_key = request.args.get("rubric") or None
     report, error = None, "; ".join(problems) or None
-    if outcome and not error:
+    # The full page comes at once; the comparison (which reads every reviewed call in the
+    # period) follows as an htmx fragment, so a year of calls never blocks the page.
+    pending = not wants_fragment()
+    if outcome and not error and not pending:
         try:
             report = compare_outcomes(
                 get_engine(),
@@ -72,6 +75,7 @@ def index():
         "rubric_key": rubric_key or "",
         "report": report,
         "error": error,
+        "pending": pending and bool(outcome) and not error,
         "rubrics": [r.key for r in db.exec(select(RubricVersion))],
         "formats": FORMATS,
     }

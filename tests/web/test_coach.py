@@ -40,12 +40,17 @@ def wait_for_export(client, fragment: str) -> str:
 def test_coach_sees_comparison_and_downloads_the_spreadsheet(demo, client):
     login_demo(client, "coach@example.com", "demo-coach-pass")
     page = client.get("/coach").get_data(as_text=True)
-    assert "saved (rate) by save script" in page and "weighting: mix" in page
-    assert "closed_emotional_loop" in page
+    assert 'hx-trigger="load"' in page and "Computing the comparison for saved" in page
+    comparison = client.get("/coach", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "saved (rate) by save script" in comparison and "weighting: mix" in comparison
+    assert "closed_emotional_loop" in comparison
     fragment = client.get(
         "/coach?outcome=renewal_intent&channel=voice", headers={"HX-Request": "true"}
     ).get_data(as_text=True)
-    assert fragment.startswith('<div id="comparison">') and "renewal_intent (mean)" in fragment
+    assert (
+        fragment.lstrip().startswith('<div id="comparison">')
+        and "renewal_intent (mean)" in fragment
+    )
     token = csrf_token(page)
     started = client.post(
         "/coach/exports",
@@ -81,7 +86,7 @@ def test_bad_export_requests_and_roles(demo, client):
     assert client.get("/coach").status_code == 403
     client.post("/logout", data={"csrf_token": csrf_token(client.get("/").get_data(as_text=True))})
     login_demo(client, "coach@example.com", "demo-coach-pass")
-    page = client.get("/coach?channel=fax")
+    page = client.get("/coach?channel=fax", headers={"HX-Request": "true"})
     assert page.status_code == 422 and "no call has channel" in page.get_data(as_text=True)
     token = csrf_token(client.get("/coach").get_data(as_text=True))
     assert (
