@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from qa_app.domain.tabular import ImportReport, Table, as_text, parse_timestamp
+from qa_app.domain.tabular import (
+    ImportReport,
+    Table,
+    as_text,
+    parse_timestamp,
+    rejected_for_missing_columns,
+)
 
 REQUIRED_COLUMNS = ("call_id", "agent", "transcript")
 OPTIONAL_COLUMNS = (
@@ -146,13 +152,7 @@ def validate_calls(table: Table) -> ImportReport:
     """Check every row; valid rows become CallRecords, invalid ones RowErrors with reasons."""
     report = ImportReport()
     unit = table.row_unit
-    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
-    if missing:
-        message = f"missing required column(s): {', '.join(missing)}"
-        for row, raw in table.rows:
-            report.reject(row, raw, message, unit)
-        if not table.rows:
-            report.reject(1, {}, message, unit)
+    if rejected_for_missing_columns(table, REQUIRED_COLUMNS, report):
         return report
     known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
     unknown = [c for c in table.columns if c not in known]

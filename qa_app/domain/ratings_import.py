@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 
 from qa_app.domain.rubrics import Rubric
 from qa_app.domain.scoring import DimensionAnswer, ScoringError, missing_dimensions, parse_answer
-from qa_app.domain.tabular import ImportReport, Table, as_text
+from qa_app.domain.tabular import (
+    ImportReport,
+    Table,
+    as_text,
+    rejected_for_missing_columns,
+)
 
 REQUIRED_COLUMNS = ("call_id", "rater", "role", "dimension", "score")
 ROLES = ("qa", "panel")
@@ -32,10 +37,7 @@ def validate_ratings(table: Table, rubric: Rubric) -> ImportReport:
     """Group valid rows per rater and call; report every bad row or incomplete set."""
     report = ImportReport()
     unit = table.row_unit
-    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
-    if missing:
-        for row, raw in table.rows or [(1, {})]:
-            report.reject(row, raw, f"missing required column(s): {', '.join(missing)}", unit)
+    if rejected_for_missing_columns(table, REQUIRED_COLUMNS, report):
         return report
     groups: dict[tuple[str, str], RatingRecord] = {}
     broken: set[tuple[str, str]] = set()

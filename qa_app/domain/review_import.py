@@ -14,7 +14,13 @@ from datetime import datetime
 
 from qa_app.domain.rubrics import Rubric
 from qa_app.domain.scoring import DimensionAnswer, ScoringError, missing_dimensions, parse_answer
-from qa_app.domain.tabular import ImportReport, Table, as_text, parse_timestamp
+from qa_app.domain.tabular import (
+    ImportReport,
+    Table,
+    as_text,
+    parse_timestamp,
+    rejected_for_missing_columns,
+)
 
 REQUIRED_COLUMNS = ("call_id", "reviewer", "dimension", "score")
 
@@ -33,10 +39,7 @@ def validate_reviews(table: Table, rubrics: Mapping[str, Rubric], default_key: s
     """Group valid rows into ReviewRecords; every bad row or incomplete review is an error."""
     report = ImportReport()
     unit = table.row_unit
-    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
-    if missing:
-        for row, raw in table.rows or [(1, {})]:
-            report.reject(row, raw, f"missing required column(s): {', '.join(missing)}", unit)
+    if rejected_for_missing_columns(table, REQUIRED_COLUMNS, report):
         return report
     raw_by_row = dict(table.rows)
     groups: dict[tuple[str, str, str], ReviewRecord] = {}

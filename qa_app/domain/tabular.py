@@ -62,6 +62,17 @@ class ImportReport:
         self.rejected_rows[row] = raw
 
 
+def rejected_for_missing_columns(table: Table, required, report: ImportReport) -> bool:
+    """Reject every row (or the header, for an empty file) when required columns are missing."""
+    missing = [c for c in required if c not in table.columns]
+    if not missing:
+        return False
+    message = f"missing required column(s): {', '.join(missing)}"
+    for row, raw in table.rows or [(1, {})]:
+        report.reject(row, raw, message, table.row_unit)
+    return True
+
+
 def file_format(path: Path) -> str:
     """The format named by the file's extension, or FileProblem."""
     kind = SUPPORTED.get(path.suffix.lower())
