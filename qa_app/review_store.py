@@ -107,6 +107,7 @@ def _write_answer(db: Session, review_id: int, dimension: str, answer: Dimension
 
 def save_draft_answer(
     db: Session,
+    review: Review | None,
     call_pk: int,
     reviewer: User,
     rubric_row: RubricVersion,
@@ -114,8 +115,11 @@ def save_draft_answer(
     answer: DimensionAnswer,
     expected_version: int,
 ) -> Review:
-    """Save one dimension of the reviewer's draft, creating the draft on the first answer."""
-    review = own_review(db, call_pk, reviewer.id)
+    """Save one dimension of the reviewer's draft, creating the draft on the first answer.
+
+    ``review`` is the reviewer's review of the call as the caller already loaded it
+    (``own_review``), or None when there is none yet.
+    """
     if review is None:
         if expected_version != 0:
             raise StaleReview(None, expected_version)

@@ -129,7 +129,7 @@ def autosave(call_id: str, dimension: str):
     try:
         answer = parse_answer(rubric, dimension, request.form, _turn_count(call))
         review = review_store.save_draft_answer(
-            db, call.id, current_user(), row, dimension, answer, _version()
+            db, review, call.id, current_user(), row, dimension, answer, _version()
         )
         db.commit()
     except ScoringError as exc:
