@@ -221,6 +221,23 @@ def submit_call(
     """Store a participant's scores for one call; resubmitting replaces them while open."""
     if session.state != SessionState.OPEN:
         raise CalibrationError("This session is not open for scoring.")
+    store_call_ratings(db, session, participant, call, answers, rubric, comment)
+
+
+def store_call_ratings(
+    db: Session,
+    session: CalibrationSession,
+    participant: CalibrationParticipant,
+    call: Call,
+    answers: Mapping[str, DimensionAnswer],
+    rubric: Rubric,
+    comment: str = "",
+) -> None:
+    """Write (or replace) one participant's complete answers for a call, whatever the state.
+
+    Scoring in the app goes through :func:`submit_call`, which allows it only while open;
+    imported paper ratings come here directly.
+    """
     missing = [
         d.name for d in rubric.dimensions if not answers.get(d.id, DimensionAnswer()).answered
     ]
@@ -528,7 +545,11 @@ def import_ratings(
         if actor is None:
             raise CalibrationError("Say which lead the new session belongs to.")
         session = CalibrationSession(
-            name=name, rubric_pk=rubric_row.id, created_by=actor.id, state=SessionState.OPEN
+            name=name,
+            rubric_pk=rubric_row.id,
+            created_by=actor.id,
+            state=SessionState.REVEALED,
+            revealed_at=utcnow(),
         )
         db.add(session)
         db.flush()
@@ -560,7 +581,6 @@ def import_ratings(
                 f"Session '{session.name}' uses {rubric.key}, which has no "
                 f"dimension {', '.join(stray)}."
             )
-    state, session.state = session.state, SessionState.OPEN  # scores go in as while open
     written = 0
     for record in records:
         if record.role == "qa":
@@ -598,14 +618,10 @@ def import_ratings(
         participant = people[key]
         db.add(participant)
         db.flush()
-        submit_call(
+        store_call_ratings(
             db, session, participant, calls[record.call_id], record.answers, rubric, record.comment
         )
         written += len(record.answers)
-    session.state = SessionState.REVEALED if created else state
-    if created:
-        session.revealed_at = utcnow()
-    db.add(session)
     audit.record(
         db,
         actor,
