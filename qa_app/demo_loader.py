@@ -13,15 +13,16 @@ from qa_app.call_store import existing_call_ids, upsert_calls, upsert_outcomes
 from qa_app.db import transaction
 from qa_app.domain.demo import DemoData, DemoReview, generate_demo
 from qa_app.domain.outcome_import import OutcomeRecord
+from qa_app.domain.scoring import DimensionAnswer
 from qa_app.models import (
     Assignment,
     Review,
-    ReviewScore,
     ReviewStatus,
     RubricVersion,
     User,
     utcnow,
 )
+from qa_app.review_store import write_answer
 from qa_app.rubric_store import (
     DEFAULT_RUBRIC_ID,
     current_rubric_row,
@@ -112,14 +113,11 @@ def _add_review(
     db.add(review)
     db.flush()
     for dimension, score in demo.scores.items():
-        db.add(
-            ReviewScore(
-                review_id=review.id,
-                dimension=dimension,
-                score=score,
-                not_applicable=score is None,
-                note=demo.notes.get(dimension, ""),
-                evidence=demo.evidence.get(dimension, []),
-            )
+        answer = DimensionAnswer(
+            score,
+            score is None,
+            demo.notes.get(dimension, ""),
+            tuple(demo.evidence.get(dimension, [])),
         )
+        write_answer(db, review.id, dimension, answer)
     return True

@@ -22,8 +22,8 @@ from qa_app.domain.outcome_import import reject_unknown_calls, validate_outcomes
 from qa_app.domain.review_import import ReviewRecord, validate_reviews
 from qa_app.domain.scoring import answer_as_dict
 from qa_app.domain.tabular import ImportReport, Table, read_table
-from qa_app.models import Review, ReviewScore, ReviewStatus, Role, RubricVersion, User, utcnow
-from qa_app.review_store import load_answers
+from qa_app.models import Review, ReviewStatus, Role, RubricVersion, User, utcnow
+from qa_app.review_store import load_answers, write_answer
 from qa_app.rubric_store import DEFAULT_RUBRIC_ID, current_rubric_row, rubric_from_row
 
 KINDS = ("calls", "outcomes", "reviews")
@@ -179,22 +179,14 @@ def _write_reviews(
             result.created += 1
         else:
             result.updated += 1
-            for row in db.exec(select(ReviewScore).where(ReviewScore.review_id == review.id)):
-                db.delete(row)
         review.status, review.version = ReviewStatus.SUBMITTED, review.version + 1
         review.submitted_at = record.submitted_at or utcnow()
         review.updated_at = utcnow()
         db.add(review)
         db.flush()
         for dimension, answer in record.answers.items():
-            db.add(
-                ReviewScore(
-                    review_id=review.id,
-                    dimension=dimension,
-                    score=answer.score,
-                    not_applicable=answer.not_applicable,
-                )
-            )
+            # Records cover every dimension of their rubric, so each stored answer is replaced.
+            write_answer(db, review.id, dimension, answer)
         audit.record(
             db,
             actor,

@@ -92,7 +92,8 @@ def _bump_version(db: Session, review: Review, expected: int, **values) -> None:
     db.refresh(review)
 
 
-def _write_answer(db: Session, review_id: int, dimension: str, answer: DimensionAnswer) -> None:
+def write_answer(db: Session, review_id: int, dimension: str, answer: DimensionAnswer) -> None:
+    """Create or replace one dimension's stored answer (score or N/A, note, evidence)."""
     row = db.exec(
         select(ReviewScore).where(
             ReviewScore.review_id == review_id, ReviewScore.dimension == dimension
@@ -135,7 +136,7 @@ def save_draft_answer(
     if review.status != ReviewStatus.DRAFT:
         raise ReviewLocked("This review is submitted; use Edit, with a reason, to change it.")
     _bump_version(db, review, expected_version)
-    _write_answer(db, review.id, dimension, answer)
+    write_answer(db, review.id, dimension, answer)
     return review
 
 
@@ -189,7 +190,7 @@ def edit_submitted(
         return 0
     _bump_version(db, review, expected_version)
     for dimension in changes:
-        _write_answer(db, review.id, dimension, answers[dimension])
+        write_answer(db, review.id, dimension, answers[dimension])
     audit.record(
         db,
         actor,
