@@ -28,6 +28,7 @@ def isolated_environment(tmp_path, monkeypatch):
         if name.startswith("QA_APP_") and name not in (
             "QA_APP_TEST_POSTGRES_URL",
             "QA_APP_REQUIRE_BROWSER",
+            "QA_APP_REQUIRE_LIBREOFFICE",
         ):
             monkeypatch.delenv(name)
     monkeypatch.setenv("QA_APP_INSTANCE_PATH", str(tmp_path / "instance"))
