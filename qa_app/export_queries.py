@@ -179,6 +179,8 @@ def iter_flag_rows(
     last_id = 0
     # Plain columns rather than ORM objects: an export reads every reviewed call.
     columns = [Call.id, *(getattr(Call, name) for name in CALL_FIELDS)]
+    # Flags depend only on the scores, and a rubric has few score combinations.
+    flags_by_scores: dict[tuple, dict[str, bool | None]] = {}
     while True:
         calls = db.exec(
             filters.apply(
@@ -197,7 +199,11 @@ def iter_flag_rows(
             final = final_scores(rubric, answers.get(call_pk, []), agreed.get(call_pk))
             row = dict(zip(CALL_FIELDS, values, strict=True))
             row.update({f"score_{d}": v for d, v in final.scores.items()})
-            row.update({f"flag_{f}": v for f, v in final.flags(rubric).items()})
+            key = tuple(final.scores.values())
+            if key not in flags_by_scores:
+                flags = final.flags(rubric)
+                flags_by_scores[key] = {f"flag_{f}": v for f, v in flags.items()}
+            row.update(flags_by_scores[key])
             row["score_source"] = final.source
             row["review_count"] = final.review_count
             row["weight"] = plan.weights.get(row["interaction_type"])
