@@ -17,6 +17,7 @@ to the target with the rows put into each sheet's ``<sheetData>``.
 from __future__ import annotations
 
 import math
+import os
 import posixpath
 import shutil
 import zipfile
@@ -130,8 +131,13 @@ def splice_rows(workbook_file, rows_by_sheet: dict[str, str], target) -> None:
                 continue
             xml = source.read(info)
             end = xml.rindex(b"</sheetData>")
+            # The size known up front lets zipfile use ZIP64 headers only past 2 GiB, as
+            # openpyxl does; some Excel versions reject them on small parts.
+            member_info = zipfile.ZipInfo(info.filename, info.date_time)
+            member_info.compress_type = zipfile.ZIP_DEFLATED
+            member_info.file_size = len(xml) + os.path.getsize(rows_by_sheet[title])
             with (
-                output.open(info.filename, "w", force_zip64=True) as member,
+                output.open(member_info, "w") as member,
                 open(rows_by_sheet[title], "rb") as rows,
             ):
                 member.write(xml[:end])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import math
+import struct
+import zipfile
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -121,3 +123,22 @@ def test_header_style_frozen_pane_filter_and_widths_survive_with_no_rows():
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:{last}1"
     assert sheet.column_dimensions["C"].width == CALL_COLUMNS[2].width
     assert workbook.sheetnames == ["Flags", "Data dictionary", "About"]
+
+
+def test_sheet_parts_use_plain_zip_headers_below_2_gib():
+    """ZIP64 local headers on small parts are what some Excel versions refuse to open."""
+    target = io.BytesIO()
+    write_xlsx(target, COLUMNS, (row(n) for n in range(50)), [], RUBRIC)
+    data = target.getvalue()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            # Local file header: 30 fixed bytes, then the name, then the extra field.
+            name_length, extra_length = struct.unpack_from("<HH", data, info.header_offset + 26)
+            start = info.header_offset + 30 + name_length
+            extra = data[start : start + extra_length]
+            tags, at = [], 0
+            while at < len(extra):
+                tag, size = struct.unpack_from("<HH", extra, at)
+                tags.append(tag)
+                at += 4 + size
+            assert 0x0001 not in tags, f"{info.filename} has a ZIP64 local header"
