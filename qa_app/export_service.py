@@ -13,10 +13,16 @@ from sqlmodel import Session
 from qa_app.calibration_store import revealed_sessions, session_ratings
 from qa_app.domain.agreement import compute_agreement
 from qa_app.domain.calibration import engine_ratings
-from qa_app.domain.comparison_sheet import add_comparison_sheet
+from qa_app.domain.comparison_sheet import add_comparison_sheets
 from qa_app.domain.flag_export import flag_columns, write_csv, write_xlsx
 from qa_app.domain.outcome_comparison import Comparison
-from qa_app.export_queries import ExportError, comparison_row, iter_flag_rows, plan_export
+from qa_app.export_queries import (
+    ExportError,
+    ExportPlan,
+    comparison_row,
+    iter_flag_rows,
+    plan_export,
+)
 from qa_app.queue_queries import CallFilters
 
 FORMATS = ("xlsx", "csv")
@@ -44,6 +50,7 @@ def about_lines(
     rubric_key: str,
     outcome: str | None,
     sessions: list[tuple[str, str]] | None = None,
+    weighted: bool = True,
 ) -> list[tuple]:
     lines = [
         ("generated at (UTC)", datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")),
@@ -56,7 +63,9 @@ def about_lines(
         (
             "weighting",
             "interaction mix: weight = share of the type among all calls / "
-            "share among reviewed calls",
+            "share among reviewed calls"
+            if weighted
+            else "none (no reviewed calls to weight)",
         ),
         (
             "final scores",
@@ -133,13 +142,8 @@ def export_flags(
 
             def add_sheet(workbook):
                 if outcome:
-                    add_comparison_sheet(
-                        workbook,
-                        outcome,
-                        "save_script",
-                        comparison.groups(),
-                        WEIGHTING if weighted else "none",
-                    )
+                    report = comparison_report(plan, filters, outcome, comparison, weighted)
+                    add_comparison_sheets(workbook, report)
 
             count = write_xlsx(
                 target,
@@ -150,6 +154,7 @@ def export_flags(
                     plan.rubric_row.key,
                     outcome,
                     session_agreement(db, filters, plan.rubric_row.id),
+                    weighted,
                 ),
                 plan.rubric,
                 add_sheet,
@@ -190,14 +195,21 @@ def compare_outcomes(
         comparison = Comparison(chosen, by)
         for row in iter_flag_rows(db, filters, plan):
             comparison.add(comparison_row(row, outcome, chosen, weighted))
-        kind = dict(plan.outcomes)[outcome]
+    return comparison_report(plan, filters, outcome, comparison, weighted)
+
+
+def comparison_report(
+    plan: ExportPlan, filters: CallFilters, outcome: str, comparison: Comparison, weighted: bool
+) -> dict:
+    """The comparison's JSON shape (README), shared by the CLI, the coach page and the sheet."""
+    kind = dict(plan.outcomes)[outcome]
     return {
         "outcome": outcome,
         "outcome_kind": kind,
         "value_is": "rate" if kind == "boolean" else "mean",
         "weighting": WEIGHTING if weighted else "none",
         "rubric": plan.rubric_row.key,
-        "by": by,
+        "by": comparison.by,
         "filters": filters.as_args(),
         "groups": comparison.groups(),
         "equity": comparison.equity(),

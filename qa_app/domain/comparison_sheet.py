@@ -1,17 +1,24 @@
-"""The "Comparison" sheet of the flag spreadsheet, with a native Excel bar chart."""
+"""The "Comparison" sheets of the flag spreadsheet: by save script with a native Excel
+bar chart, and "Comparison by segment" (agent tenure, channel, interaction type).
+
+Both read the report that ``qa-app outcomes compare --format json`` prints, so the
+spreadsheet, the coach page and the CLI show the same numbers.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
+from openpyxl.utils import get_column_letter
 
 from qa_app.domain.flag_export import header_cells
+from qa_app.domain.outcome_comparison import SMALL_CELL
 from qa_app.domain.spreadsheet_safety import protect_formula
 
-HEADER = (
-    "group",
-    "flag",
+SEGMENT_SHEET = "Comparison by segment"
+VALUE_COLUMNS = (
     "n with",
     "with",
     "weighted with",
@@ -24,52 +31,157 @@ HEADER = (
     "95% high",
     "weighted 95% low",
     "weighted 95% high",
-    "too small (<30 a side)",
+    f"too small (<{SMALL_CELL} a side)",
 )
+CREDIT_COLUMNS = (
+    "credit per save with",
+    "weighted credit per save with",
+    "credit per save without",
+    "weighted credit per save without",
+)
+CUT_LABELS = {
+    "agent_tenure": "agent tenure",
+    "channel": "channel",
+    "interaction_type": "interaction type",
+}
 
 
-def _row(by_value: str, group: dict) -> list:
+def has_credit(groups: Sequence[dict]) -> bool:
+    """Whether credit and saved outcomes were imported, so credit per save can be shown."""
+    return any("credit_per_save" in g["with"] or "credit_per_save" in g["without"] for g in groups)
+
+
+def _cell(sheet, value, number_format: str | None = None):
+    if isinstance(value, str):
+        return protect_formula(value)
+    if number_format is None or value is None or isinstance(value, bool):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.number_format = number_format
+    return cell
+
+
+def _values(sheet, group: dict, value_format: str, credit: bool) -> list:
     ci = group["ci"] or [None, None]
     weighted_ci = group["weighted_ci"] or [None, None]
-    return [
-        protect_formula(by_value),
-        protect_formula(group["flag"]),
-        group["with"]["n"],
-        group["with"]["value"],
-        group["with"]["weighted_value"],
-        group["without"]["n"],
-        group["without"]["value"],
-        group["without"]["weighted_value"],
-        group["difference"],
-        group["weighted_difference"],
-        *ci,
-        *weighted_ci,
-        group["too_small"],
+    with_, without = group["with"], group["without"]
+    row = [with_["n"]]
+    row += [_cell(sheet, v, value_format) for v in (with_["value"], with_["weighted_value"])]
+    row.append(without["n"])
+    row += [
+        _cell(sheet, v, value_format)
+        for v in (
+            without["value"],
+            without["weighted_value"],
+            group["difference"],
+            group["weighted_difference"],
+            *ci,
+            *weighted_ci,
+        )
     ]
+    row.append(group["too_small"])
+    if credit:
+        for side in ("with", "without"):
+            for key in ("credit_per_save", "weighted_credit_per_save"):
+                row.append(_cell(sheet, group[side].get(key), "#,##0.00"))
+    return row
 
 
-def add_comparison_sheet(
-    workbook, outcome: str, by: str, groups: Sequence[dict], weighting: str
-) -> None:
-    """Write the comparison table and chart the weighted values with and without each flag."""
-    sheet = workbook.create_sheet("Comparison")
-    sheet.column_dimensions["A"].width = 22
-    sheet.column_dimensions["B"].width = 24
-    sheet.append([f"Outcome: {outcome} · by {by} · weighting: {weighting}"])
-    sheet.append(header_cells(sheet, HEADER))
-    for group in groups:
-        sheet.append(_row(group[by], group))
-    if not groups:
-        return
+def _explanations(report: dict, credit: bool) -> list[str]:
+    value_is = (
+        "rate: the share of calls with the outcome"
+        if report["value_is"] == "rate"
+        else "mean of the outcome"
+    )
+    weighting = {
+        "mix": "weighted to the interaction mix (share of the type among all calls / share "
+        "among reviewed calls)",
+        "sampling": "weighted by inverse inclusion probabilities of the sampling plan",
+    }.get(report["weighting"], "unweighted")
+    lines = [
+        f"Outcome: {report['outcome']} ({value_is}) · by {report['by']} · rubric "
+        f"{report['rubric']} · weighted columns: {weighting}.",
+        "With / without: calls where the flag is TRUE / FALSE; calls where it is blank (a "
+        "dimension it reads is N/A) are in neither. Intervals: 95%, normal approximation "
+        f"(weighted: Kish effective n). Fewer than {SMALL_CELL} calls on a side: too small "
+        "to read.",
+    ]
+    if credit:
+        lines.append(
+            "Credit per save: all credit given to the calls on that side divided by the "
+            "customers saved there — what each save cost."
+        )
+    lines.append(
+        f"The same comparison by agent tenure, channel and interaction type: sheet "
+        f"'{SEGMENT_SHEET}'."
+    )
+    return lines
+
+
+def _chart(sheet, report: dict, header_row: int, last_row: int, value_format: str) -> None:
     chart = BarChart()
     chart.type = "col"
-    chart.title = f"{outcome}: with vs without each flag (weighted to the mix)"
-    chart.y_axis.title = outcome
+    chart.title = f"{report['outcome']}: with vs without each flag (weighted)"
+    chart.y_axis.title = report["outcome"]
+    chart.y_axis.number_format = value_format
+    # openpyxl 3.1 leaves the axes' <c:delete> unset, which Excel reads as "hidden".
+    chart.x_axis.delete = chart.y_axis.delete = False
     chart.height, chart.width = 9, 24
-    last = len(groups) + 2
-    data = Reference(sheet, min_col=5, max_col=5, min_row=2, max_row=last)
-    data_without = Reference(sheet, min_col=8, max_col=8, min_row=2, max_row=last)
-    chart.add_data(data, titles_from_data=True)
-    chart.add_data(data_without, titles_from_data=True)
-    chart.set_categories(Reference(sheet, min_col=1, max_col=2, min_row=3, max_row=last))
-    sheet.add_chart(chart, f"A{last + 3}")
+    for column in (4, 7):  # weighted with, weighted without
+        data = Reference(
+            sheet, min_col=column, max_col=column, min_row=header_row, max_row=last_row
+        )
+        chart.add_data(data, titles_from_data=True)
+    chart.set_categories(
+        Reference(sheet, min_col=1, max_col=2, min_row=header_row + 1, max_row=last_row)
+    )
+    sheet.add_chart(chart, f"A{last_row + 3}")
+
+
+def add_comparison_sheets(workbook, report: dict) -> None:
+    """Write the Comparison sheet (with its chart) and the Comparison by segment sheet.
+
+    ``report`` has the shape of :func:`qa_app.export_service.compare_outcomes`.
+    """
+    groups, by = report["groups"], report["by"]
+    credit = has_credit(groups) or any(has_credit(c["groups"]) for c in report["equity"])
+    value_format = "0.0%" if report["value_is"] == "rate" else "0.00"
+    values_header = list(VALUE_COLUMNS) + (list(CREDIT_COLUMNS) if credit else [])
+
+    sheet = workbook.create_sheet("Comparison")
+    for letter, width in (("A", 22), ("B", 24)):
+        sheet.column_dimensions[letter].width = width
+    explanations = _explanations(report, credit)
+    for line in explanations:
+        sheet.append([line])
+    sheet.append([])
+    header_row = len(explanations) + 2
+    sheet.append(header_cells(sheet, [by, "flag", *values_header]))
+    for group in groups:
+        sheet.append(
+            [_cell(sheet, group[by]), _cell(sheet, group["flag"])]
+            + _values(sheet, group, value_format, credit)
+        )
+    if groups:
+        _chart(sheet, report, header_row, header_row + len(groups), value_format)
+
+    segments = workbook.create_sheet(SEGMENT_SHEET)
+    for letter, width in (("A", 18), ("B", 24), ("C", 22), ("D", 24)):
+        segments.column_dimensions[letter].width = width
+    segments.freeze_panes = "A2"
+    segments.append(header_cells(segments, ["cut", "segment", by, "flag", *values_header]))
+    rows = 0
+    for cut in report["equity"]:
+        for group in cut["groups"]:
+            segments.append(
+                [
+                    CUT_LABELS.get(cut["cut"], cut["cut"]),
+                    _cell(segments, cut["segment"]),
+                    _cell(segments, group[by]),
+                    _cell(segments, group["flag"]),
+                ]
+                + _values(segments, group, value_format, credit)
+            )
+            rows += 1
+    last_column = 4 + len(values_header)
+    segments.auto_filter.ref = f"A1:{get_column_letter(last_column)}{rows + 1}"

@@ -112,7 +112,13 @@ def test_xlsx_export_matches_an_independent_computation(app, cli, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Wrote 4 call(s) under empathy@1" in result.output
     workbook = load_workbook(out)
-    assert workbook.sheetnames == ["Flags", "Data dictionary", "About", "Comparison"]
+    assert workbook.sheetnames == [
+        "Flags",
+        "Data dictionary",
+        "About",
+        "Comparison",
+        "Comparison by segment",
+    ]
     sheet = workbook["Flags"]
     assert [c.value for c in sheet[1]] == EXPECTED_COLUMNS
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:W5"
@@ -149,6 +155,77 @@ def test_xlsx_export_matches_an_independent_computation(app, cli, tmp_path):
     about = {r[0]: r[1] for r in workbook["About"].iter_rows(min_row=2, values_only=True)}
     assert about["rubric"] == "empathy@1" and about["rows"] == 4
     assert len(workbook["Comparison"]._charts) == 1
+
+
+def _side(rows, flag, present):
+    """Independent numbers for one side: n, rate, weighted rate, credit per save."""
+    side = [r for r in rows if r[f"flag_{flag}"] is present]
+    if not side:
+        return None
+    saved = [float(r["outcome_saved"]) for r in side]
+    weights = [r["weight"] for r in side]
+    credited = [r for r in side if r["outcome_credit_amount"] is not None]
+    saves = sum(float(r["outcome_saved"]) for r in credited)
+    return {
+        "n": len(side),
+        "rate": sum(saved) / len(side),
+        "weighted": sum(w * y for w, y in zip(weights, saved, strict=True)) / sum(weights),
+        "credit_per_save": sum(r["outcome_credit_amount"] for r in credited) / saves
+        if saves
+        else None,
+    }
+
+
+def _table(sheet, first_header: str) -> list[dict]:
+    lines = list(sheet.iter_rows(values_only=True))
+    at = next(i for i, line in enumerate(lines) if line[0] == first_header)
+    return [dict(zip(lines[at], line, strict=True)) for line in lines[at + 1 :] if line[0]]
+
+
+def _check(line, rows):
+    for present, suffix in ((True, "with"), (False, "without")):
+        expected = _side(rows, line["flag"], present)
+        if expected is None:
+            assert line[f"n {suffix}"] == 0 and line[suffix] is None
+            continue
+        assert line[f"n {suffix}"] == expected["n"]
+        assert line[suffix] == pytest.approx(expected["rate"])
+        assert line[f"weighted {suffix}"] == pytest.approx(expected["weighted"])
+        assert line[f"credit per save {suffix}"] == pytest.approx(expected["credit_per_save"])
+
+
+def test_comparison_sheets_match_a_computation_from_the_flag_rows(app, cli, tmp_path):
+    """Every cell of both comparison sheets, recomputed from the exported Flags rows."""
+    load(cli, tmp_path)
+    out = tmp_path / "flags.xlsx"
+    assert cli("export", "flags", "--out", out).exit_code == 0
+    workbook = load_workbook(out)
+    rows = [
+        dict(zip(EXPECTED_COLUMNS, r, strict=True))
+        for r in workbook["Flags"].iter_rows(min_row=2, values_only=True)
+    ]
+    sheet = workbook["Comparison"]
+    table = _table(sheet, "save_script")
+    scripts = {r["save_script"] or "(none)" for r in rows}
+    assert {line["save_script"] for line in table} == scripts | {"(all)"}
+    for line in table:
+        script = line["save_script"]
+        _check(line, [r for r in rows if script in ("(all)", r["save_script"] or "(none)")])
+    explained = " ".join(str(r[0]) for r in sheet.iter_rows(max_row=5, values_only=True))
+    assert "Credit per save" in explained and "weighted to the interaction mix" in explained
+    with_cell = next(c for c in sheet["D"] if isinstance(c.value, float))
+    assert with_cell.number_format == "0.0%"
+    chart = sheet._charts[0]
+    assert chart.x_axis.delete is False and chart.y_axis.delete is False
+
+    segments = _table(workbook["Comparison by segment"], "cut")
+    new_agents = [r for r in rows if r["agent_tenure_days"] < 90]
+    tenure_lines = [s for s in segments if s["segment"] == "new (<90 days)"]
+    assert tenure_lines and {s["cut"] for s in tenure_lines} == {"agent tenure"}
+    for line in tenure_lines:
+        script = line["save_script"]
+        _check(line, [r for r in new_agents if script in ("(all)", r["save_script"] or "(none)")])
+    assert {s["cut"] for s in segments} == {"agent tenure", "channel", "interaction type"}
 
 
 def test_csv_export_has_the_same_columns_and_values(app, cli, tmp_path):
