@@ -25,6 +25,7 @@ from sqlmodel import Session, select
 from qa_app import queue_queries
 from qa_app.auth import current_user, roles_required
 from qa_app.db import get_engine, get_session
+from qa_app.domain.comparison_sheet import CUT_LABELS, has_credit
 from qa_app.export_queries import ExportError, outcome_kinds
 from qa_app.export_service import FORMATS, compare_outcomes, export_bytes
 from qa_app.models import ExportJob, Role, RubricVersion, utcnow
@@ -78,6 +79,8 @@ def index():
         "pending": pending and bool(outcome) and not error,
         "rubrics": [r.key for r in db.exec(select(RubricVersion))],
         "formats": FORMATS,
+        "cut_labels": CUT_LABELS,
+        "credit": bool(report) and has_credit(report["groups"]),
     }
     template = "coach/_comparison.html" if wants_fragment() else "coach/index.html"
     return render_template(template, **context), 422 if error else 200

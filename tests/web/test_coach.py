@@ -44,6 +44,10 @@ def test_coach_sees_comparison_and_downloads_the_spreadsheet(demo, client):
     comparison = client.get("/coach", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "saved (rate) by save script" in comparison and "weighting: mix" in comparison
     assert "closed_emotional_loop" in comparison
+    # Credit per save (the demo imports saved and credit_amount) and the equity cuts.
+    assert "credit per save with" in comparison
+    for segment in ("agent tenure: new (&lt;90 days)", "channel: voice", "interaction type: "):
+        assert f"<summary>{segment}" in comparison, segment
     fragment = client.get(
         "/coach?outcome=renewal_intent&channel=voice", headers={"HX-Request": "true"}
     ).get_data(as_text=True)
