@@ -10,6 +10,7 @@ import click
 from tqdm import tqdm
 
 from qa_app.cli_support import command_app
+from qa_app.domain.comparison_sheet import CUT_LABELS, has_credit
 from qa_app.domain.outcome_comparison import SMALL_CELL
 from qa_app.export_queries import ExportError
 from qa_app.export_service import FORMATS, compare_outcomes, export_flags
@@ -133,19 +134,22 @@ def _number(value, percent: bool) -> str:
     return f"{100 * value:.1f}%" if percent else f"{value:.2f}"
 
 
-def format_comparison(report: dict) -> str:
-    percent = report["value_is"] == "rate"
-    by = report["by"]
+def _table(groups: list[dict], by: str, percent: bool, credit: bool) -> list[str]:
+    credit_header = f" {'cr/save':>8} {'cr/s w/o':>8}" if credit else ""
     lines = [
-        f"{report['outcome']} ({report['value_is']}) by {by} and flag · rubric "
-        f"{report['rubric']} · weighting: {report['weighting']}",
         f"{by:<18} {'flag':<22} {'n with':>6} {'with':>8} {'w.with':>8} {'n w/o':>6} "
-        f"{'w/o':>8} {'w.w/o':>8} {'diff':>8} {'w.diff':>8}  95% interval",
+        f"{'w/o':>8} {'w.w/o':>8} {'diff':>8} {'w.diff':>8}{credit_header}  95% interval"
     ]
-    for group in report["groups"]:
+    for group in groups:
         ci = group["ci"]
         interval = f"[{_number(ci[0], percent)}, {_number(ci[1], percent)}]" if ci else "—"
         note = f"  too small (<{SMALL_CELL})" if group["too_small"] else ""
+        credits = ""
+        if credit:
+            credits = "".join(
+                f" {_number(group[side].get('weighted_credit_per_save'), False):>8}"
+                for side in ("with", "without")
+            )
         lines.append(
             f"{str(group[by])[:18]:<18} {group['flag'][:22]:<22} {group['with']['n']:>6} "
             f"{_number(group['with']['value'], percent):>8} "
@@ -153,8 +157,28 @@ def format_comparison(report: dict) -> str:
             f"{_number(group['without']['value'], percent):>8} "
             f"{_number(group['without']['weighted_value'], percent):>8} "
             f"{_number(group['difference'], percent):>8} "
-            f"{_number(group['weighted_difference'], percent):>8}  {interval}{note}"
+            f"{_number(group['weighted_difference'], percent):>8}{credits}  {interval}{note}"
         )
+    return lines
+
+
+def format_comparison(report: dict) -> str:
+    """The comparison as text tables: by save script, then each equity cut's segments."""
+    percent = report["value_is"] == "rate"
+    by = report["by"]
+    credit = has_credit(report["groups"])
+    lines = [
+        f"{report['outcome']} ({report['value_is']}) by {by} and flag · rubric "
+        f"{report['rubric']} · weighting: {report['weighting']}"
+    ]
+    if credit:
+        lines.append(
+            "cr/save: weighted credit per save (all credit on that side / customers saved)"
+        )
+    lines += _table(report["groups"], by, percent, credit)
+    for cut in report["equity"]:
+        lines += ["", f"{CUT_LABELS.get(cut['cut'], cut['cut'])}: {cut['segment']}"]
+        lines += _table(cut["groups"], by, percent, credit)
     return "\n".join(lines)
 
 

@@ -321,3 +321,6 @@ def test_outcomes_compare_json(app, cli, tmp_path):
     assert bad_flag.exit_code == 1 and "unknown flag(s) kind" in bad_flag.output
     table = cli("outcomes", "compare", "--outcome", "saved").stdout
     assert "saved (rate) by save_script and flag" in table and "too small" in table
+    # Credit per save (E-1: 0 credit, saved) and the equity cuts follow the main table.
+    assert "cr/save" in table and "agent tenure: new (<90 days)" in table
+    assert "channel: chat/email/other" in table and "interaction type: escalation" in table
