@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -93,33 +94,30 @@ def export_flags_command(
     def progress(total):
         return tqdm(total=total, unit="call", delay=1.5, file=sys.stderr, leave=False)
 
+    # Written beside the target and renamed at the end: a failed export leaves an earlier
+    # file of the same name as it was.
+    partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
     try:
         if file_format == "csv":
-            with out.open("w", encoding="utf-8", newline="") as handle:
-                summary = export_flags(
-                    engine,
-                    _filters(options),
-                    "csv",
-                    handle,
-                    rubric_key,
-                    app.config["RUBRIC_ID"],
-                    outcome,
-                    progress,
-                )
+            handle = partial.open("w", encoding="utf-8", newline="")
         else:
+            handle = partial.open("wb")
+        with handle:
             summary = export_flags(
                 engine,
                 _filters(options),
-                "xlsx",
-                out,
+                file_format,
+                handle,
                 rubric_key,
                 app.config["RUBRIC_ID"],
                 outcome,
                 progress,
             )
+        partial.replace(out)
     except ExportError as exc:
-        out.unlink(missing_ok=True)
         raise click.ClickException(str(exc)) from None
+    finally:
+        partial.unlink(missing_ok=True)
     click.echo(f"Wrote {summary.rows} call(s) under {summary.rubric_key} to {out}.")
 
 

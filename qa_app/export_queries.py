@@ -146,6 +146,8 @@ class ExportPlan:
 
 def check_filter_values(db: Session, filters: CallFilters) -> None:
     """A filter value no call has is almost always a typo: say so rather than export nothing."""
+    if filters.date_problem():
+        raise ExportError(filters.date_problem())
     for name in TEXT_FILTERS:
         value = getattr(filters, name)
         if not value:

@@ -46,7 +46,16 @@ class CallFilters:
                     problems.append(f"{f.name}: '{raw}' is not a date (YYYY-MM-DD)")
             else:
                 values[f.name] = raw[:200]
-        return cls(**values), problems
+        filters = cls(**values)
+        if filters.date_problem():
+            problems.append(filters.date_problem())
+        return filters, problems
+
+    def date_problem(self) -> str | None:
+        """A period that ends before it starts, said plainly (it would match nothing)."""
+        if self.since and self.until and self.since > self.until:
+            return f"since {self.since} is after until {self.until}: no day is in that period"
+        return None
 
     def apply(self, query):
         for name in TEXT_FILTERS:

@@ -256,6 +256,12 @@ def test_filters_empty_results_and_unknown_values(app, cli, tmp_path):
     assert not (tmp_path / "x.xlsx").exists()
     result = cli("export", "flags", "--out", tmp_path / "x.xlsx", "--since", "March")
     assert result.exit_code == 2 and "'March' does not match the format" in result.output
+    result = cli("export", "flags", "--out", out, "--since", "2026-03-05", "--until", "2026-03-01")
+    assert result.exit_code == 1
+    assert "since 2026-03-05 is after until 2026-03-01" in result.output
+    # A failed export leaves the earlier file of that name as it was.
+    assert list(pd.read_csv(out)["call_id"]) == ["E-1", "E-2"]
+    assert [p.name for p in tmp_path.glob("*.partial")] == []
 
 
 def test_mixed_rubric_versions_need_a_choice(app, cli, tmp_path):

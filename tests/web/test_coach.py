@@ -55,6 +55,11 @@ def test_coach_sees_comparison_and_downloads_the_spreadsheet(demo, client):
         fragment.lstrip().startswith('<div id="comparison">')
         and "renewal_intent (mean)" in fragment
     )
+    backwards = client.get(
+        "/coach?since=2026-05-01&until=2026-04-01", headers={"HX-Request": "true"}
+    )
+    assert backwards.status_code == 422
+    assert "since 2026-05-01 is after until 2026-04-01" in backwards.get_data(as_text=True)
     token = csrf_token(page)
     started = client.post(
         "/coach/exports",
