@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -219,11 +220,17 @@ def comparison_report(
 def export_bytes(
     engine: Engine, filters: CallFilters, file_format: str, **options
 ) -> tuple[bytes, ExportSummary]:
-    """The export as bytes (for the web's background jobs)."""
-    if file_format == "csv":
-        text = io.StringIO(newline="")
-        summary = export_flags(engine, filters, "csv", text, **options)
-        return text.getvalue().encode("utf-8"), summary
-    binary = io.BytesIO()
-    summary = export_flags(engine, filters, "xlsx", binary, **options)
-    return binary.getvalue(), summary
+    """The export as bytes (for the web's background jobs, which keep files in the database).
+
+    The file is built in a temporary file and read once, so memory holds one copy of it.
+    """
+    with tempfile.TemporaryFile() as spool:
+        if file_format == "csv":
+            text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
+            summary = export_flags(engine, filters, "csv", text, **options)
+            text.flush()
+            text.detach()
+        else:
+            summary = export_flags(engine, filters, "xlsx", spool, **options)
+        spool.seek(0)
+        return spool.read(), summary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import math
 import struct
@@ -69,10 +70,11 @@ def test_cells_have_real_types_and_text_never_runs_as_a_formula():
     assert first[header.index("outcome_saved")].value is False
     assert first[header.index("score_summary")].value == 4
     assert first[header.index("flag_acknowledged")].value is None
-    text = io.StringIO()
+    text = io.StringIO(newline="")
     write_csv(text, COLUMNS, rows)
-    lines = text.getvalue().splitlines()
-    assert lines[1].split(",")[2] == "'=cmd" and ",TRUE," in lines[1]
+    header, *lines = list(csv.reader(io.StringIO(text.getvalue(), newline="")))
+    assert [line[header.index("agent")] for line in lines] == agents
+    assert lines[0][header.index("flag_summarized")] == "TRUE"
 
 
 def test_text_from_outside_reads_back_as_written_and_never_breaks_the_file():
