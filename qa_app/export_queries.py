@@ -94,7 +94,7 @@ def choose_rubric(
         listing = ", ".join(f"{row.key} ({count} calls)" for row, count in used)
         raise ExportError(
             f"the calls in this period were reviewed under several rubric versions: "
-            f"{listing}. Choose one with --rubric ID@VERSION."
+            f"{listing}. Choose one: --rubric ID@VERSION, or Rubric version on the Coaching page."
         )
     if used:
         return used[0][0]
