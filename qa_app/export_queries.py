@@ -1,7 +1,8 @@
 """Database rows for the coach's exports: calls with final scores, flags, weights and outcomes.
 
-Rows are read in batches by call id (keyset pagination) and handed on one by one,
-so an export of a year of calls never holds a whole table in memory.
+Calls come from one streamed query in partitions of 2,000; each partition's answers,
+outcomes and consensus are read beside it, and rows are handed on one by one, so an
+export of a year of calls never holds a whole table in memory.
 """
 
 from __future__ import annotations
@@ -178,21 +179,15 @@ def iter_flag_rows(
 ) -> Iterator[dict]:
     """One dict per reviewed call: call fields, final scores, flags, source, weight, outcomes."""
     rubric, rubric_pk = plan.rubric, plan.rubric_row.id
-    last_id = 0
-    # Plain columns rather than ORM objects: an export reads every reviewed call.
+    # Plain columns rather than ORM objects: an export reads every reviewed call. One query,
+    # streamed in partitions (a server-side cursor on PostgreSQL): re-running it per batch
+    # would evaluate the "has final scores" subquery again each time.
     columns = [Call.id, *(getattr(Call, name) for name in CALL_FIELDS)]
+    query = filters.apply(select(*columns).where(Call.id.in_(_scored(rubric_pk))))
+    result = db.exec(query.order_by(Call.id).execution_options(yield_per=batch_size))
     # Flags depend only on the scores, and a rubric has few score combinations.
     flags_by_scores: dict[tuple, dict[str, bool | None]] = {}
-    while True:
-        calls = db.exec(
-            filters.apply(
-                select(*columns).where(Call.id > last_id, Call.id.in_(_scored(rubric_pk)))
-            )
-            .order_by(Call.id)
-            .limit(batch_size)
-        ).all()
-        if not calls:
-            return
+    for calls in result.partitions():
         pks = [c[0] for c in calls]
         answers = _answers_by_call(db, pks, rubric_pk)
         outcomes = _outcomes_by_call(db, pks)
@@ -211,7 +206,6 @@ def iter_flag_rows(
             row["weight"] = plan.weights.get(row["interaction_type"])
             row.update({f"outcome_{n}": v for n, v in outcomes.get(call_pk, {}).items()})
             yield row
-        last_id = pks[-1]
 
 
 def _answers_by_call(

@@ -114,7 +114,7 @@ def build(engine) -> None:
 
 
 def test_xlsx_export_is_twice_as_fast_as_dataframe_to_excel(tmp_path):
-    """Both sides write the same 100,000 rows from memory; the full export is reported too."""
+    """Both sides write the same 100,000 rows from memory; the full export is timed too."""
     engine = db.make_engine(f"sqlite:///{tmp_path / 'export.sqlite3'}")
     db.upgrade(engine)
     build(engine)
@@ -153,9 +153,13 @@ def test_xlsx_export_is_twice_as_fast_as_dataframe_to_excel(tmp_path):
         f"\n{CALLS:,} rows to XLSX: ours {ours:.1f} s, "
         f"DataFrame.to_excel {baseline:.1f} s, ratio {baseline / ours:.2f}x (target 2x); "
         f"openpyxl write-only cells alone {per_cell:.1f} s ({baseline / per_cell:.2f}x); "
-        f"full export from the database with the Comparison sheet {end_to_end:.1f} s"
+        f"full export from the database with the Comparison sheets {end_to_end:.1f} s "
+        f"({baseline / end_to_end:.2f}x)"
     )
+    # The target on both readings: the writer alone, and the whole export from the database
+    # (queries, final scores, flags, weights, comparison) against to_excel's writing alone.
     assert ours <= baseline / 2
+    assert end_to_end <= baseline / 2
 
 
 MEMORY_SCRIPT = """

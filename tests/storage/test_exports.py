@@ -7,7 +7,10 @@ import json
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from sqlmodel import Session
 
+from qa_app.export_queries import iter_flag_rows, plan_export
+from qa_app.queue_queries import CallFilters
 from tests.conftest import RUBRICS_DIR
 from tests.storage.test_imports import HEADER, write_calls
 
@@ -330,3 +333,16 @@ def test_outcomes_compare_json(app, cli, tmp_path):
     # Credit per save (E-1: 0 credit, saved) and the equity cuts follow the main table.
     assert "cr/save" in table and "agent tenure: new (<90 days)" in table
     assert "channel: chat/email/other" in table and "interaction type: escalation" in table
+
+
+def test_rows_stream_in_partitions_with_the_same_result(app, engine, cli, tmp_path):
+    """Small partitions (a server-side cursor on PostgreSQL) interleaved with the per-batch
+    queries for answers and outcomes give the same rows as one big batch."""
+    load(cli, tmp_path)
+    filters = CallFilters()
+    with Session(engine) as session:
+        plan = plan_export(session, filters, None, "empathy")
+        whole = list(iter_flag_rows(session, filters, plan))
+        streamed = list(iter_flag_rows(session, filters, plan, batch_size=1))
+    assert [r["call_id"] for r in whole] == ["E-1", "E-2", "E-3", "E-4"]
+    assert streamed == whole
