@@ -229,23 +229,26 @@ def iter_flag_rows(
 def _answers_by_call(
     db: Session, call_pks: list[int], rubric_pk: int
 ) -> dict[int, list[dict[str, DimensionAnswer]]]:
+    # Version and status are checked here, not in SQL: given them, SQLite (which has no
+    # statistics unless ANALYZE ran) walks the rubric index, every review of that version,
+    # for each batch — 20x slower on a million calls than looking the calls up.
     rows = db.exec(
         select(
             Review.call_pk,
             Review.id,
+            Review.rubric_pk,
+            Review.status,
             ReviewScore.dimension,
             ReviewScore.score,
             ReviewScore.not_applicable,
         )
         .join(ReviewScore, ReviewScore.review_id == Review.id)
-        .where(
-            Review.call_pk.in_(call_pks),
-            Review.rubric_pk == rubric_pk,
-            Review.status == ReviewStatus.SUBMITTED,
-        )
+        .where(Review.call_pk.in_(call_pks))
     ).all()
     reviews: dict[int, dict[int, dict[str, DimensionAnswer]]] = defaultdict(dict)
-    for call_pk, review_id, dimension, score, not_applicable in rows:
+    for call_pk, review_id, version, status, dimension, score, not_applicable in rows:
+        if version != rubric_pk or status != ReviewStatus.SUBMITTED:
+            continue
         reviews[call_pk].setdefault(review_id, {})[dimension] = DimensionAnswer(
             score, not_applicable
         )

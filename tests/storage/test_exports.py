@@ -7,10 +7,13 @@ import json
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from qa_app.domain.scoring import DimensionAnswer
 from qa_app.export_queries import iter_flag_rows, plan_export
+from qa_app.models import Call, RubricVersion, User
 from qa_app.queue_queries import CallFilters
+from qa_app.review_store import save_draft_answer
 from tests.conftest import RUBRICS_DIR
 from tests.storage.test_imports import HEADER, write_calls
 
@@ -346,3 +349,33 @@ def test_rows_stream_in_partitions_with_the_same_result(app, engine, cli, tmp_pa
         streamed = list(iter_flag_rows(session, filters, plan, batch_size=1))
     assert [r["call_id"] for r in whole] == ["E-1", "E-2", "E-3", "E-4"]
     assert streamed == whole
+
+
+def test_drafts_and_other_rubric_versions_do_not_change_final_scores(app, engine, cli, tmp_path):
+    load(cli, tmp_path)
+    v2 = tmp_path / "empathy-v2.toml"
+    v2.write_text(
+        (RUBRICS_DIR / "empathy-v1.toml").read_text().replace("version = 1", "version = 2")
+    )
+    cli("rubric", "load", v2)
+    (tmp_path / "r2.csv").write_text(
+        "call_id,reviewer,dimension,score,rubric\n"
+        + "".join(
+            f"E-2,rob@example.com,{d},5,empathy@2\n"
+            for d in ("acknowledgment", "summary", "next_steps", "loop_closure")
+        )
+    )
+    assert cli("import", "reviews", tmp_path / "r2.csv").exit_code == 0
+    with Session(engine) as session:
+        call = session.exec(select(Call).where(Call.call_id == "E-2")).one()
+        lee = session.exec(select(User).where(User.email == "lee@example.com")).one()
+        rubric_row = session.exec(select(RubricVersion).where(RubricVersion.version == 1)).one()
+        save_draft_answer(
+            session, None, call.id, lee, rubric_row, "acknowledgment", DimensionAnswer(5), 0
+        )
+        session.commit()
+    out = tmp_path / "v1.csv"
+    assert cli("export", "flags", "--out", out, "--rubric", "empathy@1").exit_code == 0
+    e2 = pd.read_csv(out).set_index("call_id").loc["E-2"]
+    # Only rita's submitted empathy@1 review: not lee's draft, not rob's empathy@2 review.
+    assert (e2["score_acknowledgment"], e2["review_count"]) == (2, 1)
