@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import and_, case, func, literal_column
 from sqlmodel import Session, select
 
 from qa_app.models import Assignment, Call, Review, Role, User, utcnow
@@ -85,7 +85,9 @@ _REVIEW_OF_ASSIGNMENT = and_(
 
 
 def _status_column():
-    return case((Review.status.is_(None), TODO), else_=Review.status)
+    # The constant is SQL text, not a bound parameter: PostgreSQL compares GROUP BY with the
+    # select list by expression, and two parameters ($1, $2) are different expressions.
+    return case((Review.status.is_(None), literal_column(f"'{TODO}'")), else_=Review.status)
 
 
 def _queue_query(reviewer_id: int):

@@ -113,8 +113,9 @@ def app(db_url):
 
 
 @pytest.fixture
-def web_app(sqlite_url):
-    yield from _make_app(sqlite_url)
+def web_app(db_url):
+    """The web app on each backend: pages group, cast and compare differently on PostgreSQL."""
+    yield from _make_app(db_url)
 
 
 @pytest.fixture
