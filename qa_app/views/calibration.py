@@ -26,7 +26,7 @@ from qa_app import calibration_store as store
 from qa_app.auth import current_user, roles_required
 from qa_app.db import get_session
 from qa_app.domain.calibration import CalibrationError
-from qa_app.domain.scoring import ScoringError, parse_answer
+from qa_app.domain.scoring import ScoringError, missing_dimensions, parse_answer
 from qa_app.domain.spreadsheet_safety import protect_formula
 from qa_app.models import (
     CalibrationParticipant,
@@ -318,6 +318,13 @@ def record_consensus(session_id: int, call_id: str):
             d.id: parse_answer(rubric, d.id, {"score": request.form.get(d.id, "")}, 0)
             for d in rubric.dimensions
         }
+        missing = missing_dimensions(rubric, answers)
+        if missing:
+            # A blank would become the call's final score and blank its flags in exports.
+            raise CalibrationError(
+                "Consensus needs a score (or N/A) for every dimension; missing: "
+                f"{', '.join(missing)}. Nothing was recorded."
+            )
         store.record_consensus(
             db, session, call, answers, request.form.get("note", ""), current_user()
         )

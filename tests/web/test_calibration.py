@@ -210,6 +210,15 @@ def test_consensus_becomes_the_final_score_and_closing_freezes_it(demo, lead, cl
         data=consensus | {"acknowledgment": "na"},
     )
     assert bad.status_code == 422 and "N/A is not allowed" in bad.get_data(as_text=True)
+    # A form sent with blanks (no browser check) must not blank the final scores.
+    blank = lead.post(
+        f"/calibration/{session_id}/calls/{CALLS[0]}/consensus",
+        data={"csrf_token": token, "acknowledgment": "2"},
+    )
+    assert blank.status_code == 422
+    assert "missing: Summary of the concern, Next steps, Emotional loop closure" in blank.get_data(
+        as_text=True
+    )
     dashboard = lead.get(f"/calibration/{session_id}/dashboard").get_data(as_text=True)
     # Alignment with consensus on DEMO-0001 (scale 1-5): Rita matches on every scored
     # dimension (100%); Rob is one point off on acknowledgment: (75 + 100 + 100) / 3 = 92%.
