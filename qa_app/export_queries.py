@@ -281,6 +281,8 @@ def comparison_row(row: dict, outcome: str, flag_names: list[str], weighted: boo
         agent_tenure_days=row.get("agent_tenure_days"),
         channel=row.get("channel"),
         interaction_type=row.get("interaction_type"),
+        team=row.get("team"),
+        queue=row.get("queue"),
         saved=None if saved is None else float(saved),
         credit=None if credit is None else float(credit),
     )

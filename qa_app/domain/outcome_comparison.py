@@ -33,6 +33,8 @@ class ComparisonRow:
     agent_tenure_days: int | None = None
     channel: str | None = None
     interaction_type: str | None = None
+    team: str | None = None
+    queue: str | None = None
     saved: float | None = None
     credit: float | None = None
 

@@ -331,6 +331,18 @@ def test_outcomes_compare_json(app, cli, tmp_path):
     assert unknown.exit_code == 1 and "unknown outcome 'churn'" in unknown.output
     bad_flag = cli("outcomes", "compare", "--outcome", "saved", "--flag", "kind")
     assert bad_flag.exit_code == 1 and "unknown flag(s) kind" in bad_flag.output
+    for by in ("team", "queue", "channel", "interaction_type"):
+        grouped = cli("outcomes", "compare", "--outcome", "saved", "--by", by, "--format", "json")
+        assert grouped.exit_code == 0, grouped.output
+        assert json.loads(grouped.stdout)["by"] == by
+    teams = json.loads(
+        cli("outcomes", "compare", "--outcome", "saved", "--by", "team", "--format", "json").stdout
+    )
+    # Harbour: E-3 (saved) and E-4 (not saved), both acknowledged.
+    harbour = next(
+        g for g in teams["groups"] if g["team"] == "Harbour" and g["flag"] == "acknowledged"
+    )
+    assert harbour["with"]["n"] == 2 and harbour["with"]["value"] == 0.5
     table = cli("outcomes", "compare", "--outcome", "saved").stdout
     assert "saved (rate) by save_script and flag" in table and "too small" in table
     # Credit per save (E-1: 0 credit, saved) and the equity cuts follow the main table.
