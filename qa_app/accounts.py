@@ -10,6 +10,7 @@ from werkzeug.security import generate_password_hash
 from qa_app.models import Role, User
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_NAME_LENGTH = 200  # the users.name column
 MIN_PASSWORD_LENGTH = 10
 # werkzeug's scrypt; the test suite swaps in a cheaper method to stay fast.
 PASSWORD_HASH_METHOD = "scrypt"
@@ -36,6 +37,8 @@ def create_user(db: Session, email: str, name: str, role: str, password: str) ->
         raise AccountError(f"role '{role}' is not one of {', '.join(r.value for r in Role)}")
     if not name.strip():
         raise AccountError("name is empty")
+    if len(name.strip()) > MAX_NAME_LENGTH:
+        raise AccountError(f"name is longer than {MAX_NAME_LENGTH} characters")
     validate_password(password)
     if find_user(db, email) is not None:
         raise AccountError(f"a user with email {email} already exists")

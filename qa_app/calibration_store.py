@@ -23,7 +23,7 @@ from qa_app.domain.calibration import (
 from qa_app.domain.calibration_dashboard import build_dashboard
 from qa_app.domain.rater_drift import SessionInput
 from qa_app.domain.rubrics import Rubric
-from qa_app.domain.scoring import DimensionAnswer
+from qa_app.domain.scoring import MAX_NOTE_LENGTH, DimensionAnswer
 from qa_app.domain.session_report import write_session_report
 from qa_app.models import (
     CalibrationCall,
@@ -44,6 +44,7 @@ from qa_app.queue_queries import CallFilters
 from qa_app.rubric_store import rubric_from_row
 
 MAX_CALLS = 200
+MAX_NAME_LENGTH = 200  # the name columns of sessions and participants
 
 
 def token_hash(token: str) -> str:
@@ -72,6 +73,8 @@ def create_session(
     name = name.strip()
     if not name:
         raise CalibrationError("Give the session a name.")
+    if len(name) > MAX_NAME_LENGTH:
+        raise CalibrationError(f"Session names are at most {MAX_NAME_LENGTH} characters.")
     call_ids = list(dict.fromkeys(c.strip() for c in call_ids if c.strip()))
     if not call_ids or len(call_ids) > MAX_CALLS:
         raise CalibrationError(f"Choose between 1 and {MAX_CALLS} calls.")
@@ -85,6 +88,16 @@ def create_session(
     panel_names = [p.strip() for p in panelists if p.strip()]
     if not reviewers and not panel_names:
         raise CalibrationError("Add at least one participant.")
+    too_long = [p for p in panel_names if len(p) > MAX_NAME_LENGTH]
+    if too_long:
+        raise CalibrationError(f"Panelist names are at most {MAX_NAME_LENGTH} characters.")
+    # Each panelist's invite link is shown once, by name: two of the same name would lose one.
+    repeated = sorted(n for n, count in Counter(panel_names).items() if count > 1)
+    if repeated:
+        raise CalibrationError(
+            f"Panelist names must differ ({', '.join(repeated)} appears more than once); "
+            "add an initial or a number."
+        )
     session = CalibrationSession(
         name=name, rubric_pk=rubric_row.id, deadline=deadline, created_by=lead.id
     )
@@ -111,7 +124,7 @@ def create_session(
         participant = CalibrationParticipant(
             session_id=session.id,
             kind=ParticipantKind.PANELIST,
-            display_name=panel_name[:200],
+            display_name=panel_name,
             item_order=rotated_items([d.id for d in rubric.dimensions], number),
         )
         tokens[panel_name] = new_invite(participant)
@@ -411,6 +424,8 @@ def record_consensus(
     """Record (or change) the agreed scores for a call; only after reveal, never once closed."""
     if session.state != SessionState.REVEALED:
         raise CalibrationError("Consensus is recorded after the reveal and before closing.")
+    if len(note) > MAX_NOTE_LENGTH:
+        raise CalibrationError(f"The consensus note is longer than {MAX_NOTE_LENGTH} characters.")
     existing = {
         row.dimension: row
         for row in db.exec(

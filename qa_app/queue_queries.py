@@ -68,7 +68,7 @@ class CallFilters:
         """Keep rows whose ``column`` falls from ``since`` through ``until`` (whole UTC days)."""
         if self.since:
             query = query.where(column >= day_start(self.since))
-        if self.until:
+        if self.until and self.until < date.max:  # the last day there is has no next day
             query = query.where(column < day_start(self.until + timedelta(days=1)))
         return query
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from qa_app.domain.rubrics import Rubric
 
+WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")
 MAX_NOTE_LENGTH = 4000
 EVIDENCE_SEPARATORS = re.compile(r"[\s,;]+")
 
@@ -58,7 +59,8 @@ def parse_answer(
             raise ScoringError(f"{dimension.name}: N/A is not allowed for this dimension")
         not_applicable = True
     elif raw_score:
-        if not raw_score.lstrip("-").isdigit() or int(raw_score) not in rubric.scale:
+        # ASCII digits only: "²".isdigit() is true, yet int("²") fails.
+        if not WHOLE_NUMBER.fullmatch(raw_score) or int(raw_score) not in rubric.scale:
             raise ScoringError(
                 f"{dimension.name}: '{raw_score}' is not a point on the scale "
                 f"{rubric.scale_min}–{rubric.scale_max}"
@@ -83,7 +85,7 @@ def parse_evidence(text: str, turn_count: int, dimension_name: str) -> tuple[int
     for token in EVIDENCE_SEPARATORS.split(text.strip()):
         if not token:
             continue
-        if not token.isdigit() or not 1 <= int(token) <= turn_count:
+        if not (token.isascii() and token.isdigit()) or not 1 <= int(token) <= turn_count:
             raise ScoringError(
                 f"{dimension_name}: evidence '{token}' is not a turn number between 1 and "
                 f"{turn_count}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, render_template, request
 
 from qa_app.auth import current_user
+from qa_app.security import MAX_ID
 
 ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 413, 422, 429)
 
@@ -29,6 +30,18 @@ def init_app(app: Flask) -> None:
     app.context_processor(lambda: {"current_user": current_user()})
     for status in ERROR_STATUSES:
         app.register_error_handler(status, _error_page)
+
+
+def form_int(value: str | None, default: int | None = None) -> int | None:
+    """A whole number from a form or query string, or ``default``.
+
+    Only ASCII digits count (``"²".isdigit()`` is true, but ``int("²")`` fails), and only
+    numbers a database id or count can hold.
+    """
+    value = (value or "").strip()
+    if value.isascii() and value.isdigit() and int(value) <= MAX_ID:
+        return int(value)
+    return default
 
 
 def wants_fragment() -> bool:

@@ -86,6 +86,8 @@ def change_role(user_id: int):
 def set_active(user_id: int):
     db = get_session()
     user = _user(user_id)
+    if request.form.get("active") not in ("0", "1"):
+        abort(400, description="The form did not say whether to activate (1) or deactivate (0).")
     active = request.form.get("active") == "1"
     if user.id == current_user().id and not active:
         abort(422, description="You cannot deactivate your own account.")

@@ -10,6 +10,7 @@ from qa_app import audit, queue_queries
 from qa_app.auth import current_user, roles_required
 from qa_app.db import get_session
 from qa_app.models import Assignment, Call, Role, User
+from qa_app.views import form_int
 
 bp = Blueprint("assign", __name__)
 MANAGERS = (Role.LEAD, Role.ADMIN)
@@ -17,7 +18,8 @@ MAX_BULK = 5000
 
 
 def _reviewer(user_id: str | None) -> User:
-    reviewer = get_session().get(User, int(user_id)) if (user_id or "").isdigit() else None
+    number = form_int(user_id)
+    reviewer = get_session().get(User, number) if number is not None else None
     if reviewer is None or not reviewer.active or reviewer.role not in (Role.REVIEWER, Role.LEAD):
         abort(422, description="Choose an active reviewer to assign the calls to.")
     return reviewer
@@ -56,7 +58,7 @@ def bulk():
     if problems:
         abort(422, description="; ".join(problems))
     reviewer = _reviewer(request.form.get("reviewer_id"))
-    limit = request.form.get("limit", type=int) or MAX_BULK
+    limit = form_int(request.form.get("limit"), -1) if request.form.get("limit") else MAX_BULK
     if not 1 <= limit <= MAX_BULK:
         abort(422, description=f"Assign between 1 and {MAX_BULK} calls at a time.")
     db = get_session()

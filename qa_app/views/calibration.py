@@ -40,6 +40,7 @@ from qa_app.models import (
 )
 from qa_app.queue_queries import CallFilters, assignable_users, filter_choices
 from qa_app.rubric_store import rubric_from_row
+from qa_app.views import form_int
 
 bp = Blueprint("calibration", __name__, url_prefix="/calibration")
 LEADS = (Role.LEAD, Role.ADMIN)
@@ -85,11 +86,11 @@ def index():
 def create():
     db = get_session()
     form = request.form
-    rubric_row = db.get(RubricVersion, form.get("rubric_pk", type=int) or 0)
+    rubric_row = db.get(RubricVersion, form_int(form.get("rubric_pk"), 0))
     if rubric_row is None:
         abort(422, description="Choose a rubric version.")
     calls = form.get("call_ids", "").replace(",", "\n").splitlines()
-    sample = form.get("sample", type=int) or 0
+    sample = form_int(form.get("sample"), -1) if form.get("sample", "").strip() else 0
     if sample:
         filters, problems = CallFilters.from_args(form)
         if problems or not 1 <= sample <= store.MAX_CALLS:
@@ -105,7 +106,7 @@ def create():
             form.get("name", ""),
             rubric_row,
             calls,
-            [int(v) for v in form.getlist("reviewer_ids") if v.isdigit()],
+            [n for n in map(form_int, form.getlist("reviewer_ids")) if n is not None],
             form.get("panelists", "").splitlines(),
             _deadline(form.get("deadline", "")),
         )

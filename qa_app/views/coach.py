@@ -16,8 +16,10 @@ from flask import (
     Response,
     abort,
     current_app,
+    redirect,
     render_template,
     request,
+    url_for,
 )
 from sqlalchemy import delete
 from sqlmodel import Session, select
@@ -114,6 +116,8 @@ def start_export():
     db.commit()
     app = current_app._get_current_object()
     threading.Thread(target=run_export_job, args=(app, job.id), daemon=True).start()
+    if not wants_fragment():  # a plain form post: the export's own page
+        return redirect(url_for("coach.export_status", token=job.token), 303)
     return render_template("coach/_export_job.html", job=job, stalled=False)
 
 
@@ -183,10 +187,11 @@ def _own_job(token: str) -> ExportJob:
 @bp.get("/exports/<token>")
 @roles_required(*READERS)
 def export_status(token: str):
-    """The progress widget (htmx polls it until the file is ready)."""
+    """The progress widget (htmx polls it until the file is ready), or its own page."""
     job = _own_job(token)
     stalled = job.status in ("queued", "running") and utcnow() - job.updated_at > STALLED_AFTER
-    return render_template("coach/_export_job.html", job=job, stalled=stalled)
+    template = "coach/_export_job.html" if wants_fragment() else "coach/export.html"
+    return render_template(template, job=job, stalled=stalled)
 
 
 @bp.get("/exports/<token>/download")

@@ -8,7 +8,7 @@ from qa_app import queue_queries
 from qa_app.auth import current_user, roles_required
 from qa_app.db import get_session
 from qa_app.models import Role
-from qa_app.views import wants_fragment
+from qa_app.views import form_int, wants_fragment
 
 bp = Blueprint("queue", __name__)
 SCORERS = (Role.REVIEWER, Role.LEAD)
@@ -21,7 +21,7 @@ def index():
     for problem in problems:
         flash(problem, "error")
     status = request.args.get("status", "")
-    page = request.args.get("page", 1, type=int) or 1
+    page = form_int(request.args.get("page"), 1) or 1
     db = get_session()
     rows, counts, total = queue_queries.reviewer_queue(db, current_user().id, filters, status, page)
     context = {
@@ -43,7 +43,7 @@ def index():
 @roles_required(*SCORERS)
 def open_next():
     """Open the next draft or to-do call; back to the queue when nothing is left."""
-    after = request.args.get("after", type=int)
+    after = form_int(request.args.get("after"))
     call = queue_queries.next_call(get_session(), current_user().id, after)
     if call is None:
         flash("Nothing left in your queue. Well done.", "info")

@@ -22,7 +22,7 @@ from qa_app.domain.rubrics import Rubric
 from qa_app.domain.scoring import DimensionAnswer, ScoringError, parse_answer
 from qa_app.models import Call, Review, ReviewStatus, Role, RubricVersion, TranscriptTurn, User
 from qa_app.rubric_store import current_rubric_row, rubric_from_row
-from qa_app.views import wants_fragment
+from qa_app.views import form_int, wants_fragment
 
 bp = Blueprint("scoring", __name__)
 SCORERS = (Role.REVIEWER, Role.LEAD)
@@ -103,17 +103,21 @@ def page(call_id: str):
 
 
 def _version() -> int:
-    try:
-        return int(request.form.get("version", ""))
-    except ValueError:
+    version = form_int(request.form.get("version"))
+    if version is None:
         abort(
             400,
             description="The form did not say which version of the review it started "
             "from. Reload the page.",
         )
+    return version
 
 
 def _status(message: str, status: int = 200, version: int | None = None, kind: str = "saved"):
+    """The save status for htmx; a plain form post goes back to the call with the message."""
+    if not wants_fragment():
+        flash(message, "error" if kind == "error" else "info")
+        return redirect(url_for("scoring.page", call_id=request.view_args["call_id"]), 303)
     return render_template(
         "scoring/_save_status.html", message=message, kind=kind, version=version
     ), status

@@ -66,6 +66,10 @@ def test_each_change_saves_the_draft_and_reload_shows_it(reviewer, client, htmx)
             "evidence '9' is not a turn number between 1 and 4",
         ),
         ("summary", {"score": "3", "note": "x" * 4001}, "longer than 4000 characters"),
+        # Unicode digits pass str.isdigit() but not int(): a clear refusal, not a crash.
+        ("acknowledgment", {"score": "²"}, "'²' is not a point on the scale 1–5"),
+        ("acknowledgment", {"score": "--3"}, "'--3' is not a point on the scale 1–5"),
+        ("summary", {"score": "3", "evidence": "²"}, "evidence '²' is not a turn number"),
     ],
 )
 def test_bad_answers_are_refused_and_change_nothing(reviewer, htmx, dimension, fields, message):
