@@ -602,8 +602,10 @@ def import_ratings(
             user = find_user(db, record.rater)
             if user is None:
                 if not create_reviewers:
+                    rows = ", ".join(str(r) for r in record.rows)
                     raise CalibrationError(
-                        f"No user '{record.rater}'; add them first or use --create-reviewers."
+                        f"row(s) {rows}: no user '{record.rater}'; add them first or use "
+                        "--create-reviewers. Nothing was imported."
                     )
                 user = create_user(
                     db,

@@ -257,6 +257,8 @@ def _run_import(
             f"Dry run: {valid} valid {kind} record(s){new}, "
             f"{len(result.report.rejected_rows)} invalid row(s); nothing written."
         )
+        if result.report.rejected_rows and not skip_invalid:
+            sys.exit(1)  # as the real import would refuse: scripts can check files first
         return
     written = result.written
     click.echo(

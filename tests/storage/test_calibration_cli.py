@@ -65,12 +65,10 @@ def test_paper_panel_ratings_create_a_revealed_session_and_a_report(app, engine,
         + rows("C-2", "Panel 7", "panel", ("1", "2", "3", "2"))
         + rows("C-1", "old@example.com", "qa", ("4", "4", "4", "4"))
     )
-    assert (
-        cli(
-            "import", "ratings", path, "--session", "Paper panel", "--by", "lee@example.com"
-        ).exit_code
-        == 1
-    )  # old@example.com has no account
+    unknown = cli("import", "ratings", path, "--session", "Paper panel", "--by", "lee@example.com")
+    # old@example.com has no account: the rows that name them are named (header is row 1).
+    assert unknown.exit_code == 1
+    assert "row(s) 18, 19, 20, 21: no user 'old@example.com'" in unknown.output
     result = cli(
         "import",
         "ratings",

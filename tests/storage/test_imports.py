@@ -129,6 +129,12 @@ def test_dry_run_writes_nothing(app, engine, cli, tmp_path):
     before = snapshot(engine)
     result = cli("import", "calls", write_calls(tmp_path / "c.csv", [good_row("C-1")]), "--dry-run")
     assert result.exit_code == 0 and "1 new, 0 updates" in result.output
+    # An invalid row fails a dry run as it would fail the import, unless skipped.
+    rows = [good_row("C-1"), good_row("C-2", agent="")]
+    failed = cli("import", "calls", write_calls(tmp_path / "bad.csv", rows), "--dry-run")
+    assert failed.exit_code == 1 and "1 invalid row(s); nothing written" in failed.output
+    skipped = cli("import", "calls", tmp_path / "bad.csv", "--dry-run", "--skip-invalid")
+    assert skipped.exit_code == 0
     assert snapshot(engine) == before
 
 
