@@ -62,9 +62,13 @@ def _deadline(text: str) -> datetime | None:
     if not text.strip():
         return None
     try:
-        return datetime.fromisoformat(text.strip()).replace(tzinfo=UTC)
+        moment = datetime.fromisoformat(text.strip())
     except ValueError:
         abort(422, description=f"Deadline '{text}' is not a date and time.")
+    # The form's local date-time field is read as UTC; a time with an offset is converted.
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 @bp.get("")

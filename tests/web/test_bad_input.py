@@ -134,3 +134,26 @@ def test_a_plain_export_form_post_gets_a_full_page(scoring, auth, client):
     page = client.get(response.location).get_data(as_text=True)
     assert "<h1>Flag spreadsheet export</h1>" in page and "</html>" in page
     wait_for_export(client, page)  # the background export ends before the database goes
+
+
+def test_a_deadline_with_an_offset_is_converted_to_utc(scoring, auth, client):
+    auth.login("lead@test.example")
+    token = csrf_token(client.get("/calibration").get_data(as_text=True))
+    engine = db.get_engine_for(scoring)
+    with Session(engine) as session:
+        rubric_pk = session.exec(select(RubricVersion.id)).first()
+    response = client.post(
+        "/calibration",
+        data={
+            "csrf_token": token,
+            "name": "Offset",
+            "rubric_pk": str(rubric_pk),
+            "call_ids": "C-1",
+            "panelists": "Ann",
+            "deadline": "2026-12-01T10:00:00+02:00",
+        },
+    )
+    assert response.status_code == 200, response.status_code
+    with Session(engine) as session:
+        deadline = session.exec(select(CalibrationSession.deadline)).one()
+    assert (deadline.day, deadline.hour) == (1, 8)
