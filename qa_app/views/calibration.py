@@ -354,6 +354,8 @@ def _my_participation(session: CalibrationSession) -> CalibrationParticipant:
     )
     if participant is None:
         abort(403, description="You are not a participant of this session.")
+    if session.state == SessionState.DRAFT:  # as for panelists: calls stay hidden until open
+        abort(403, description="This calibration session has not started yet.")
     return participant
 
 

@@ -323,6 +323,11 @@ def test_bad_sessions_and_wrong_people_are_refused(demo, lead):
     assert coach.get("/calibration").status_code == 403
     assert coach.get(f"/calibration/{session_id}/score").status_code == 403
     rob = client_for(demo, "reviewer2@example.com", "demo-reviewer2-pass")
+    # A draft session's calls stay hidden from its QA participants, as from its panelists.
+    draft = rob.get(f"/calibration/{session_id}/score")
+    assert draft.status_code == 403 and "has not started yet" in draft.get_data(as_text=True)
+    assert rob.get(f"/calibration/{session_id}/score/DEMO-0001").status_code == 403
+    step(lead, session_id, token, "open")
     assert rob.get(f"/calibration/{session_id}/score").status_code == 200
     assert rob.get(f"/calibration/{session_id}/dashboard").status_code == 403
 
