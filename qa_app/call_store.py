@@ -56,12 +56,17 @@ def _stored_turns(db: Session, call_pks: list[int]) -> dict[int, tuple[Turn, ...
 
 
 def upsert_calls(
-    db: Session, records: Sequence[CallRecord], progress: Callable[[int], None] | None = None
+    db: Session,
+    records: Sequence[CallRecord],
+    progress: Callable[[int], None] | None = None,
+    fields: Sequence[str] = CALL_FIELDS,
 ) -> WriteResult:
     """Create new calls and update existing ones (matched on call_id); never duplicates.
 
     A call whose fields and transcript are identical is left untouched, so
-    re-importing the same file changes nothing.
+    re-importing the same file changes nothing. An existing call's fields outside
+    ``fields`` (the columns the file has) keep their values: a file without a team
+    column does not erase the teams already stored.
     """
     result = WriteResult()
     for batch in _batches(records):
@@ -79,11 +84,11 @@ def upsert_calls(
                 call = Call(call_id=record.call_id, **{f: getattr(record, f) for f in CALL_FIELDS})
                 new_calls.append((call, record))
                 continue
-            same_fields = all(getattr(call, f) == getattr(record, f) for f in CALL_FIELDS)
+            same_fields = all(getattr(call, f) == getattr(record, f) for f in fields)
             if same_fields and stored_turns.get(call.id, ()) == record.transcript:
                 result.unchanged += 1
                 continue
-            for field in CALL_FIELDS:
+            for field in fields:
                 setattr(call, field, getattr(record, field))
             call.updated_at = utcnow()
             replaced.append(call.id)

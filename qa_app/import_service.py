@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -74,7 +74,9 @@ def run_import(
             return result
         progress = progress_factory(len(report.records)) if progress_factory else None
         try:
-            result.written = _write(db, kind, report, actor, progress.update if progress else None)
+            result.written = _write(
+                db, kind, report, table, actor, progress.update if progress else None
+            )
         finally:
             if progress:
                 progress.close()
@@ -134,10 +136,16 @@ def _reject_unknown_references(
 
 
 def _write(
-    db: Session, kind: str, report: ImportReport, actor: User | None, progress: Progress | None
+    db: Session,
+    kind: str,
+    report: ImportReport,
+    table: Table,
+    actor: User | None,
+    progress: Progress | None,
 ) -> call_store.WriteResult:
     if kind == "calls":
-        return call_store.upsert_calls(db, report.records, progress=progress)
+        present = [f for f in call_store.CALL_FIELDS if f in table.columns]
+        return call_store.upsert_calls(db, report.records, progress=progress, fields=present)
     if kind == "outcomes":
         call_pks = call_store.existing_call_ids(db, [r.call_id for r in report.records])
         return call_store.upsert_outcomes(db, report.records, call_pks, progress=progress)
@@ -162,10 +170,12 @@ def _write_reviews(
             )
         ).first()
         before = load_answers(db, review.id) if review else {}
+        # Imported history has points only: the notes and evidence a reviewer wrote here
+        # are kept, and a file with the same points changes nothing.
         if (
             review is not None
             and review.status == ReviewStatus.SUBMITTED
-            and before == record.answers
+            and _points(before) == _points(record.answers)
         ):
             result.unchanged += 1
             continue
@@ -185,7 +195,10 @@ def _write_reviews(
         db.add(review)
         db.flush()
         for dimension, answer in record.answers.items():
-            # Records cover every dimension of their rubric, so each stored answer is replaced.
+            # Records cover every dimension of their rubric, so each stored point is replaced.
+            kept = before.get(dimension)
+            if kept is not None:
+                answer = replace(answer, note=kept.note, evidence=kept.evidence)
             write_answer(db, review.id, dimension, answer)
         audit.record(
             db,
@@ -199,6 +212,10 @@ def _write_reviews(
         if progress:
             progress(1)
     return result
+
+
+def _points(answers: dict) -> dict:
+    return {d: (a.score, a.not_applicable) for d, a in answers.items()}
 
 
 def _imported_reviewer(db: Session, email: str) -> User:

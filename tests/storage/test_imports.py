@@ -82,6 +82,21 @@ def test_reimport_updates_instead_of_duplicating(app, engine, cli, tmp_path):
             select(TranscriptTurn).where(TranscriptTurn.call_pk == calls[0].id)
         ).all()
         assert sorted(t.text for t in turns) == ["Hello.", "Hi."]
+    # A file with fewer columns updates what it has and leaves the other fields alone.
+    slim = write_calls(
+        tmp_path / "slim.csv",
+        [["C-2", "Ana Beltran", TRANSCRIPT]],
+        ["call_id", "agent", "transcript"],
+    )
+    assert "0 created, 1 updated, 0 unchanged" in cli("import", "calls", slim).output
+    with Session(engine) as session:
+        call = session.exec(select(Call).where(Call.call_id == "C-2")).one()
+        assert (call.agent, call.team, call.channel, call.agent_tenure_days) == (
+            "Ana Beltran",
+            "Harbour",
+            "voice",
+            45,
+        )
 
 
 def test_malformed_file_is_refused_row_by_row_and_changes_nothing(app, engine, cli, tmp_path):

@@ -62,6 +62,27 @@ def test_reviews_import_as_submitted_and_reimport_changes_nothing(app, engine, c
     assert scores[(first, "loop_closure")] == (None, True)
     assert scores[(first, "acknowledgment")] == (4, False)
     assert "0 created, 0 updated, 2 unchanged" in cli("import", "reviews", path).output
+    # A note and evidence written in the app survive a re-import of the same points, and an
+    # import that changes a point keeps them too.
+    with Session(engine) as session:
+        row = session.exec(
+            select(ReviewScore).where(
+                ReviewScore.review_id == first, ReviewScore.dimension == "summary"
+            )
+        ).one()
+        row.note, row.evidence = "Checked the summary in turn 2", [2]
+        session.add(row)
+        session.commit()
+    assert "0 created, 0 updated, 2 unchanged" in cli("import", "reviews", path).output
+    path.write_text(HEADER + full_review("C-1", "rita@example.com", ("4", "2", "", "N/A")))
+    assert "0 created, 1 updated, 0 unchanged" in cli("import", "reviews", path).output
+    with Session(engine) as session:
+        row = session.exec(
+            select(ReviewScore).where(
+                ReviewScore.review_id == first, ReviewScore.dimension == "summary"
+            )
+        ).one()
+    assert (row.score, row.note, row.evidence) == (2, "Checked the summary in turn 2", [2])
 
 
 def test_bad_review_rows_are_named_and_nothing_is_written(app, engine, cli, tmp_path):
