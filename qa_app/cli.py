@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from qa_app import db
 from qa_app.accounts import AccountError, create_user
-from qa_app.cli_support import command_app
+from qa_app.cli_support import check_output_path, command_app
 from qa_app.domain.rubrics import RubricError, check_rubric_file
 from qa_app.domain.tabular import FileProblem, write_rejects
 from qa_app.import_service import ImportResult, run_import
@@ -233,6 +233,8 @@ def _run_import(
     dry_run: bool,
     create_reviewers: bool = False,
 ) -> None:
+    if skip_invalid and not dry_run:
+        check_output_path(rejects or file.with_name(f"{file.stem}.rejects.csv"), file)
     app = _app()
     try:
         result = run_import(

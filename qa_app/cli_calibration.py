@@ -10,7 +10,7 @@ from sqlmodel import select
 from qa_app import calibration_store as store
 from qa_app import db
 from qa_app.accounts import find_user
-from qa_app.cli_support import command_app
+from qa_app.cli_support import check_output_path, command_app
 from qa_app.domain.calibration import CalibrationError
 from qa_app.domain.ratings_import import validate_ratings
 from qa_app.domain.tabular import FileProblem, read_table
@@ -33,6 +33,7 @@ def session_group() -> None:
 )
 def session_report(name: str, out: Path) -> None:
     """Write a revealed session's report: Summary, Ratings, Per call, Per rater."""
+    check_output_path(out)
     _app, engine = command_app()
     with db.transaction(engine) as session_db:
         session = store.find_session(session_db, name)

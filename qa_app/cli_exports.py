@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from qa_app.cli_support import command_app
+from qa_app.cli_support import check_output_path, command_app
 from qa_app.domain.comparison_sheet import CUT_LABELS, has_credit
 from qa_app.domain.outcome_comparison import SMALL_CELL
 from qa_app.export_queries import ExportError
@@ -89,6 +89,7 @@ def export_flags_command(
     """Write the flag spreadsheet: one row per reviewed call with final scores, flags, weight
     and outcomes, plus Data dictionary, About and Comparison sheets (XLSX)."""
     file_format = file_format or ("csv" if out.suffix.lower() == ".csv" else "xlsx")
+    check_output_path(out)
     app, engine = command_app()
 
     def progress(total):

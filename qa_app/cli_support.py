@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask
 from sqlalchemy.engine import Engine
@@ -18,3 +20,13 @@ def command_app(check_schema: bool = True) -> tuple[Flask, Engine]:
     engine = db.get_engine_for(app)
     click.get_current_context().call_on_close(engine.dispose)
     return app, engine
+
+
+def check_output_path(path: Path, source: Path | None = None) -> None:
+    """Refuse, before any work is done, a file that cannot be written where it is asked for."""
+    if source is not None and path.resolve() == source.resolve():
+        raise click.ClickException(f"{path} is the input file; choose another name")
+    if path.is_dir():
+        raise click.ClickException(f"{path} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise click.ClickException(f"folder {path.parent} does not exist")

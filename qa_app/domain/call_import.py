@@ -21,6 +21,7 @@ from qa_app.domain.tabular import (
     rejected_for_missing_columns,
 )
 
+MAX_TENURE_DAYS = 36_500
 REQUIRED_COLUMNS = ("call_id", "agent", "transcript")
 OPTIONAL_COLUMNS = (
     "team",
@@ -86,8 +87,9 @@ def parse_transcript_text(text: str) -> tuple[Turn, ...]:
             continue
         match = SPEAKER_LINE.match(line)
         if match:
+            # Speakers are cut at 100 characters, as in JSONL transcripts (the column's size).
             turns.append(
-                [match["speaker"].strip(), match["text"].strip(), _offset(match["offset"])]
+                [match["speaker"].strip()[:100], match["text"].strip(), _offset(match["offset"])]
             )
         elif turns:
             turns[-1][1] = f"{turns[-1][1]}\n{line.strip()}".strip()
@@ -145,6 +147,8 @@ def _tenure(value: Any) -> int | None:
         raise ValueError(f"agent_tenure_days {text} is negative")
     if not number.is_integer():
         raise ValueError(f"agent_tenure_days {text} is not a whole number of days")
+    if number > MAX_TENURE_DAYS:
+        raise ValueError(f"agent_tenure_days {text} is more than 100 years")
     return int(number)
 
 

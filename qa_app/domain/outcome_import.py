@@ -30,6 +30,9 @@ class OutcomeRecord:
     value: float
 
 
+MAX_OUTCOME = 1e12
+
+
 def infer_kind(values: list[str]) -> str:
     """``boolean`` when every non-blank value reads as a boolean, else ``number``."""
     words = TRUE_WORDS | FALSE_WORDS
@@ -53,6 +56,8 @@ def _value(text: str, kind: str, name: str) -> float:
         raise ValueError(f"{name}: '{text}' is not a number") from None
     if not math.isfinite(number):
         raise ValueError(f"{name}: '{text}' is not a finite number")
+    if abs(number) > MAX_OUTCOME:  # squares and sums of these must stay finite
+        raise ValueError(f"{name}: {text} is beyond ±{MAX_OUTCOME:.0e}")
     return number
 
 

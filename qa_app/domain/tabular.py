@@ -17,6 +17,9 @@ from typing import Any
 from qa_app.domain.spreadsheet_safety import protect_formula
 
 SUPPORTED = {".csv": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+# A long call's transcript is one cell; the csv module's default limit is 128 KiB a cell.
+MAX_CSV_CELL = 16 * 1024 * 1024
+csv.field_size_limit(MAX_CSV_CELL)
 
 
 class FileProblem(ValueError):
@@ -99,13 +102,19 @@ def read_table(path: Path, allowed: set[str] | None = None) -> Table:
 def _decode(path: Path) -> str:
     data = path.read_bytes()
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise FileProblem(
             f"{path.name}: the file is not UTF-8 (byte 0x{data[exc.start]:02x} on line {line}); "
             "save it as UTF-8 and import again"
         ) from exc
+    if "\x00" in text:  # no database text column can hold it (PostgreSQL refuses it)
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise FileProblem(
+            f"{path.name}: line {line} contains a NUL character; remove it and import again"
+        )
+    return text
 
 
 def _header(columns: list[Any], path: Path) -> list[str]:
@@ -126,15 +135,22 @@ def _read_csv(path: Path) -> Table:
     text = _decode(path)
     if not text.strip():
         raise FileProblem(f"{path.name}: the file is empty")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    columns = _header(next(reader), path)
-    rows = []
-    # Numbered by record, as a spreadsheet shows them (a quoted cell may span lines).
-    for row_number, values in enumerate(reader, start=2):
-        if not any(v.strip() for v in values):
-            continue
-        record = {c: (values[i] if i < len(values) else "") for i, c in enumerate(columns) if c}
-        rows.append((row_number, record))
+    # Strict: a quote that is never closed would otherwise swallow every row after it.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        columns = _header(next(reader), path)
+        rows = []
+        # Numbered by record, as a spreadsheet shows them (a quoted cell may span lines).
+        for row_number, values in enumerate(reader, start=2):
+            if not any(v.strip() for v in values):
+                continue
+            record = {c: (values[i] if i < len(values) else "") for i, c in enumerate(columns) if c}
+            rows.append((row_number, record))
+    except csv.Error as exc:
+        raise FileProblem(
+            f"{path.name}: not valid CSV near line {reader.line_num} ({exc}); a quote "
+            "may be left open. Nothing was imported."
+        ) from None
     return Table([c for c in columns if c], rows)
 
 
@@ -187,6 +203,9 @@ def _read_jsonl(path: Path) -> Table:
         except json.JSONDecodeError as exc:
             rows.append((line_number, {"__error__": f"not valid JSON ({exc.msg})"}))
             continue
+        except (ValueError, RecursionError):  # a 5,000-digit number, nesting 100,000 deep
+            rows.append((line_number, {"__error__": "JSON too large or too deeply nested"}))
+            continue
         if not isinstance(record, dict):
             rows.append((line_number, {"__error__": "each line must be a JSON object"}))
             continue
@@ -229,7 +248,10 @@ def parse_timestamp(value: Any) -> datetime | None:
             ) from None
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59-01:00 is past the last day there is
+        raise ValueError(f"'{text}' is out of the range of dates") from None
 
 
 def write_rejects(path: Path, columns: list[str], report: ImportReport) -> None:

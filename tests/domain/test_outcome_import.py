@@ -69,3 +69,12 @@ def test_unknown_calls_are_moved_to_errors():
     assert [str(e) for e in report.errors] == [
         "row 3: unknown call_id 'C-404' (import the call first)"
     ]
+
+
+def test_numbers_too_large_to_compare_are_refused():
+    report = validate_outcomes(
+        table(["call_id", "credit_amount"], ["C-1", "12.5"], ["C-2", "1e308"]), {}
+    )
+    assert [(e.row, e.message) for e in report.errors] == [
+        (3, "credit_amount: 1e308 is beyond ±1e+12")
+    ]

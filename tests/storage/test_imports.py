@@ -216,3 +216,62 @@ def test_outcome_kind_cannot_change_once_stored(app, engine, cli, tmp_path):
     path.write_text("call_id,saved\nC-1,0.5\n", encoding="utf-8")
     result = cli("import", "outcomes", path)
     assert result.exit_code == 1 and "saved is boolean" in result.stderr
+
+
+def test_broken_files_are_refused_whole_with_the_place_named(app, engine, cli, tmp_path):
+    """Odd files an export from another tool can produce: nothing written, a clear reason."""
+    cli("import", "calls", write_calls(tmp_path / "first.csv", [good_row("C-1")]))
+    before = snapshot(engine)
+    open_quote = tmp_path / "quote.csv"
+    open_quote.write_text('call_id,agent,transcript\nQ-4,Ann,"Agent: hi\nQ-5,Bob,Agent: yo\n')
+    result = cli("import", "calls", open_quote)
+    assert result.exit_code == 1 and "a quote may be left open" in result.output
+    nul = tmp_path / "nul.csv"
+    nul.write_text("call_id,agent,transcript\nQ-6,A\x00nn,Agent: hi\n")
+    result = cli("import", "calls", nul)
+    assert result.exit_code == 1 and "line 2 contains a NUL character" in result.output
+    odd = tmp_path / "odd.jsonl"
+    odd.write_text(
+        json.dumps({"call_id": "Q-7", "agent": "A", "transcript": "Agent: hi"})
+        + "\n"
+        + '{"call_id": "Q-8", "n": '
+        + "9" * 5000
+        + "}\n"
+        + json.dumps(
+            {
+                "call_id": "Q-9",
+                "agent": "A",
+                "transcript": "Agent: hi",
+                "started_at": "9999-12-31T23:59:59-01:00",
+                "agent_tenure_days": "99999999999999999999",
+            }
+        )
+        + "\n"
+    )
+    result = cli("import", "calls", odd)
+    assert result.exit_code == 1
+    assert "line 2: JSON too large or too deeply nested" in result.output
+    assert "'9999-12-31T23:59:59-01:00' is out of the range of dates" in result.output
+    assert "more than 100 years" in result.output
+    assert snapshot(engine) == before
+
+
+def test_long_transcripts_import(app, engine, cli, tmp_path):
+    long_text = "Agent: " + "word " * 40_000  # 200,000 characters in one cell
+    path = write_calls(tmp_path / "long.csv", [good_row("C-9", transcript=long_text)])
+    result = cli("import", "calls", path)
+    assert result.exit_code == 0, result.output
+
+
+def test_output_files_are_checked_before_any_work(app, engine, cli, tmp_path):
+    rows = [good_row("C-1"), good_row("C-2", agent="")]
+    path = write_calls(tmp_path / "skip.csv", rows)
+    before = snapshot(engine)
+    same = cli("import", "calls", path, "--skip-invalid", "--rejects", path)
+    assert same.exit_code == 1 and "is the input file" in same.output
+    nowhere = tmp_path / "missing" / "r.csv"
+    missing = cli("import", "calls", path, "--skip-invalid", "--rejects", nowhere)
+    assert missing.exit_code == 1 and "does not exist" in missing.output
+    assert snapshot(engine) == before  # the valid row was not written either
+    export = cli("export", "flags", "--out", tmp_path / "missing" / "f.xlsx")
+    assert export.exit_code == 1 and "does not exist" in export.output
