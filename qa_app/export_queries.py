@@ -75,7 +75,12 @@ def choose_rubric(
         row = db.exec(
             select(RubricVersion).where(
                 RubricVersion.rubric_id == rubric_id,
-                RubricVersion.version == (int(version) if version.isdigit() else -1),
+                RubricVersion.version
+                == (
+                    int(version)
+                    if version.isascii() and version.isdigit() and len(version) < 10
+                    else -1
+                ),
             )
         ).first()
         if row is None:

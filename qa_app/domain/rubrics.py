@@ -18,7 +18,8 @@ from pathlib import Path
 
 SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
 RUBRIC_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
-CONDITION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|!=|>|<)\s*(-?\d+)\s*$")
+MAX_VERSION = 1_000_000
+CONDITION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|!=|>|<)\s*(-?[0-9]{1,6})\s*$")
 COMPARATORS = {
     ">=": operator.ge,
     "<=": operator.le,
@@ -159,7 +160,10 @@ def content_hash(data: Mapping) -> str:
     Comments, key order and whitespace do not change the hash; any change to a
     definition, label, flag or setting does.
     """
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # default=str: TOML dates and times hash as their ISO text.
+    canonical = json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -257,14 +261,20 @@ def parse_rubric(text: str, source: str = "<rubric>") -> Rubric:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RubricError([Problem(source, f"invalid TOML: {exc}")]) from exc
+    except RecursionError:
+        raise RubricError([Problem(source, "invalid TOML: nested too deeply")]) from None
 
     rubric_id = check.text(doc, "id")
     if rubric_id and not RUBRIC_ID.match(rubric_id):
         check.add(f"id '{rubric_id}' must be lower-case letters, digits, '-' or '_'")
+    if len(rubric_id or "") > 100:
+        check.add("id is longer than 100 characters")
     version = doc.get("version")
-    if type(version) is not int or version < 1:
-        check.add("'version' must be a whole number of 1 or more")
+    if type(version) is not int or not 1 <= version <= MAX_VERSION:
+        check.add(f"'version' must be a whole number from 1 to {MAX_VERSION:,}")
     title = check.text(doc, "title")
+    if len(title or "") > 200:
+        check.add("title is longer than 200 characters")
     scale = check.scale(doc)
     panel_labels: dict[int, str] = {}
     dimensions: list[Dimension] = []

@@ -174,3 +174,17 @@ def test_not_utf8_rubric_is_reported(tmp_path):
     path = tmp_path / "latin1.toml"
     path.write_bytes("title = 'caf\u00e9'".encode("latin-1"))
     assert "not UTF-8" in str(check_rubric_file(path)[0])
+
+
+def test_odd_but_valid_toml_gets_a_message_not_a_crash():
+    base = (RUBRICS_DIR / "empathy-v1.toml").read_text()
+    dated = parse_rubric(base.replace("version = 1", "version = 1\ncreated = 2024-01-01", 1))
+    assert dated.version == 1 and len(dated.content_hash) == 64
+    for text, message in (
+        (base.replace("version = 1", "version = 3000000000", 1), "from 1 to 1,000,000"),
+        ("x = " + "[" * 5000 + "]" * 5000, "nested too deeply"),
+        (base.replace('"acknowledgment >= 4"', '"acknowledgment >= ' + "9" * 5000 + '"'), ""),
+    ):
+        with pytest.raises(RubricError) as error:
+            parse_rubric(text)
+        assert message in str(error.value)
