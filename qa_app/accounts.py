@@ -28,11 +28,26 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def email_problem(email: str) -> str | None:
+    """Why ``email`` cannot be an account's address, or None."""
+    email = normalise_email(email)
+    if not EMAIL.match(email):
+        return f"'{email}' is not an email address"
+    if len(email) > 254:  # RFC 5321's limit, and the column's
+        return "the email address is longer than 254 characters"
+    return None
+
+
+def name_from_email(email: str) -> str:
+    """A display name for an account known only by its address."""
+    return normalise_email(email).split("@")[0][:MAX_NAME_LENGTH]
+
+
 def create_user(db: Session, email: str, name: str, role: str, password: str) -> User:
     """Add an account; refuse a bad email, unknown role, short password or taken email."""
     email = normalise_email(email)
-    if not EMAIL.match(email):
-        raise AccountError(f"'{email}' is not an email address")
+    if email_problem(email):
+        raise AccountError(email_problem(email))
     if role not in {r.value for r in Role}:
         raise AccountError(f"role '{role}' is not one of {', '.join(r.value for r in Role)}")
     if not name.strip():
@@ -53,8 +68,13 @@ def find_user(db: Session, email: str) -> User | None:
 
 
 def validate_password(password: str) -> None:
+    """Refuse a password too short to keep, or one that is not text (bytes read from stdin)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:
+        raise AccountError("the password is not UTF-8 text") from None
 
 
 def change_role(db: Session, user: User, role: str) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
 from qa_app import audit
-from qa_app.accounts import create_user, find_user
+from qa_app.accounts import create_user, email_problem, find_user, name_from_email
 from qa_app.domain.calibration import (
     CalibrationError,
     SessionRating,
@@ -607,10 +607,16 @@ def import_ratings(
                         f"row(s) {rows}: no user '{record.rater}'; add them first or use "
                         "--create-reviewers. Nothing was imported."
                     )
+                if email_problem(record.rater):
+                    rows = ", ".join(str(r) for r in record.rows)
+                    raise CalibrationError(
+                        f"row(s) {rows}: a QA rater is named by email; "
+                        f"{email_problem(record.rater)}. Nothing was imported."
+                    )
                 user = create_user(
                     db,
                     record.rater,
-                    record.rater.split("@")[0],
+                    name_from_email(record.rater),
                     Role.REVIEWER,
                     secrets.token_urlsafe(24),
                 )

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from qa_app import audit, call_store
-from qa_app.accounts import create_user, find_user
+from qa_app.accounts import create_user, email_problem, find_user, name_from_email
 from qa_app.db import transaction
 from qa_app.domain.call_import import validate_calls
 from qa_app.domain.outcome_import import reject_unknown_calls, validate_outcomes
@@ -124,8 +124,11 @@ def _reject_unknown_references(
         problem = None
         if record.call_id not in known_calls:
             problem = f"unknown call_id '{record.call_id}' (import the call first)"
-        elif not create_reviewers and find_user(db, record.reviewer) is None:
-            problem = f"no user '{record.reviewer}'; add them first or use --create-reviewers"
+        elif find_user(db, record.reviewer) is None:
+            if not create_reviewers:
+                problem = f"no user '{record.reviewer}'; add them first or use --create-reviewers"
+            elif email_problem(record.reviewer):
+                problem = f"reviewer: {email_problem(record.reviewer)}"
         if problem is None:
             kept.append(record)
             continue
@@ -223,7 +226,7 @@ def _imported_reviewer(db: Session, email: str) -> User:
 
     An admin reactivates it and sets a password if the person is to log in.
     """
-    user = create_user(db, email, email.split("@")[0], Role.REVIEWER, secrets.token_urlsafe(24))
+    user = create_user(db, email, name_from_email(email), Role.REVIEWER, secrets.token_urlsafe(24))
     user.active = False
     db.add(user)
     db.flush()

@@ -115,6 +115,14 @@ def test_bad_review_rows_are_named_and_nothing_is_written(app, engine, cli, tmp_
 def test_unknown_reviewers_only_with_create_reviewers(app, engine, cli, tmp_path):
     setup(cli, tmp_path, users=())
     path = tmp_path / "reviews.csv"
+    bad = tmp_path / "bad-reviewer.csv"
+    bad.write_text(HEADER + full_review("C-2", "not an email"))
+    before = snapshot(engine)
+    for extra in ([], ["--dry-run"]):
+        refused = cli("import", "reviews", bad, "--create-reviewers", *extra)
+        assert refused.exit_code == 1
+        assert "row 2: reviewer: 'not an email' is not an email address" in refused.stderr
+    assert snapshot(engine) == before
     path.write_text(HEADER + full_review("C-1", "old.tool@example.com"))
     result = cli("import", "reviews", path)
     assert result.exit_code == 1

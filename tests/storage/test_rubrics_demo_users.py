@@ -128,6 +128,20 @@ def test_users_add_with_password_from_stdin(app, engine, cli):
         input="short\n",
     )
     assert short.exit_code == 1 and "at least 10 characters" in short.output
+    long_email = "x" * 250 + "@example.com"
+    too_long = cli(
+        "users",
+        "add",
+        "--email",
+        long_email,
+        "--name",
+        "X",
+        "--role",
+        "coach",
+        "--password-stdin",
+        input="a-long-enough-password\n",
+    )
+    assert too_long.exit_code == 1 and "longer than 254 characters" in too_long.output
     with Session(engine) as session:
         user = session.exec(select(User).where(User.email == "nia@example.com")).one()
     assert user.password_hash != "a-long-enough-password" and user.active
