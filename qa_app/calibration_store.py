@@ -559,6 +559,8 @@ def import_ratings(
     if created:
         if actor is None:
             raise CalibrationError("Say which lead the new session belongs to.")
+        if not name.strip() or len(name) > MAX_NAME_LENGTH:
+            raise CalibrationError(f"Session names are 1 to {MAX_NAME_LENGTH} characters.")
         session = CalibrationSession(
             name=name,
             rubric_pk=rubric_row.id,
@@ -622,6 +624,12 @@ def import_ratings(
                 )
                 user.active = False
                 db.flush()
+            elif user.role not in (Role.REVIEWER, Role.LEAD):
+                rows = ", ".join(str(r) for r in record.rows)
+                raise CalibrationError(
+                    f"row(s) {rows}: {user.email} is a {user.role}; QA raters are reviewers "
+                    "or leads. Nothing was imported."
+                )
             key = (ParticipantKind.REVIEWER, user.id)
             if key not in people:
                 people[key] = CalibrationParticipant(
@@ -631,12 +639,18 @@ def import_ratings(
                     display_name=user.name,
                 )
         else:
+            if len(record.rater) > MAX_NAME_LENGTH:
+                rows = ", ".join(str(r) for r in record.rows)
+                raise CalibrationError(
+                    f"row(s) {rows}: panelist names are at most {MAX_NAME_LENGTH} characters. "
+                    "Nothing was imported."
+                )
             key = (ParticipantKind.PANELIST, record.rater)
             if key not in people:
                 people[key] = CalibrationParticipant(
                     session_id=session.id,
                     kind=ParticipantKind.PANELIST,
-                    display_name=record.rater[:200],
+                    display_name=record.rater,
                 )
         participant = people[key]
         db.add(participant)

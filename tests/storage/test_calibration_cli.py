@@ -139,5 +139,29 @@ def test_bad_rating_rows_are_named_and_change_nothing(app, engine, cli, tmp_path
         in result.stderr
     )
     assert snapshot(engine) == before
+    # A lead's account is a QA rater; a coach's is not, and a panelist's name has a length.
+    cli(
+        "users",
+        "add",
+        "--email",
+        "cora@example.com",
+        "--name",
+        "Cora",
+        "--role",
+        "coach",
+        "--password-stdin",
+        input="a-long-enough-password\n",
+    )
+    before = snapshot(engine)
+    coach = tmp_path / "coach.csv"
+    coach.write_text(HEADER + rows("C-1", "cora@example.com", "qa", ("2", "3", "4", "4")))
+    refused = cli("import", "ratings", coach, "--session", "Bad", "--by", "lee@example.com")
+    assert refused.exit_code == 1
+    assert "row(s) 2, 3, 4, 5: cora@example.com is a coach" in refused.output
+    long_name = tmp_path / "long.csv"
+    long_name.write_text(HEADER + rows("C-1", "P" * 201, "panel", ("2", "3", "4", "4")))
+    refused = cli("import", "ratings", long_name, "--session", "Bad", "--by", "lee@example.com")
+    assert refused.exit_code == 1 and "at most 200 characters" in refused.output
+    assert snapshot(engine) == before
     hidden = cli("session", "report", "Nope", "--out", tmp_path / "x.xlsx")
     assert hidden.exit_code == 1 and "no calibration session named 'Nope'" in hidden.output
