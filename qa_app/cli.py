@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from qa_app import db
 from qa_app.accounts import AccountError, create_user
-from qa_app.cli_support import check_output_path, command_app
+from qa_app.cli_support import DatabaseAwareGroup, check_output_path, command_app
 from qa_app.domain.rubrics import RubricError, check_rubric_file
 from qa_app.domain.tabular import FileProblem, write_rejects
 from qa_app.import_service import ImportResult, run_import
@@ -30,7 +30,7 @@ def _engine(app):
     return db.get_engine_for(app)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=DatabaseAwareGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """qa_app: score calls against the empathy rubric, calibrate, export behaviour flags.
 
@@ -95,8 +95,16 @@ def demo() -> None:
 
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+@click.option(
+    "--port",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
+@click.option(
+    "--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="Worker threads."
+)
 def serve(host: str, port: int, threads: int) -> None:
     """Serve the web app with waitress, a production WSGI server."""
     from waitress import serve as waitress_serve
