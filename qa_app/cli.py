@@ -99,7 +99,7 @@ def demo() -> None:
     "--port",
     default=5000,
     show_default=True,
-    type=click.IntRange(1, 65535),
+    type=click.IntRange(0, 65535),
     help="Port to listen on.",
 )
 @click.option(
