@@ -101,6 +101,8 @@ def test_dimensions_xlsx_and_degenerate_json(cli, tmp_path):
         ("unit,value\n1,3\n", [], "row 1: missing required column(s): rater"),
         ("unit,rater,value\n1,A,-2\n1,B,3\n", ["--level", "ratio"], "row 2: value -2 is negative"),
         ("unit,rater,value\n,A,3\n", [], "row 2: unit is empty"),
+        # Squared differences of these would overflow to NaN: a row error, not a null alpha.
+        ("unit,rater,value\n1,A,1e200\n1,B,3\n", [], "row 2: value 1e200 is beyond ±1e+12"),
     ],
 )
 def test_malformed_input_exits_non_zero_with_row_and_reason(cli, tmp_path, content, args, message):

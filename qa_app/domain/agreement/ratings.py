@@ -16,6 +16,7 @@ from qa_app.domain.tabular import RowError, Table, as_text
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 NOT_APPLICABLE = {"na", "n/a"}
+MAX_VALUE = 1e12
 DEFAULT_DIMENSION = "value"
 
 
@@ -79,6 +80,8 @@ def parse_value(raw, level: str) -> tuple[float | str | None, bool, str | None]:
         return None, False, f"value '{text}' is not a number (needed at the {level} level)"
     if level == "ratio" and number < 0:
         return None, False, f"value {text} is negative, which the ratio level does not allow"
+    if abs(number) > MAX_VALUE:  # squared differences must stay finite
+        return None, False, f"value {text} is beyond ±{MAX_VALUE:.0e}"
     return number, False, None
 
 
