@@ -117,3 +117,13 @@ def test_malformed_input_exits_non_zero_with_row_and_reason(cli, tmp_path, conte
 def test_unknown_level_is_refused(cli, k2011):
     result = cli("agreement", k2011, "--level", "fuzzy")
     assert result.exit_code == 2 and "'fuzzy' is not one of" in result.output
+
+
+def test_a_file_where_nobody_scored_says_so(cli, tmp_path):
+    path = tmp_path / "blank.csv"
+    path.write_text("unit,rater,value\nu1,A,\nu1,B,N/A\n", encoding="utf-8")
+    result = cli("agreement", path, "--format", "json")
+    assert result.exit_code == 0, result.output
+    value = json.loads(result.stdout)["dimensions"]["value"]
+    assert value["alpha"] is None
+    assert value["reason"] == "nobody scored this: every value is blank or N/A"

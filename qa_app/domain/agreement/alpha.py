@@ -75,6 +75,8 @@ def pair_matrices(counts: np.ndarray) -> np.ndarray:
 def alpha_point(counts: np.ndarray, domain: np.ndarray, level: str, raters: int) -> AlphaPoint:
     """Alpha (from the krippendorff package) and D_o, D_e, or a reason it is undefined."""
     counts = pairable(counts)
+    if raters == 0:
+        return AlphaPoint(None, "nobody scored this: every value is blank or N/A", None, None)
     if raters < 2:
         return AlphaPoint(
             None, "only one rater scored this, so there is nobody to agree with", None, None
