@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 from sqlmodel import Session, select
 from werkzeug.security import generate_password_hash
@@ -38,16 +39,23 @@ def email_problem(email: str) -> str | None:
     return None
 
 
-def name_from_email(email: str) -> str:
-    """A display name for an account known only by its address."""
-    return normalise_email(email).split("@")[0][:MAX_NAME_LENGTH]
+def create_imported_reviewer(db: Session, email: str) -> User:
+    """An account for a reviewer known only from imported history: deactivated, no usable
+    password. An admin reactivates it and sets a password if the person is to log in.
+    """
+    name = normalise_email(email).split("@")[0][:MAX_NAME_LENGTH]
+    user = create_user(db, email, name, Role.REVIEWER, secrets.token_urlsafe(24))
+    user.active = False
+    db.add(user)
+    db.flush()
+    return user
 
 
 def create_user(db: Session, email: str, name: str, role: str, password: str) -> User:
     """Add an account; refuse a bad email, unknown role, short password or taken email."""
     email = normalise_email(email)
-    if email_problem(email):
-        raise AccountError(email_problem(email))
+    if problem := email_problem(email):
+        raise AccountError(problem)
     if role not in {r.value for r in Role}:
         raise AccountError(f"role '{role}' is not one of {', '.join(r.value for r in Role)}")
     if not name.strip():

@@ -12,7 +12,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
 from qa_app import audit
-from qa_app.accounts import create_user, email_problem, find_user, name_from_email
+from qa_app.accounts import create_imported_reviewer, email_problem, find_user
 from qa_app.domain.calibration import (
     CalibrationError,
     SessionRating,
@@ -47,6 +47,21 @@ MAX_CALLS = 200
 MAX_NAME_LENGTH = 200  # the name columns of sessions and participants
 
 
+def _session_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise CalibrationError("Give the session a name.")
+    if len(name) > MAX_NAME_LENGTH:
+        raise CalibrationError(f"Session names are at most {MAX_NAME_LENGTH} characters.")
+    return name
+
+
+def _refused(record, problem: str) -> CalibrationError:
+    """An imported rater's problem, naming the rows it came from."""
+    rows = ", ".join(str(r) for r in record.rows)
+    return CalibrationError(f"row(s) {rows}: {problem}. Nothing was imported.")
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -70,11 +85,7 @@ def create_session(
     deadline: datetime | None,
 ) -> tuple[CalibrationSession, dict[str, str]]:
     """Create a draft session; return it and each panelist's invite token (shown once)."""
-    name = name.strip()
-    if not name:
-        raise CalibrationError("Give the session a name.")
-    if len(name) > MAX_NAME_LENGTH:
-        raise CalibrationError(f"Session names are at most {MAX_NAME_LENGTH} characters.")
+    name = _session_name(name)
     call_ids = list(dict.fromkeys(c.strip() for c in call_ids if c.strip()))
     if not call_ids or len(call_ids) > MAX_CALLS:
         raise CalibrationError(f"Choose between 1 and {MAX_CALLS} calls.")
@@ -559,10 +570,8 @@ def import_ratings(
     if created:
         if actor is None:
             raise CalibrationError("Say which lead the new session belongs to.")
-        if not name.strip() or len(name) > MAX_NAME_LENGTH:
-            raise CalibrationError(f"Session names are 1 to {MAX_NAME_LENGTH} characters.")
         session = CalibrationSession(
-            name=name,
+            name=_session_name(name),
             rubric_pk=rubric_row.id,
             created_by=actor.id,
             state=SessionState.REVEALED,
@@ -604,31 +613,16 @@ def import_ratings(
             user = find_user(db, record.rater)
             if user is None:
                 if not create_reviewers:
-                    rows = ", ".join(str(r) for r in record.rows)
-                    raise CalibrationError(
-                        f"row(s) {rows}: no user '{record.rater}'; add them first or use "
-                        "--create-reviewers. Nothing was imported."
+                    raise _refused(
+                        record,
+                        f"no user '{record.rater}'; add them first or use --create-reviewers",
                     )
-                if email_problem(record.rater):
-                    rows = ", ".join(str(r) for r in record.rows)
-                    raise CalibrationError(
-                        f"row(s) {rows}: a QA rater is named by email; "
-                        f"{email_problem(record.rater)}. Nothing was imported."
-                    )
-                user = create_user(
-                    db,
-                    record.rater,
-                    name_from_email(record.rater),
-                    Role.REVIEWER,
-                    secrets.token_urlsafe(24),
-                )
-                user.active = False
-                db.flush()
+                if bad_email := email_problem(record.rater):
+                    raise _refused(record, f"a QA rater is named by email; {bad_email}")
+                user = create_imported_reviewer(db, record.rater)
             elif user.role not in (Role.REVIEWER, Role.LEAD):
-                rows = ", ".join(str(r) for r in record.rows)
-                raise CalibrationError(
-                    f"row(s) {rows}: {user.email} is a {user.role}; QA raters are reviewers "
-                    "or leads. Nothing was imported."
+                raise _refused(
+                    record, f"{user.email} is a {user.role}; QA raters are reviewers or leads"
                 )
             key = (ParticipantKind.REVIEWER, user.id)
             if key not in people:
@@ -640,11 +634,7 @@ def import_ratings(
                 )
         else:
             if len(record.rater) > MAX_NAME_LENGTH:
-                rows = ", ".join(str(r) for r in record.rows)
-                raise CalibrationError(
-                    f"row(s) {rows}: panelist names are at most {MAX_NAME_LENGTH} characters. "
-                    "Nothing was imported."
-                )
+                raise _refused(record, f"panelist names are at most {MAX_NAME_LENGTH} characters")
             key = (ParticipantKind.PANELIST, record.rater)
             if key not in people:
                 people[key] = CalibrationParticipant(

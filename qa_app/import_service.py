@@ -6,7 +6,6 @@ asks for the valid rows to be written and the others reported.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,14 +14,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from qa_app import audit, call_store
-from qa_app.accounts import create_user, email_problem, find_user, name_from_email
+from qa_app.accounts import create_imported_reviewer, email_problem, find_user
 from qa_app.db import transaction
 from qa_app.domain.call_import import validate_calls
 from qa_app.domain.outcome_import import reject_unknown_calls, validate_outcomes
 from qa_app.domain.review_import import ReviewRecord, validate_reviews
 from qa_app.domain.scoring import answer_as_dict
 from qa_app.domain.tabular import ImportReport, Table, read_table
-from qa_app.models import Review, ReviewStatus, Role, RubricVersion, User, utcnow
+from qa_app.models import Review, ReviewStatus, RubricVersion, User, utcnow
 from qa_app.review_store import load_answers, write_answer
 from qa_app.rubric_store import DEFAULT_RUBRIC_ID, current_rubric_row, rubric_from_row
 
@@ -127,8 +126,8 @@ def _reject_unknown_references(
         elif find_user(db, record.reviewer) is None:
             if not create_reviewers:
                 problem = f"no user '{record.reviewer}'; add them first or use --create-reviewers"
-            elif email_problem(record.reviewer):
-                problem = f"reviewer: {email_problem(record.reviewer)}"
+            elif bad_email := email_problem(record.reviewer):
+                problem = f"reviewer: {bad_email}"
         if problem is None:
             kept.append(record)
             continue
@@ -163,7 +162,7 @@ def _write_reviews(
     call_pks = call_store.existing_call_ids(db, [r.call_id for r in records])
     rubric_rows = {row.key: row for row in db.exec(select(RubricVersion))}
     for record in records:
-        reviewer = find_user(db, record.reviewer) or _imported_reviewer(db, record.reviewer)
+        reviewer = find_user(db, record.reviewer) or create_imported_reviewer(db, record.reviewer)
         rubric_pk = rubric_rows[record.rubric_key].id
         review = db.exec(
             select(Review).where(
@@ -219,15 +218,3 @@ def _write_reviews(
 
 def _points(answers: dict) -> dict:
     return {d: (a.score, a.not_applicable) for d, a in answers.items()}
-
-
-def _imported_reviewer(db: Session, email: str) -> User:
-    """An account for a reviewer known only from imported history: deactivated, no usable password.
-
-    An admin reactivates it and sets a password if the person is to log in.
-    """
-    user = create_user(db, email, name_from_email(email), Role.REVIEWER, secrets.token_urlsafe(24))
-    user.active = False
-    db.add(user)
-    db.flush()
-    return user

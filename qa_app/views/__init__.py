@@ -32,16 +32,18 @@ def init_app(app: Flask) -> None:
         app.register_error_handler(status, _error_page)
 
 
-def form_int(value: str | None, default: int | None = None) -> int | None:
-    """A whole number from a form or query string, or ``default``.
+def form_int(value: str | None, blank: int | None = None) -> int | None:
+    """A whole number from a form or query string; ``blank`` when the field is empty, None
+    when it holds anything else than a number a database id or count can hold.
 
-    Only ASCII digits count (``"²".isdigit()`` is true, but ``int("²")`` fails), and only
-    numbers a database id or count can hold.
+    Only ASCII digits count: ``"²".isdigit()`` is true, but ``int("²")`` fails.
     """
     value = (value or "").strip()
+    if not value:
+        return blank
     if value.isascii() and value.isdigit() and int(value) <= MAX_ID:
         return int(value)
-    return default
+    return None
 
 
 def wants_fragment() -> bool:

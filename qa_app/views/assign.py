@@ -58,8 +58,8 @@ def bulk():
     if problems:
         abort(422, description="; ".join(problems))
     reviewer = _reviewer(request.form.get("reviewer_id"))
-    limit = form_int(request.form.get("limit"), -1) if request.form.get("limit") else MAX_BULK
-    if not 1 <= limit <= MAX_BULK:
+    limit = form_int(request.form.get("limit"), MAX_BULK)
+    if limit is None or not 1 <= limit <= MAX_BULK:
         abort(422, description=f"Assign between 1 and {MAX_BULK} calls at a time.")
     db = get_session()
     lead = current_user()

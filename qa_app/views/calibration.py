@@ -90,14 +90,14 @@ def index():
 def create():
     db = get_session()
     form = request.form
-    rubric_row = db.get(RubricVersion, form_int(form.get("rubric_pk"), 0))
+    rubric_row = db.get(RubricVersion, form_int(form.get("rubric_pk")) or 0)
     if rubric_row is None:
         abort(422, description="Choose a rubric version.")
     calls = form.get("call_ids", "").replace(",", "\n").splitlines()
-    sample = form_int(form.get("sample"), -1) if form.get("sample", "").strip() else 0
-    if sample:
+    sample = form_int(form.get("sample"), 0)
+    if sample != 0:
         filters, problems = CallFilters.from_args(form)
-        if problems or not 1 <= sample <= store.MAX_CALLS:
+        if problems or sample is None or not 1 <= sample <= store.MAX_CALLS:
             abort(
                 422,
                 description="; ".join(problems) or f"Draw between 1 and {store.MAX_CALLS} calls.",

@@ -105,13 +105,18 @@ def test_admin_forms_refuse_garbled_fields(scoring, auth, client):
     assert snapshot(engine) == before
 
 
-def test_calibration_form_refuses_repeated_panelists_and_odd_ids(scoring, auth, client):
+def session_form(app, auth, client, name: str) -> dict:
+    """A lead's new-session form with one call and the loaded rubric, ready to post."""
     auth.login("lead@test.example")
     token = csrf_token(client.get("/calibration").get_data(as_text=True))
-    engine = db.get_engine_for(scoring)
-    with Session(engine) as session:
+    with Session(db.get_engine_for(app)) as session:
         rubric_pk = session.exec(select(RubricVersion.id)).first()
-    form = {"csrf_token": token, "name": "March", "rubric_pk": str(rubric_pk), "call_ids": "C-1"}
+    return {"csrf_token": token, "name": name, "rubric_pk": str(rubric_pk), "call_ids": "C-1"}
+
+
+def test_calibration_form_refuses_repeated_panelists_and_odd_ids(scoring, auth, client):
+    engine = db.get_engine_for(scoring)
+    form = session_form(scoring, auth, client, "March")
     twice = client.post("/calibration", data=form | {"panelists": "Ann\nBob\nAnn"})
     assert twice.status_code == 422 and "Ann appears more than once" in unescape(twice.text)
     odd = client.post(
@@ -137,23 +142,12 @@ def test_a_plain_export_form_post_gets_a_full_page(scoring, auth, client):
 
 
 def test_a_deadline_with_an_offset_is_converted_to_utc(scoring, auth, client):
-    auth.login("lead@test.example")
-    token = csrf_token(client.get("/calibration").get_data(as_text=True))
-    engine = db.get_engine_for(scoring)
-    with Session(engine) as session:
-        rubric_pk = session.exec(select(RubricVersion.id)).first()
+    form = session_form(scoring, auth, client, "Offset")
     response = client.post(
         "/calibration",
-        data={
-            "csrf_token": token,
-            "name": "Offset",
-            "rubric_pk": str(rubric_pk),
-            "call_ids": "C-1",
-            "panelists": "Ann",
-            "deadline": "2026-12-01T10:00:00+02:00",
-        },
+        data=form | {"panelists": "Ann", "deadline": "2026-12-01T10:00:00+02:00"},
     )
     assert response.status_code == 200, response.status_code
-    with Session(engine) as session:
+    with Session(db.get_engine_for(scoring)) as session:
         deadline = session.exec(select(CalibrationSession.deadline)).one()
     assert (deadline.day, deadline.hour) == (1, 8)
