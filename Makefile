@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# make run keeps its SQLite database and secret key in the checkout's instance/ folder.
+export QA_APP_INSTANCE_PATH ?= $(CURDIR)/instance
 
 .PHONY: run test lint bench clean
 

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from qa_app.config import PROJECT_ROOT, instance_path, load_settings
+from qa_app.config import instance_path, load_settings
+from qa_app.resources import static_dir
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -20,7 +21,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_path=str(instance),
-        static_folder=str(PROJECT_ROOT / "static"),
+        static_folder=str(static_dir()),
         static_url_path="/static",
     )
     app.config.from_mapping(load_settings(instance, config))

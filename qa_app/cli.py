@@ -15,7 +15,7 @@ from qa_app.domain.rubrics import RubricError, check_rubric_file
 from qa_app.domain.tabular import FileProblem, write_rejects
 from qa_app.import_service import ImportResult, run_import
 from qa_app.models import Role
-from qa_app.rubric_store import RubricVersionConflict, register_rubric_files
+from qa_app.rubric_store import RubricVersionConflict, register_rubric_files, rubric_files
 
 MAX_ERRORS_SHOWN = 200
 PROGRESS_DELAY_SECONDS = 1.5
@@ -48,14 +48,20 @@ def db_group() -> None:
 
 @db_group.command("upgrade")
 def db_upgrade() -> None:
-    """Create the schema on an empty database or migrate it to the newest revision."""
-    engine = _engine(_app(check_schema=False))
+    """Create the schema on an empty database or migrate it to the newest revision, then
+    register the rubric files (the shipped ones, or those in QA_APP_RUBRICS_DIR).
+
+    A fresh database is ready for imports and scoring after this command alone.
+    """
+    app = _app(check_schema=False)
+    engine = _engine(app)
     before, after = db.upgrade(engine)
     url = engine.url.render_as_string(hide_password=True)
     if before == after:
         click.echo(f"Schema already up to date at revision {after} ({url}).")
     else:
         click.echo(f"Schema upgraded from {before or 'empty'} to {after} ({url}).")
+    _load_rubrics(app, ())
 
 
 @db_group.command("status")
@@ -154,10 +160,27 @@ def rubric() -> None:
     """Check and load rubric files."""
 
 
+def _rubrics_dir() -> Path:
+    """The configured rubric folder (QA_APP_RUBRICS_DIR), else the shipped rubrics; no app."""
+    import os
+
+    from qa_app.resources import shipped_rubrics_dir
+
+    configured = os.environ.get("QA_APP_RUBRICS_DIR")
+    return Path(configured) if configured else shipped_rubrics_dir()
+
+
 @rubric.command("check")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def rubric_check(paths: tuple[Path, ...]) -> None:
-    """Validate rubric files; print one line per problem and exit 1 if any."""
+    """Validate rubric files; print one line per problem and exit 1 if any.
+
+    Without PATHS, checks the rubric files qa_app uses: those in QA_APP_RUBRICS_DIR, or the
+    ones shipped with qa_app.
+    """
+    paths = paths or tuple(rubric_files(_rubrics_dir()))
+    if not paths:
+        raise click.ClickException(f"no rubric files (*.toml) in {_rubrics_dir()}")
     problems = [problem for path in paths for problem in check_rubric_file(path)]
     for problem in problems:
         click.echo(str(problem), err=True)
@@ -168,17 +191,28 @@ def rubric_check(paths: tuple[Path, ...]) -> None:
 
 
 @rubric.command("load")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def rubric_load(paths: tuple[Path, ...]) -> None:
-    """Register rubric versions in the database (a changed file needs a version bump)."""
-    app = _app()
+    """Register rubric versions in the database (a changed file needs a version bump).
+
+    Without PATHS, loads the rubric files in QA_APP_RUBRICS_DIR, or the ones shipped with
+    qa_app (`qa-app db upgrade` does this too).
+    """
+    _load_rubrics(_app(), paths)
+
+
+def _load_rubrics(app, paths: tuple[Path, ...]) -> None:
+    """Register ``paths`` (default: the app's rubric folder) in one transaction; report each."""
+    paths = paths or tuple(rubric_files(Path(app.config["RUBRICS_DIR"])))
+    if not paths:
+        raise click.ClickException(f"no rubric files (*.toml) in {app.config['RUBRICS_DIR']}")
     try:
         with db.transaction(_engine(app)) as session:
             results = register_rubric_files(session, list(paths))
     except (RubricError, RubricVersionConflict) as exc:
         raise click.ClickException(str(exc)) from None
     for row, created in results:
-        click.echo(f"{row.key}: {'loaded' if created else 'already loaded, unchanged'}")
+        click.echo(f"rubric {row.key}: {'loaded' if created else 'already loaded, unchanged'}")
 
 
 # --- imports ----------------------------------------------------------------------------

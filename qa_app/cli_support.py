@@ -10,13 +10,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from qa_app import create_app, db
+from qa_app.config import SettingsError
 
 
 def command_app(check_schema: bool = True) -> tuple[Flask, Engine]:
     """The app and engine for this command; a schema that is not up to date is a clear error."""
     try:
         app = create_app({"CHECK_SCHEMA": check_schema})
-    except db.SchemaOutOfDate as exc:
+    except (db.SchemaOutOfDate, SettingsError) as exc:
         raise click.ClickException(str(exc)) from None
     except ArgumentError:
         raise click.ClickException(

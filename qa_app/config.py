@@ -7,13 +7,32 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from qa_app.resources import shipped_rubrics_dir
+
 SECRET_KEY_FILE = "secret_key"
 
 
+class SettingsError(RuntimeError):
+    """The environment asks for something that cannot run; the message says what to set."""
+
+
 def instance_path() -> Path:
-    """Where the SQLite database and the generated secret key live."""
-    return Path(os.environ.get("QA_APP_INSTANCE_PATH") or PROJECT_ROOT / "instance").resolve()
+    """Where the SQLite database and the generated secret key live.
+
+    ``QA_APP_INSTANCE_PATH`` when set; otherwise the user's data folder
+    (``$XDG_DATA_HOME/qa_app``, by default ``~/.local/share/qa_app``). Never inside the
+    installed package: site-packages is not a place for secrets or data.
+    """
+    configured = os.environ.get("QA_APP_INSTANCE_PATH")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return (Path(data_home) / "qa_app").resolve()
+
+
+def production_mode() -> bool:
+    """``QA_APP_ENV=production``: settings that only suit one machine are refused."""
+    return (os.environ.get("QA_APP_ENV") or "").strip().lower() == "production"
 
 
 def _env_flag(name: str, default: bool) -> bool:
@@ -28,7 +47,7 @@ def load_settings(instance: Path, overrides: Mapping | None = None) -> dict:
     settings = {
         "DATABASE_URL": os.environ.get("QA_APP_DATABASE_URL")
         or f"sqlite:///{instance / 'qa_app.sqlite3'}",
-        "RUBRICS_DIR": os.environ.get("QA_APP_RUBRICS_DIR") or str(PROJECT_ROOT / "rubrics"),
+        "RUBRICS_DIR": os.environ.get("QA_APP_RUBRICS_DIR") or str(shipped_rubrics_dir()),
         # New reviews use the newest loaded version of this rubric id.
         "RUBRIC_ID": os.environ.get("QA_APP_RUBRIC") or "empathy",
         "SESSION_COOKIE_SECURE": _env_flag("QA_APP_SECURE_COOKIES", False),
@@ -44,6 +63,12 @@ def load_settings(instance: Path, overrides: Mapping | None = None) -> dict:
         settings["SECRET_KEY"] = secret
     settings.update(overrides or {})
     if not settings.get("SECRET_KEY"):
+        if production_mode():
+            raise SettingsError(
+                "QA_APP_SECRET_KEY is not set; in production (QA_APP_ENV=production) every server "
+                "needs the same secret key: set it to a long random value, e.g. the output of "
+                "`python -c 'import secrets; print(secrets.token_hex(32))'`"
+            )
         settings["SECRET_KEY"] = instance_secret_key(instance)
     return settings
 
