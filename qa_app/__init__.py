@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from flask import Flask
-
-from qa_app.config import instance_path, load_settings
-from qa_app.resources import static_dir
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -17,6 +16,13 @@ def create_app(config: Mapping | None = None) -> Flask:
     SECRET_KEY, CHECK_SCHEMA ...). Unless CHECK_SCHEMA is false the app refuses
     to start on a database whose schema is not up to date.
     """
+    # Imported here, not at the top: every ``qa_app.*`` import runs this file first, and
+    # `qa-app --help` or the domain code should not pay for Flask.
+    from flask import Flask
+
+    from qa_app.config import instance_path, load_settings
+    from qa_app.resources import static_dir
+
     instance = instance_path()
     app = Flask(
         __name__,

@@ -1,13 +1,18 @@
-"""Creating and finding user accounts (shared by the CLI, demo data and admin pages)."""
+"""Creating, finding, listing and (de)activating user accounts.
+
+Shared by the CLI, the demo data and the admin pages, so both ways of managing users apply the
+same rules and leave the same audit trail.
+"""
 
 from __future__ import annotations
 
 import re
 import secrets
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 from werkzeug.security import generate_password_hash
 
+from qa_app import audit
 from qa_app.models import Role, User
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -96,3 +101,46 @@ def set_password(db: Session, user: User, password: str) -> None:
     validate_password(password)
     user.password_hash = password_hash(password)
     db.add(user)
+
+
+def all_users(db: Session) -> list[User]:
+    """Every account, active ones first, then by name (the admin page's order)."""
+    return list(db.exec(select(User).order_by(User.active.desc(), User.name, User.email)))
+
+
+def active_admin_count(db: Session) -> int:
+    return db.exec(
+        select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.active)
+    ).one()
+
+
+def set_active(
+    db: Session, user: User, active: bool, actor: User | None = None, reason: str = ""
+) -> bool:
+    """Activate or deactivate ``user`` and audit it; False (nothing audited) if it already was.
+
+    Refuses what would lock the admins out: deactivating your own account, or the last active
+    admin (the command line has no actor of its own, so only the second rule guards it).
+    """
+    if user.active == active:
+        return False
+    if not active:
+        if actor is not None and actor.id == user.id:
+            raise AccountError("you cannot deactivate your own account")
+        if user.role == Role.ADMIN and active_admin_count(db) <= 1:
+            raise AccountError(
+                f"{user.email} is the last active admin; add or activate another admin first"
+            )
+    user.active = active
+    db.add(user)
+    audit.record(
+        db,
+        actor,
+        "user.activated" if active else "user.deactivated",
+        "user",
+        user.id,
+        before={"active": not active},
+        after={"active": active},
+        reason=reason,
+    )
+    return True

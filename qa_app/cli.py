@@ -1,21 +1,22 @@
-"""The ``qa-app`` command line: schema, demo data, server, users, rubrics and imports."""
+"""The ``qa-app`` command line: schema, demo data, server, users, rubrics and imports.
+
+Every module this file imports at the top is light: `qa-app --help` and `qa-app COMMAND
+--help` must start in a blink, so Flask, SQLAlchemy, Alembic, NumPy and openpyxl are imported
+inside the commands that use them (tests/cli/test_cli_imports.py keeps it so).
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from tqdm import tqdm
 
-from qa_app import db
-from qa_app.accounts import AccountError, create_user
 from qa_app.cli_support import DatabaseAwareGroup, check_output_path, command_app
-from qa_app.domain.rubrics import RubricError, check_rubric_file
-from qa_app.domain.tabular import FileProblem, write_rejects
-from qa_app.import_service import ImportResult, run_import
-from qa_app.models import Role
-from qa_app.rubric_store import RubricVersionConflict, register_rubric_files, rubric_files
+
+if TYPE_CHECKING:
+    from qa_app.import_service import ImportResult
 
 MAX_ERRORS_SHOWN = 200
 PROGRESS_DELAY_SECONDS = 1.5
@@ -27,10 +28,18 @@ def _app(check_schema: bool = True):
 
 
 def _engine(app):
+    from qa_app import db
+
     return db.get_engine_for(app)
 
 
 @click.group(cls=DatabaseAwareGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(
+    package_name="qa_app",
+    prog_name="qa-app",
+    message="%(prog)s %(version)s",
+    help="Show the installed qa_app version and exit.",
+)
 def main() -> None:
     """qa_app: score calls against the empathy rubric, calibrate, export behaviour flags.
 
@@ -53,6 +62,8 @@ def db_upgrade() -> None:
 
     A fresh database is ready for imports and scoring after this command alone.
     """
+    from qa_app import db
+
     app = _app(check_schema=False)
     engine = _engine(app)
     before, after = db.upgrade(engine)
@@ -66,7 +77,13 @@ def db_upgrade() -> None:
 
 @db_group.command("status")
 def db_status() -> None:
-    """Show the schema revision of the database and the one this code needs."""
+    """Show the schema revision of the database and the one this code needs.
+
+    Exit code 0 when the database is up to date, 1 when it is empty or behind (run
+    `qa-app db upgrade`), so scripts can check before starting the app.
+    """
+    from qa_app import db
+
     engine = _engine(_app(check_schema=False))
     current, head = db.current_revision(engine), db.head_revision()
     verdict = "up to date" if current == head else f"run `{db.UPGRADE_COMMAND}`"
@@ -120,38 +137,6 @@ def serve(host: str, port: int, threads: int) -> None:
     waitress_serve(app, host=host, port=port, threads=threads)
 
 
-# --- users ------------------------------------------------------------------------------
-
-
-@main.group("users")
-def users() -> None:
-    """Manage accounts."""
-
-
-@users.command("add")
-@click.option("--email", required=True, help="Login email (stored lower-case).")
-@click.option("--name", required=True, help="Name shown in the app.")
-@click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="Role.")
-@click.option(
-    "--password-stdin",
-    is_flag=True,
-    help="Read the password from standard input instead of prompting for it.",
-)
-def users_add(email: str, name: str, role: str, password_stdin: bool) -> None:
-    """Add a user account."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    app = _app()
-    try:
-        with db.transaction(_engine(app)) as session:
-            user = create_user(session, email, name, role, password)
-    except AccountError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"Added {user.role} {user.email}.")
-
-
 # --- rubrics ----------------------------------------------------------------------------
 
 
@@ -178,6 +163,9 @@ def rubric_check(paths: tuple[Path, ...]) -> None:
     Without PATHS, checks the rubric files qa_app uses: those in QA_APP_RUBRICS_DIR, or the
     ones shipped with qa_app.
     """
+    from qa_app.domain.rubrics import check_rubric_file
+    from qa_app.rubric_store import rubric_files
+
     paths = paths or tuple(rubric_files(_rubrics_dir()))
     if not paths:
         raise click.ClickException(f"no rubric files (*.toml) in {_rubrics_dir()}")
@@ -203,6 +191,10 @@ def rubric_load(paths: tuple[Path, ...]) -> None:
 
 def _load_rubrics(app, paths: tuple[Path, ...]) -> None:
     """Register ``paths`` (default: the app's rubric folder) in one transaction; report each."""
+    from qa_app import db
+    from qa_app.domain.rubrics import RubricError
+    from qa_app.rubric_store import RubricVersionConflict, register_rubric_files, rubric_files
+
     paths = paths or tuple(rubric_files(Path(app.config["RUBRICS_DIR"])))
     if not paths:
         raise click.ClickException(f"no rubric files (*.toml) in {app.config['RUBRICS_DIR']}")
@@ -220,12 +212,19 @@ def _load_rubrics(app, paths: tuple[Path, ...]) -> None:
 
 @main.group("import")
 def import_group() -> None:
-    """Import calls and outcomes from CSV, XLSX or JSONL files."""
+    """Import calls, outcomes, reviews and calibration ratings (CSV, XLSX; calls also JSONL).
+
+    All-or-nothing: if any row is invalid, every invalid row is listed and nothing is
+    written (exit 1), unless --skip-invalid. The formats are in the README, "Import file
+    formats".
+    """
 
 
 def _import_options(command):
     command = click.option(
-        "--dry-run", is_flag=True, help="Validate and report only; write nothing."
+        "--dry-run",
+        is_flag=True,
+        help="Validate and report only; write nothing (exit 1 if rows are invalid).",
     )(command)
     command = click.option(
         "--rejects",
@@ -242,6 +241,9 @@ def _import_options(command):
 
 def _report_problems(result: ImportResult, file: Path, rejects: Path | None) -> None:
     """Print warnings and row errors; exit 1 when they blocked the import."""
+    from qa_app.domain.tabular import write_rejects
+    from qa_app.import_service import count
+
     report = result.report
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -250,20 +252,24 @@ def _report_problems(result: ImportResult, file: Path, rejects: Path | None) -> 
     hidden = len(report.errors) - MAX_ERRORS_SHOWN
     if hidden > 0:
         click.echo(f"... and {hidden} more.", err=True)
+    invalid = count(len(report.rejected_rows), "invalid row")
     if result.blocked:
         click.echo(
-            f"{len(report.rejected_rows)} invalid row(s); nothing was imported. Fix them, or use "
-            "--skip-invalid to import the valid rows.",
+            f"{invalid}; nothing was imported. Fix them, or use --skip-invalid to import the "
+            "valid rows.",
             err=True,
         )
         sys.exit(1)
     if report.errors and not result.dry_run:
         rejects = rejects or file.with_name(f"{file.stem}.rejects.csv")
         write_rejects(rejects, result.table.columns, report)
-        click.echo(f"{len(report.rejected_rows)} rejected row(s) written to {rejects}.", err=True)
+        rejected = count(len(report.rejected_rows), "rejected row")
+        click.echo(f"{rejected} written to {rejects}.", err=True)
 
 
-def _progress(total: int) -> tqdm:
+def _progress(total: int):
+    from tqdm import tqdm
+
     return tqdm(total=total, delay=PROGRESS_DELAY_SECONDS, file=sys.stderr, leave=False)
 
 
@@ -275,6 +281,9 @@ def _run_import(
     dry_run: bool,
     create_reviewers: bool = False,
 ) -> None:
+    from qa_app.domain.tabular import FileProblem
+    from qa_app.import_service import count, run_import
+
     if skip_invalid and not dry_run:
         check_output_path(rejects or file.with_name(f"{file.stem}.rejects.csv"), file)
     app = _app()
@@ -292,21 +301,23 @@ def _run_import(
     except FileProblem as exc:
         raise click.ClickException(str(exc)) from None
     _report_problems(result, file, rejects)
-    valid = len(result.report.records)
+    # Rows first, then what they held: an outcomes row holds several values, a review several
+    # rows, and the created/updated/unchanged counts are of those values and reviews.
     if dry_run:
-        new = ""
+        contents = result.contents
         if kind == "calls":
-            new = f" ({valid - result.existing_calls} new, {result.existing_calls} updates)"
-        click.echo(
-            f"Dry run: {valid} valid {kind} record(s){new}, "
-            f"{len(result.report.rejected_rows)} invalid row(s); nothing written."
-        )
+            new = len(result.report.records) - result.existing_calls
+            contents += f": {new} new, {count(result.existing_calls, 'update')}"
+        invalid = count(len(result.report.rejected_rows), "invalid row")
+        valid = count(result.valid_rows, "valid row")
+        click.echo(f"Dry run: {valid} ({contents}), {invalid}; nothing written.")
         if result.report.rejected_rows and not skip_invalid:
             sys.exit(1)  # as the real import would refuse: scripts can check files first
         return
     written = result.written
+    rows = count(result.valid_rows, "row")
     click.echo(
-        f"Imported {valid} {kind} record(s): {written.created} created, "
+        f"Imported {rows} ({result.contents}): {written.created} created, "
         f"{written.updated} updated, {written.unchanged} unchanged."
     )
 
@@ -317,7 +328,8 @@ def import_calls(file: Path, skip_invalid: bool, rejects: Path | None, dry_run: 
     """Import calls with transcripts (CSV, XLSX or JSONL); an existing call_id is updated.
 
     Required columns: call_id, agent, transcript. Optional: team, queue, channel,
-    interaction_type, started_at (ISO 8601), save_script, agent_tenure_days.
+    interaction_type, started_at (ISO 8601), save_script, agent_tenure_days. A transcript
+    is one turn per line, "Speaker: text" (JSONL may give a list of turns).
     """
     _run_import("calls", file, skip_invalid, rejects, dry_run)
 
@@ -325,9 +337,11 @@ def import_calls(file: Path, skip_invalid: bool, rejects: Path | None, dry_run: 
 @import_group.command("outcomes")
 @_import_options
 def import_outcomes(file: Path, skip_invalid: bool, rejects: Path | None, dry_run: bool) -> None:
-    """Import outcomes: call_id plus one column per named outcome (saved, credit_amount, ...).
+    """Import outcomes (CSV or XLSX): call_id plus one column per named outcome.
 
-    Booleans as true/false/yes/no/1/0, numbers as numbers; blank cells record nothing.
+    Column names are lower case (saved, callback_30d, credit_amount, ...). A column of
+    true/false/yes/no/1/0 is boolean, otherwise numeric; blank cells record nothing.
+    Unknown call_ids are errors.
     """
     _run_import("outcomes", file, skip_invalid, rejects, dry_run)
 
@@ -344,9 +358,10 @@ def import_reviews(
 ) -> None:
     """Import historical reviews from another QA tool as submitted reviews (CSV or XLSX).
 
-    Columns: call_id, reviewer (email), dimension, score (blank or N/A for not
-    applicable), optional submitted_at (ISO 8601) and rubric (id@version, default the
-    current one). Each call, reviewer and rubric must answer every dimension.
+    One row per call, reviewer and dimension. Columns: call_id, reviewer (email),
+    dimension, score (blank or N/A for not applicable), optional submitted_at (ISO 8601)
+    and rubric (id@version, default the current one). Each call, reviewer and rubric
+    must answer every dimension.
     """
     _run_import("reviews", file, skip_invalid, rejects, dry_run, create_reviewers)
 
@@ -355,8 +370,9 @@ def _register_commands() -> None:
     from qa_app.cli_agreement import agreement
     from qa_app.cli_calibration import register
     from qa_app.cli_exports import export_group, outcomes_group
+    from qa_app.cli_users import users
 
-    for command in (agreement, export_group, outcomes_group):
+    for command in (users, agreement, export_group, outcomes_group):
         main.add_command(command)
     register(main, import_group)
 

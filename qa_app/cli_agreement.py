@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import json
 import sys
 from pathlib import Path
 
 import click
 
-from qa_app.domain.agreement import LEVELS, RatingsError, compute_agreement, ratings_from_table
-from qa_app.domain.agreement.formatting import CSV_COLUMNS, csv_rows, format_table
-from qa_app.domain.agreement.report import BOOTSTRAP_METHODS, DEFAULT_REPLICATES
-from qa_app.domain.tabular import FileProblem, read_table
+# Copies of qa_app.domain.agreement's constants (a test keeps them equal): importing that
+# package loads NumPy, which `qa-app --help` should not wait for.
+LEVELS = ("nominal", "ordinal", "interval", "ratio")
+BOOTSTRAP_METHODS = ("units", "krippendorff")
+DEFAULT_REPLICATES = 2000
 
 
 @click.command("agreement")
@@ -63,9 +62,22 @@ def agreement(
 ) -> None:
     """Krippendorff's alpha, AC2 and percent agreement for a ratings file (CSV or XLSX).
 
-    Columns: unit, rater, value, and optionally dimension. A blank value is
-    missing; NA or N/A is not applicable; both are left out.
+    \b
+    Columns: unit, rater, value, and optionally dimension (without it, one
+    dimension named value). Other names are read too, so a calibration
+    session's ratings CSV works as it is:
+      call_id                  is read as unit
+      participant or reviewer  is read as rater
+      score                    is read as value
+    A blank value is missing; NA or N/A is not applicable; both are left out.
     """
+    import csv
+    import json
+
+    from qa_app.domain.agreement import RatingsError, compute_agreement, ratings_from_table
+    from qa_app.domain.agreement.formatting import CSV_COLUMNS, csv_rows, format_table
+    from qa_app.domain.tabular import FileProblem, read_table
+
     try:
         table = read_table(file, {"csv", "xlsx"})
         ratings = ratings_from_table(table, level)

@@ -5,17 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlmodel import select
 
-from qa_app import calibration_store as store
-from qa_app import db
-from qa_app.accounts import find_user
 from qa_app.cli_support import check_output_path, command_app
-from qa_app.domain.calibration import CalibrationError
-from qa_app.domain.ratings_import import validate_ratings
-from qa_app.domain.tabular import FileProblem, read_table
-from qa_app.models import Role, RubricVersion, SessionState
-from qa_app.rubric_store import current_rubric_row, rubric_from_row
+
+# The storage and domain modules below load SQLAlchemy, NumPy and openpyxl; each command
+# imports them when it runs, so `qa-app --help` does not.
 
 
 @click.group("session")
@@ -32,7 +26,16 @@ def session_group() -> None:
     help="The .xlsx file to write.",
 )
 def session_report(name: str, out: Path) -> None:
-    """Write a revealed session's report: Summary, Ratings, Per call, Per rater."""
+    """Write a revealed (or closed) session's report workbook.
+
+    Sheets: Summary (agreement per dimension and group), Ratings (long form),
+    Per call, Per rater and About (session, rubric, methods). Text cells are
+    formula-safe.
+    """
+    from qa_app import calibration_store as store
+    from qa_app import db
+    from qa_app.models import SessionState
+
     check_output_path(out)
     _app, engine = command_app()
     with db.transaction(engine) as session_db:
@@ -50,6 +53,19 @@ def session_report(name: str, out: Path) -> None:
 def import_ratings_command(
     file: Path, session_name: str, create_reviewers: bool, by: str | None, rubric_key: str | None
 ) -> None:
+    """Validate a ratings file and add it to a session (created when new); all-or-nothing."""
+    from sqlmodel import select
+
+    from qa_app import calibration_store as store
+    from qa_app import db
+    from qa_app.accounts import find_user
+    from qa_app.domain.calibration import CalibrationError
+    from qa_app.domain.ratings_import import validate_ratings
+    from qa_app.domain.tabular import FileProblem, read_table
+    from qa_app.import_service import count
+    from qa_app.models import Role, RubricVersion
+    from qa_app.rubric_store import current_rubric_row, rubric_from_row
+
     app, engine = command_app()
     try:
         table = read_table(file, {"csv", "xlsx"})
@@ -91,10 +107,18 @@ def import_ratings_command(
             session_db.rollback()
             raise click.ClickException(str(exc)) from None
         state = session.state
-    click.echo(f"Imported {written} rating(s) into '{session_name}' ({state}).")
+    # Rows first, then what they held, as the other imports say it.
+    rows = count(sum(len(record.rows) for record in report.records), "row")
+    raters = count(len({(record.role, record.rater) for record in report.records}), "rater")
+    calls = count(len({record.call_id for record in report.records}), "call")
+    click.echo(
+        f"Imported {rows} ({count(written, 'rating')} by {raters} on {calls}) "
+        f"into '{session_name}' ({state})."
+    )
 
 
 def register(main: click.Group, import_group: click.Group) -> None:
+    """Add ``session report`` to ``main`` and ``ratings`` to ``import``."""
     main.add_command(session_group)
 
     @import_group.command("ratings")
@@ -122,6 +146,11 @@ def register(main: click.Group, import_group: click.Group) -> None:
         help="Create unknown QA raters as deactivated reviewer accounts.",
     )
     def import_ratings(file, session_name, by, rubric_key, create_reviewers):
-        """Import calibration ratings (call_id, rater, role qa|panel, dimension, score, comment)
-        collected on paper or in another tool; all-or-nothing."""
+        """Import calibration ratings collected on paper or in another tool (CSV or XLSX).
+
+        Columns: call_id, rater (a reviewer's email for QA, a name or alias for a
+        panelist), role (qa or panel), dimension, score (blank or N/A for not
+        applicable), optional comment. Each rater's rows for a call cover every
+        dimension. All-or-nothing: any bad row is reported and nothing is written.
+        """
         import_ratings_command(file, session_name, create_reviewers, by, rubric_key)

@@ -6,18 +6,19 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from tqdm import tqdm
 
 from qa_app.cli_support import check_output_path, command_app
-from qa_app.domain.comparison_sheet import CUT_LABELS, has_credit
-from qa_app.domain.outcome_comparison import SMALL_CELL
-from qa_app.export_queries import ExportError
-from qa_app.export_service import FORMATS, compare_outcomes, export_flags
-from qa_app.queue_queries import CallFilters
+
+if TYPE_CHECKING:
+    from qa_app.queue_queries import CallFilters
 
 BY_CHOICES = ("save_script", "channel", "interaction_type", "team", "queue")
+# qa_app.export_service.FORMATS (a test keeps them equal); that module loads SQLAlchemy and
+# openpyxl, so the commands import it only when they run.
+FORMATS = ("xlsx", "csv")
 
 
 def filter_options(command):
@@ -46,6 +47,8 @@ def filter_options(command):
 
 
 def _filters(options: dict) -> CallFilters:
+    from qa_app.queue_queries import CallFilters
+
     return CallFilters(
         queue=options["queue"],
         interaction_type=options["interaction_type"],
@@ -88,6 +91,11 @@ def export_flags_command(
 ) -> None:
     """Write the flag spreadsheet: one row per reviewed call with final scores, flags, weight
     and outcomes, plus Data dictionary, About and Comparison sheets (XLSX)."""
+    from tqdm import tqdm
+
+    from qa_app.export_queries import ExportError
+    from qa_app.export_service import export_flags
+
     file_format = file_format or ("csv" if out.suffix.lower() == ".csv" else "xlsx")
     check_output_path(out)
     app, engine = command_app()
@@ -134,6 +142,8 @@ def _number(value, percent: bool) -> str:
 
 
 def _table(groups: list[dict], by: str, percent: bool, credit: bool) -> list[str]:
+    from qa_app.domain.outcome_comparison import SMALL_CELL
+
     credit_header = f" {'cr/save':>8} {'cr/s w/o':>8}" if credit else ""
     lines = [
         f"{by:<18} {'flag':<22} {'n with':>6} {'with':>8} {'w.with':>8} {'n w/o':>6} "
@@ -163,6 +173,8 @@ def _table(groups: list[dict], by: str, percent: bool, credit: bool) -> list[str
 
 def format_comparison(report: dict) -> str:
     """The comparison as text tables: by save script, then each equity cut's segments."""
+    from qa_app.domain.comparison_sheet import CUT_LABELS, has_credit
+
     percent = report["value_is"] == "rate"
     by = report["by"]
     credit = has_credit(report["groups"])
@@ -204,6 +216,9 @@ def compare_command(
     outcome: str, flags: tuple[str, ...], by: str, output: str, rubric_key, **options
 ) -> None:
     """Outcome rate (or mean) with and without each flag, per save script, weighted to the mix."""
+    from qa_app.export_queries import ExportError
+    from qa_app.export_service import compare_outcomes
+
     app, engine = command_app()
     try:
         report = compare_outcomes(

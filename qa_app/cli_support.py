@@ -1,20 +1,30 @@
-"""What every ``qa-app`` command needs: the app, its engine, connections closed at the end."""
+"""What every ``qa-app`` command needs: the app, its engine, connections closed at the end.
+
+Flask, SQLAlchemy and the app itself are imported inside the functions that use them, so that
+`qa-app --help` and commands that need no database (`qa-app agreement`) start quickly.
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from flask import Flask
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, OperationalError
 
-from qa_app import create_app, db
-from qa_app.config import SettingsError
+if TYPE_CHECKING:
+    from flask import Flask
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.exc import OperationalError
 
 
 def command_app(check_schema: bool = True) -> tuple[Flask, Engine]:
     """The app and engine for this command; a schema that is not up to date is a clear error."""
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
+    from qa_app import create_app, db
+    from qa_app.config import SettingsError
+
     try:
         app = create_app({"CHECK_SCHEMA": check_schema})
     except (db.SchemaOutOfDate, SettingsError) as exc:
@@ -51,7 +61,15 @@ class DatabaseAwareGroup(click.Group):
     """Commands whose database stops answering end with one line, not a traceback."""
 
     def invoke(self, ctx):
+        """Run the command; a lost database connection becomes a one-line error."""
         try:
             return super().invoke(ctx)
-        except OperationalError as exc:
-            raise unreachable_database(exc) from None
+        except Exception as exc:
+            # Only a command that loaded SQLAlchemy can raise its errors; checking sys.modules
+            # first keeps SQLAlchemy out of `--help` and of commands without a database.
+            if "sqlalchemy" in sys.modules:
+                from sqlalchemy.exc import OperationalError
+
+                if isinstance(exc, OperationalError):
+                    raise unreachable_database(exc) from None
+            raise

@@ -26,7 +26,15 @@ from qa_app.review_store import load_answers, write_answer
 from qa_app.rubric_store import DEFAULT_RUBRIC_ID, current_rubric_row, rubric_from_row
 
 KINDS = ("calls", "outcomes", "reviews")
+# What one valid record of each kind is: a call is one row, an outcome value one cell of a
+# row, a review the rows of one call, reviewer and rubric. Counts of records use these words.
+RECORD_NOUNS = {"calls": "call", "outcomes": "outcome value", "reviews": "review"}
 Progress = Callable[[int], None]
+
+
+def count(number: int, noun: str) -> str:
+    """``1 row``, ``2 rows``: a number with its noun, plural when it is not one."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 @dataclass
@@ -37,6 +45,24 @@ class ImportResult:
     written: call_store.WriteResult | None = None
     dry_run: bool = False
     existing_calls: int = 0  # calls: how many valid rows update a call already stored
+
+    @property
+    def valid_rows(self) -> int:
+        """Rows of the file that passed validation (whatever number of records they hold)."""
+        records = self.report.records
+        if self.kind == "outcomes":
+            return len({record.row for record in records})
+        if self.kind == "reviews":
+            return sum(len(record.rows) for record in records)
+        return len(records)
+
+    @property
+    def contents(self) -> str:
+        """What the valid rows hold, e.g. ``8 outcome values`` or ``2 reviews``.
+
+        The created/updated/unchanged counts of :attr:`written` count these, not rows.
+        """
+        return count(len(self.report.records), RECORD_NOUNS[self.kind])
 
     @property
     def blocked(self) -> bool:
@@ -86,6 +112,7 @@ def run_import(
             "file",
             path.name,
             after={
+                "rows": result.valid_rows,
                 "created": result.written.created,
                 "updated": result.written.updated,
                 "unchanged": result.written.unchanged,

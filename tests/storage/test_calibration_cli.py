@@ -80,7 +80,10 @@ def test_paper_panel_ratings_create_a_revealed_session_and_a_report(app, engine,
         "--create-reviewers",
     )
     assert result.exit_code == 0, result.output
-    assert "Imported 20 rating(s) into 'Paper panel' (revealed)" in result.output
+    assert (
+        "Imported 20 rows (20 ratings by 3 raters on 2 calls) into 'Paper panel' (revealed)."
+        in result.output
+    )
     with Session(engine) as session:
         stored = session.exec(select(CalibrationSession)).one()
         ghost = session.exec(select(User).where(User.email == "old@example.com")).one()
@@ -91,6 +94,9 @@ def test_paper_panel_ratings_create_a_revealed_session_and_a_report(app, engine,
     assert result.exit_code == 0, result.output
     workbook = load_workbook(out)
     assert workbook.sheetnames == ["Summary", "Ratings", "Per call", "Per rater", "About"]
+    # The command's help names every sheet the report really has.
+    report_help = " ".join(cli("session", "report", "--help").output.split())
+    assert [name for name in workbook.sheetnames if name not in report_help] == []
     ratings = list(workbook["Ratings"].iter_rows(values_only=True))
     assert ratings[0] == (
         "session",

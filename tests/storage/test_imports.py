@@ -54,7 +54,7 @@ def test_import_creates_calls_with_ordered_turns(app, engine, cli, tmp_path):
     path = write_calls(tmp_path / "calls.csv", [good_row("C-1"), good_row("C-2")])
     result = cli("import", "calls", path)
     assert result.exit_code == 0, result.output
-    assert "2 created, 0 updated" in result.output
+    assert "Imported 2 rows (2 calls): 2 created, 0 updated, 0 unchanged." in result.output
     with Session(engine) as session:
         call = session.exec(select(Call).where(Call.call_id == "C-1")).one()
         assert (call.team, call.agent_tenure_days, call.started_at.isoformat()) == (
@@ -74,7 +74,7 @@ def test_reimport_updates_instead_of_duplicating(app, engine, cli, tmp_path):
     cli("import", "calls", write_calls(tmp_path / "a.csv", [good_row("C-1"), good_row("C-2")]))
     changed = good_row("C-1", agent="Ana Beltran", transcript="Agent: Hi.\nCustomer: Hello.")
     result = cli("import", "calls", write_calls(tmp_path / "b.csv", [changed, good_row("C-2")]))
-    assert "0 created, 1 updated, 1 unchanged" in result.output
+    assert "Imported 2 rows (2 calls): 0 created, 1 updated, 1 unchanged." in result.output
     with Session(engine) as session:
         calls = session.exec(select(Call).order_by(Call.call_id)).all()
         assert [(c.call_id, c.agent) for c in calls] == [("C-1", "Ana Beltran"), ("C-2", "Ana B.")]
@@ -88,7 +88,10 @@ def test_reimport_updates_instead_of_duplicating(app, engine, cli, tmp_path):
         [["C-2", "Ana Beltran", TRANSCRIPT]],
         ["call_id", "agent", "transcript"],
     )
-    assert "0 created, 1 updated, 0 unchanged" in cli("import", "calls", slim).output
+    assert (
+        "Imported 1 row (1 call): 0 created, 1 updated, 0 unchanged."
+        in cli("import", "calls", slim).output
+    )
     with Session(engine) as session:
         call = session.exec(select(Call).where(Call.call_id == "C-2")).one()
         assert (call.agent, call.team, call.channel, call.agent_tenure_days) == (
@@ -118,7 +121,7 @@ def test_malformed_file_is_refused_row_by_row_and_changes_nothing(app, engine, c
         "row 4: duplicate call_id 'C-9' (first in row 3); started_at: '31/02/2026'" in result.stderr
     )
     assert "row 5: agent_tenure_days -4 is negative" in result.stderr
-    assert "3 invalid row(s); nothing was imported" in result.stderr
+    assert "3 invalid rows; nothing was imported" in result.stderr
     assert snapshot(engine) == before
 
 
@@ -129,6 +132,8 @@ def test_skip_invalid_imports_valid_rows_and_writes_rejects(app, engine, cli, tm
     )
     result = cli("import", "calls", path, "--skip-invalid")
     assert result.exit_code == 0, result.output
+    assert "2 rejected rows written to" in result.stderr
+    assert "Imported 1 row (1 call): 1 created, 0 updated, 0 unchanged." in result.stdout
     with Session(engine) as session:
         assert session.exec(select(Call.call_id)).all() == ["C-1"]
     with (tmp_path / "mixed.rejects.csv").open(encoding="utf-8") as handle:
@@ -143,11 +148,17 @@ def test_skip_invalid_imports_valid_rows_and_writes_rejects(app, engine, cli, tm
 def test_dry_run_writes_nothing(app, engine, cli, tmp_path):
     before = snapshot(engine)
     result = cli("import", "calls", write_calls(tmp_path / "c.csv", [good_row("C-1")]), "--dry-run")
-    assert result.exit_code == 0 and "1 new, 0 updates" in result.output
+    assert result.exit_code == 0
+    assert "Dry run: 1 valid row (1 call: 1 new, 0 updates), 0 invalid rows; nothing written." in (
+        result.output
+    )
     # An invalid row fails a dry run as it would fail the import, unless skipped.
     rows = [good_row("C-1"), good_row("C-2", agent="")]
     failed = cli("import", "calls", write_calls(tmp_path / "bad.csv", rows), "--dry-run")
-    assert failed.exit_code == 1 and "1 invalid row(s); nothing written" in failed.output
+    assert failed.exit_code == 1
+    assert "Dry run: 1 valid row (1 call: 1 new, 0 updates), 1 invalid row; nothing written." in (
+        failed.output
+    )
     skipped = cli("import", "calls", tmp_path / "bad.csv", "--dry-run", "--skip-invalid")
     assert skipped.exit_code == 0
     assert snapshot(engine) == before
@@ -197,8 +208,18 @@ def test_outcomes_import_is_all_or_nothing_and_reports_unknown_calls(app, engine
 
     outcomes.write_text("call_id,saved,credit_amount\nC-1,yes,10\nC-2,no,\n", encoding="utf-8")
     result = cli("import", "outcomes", outcomes)
-    assert result.exit_code == 0 and "3 created" in result.output
-    assert "0 created, 0 updated, 3 unchanged" in cli("import", "outcomes", outcomes).output
+    # Two rows holding three values (a blank cell records nothing): rows are counted as rows.
+    assert result.exit_code == 0
+    assert "Imported 2 rows (3 outcome values): 3 created, 0 updated, 0 unchanged." in (
+        result.output
+    )
+    again = cli("import", "outcomes", outcomes, "--dry-run")
+    assert "Dry run: 2 valid rows (3 outcome values), 0 invalid rows; nothing written." in (
+        again.output
+    )
+    assert "Imported 2 rows (3 outcome values): 0 created, 0 updated, 3 unchanged." in (
+        cli("import", "outcomes", outcomes).output
+    )
     with Session(engine) as session:
         values = {(o.name, o.kind, o.value) for o in session.exec(select(Outcome))}
     assert values == {

@@ -48,7 +48,8 @@ def test_reviews_import_as_submitted_and_reimport_changes_nothing(app, engine, c
     )
     result = cli("import", "reviews", path)
     assert result.exit_code == 0, result.output
-    assert "2 created, 0 updated, 0 unchanged" in result.output
+    # Eight rows, four dimensions each for two reviews: the summary counts both.
+    assert "Imported 8 rows (2 reviews): 2 created, 0 updated, 0 unchanged." in result.output
     with Session(engine) as session:
         reviews = session.exec(select(Review).order_by(Review.id)).all()
         scores = {
@@ -75,7 +76,9 @@ def test_reviews_import_as_submitted_and_reimport_changes_nothing(app, engine, c
         session.commit()
     assert "0 created, 0 updated, 2 unchanged" in cli("import", "reviews", path).output
     path.write_text(HEADER + full_review("C-1", "rita@example.com", ("4", "2", "", "N/A")))
-    assert "0 created, 1 updated, 0 unchanged" in cli("import", "reviews", path).output
+    assert "Imported 4 rows (1 review): 0 created, 1 updated, 0 unchanged." in (
+        cli("import", "reviews", path).output
+    )
     with Session(engine) as session:
         row = session.exec(
             select(ReviewScore).where(
