@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, request
 
 from qa_app.auth import current_user
 from qa_app.security import MAX_ID
-
-ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 413, 422, 429)
 
 
 def init_app(app: Flask) -> None:
@@ -17,6 +15,7 @@ def init_app(app: Flask) -> None:
         auth_views,
         calibration,
         coach,
+        health,
         home,
         imports,
         panel,
@@ -24,12 +23,15 @@ def init_app(app: Flask) -> None:
         scoring,
     )
 
-    modules = (auth_views, home, queue, scoring, assign, admin, imports, coach, calibration, panel)
+    modules = (
+        health, auth_views, home, queue, scoring, assign, admin, imports, coach, calibration, panel
+    )
     for module in modules:
         app.register_blueprint(module.bp)
     app.context_processor(lambda: {"current_user": current_user()})
-    for status in ERROR_STATUSES:
-        app.register_error_handler(status, _error_page)
+    from qa_app.views import errors
+
+    errors.init_app(app)
 
 
 def form_int(value: str | None, blank: int | None = None) -> int | None:
@@ -54,9 +56,3 @@ def wants_fragment() -> bool:
         and not headers.get("HX-Boosted")
         and not headers.get("HX-History-Restore-Request")
     )
-
-
-def _error_page(error):
-    """Errors as a full page, or as a small fragment for a non-boosted htmx request."""
-    template = "errors/_error.html" if wants_fragment() else "errors/error.html"
-    return render_template(template, error=error), error.code
