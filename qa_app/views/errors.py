@@ -1,0 +1,138 @@
+"""The app's own error pages: a plain title and explanation per status, and a way back that
+suits the reader (home for a logged-in user, the login page for a logged-out visitor, the
+invite link for a customer panelist, who has no account and must never be sent to log in).
+
+A non-boosted htmx request gets a small fragment instead (errors/_error.html).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, current_app, render_template, request
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 413, 422, 429)
+
+# Title and the explanation used when the code that refused gave no reason of its own.
+PLAIN_WORDS = {
+    400: (
+        "The page sent something we could not use",
+        "Part of what your browser sent was missing or garbled. Go back, reload the page "
+        "and try again.",
+    ),
+    401: ("Please log in again", "You are no longer logged in, so this was not done."),
+    403: (
+        "This is not open to you",
+        "Your account does not give access to this page or action. If you need it, ask an "
+        "admin to change your role.",
+    ),
+    404: (
+        "We could not find that page",
+        "The address may be mistyped, or what it pointed to no longer exists.",
+    ),
+    405: (
+        "That cannot be done from here",
+        "This address does not take that kind of request. Use the buttons and links on the "
+        "app's pages instead.",
+    ),
+    409: (
+        "That clashes with the current state",
+        "Something changed since the page was loaded. Reload it to see where things stand, "
+        "then try again.",
+    ),
+    413: ("That file is too large", None),  # the limit is in the app's settings
+    422: (
+        "Some of what was sent needs fixing",
+        "Go back, correct what is marked and send it again.",
+    ),
+    429: ("Too many attempts", "Wait a few minutes, then try again."),
+    500: (
+        "Something went wrong on our side",
+        "This is not your mistake, and it has been logged. Try again in a moment; if it keeps "
+        "happening, tell your admin the reference below.",
+    ),
+}
+
+
+def init_app(app: Flask) -> None:
+    """Register the error pages for every status the app answers with, and for crashes."""
+    for status in ERROR_STATUSES:
+        app.register_error_handler(status, error_page)
+    app.register_error_handler(500, server_error_page)
+
+
+def _reader() -> str:
+    """Who is reading: 'panelist' (an invite-link page), 'user' (logged in) or 'visitor'."""
+    if request.path.startswith("/panel/"):
+        return "panelist"
+    from qa_app.auth import current_user
+
+    return "user" if current_user() is not None else "visitor"
+
+
+def _explanation(error: HTTPException, status: int) -> str:
+    own = type(error).description
+    described = error.description and error.description != own
+    if described:  # the app's own reason ("Call X is not in this session.") says most
+        return error.description
+    if status == 413:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        size = f"{limit // 2**20} MB" if limit >= 2**20 else f"{limit // 2**10} KB"
+        return (
+            f"Uploads can be up to {size}. Split the file, or import it with the qa-app "
+            "command on the server."
+        )
+    return PLAIN_WORDS[status][1]
+
+
+def render_error(error: HTTPException, status: int, reference: str | None = None):
+    """The error as a page (or an htmx fragment) with this status."""
+    from qa_app.views import wants_fragment
+
+    title = PLAIN_WORDS.get(status, (error.name, None))[0]
+    context = {
+        "status": status,
+        "title": title,
+        "explanation": _explanation(error, status),
+        "reader": _reader(),
+        "reference": reference,
+    }
+    template = "errors/_error.html" if wants_fragment() else "errors/error.html"
+    # Keep what the status needs, e.g. Allow on a 405 and Retry-After on a 429.
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    return render_template(template, **context), status, headers
+
+
+def error_page(error: HTTPException):
+    """4xx answers in the app's words."""
+    return render_error(error, error.code)
+
+
+def server_error_page(error: InternalServerError):
+    """A crash: log it with a short reference the page shows, and answer in plain words."""
+    reference = secrets.token_hex(4)
+    original = getattr(error, "original_exception", None) or error
+    # Flask has logged the traceback just before; this line ties it to what the user sees.
+    current_app.logger.error(
+        "error reference %s: %s %s failed with %s: %s",
+        reference,
+        request.method,
+        request.path,
+        type(original).__name__,
+        original,
+    )
+    try:
+        from qa_app.db import get_session
+
+        get_session().rollback()  # a failed transaction would fail the page's own queries
+        return render_error(error, 500, reference)
+    except Exception:  # the page itself failed (e.g. the database is down): plain HTML
+        current_app.logger.exception("the error page for reference %s failed too", reference)
+        title, text = PLAIN_WORDS[500]
+        body = (
+            f"<!doctype html><html lang='en'><title>{title}</title><h1>{title}</h1>"
+            f"<p>{text}</p><p>Reference: <code>{escape(reference)}</code></p></html>"
+        )
+        return body, 500, {"Content-Type": "text/html; charset=utf-8"}
