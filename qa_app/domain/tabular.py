@@ -18,8 +18,13 @@ from qa_app.domain.spreadsheet_safety import protect_formula
 
 SUPPORTED = {".csv": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # A long call's transcript is one cell; the csv module's default limit is 128 KiB a cell.
-MAX_CSV_CELL = 16 * 1024 * 1024
-csv.field_size_limit(MAX_CSV_CELL)
+MAX_CELL = 16 * 1024 * 1024
+csv.field_size_limit(MAX_CELL)
+# Bounds on the work one upload may cause, whatever the file declares: a 1.5 KB workbook can
+# claim a million rows by 16,384 columns, and a small zip can unpack to gigabytes.
+MAX_ROWS = 1_000_000
+MAX_COLUMNS = 500
+MAX_XLSX_UNPACKED = 1024 * 1024 * 1024
 
 
 class FileProblem(ValueError):
@@ -119,8 +124,15 @@ def _decode(path: Path) -> str:
 
 def _header(columns: list[Any], path: Path) -> list[str]:
     names = [str(c).strip() if c is not None else "" for c in columns]
+    while names and not names[-1]:
+        names.pop()  # spreadsheets often carry empty cells after the last column
     if not any(names):
         raise FileProblem(f"{path.name}: the first row must name the columns")
+    if len(names) > MAX_COLUMNS:
+        raise FileProblem(
+            f"{path.name}: the header has {len(names):,} columns; an import takes at most "
+            f"{MAX_COLUMNS:,}"
+        )
     seen: set[str] = set()
     for name in names:
         if not name:
@@ -145,7 +157,7 @@ def _read_csv(path: Path) -> Table:
             if not any(v.strip() for v in values):
                 continue
             record = {c: (values[i] if i < len(values) else "") for i, c in enumerate(columns) if c}
-            rows.append((row_number, record))
+            _append_row(rows, row_number, record, path)
     except csv.Error as exc:
         raise FileProblem(
             f"{path.name}: not valid CSV near line {reader.line_num} ({exc}); a quote "
@@ -154,30 +166,72 @@ def _read_csv(path: Path) -> Table:
     return Table([c for c in columns if c], rows)
 
 
+def _append_row(rows: list, row_number: int, record: dict[str, Any], path: Path) -> None:
+    if len(rows) >= MAX_ROWS:
+        raise FileProblem(
+            f"{path.name}: more than {MAX_ROWS:,} rows (row {row_number}); split the file and "
+            "import the parts one after another. Nothing was imported."
+        )
+    rows.append((row_number, record))
+
+
+def _check_unpacked_size(path: Path) -> None:
+    """Refuse a workbook that would unpack to more than MAX_XLSX_UNPACKED, before parsing it.
+
+    The sizes come from the zip's own directory; reading never yields more than they say.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise FileProblem(f"{path.name}: not a readable .xlsx workbook ({exc})") from exc
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise FileProblem(
+            f"{path.name}: the workbook unpacks to {unpacked / 2**20:,.0f} MB; an import takes "
+            f"at most {MAX_XLSX_UNPACKED / 2**20:,.0f} MB (save it as CSV, or split it)"
+        )
+
+
 def _read_xlsx(path: Path) -> Table:
     from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
 
+    _check_unpacked_size(path)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise FileProblem(f"{path.name}: not a readable .xlsx workbook ({exc})") from exc
     try:
         sheet = workbook.worksheets[0]
-        iterator = sheet.iter_rows(values_only=True)
+        # The declared dimension (e.g. A1:XFD1048576) is the writer's claim, not the data:
+        # padding every row to it took minutes for a 1.5 KB file. Read the cells there are.
+        sheet.reset_dimensions()
         try:
-            columns = _header(list(next(iterator)), path)
+            first = next(sheet.iter_rows(max_row=1, values_only=True))
         except StopIteration:
             raise FileProblem(f"{path.name}: the first sheet is empty") from None
+        columns = _header(list(first[: MAX_COLUMNS + 1]), path)
+        width = len(columns)
         rows = []
-        for row_number, values in enumerate(iterator, start=2):
+        for row_number, values in enumerate(
+            sheet.iter_rows(min_row=2, max_col=width, values_only=True), start=2
+        ):
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
+            for i, value in enumerate(values):
+                if isinstance(value, str) and len(value) > MAX_CELL:
+                    raise FileProblem(
+                        f"{path.name}: cell {get_column_letter(i + 1)}{row_number} holds "
+                        f"{len(value):,} characters; a cell may hold at most {MAX_CELL:,}"
+                    )
             record = {
                 c: _cell_text(values[i] if i < len(values) else None)
                 for i, c in enumerate(columns)
                 if c
             }
-            rows.append((row_number, record))
+            _append_row(rows, row_number, record, path)
     finally:
         workbook.close()
     return Table([c for c in columns if c], rows)
@@ -201,16 +255,22 @@ def _read_jsonl(path: Path) -> Table:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            rows.append((line_number, {"__error__": f"not valid JSON ({exc.msg})"}))
+            _append_row(rows, line_number, {"__error__": f"not valid JSON ({exc.msg})"}, path)
             continue
         except (ValueError, RecursionError):  # a 5,000-digit number, nesting 100,000 deep
-            rows.append((line_number, {"__error__": "JSON too large or too deeply nested"}))
+            error = {"__error__": "JSON too large or too deeply nested"}
+            _append_row(rows, line_number, error, path)
             continue
         if not isinstance(record, dict):
-            rows.append((line_number, {"__error__": "each line must be a JSON object"}))
+            _append_row(rows, line_number, {"__error__": "each line must be a JSON object"}, path)
             continue
         columns.update(dict.fromkeys(record))
-        rows.append((line_number, record))
+        if len(columns) > MAX_COLUMNS:
+            raise FileProblem(
+                f"{path.name}: line {line_number} brings the number of fields to "
+                f"{len(columns):,}; an import takes at most {MAX_COLUMNS:,}"
+            )
+        _append_row(rows, line_number, record, path)
     if not rows:
         raise FileProblem(f"{path.name}: the file is empty")
     return Table(list(columns), rows, row_unit="line")
