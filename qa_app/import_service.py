@@ -7,22 +7,21 @@ asks for the valid rows to be written and the others reported.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from qa_app import audit, call_store
-from qa_app.accounts import create_imported_reviewer, email_problem, find_user
+from qa_app.accounts import create_imported_reviewer, email_problem, normalise_email
 from qa_app.db import transaction
 from qa_app.domain.call_import import validate_calls
 from qa_app.domain.outcome_import import reject_unknown_calls, validate_outcomes
 from qa_app.domain.review_import import ReviewRecord, validate_reviews
-from qa_app.domain.scoring import answer_as_dict
 from qa_app.domain.tabular import ImportReport, Table, read_table
-from qa_app.models import Review, ReviewStatus, RubricVersion, User, utcnow
-from qa_app.review_store import load_answers, write_answer
+from qa_app.models import RubricVersion, User
+from qa_app.review_import_store import write_imported_reviews
 from qa_app.rubric_store import DEFAULT_RUBRIC_ID, current_rubric_row, rubric_from_row
 
 KINDS = ("calls", "outcomes", "reviews")
@@ -145,12 +144,13 @@ def _reject_unknown_references(
     """Reviews of calls not in the database, or by reviewers without an account, are errors."""
     raw_by_row = dict(table.rows)
     known_calls = call_store.existing_call_ids(db, [r.call_id for r in report.records])
+    known_reviewers = reviewer_ids(db, {r.reviewer for r in report.records})
     kept = []
     for record in report.records:
         problem = None
         if record.call_id not in known_calls:
             problem = f"unknown call_id '{record.call_id}' (import the call first)"
-        elif find_user(db, record.reviewer) is None:
+        elif normalise_email(record.reviewer) not in known_reviewers:
             if not create_reviewers:
                 problem = f"no user '{record.reviewer}'; add them first or use --create-reviewers"
             elif bad_email := email_problem(record.reviewer):
@@ -162,6 +162,16 @@ def _reject_unknown_references(
             report.reject(row, raw_by_row[row], problem, table.row_unit)
     report.records = kept
     report.errors.sort(key=lambda e: e.row)
+
+
+def reviewer_ids(db: Session, emails: set[str]) -> dict[str, int]:
+    """Normalised email -> user id for those of ``emails`` that have an account."""
+    wanted = sorted({normalise_email(e) for e in emails})
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), call_store.BATCH_SIZE):
+        batch = wanted[start : start + call_store.BATCH_SIZE]
+        found.update(db.exec(select(User.email, User.id).where(User.email.in_(batch))).all())
+    return found
 
 
 def _write(
@@ -185,63 +195,12 @@ def _write_reviews(
     db: Session, records: list[ReviewRecord], actor: User | None, progress: Progress | None
 ) -> call_store.WriteResult:
     """Each record becomes (or updates) a submitted review; changes are audited."""
-    result = call_store.WriteResult()
     call_pks = call_store.existing_call_ids(db, [r.call_id for r in records])
-    rubric_rows = {row.key: row for row in db.exec(select(RubricVersion))}
-    for record in records:
-        reviewer = find_user(db, record.reviewer) or create_imported_reviewer(db, record.reviewer)
-        rubric_pk = rubric_rows[record.rubric_key].id
-        review = db.exec(
-            select(Review).where(
-                Review.call_pk == call_pks[record.call_id],
-                Review.reviewer_id == reviewer.id,
-                Review.rubric_pk == rubric_pk,
-            )
-        ).first()
-        before = load_answers(db, review.id) if review else {}
-        # Imported history has points only: the notes and evidence a reviewer wrote here
-        # are kept, and a file with the same points changes nothing.
-        if (
-            review is not None
-            and review.status == ReviewStatus.SUBMITTED
-            and _points(before) == _points(record.answers)
-        ):
-            result.unchanged += 1
-            continue
-        if review is None:
-            review = Review(
-                call_pk=call_pks[record.call_id],
-                reviewer_id=reviewer.id,
-                rubric_pk=rubric_pk,
-                version=0,
-            )
-            result.created += 1
-        else:
-            result.updated += 1
-        review.status, review.version = ReviewStatus.SUBMITTED, review.version + 1
-        review.submitted_at = record.submitted_at or utcnow()
-        review.updated_at = utcnow()
-        db.add(review)
-        db.flush()
-        for dimension, answer in record.answers.items():
-            # Records cover every dimension of their rubric, so each stored point is replaced.
-            kept = before.get(dimension)
-            if kept is not None:
-                answer = replace(answer, note=kept.note, evidence=kept.evidence)
-            write_answer(db, review.id, dimension, answer)
-        audit.record(
-            db,
-            actor,
-            "review.imported",
-            "review",
-            review.id,
-            before={d: answer_as_dict(a) for d, a in before.items()} or None,
-            after={d: answer_as_dict(a) for d, a in record.answers.items()},
-        )
-        if progress:
-            progress(1)
-    return result
-
-
-def _points(answers: dict) -> dict:
-    return {d: (a.score, a.not_applicable) for d, a in answers.items()}
+    rubric_pks = {row.key: row.id for row in db.exec(select(RubricVersion))}
+    emails = {r.reviewer for r in records}
+    people = reviewer_ids(db, emails)
+    for email in sorted(emails):
+        if normalise_email(email) not in people:  # validation allowed it: --create-reviewers
+            people[normalise_email(email)] = create_imported_reviewer(db, email).id
+    by_record = {r.reviewer: people[normalise_email(r.reviewer)] for r in records}
+    return write_imported_reviews(db, records, call_pks, by_record, rubric_pks, actor, progress)

@@ -150,3 +150,43 @@ def test_duplicate_dimension_rows_name_both_rows(app, engine, cli, tmp_path):
     result = cli("import", "reviews", path)
     assert result.exit_code == 1
     assert "row 6: summary of C-1 by rita@example.com is already in row 3" in result.stderr
+
+
+def test_changed_score_updates_the_review_and_is_audited_across_batches(
+    app, engine, cli, tmp_path, monkeypatch
+):
+    # One review per write batch, so lookups and writes are spread over several batches.
+    monkeypatch.setattr("qa_app.review_import_store.BATCH_SIZE", 1)
+    setup(cli, tmp_path)
+    path = tmp_path / "reviews.csv"
+    path.write_text(
+        HEADER
+        + full_review("C-1", "rita@example.com")
+        + full_review("C-2", "rita@example.com", ("5", "5", "5", "5"))
+    )
+    assert "2 created" in cli("import", "reviews", path).output
+    path.write_text(
+        HEADER
+        + full_review("C-1", "rita@example.com")
+        + full_review("C-2", "rita@example.com", ("5", "1", "5", "5"))
+    )
+    assert "0 created, 1 updated, 1 unchanged" in cli("import", "reviews", path).output
+    with Session(engine) as session:
+        reviews = session.exec(select(Review).order_by(Review.id)).all()
+        events = session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.action == "review.imported")
+            .order_by(AuditEvent.id)
+        ).all()
+        summary = session.exec(
+            select(ReviewScore.score).where(
+                ReviewScore.review_id == reviews[1].id, ReviewScore.dimension == "summary"
+            )
+        ).one()
+    assert [r.version for r in reviews] == [1, 2]
+    assert summary == 1
+    first, second = (str(r.id) for r in reviews)
+    assert [e.entity_id for e in events] == [first, second, second]
+    assert events[0].before is None
+    assert events[-1].before["summary"]["score"] == 5
+    assert events[-1].after["summary"]["score"] == 1
