@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -47,12 +49,21 @@ MAX_CALLS = 200
 MAX_NAME_LENGTH = 200  # the name columns of sessions and participants
 
 
+class SessionFormError(CalibrationError):
+    """A refusal about one field of the new-session form (``field`` is the form field's name),
+    so the page can say it beside that field."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
 def _session_name(name: str) -> str:
     name = name.strip()
     if not name:
-        raise CalibrationError("Give the session a name.")
+        raise SessionFormError("Give the session a name.", "name")
     if len(name) > MAX_NAME_LENGTH:
-        raise CalibrationError(f"Session names are at most {MAX_NAME_LENGTH} characters.")
+        raise SessionFormError(f"Session names are at most {MAX_NAME_LENGTH} characters.", "name")
     return name
 
 
@@ -66,12 +77,53 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def new_invite(participant: CalibrationParticipant) -> str:
-    """Give a panelist a fresh unguessable link token (the old one stops working)."""
-    token = secrets.token_urlsafe(32)
+def _derived_token(reveal_key: bytes, seed: str) -> str:
+    digest = hmac.new(reveal_key, seed.encode("ascii"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def new_invite(participant: CalibrationParticipant, reveal_key: bytes | None = None) -> str:
+    """Give a panelist a fresh unguessable link token (the old one stops working).
+
+    With ``reveal_key`` (kept in the lead's login session) the token is derived from it and
+    a random seed stored on the participant, so the page the lead is redirected to can show
+    the link once (:func:`links_to_show`) without the link itself being stored anywhere.
+    """
+    if reveal_key is None:
+        token, participant.invite_seed = secrets.token_urlsafe(32), None
+    else:
+        participant.invite_seed = secrets.token_hex(16)
+        token = _derived_token(reveal_key, participant.invite_seed)
     participant.invite_token_hash = token_hash(token)
     participant.revoked_at = None
     return token
+
+
+def links_to_show(db: Session, session_id: int, reveal_key: bytes | None) -> dict[str, str]:
+    """Panelist name -> invite token for the new links made with ``reveal_key`` in this
+    session, each returned once: their seeds are cleared (the caller commits)."""
+    if reveal_key is None:
+        return {}
+    shown = {}
+    for participant in participants(db, session_id):
+        if participant.invite_seed is None or participant.revoked_at is not None:
+            continue
+        token = _derived_token(reveal_key, participant.invite_seed)
+        # A seed made under another lead's (or an older login's) key is not ours to show.
+        if hmac.compare_digest(token_hash(token), participant.invite_token_hash or ""):
+            shown[participant.display_name] = token
+            participant.invite_seed = None
+            db.add(participant)
+    return shown
+
+
+def session_for_form(db: Session, form_token: str | None) -> CalibrationSession | None:
+    """The session an earlier sending of the same new-session form created, if any."""
+    if not form_token:
+        return None
+    return db.exec(
+        select(CalibrationSession).where(CalibrationSession.form_token == form_token)
+    ).first()
 
 
 def create_session(
@@ -83,34 +135,46 @@ def create_session(
     reviewer_ids: Sequence[int],
     panelists: Sequence[str],
     deadline: datetime | None,
+    form_token: str | None = None,
+    reveal_key: bytes | None = None,
 ) -> tuple[CalibrationSession, dict[str, str]]:
-    """Create a draft session; return it and each panelist's invite token (shown once)."""
+    """Create a draft session; return it and each panelist's invite token (shown once).
+
+    Refusals are :class:`SessionFormError` naming the form field they are about.
+    """
     name = _session_name(name)
     call_ids = list(dict.fromkeys(c.strip() for c in call_ids if c.strip()))
     if not call_ids or len(call_ids) > MAX_CALLS:
-        raise CalibrationError(f"Choose between 1 and {MAX_CALLS} calls.")
+        raise SessionFormError(f"Choose between 1 and {MAX_CALLS} calls.", "call_ids")
     calls = {c.call_id: c for c in db.exec(select(Call).where(Call.call_id.in_(call_ids)))}
     missing = [c for c in call_ids if c not in calls]
     if missing:
-        raise CalibrationError("Unknown call(s): " + ", ".join(missing) + ".")
+        raise SessionFormError("Unknown call(s): " + ", ".join(missing) + ".", "call_ids")
     reviewers = list(db.exec(select(User).where(User.id.in_(list(reviewer_ids)))))
     if any(u.role not in (Role.REVIEWER, Role.LEAD) or not u.active for u in reviewers):
-        raise CalibrationError("QA participants must be active reviewers or leads.")
+        raise SessionFormError("QA participants must be active reviewers or leads.", "reviewer_ids")
     panel_names = [p.strip() for p in panelists if p.strip()]
     if not reviewers and not panel_names:
-        raise CalibrationError("Add at least one participant.")
+        raise SessionFormError("Add at least one participant.", "reviewer_ids")
     too_long = [p for p in panel_names if len(p) > MAX_NAME_LENGTH]
     if too_long:
-        raise CalibrationError(f"Panelist names are at most {MAX_NAME_LENGTH} characters.")
+        raise SessionFormError(
+            f"Panelist names are at most {MAX_NAME_LENGTH} characters.", "panelists"
+        )
     # Each panelist's invite link is shown once, by name: two of the same name would lose one.
     repeated = sorted(n for n, count in Counter(panel_names).items() if count > 1)
     if repeated:
-        raise CalibrationError(
+        raise SessionFormError(
             f"Panelist names must differ ({', '.join(repeated)} appears more than once); "
-            "add an initial or a number."
+            "add an initial or a number.",
+            "panelists",
         )
     session = CalibrationSession(
-        name=name, rubric_pk=rubric_row.id, deadline=deadline, created_by=lead.id
+        name=name,
+        rubric_pk=rubric_row.id,
+        deadline=deadline,
+        created_by=lead.id,
+        form_token=form_token or None,
     )
     db.add(session)
     db.flush()
@@ -138,7 +202,7 @@ def create_session(
             display_name=panel_name,
             item_order=rotated_items([d.id for d in rubric.dimensions], number),
         )
-        tokens[panel_name] = new_invite(participant)
+        tokens[panel_name] = new_invite(participant, reveal_key)
         db.add(participant)
     audit.record(
         db,

@@ -222,6 +222,9 @@ class CalibrationSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     revealed_at: datetime | None = None
     closed_at: datetime | None = None
+    # The one-time token of the form that created the session: sending that form again (a
+    # reload, a double click, another server process) finds this session instead of a twin.
+    form_token: str | None = Field(default=None, max_length=64, unique=True)
 
 
 class CalibrationCall(SQLModel, table=True):
@@ -246,6 +249,10 @@ class CalibrationParticipant(SQLModel, table=True):
     display_name: str = Field(max_length=200)
     # Only a hash of the invite token is stored; the link itself is shown once.
     invite_token_hash: str | None = Field(default=None, max_length=64, unique=True)
+    # A new link waiting to be shown once on the lead's next page view: the token is derived
+    # from this seed and a key kept only in the lead's login session, so neither the
+    # database nor the cookie alone holds a working link. Cleared once shown.
+    invite_seed: str | None = Field(default=None, max_length=64)
     revoked_at: datetime | None = None
     item_order: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 

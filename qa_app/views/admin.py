@@ -1,9 +1,13 @@
-"""Admin pages: add users, change their role, deactivate or reactivate, reset passwords."""
+"""Admin pages: add users, change their role, deactivate or reactivate, reset passwords.
+
+A refused change shows the page again with the message beside the form it is about and what
+was typed kept (never a password: it is typed again), instead of a bare error page.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlmodel import select
+from werkzeug.datastructures import MultiDict
 
 from qa_app import accounts, audit
 from qa_app.auth import current_user, roles_required
@@ -11,6 +15,7 @@ from qa_app.db import get_session
 from qa_app.models import Role, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+ROLES = [r.value for r in Role]
 
 
 def _user(user_id: int) -> User:
@@ -20,11 +25,45 @@ def _user(user_id: int) -> User:
     return user
 
 
+def _page(add_form=None, add_errors=None, row_errors=None, status: int = 200):
+    """The users page; ``add_errors`` maps add-form fields to messages, ``row_errors`` user ids
+    to the message for that user's row."""
+    return render_template(
+        "admin/users.html",
+        users=accounts.all_users(get_session()),
+        roles=ROLES,
+        add_form=add_form if add_form is not None else MultiDict(),
+        add_errors=add_errors or {},
+        row_errors=row_errors or {},
+    ), status
+
+
 @bp.get("/users")
 @roles_required(Role.ADMIN)
 def users():
-    people = get_session().exec(select(User).order_by(User.active.desc(), User.name)).all()
-    return render_template("admin/users.html", users=people, roles=[r.value for r in Role])
+    return _page()
+
+
+def _add_problem(form) -> tuple[str, str] | None:
+    """The add-user form's first problem as (field, message), checked in create_user's order,
+    so the message can stand beside its field."""
+    db = get_session()
+    email, name = form.get("email", ""), form.get("name", "").strip()
+    if problem := accounts.email_problem(email):
+        return "email", problem
+    if form.get("role") not in ROLES:
+        return "role", f"role '{form.get('role', '')}' is not one of {', '.join(ROLES)}"
+    if not name:
+        return "name", "name is empty"
+    if len(name) > accounts.MAX_NAME_LENGTH:
+        return "name", f"name is longer than {accounts.MAX_NAME_LENGTH} characters"
+    try:
+        accounts.validate_password(form.get("password", ""))
+    except accounts.AccountError as exc:
+        return "password", str(exc)
+    if accounts.find_user(db, email) is not None:
+        return "email", f"a user with email {accounts.normalise_email(email)} already exists"
+    return None
 
 
 @bp.post("/users")
@@ -32,16 +71,22 @@ def users():
 def add_user():
     db = get_session()
     form = request.form
-    try:
-        user = accounts.create_user(
-            db,
-            form.get("email", ""),
-            form.get("name", ""),
-            form.get("role", ""),
-            form.get("password", ""),
-        )
-    except accounts.AccountError as exc:
-        abort(422, description=f"User not added: {exc}.")
+    problem = _add_problem(form)
+    if problem is None:
+        try:
+            user = accounts.create_user(
+                db,
+                form.get("email", ""),
+                form.get("name", ""),
+                form.get("role", ""),
+                form.get("password", ""),
+            )
+        except accounts.AccountError as exc:  # a rule _add_problem does not know yet
+            problem = ("email", str(exc))
+    if problem is not None:
+        db.rollback()
+        field, message = problem
+        return _page(add_form=form, add_errors={field: f"User not added: {message}."}, status=422)
     audit.record(
         db,
         current_user(),
@@ -55,6 +100,11 @@ def add_user():
     return redirect(url_for("admin.users"))
 
 
+def _row_refused(user: User, message: str, status: int = 422):
+    get_session().rollback()
+    return _page(row_errors={user.id: message}, status=status)
+
+
 @bp.post("/users/<int:user_id>/role")
 @roles_required(Role.ADMIN)
 def change_role(user_id: int):
@@ -62,11 +112,11 @@ def change_role(user_id: int):
     user = _user(user_id)
     before = user.role
     if user.id == current_user().id and request.form.get("role") != Role.ADMIN:
-        abort(422, description="You cannot take away your own admin role.")
+        return _row_refused(user, "You cannot take away your own admin role.")
     try:
         accounts.change_role(db, user, request.form.get("role", ""))
     except accounts.AccountError as exc:
-        abort(422, description=f"Role not changed: {exc}.")
+        return _row_refused(user, f"Role not changed: {exc}.")
     audit.record(
         db,
         current_user(),
@@ -87,21 +137,15 @@ def set_active(user_id: int):
     db = get_session()
     user = _user(user_id)
     if request.form.get("active") not in ("0", "1"):
-        abort(400, description="The form did not say whether to activate (1) or deactivate (0).")
+        return _row_refused(
+            user, "The form did not say whether to activate (1) or deactivate (0).", 400
+        )
     active = request.form.get("active") == "1"
-    if user.id == current_user().id and not active:
-        abort(422, description="You cannot deactivate your own account.")
-    user.active = active
-    db.add(user)
-    audit.record(
-        db,
-        current_user(),
-        "user.activated" if active else "user.deactivated",
-        "user",
-        user.id,
-        before={"active": not active},
-        after={"active": active},
-    )
+    try:
+        # The same rules as the command line: not your own account, not the last admin.
+        accounts.set_active(db, user, active, current_user())
+    except accounts.AccountError as exc:
+        return _row_refused(user, f"Not changed: {exc}.")
     db.commit()
     flash(
         f"{user.email} is {'active' if active else 'deactivated: they can no longer log in'}.",
@@ -118,7 +162,7 @@ def reset_password(user_id: int):
     try:
         accounts.set_password(db, user, request.form.get("password", ""))
     except accounts.AccountError as exc:
-        abort(422, description=f"Password not changed: {exc}.")
+        return _row_refused(user, f"Password not changed: {exc}.")
     audit.record(db, current_user(), "user.password_reset", "user", user.id)
     db.commit()
     flash(f"New password set for {user.email}.", "info")

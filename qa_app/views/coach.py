@@ -43,16 +43,16 @@ CONTENT_TYPES = {
 }
 
 
-@bp.get("")
-@roles_required(*READERS)
-def index():
+def _comparison_page(args, export_error: str | None = None, status: int | None = None):
+    """The coach page for the filters in ``args`` (the comparison itself follows as an htmx
+    fragment); ``export_error`` is shown beside the export buttons."""
     db = get_session()
-    filters, problems = queue_queries.CallFilters.from_args(request.args)
+    filters, problems = queue_queries.CallFilters.from_args(args)
     outcomes = outcome_kinds(db)
-    outcome = request.args.get("outcome") or (
+    outcome = args.get("outcome") or (
         "saved" if ("saved", "boolean") in outcomes else (outcomes[0][0] if outcomes else "")
     )
-    rubric_key = request.args.get("rubric") or None
+    rubric_key = args.get("rubric") or None
     report, error = None, "; ".join(problems) or None
     # The full page comes at once; the comparison (which reads every reviewed call in the
     # period) follows as an htmx fragment, so a year of calls never blocks the page.
@@ -77,15 +77,36 @@ def index():
         "outcome": outcome,
         "rubric_key": rubric_key or "",
         "report": report,
+        # A filter that matches no reviewed call says so instead of a table of zeros.
+        "no_calls": bool(report) and not _any_calls(report),
         "error": error,
         "pending": pending and bool(outcome) and not error,
         "rubrics": [r.key for r in db.exec(select(RubricVersion))],
         "formats": FORMATS,
         "cut_labels": CUT_LABELS,
         "credit": bool(report) and has_credit(report["groups"]),
+        "export_error": export_error,
     }
     template = "coach/_comparison.html" if wants_fragment() else "coach/index.html"
-    return render_template(template, **context), 422 if error else 200
+    return render_template(template, **context), status or (422 if error else 200)
+
+
+def _any_calls(report: dict) -> bool:
+    return any(g["with"]["n"] or g["without"]["n"] for g in report["groups"])
+
+
+@bp.get("")
+@roles_required(*READERS)
+def index():
+    return _comparison_page(request.args)
+
+
+def _export_refused(message: str):
+    # htmx puts the fragment where the progress would have appeared; a plain form post gets
+    # the coach page again, with its filters, and the message beside the export buttons.
+    if wants_fragment():
+        return render_template("coach/_export_refused.html", message=message), 422
+    return _comparison_page(request.form, export_error=message, status=422)
 
 
 @bp.post("/exports")
@@ -94,10 +115,10 @@ def start_export():
     """Start a background export; answer with its progress widget."""
     file_format = request.form.get("format", "xlsx")
     if file_format not in FORMATS:
-        abort(422, description="Choose xlsx or csv.")
+        return _export_refused("Choose xlsx or csv.")
     filters, problems = queue_queries.CallFilters.from_args(request.form)
     if problems:
-        abort(422, description="; ".join(problems))
+        return _export_refused("; ".join(problems))
     params = {
         "filters": filters.as_args(),
         "rubric": request.form.get("rubric") or None,

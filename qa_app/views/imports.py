@@ -1,11 +1,16 @@
-"""Uploading calls, outcomes and reviews through the web, with the same report as the CLI."""
+"""Uploading calls, outcomes and reviews through the web, with the same report as the CLI.
+
+A refused upload shows the form again with the message beside the field and the choices kept
+(a browser cannot refill a file field: the message says to choose the file again).
+"""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request
+from werkzeug.datastructures import MultiDict
 from werkzeug.utils import secure_filename
 
 from qa_app.auth import current_user, roles_required
@@ -18,25 +23,45 @@ bp = Blueprint("imports", __name__)
 ERRORS_SHOWN = 200
 
 
+def _page(result=None, form=None, errors=None, filename=None, status: int = 200):
+    return render_template(
+        "imports/index.html",
+        kinds=KINDS,
+        result=result,
+        filename=filename,
+        errors_shown=ERRORS_SHOWN,
+        form=form if form is not None else MultiDict(),
+        errors=errors or {},
+    ), status
+
+
 @bp.get("/imports")
 @roles_required(Role.ADMIN, Role.LEAD)
 def index():
-    return render_template("imports/index.html", kinds=KINDS, result=None)
+    return _page()
 
 
 @bp.post("/imports")
 @roles_required(Role.ADMIN, Role.LEAD)
 def upload():
-    kind = request.form.get("kind", "")
+    """Import the uploaded file and show the report. Sending it again is safe: identical rows
+    are left untouched, so there is nothing to redirect away from."""
+    form = request.form
+    kind = form.get("kind", "")
     if kind not in KINDS:
-        abort(422, description=f"Choose what the file holds: {', '.join(KINDS)}.")
+        return _page(
+            form=form,
+            errors={"kind": f"Choose what the file holds: {', '.join(KINDS)}."},
+            status=422,
+        )
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        abort(422, description="Choose a file to upload.")
+        return _page(form=form, errors={"file": "Choose a file to upload."}, status=422)
     name = secure_filename(upload.filename) or "upload"
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED:
-        abort(422, description=f"{upload.filename}: use a .csv, .xlsx or .jsonl file.")
+        problem = f"{upload.filename}: use a .csv, .xlsx or .jsonl file. Choose the file again."
+        return _page(form=form, errors={"file": problem}, status=422)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / name
         upload.save(path)
@@ -45,15 +70,13 @@ def upload():
                 get_engine(),
                 kind,
                 path,
-                skip_invalid=request.form.get("skip_invalid") == "1",
-                dry_run=request.form.get("dry_run") == "1",
-                create_reviewers=request.form.get("create_reviewers") == "1",
+                skip_invalid=form.get("skip_invalid") == "1",
+                dry_run=form.get("dry_run") == "1",
+                create_reviewers=form.get("create_reviewers") == "1",
                 actor=current_user(),
                 rubric_id=current_app.config["RUBRIC_ID"],
             )
         except FileProblem as exc:
-            abort(422, description=str(exc))
-    status = 422 if result.blocked else 200
-    return render_template(
-        "imports/index.html", kinds=KINDS, result=result, filename=name, errors_shown=ERRORS_SHOWN
-    ), status
+            problem = f"{exc} Nothing was imported; fix the file and choose it again."
+            return _page(form=form, errors={"file": problem}, status=422)
+    return _page(result, form, filename=name, status=422 if result.blocked else 200)

@@ -15,7 +15,7 @@ from qa_app.models import (
     SessionState,
 )
 from qa_app.rubric_store import rubric_from_row
-from qa_app.views.calibration import save_scores, score_page, session_call
+from qa_app.views.calibration_scoring import save_scores, score_page, session_call
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 

@@ -147,7 +147,7 @@ def test_a_deadline_with_an_offset_is_converted_to_utc(scoring, auth, client):
         "/calibration",
         data=form | {"panelists": "Ann", "deadline": "2026-12-01T10:00:00+02:00"},
     )
-    assert response.status_code == 200, response.status_code
+    assert response.status_code == 303, response.status_code  # created: off to its page
     with Session(db.get_engine_for(scoring)) as session:
         deadline = session.exec(select(CalibrationSession.deadline)).one()
     assert (deadline.day, deadline.hour) == (1, 8)

@@ -52,9 +52,12 @@ def create(lead, panelists="Customer A\nCustomer B"):
             "call_ids": "\n".join(CALLS),
             "reviewer_ids": reviewers,
             "panelists": panelists,
+            "form_token": re.search(r'name="form_token" value="([^"]+)"', page).group(1),
         },
     )
-    text = response.get_data(as_text=True)
+    # Created, then redirected to the session's page, which shows the invite links once.
+    assert response.status_code == 303, response.get_data(as_text=True)
+    text = lead.get(response.location).get_data(as_text=True)
     links = dict(re.findall(r'<code data-link="([^"]+)">http://localhost([^<]+)</code>', text))
     session_id = re.search(r"/calibration/(\d+)/state", text).group(1)
     return session_id, links, csrf_token(text)
@@ -203,7 +206,7 @@ def test_consensus_becomes_the_final_score_and_closing_freezes_it(demo, lead, cl
         lead.post(
             f"/calibration/{session_id}/calls/{CALLS[0]}/consensus", data=consensus
         ).status_code
-        == 302
+        == 303
     )
     bad = lead.post(
         f"/calibration/{session_id}/calls/{CALLS[0]}/consensus",
@@ -286,9 +289,13 @@ def test_panel_links_are_personal_revocable_and_rotated(demo, lead):
         data={"csrf_token": token, "revoke": "1"},
     )
     assert guest.get(links["Customer A"]).status_code == 404
-    renewed = lead.post(
+    renewal = lead.post(
         f"/calibration/{session_id}/participants/{panelist_id}/link", data={"csrf_token": token}
-    ).get_data(as_text=True)
+    )
+    assert renewal.status_code == 303
+    renewed = lead.get(renewal.location).get_data(as_text=True)
+    # Shown once: the next visit to the session page no longer has it.
+    assert "data-link=" not in lead.get(renewal.location).get_data(as_text=True)
     new_link = re.search(r'<code data-link="[^"]+">http://localhost([^<]+)</code>', renewed).group(
         1
     )
@@ -344,6 +351,7 @@ def test_calls_can_be_drawn_by_filter(demo, lead):
             "sample": "5",
             "panelists": "A",
         },
+        follow_redirects=True,
     )
     text = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -365,3 +373,63 @@ def test_calls_can_be_drawn_by_filter(demo, lead):
         },
     )
     assert too_many.status_code == 422
+
+
+def test_sending_the_create_form_twice_makes_one_session(demo, lead):
+    page = lead.get("/calibration").get_data(as_text=True)
+    form = {
+        "csrf_token": csrf_token(page),
+        "form_token": re.search(r'name="form_token" value="([^"]+)"', page).group(1),
+        "name": "Twice",
+        "rubric_pk": re.search(r'<option value="(\d+)">empathy@1 ', page).group(1),
+        "call_ids": "\n".join(CALLS),
+        "panelists": "Customer A",
+    }
+    first = lead.post("/calibration", data=form)
+    # A reload of the result, a double click, the back button and Create again:
+    second = lead.post("/calibration", data=form)
+    assert first.status_code == second.status_code == 303
+    assert first.location == second.location and re.search(r"/calibration/\d+$", first.location)
+    with Session(db.get_engine_for(demo)) as session:
+        from qa_app.models import CalibrationSession
+
+        assert len(session.exec(select(CalibrationSession)).all()) == 1
+    shown = lead.get(first.location).get_data(as_text=True)
+    assert "already created by this form" in shown
+    assert 'data-link="Customer A"' in shown  # the invite link, once
+    assert 'data-link="Customer A"' not in lead.get(first.location).get_data(as_text=True)
+    # A new form (a fresh token) with the same name is a new session: names may repeat.
+    again = lead.get("/calibration").get_data(as_text=True)
+    token = re.search(r'name="form_token" value="([^"]+)"', again).group(1)
+    assert token != form["form_token"]
+    assert lead.post("/calibration", data=form | {"form_token": token}).status_code == 303
+
+
+def test_two_servers_sending_the_same_form_at_once_still_make_one(demo, lead, monkeypatch):
+    """The check before creating can race with another server process; the database's unique
+    form token settles it, and the loser answers with the winner's session."""
+    from qa_app import calibration_store
+    from qa_app.models import CalibrationSession
+
+    page = lead.get("/calibration").get_data(as_text=True)
+    form = {
+        "csrf_token": csrf_token(page),
+        "form_token": re.search(r'name="form_token" value="([^"]+)"', page).group(1),
+        "name": "Race",
+        "rubric_pk": re.search(r'<option value="(\d+)">empathy@1 ', page).group(1),
+        "call_ids": CALLS[0],
+        "panelists": "Customer A",
+    }
+    first = lead.post("/calibration", data=form)
+    real = calibration_store.session_for_form
+    calls = []
+
+    def not_yet_committed(db, token):  # what the other process saw a moment earlier
+        calls.append(token)
+        return None if len(calls) == 1 else real(db, token)
+
+    monkeypatch.setattr(calibration_store, "session_for_form", not_yet_committed)
+    second = lead.post("/calibration", data=form)
+    assert second.status_code == 303 and second.location == first.location and len(calls) == 2
+    with Session(db.get_engine_for(demo)) as session:
+        assert len(session.exec(select(CalibrationSession)).all()) == 1
