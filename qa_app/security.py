@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, abort, request
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, render_template, request, url_for
 from flask_htmx import HTMX
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.routing import IntegerConverter
+
+from qa_app.auth import current_user
 
 csrf = CSRFProtect()
 htmx = HTMX()
@@ -46,6 +50,82 @@ def init_app(app: Flask) -> None:
     htmx.init_app(app)
     app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
+    app.register_error_handler(CSRFError, _csrf_refused)
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None: never an open redirect.
+
+    ``//host`` and ``/\\host`` are refused too: browsers read both as another site.
+    """
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if any(ch == "\\" or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def page_to_return_to() -> str | None:
+    """The page the person was looking at when this request was sent, as a local path.
+
+    htmx names it in ``HX-Current-URL``; a plain form post has it as its Referer
+    (``Referrer-Policy: same-origin`` keeps that header on this site); a GET is its own page.
+    """
+    if request.endpoint == "auth.login":  # coming back to the login form itself helps nobody
+        return safe_next(request.args.get("next"))
+    if request.method == "GET":
+        return safe_next(request.full_path.rstrip("?"))
+    for header in ("HX-Current-URL", "Referer"):
+        url = request.headers.get(header)
+        if not url:
+            continue
+        parts = urlsplit(url)
+        if parts.netloc != request.host:
+            continue
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        return safe_next(path)
+    return None
+
+
+def session_expired(status: int, reason: str):
+    """Tell the person their change was NOT saved because they are logged out or the page's
+    CSRF token no longer matches, with a way back to the page they were on.
+
+    A fragment for a non-boosted htmx request (it lands where the save status is shown),
+    otherwise a full page.
+    """
+    from qa_app.views import wants_fragment  # qa_app.views imports this module
+
+    back = page_to_return_to()
+    context = {
+        "logged_in": current_user() is not None,
+        "reason": reason,
+        "back": back,
+        "login_url": _login_url(back),
+    }
+    template = (
+        "scoring/_session_expired.html" if wants_fragment() else "scoring/session_expired.html"
+    )
+    return render_template(template, **context), status
+
+
+def _login_url(back: str | None) -> str:
+    return url_for("auth.login", next=back) if back else url_for("auth.login")
+
+
+def _csrf_refused(error: CSRFError):
+    # Flask-WTF's own text ("The CSRF tokens do not match.") tells nobody what happened to
+    # their work: an expired session and a stale page both end here.
+    from qa_app.views import auth_views  # it imports this module
+
+    if request.endpoint == "auth.login":
+        return auth_views.expired_login_form()
+    if request.endpoint == "auth.logout" and current_user() is None:
+        return auth_views.already_logged_out()
+    return session_expired(400, error.description)
 
 
 def _refuse_nul_characters():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
@@ -11,6 +9,7 @@ from wtforms.validators import DataRequired, Length
 
 from qa_app import auth
 from qa_app.db import get_session
+from qa_app.security import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -21,16 +20,13 @@ class LoginForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str:
-    """Only follow a ``next`` that stays on this site."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/"):
-            return target
-    return url_for("home.index")
+    """Only follow a ``next`` that stays on this site; otherwise go home."""
+    return safe_next(target) or url_for("home.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """The login form; after logging in, back to the local page named by ``next``."""
     form = LoginForm()
     if form.validate_on_submit():
         db = get_session()
@@ -51,6 +47,20 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """End the session (a POST with a CSRF token, so no page can log someone out)."""
     auth.logout()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+def expired_login_form():
+    """The login form again when the one sent had expired (its CSRF token no longer matches
+    the session, e.g. it was open across a browser restart); what was typed is kept."""
+    flash("This login form had expired, so nobody was logged in. Log in again.", "error")
+    return render_template("auth/login.html", form=LoginForm()), 400
+
+
+def already_logged_out():
+    """A Log out button on a page whose session already ended: say so, nothing else."""
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from qa_app import queries
+from qa_app import queries, queue_queries
 from qa_app.auth import ALL_ROLES, current_user, roles_required
 from qa_app.db import get_session
+from qa_app.models import Role
+from qa_app.views.queue import queue_counts
 
 bp = Blueprint("home", __name__)
 
@@ -14,6 +16,11 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 @roles_required(*ALL_ROLES)
 def index():
+    """The signed-in user's summary; a reviewer's shows their queue and the next call."""
     user = current_user()
-    summary = queries.home_summary(get_session(), user)
+    db = get_session()
+    summary = queries.home_summary(db, user)
+    if user.role == Role.REVIEWER:
+        summary["queue"] = queue_counts(db, user.id)
+        summary["next_call"] = queue_queries.next_call(db, user.id)
     return render_template("home/index.html", user=user, summary=summary)

@@ -44,8 +44,32 @@ def index():
 def open_next():
     """Open the next draft or to-do call; back to the queue when nothing is left."""
     after = form_int(request.args.get("after"))
-    call = queue_queries.next_call(get_session(), current_user().id, after)
+    db = get_session()
+    call = queue_queries.next_call(db, current_user().id, after)
     if call is None:
-        flash("Nothing left in your queue. Well done.", "info")
+        flash(nothing_next_message(db, current_user().id), "info")
         return redirect(url_for("queue.index"))
     return redirect(url_for("scoring.page", call_id=call.call_id))
+
+
+def nothing_next_message(db, reviewer_id: int) -> str:
+    """Why "open next" found no call, said plainly: none assigned, all submitted, or only
+    the call just left is unfinished."""
+    counts = queue_counts(db, reviewer_id)
+    assigned = sum(counts.values())
+    if assigned == 0:
+        return "No calls are assigned to you yet, so there is nothing to score."
+    if counts[queue_queries.TODO] + counts["draft"]:
+        # next_call skipped the call the person came from; it is the one left.
+        return "No other call to score: the call you just left is the only one not submitted."
+    if assigned == 1:
+        return "Nothing to do: the one call assigned to you is submitted."
+    return f"Nothing to do: all {assigned} calls assigned to you are submitted."
+
+
+def queue_counts(db, reviewer_id: int) -> dict[str, int]:
+    """The reviewer's assigned calls per status (to do, draft, submitted), unfiltered."""
+    _rows, counts, _total = queue_queries.reviewer_queue(
+        db, reviewer_id, queue_queries.CallFilters(), queue_queries.TODO
+    )
+    return counts

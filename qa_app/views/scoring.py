@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import (
     Blueprint,
     abort,
@@ -18,10 +20,11 @@ from sqlmodel import select
 from qa_app import queue_queries, review_store
 from qa_app.auth import current_user, roles_required
 from qa_app.db import get_session
-from qa_app.domain.rubrics import Rubric
+from qa_app.domain.rubrics import FlagRule, Rubric
 from qa_app.domain.scoring import DimensionAnswer, ScoringError, parse_answer
 from qa_app.models import Call, Review, ReviewStatus, Role, RubricVersion, TranscriptTurn, User
 from qa_app.rubric_store import current_rubric_row, rubric_from_row
+from qa_app.security import session_expired
 from qa_app.views import form_int, wants_fragment
 
 bp = Blueprint("scoring", __name__)
@@ -78,6 +81,36 @@ def _own_review_context(call: Call) -> tuple[Review | None, RubricVersion, Rubri
 
 def _flags(rubric: Rubric, answers: dict[str, DimensionAnswer]) -> dict[str, bool | None]:
     return rubric.flags_for({d: a.score for d, a in answers.items()})
+
+
+def flag_meaning(flag: FlagRule) -> str:
+    """Whether a flag being "yes" is good news: ``"good"``, ``"bad"`` or ``"neutral"``.
+
+    Rubric points run from the worst behaviour (the lowest point) to the best, so a flag
+    whose every condition asks for high scores (``>=``, ``>``) marks good behaviour, and one
+    whose every condition fires on low scores (``<=``, ``<``, e.g. ``empathy_absent``) marks a
+    problem. Anything else (``==``, ``!=``, or a mix) is shown without a verdict.
+    """
+    ops = {condition.op for condition in flag.conditions}
+    if ops and ops <= {">=", ">"}:
+        return "good"
+    if ops and ops <= {"<=", "<"}:
+        return "bad"
+    return "neutral"
+
+
+def flag_verdicts(rubric: Rubric, flags: dict[str, bool | None]) -> dict[str, str]:
+    """Per flag, how its value reads: ``"good"``, ``"bad"``, ``"neutral"`` or ``"unknown"``."""
+    verdicts = {}
+    for flag in rubric.flags:
+        value, meaning = flags.get(flag.name), flag_meaning(flag)
+        if value is None:
+            verdicts[flag.name] = "unknown"
+        elif meaning == "neutral":
+            verdicts[flag.name] = "neutral"
+        else:
+            verdicts[flag.name] = meaning if value else ("bad" if meaning == "good" else "good")
+    return verdicts
 
 
 @bp.get("/calls/<call_id>/review")
@@ -139,12 +172,62 @@ def autosave(call_id: str, dimension: str):
     except ScoringError as exc:
         return _status(f"Not saved: {exc}", 422, kind="error")
     except review_store.StaleReview as exc:
-        return _status(str(exc), 409, kind="error")
+        return _refused(call, rubric, dimension, answer, exc.review, str(exc))
     except review_store.ReviewLocked as exc:
-        return _status(str(exc), 409, kind="error")
+        return _refused(call, rubric, dimension, answer, review, str(exc))
     name = rubric.dimension(dimension).name
     saved_at = review.updated_at.strftime("%H:%M:%S")
     return _status(f"Saved {name} at {saved_at} UTC.", version=review.version)
+
+
+def _refused(
+    call: Call,
+    rubric: Rubric,
+    dimension: str,
+    sent: DimensionAnswer,
+    stored_review: Review | None,
+    message: str,
+):
+    """A 409 for a save that would overwrite a newer review: the message, and the dimension
+    as it is stored, so the form stops showing an answer that was never saved.
+
+    The page's version is left as it was: every later save from this stale page is refused
+    too, until the person reloads and sees every latest answer.
+    """
+    if not wants_fragment():
+        return _status(message, 409, kind="error")
+    db = get_session()
+    answers = review_store.load_answers(db, stored_review.id if stored_review else None)
+    stored = answers.get(dimension, DimensionAnswer())
+    index = next(i for i, d in enumerate(rubric.dimensions, start=1) if d.id == dimension)
+    if stored_review is not None and stored_review.status == ReviewStatus.SUBMITTED:
+        why, shown = "this review is already submitted", "the submitted answer"
+    else:
+        why, shown = "this review changed elsewhere", "the stored answer"
+    refused = (
+        f"Not saved: you chose {sent.display()} here, but {why}. Shown: {shown} "
+        f"({stored.display()}). Reload the page to see every latest answer."
+    )
+    status = render_template(
+        "scoring/_save_status.html", message=message, kind="error", version=None
+    )
+    stored_dimension = render_template(
+        "scoring/_dimension.html",
+        call=call,
+        dimension=rubric.dimension(dimension),
+        loop_index=index,
+        mode="autosave",
+        values=edit_values(rubric, answers),
+        oob=True,
+        refused=refused,
+    )
+    return status + stored_dimension, 409
+
+
+@bp.errorhandler(401)
+def _logged_out(_error):
+    """A scoring request from someone no longer logged in: nothing was saved, log in again."""
+    return session_expired(401, "You are not logged in.")
 
 
 @bp.post("/calls/<call_id>/review/submit")
@@ -156,12 +239,18 @@ def submit(call_id: str):
     db = get_session()
     if review is None:
         missing = ", ".join(d.name for d in rubric.dimensions)
-        return _submit_problem(call, f"Not submitted: still to score {missing}.", 422)
+        return _submit_problem(
+            call,
+            f"Not submitted: still to score {missing}.",
+            422,
+            [d.id for d in rubric.dimensions],
+        )
     try:
         review_store.submit_review(db, review, rubric, _version(), current_user())
         db.commit()
     except review_store.ReviewIncomplete as exc:
-        return _submit_problem(call, str(exc), 422)
+        missing_ids = [d.id for d in rubric.dimensions if d.name in exc.missing]
+        return _submit_problem(call, str(exc), 422, missing_ids)
     except (review_store.StaleReview, review_store.ReviewLocked) as exc:
         return _submit_problem(call, str(exc), 409)
     target = url_for("scoring.review", review_id=review.id, submitted=1)
@@ -170,9 +259,13 @@ def submit(call_id: str):
     return redirect(target)
 
 
-def _submit_problem(call: Call, message: str, status: int):
+def _submit_problem(call: Call, message: str, status: int, missing: Sequence[str] = ()):
+    """Why the review was not submitted; ``missing`` names the dimension ids still to score,
+    so the page can take the person to the first of them."""
     if wants_fragment():
-        return render_template("scoring/_submit_status.html", message=message), status
+        return render_template(
+            "scoring/_submit_status.html", message=message, missing=missing
+        ), status
     flash(message, "error")
     return redirect(url_for("scoring.page", call_id=call.call_id)), 303
 
@@ -238,6 +331,7 @@ def _render_review(
     next_call = (
         queue_queries.next_call(db, user.id, call.id) if user.id == review.reviewer_id else None
     )
+    flags = _flags(rubric, answers)
     return render_template(
         "scoring/review.html",
         review=review,
@@ -246,7 +340,8 @@ def _render_review(
         rubric=rubric,
         rubric_row=row,
         answers=answers,
-        flags=_flags(rubric, answers),
+        flags=flags,
+        verdicts=flag_verdicts(rubric, flags),
         reviewer=db.get(User, review.reviewer_id),
         message=message,
         reason=reason,

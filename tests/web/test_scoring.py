@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html import unescape
 
 import pytest
@@ -275,3 +276,223 @@ def test_a_seven_point_rubric_scores_the_same_way(reviewer, htmx):
     assert scores["acknowledgment"][0] == 7
     with Session(db.get_engine_for(reviewer)) as session:
         assert session.get(RubricVersion, review.rubric_pk).key == "empathy-7pt@1"
+
+
+# --- the page keeps the reviewer's work and tells the truth -------------------------------
+
+
+def test_a_stale_save_sends_back_the_stored_answer_for_the_form(reviewer, htmx):
+    token = htmx.token("/calls/C-1/review")
+    assert save(htmx, token, "summary", 0, score="3").status_code == 200  # tab A: v0 -> v1
+    response = save(htmx, token, "summary", 0, score="5")  # tab B still at v0
+    assert response.status_code == 409
+    text = unescape(response.text)
+    assert "changed elsewhere" in text
+    # The dimension as stored replaces what tab B shows (only its content: same element).
+    assert 'id="dim-summary"' in text and 'hx-swap-oob="innerHTML"' in text
+    assert 'name="score" value="3" checked' in text
+    assert 'name="score" value="5" checked' not in text
+    assert "Not saved: you chose 5 here, but this review changed elsewhere" in text
+    assert "stored answer (3)" in text
+    # Tab B keeps its old version, so its next save is refused too until it reloads.
+    assert 'id="review-version"' not in text
+    assert stored(reviewer)[1]["summary"][0] == 3
+
+
+def test_a_stale_page_token_says_not_saved_instead_of_bad_request(reviewer, htmx):
+    before = snapshot(db.get_engine_for(reviewer))
+    response = htmx.client.post(
+        SAVE.format("summary"),
+        data={"version": 0, "score": "3"},
+        headers={
+            "HX-Request": "true",
+            "X-CSRFToken": "a-token-from-an-older-session",
+            "HX-Current-URL": "http://localhost/calls/C-1/review",
+        },
+    )
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400 and "<html" not in text
+    assert "Not saved: this page is out of date" in text and "NOT saved" in text
+    assert 'href="/calls/C-1/review"' in text and "Reload this page" in text
+    assert "400 Bad Request" not in text
+    assert snapshot(db.get_engine_for(reviewer)) == before
+
+
+def test_an_expired_session_says_not_saved_and_links_back_through_login(scoring, client):
+    before = snapshot(db.get_engine_for(scoring))
+    headers = {"HX-Request": "true", "HX-Current-URL": "http://localhost/calls/C-1/review"}
+    response = client.post(
+        SAVE.format("summary"), data={"version": 0, "score": "3"}, headers=headers
+    )
+    text = unescape(response.get_data(as_text=True))
+    assert response.status_code == 400 and "<html" not in text
+    assert "Not saved: your session has expired" in text and "NOT saved" in text
+    assert 'href="/login?next=/calls/C-1/review"' in text and "Log in again" in text
+    # A plain form post gets a whole page saying the same, back to the page it came from.
+    response = client.post(
+        SAVE.format("summary"),
+        data={"version": 0, "score": "3"},
+        headers={"Referer": "http://localhost/calls/C-1/review"},
+    )
+    text = unescape(response.get_data(as_text=True))
+    assert response.status_code == 400 and "<html" in text
+    assert "Not saved: your session has expired" in text
+    assert 'href="/login?next=/calls/C-1/review"' in text
+    # A page from another site is never where "Log in again" leads.
+    response = client.post(
+        SAVE.format("summary"),
+        data={"version": 0, "score": "3"},
+        headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example/calls/C-1/review"},
+    )
+    assert 'href="/login"' in response.get_data(as_text=True)
+    assert snapshot(db.get_engine_for(scoring)) == before
+
+
+def test_a_deactivated_reviewer_is_told_the_change_was_not_saved(reviewer, htmx):
+    from qa_app.models import User
+
+    token = htmx.token("/calls/C-1/review")
+    with db.transaction(db.get_engine_for(reviewer)) as session:
+        session.exec(select(User).where(User.email == "reviewer@test.example")).one().active = False
+    response = htmx.client.post(
+        SAVE.format("summary"),
+        data={"version": 0, "score": "3"},
+        headers={
+            "HX-Request": "true",
+            "X-CSRFToken": token,
+            "HX-Current-URL": "http://localhost/calls/C-1/review",
+        },
+    )
+    text = unescape(response.get_data(as_text=True))
+    assert response.status_code == 401 and "<html" not in text
+    assert "Not saved" in text and 'href="/login?next=/calls/C-1/review"' in text
+    assert stored(reviewer)[0] is None
+
+
+@pytest.mark.parametrize(
+    ("target", "lands_on"),
+    [
+        ("/calls/C-1/review", "/calls/C-1/review"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example/", "/"),
+        ("/%0d%0aSet-Cookie:x=1", "/%0d%0aSet-Cookie:x=1"),  # still a local path, encoded
+    ],
+)
+def test_login_comes_back_only_to_a_page_of_this_site(scoring, client, target, lands_on):
+    from tests.web.conftest import PASSWORD, csrf_token
+
+    form = client.get("/login", query_string={"next": target}).get_data(as_text=True)
+    response = client.post(
+        "/login",
+        query_string={"next": target},
+        data={
+            "email": "reviewer@test.example",
+            "password": PASSWORD,
+            "csrf_token": csrf_token(form),
+        },
+    )
+    assert response.status_code == 302 and response.headers["Location"] == lands_on
+
+
+def test_a_refused_submit_names_the_dimensions_to_go_to(reviewer, htmx):
+    token = htmx.token("/calls/C-1/review")
+    save(htmx, token, "summary", 0, score="4")
+    response = htmx.post("/calls/C-1/review/submit", {"version": 1}, token)
+    assert response.status_code == 422
+    assert 'data-missing="acknowledgment next_steps loop_closure"' in response.text
+
+
+def test_flags_read_by_what_they_mean(reviewer, client, htmx):
+    token = htmx.token("/calls/C-1/review")
+    submitted_review(htmx, token)  # acknowledgment 5, summary 4, next steps 2, loop N/A
+    review, _ = stored(reviewer)
+    page = client.get(f"/reviews/{review.id}").get_data(as_text=True)
+    verdicts = dict(re.findall(r'data-flag="(\w+)" data-verdict="(\w+)"', page))
+    assert verdicts == {
+        "acknowledged": "good",  # yes, and yes is good
+        "summarized": "good",
+        "confirmed_next_steps": "bad",  # no, and no is bad
+        "closed_emotional_loop": "unknown",  # N/A
+        "empathy_absent": "good",  # no, and this flag names a problem: no is good news
+    }
+    assert "<strong>empathy_absent</strong>: no" in page
+    assert 'class="flag flag-no flag-good"' in page
+
+
+def test_flag_meaning_follows_the_direction_of_its_rule():
+    from qa_app.domain.rubrics import Condition, FlagRule
+    from qa_app.views.scoring import flag_meaning
+
+    def flag(*conditions):
+        return FlagRule("f", "", "", tuple(Condition(*c) for c in conditions))
+
+    assert flag_meaning(flag(("a", ">=", 4))) == "good"
+    assert flag_meaning(flag(("a", ">", 3), ("b", ">=", 4))) == "good"
+    assert flag_meaning(flag(("a", "<=", 2))) == "bad"
+    assert flag_meaning(flag(("a", "<", 3), ("b", "<=", 2))) == "bad"
+    assert flag_meaning(flag(("a", "==", 3))) == "neutral"
+    assert flag_meaning(flag(("a", ">=", 4), ("b", "<=", 2))) == "neutral"
+
+
+def flash_after_next(client, query=""):
+    response = client.get(f"/queue/next{query}", follow_redirects=True)
+    return unescape(response.get_data(as_text=True))
+
+
+def test_open_next_with_nothing_to_do_says_why(scoring, auth, client, htmx):
+    auth.login("lead@test.example")  # a scorer with no calls assigned
+    page = flash_after_next(client)
+    assert "No calls are assigned to you yet, so there is nothing to score." in page
+    assert "Well done" not in page
+    auth.logout()
+
+    auth.login("reviewer@test.example")
+    token = htmx.token("/calls/C-1/review")
+    version = answer_all(htmx, token, call="C-2")
+    assert htmx.post("/calls/C-2/review/submit", {"version": version}, token).status_code == 204
+    with Session(db.get_engine_for(scoring)) as session:
+        from qa_app.models import Call
+
+        c1 = session.exec(select(Call).where(Call.call_id == "C-1")).one().id
+    page = flash_after_next(client, f"?after={c1}")
+    assert "No other call to score: the call you just left is the only one not submitted." in page
+    submitted_review(htmx, token)
+    page = flash_after_next(client)
+    assert "Nothing to do: all 2 calls assigned to you are submitted." in page
+    assert "Well done" not in page
+
+
+def test_reviewer_home_shows_the_queue_and_the_next_call(scoring, auth, client, htmx):
+    auth.login("reviewer@test.example")
+    token = htmx.token("/")
+    htmx.post("/calls/C-2/review/dimensions/summary", {"version": 0, "score": "3"}, token)
+    page = client.get("/").get_data(as_text=True)
+    summary = re.sub(r"<[^>]+>|\s+", " ", page)
+    assert "1 to do · 1 draft · 0 submitted" in re.sub(r"\s+", " ", summary)
+    assert 'href="/calls/C-2/review"' in page and "Score the next call: C-2" in page
+    assert 'href="/queue"' in page
+    assert "arrives with the scoring pages" not in page
+    auth.logout()
+
+    from qa_app.accounts import create_user
+
+    with db.transaction(db.get_engine_for(scoring)) as session:
+        create_user(session, "new@test.example", "New", "reviewer", "correct-horse-battery")
+    auth.login("new@test.example")
+    page = client.get("/").get_data(as_text=True)
+    assert "No calls are assigned to you yet, so there is nothing to score." in page
+    assert "Score the next call" not in page
+
+
+def test_an_expired_login_form_or_log_out_button_says_what_happened(users, client):
+    response = client.post(
+        "/login", data={"email": "lead@test.example", "password": "x", "csrf_token": "old"}
+    )
+    text = unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert "This login form had expired, so nobody was logged in. Log in again." in text
+    assert 'value="lead@test.example"' in text  # what was typed is kept
+    assert client.get("/").status_code == 302
+    response = client.post("/logout", data={"csrf_token": "old"}, follow_redirects=True)
+    assert "You are logged out." in response.get_data(as_text=True)
