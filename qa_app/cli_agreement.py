@@ -52,6 +52,12 @@ DEFAULT_REPLICATES = 2000
     show_default=True,
     help="Output format.",
 )
+@click.option(
+    "--units",
+    is_flag=True,
+    help="Add the per-unit diagnostics: every unit in the table, unit_diagnostics in JSON "
+    "(without it the table shows the 10 units to discuss first and JSON has none).",
+)
 def agreement(
     file: Path,
     level: str,
@@ -59,6 +65,7 @@ def agreement(
     bootstrap_method: str,
     seed: int | None,
     output: str,
+    units: bool,
 ) -> None:
     """Krippendorff's alpha, AC2 and percent agreement for a ratings file (CSV or XLSX).
 
@@ -75,7 +82,12 @@ def agreement(
     import json
 
     from qa_app.domain.agreement import RatingsError, compute_agreement, ratings_from_table
-    from qa_app.domain.agreement.formatting import CSV_COLUMNS, csv_rows, format_table
+    from qa_app.domain.agreement.formatting import (
+        CSV_COLUMNS,
+        UNITS_SHOWN,
+        csv_rows,
+        format_table,
+    )
     from qa_app.domain.tabular import FileProblem, read_table
 
     try:
@@ -87,14 +99,14 @@ def agreement(
         for error in exc.errors:
             click.echo(f"{file.name}: {error}", err=True)
         raise click.ClickException(f"{len(exc.errors)} problem(s); nothing was computed.") from None
-    if not ratings:
+    if ratings.empty:
         raise click.ClickException(f"{file.name}: no ratings in the file")
     report = compute_agreement(ratings, level, replicates or 0, seed, bootstrap_method)
     if output == "json":
-        click.echo(json.dumps(report.as_dict(), indent=2, allow_nan=False))
+        click.echo(json.dumps(report.as_dict(units=units), indent=2, allow_nan=False))
     elif output == "csv":
         writer = csv.DictWriter(sys.stdout, fieldnames=CSV_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(csv_rows(report))
     else:
-        click.echo(format_table(report))
+        click.echo(format_table(report, None if units else UNITS_SHOWN))

@@ -127,3 +127,14 @@ def test_a_file_where_nobody_scored_says_so(cli, tmp_path):
     value = json.loads(result.stdout)["dimensions"]["value"]
     assert value["alpha"] is None
     assert value["reason"] == "nobody scored this: every value is blank or N/A"
+
+
+def test_unit_diagnostics_only_with_units(cli, k2011):
+    plain = json.loads(cli("agreement", k2011, "--format", "json").stdout)
+    assert "unit_diagnostics" not in plain["overall"]
+    assert plain["overall"]["rater_diagnostics"]
+    full = json.loads(cli("agreement", k2011, "--format", "json", "--units").stdout)
+    units = full["overall"]["unit_diagnostics"]
+    assert len(units) == full["overall"]["pairable_units"]
+    assert {"unit", "values", "spread", "disagreement"} <= set(units[0])
+    assert full["overall"]["alpha"] == plain["overall"]["alpha"]

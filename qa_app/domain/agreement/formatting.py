@@ -67,8 +67,9 @@ def _summary_line(result: DimensionResult) -> str:
     )
 
 
-def format_table(report: AgreementReport) -> str:
-    """A readable report: the summary per dimension, then raters and the calls to discuss."""
+def format_table(report: AgreementReport, units_shown: int | None = UNITS_SHOWN) -> str:
+    """A readable report: the summary per dimension, then raters and the calls to discuss
+    (the first ``units_shown`` of them; None: every unit)."""
     results = [*report.dimensions.values(), report.overall]
     lines = [
         f"Krippendorff's alpha ({report.level})",
@@ -103,7 +104,7 @@ def format_table(report: AgreementReport) -> str:
         if not result.unit_diagnostics:
             continue
         lines += ["", f"Discuss first ({result.name}): units ranked by disagreement"]
-        for unit in result.unit_diagnostics[:UNITS_SHOWN]:
+        for unit in result.unit_diagnostics[:units_shown]:
             values = " ".join(f"{v:g}" for v in unit.values)
             lines.append(f"  {unit.unit[:30]:<30} {unit.disagreement:6.2f}   scores: {values}")
     return "\n".join(lines)

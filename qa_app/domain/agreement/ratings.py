@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from qa_app.domain.tabular import RowError, Table, as_text
 
@@ -85,11 +86,13 @@ def parse_value(raw, level: str) -> tuple[float | str | None, bool, str | None]:
     return number, False, None
 
 
-def ratings_from_table(table: Table, level: str) -> list[Rating]:
+def ratings_from_table(table: Table, level: str) -> pd.DataFrame:
     """Read a table with columns unit, rater, value and optionally dimension.
 
-    Raises :class:`RatingsError` naming every bad row; a missing column or an
-    unknown level is reported as row 1 (the header).
+    Returns a ratings frame (see :func:`ratings_frame`). Raises :class:`RatingsError`
+    naming every bad row; a missing column or an unknown level is reported as row 1
+    (the header). Columns are parsed with pandas, not row by row: a 200,000-row file
+    took seconds in a Python loop.
     """
     if level not in LEVELS:
         raise RatingsError(
@@ -99,22 +102,88 @@ def ratings_from_table(table: Table, level: str) -> list[Rating]:
     missing = [c for c in ("unit", "rater", "value") if c not in table.columns]
     if missing:
         raise RatingsError([RowError(1, f"missing required column(s): {', '.join(missing)}")])
-    ratings, errors = [], []
-    for row, raw in table.rows:
-        unit, rater = as_text(raw.get("unit")), as_text(raw.get("rater"))
-        dimension = as_text(raw.get("dimension")) or DEFAULT_DIMENSION
-        value, not_applicable, error = parse_value(raw.get("value"), level)
-        problems = [f"{name} is empty" for name, v in (("unit", unit), ("rater", rater)) if not v]
-        if error:
-            problems.append(error)
-        if problems:
-            errors.append(RowError(row, "; ".join(problems), table.row_unit))
-            continue
-        ratings.append(Rating(unit, rater, dimension, value, not_applicable, row))
-    errors.extend(duplicate_errors(ratings, table.row_unit))
+    rows = [row for row, _raw in table.rows]
+    unit, rater, dimension, raw_value = (
+        _text_column([raw.get(name) for _row, raw in table.rows])
+        for name in ("unit", "rater", "dimension", "value")
+    )
+    dimension = dimension.mask(dimension == "", DEFAULT_DIMENSION)
+    not_applicable = raw_value.str.lower().isin(NOT_APPLICABLE)
+    blank = raw_value == ""
+    # Python's float() is the reference for what a number is (as parse_value reads it).
+    number = pd.to_numeric(raw_value.mask(blank | not_applicable), errors="coerce")
+    number = number.where(np.isfinite(number))
+    text_value = ~blank & ~not_applicable & number.isna()
+    label = raw_value.where(text_value & (level == "nominal"))
+    value_error = pd.Series("", index=raw_value.index)
+    if level != "nominal":
+        value_error = value_error.mask(
+            text_value, "value '" + raw_value + f"' is not a number (needed at the {level} level)"
+        )
+    if level == "ratio":
+        value_error = value_error.mask(
+            number < 0, "value " + raw_value + " is negative, which the ratio level does not allow"
+        )
+    value_error = value_error.mask(
+        number.abs() > MAX_VALUE, "value " + raw_value + f" is beyond ±{MAX_VALUE:.0e}"
+    )
+    bad = (unit == "") | (rater == "") | (value_error != "")
+    errors = [
+        RowError(
+            rows[i],
+            "; ".join(
+                [f"{c} is empty" for c, v in (("unit", unit[i]), ("rater", rater[i])) if not v]
+                + ([value_error[i]] if value_error[i] else [])
+            ),
+            table.row_unit,
+        )
+        for i in np.flatnonzero(bad.to_numpy())
+    ]
+    frame = pd.DataFrame(
+        {
+            "unit": unit,
+            "rater": rater,
+            "dimension": dimension,
+            "number": number.where(~bad),
+            "label": label.where(~bad),
+            "not_applicable": not_applicable,
+            "row": rows,
+        }
+    )[~bad.to_numpy()].reset_index(drop=True)
+    errors.extend(duplicate_errors(frame, table.row_unit))
     if errors:
         raise RatingsError(sorted(errors, key=lambda e: e.row))
-    return ratings
+    return frame
+
+
+def _text_column(values: list) -> pd.Series:
+    """Raw cells as stripped text, '' for blank (as_text for a whole column)."""
+    column = pd.Series(values, dtype=object)
+    if all(isinstance(v, str) for v in values):  # CSV: text already
+        return column.str.strip()
+    return column.map(as_text).astype(str)
+
+
+def ratings_frame(ratings: Iterable[Rating]) -> pd.DataFrame:
+    """Ratings as columns: unit, rater, dimension, number (NaN unless a number), label
+    (nominal text, else None), not_applicable and row."""
+    ratings = list(ratings)
+    return pd.DataFrame(
+        {
+            "unit": pd.Series([r.unit for r in ratings], dtype=object),
+            "rater": pd.Series([r.rater for r in ratings], dtype=object),
+            "dimension": pd.Series([r.dimension for r in ratings], dtype=object),
+            "number": pd.Series(
+                [r.value if isinstance(r.value, float | int) else np.nan for r in ratings],
+                dtype=float,
+            ),
+            "label": pd.Series(
+                [r.value if isinstance(r.value, str) else None for r in ratings], dtype=object
+            ),
+            "not_applicable": pd.Series([r.not_applicable for r in ratings], dtype=bool),
+            "row": pd.Series([r.row for r in ratings], dtype=int),
+        }
+    )
 
 
 # Other names the columns go by, e.g. in a calibration session's Ratings export.
@@ -135,88 +204,89 @@ def _with_aliases(table: Table) -> Table:
     return Table([renames.get(c, c) for c in table.columns], rows, table.row_unit)
 
 
-def duplicate_errors(ratings: Iterable[Rating], unit_word: str = "row") -> list[RowError]:
+def duplicate_errors(frame: pd.DataFrame, unit_word: str = "row") -> list[RowError]:
     """The same rater rating the same unit and dimension twice, naming both rows."""
-    seen: dict[tuple[str, str, str], int] = {}
-    errors = []
-    for rating in ratings:
-        key = (rating.unit, rating.rater, rating.dimension)
-        if key in seen:
-            errors.append(
-                RowError(
-                    rating.row,
-                    (
-                        f"rater '{rating.rater}' already rated unit '{rating.unit}' "
-                        f"on '{rating.dimension}' in {unit_word} {seen[key]}"
-                    ),
-                    unit_word,
-                )
-            )
-        else:
-            seen[key] = rating.row
-    return errors
-
-
-def scale_errors(ratings: Iterable[Rating], scale: Sequence[int]) -> list[RowError]:
-    """Values outside a known rubric scale."""
-    allowed = set(scale)
+    keys = ["unit", "rater", "dimension"]
+    twice = frame.duplicated(keys, keep="first").to_numpy()
+    if not twice.any():
+        return []
+    first_row = frame.groupby(keys, sort=False)["row"].transform("first").to_numpy()
     return [
-        RowError(r.row, f"value {r.value:g} is not on the rubric scale {min(scale)}–{max(scale)}")
-        for r in ratings
-        if isinstance(r.value, float) and r.value not in allowed
+        RowError(
+            int(frame["row"].iat[i]),
+            (
+                f"rater '{frame['rater'].iat[i]}' already rated unit '{frame['unit'].iat[i]}' "
+                f"on '{frame['dimension'].iat[i]}' in {unit_word} {first_row[i]}"
+            ),
+            unit_word,
+        )
+        for i in np.flatnonzero(twice)
+    ]
+
+
+def scale_errors(frame: pd.DataFrame, scale: Sequence[int]) -> list[RowError]:
+    """Values outside a known rubric scale."""
+    off = (frame["number"].notna() & ~frame["number"].isin(list(scale))).to_numpy()
+    return [
+        RowError(
+            int(frame["row"].iat[i]),
+            f"value {frame['number'].iat[i]:g} is not on the rubric scale "
+            f"{min(scale)}–{max(scale)}",
+        )
+        for i in np.flatnonzero(off)
     ]
 
 
 def dimension_data(
     name: str,
-    ratings: Sequence[Rating],
+    frame: pd.DataFrame,
     scale: Sequence[int] | None = None,
-    unit_key=lambda r: r.unit,
+    unit_column: str = "unit",
 ) -> DimensionData:
     """Arrange one dimension's ratings as a raters × units matrix with its value domain."""
-    raters = sorted({r.rater for r in ratings if r.value is not None})
-    units = sorted({unit_key(r) for r in ratings if r.value is not None})
-    rater_index = {rater: i for i, rater in enumerate(raters)}
-    unit_index = {unit: j for j, unit in enumerate(units)}
+    present = (frame["number"].notna() | frame["label"].notna()).to_numpy()
+    rated = frame[present]
+    # np.unique sorts str the way sorted() does; the inverse indices place each value.
+    raters, rater_codes = np.unique(rated["rater"].to_numpy(dtype=str), return_inverse=True)
+    units, unit_codes = np.unique(rated[unit_column].to_numpy(dtype=str), return_inverse=True)
     matrix = np.full((len(raters), len(units)), np.nan)
     labels = None
-    values = [r.value for r in ratings if r.value is not None]
-    if any(isinstance(v, str) for v in values):
-        labels = sorted({str(v) for v in values})
-        codes = {label: float(i) for i, label in enumerate(labels)}
-        encode = lambda v: codes[str(v)]  # noqa: E731
+    if rated["label"].notna().any():
+        text = [
+            str(label) if label is not None else str(number)
+            for label, number in zip(rated["label"], rated["number"], strict=True)
+        ]
+        labels, codes = np.unique(np.array(text, dtype=str), return_inverse=True)
+        labels = labels.tolist()
+        values = codes.astype(float)
         domain = np.arange(len(labels), dtype=float)
     else:
-        encode = float
-        observed = set(values)
-        domain = np.array(sorted(observed | set(scale or ())), dtype=float)
-    for rating in ratings:
-        if rating.value is not None:
-            matrix[rater_index[rating.rater], unit_index[unit_key(rating)]] = encode(rating.value)
+        values = rated["number"].to_numpy(dtype=float)
+        domain = np.array(sorted(set(np.unique(values).tolist()) | set(scale or ())), dtype=float)
+    matrix[rater_codes, unit_codes] = values
     return DimensionData(
         name=name,
-        raters=raters,
-        units=units,
+        raters=raters.tolist(),
+        units=units.tolist(),
         matrix=matrix,
         domain=domain,
         labels=labels,
-        not_applicable=sum(r.not_applicable for r in ratings),
+        not_applicable=int(frame["not_applicable"].sum()),
     )
 
 
 def split_dimensions(
-    ratings: Sequence[Rating], scale: Sequence[int] | None = None
+    frame: pd.DataFrame, scale: Sequence[int] | None = None
 ) -> tuple[dict[str, DimensionData], DimensionData]:
     """Per-dimension data in first-seen order, and the pooled "overall" data.
 
     Overall treats every (unit, dimension) pair as one unit.
     """
-    by_dimension: dict[str, list[Rating]] = {}
-    for rating in ratings:
-        by_dimension.setdefault(rating.dimension, []).append(rating)
-    per_dimension = {name: dimension_data(name, rows, scale) for name, rows in by_dimension.items()}
-    overall = dimension_data(
-        "overall", ratings, scale, unit_key=lambda r: f"{r.unit}\x1f{r.dimension}"
-    )
+    per_dimension = {
+        name: dimension_data(name, rows, scale)
+        for name, rows in frame.groupby("dimension", sort=False)
+    }
+    pooled = frame.assign(pooled=frame["unit"] + "\x1f" + frame["dimension"])
+    overall = dimension_data("overall", pooled, scale, unit_column="pooled")
     overall.units = [u.replace("\x1f", " · ") for u in overall.units]
     return per_dimension, overall

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from qa_app.domain.agreement.alpha import (
     Interval,
@@ -31,6 +32,7 @@ from qa_app.domain.agreement.ratings import (
     Rating,
     RatingsError,
     duplicate_errors,
+    ratings_frame,
     scale_errors,
     split_dimensions,
 )
@@ -61,8 +63,12 @@ class DimensionResult:
     rater_diagnostics: list[RaterDiagnostics] = field(default_factory=list)
     unit_diagnostics: list[UnitDiagnostics] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
-        """The JSON shape in the README; ``ci`` and ``q_below`` are null without a bootstrap."""
+    def as_dict(self, units: bool = True) -> dict:
+        """The JSON shape in the README; ``ci`` and ``q_below`` are null without a bootstrap.
+
+        ``units=False`` leaves out ``unit_diagnostics`` (one entry per unit: megabytes for
+        ten thousand calls).
+        """
         data = {
             "alpha": self.alpha,
             "reason": self.reason,
@@ -87,8 +93,18 @@ class DimensionResult:
             "ac2": self.ac2,
             "ac2_weights": self.ac2_weights,
             "rater_diagnostics": [asdict(r) for r in self.rater_diagnostics],
-            "unit_diagnostics": [asdict(u) for u in self.unit_diagnostics],
         }
+        if units:
+            # Built by hand: dataclasses.asdict deep-copies every value list (seconds at 10k).
+            data["unit_diagnostics"] = [
+                {
+                    "unit": u.unit,
+                    "values": [float(v) for v in u.values],
+                    "spread": u.spread,
+                    "disagreement": u.disagreement,
+                }
+                for u in self.unit_diagnostics
+            ]
         return json_safe(data)
 
 
@@ -98,11 +114,12 @@ class AgreementReport:
     dimensions: dict[str, DimensionResult]
     overall: DimensionResult
 
-    def as_dict(self) -> dict:
+    def as_dict(self, units: bool = True) -> dict:
+        """The whole report as JSON-safe values; ``units=False`` leaves out per-unit rows."""
         return {
             "level": self.level,
-            "dimensions": {name: r.as_dict() for name, r in self.dimensions.items()},
-            "overall": self.overall.as_dict(),
+            "dimensions": {name: r.as_dict(units) for name, r in self.dimensions.items()},
+            "overall": self.overall.as_dict(units),
         }
 
 
@@ -170,7 +187,7 @@ def analyse_dimension(
 
 
 def compute_agreement(
-    ratings: Sequence[Rating],
+    ratings: Sequence[Rating] | pd.DataFrame,
     level: str = "ordinal",
     replicates: int = 0,
     seed: int | None = None,
@@ -178,7 +195,7 @@ def compute_agreement(
     scale: Sequence[int] | None = None,
     confidence: float = 0.95,
 ) -> AgreementReport:
-    """The agreement report for long-format ratings: per dimension and overall.
+    """The agreement report for long-format ratings (Rating values or a ratings frame).
 
     ``replicates`` = 0 skips the bootstrap. ``method`` is ``units`` (resample
     units, percentile interval) or ``krippendorff`` (KALPHA's bootstrap).
@@ -189,10 +206,11 @@ def compute_agreement(
         raise ValueError(
             f"unknown bootstrap method '{method}'; use {' or '.join(BOOTSTRAP_METHODS)}"
         )
-    errors = duplicate_errors(ratings) + (scale_errors(ratings, scale) if scale else [])
+    frame = ratings if isinstance(ratings, pd.DataFrame) else ratings_frame(ratings)
+    errors = duplicate_errors(frame) + (scale_errors(frame, scale) if scale else [])
     if errors:
         raise RatingsError(sorted(errors, key=lambda e: e.row))
-    per_dimension, overall = split_dimensions(ratings, scale)
+    per_dimension, overall = split_dimensions(frame, scale)
     options = {
         "level": level,
         "replicates": replicates,
