@@ -1,0 +1,223 @@
+"""Every main page fits a 390 px wide phone: nothing scrolls the whole page sideways.
+
+Wide tables scroll inside their own box; the navigation wraps; long words in transcripts
+break. One browser context per role keeps it reasonably fast.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+
+import pytest
+from sqlmodel import select
+from waitress.server import create_server
+
+from qa_app import calibration_store as store
+from qa_app import create_app, db
+from qa_app.accounts import find_user
+from qa_app.demo_loader import load_demo
+from qa_app.domain.scoring import DimensionAnswer
+from qa_app.models import Assignment, Call, Review, RubricVersion, TranscriptTurn
+from qa_app.rubric_store import rubric_from_row
+from tests.browser.test_scoring_keyboard import log_in
+from tests.conftest import RUBRICS_DIR
+
+pytestmark = pytest.mark.browser
+PHONE = {"width": 390, "height": 844}
+CALLS = ("DEMO-0001", "DEMO-0002", "DEMO-0003")
+LONG_LINE = "Customer: see https://example.com/" + "a_very_long_path_segment_" * 12 + " please"
+
+
+def _calibration_sessions(session) -> dict:
+    """A revealed session (session page, dashboard) and an open one with a panel link."""
+    lead = find_user(session, "lead@example.com")
+    reviewers = [find_user(session, f"{n}@example.com") for n in ("reviewer", "reviewer2")]
+    row = session.exec(
+        select(RubricVersion).where(
+            RubricVersion.rubric_id == "empathy", RubricVersion.version == 1
+        )
+    ).one()
+    rubric = rubric_from_row(row)
+    revealed, _ = store.create_session(
+        session,
+        lead,
+        "A revealed session with a rather long name to wrap on a phone",
+        row,
+        CALLS,
+        [u.id for u in reviewers],
+        ["Customer A"],
+        None,
+    )
+    store.change_state(session, revealed, "open", lead)
+    for number, person in enumerate(store.participants(session, revealed.id)):
+        for position, call in enumerate(store.session_calls(session, revealed.id)):
+            answers = {
+                d.id: DimensionAnswer(score=1 + (number + position + i) % 5)
+                for i, d in enumerate(rubric.dimensions)
+            }
+            store.submit_call(session, revealed, person, call, answers, rubric)
+    store.change_state(session, revealed, "revealed", lead)
+    running, tokens = store.create_session(
+        session, lead, "Open session", row, CALLS, [reviewers[0].id], ["Customer B"], None
+    )
+    store.change_state(session, running, "open", lead)
+    reviewer = reviewers[0]
+    queued = session.exec(
+        select(Call.call_id)
+        .join(Assignment, Assignment.call_pk == Call.id)
+        .where(Assignment.reviewer_id == reviewer.id)
+    ).first()
+    review_id = session.exec(
+        select(Review.id).where(Review.reviewer_id == reviewer.id, Review.status == "submitted")
+    ).first()
+    # A transcript line with a long URL must wrap rather than widen the page.
+    call_pk = session.exec(select(Review.call_pk).where(Review.id == review_id)).one()
+    turn = session.exec(select(TranscriptTurn).where(TranscriptTurn.call_pk == call_pk)).first()
+    turn.text = LONG_LINE
+    session.add(turn)
+    return {
+        "revealed": revealed.id,
+        "open": running.id,
+        "panel_token": tokens["Customer B"],
+        "queued": queued,
+        "review": review_id,
+    }
+
+
+@contextmanager
+def demo_with_sessions(sqlite_url: str):
+    """The demo data plus calibration sessions, served on a free port: (base URL, ids)."""
+    app = create_app({"DATABASE_URL": sqlite_url, "RUBRICS_DIR": str(RUBRICS_DIR)})
+    engine = db.get_engine_for(app)
+    load_demo(engine, RUBRICS_DIR)
+    with db.transaction(engine) as session:
+        ids = _calibration_sessions(session)
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}", ids
+    finally:
+        server.close()
+        thread.join(timeout=5)
+        engine.dispose()
+
+
+@pytest.fixture
+def served(sqlite_url):
+    with demo_with_sessions(sqlite_url) as served:
+        yield served
+
+
+def pages_for(ids: dict) -> dict[str | None, list[str]]:
+    revealed, running = ids["revealed"], ids["open"]
+    panel = f"/panel/{ids['panel_token']}"
+    return {
+        None: ["/login", panel, f"{panel}/calls/DEMO-0001", "/no-such-page"],
+        "reviewer": [
+            "/",
+            "/queue",
+            f"/calls/{ids['queued']}/review",
+            f"/reviews/{ids['review']}",
+            f"/calibration/{running}/score",
+            f"/calibration/{running}/score/DEMO-0001",
+        ],
+        "lead": [
+            "/",
+            "/queue",
+            "/assign",
+            "/calibration",
+            f"/calibration/{revealed}",
+            f"/calibration/{running}",
+            f"/calibration/{revealed}/dashboard",
+            "/calibration/drift",
+            "/coach",
+            "/imports",
+            f"/reviews/{ids['review']}",
+        ],
+        "admin": ["/", "/admin/users", "/assign", "/imports", "/coach"],
+        "coach": ["/", "/coach"],
+    }
+
+
+OVERFLOW = """() => {
+    const width = document.documentElement.clientWidth;
+    const sticking = [];
+    for (const el of document.querySelectorAll('header a, header button, main *')) {
+        const box = el.getBoundingClientRect();
+        if (box.width === 0 || box.height === 0) continue;
+        // Inside a scroll box of its own it may be wide; the page itself may not.
+        let scroller = el.parentElement, boxed = false;
+        while (scroller && scroller !== document.body) {
+            const style = getComputedStyle(scroller).overflowX;
+            if (['auto', 'scroll', 'hidden'].includes(style)) { boxed = true; break; }
+            scroller = scroller.parentElement;
+        }
+        if (!boxed && box.right > width + 0.5) {
+            const text = (el.textContent || '').trim().slice(0, 30);
+            sticking.push(`${el.tagName.toLowerCase()}.${el.className} ${text} → ${box.right}`);
+        }
+    }
+    const scrollWidth = document.documentElement.scrollWidth;
+    return {scrollWidth: scrollWidth, sticking: sticking.slice(0, 8)};
+}"""
+
+
+def overflow(page) -> dict:
+    """How wide the page is, and the visible elements that stick out past the right edge."""
+    return page.evaluate(OVERFLOW)
+
+
+ROLES = {
+    None: None,
+    "reviewer": ("reviewer@example.com", "demo-reviewer-pass"),
+    "lead": ("lead@example.com", "demo-lead-pass"),
+    "admin": ("admin@example.com", "demo-admin-pass"),
+    "coach": ("coach@example.com", "demo-coach-pass"),
+}
+
+
+def test_every_page_fits_a_phone_for_every_role(served, browser):
+    base, ids = served
+    too_wide = []
+    for role, paths in pages_for(ids).items():
+        context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+        page = context.new_page()
+        if ROLES[role]:
+            log_in(page, base, *ROLES[role])
+        for path in paths:
+            response = page.goto(f"{base}{path}")
+            assert response.status < 500, (role, path, response.status)
+            if path != "/no-such-page":
+                assert response.status == 200, (role, path, response.status)
+            page.wait_for_load_state("networkidle")
+            found = overflow(page)
+            if path.startswith("/reviews/"):
+                # The transcript wraps a long URL instead of scrolling it sideways in its box.
+                found["transcript_scrolls"] = page.locator(".transcript").evaluate(
+                    "el => el.scrollWidth > el.clientWidth"
+                )
+                assert LONG_LINE.split()[2][:30] in page.locator(".transcript").inner_text()
+            if (
+                found["scrollWidth"] > PHONE["width"]
+                or found["sticking"]
+                or found.get("transcript_scrolls")
+            ):
+                too_wide.append((role, path, found))
+        context.close()
+    assert not too_wide, "pages wider than a 390 px phone:\n" + "\n".join(map(str, too_wide))
+
+
+def test_the_leads_navigation_reaches_every_link_on_a_phone(served, browser):
+    base, _ = served
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    log_in(page, base, *ROLES["lead"])
+    for name in ("My queue", "Assign", "Calibration", "Import", "Coaching"):
+        link = page.locator("header").get_by_role("link", name=name)
+        box = link.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], name
+    logout = page.locator("header").get_by_role("button", name="Log out").bounding_box()
+    assert logout["x"] + logout["width"] <= PHONE["width"]
+    context.close()
