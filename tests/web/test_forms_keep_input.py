@@ -293,3 +293,22 @@ def test_a_refused_export_keeps_the_coach_page(scoring, auth, client):
     )
     assert fragment.status_code == 422
     assert text_of(fragment).startswith('<p class="flash flash-error export-job"')
+
+
+def test_a_coaching_filter_matching_no_calls_says_so(web_app, client):
+    """Not a table of zeros: the coach is told nothing matched, and what to change."""
+    from qa_app.demo_loader import load_demo
+    from tests.conftest import RUBRICS_DIR
+
+    load_demo(db.get_engine_for(web_app), RUBRICS_DIR)
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    client.post(
+        "/login",
+        data={"email": "coach@example.com", "password": "demo-coach-pass", "csrf_token": token},
+    )
+    empty = client.get("/coach?since=2001-01-01&until=2001-01-31", headers={"HX-Request": "true"})
+    text = text_of(empty)
+    assert empty.status_code == 200
+    assert "No reviewed call matches these filters" in text and "<table" not in text
+    some = text_of(client.get("/coach", headers={"HX-Request": "true"}))
+    assert "No reviewed call matches" not in some and "<table" in some
