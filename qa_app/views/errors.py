@@ -56,6 +56,13 @@ PLAIN_WORDS = {
 }
 
 
+# Panelists meet these through their invite link, which is about one calibration session.
+PANEL_TITLES = {
+    403: "This calibration session is not open",
+    404: "This link does not work",
+}
+
+
 def init_app(app: Flask) -> None:
     """Register the error pages for every status the app answers with, and for crashes."""
     for status in ERROR_STATUSES:
@@ -91,12 +98,15 @@ def render_error(error: HTTPException, status: int, reference: str | None = None
     """The error as a page (or an htmx fragment) with this status."""
     from qa_app.views import wants_fragment
 
+    reader = _reader()
     title = PLAIN_WORDS.get(status, (error.name, None))[0]
+    if reader == "panelist":
+        title = PANEL_TITLES.get(status, title)
     context = {
         "status": status,
         "title": title,
         "explanation": _explanation(error, status),
-        "reader": _reader(),
+        "reader": reader,
         "reference": reference,
     }
     template = "errors/_error.html" if wants_fragment() else "errors/error.html"
