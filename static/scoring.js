@@ -185,6 +185,9 @@
     if (code >= 200 && code < 300) {
       savedEdits[id] = Math.max(savedEdits[id] || 0, sentEdits[id]);
       if (savedEdits[id] >= (edits[id] || 0)) markSaved(section);
+      // What a refused submit said ("still to score …") may no longer be true.
+      var submitStatus = document.getElementById("submit-status");
+      if (submitStatus) submitStatus.replaceChildren();
       return;
     }
     if (!code) {

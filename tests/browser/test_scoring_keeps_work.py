@@ -59,8 +59,11 @@ class Watched:
 
 @pytest.fixture
 def watched(browser):
+    # Generous waits: the machine running the tests may be busy; nothing here is timed.
+    expect.set_options(timeout=10_000)
     watched = Watched(browser)
     yield watched
+    expect.set_options(timeout=5_000)
     violations = watched.csp_violations()
     watched.context.close()
     assert not violations, f"Content Security Policy violations: {violations}"
@@ -222,6 +225,7 @@ def test_incomplete_submit_message_appears_where_the_reviewer_is(live_demo, watc
     expect(page.locator("#dim-summary")).to_be_in_viewport()
     page.keyboard.press("3")
     expect(page.locator("#save-status")).to_contain_text("Saved Summary of the concern")
+    expect(message).to_be_empty()  # "still to score Summary" is no longer true
 
     # From the Submit button at the bottom of the page, too.
     page.get_by_role("button", name="Submit review").click()
