@@ -368,12 +368,13 @@ def import_reviews(
 
 def _register_commands() -> None:
     from qa_app.cli_agreement import agreement
+    from qa_app.cli_audit import audit
     from qa_app.cli_backup import backup, restore
     from qa_app.cli_calibration import register
     from qa_app.cli_exports import export_group, outcomes_group
     from qa_app.cli_users import users
 
-    for command in (users, agreement, export_group, outcomes_group, backup, restore):
+    for command in (users, agreement, export_group, outcomes_group, backup, restore, audit):
         main.add_command(command)
     register(main, import_group)
 

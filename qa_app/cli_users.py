@@ -37,7 +37,7 @@ def users_add(email: str, name: str, role: str, password_stdin: bool) -> None:
     The password (at least 10 characters) is prompted for twice, or read from
     standard input with --password-stdin.
     """
-    from qa_app import db
+    from qa_app import audit, db
     from qa_app.accounts import AccountError, create_user
 
     if password_stdin:
@@ -48,6 +48,15 @@ def users_add(email: str, name: str, role: str, password_stdin: bool) -> None:
     try:
         with db.transaction(engine) as session:
             user = create_user(session, email, name, role, password)
+            audit.record(
+                session,
+                None,
+                "user.added",
+                "user",
+                user.id,
+                after={"email": user.email, "role": user.role},
+                reason=AUDIT_REASON.format(command="add"),
+            )
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Added {user.role} {user.email}.")

@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
     from qa_app.views import (
         admin,
         assign,
+        audit,
         auth_views,
         calibration,
         coach,
@@ -24,7 +25,8 @@ def init_app(app: Flask) -> None:
     )
 
     modules = (
-        health, auth_views, home, queue, scoring, assign, admin, imports, coach, calibration, panel
+        health, auth_views, home, queue, scoring, assign, admin, audit, imports, coach, calibration,
+        panel,
     )
     for module in modules:
         app.register_blueprint(module.bp)

@@ -119,6 +119,8 @@ def one():
     if errors:
         return _page(MultiDict(), one_form=form, errors=errors, status=422)
     db.add(Assignment(call_pk=call.id, reviewer_id=reviewer.id, assigned_by=current_user().id))
+    after = {"reviewer": reviewer.email}
+    audit.record(db, current_user(), "call.assigned", "call", call.call_id, after=after)
     try:
         db.commit()
     except IntegrityError:

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from werkzeug.datastructures import MultiDict
 
+from qa_app import audit
 from qa_app import calibration_store as store
 from qa_app.auth import current_user, roles_required
 from qa_app.db import get_session
@@ -275,11 +276,13 @@ def new_link(session_id: int, participant_id: int):
         participant.revoked_at = datetime.now(UTC)
         participant.invite_seed = None
         db.add(participant)
+        _audit_link(db, session, participant, "revoked")
         db.commit()
         flash(f"{participant.display_name}'s link no longer works.", "info")
         return redirect(url_for("calibration.manage", session_id=session.id))
     store.new_invite(participant, _reveal_key(create=True))
     db.add(participant)
+    _audit_link(db, session, participant, "reissued")
     db.commit()
     flash(
         f"New link for {participant.display_name}: copy it below now, it is shown only once. "
@@ -287,6 +290,18 @@ def new_link(session_id: int, participant_id: int):
         "info",
     )
     return redirect(url_for("calibration.manage", session_id=session.id), 303)
+
+
+def _audit_link(db, session, participant, what: str) -> None:
+    """Record who revoked or reissued a panelist's link (never the link itself)."""
+    audit.record(
+        db,
+        current_user(),
+        f"panel_link.{what}",
+        "calibration_participant",
+        participant.id,
+        after={"session": session.name, "panelist": participant.display_name},
+    )
 
 
 # The blueprint's other routes live in these modules; importing them registers them.
