@@ -13,7 +13,7 @@ from sqlmodel import Session, func, select
 from werkzeug.security import generate_password_hash
 
 from qa_app import audit
-from qa_app.models import Role, User
+from qa_app.models import Role, User, utcnow
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_NAME_LENGTH = 200  # the users.name column
@@ -90,16 +90,28 @@ def validate_password(password: str) -> None:
         raise AccountError("the password is not UTF-8 text") from None
 
 
+def end_sessions(user: User) -> None:
+    """End every session of ``user`` on every server: each checks the generation per request."""
+    user.session_generation = (user.session_generation or 0) + 1
+
+
 def change_role(db: Session, user: User, role: str) -> None:
+    """Give ``user`` another role; their sessions end, so no page keeps the old role's rights."""
     if role not in {r.value for r in Role}:
         raise AccountError(f"role '{role}' is not one of {', '.join(r.value for r in Role)}")
+    if user.role != role:
+        end_sessions(user)
     user.role = role
     db.add(user)
 
 
 def set_password(db: Session, user: User, password: str) -> None:
+    """A new password (an admin's reset): every session ends, and a login lockout is lifted,
+    as the lockout message promises."""
     validate_password(password)
     user.password_hash = password_hash(password)
+    user.throttle_reset_at = utcnow()
+    end_sessions(user)
     db.add(user)
 
 
@@ -132,6 +144,8 @@ def set_active(
                 f"{user.email} is the last active admin; add or activate another admin first"
             )
     user.active = active
+    if not active:
+        end_sessions(user)
     db.add(user)
     audit.record(
         db,

@@ -6,13 +6,14 @@ from datetime import timedelta
 from functools import wraps
 
 from flask import abort, g, redirect, request, session, url_for
-from sqlalchemy import delete, func
+from sqlalchemy import delete, false, func
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from qa_app.accounts import find_user, normalise_email
+from qa_app import audit
+from qa_app.accounts import end_sessions, find_user, normalise_email
 from qa_app.db import get_session
-from qa_app.models import LoginFailure, Role, User, utcnow
+from qa_app.models import LoginAttempt, Role, User, utcnow
 
 ALL_ROLES = tuple(Role)
 # Checked when the email is unknown, so a wrong email costs as much time as a wrong password.
@@ -35,34 +36,66 @@ MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
 
 
-def login_throttled(db: Session, email: str, address: str) -> str | None:
-    """A message when too many logins failed lately for this account or from this address.
+def begin_login_attempt(db: Session, email: str, address: str) -> tuple[LoginAttempt, str | None]:
+    """Record an attempt, then say whether it is one too many (a message) or may go on (None).
 
-    Kept in the database, so the limit holds across several server processes.
+    The attempt is committed *before* anything is counted, so every process counting sees it:
+    of N simultaneous guesses the k-th to commit counts at least k, and at most
+    MAX_FAILURES_PER_ACCOUNT of them reach the password check, across every server process.
+    Failures before the account's ``throttle_reset_at`` (its last successful login, or a
+    password reset) do not count. Kept in the database, so the limit holds across servers.
     """
-    since = utcnow() - THROTTLE_WINDOW
-    recent = select(func.count()).select_from(LoginFailure).where(LoginFailure.at >= since)
+    email = normalise_email(email)[:254]
+    now = utcnow()
+    since = now - THROTTLE_WINDOW
+    db.exec(delete(LoginAttempt).where(LoginAttempt.at < since))  # the window's state only
+    attempt = LoginAttempt(email=email, address=address[:64], at=now)
+    db.add(attempt)
+    db.commit()
+    failed = select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.at >= since, LoginAttempt.succeeded == false()
+    )
+    user = find_user(db, email)
+    account_since = max(since, user.throttle_reset_at) if user and user.throttle_reset_at else since
     minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
-    by_account = db.exec(recent.where(LoginFailure.email == normalise_email(email))).one()
-    if by_account >= MAX_FAILURES_PER_ACCOUNT:
-        return (
+    by_account = failed.where(LoginAttempt.email == email, LoginAttempt.at >= account_since)
+    if db.exec(by_account).one() > MAX_FAILURES_PER_ACCOUNT:
+        return attempt, (
             f"Too many failed logins for this account. Wait {minutes} minutes, or ask an "
             "admin to reset the password."
         )
-    if db.exec(recent.where(LoginFailure.address == address)).one() >= MAX_FAILURES_PER_ADDRESS:
-        return f"Too many failed logins from your network address. Wait {minutes} minutes."
-    return None
+    if db.exec(failed.where(LoginAttempt.address == attempt.address)).one() > (
+        MAX_FAILURES_PER_ADDRESS
+    ):
+        return attempt, f"Too many failed logins from your network address. Wait {minutes} minutes."
+    return attempt, None
 
 
-def record_login_failure(db: Session, email: str, address: str) -> None:
-    """Remember a failed login; forget failures older than the window while at it."""
-    db.exec(delete(LoginFailure).where(LoginFailure.at < utcnow() - THROTTLE_WINDOW))
-    db.add(LoginFailure(email=normalise_email(email)[:254], address=address[:64]))
-    db.commit()
+def finish_login_attempt(
+    db: Session, attempt: LoginAttempt, user: User | None, refusal: str | None = None
+) -> None:
+    """Record how the attempt ended, in the throttle and in the audit trail.
 
-
-def clear_login_failures(db: Session, email: str) -> None:
-    db.exec(delete(LoginFailure).where(LoginFailure.email == normalise_email(email)))
+    A success never deletes failures (the audit trail keeps them all); it only stops the
+    account's earlier failures from counting.
+    """
+    details = {"email": attempt.email, "address": attempt.address}
+    if user is not None:
+        attempt.succeeded = True
+        user.throttle_reset_at = attempt.at
+        db.add_all([attempt, user])
+        audit.record(db, user, "login.succeeded", "user", user.id, after=details)
+    else:
+        known = find_user(db, attempt.email)
+        audit.record(
+            db,
+            None,
+            "login.failed",
+            "user",
+            known.id if known else attempt.email,
+            after=details,
+            reason="throttled" if refusal else "wrong email or password, or deactivated",
+        )
     db.commit()
 
 
@@ -70,11 +103,18 @@ def login(user: User) -> None:
     """Start a fresh session for ``user`` (a new session defeats session fixation)."""
     session.clear()
     session["user_id"] = user.id
+    session["generation"] = user.session_generation
     session.permanent = False
 
 
-def logout() -> None:
+def logout(db: Session) -> None:
+    """End this session and every other session of the same account, on every server."""
+    user = current_user()
     session.clear()
+    if user is not None:
+        end_sessions(user)
+        db.add(user)
+        db.commit()
 
 
 def current_user() -> User | None:
@@ -84,7 +124,12 @@ def current_user() -> User | None:
         user_id = session.get("user_id")
         if user_id is not None:
             user = get_session().get(User, user_id)
-            if user is not None and not user.active:
+            # A deactivated account, or one whose sessions were ended since this one began
+            # (logout elsewhere, password reset, role change), is logged out here too.
+            if user is not None and (
+                not user.active or session.get("generation") != user.session_generation
+            ):
+                session.clear()
                 user = None
         g.current_user = user
     return g.current_user

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 # Named constraints let later migrations alter them, SQLite batch mode included.
@@ -61,6 +61,10 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
+    # Bumped to end every session of the account at once, on every server process.
+    session_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Failed logins before this moment no longer count towards the lockout.
+    throttle_reset_at: datetime | None = None
 
 
 class RubricVersion(SQLModel, table=True):
@@ -199,15 +203,16 @@ class ExportJob(SQLModel, table=True):
     error: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
-class LoginFailure(SQLModel, table=True):
-    """A failed login, kept for a while to throttle guessing per account and per address."""
+class LoginAttempt(SQLModel, table=True):
+    """A login attempt, written before its password is checked; kept for the throttle window."""
 
-    __tablename__ = "login_failures"
+    __tablename__ = "login_attempts"
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, index=True)
     address: str = Field(max_length=64, index=True)
     at: datetime = Field(default_factory=utcnow, index=True)
+    succeeded: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class CalibrationSession(SQLModel, table=True):
@@ -218,6 +223,8 @@ class CalibrationSession(SQLModel, table=True):
     rubric_pk: int = Field(foreign_key="rubrics.id")
     state: str = Field(default=SessionState.DRAFT, max_length=20)
     deadline: datetime | None = None
+    # Invite links keep working this many hours after the deadline (None: until closed).
+    link_grace_hours: int | None = None
     created_by: int = Field(foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow)
     revealed_at: datetime | None = None

@@ -31,24 +31,25 @@ def login():
     if form.validate_on_submit():
         db = get_session()
         address = request.remote_addr or "unknown"
-        refusal = auth.login_throttled(db, form.email.data, address)
+        attempt, refusal = auth.begin_login_attempt(db, form.email.data, address)
         if refusal:
+            auth.finish_login_attempt(db, attempt, None, refusal)
             flash(refusal, "error")
             return render_template("auth/login.html", form=form), 429
         user = auth.authenticate(db, form.email.data, form.password.data)
+        auth.finish_login_attempt(db, attempt, user)
         if user is not None:
-            auth.clear_login_failures(db, user.email)
             auth.login(user)
             return redirect(_safe_next(request.args.get("next")))
-        auth.record_login_failure(db, form.email.data, address)
         flash("Email or password is not right, or the account is deactivated.", "error")
     return render_template("auth/login.html", form=form)
 
 
 @bp.post("/logout")
 def logout():
-    """End the session (a POST with a CSRF token, so no page can log someone out)."""
-    auth.logout()
+    """End this and every other session of the account (a POST with a CSRF token, so no page
+    can log someone out)."""
+    auth.logout(get_session())
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
 

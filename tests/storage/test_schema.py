@@ -21,7 +21,7 @@ TABLES = {
     "calibration_participants",
     "audit_events",
     "assignments",
-    "login_failures",
+    "login_attempts",
 }
 
 
@@ -84,3 +84,19 @@ def test_upgrade_from_the_first_revision_keeps_the_data(empty_db_url):
         assert connection.execute(text("SELECT call_id FROM calls")).scalars().all() == ["OLD-1"]
     assert db.current_revision(engine) == db.head_revision()
     engine.dispose()
+
+
+def test_the_migrations_build_exactly_the_tables_the_models_describe(empty_db_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    import qa_app.models  # noqa: F401 - registers every table on SQLModel.metadata
+
+    engine = db.make_engine(empty_db_url)
+    db.upgrade(engine)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_server_default": False})
+        differences = compare_metadata(context, SQLModel.metadata)
+    engine.dispose()
+    assert differences == []
