@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from qa_app.cli_support import command_app
+from qa_app.cli_support import command_app, output_format_option
 
 TABLE_COLUMNS = ("at", "actor", "action", "object_type", "object_id", "reason")
 
@@ -19,14 +19,9 @@ TABLE_COLUMNS = ("at", "actor", "action", "object_type", "object_id", "reason")
     "--action", default="", help="Only this action (user.added), or a prefix ending in '.' (user.)."
 )
 @click.option("--object", "object_", default="", help="Only this object: TYPE or TYPE:ID.")
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(("table", "json", "csv")),
-    default="table",
-    show_default=True,
-    help="table: one line per event; json: one object per line with before and after; csv: "
-    "every column, formula-safe for spreadsheets.",
+@output_format_option(
+    "table: one line per event; json: one object per line with before and after; csv: "
+    "every column, formula-safe for spreadsheets."
 )
 def audit(since: str, until: str, user: str, action: str, object_: str, output: str) -> None:
     """Print the audit trail, oldest first: who did what to which object, when, and why.

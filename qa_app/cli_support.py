@@ -73,3 +73,15 @@ class DatabaseAwareGroup(click.Group):
                 if isinstance(exc, OperationalError):
                     raise unreachable_database(exc) from None
             raise
+
+
+def output_format_option(help: str = "Output format."):  # noqa: A002 - click's own name
+    """``--format table|json|csv`` (default table), passed to the command as ``output``."""
+    return click.option(
+        "--format",
+        "output",
+        type=click.Choice(("table", "json", "csv")),
+        default="table",
+        show_default=True,
+        help=help,
+    )

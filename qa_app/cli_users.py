@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from qa_app.cli_support import command_app
+from qa_app.cli_support import command_app, output_format_option
 
 # Copies of qa_app.models.Role and qa_app.accounts.MIN_PASSWORD_LENGTH (a test keeps them
 # equal): those modules load SQLAlchemy, which `qa-app --help` should not wait for.
@@ -63,14 +63,7 @@ def users_add(email: str, name: str, role: str, password_stdin: bool) -> None:
 
 
 @users.command("list")
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(("table", "json", "csv")),
-    default="table",
-    show_default=True,
-    help="Output format; CSV text cells are formula-safe for spreadsheets.",
-)
+@output_format_option("Output format; CSV text cells are formula-safe for spreadsheets.")
 def users_list(output: str) -> None:
     """List every account: email, name, role, active, and the day it was added.
 
