@@ -245,6 +245,19 @@ def _report_problems(result: ImportResult, file: Path, rejects: Path | None) -> 
     from qa_app.import_service import count
 
     report = result.report
+    if result.refused_changes:
+        for change in result.refused_changes[:MAX_ERRORS_SHOWN]:
+            click.echo(f"{file.name}: {change}", err=True)
+        hidden = len(result.refused_changes) - MAX_ERRORS_SHOWN
+        if hidden > 0:
+            click.echo(f"... and {hidden} more.", err=True)
+        changes = count(len(result.refused_changes), "stored value")
+        click.echo(
+            f"{changes} would be replaced; nothing was imported. Use --replace to replace "
+            "them (the old values are kept in the audit trail).",
+            err=True,
+        )
+        sys.exit(1)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     for error in report.errors[:MAX_ERRORS_SHOWN]:
@@ -280,6 +293,7 @@ def _run_import(
     rejects: Path | None,
     dry_run: bool,
     create_reviewers: bool = False,
+    replace: bool = False,
 ) -> None:
     from qa_app.domain.tabular import FileProblem
     from qa_app.import_service import count, run_import
@@ -297,6 +311,7 @@ def _run_import(
             create_reviewers=create_reviewers,
             progress_factory=_progress,
             rubric_id=app.config["RUBRIC_ID"],
+            replace=replace,
         )
     except FileProblem as exc:
         raise click.ClickException(str(exc)) from None
@@ -327,6 +342,9 @@ def _run_import(
 def import_calls(file: Path, skip_invalid: bool, rejects: Path | None, dry_run: bool) -> None:
     """Import calls with transcripts (CSV, XLSX or JSONL); an existing call_id is updated.
 
+    A changed transcript becomes the call's next transcript version; the earlier one is
+    kept, and reviews scored on it keep showing it.
+
     Required columns: call_id, agent, transcript. Optional: team, queue, channel,
     interaction_type, started_at (ISO 8601), save_script, agent_tenure_days. A transcript
     is one turn per line, "Speaker: text" (JSONL may give a list of turns).
@@ -334,16 +352,29 @@ def import_calls(file: Path, skip_invalid: bool, rejects: Path | None, dry_run: 
     _run_import("calls", file, skip_invalid, rejects, dry_run)
 
 
+def _replace_option(command):
+    return click.option(
+        "--replace",
+        is_flag=True,
+        help="Replace stored values the file changes (without it such a file is refused); "
+        "the old values are kept in the audit trail.",
+    )(command)
+
+
 @import_group.command("outcomes")
 @_import_options
-def import_outcomes(file: Path, skip_invalid: bool, rejects: Path | None, dry_run: bool) -> None:
+@_replace_option
+def import_outcomes(
+    file: Path, skip_invalid: bool, rejects: Path | None, dry_run: bool, replace: bool
+) -> None:
     """Import outcomes (CSV or XLSX): call_id plus one column per named outcome.
 
     Column names are lower case (saved, callback_30d, credit_amount, ...). A column of
     true/false/yes/no/1/0 is boolean, otherwise numeric; blank cells record nothing.
-    Unknown call_ids are errors.
+    Unknown call_ids are errors. A stored value the file changes is refused, with its
+    row named, unless --replace.
     """
-    _run_import("outcomes", file, skip_invalid, rejects, dry_run)
+    _run_import("outcomes", file, skip_invalid, rejects, dry_run, replace=replace)
 
 
 @import_group.command("reviews")
@@ -353,17 +384,24 @@ def import_outcomes(file: Path, skip_invalid: bool, rejects: Path | None, dry_ru
     is_flag=True,
     help="Create unknown reviewers as deactivated accounts instead of rejecting rows.",
 )
+@_replace_option
 def import_reviews(
-    file: Path, skip_invalid: bool, rejects: Path | None, dry_run: bool, create_reviewers: bool
+    file: Path,
+    skip_invalid: bool,
+    rejects: Path | None,
+    dry_run: bool,
+    create_reviewers: bool,
+    replace: bool,
 ) -> None:
     """Import historical reviews from another QA tool as submitted reviews (CSV or XLSX).
 
     One row per call, reviewer and dimension. Columns: call_id, reviewer (email),
     dimension, score (blank or N/A for not applicable), optional submitted_at (ISO 8601)
     and rubric (id@version, default the current one). Each call, reviewer and rubric
-    must answer every dimension.
+    must answer every dimension. A stored review whose points the file changes is
+    refused, with its rows named, unless --replace.
     """
-    _run_import("reviews", file, skip_invalid, rejects, dry_run, create_reviewers)
+    _run_import("reviews", file, skip_invalid, rejects, dry_run, create_reviewers, replace)
 
 
 def _register_commands() -> None:

@@ -6,8 +6,9 @@ asks for the valid rows to be written and the others reported.
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -44,6 +45,8 @@ class ImportResult:
     written: call_store.WriteResult | None = None
     dry_run: bool = False
     existing_calls: int = 0  # calls: how many valid rows update a call already stored
+    # Stored values the file would replace, each naming its rows; refused without --replace.
+    refused_changes: list[str] = field(default_factory=list)
 
     @property
     def valid_rows(self) -> int:
@@ -65,7 +68,10 @@ class ImportResult:
 
     @property
     def blocked(self) -> bool:
-        """Invalid rows and no permission to skip them: nothing was written."""
+        """Invalid rows and no permission to skip them, or stored values the file would
+        replace without ``replace``: nothing was written."""
+        if self.refused_changes:
+            return True
         return self.written is None and not self.report.ok and not self.dry_run
 
 
@@ -80,45 +86,85 @@ def run_import(
     actor: User | None = None,
     progress_factory=None,
     rubric_id: str = DEFAULT_RUBRIC_ID,
+    replace: bool = False,
 ) -> ImportResult:
     """Read, validate and (unless blocked or a dry run) write one import file.
+
+    Outcome values and review points the file changes are replaced only with ``replace``
+    (the old values go in the audit trail); otherwise the import is refused whole with
+    :attr:`ImportResult.refused_changes` naming them. A changed call transcript needs no
+    ``replace``: the old one is kept as a numbered transcript version.
 
     Raises :class:`qa_app.domain.tabular.FileProblem` when the file as a whole is unreadable.
     """
     allowed = {"csv", "xlsx", "jsonl"} if kind == "calls" else {"csv", "xlsx"}
     table = read_table(path, allowed)
-    with transaction(engine) as db:
-        report = _validate(db, kind, table, create_reviewers, rubric_id)
-        result = ImportResult(kind, table, report, dry_run=dry_run)
-        if kind == "calls":
-            result.existing_calls = len(
-                call_store.existing_call_ids(db, [r.call_id for r in report.records])
+    result = ImportResult(kind, table, ImportReport(), dry_run=dry_run)
+    try:
+        with transaction(engine) as db:
+            _import(
+                db,
+                result,
+                skip_invalid,
+                create_reviewers,
+                actor,
+                progress_factory,
+                rubric_id,
+                replace,
+                path.name,
             )
-        if dry_run or (report.errors and not skip_invalid):
-            return result
-        progress = progress_factory(len(report.records)) if progress_factory else None
-        try:
-            result.written = _write(
-                db, kind, report, table, actor, progress.update if progress else None
-            )
-        finally:
-            if progress:
-                progress.close()
-        audit.record(
-            db,
-            actor,
-            f"import.{kind}",
-            "file",
-            path.name,
-            after={
-                "rows": result.valid_rows,
-                "created": result.written.created,
-                "updated": result.written.updated,
-                "unchanged": result.written.unchanged,
-                "rejected": len(report.rejected_rows),
-            },
-        )
+    except call_store.ChangesRefused as exc:
+        # Raised inside the transaction: everything the import had written is rolled back.
+        result.written = None
+        result.refused_changes = exc.changes
     return result
+
+
+def _import(
+    db: Session,
+    result: ImportResult,
+    skip_invalid: bool,
+    create_reviewers: bool,
+    actor: User | None,
+    progress_factory,
+    rubric_id: str,
+    replace: bool,
+    source: str,
+) -> None:
+    """Validate ``result.table`` into ``result.report`` and, unless blocked, write it."""
+    kind, table = result.kind, result.table
+    report = result.report = _validate(db, kind, table, create_reviewers, rubric_id)
+    if kind == "calls":
+        result.existing_calls = len(
+            call_store.existing_call_ids(db, [r.call_id for r in report.records])
+        )
+    if result.dry_run or (report.errors and not skip_invalid):
+        return
+    progress = progress_factory(len(report.records)) if progress_factory else None
+    try:
+        result.written = _write(
+            db,
+            kind,
+            report,
+            table,
+            actor,
+            progress.update if progress else None,
+            replace=replace,
+            source=source,
+        )
+    finally:
+        if progress:
+            progress.close()
+    counts = {
+        "rows": result.valid_rows,
+        "created": result.written.created,
+        "updated": result.written.updated,
+        "unchanged": result.written.unchanged,
+        "rejected": len(report.rejected_rows),
+    }
+    if kind == "calls":
+        counts["transcripts_kept"] = result.written.transcripts_kept
+    audit.record(db, actor, f"import.{kind}", "file", source, after=counts)
 
 
 def _validate(
@@ -181,18 +227,40 @@ def _write(
     table: Table,
     actor: User | None,
     progress: Progress | None,
+    *,
+    replace: bool,
+    source: str,
 ) -> call_store.WriteResult:
     if kind == "calls":
         present = [f for f in call_store.CALL_FIELDS if f in table.columns]
-        return call_store.upsert_calls(db, report.records, progress=progress, fields=present)
+        return call_store.upsert_calls(
+            db, report.records, progress=progress, fields=present, source=source
+        )
+    who = (actor.id, actor.email) if actor else (None, command_line_user())
     if kind == "outcomes":
         call_pks = call_store.existing_call_ids(db, [r.call_id for r in report.records])
-        return call_store.upsert_outcomes(db, report.records, call_pks, progress=progress)
-    return _write_reviews(db, report.records, actor, progress)
+        return call_store.upsert_outcomes(
+            db, report.records, call_pks, progress, replace=replace, source=source, actor=who
+        )
+    return _write_reviews(db, report.records, who, progress, replace, source)
+
+
+def command_line_user() -> str:
+    """How the audit trail names an import run from the shell: there is no account, so the
+    operating-system user is the best answer to "who"."""
+    try:
+        return f"command line ({getpass.getuser()})"
+    except (KeyError, OSError):  # no user name in the environment or the password database
+        return "command line"
 
 
 def _write_reviews(
-    db: Session, records: list[ReviewRecord], actor: User | None, progress: Progress | None
+    db: Session,
+    records: list[ReviewRecord],
+    who: tuple[int | None, str],
+    progress: Progress | None,
+    replace: bool,
+    source: str,
 ) -> call_store.WriteResult:
     """Each record becomes (or updates) a submitted review; changes are audited."""
     call_pks = call_store.existing_call_ids(db, [r.call_id for r in records])
@@ -203,4 +271,6 @@ def _write_reviews(
         if normalise_email(email) not in people:  # validation allowed it: --create-reviewers
             people[normalise_email(email)] = create_imported_reviewer(db, email).id
     by_record = {r.reviewer: people[normalise_email(r.reviewer)] for r in records}
-    return write_imported_reviews(db, records, call_pks, by_record, rubric_pks, actor, progress)
+    return write_imported_reviews(
+        db, records, call_pks, by_record, rubric_pks, who, progress, replace=replace, source=source
+    )

@@ -99,6 +99,8 @@ class Call(SQLModel, table=True):
     started_at: datetime | None = Field(default=None, index=True)
     save_script: str | None = Field(default=None, max_length=100, index=True)
     agent_tenure_days: int | None = None
+    # The number of the transcript in transcript_turns; earlier ones are in transcript_versions.
+    transcript_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     imported_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -113,6 +115,24 @@ class TranscriptTurn(SQLModel, table=True):
     speaker: str = Field(max_length=100)
     text: str = Field(sa_column=Column(Text, nullable=False))
     offset_seconds: float | None = None
+
+
+class TranscriptVersion(SQLModel, table=True):
+    """A call's earlier transcript, kept when an import replaced it: reviews scored on it keep
+    their text and evidence turns. ``turns`` is a list of ``[speaker, text, offset_seconds]``."""
+
+    __tablename__ = "transcript_versions"
+    __table_args__ = (
+        UniqueConstraint("call_pk", "version", name="uq_transcript_versions_call_version"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_pk: int = Field(foreign_key="calls.id", ondelete="CASCADE", index=True)
+    version: int
+    turns: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    replaced_at: datetime = Field(default_factory=utcnow)
+    # The import file whose transcript replaced this one.
+    replaced_by: str = Field(default="", max_length=255)
 
 
 class Outcome(SQLModel, table=True):
@@ -147,6 +167,8 @@ class Review(SQLModel, table=True):
     status: str = Field(default=ReviewStatus.DRAFT, max_length=20, index=True)
     # Optimistic concurrency: every save must name the version it started from.
     version: int = 1
+    # The call's transcript version the review was scored on (its evidence turns cite it).
+    transcript_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     submitted_at: datetime | None = None

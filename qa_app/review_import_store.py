@@ -9,21 +9,22 @@ and the audit trail are unchanged.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 
-from qa_app.call_store import WriteResult
+from qa_app.call_store import ChangesRefused, WriteResult
 from qa_app.domain.review_import import ReviewRecord
 from qa_app.domain.scoring import DimensionAnswer, answer_as_dict
-from qa_app.models import AuditEvent, Review, ReviewScore, ReviewStatus, User, utcnow
+from qa_app.models import AuditEvent, Call, Review, ReviewScore, ReviewStatus, utcnow
 
 BATCH_SIZE = 2_000
 # Under SQLite's default limit of 32,766 bound parameters and PostgreSQL's 65,535.
 IN_LIST_SIZE = 10_000
 ReviewKey = tuple[int, int, int]  # call pk, reviewer id, rubric pk
+Actor = tuple[int | None, str]  # the user id (None on the command line) and the audit label
 
 
 def write_imported_reviews(
@@ -32,21 +33,27 @@ def write_imported_reviews(
     call_pks: Mapping[str, int],
     reviewer_ids: Mapping[str, int],
     rubric_pks: Mapping[str, int],
-    actor: User | None,
+    actor: Actor,
     progress: Callable[[int], None] | None = None,
+    *,
+    replace: bool = False,
+    source: str = "",
 ) -> WriteResult:
     """Each record becomes (or updates) a submitted review; every change is audited.
 
     A stored submitted review with the same points is left alone (re-importing a file
-    changes nothing); notes and evidence written in the app are kept when points change.
+    changes nothing). A stored review whose points the file changes is replaced only with
+    ``replace`` (notes and evidence written in the app are kept); otherwise every such
+    review is named and :class:`ChangesRefused` raised, so the caller writes nothing.
+    ``actor`` is (user id, label); the audit events name it and the file ``source``.
     """
     result = WriteResult()
+    refused: list[str] = []
     connection = db.connection()
     for start in range(0, len(records), BATCH_SIZE):
         batch = records[start : start + BATCH_SIZE]
         keys = [
-            (call_pks[r.call_id], reviewer_ids[r.reviewer], rubric_pks[r.rubric_key])
-            for r in batch
+            (call_pks[r.call_id], reviewer_ids[r.reviewer], rubric_pks[r.rubric_key]) for r in batch
         ]
         stored = _stored_reviews(connection, {key[0] for key in keys})
         scores = _stored_scores(connection, [stored[k][0] for k in keys if k in stored])
@@ -57,10 +64,15 @@ def write_imported_reviews(
             found = stored.get(key)
             before = scores.get(found[0], {}) if found else {}
             answers = {d: a for d, (_id, a) in before.items()}
-            if found and found[1] == ReviewStatus.SUBMITTED and _points(answers) == _points(
-                record.answers
+            if (
+                found
+                and found[1] == ReviewStatus.SUBMITTED
+                and _points(answers) == _points(record.answers)
             ):
                 result.unchanged += 1
+                continue
+            if found and not replace and _points(answers) != _points(record.answers):
+                refused.append(_refusal(record, answers))
                 continue
             submitted_at = record.submitted_at or now
             if found is None:
@@ -92,27 +104,27 @@ def write_imported_reviews(
             for dimension, answer in record.answers.items():
                 if dimension in before:
                     score_id, kept = before[dimension]
-                    answer = replace(answer, note=kept.note, evidence=kept.evidence)
+                    answer = dataclasses.replace(answer, note=kept.note, evidence=kept.evidence)
                     score_updates.append({"b_id": score_id, **_score_values(answer)})
                 else:
                     score_inserts.append(_score_row(review_id, dimension, answer))
-            audits.append(_audit_row(actor, review_id, answers, record.answers, now))
+            audits.append(_audit_row(actor, review_id, answers, record.answers, now, source))
         if new_reviews:
+            # A new review is scored on the transcript the call has now.
+            versions = _transcript_versions(connection, {row["call_pk"] for row in new_reviews})
+            for row in new_reviews:
+                row["transcript_version"] = versions[row["call_pk"]]
             connection.execute(insert(Review), new_reviews)
             # Read the new ids back by their unique key: RETURNING in parameter order is one
             # statement per row on SQLite, which would undo the executemany.
             ids = _stored_reviews(connection, {row["call_pk"] for row in new_reviews})
             for row, record in zip(new_reviews, new_records, strict=True):
                 review_id = ids[(row["call_pk"], row["reviewer_id"], row["rubric_pk"])][0]
-                score_inserts.extend(
-                    _score_row(review_id, d, a) for d, a in record.answers.items()
-                )
-                audits.append(_audit_row(actor, review_id, {}, record.answers, now))
+                score_inserts.extend(_score_row(review_id, d, a) for d, a in record.answers.items())
+                audits.append(_audit_row(actor, review_id, {}, record.answers, now, source))
             result.created += len(new_reviews)
         if review_updates:
-            connection.execute(
-                update(Review).where(Review.id == bindparam("b_id")), review_updates
-            )
+            connection.execute(update(Review).where(Review.id == bindparam("b_id")), review_updates)
         if score_updates:
             connection.execute(
                 update(ReviewScore).where(ReviewScore.id == bindparam("b_id")), score_updates
@@ -123,7 +135,30 @@ def write_imported_reviews(
             connection.execute(insert(AuditEvent), audits)
         if progress:
             progress(len(batch))
+    if refused:
+        raise ChangesRefused(refused)
     return result
+
+
+def _refusal(record: ReviewRecord, stored: Mapping[str, DimensionAnswer]) -> str:
+    """Which rows would replace which stored points, e.g. ``rows 2-4: ... empathy 4 -> 2``."""
+    rows = sorted(record.rows)
+    where = f"row {rows[0]}" if len(rows) == 1 else f"rows {rows[0]}-{rows[-1]}"
+    changes = [
+        f"{d} {_point(stored.get(d))} -> {_point(a)}"
+        for d, a in record.answers.items()
+        if _points({d: a}) != _points({d: stored[d]} if d in stored else {})
+    ]
+    return (
+        f"{where}: the review of call {record.call_id} by {record.reviewer} is stored with "
+        f"other points ({', '.join(changes)})"
+    )
+
+
+def _point(answer: DimensionAnswer | None) -> str:
+    if answer is None or (answer.score is None and not answer.not_applicable):
+        return "unscored"
+    return "N/A" if answer.not_applicable else str(answer.score)
 
 
 def _stored_reviews(connection, call_pks: set[int]) -> dict[ReviewKey, tuple[int, str, int]]:
@@ -143,6 +178,21 @@ def _stored_reviews(connection, call_pks: set[int]) -> dict[ReviewKey, tuple[int
         )
         for call_pk, reviewer_id, rubric_pk, review_id, status, version in rows:
             found[(call_pk, reviewer_id, rubric_pk)] = (review_id, status, version)
+    return found
+
+
+def _transcript_versions(connection, call_pks: set[int]) -> dict[int, int]:
+    """call pk -> the number of its current transcript."""
+    found: dict[int, int] = {}
+    ordered = sorted(call_pks)
+    for start in range(0, len(ordered), IN_LIST_SIZE):
+        found.update(
+            connection.execute(
+                select(Call.id, Call.transcript_version).where(
+                    Call.id.in_(ordered[start : start + IN_LIST_SIZE])
+                )
+            ).all()
+        )
     return found
 
 
@@ -182,18 +232,25 @@ def _score_row(review_id: int, dimension: str, answer: DimensionAnswer) -> dict:
     return {"review_id": review_id, "dimension": dimension, **_score_values(answer)}
 
 
-def _audit_row(actor, review_id: int, before: Mapping, after: Mapping, now) -> dict:
-    """The same event ``audit.record`` writes for one imported review."""
+def _audit_row(
+    actor: Actor, review_id: int, before: Mapping, after: Mapping, now, source: str
+) -> dict:
+    """The same event ``audit.record`` writes for one imported review, naming the file;
+    ``before`` holds the points an import replaced."""
     return {
         "at": now,
-        "actor_id": actor.id if actor else None,
-        "actor_label": actor.email if actor else "system",
+        "actor_id": actor[0],
+        "actor_label": actor[1],
         "action": "review.imported",
         "entity_type": "review",
         "entity_id": str(review_id),
         "before": {d: answer_as_dict(a) for d, a in before.items()} or None,
         "after": {d: answer_as_dict(a) for d, a in after.items()},
-        "reason": "",
+        "reason": (
+            f"import of {source} with --replace"
+            if before and _points(before) != _points(after)
+            else f"import of {source}"
+        ),
     }
 
 

@@ -77,7 +77,7 @@ def test_reviews_import_as_submitted_and_reimport_changes_nothing(app, engine, c
     assert "0 created, 0 updated, 2 unchanged" in cli("import", "reviews", path).output
     path.write_text(HEADER + full_review("C-1", "rita@example.com", ("4", "2", "", "N/A")))
     assert "Imported 4 rows (1 review): 0 created, 1 updated, 0 unchanged." in (
-        cli("import", "reviews", path).output
+        cli("import", "reviews", path, "--replace").output
     )
     with Session(engine) as session:
         row = session.exec(
@@ -170,7 +170,18 @@ def test_changed_score_updates_the_review_and_is_audited_across_batches(
         + full_review("C-1", "rita@example.com")
         + full_review("C-2", "rita@example.com", ("5", "1", "5", "5"))
     )
-    assert "0 created, 1 updated, 1 unchanged" in cli("import", "reviews", path).output
+    refused = cli("import", "reviews", path)
+    assert refused.exit_code == 1
+    assert (
+        "reviews.csv: rows 6-9: the review of call C-2 by rita@example.com is stored with other "
+        "points (summary 5 -> 1)" in refused.stderr
+    )
+    assert "1 stored value would be replaced; nothing was imported. Use --replace" in (
+        refused.stderr
+    )
+    assert "0 created, 1 updated, 1 unchanged" in (
+        cli("import", "reviews", path, "--replace").output
+    )
     with Session(engine) as session:
         reviews = session.exec(select(Review).order_by(Review.id)).all()
         events = session.exec(
@@ -190,3 +201,5 @@ def test_changed_score_updates_the_review_and_is_audited_across_batches(
     assert events[0].before is None
     assert events[-1].before["summary"]["score"] == 5
     assert events[-1].after["summary"]["score"] == 1
+    assert events[-1].reason == "import of reviews.csv with --replace"
+    assert events[0].reason == "import of reviews.csv"
