@@ -10,7 +10,7 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from qa_app.domain.agreement import Rating
 
@@ -60,6 +60,49 @@ def check_reveal(
     raise CalibrationError(
         "Not everyone has finished: " + ", ".join(waiting) + ". Confirm to reveal anyway."
     )
+
+
+MAX_LINK_GRACE_HOURS = 24 * 366  # a year: longer is a typo, not a plan
+
+
+def panel_link_state(
+    state: str, deadline: datetime | None, grace_hours: int | None, now: datetime
+) -> str:
+    """Whether a panelist's invite link opens the session now: "open", "not_started" or "ended".
+
+    A link is a credential that needs no account, so it must not work for ever: it ends when
+    the session leaves "open" (revealed or closed; a reopened session stays ended for
+    panelists), and, when the lead set a grace, ``grace_hours`` after the deadline. Without
+    a grace (None) or without a deadline, it works until the session is revealed or closed.
+    Revoking a single link is separate (the panelist's own ``revoked_at``).
+    """
+    if state == "draft":
+        return "not_started"
+    if state != "open":
+        return "ended"
+    if deadline is None or grace_hours is None:
+        return "open"
+    if deadline.tzinfo is None:  # stored timestamps are UTC
+        deadline = deadline.replace(tzinfo=UTC)
+    try:
+        ends = deadline + timedelta(hours=grace_hours)
+    except OverflowError:  # a deadline at the end of the calendar: the grace never runs out
+        return "open"
+    return "ended" if now >= ends else "open"
+
+
+def parse_link_grace(text: str) -> tuple[int | None, str | None]:
+    """The lead's grace in whole hours (blank: None, links work until the session ends),
+    or a message saying why the text is not one."""
+    text = text.strip()
+    if not text:
+        return None, None
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_LINK_GRACE_HOURS:
+        return None, (
+            f"Link grace '{text}' is not a number of hours from 0 to {MAX_LINK_GRACE_HOURS}; "
+            "leave it blank for links that work until the session is revealed."
+        )
+    return int(text), None
 
 
 def rotated_items(dimension_ids: Sequence[str], participant_number: int) -> list[str]:

@@ -29,7 +29,8 @@ from qa_app import audit
 from qa_app import calibration_store as store
 from qa_app.auth import current_user, roles_required
 from qa_app.db import get_session
-from qa_app.domain.calibration import CalibrationError
+from qa_app.domain.calibration import CalibrationError, panel_link_state, parse_link_grace
+from qa_app.domain.tabular import parse_timestamp
 from qa_app.models import (
     CalibrationParticipant,
     CalibrationSession,
@@ -58,17 +59,15 @@ def _rubric(session: CalibrationSession):
 
 
 def _deadline(text: str) -> tuple[datetime | None, str | None]:
-    """The deadline in UTC, or a message saying why the text is not one."""
-    if not text.strip():
-        return None, None
+    """The deadline in UTC, or a message saying why the text is not one.
+
+    The form's local date-time field is read as UTC; a time with an offset is converted
+    (the import's reading, so 9999-12-31T23:59-01:00 is refused, not a crash).
+    """
     try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        return None, f"Deadline '{text}' is not a date and time."
-    # The form's local date-time field is read as UTC; a time with an offset is converted.
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC), None
-    return moment.astimezone(UTC), None
+        return parse_timestamp(text.strip()), None
+    except ValueError as exc:
+        return None, f"Deadline: {exc}."
 
 
 def _reveal_key(create: bool) -> bytes | None:
@@ -134,6 +133,9 @@ def create():
     deadline, problem = _deadline(form.get("deadline", ""))
     if problem:
         errors["deadline"] = problem
+    grace, problem = parse_link_grace(form.get("link_grace_hours", ""))
+    if problem:
+        errors["link_grace_hours"] = problem
     calls = form.get("call_ids", "").replace(",", "\n").splitlines()
     sample = form_int(form.get("sample"), 0)
     if sample != 0:
@@ -157,6 +159,8 @@ def create():
             form_token=token,
             reveal_key=_reveal_key(create=True),
         )
+        session.link_grace_hours = grace
+        db.add(session)
         db.commit()
     except CalibrationError as exc:
         db.rollback()
@@ -177,7 +181,7 @@ def create():
     return redirect(url_for("calibration.manage", session_id=session.id), 303)
 
 
-def _manage(session: CalibrationSession, state_error=None, form=None, status=200):
+def _manage(session: CalibrationSession, state_error=None, form=None, status=200, grace_error=None):
     """The lead's session page; ``state_error`` (a refused step) is shown beside its button."""
     db = get_session()
     tokens = store.links_to_show(db, session.id, _reveal_key(create=False))
@@ -195,6 +199,10 @@ def _manage(session: CalibrationSession, state_error=None, form=None, status=200
         links=links,
         rubric=_rubric(session),
         state_error=state_error,
+        grace_error=grace_error,
+        link_state=panel_link_state(
+            session.state, session.deadline, session.link_grace_hours, datetime.now(UTC)
+        ),
         form=form if form is not None else MultiDict(),
     ), status
 
@@ -257,6 +265,36 @@ def change_state(session_id: int):
         return _manage(session, state_error=str(exc), form=request.form, status=409)
     flash(f"Session is now {session.state}.", "info")
     return redirect(url_for("calibration.manage", session_id=session.id))
+
+
+@bp.post("/<int:session_id>/link-grace")
+@roles_required(*LEADS)
+def link_grace(session_id: int):
+    """Set how long after the deadline the panel's invite links keep working (blank: until the
+    session is revealed); audited, since it decides who can still answer."""
+    db = get_session()
+    session = _session(session_id)
+    grace, problem = parse_link_grace(request.form.get("link_grace_hours", ""))
+    if problem:
+        return _manage(session, grace_error=problem, form=request.form, status=422)
+    before = session.link_grace_hours
+    session.link_grace_hours = grace
+    db.add(session)
+    audit.record(
+        db,
+        current_user(),
+        "calibration.link_grace",
+        "calibration_session",
+        session.id,
+        before={"link_grace_hours": before},
+        after={"link_grace_hours": grace},
+    )
+    db.commit()
+    if grace is None:
+        flash("Invite links now work until the session is revealed.", "info")
+    else:
+        flash(f"Invite links now stop {grace} hour(s) after the deadline.", "info")
+    return redirect(url_for("calibration.manage", session_id=session.id, _anchor="links"), 303)
 
 
 @bp.post("/<int:session_id>/participants/<int:participant_id>/link")

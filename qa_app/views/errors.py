@@ -102,6 +102,7 @@ def render_error(error: HTTPException, status: int, reference: str | None = None
     title = PLAIN_WORDS.get(status, (error.name, None))[0]
     if reader == "panelist":
         title = PANEL_TITLES.get(status, title)
+    title = getattr(error, "title", None) or title  # an error that names itself, e.g. panel.py's
     context = {
         "status": status,
         "title": title,

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlmodel import select
+from werkzeug.exceptions import Forbidden
 
 from qa_app import calibration_store as store
 from qa_app.db import get_session
+from qa_app.domain.calibration import panel_link_state
 from qa_app.models import (
     CalibrationParticipant,
     CalibrationSession,
     ParticipantKind,
     RubricVersion,
-    SessionState,
+    utcnow,
 )
 from qa_app.rubric_store import rubric_from_row
 from qa_app.views.calibration_scoring import save_scores, score_page, session_call
@@ -20,8 +22,20 @@ from qa_app.views.calibration_scoring import save_scores, score_page, session_ca
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 
 
+class SessionEnded(Forbidden):
+    """An invite link whose session is over: the error page says so in its title."""
+
+    title = "This calibration session has ended"
+
+
+ENDED = (
+    "Thank you for taking part. The time for answers is over, so this link no longer opens "
+    "the session. If you have a question, contact the person who invited you."
+)
+
+
 def _panelist(token: str) -> tuple[CalibrationParticipant, CalibrationSession]:
-    """The panelist a link belongs to; a revoked, closed or guessed link gets a clear page."""
+    """The panelist a link belongs to; a revoked, expired or guessed link gets a clear page."""
     db = get_session()
     participant = db.exec(
         select(CalibrationParticipant).where(
@@ -35,9 +49,10 @@ def _panelist(token: str) -> tuple[CalibrationParticipant, CalibrationSession]:
             description="This link does not work. Ask the person who invited you for a new one.",
         )
     session = db.get(CalibrationSession, participant.session_id)
-    if session.state in (SessionState.REVEALED, SessionState.CLOSED):
-        abort(403, description="This calibration session has ended. Thank you for taking part.")
-    if session.state != SessionState.OPEN:
+    link = panel_link_state(session.state, session.deadline, session.link_grace_hours, utcnow())
+    if link == "ended":
+        raise SessionEnded(description=ENDED)
+    if link != "open":
         abort(403, description="This calibration session has not started yet.")
     return participant, session
 

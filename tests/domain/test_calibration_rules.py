@@ -101,3 +101,41 @@ def test_rater_history_flags_a_rater_drifting_past_the_threshold():
     assert july_rob.distance == pytest.approx(0.75) and july_rob.flagged
     assert july_rob.bias == pytest.approx(0.75)
     assert not points[2].flagged
+
+
+def test_panel_links_end_with_the_session_and_after_the_deadline_grace():
+    from qa_app.domain.calibration import panel_link_state
+
+    deadline = NOW - timedelta(hours=3)
+    assert panel_link_state("draft", None, None, NOW) == "not_started"
+    assert panel_link_state("open", None, None, NOW) == "open"
+    assert panel_link_state("open", deadline, None, NOW) == "open"  # no grace: until closed
+    assert panel_link_state("open", deadline, 4, NOW) == "open"
+    assert panel_link_state("open", deadline, 3, NOW) == "ended"
+    assert panel_link_state("open", deadline, 0, NOW) == "ended"
+    assert panel_link_state("open", None, 0, NOW) == "open"  # no deadline to count from
+    assert panel_link_state("revealed", None, None, NOW) == "ended"
+    assert panel_link_state("closed", None, None, NOW) == "ended"
+    naive = deadline.replace(tzinfo=None)
+    assert panel_link_state("open", naive, 1, NOW) == "ended"
+    last_moment = datetime(9999, 12, 31, 23, 59, tzinfo=UTC)
+    assert panel_link_state("open", last_moment, 48, NOW) == "open"
+
+
+@pytest.mark.parametrize(
+    ("text", "hours", "refused"),
+    [
+        ("", None, False),
+        (" 48 ", 48, False),
+        ("0", 0, False),
+        ("-1", None, True),
+        ("1.5", None, True),
+        ("²", None, True),
+        ("99999999999999999999", None, True),
+    ],
+)
+def test_link_grace_is_whole_hours_or_blank(text, hours, refused):
+    from qa_app.domain.calibration import parse_link_grace
+
+    value, problem = parse_link_grace(text)
+    assert value == hours and (problem is not None) == refused
