@@ -88,10 +88,10 @@ def agreement(
         csv_rows,
         format_table,
     )
-    from qa_app.domain.tabular import FileProblem, read_table
+    from qa_app.domain.tabular import FileProblem, read_columns
 
     try:
-        table = read_table(file, {"csv", "xlsx"})
+        table = read_columns(file, {"csv", "xlsx"})
         ratings = ratings_from_table(table, level)
     except FileProblem as exc:
         raise click.ClickException(str(exc)) from None

@@ -83,6 +83,7 @@ def rater_diagnostics(
     present = ~np.isnan(matrix)
     totals = np.nansum(matrix, axis=0)
     per_unit = present.sum(axis=0)
+    counts = value_counts(matrix, domain)
     results = []
     for index, rater in enumerate(raters):
         row = matrix[index]
@@ -94,8 +95,10 @@ def rater_diagnostics(
             if shared.any():
                 others = (totals[shared] - row[shared]) / (per_unit[shared] - 1)
                 bias = float((row[shared] - others).mean())
-        rest = np.delete(matrix, index, axis=0)
-        without = alpha_point(value_counts(rest, domain), domain, level, len(raters) - 1).alpha
+        # The others' counts are everyone's minus this rater's (recounting the other raters'
+        # values for each rater in turn was most of this function's time).
+        rest = counts - (row[:, None] == domain[None, :])
+        without = alpha_point(rest, domain, level, len(raters) - 1).alpha
         effect = without - alpha if without is not None and alpha is not None else None
         results.append(RaterDiagnostics(rater, int(mine.sum()), mean, bias, without, effect))
     return results
@@ -133,15 +136,23 @@ def unit_diagnostics(
     within = np.einsum("uk,kl,ul->u", counts[keep], delta, counts[keep]) / (m[keep] * (m[keep] - 1))
     if expected:
         within = within / expected
+    within = within.tolist()
+    # Each kept unit's values in rater order, cut from one flat array: a NumPy call per unit
+    # took a tenth of a second at 10,000 units.
+    columns = matrix[:, keep].T
+    present = ~np.isnan(columns)
+    flat = columns[present].tolist()
+    ends = np.cumsum(present.sum(axis=1)).tolist()
+    if numeric:
+        spreads = (np.nanmax(columns, axis=1) - np.nanmin(columns, axis=1)).tolist()
+    else:
+        spreads = [None] * len(keep)
     results = []
-    for position, unit_index in enumerate(keep):
-        values = matrix[:, unit_index]
-        values = values[~np.isnan(values)]
-        spread = float(values.max() - values.min()) if numeric else None
+    start = 0
+    for position, (unit_index, end) in enumerate(zip(keep.tolist(), ends, strict=True)):
         results.append(
-            UnitDiagnostics(
-                units[unit_index], [float(v) for v in values], spread, float(within[position])
-            )
+            UnitDiagnostics(units[unit_index], flat[start:end], spreads[position], within[position])
         )
+        start = end
     results.sort(key=lambda u: (-u.disagreement, -(u.spread or 0), u.unit))
     return results

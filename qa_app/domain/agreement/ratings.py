@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from qa_app.domain.tabular import RowError, Table, as_text
+from qa_app.domain.tabular import Columns, RowError, Table, as_text
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 NOT_APPLICABLE = {"na", "n/a"}
@@ -86,82 +86,78 @@ def parse_value(raw, level: str) -> tuple[float | str | None, bool, str | None]:
     return number, False, None
 
 
-def ratings_from_table(table: Table, level: str) -> pd.DataFrame:
+def ratings_from_table(table: Table | Columns, level: str) -> pd.DataFrame:
     """Read a table with columns unit, rater, value and optionally dimension.
 
     Returns a ratings frame (see :func:`ratings_frame`). Raises :class:`RatingsError`
     naming every bad row; a missing column or an unknown level is reported as row 1
-    (the header). Columns are parsed with pandas, not row by row: a 200,000-row file
-    took seconds in a Python loop.
+    (the header). ``table`` may be a :class:`Table` or the quicker :class:`Columns`
+    (:func:`qa_app.domain.tabular.read_columns`).
     """
     if level not in LEVELS:
         raise RatingsError(
             [RowError(1, f"unknown level '{level}'; use one of {', '.join(LEVELS)}")]
         )
-    table = _with_aliases(table)
-    missing = [c for c in ("unit", "rater", "value") if c not in table.columns]
+    data = table if isinstance(table, Columns) else Columns.of(table)
+    names = _aliased_names(data.columns)
+    missing = [c for c in ("unit", "rater", "value") if c not in names]
     if missing:
         raise RatingsError([RowError(1, f"missing required column(s): {', '.join(missing)}")])
-    rows = [row for row, _raw in table.rows]
-    unit, rater, dimension, raw_value = (
-        _text_column([raw.get(name) for _row, raw in table.rows])
-        for name in ("unit", "rater", "dimension", "value")
+    rows = data.rows
+    unit, rater, raw_value = (
+        _text_column(data.values[names[name]]) for name in ("unit", "rater", "value")
     )
-    dimension = dimension.mask(dimension == "", DEFAULT_DIMENSION)
-    not_applicable = raw_value.str.lower().isin(NOT_APPLICABLE)
-    blank = raw_value == ""
-    # Python's float() is the reference for what a number is (as parse_value reads it).
-    number = pd.to_numeric(raw_value.mask(blank | not_applicable), errors="coerce")
-    number = number.where(np.isfinite(number))
-    text_value = ~blank & ~not_applicable & number.isna()
-    label = raw_value.where(text_value & (level == "nominal"))
-    value_error = pd.Series("", index=raw_value.index)
-    if level != "nominal":
-        value_error = value_error.mask(
-            text_value, "value '" + raw_value + f"' is not a number (needed at the {level} level)"
-        )
-    if level == "ratio":
-        value_error = value_error.mask(
-            number < 0, "value " + raw_value + " is negative, which the ratio level does not allow"
-        )
-    value_error = value_error.mask(
-        number.abs() > MAX_VALUE, "value " + raw_value + f" is beyond ±{MAX_VALUE:.0e}"
-    )
-    bad = (unit == "") | (rater == "") | (value_error != "")
-    errors = [
-        RowError(
-            rows[i],
-            "; ".join(
-                [f"{c} is empty" for c, v in (("unit", unit[i]), ("rater", rater[i])) if not v]
-                + ([value_error[i]] if value_error[i] else [])
-            ),
-            table.row_unit,
-        )
-        for i in np.flatnonzero(bad.to_numpy())
-    ]
+    if "dimension" in names:
+        dimension = [d or DEFAULT_DIMENSION for d in _text_column(data.values["dimension"])]
+    else:
+        dimension = [DEFAULT_DIMENSION] * len(rows)
+    # parse_value is the one definition of a value; each distinct text is read once (a file
+    # of 200,000 scores holds a handful of distinct ones).
+    parsed = {text: parse_value(text, level) for text in set(raw_value)}
+    values = [parsed[text] for text in raw_value]
+    errors = []
+    for i in range(len(rows)):
+        if unit[i] and rater[i] and values[i][2] is None:
+            continue
+        problems = [f"{c} is empty" for c, v in (("unit", unit[i]), ("rater", rater[i])) if not v]
+        if values[i][2]:
+            problems.append(values[i][2])
+        errors.append(RowError(rows[i], "; ".join(problems), data.row_unit))
+    if errors:
+        bad = {error.row for error in errors}
+        keep = [i for i, row in enumerate(rows) if row not in bad]
+    else:
+        keep = range(len(rows))
+    kept = [values[i] for i in keep]
     frame = pd.DataFrame(
         {
-            "unit": unit,
-            "rater": rater,
-            "dimension": dimension,
-            "number": number.where(~bad),
-            "label": label.where(~bad),
-            "not_applicable": not_applicable,
-            "row": rows,
+            "unit": pd.Series([unit[i] for i in keep], dtype=object),
+            "rater": pd.Series([rater[i] for i in keep], dtype=object),
+            "dimension": pd.Series([dimension[i] for i in keep], dtype=object),
+            "number": pd.Series(
+                [v if isinstance(v, float) else np.nan for v, _na, _e in kept],
+                dtype=float,
+            ),
+            "label": pd.Series(
+                [v if isinstance(v, str) else None for v, _na, _e in kept],
+                dtype=object,
+            ),
+            "not_applicable": pd.Series([na for _v, na, _e in kept], dtype=bool),
+            "row": pd.Series([rows[i] for i in keep], dtype=int),
         }
-    )[~bad.to_numpy()].reset_index(drop=True)
-    errors.extend(duplicate_errors(frame, table.row_unit))
+    )
+    errors.extend(duplicate_errors(frame, data.row_unit))
     if errors:
         raise RatingsError(sorted(errors, key=lambda e: e.row))
     return frame
 
 
-def _text_column(values: list) -> pd.Series:
+def _text_column(values: list) -> list[str]:
     """Raw cells as stripped text, '' for blank (as_text for a whole column)."""
-    column = pd.Series(values, dtype=object)
-    if all(isinstance(v, str) for v in values):  # CSV: text already
-        return column.str.strip()
-    return column.map(as_text).astype(str)
+    try:  # CSV: text already (no other cell type has strip(): numbers, dates, None)
+        return [v.strip() for v in values]
+    except AttributeError:
+        return [as_text(v) for v in values]
 
 
 def ratings_frame(ratings: Iterable[Rating]) -> pd.DataFrame:
@@ -190,18 +186,19 @@ def ratings_frame(ratings: Iterable[Rating]) -> pd.DataFrame:
 ALIASES = {"unit": ("call_id",), "rater": ("participant", "reviewer"), "value": ("score",)}
 
 
-def _with_aliases(table: Table) -> Table:
-    """Read call_id as unit, participant or reviewer as rater, score as value, when needed."""
-    renames = {}
+def _aliased_names(columns: list[str]) -> dict[str, str]:
+    """unit, rater, value and dimension -> the file's column holding each.
+
+    call_id is read as unit, participant or reviewer as rater, score as value, when the
+    file has no column of the proper name.
+    """
+    names = {c: c for c in ("unit", "rater", "value", "dimension") if c in columns}
     for name, others in ALIASES.items():
-        if name not in table.columns:
-            alias = next((o for o in others if o in table.columns), None)
+        if name not in names:
+            alias = next((o for o in others if o in columns), None)
             if alias:
-                renames[alias] = name
-    if not renames:
-        return table
-    rows = [(row, {renames.get(k, k): v for k, v in raw.items()}) for row, raw in table.rows]
-    return Table([renames.get(c, c) for c in table.columns], rows, table.row_unit)
+                names[name] = alias
+    return names
 
 
 def duplicate_errors(frame: pd.DataFrame, unit_word: str = "row") -> list[RowError]:
@@ -286,6 +283,14 @@ def split_dimensions(
         name: dimension_data(name, rows, scale)
         for name, rows in frame.groupby("dimension", sort=False)
     }
+    if len(per_dimension) == 1:
+        # One dimension: the pooled matrix is the same one, when the pooled names sort the
+        # same way (building it again took a tenth of the run at 10,000 units).
+        ((name, data),) = per_dimension.items()
+        pooled_names = [f"{unit}\x1f{name}" for unit in data.units]
+        if all(a < b for a, b in zip(pooled_names, pooled_names[1:], strict=False)):
+            units = [u.replace("\x1f", " · ") for u in pooled_names]
+            return per_dimension, replace(data, name="overall", units=units)
     pooled = frame.assign(pooled=frame["unit"] + "\x1f" + frame["dimension"])
     overall = dimension_data("overall", pooled, scale, unit_column="pooled")
     overall.units = [u.replace("\x1f", " · ") for u in overall.units]
