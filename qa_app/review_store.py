@@ -20,7 +20,16 @@ from qa_app.domain.scoring import (
     changed_dimensions,
     missing_dimensions,
 )
-from qa_app.models import Assignment, Review, ReviewScore, ReviewStatus, RubricVersion, User, utcnow
+from qa_app.models import (
+    Assignment,
+    Call,
+    Review,
+    ReviewScore,
+    ReviewStatus,
+    RubricVersion,
+    User,
+    utcnow,
+)
 
 
 class StaleReview(Exception):
@@ -124,8 +133,15 @@ def save_draft_answer(
     if review is None:
         if expected_version != 0:
             raise StaleReview(None, expected_version)
+        # A new draft is scored on the call's newest transcript; it keeps that version even
+        # if an import replaces the transcript later, so its evidence turns stay valid.
+        transcript = db.exec(select(Call.transcript_version).where(Call.id == call_pk)).one()
         review = Review(
-            call_pk=call_pk, reviewer_id=reviewer.id, rubric_pk=rubric_row.id, version=0
+            call_pk=call_pk,
+            reviewer_id=reviewer.id,
+            rubric_pk=rubric_row.id,
+            version=0,
+            transcript_version=transcript,
         )
         db.add(review)
         try:

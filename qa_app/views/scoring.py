@@ -14,15 +14,14 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import func
 from sqlmodel import select
 
-from qa_app import queue_queries, review_store
+from qa_app import queue_queries, review_store, transcript_store
 from qa_app.auth import current_user, roles_required
 from qa_app.db import get_session
 from qa_app.domain.rubrics import FlagRule, Rubric
 from qa_app.domain.scoring import DimensionAnswer, ScoringError, parse_answer
-from qa_app.models import Call, Review, ReviewStatus, Role, RubricVersion, TranscriptTurn, User
+from qa_app.models import Call, Review, ReviewStatus, Role, RubricVersion, User
 from qa_app.rubric_store import current_rubric_row, rubric_from_row
 from qa_app.security import session_expired
 from qa_app.views import form_int, wants_fragment
@@ -39,26 +38,22 @@ def _call_or_404(call_id: str) -> Call:
     return call
 
 
-def _turns(call: Call) -> list[TranscriptTurn]:
-    return list(
-        get_session().exec(
-            select(TranscriptTurn)
-            .where(TranscriptTurn.call_pk == call.id)
-            .order_by(TranscriptTurn.position)
-        )
-    )
+def _transcript_context(call: Call, review: Review | None) -> dict:
+    """The transcript a page shows: the version the review was scored on (a new draft: the
+    newest), and, when an import has replaced that version since, when and by what."""
+    db = get_session()
+    version = review.transcript_version if review else call.transcript_version
+    return {
+        "turns": transcript_store.turns(db, call, version),
+        "transcript_version": version,
+        "replaced": transcript_store.replacement(db, call, version),
+    }
 
 
-def _turn_count(call: Call) -> int:
-    return (
-        get_session()
-        .exec(
-            select(func.count())
-            .select_from(TranscriptTurn)
-            .where(TranscriptTurn.call_pk == call.id)
-        )
-        .one()
-    )
+def _turn_count(call: Call, review: Review | None) -> int:
+    """Turns evidence may cite: those of the transcript version the review is scored on."""
+    version = review.transcript_version if review else call.transcript_version
+    return transcript_store.turn_count(get_session(), call, version)
 
 
 def _own_review_context(call: Call) -> tuple[Review | None, RubricVersion, Rubric]:
@@ -125,7 +120,7 @@ def page(call_id: str):
     return render_template(
         "scoring/page.html",
         call=call,
-        turns=_turns(call),
+        **_transcript_context(call, review),
         rubric=rubric,
         rubric_row=row,
         review=review,
@@ -164,7 +159,7 @@ def autosave(call_id: str, dimension: str):
     review, row, rubric = _own_review_context(call)
     db = get_session()
     try:
-        answer = parse_answer(rubric, dimension, request.form, _turn_count(call))
+        answer = parse_answer(rubric, dimension, request.form, _turn_count(call, review))
         review = review_store.save_draft_answer(
             db, review, call.id, current_user(), row, dimension, answer, _version()
         )
@@ -336,7 +331,7 @@ def _render_review(
         "scoring/review.html",
         review=review,
         call=call,
-        turns=_turns(call),
+        **_transcript_context(call, review),
         rubric=rubric,
         rubric_row=row,
         answers=answers,
@@ -365,7 +360,9 @@ def edit(review_id: int):
         for dimension in rubric.dimensions:
             prefix = f"{dimension.id}-"
             fields = {k[len(prefix) :]: v for k, v in request.form.items() if k.startswith(prefix)}
-            answers[dimension.id] = parse_answer(rubric, dimension.id, fields, _turn_count(call))
+            answers[dimension.id] = parse_answer(
+                rubric, dimension.id, fields, _turn_count(call, review)
+            )
         changed = review_store.edit_submitted(db, review, rubric, answers, _version(), user, reason)
         db.commit()
     except (ScoringError, ValueError, review_store.ReviewIncomplete) as exc:
