@@ -73,6 +73,7 @@ def upload():
                 skip_invalid=form.get("skip_invalid") == "1",
                 dry_run=form.get("dry_run") == "1",
                 create_reviewers=form.get("create_reviewers") == "1",
+                replace=form.get("replace") == "1",
                 actor=current_user(),
                 rubric_id=current_app.config["RUBRIC_ID"],
             )
