@@ -28,6 +28,7 @@ from qa_app.domain.rubrics import Rubric
 from qa_app.domain.scoring import MAX_NOTE_LENGTH, DimensionAnswer
 from qa_app.domain.session_report import write_session_report
 from qa_app.models import (
+    AuditEvent,
     CalibrationCall,
     CalibrationConsensus,
     CalibrationParticipant,
@@ -624,11 +625,19 @@ def import_ratings(
     records: Sequence,
     actor: User | None,
     create_reviewers: bool,
+    *,
+    replace: bool = False,
+    source: str = "",
+    who: str = "",
 ) -> tuple[CalibrationSession, int]:
     """Add ratings from a file; a new session is created already revealed.
 
     QA raters are matched to accounts by email (or created deactivated with
     ``create_reviewers``); panelists by name. Returns the session and ratings written.
+    A rater's stored ratings or comment for a call that the file changes are replaced only
+    with ``replace``, each replacement audited with the old and new values, ``who`` and the
+    file ``source``; otherwise the import is refused naming the rows. Identical ratings are
+    left alone.
     """
     created = session is None
     if created:
@@ -671,7 +680,7 @@ def import_ratings(
                 f"Session '{session.name}' uses {rubric.key}, which has no "
                 f"dimension {', '.join(stray)}."
             )
-    written = 0
+    written, refused = 0, []
     for record in records:
         if record.role == "qa":
             user = find_user(db, record.rater)
@@ -709,19 +718,89 @@ def import_ratings(
         participant = people[key]
         db.add(participant)
         db.flush()
-        store_call_ratings(
-            db, session, participant, calls[record.call_id], record.answers, rubric, record.comment
-        )
+        call = calls[record.call_id]
+        before = _stored_ratings(db, participant, call, rubric)
+        after = _rated(record.answers, record.comment, rubric)
+        if before == after:
+            continue  # identical values are not a change
+        if before is not None:
+            if not replace:
+                refused.append(
+                    f"{_rows(record.rows)}: {participant.display_name} on call "
+                    f"{record.call_id}: {_differences(before, after)}"
+                )
+                continue
+            db.add(
+                _ratings_replaced(session, participant, record, before, after, actor, who, source)
+            )
+        store_call_ratings(db, session, participant, call, record.answers, rubric, record.comment)
         written += len(record.answers)
+    if refused:
+        raise CalibrationError(
+            f"{len(refused)} rater/call pair(s) already have other ratings in "
+            f"'{session.name}'; nothing was imported. Use --replace to replace them; the "
+            "audit trail keeps the old ratings.\n" + "\n".join(refused)
+        )
     audit.record(
         db,
         actor,
         "calibration.ratings_imported",
         "calibration_session",
         session.id,
-        after={"ratings": written, "created": created},
+        after={"ratings": written, "created": created, "file": source},
     )
     return session, written
+
+
+def _rated(answers: Mapping[str, DimensionAnswer], comment: str, rubric: Rubric) -> dict:
+    """Ratings as compared and kept in history: dimension -> point or ``N/A``, and the comment
+    as :func:`store_call_ratings` stores it."""
+    scores = {
+        d.id: "N/A" if answers[d.id].not_applicable else answers[d.id].score
+        for d in rubric.dimensions
+        if d.id in answers
+    }
+    return {"scores": scores, "comment": comment.strip()[:4000]}
+
+
+def _stored_ratings(
+    db: Session, participant: CalibrationParticipant, call: Call, rubric: Rubric
+) -> dict | None:
+    """The participant's stored ratings of the call (None when there are none)."""
+    answers, comment = own_answers(db, participant.id, call.id)
+    return _rated(answers, comment, rubric) if answers else None
+
+
+def _rows(rows: Sequence[int]) -> str:
+    ordered = sorted(rows)
+    return f"row {ordered[0]}" if len(ordered) == 1 else f"rows {ordered[0]}-{ordered[-1]}"
+
+
+def _differences(before: dict, after: dict) -> str:
+    """``acknowledgment 4 -> 1, comment changed``: what a file would replace."""
+    changes = [
+        f"{d} {before['scores'].get(d, 'unscored')} -> {value}"
+        for d, value in after["scores"].items()
+        if before["scores"].get(d) != value
+    ]
+    if before["comment"] != after["comment"]:
+        changes.append("comment changed" if after["comment"] else "comment removed")
+    return ", ".join(changes)
+
+
+def _ratings_replaced(session, participant, record, before, after, actor, who, source):
+    """The history of one rater's replaced ratings of a call: old and new, who, which file."""
+    where = {"rater": participant.display_name, "role": record.role, "call_id": record.call_id}
+    return AuditEvent(
+        actor_id=actor.id if actor else None,
+        actor_label=who or (actor.email if actor else "system"),
+        action="calibration.ratings_replaced",
+        entity_type="calibration_session",
+        entity_id=str(session.id),
+        before={**where, **before},
+        after={**where, **after, "file": source},
+        reason=f"import of {source} with --replace",
+    )
 
 
 def drift_inputs(db: Session) -> list:

@@ -51,9 +51,16 @@ def session_report(name: str, out: Path) -> None:
 
 
 def import_ratings_command(
-    file: Path, session_name: str, create_reviewers: bool, by: str | None, rubric_key: str | None
+    file: Path,
+    session_name: str,
+    create_reviewers: bool,
+    by: str | None,
+    rubric_key: str | None,
+    replace: bool = False,
 ) -> None:
-    """Validate a ratings file and add it to a session (created when new); all-or-nothing."""
+    """Validate a ratings file and add it to a session (created when new); all-or-nothing.
+
+    Stored ratings the file changes are replaced only with ``replace``."""
     from sqlmodel import select
 
     from qa_app import calibration_store as store
@@ -62,7 +69,7 @@ def import_ratings_command(
     from qa_app.domain.calibration import CalibrationError
     from qa_app.domain.ratings_import import validate_ratings
     from qa_app.domain.tabular import FileProblem, read_table
-    from qa_app.import_service import count
+    from qa_app.import_service import command_line_user, count
     from qa_app.models import Role, RubricVersion
     from qa_app.rubric_store import current_rubric_row, rubric_from_row
 
@@ -102,6 +109,9 @@ def import_ratings_command(
                 report.records,
                 lead,
                 create_reviewers,
+                replace=replace,
+                source=file.name,
+                who=command_line_user(),
             )
         except CalibrationError as exc:
             session_db.rollback()
@@ -145,12 +155,20 @@ def register(main: click.Group, import_group: click.Group) -> None:
         is_flag=True,
         help="Create unknown QA raters as deactivated reviewer accounts.",
     )
-    def import_ratings(file, session_name, by, rubric_key, create_reviewers):
+    @click.option(
+        "--replace",
+        is_flag=True,
+        help="Replace a rater's stored ratings or comment the file changes (without it such "
+        "a file is refused); the old values are kept in the audit trail.",
+    )
+    def import_ratings(file, session_name, by, rubric_key, create_reviewers, replace):
         """Import calibration ratings collected on paper or in another tool (CSV or XLSX).
 
         Columns: call_id, rater (a reviewer's email for QA, a name or alias for a
         panelist), role (qa or panel), dimension, score (blank or N/A for not
         applicable), optional comment. Each rater's rows for a call cover every
-        dimension. All-or-nothing: any bad row is reported and nothing is written.
+        dimension. All-or-nothing: any bad row is reported and nothing is written. A
+        rater's stored ratings of a call that the file changes are refused, with the
+        rows named, unless --replace.
         """
-        import_ratings_command(file, session_name, create_reviewers, by, rubric_key)
+        import_ratings_command(file, session_name, create_reviewers, by, rubric_key, replace)

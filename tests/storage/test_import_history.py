@@ -6,7 +6,16 @@ import json
 
 from sqlmodel import Session, select
 
-from qa_app.models import Call, Outcome, Review, TranscriptTurn, TranscriptVersion
+from qa_app.models import (
+    CalibrationRating,
+    CalibrationSession,
+    CalibrationSubmission,
+    Call,
+    Outcome,
+    Review,
+    TranscriptTurn,
+    TranscriptVersion,
+)
 from tests.storage.helpers import snapshot
 from tests.storage.test_imports import TRANSCRIPT, good_row, write_calls
 from tests.storage.test_review_import import HEADER, full_review, setup
@@ -88,3 +97,60 @@ def test_outcomes_are_not_replaced_without_replace_and_history_is_readable(
     assert events[0]["after"]["file"] == "outcomes-fixed.csv"
     assert events[0]["actor"].startswith("command line")
     assert events[0]["at"]
+
+
+def test_paper_ratings_never_replace_a_raters_scores_without_replace(app, engine, cli, tmp_path):
+    from tests.storage.test_calibration_cli import HEADER as RATINGS_HEADER
+    from tests.storage.test_calibration_cli import rows
+    from tests.storage.test_calibration_cli import setup as calibration_setup
+
+    calibration_setup(cli, tmp_path)
+    web = tmp_path / "web.csv"
+    web.write_text(RATINGS_HEADER + rows("C-1", "Dana", "panel", ("4", "4", "3", "2"), "warm"))
+    session = ("--session", "Panel", "--by", "lee@example.com")
+    assert cli("import", "ratings", web, *session).exit_code == 0
+    again = cli("import", "ratings", web, *session)  # identical values are not changes
+    assert again.exit_code == 0 and "(0 ratings by" in again.output
+
+    paper = tmp_path / "paper.csv"
+    paper.write_text(RATINGS_HEADER + rows("C-1", "Dana", "panel", ("1", "1", "1", "1")))
+    refused = cli("import", "ratings", paper, *session)
+    assert refused.exit_code == 1
+    assert "1 rater/call pair(s) already have other ratings in 'Panel'; nothing was imported." in (
+        refused.output
+    )
+    assert (
+        "rows 2-5: Dana on call C-1: acknowledgment 4 -> 1, summary 4 -> 1, next_steps 3 -> 1, "
+        "loop_closure 2 -> 1, comment removed" in refused.output
+    )
+    with Session(engine) as session_db:
+        scores = session_db.exec(
+            select(CalibrationRating.score).order_by(CalibrationRating.id)
+        ).all()
+        comment = session_db.exec(select(CalibrationSubmission.comment)).one()
+    assert (scores, comment) == ([4, 4, 3, 2], "warm")
+
+    assert cli("import", "ratings", paper, *session, "--replace").exit_code == 0
+    with Session(engine) as session_db:
+        scores = session_db.exec(select(CalibrationRating.score)).all()
+        session_id = session_db.exec(select(CalibrationSession.id)).one()
+    assert scores == [1, 1, 1, 1]
+    history = cli(
+        "audit",
+        "--object",
+        f"calibration_session:{session_id}",
+        "--action",
+        "calibration.ratings_replaced",
+        "--format",
+        "json",
+    )
+    (event,) = [json.loads(line) for line in history.output.splitlines()]
+    assert event["before"]["scores"] == {
+        "acknowledgment": 4,
+        "summary": 4,
+        "next_steps": 3,
+        "loop_closure": 2,
+    }
+    assert (event["before"]["comment"], event["after"]["comment"]) == ("warm", "")
+    assert event["after"]["scores"]["acknowledgment"] == 1
+    assert (event["before"]["rater"], event["after"]["file"]) == ("Dana", "paper.csv")
