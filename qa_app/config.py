@@ -42,6 +42,21 @@ def _env_flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_seconds(name: str, default: float) -> float:
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 24 * 3600:  # also refuses nan and inf
+        raise SettingsError(
+            f"{name}={value!r} is not a number of seconds from 0 (no limit) to 86400, e.g. 5"
+        )
+    return seconds
+
+
 def load_settings(instance: Path, overrides: Mapping | None = None) -> dict:
     """Build the Flask config mapping for one app instance."""
     settings = {
@@ -57,6 +72,12 @@ def load_settings(instance: Path, overrides: Mapping | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 100 * 1024 * 1024,
         "TRUSTED_PROXIES": int(os.environ.get("QA_APP_TRUSTED_PROXIES") or 0),
+        # How long a web request may wait on the database before it gets the "database is
+        # busy, try again" page (db.py); 0 is no limit. Statement and lock: PostgreSQL only.
+        "DB_STATEMENT_TIMEOUT": _env_seconds("QA_APP_DB_STATEMENT_TIMEOUT", 15.0),
+        "DB_LOCK_TIMEOUT": _env_seconds("QA_APP_DB_LOCK_TIMEOUT", 5.0),
+        "DB_BUSY_TIMEOUT": _env_seconds("QA_APP_DB_BUSY_TIMEOUT", 15.0),
+        "DB_POOL_TIMEOUT": _env_seconds("QA_APP_DB_POOL_TIMEOUT", 10.0),
     }
     secret = os.environ.get("QA_APP_SECRET_KEY")
     if secret:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
@@ -11,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app, g
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
@@ -22,24 +25,95 @@ class SchemaOutOfDate(RuntimeError):
     """The database schema is not at the revision this code expects."""
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL mode and enforced foreign keys."""
+@dataclass(frozen=True)
+class Timeouts:
+    """How long database work may wait for others, in seconds; 0 means no limit.
+
+    Without limits one lock held too long (a migration, a stuck transaction) blocks every
+    server thread in turn and the whole site stops answering. With them, a request that
+    waits too long fails with a "database is busy, try again" page and the thread is free.
+    """
+
+    lock: float = 5.0  # PostgreSQL: waiting for a lock another connection holds
+    busy: float = 15.0  # SQLite: waiting for another connection's write to finish
+    pool: float = 10.0  # waiting for a free connection from the pool
+
+    @classmethod
+    def from_config(cls, config) -> Timeouts:
+        return cls(
+            lock=config["DB_LOCK_TIMEOUT"],
+            busy=config["DB_BUSY_TIMEOUT"],
+            pool=config["DB_POOL_TIMEOUT"],
+        )
+
+
+def _milliseconds(seconds: float) -> int:
+    return round(seconds * 1000)
+
+
+def _waiting(seconds: float) -> float:
+    """A wait for the pool or SQLite, where 0 would mean "do not wait at all": a day instead."""
+    return seconds or 86400.0
+
+
+def make_engine(url: str, timeouts: Timeouts | None = None) -> Engine:
+    """Create an engine; SQLite gets WAL mode, enforced foreign keys and a busy timeout,
+    PostgreSQL a lock timeout (the statement timeout is set per web request, see
+    :func:`get_session`: commands and background exports may run long statements)."""
+    timeouts = timeouts or Timeouts()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+            pool = {"pool_timeout": _waiting(timeouts.pool)}
+        else:
+            pool = {}  # one shared connection: there is no pool to wait for
+        # sqlite3's timeout is SQLite's busy timeout: how long a write waits for another.
+        engine = create_engine(url, connect_args={"timeout": _waiting(timeouts.busy)}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    connect_args = {}
+    if parsed.get_backend_name() == "postgresql":
+        # The URL's own options (e.g. a search_path, or a different lock_timeout) come last
+        # and so win over ours.
+        own = parsed.query.get("options", "")
+        own = " ".join(own) if isinstance(own, tuple) else own
+        ours = f"-c lock_timeout={_milliseconds(timeouts.lock)}"
+        connect_args["options"] = f"{ours} {own}".strip()
+    return create_engine(
+        url, pool_pre_ping=True, pool_timeout=_waiting(timeouts.pool), connect_args=connect_args
+    )
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+# PostgreSQL error codes that mean "waited too long or collided, try again", not a fault:
+# lock_not_available (lock_timeout), query_canceled (statement_timeout), deadlock_detected,
+# serialization_failure.
+BUSY_SQLSTATES = frozenset({"55P03", "57014", "40P01", "40001"})
+
+
+def is_busy(error: BaseException | None) -> bool:
+    """True when ``error`` says the database was too busy (a timeout or lock), so the same
+    request is likely to succeed in a moment; False for faults such as a broken query."""
+    if isinstance(error, sa_exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    original = error.orig
+    if getattr(original, "sqlstate", None) in BUSY_SQLSTATES:
+        return True
+    if isinstance(original, sqlite3.OperationalError):
+        text = str(original).lower()
+        return (
+            "database is locked" in text or "database table is locked" in text or ("busy" in text)
+        )
+    return False
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -87,7 +161,9 @@ def check_schema(engine: Engine) -> None:
 
 def init_app(app: Flask) -> None:
     """Create the engine, keep it in ``app.extensions`` and close request sessions on teardown."""
-    app.extensions["qa_app.engine"] = make_engine(app.config["DATABASE_URL"])
+    app.extensions["qa_app.engine"] = make_engine(
+        app.config["DATABASE_URL"], Timeouts.from_config(app.config)
+    )
     app.teardown_appcontext(_close_session)
 
 
@@ -101,10 +177,29 @@ def get_engine() -> Engine:
 
 
 def get_session() -> Session:
-    """The request's database session, opened on first use."""
+    """The request's database session, opened on first use.
+
+    On PostgreSQL each of its transactions gets the statement timeout, so no page waits on
+    the database for longer than that.
+    """
     if "db_session" not in g:
-        g.db_session = Session(get_engine(), expire_on_commit=False)
+        engine = get_engine()
+        session = Session(engine, expire_on_commit=False)
+        limit = current_app.config.get("DB_STATEMENT_TIMEOUT", 0)
+        if limit and engine.dialect.name == "postgresql":
+            event.listen(session, "after_begin", _statement_timeout(limit))
+        g.db_session = session
     return g.db_session
+
+
+def _statement_timeout(seconds: float):
+    # SET LOCAL ends with the transaction, so the pooled connection goes back without it.
+    statement = f"SET LOCAL statement_timeout = {_milliseconds(seconds)}"
+
+    def after_begin(_session, _transaction, connection) -> None:
+        connection.exec_driver_sql(statement)
+
+    return after_begin
 
 
 def _close_session(_exc) -> None:

@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from markupsafe import escape
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from qa_app.db import is_busy
+
+# Seconds a browser or script is asked to wait before sending a refused request again.
+BUSY_RETRY_AFTER = 5
 
 ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 413, 422, 429)
 
@@ -68,6 +75,43 @@ def init_app(app: Flask) -> None:
     for status in ERROR_STATUSES:
         app.register_error_handler(status, error_page)
     app.register_error_handler(500, server_error_page)
+    app.register_error_handler(DBAPIError, database_error)
+    app.register_error_handler(PoolTimeout, database_error)
+
+
+def database_error(error: Exception):
+    """A database timeout or lock gets the busy page; any other database error is a crash."""
+    if is_busy(error):
+        return busy_page(error)
+    raise error  # Flask logs it and answers with server_error_page
+
+
+def busy_page(error: BaseException):
+    """503 with Retry-After: the database was too busy (a lock or timeout), nothing was saved.
+
+    Rendered without touching the database again: it is the thing that is busy.
+    """
+    from qa_app.views import wants_fragment
+
+    current_app.logger.warning(
+        "database busy: %s %s gave up waiting: %s", request.method, request.path, error
+    )
+    session = g.get("db_session")
+    if session is not None:
+        try:
+            session.rollback()  # the failed transaction, so teardown has nothing to wait for
+        except Exception:  # noqa: BLE001 - the page matters more; teardown closes it anyway
+            current_app.logger.warning("rollback after a busy database failed", exc_info=True)
+    # base.html shows who is logged in; if that was not read yet, do not ask the database now.
+    g.setdefault("current_user", None)
+    template = "errors/_busy.html" if wants_fragment() else "errors/busy.html"
+    from qa_app.security import safe_next
+
+    context = {
+        "changed": request.method not in ("GET", "HEAD"),
+        "again": safe_next(request.full_path.rstrip("?")),
+    }
+    return render_template(template, **context), 503, {"Retry-After": str(BUSY_RETRY_AFTER)}
 
 
 def _reader() -> str:
@@ -134,6 +178,8 @@ def server_error_page(error: InternalServerError):
         type(original).__name__,
         original,
     )
+    if is_busy(original):  # e.g. an error page that needed the database while it was locked
+        return busy_page(original)
     try:
         from qa_app.db import get_session
 
