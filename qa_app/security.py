@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, render_template, request, url_for
+from flask import Flask, abort, current_app, render_template, request, url_for
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.routing import IntegerConverter
@@ -13,6 +13,8 @@ from qa_app.auth import current_user
 
 csrf = CSRFProtect()
 htmx = HTMX()
+
+HSTS = "max-age=31536000"  # a year; only sent when cookies are HTTPS-only (served over TLS)
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -143,4 +145,12 @@ def _security_headers(response):
     response.headers.setdefault("Referrer-Policy", "same-origin")
     # One URL may answer with a page or an htmx fragment; caches must keep them apart.
     response.vary.add("HX-Request")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        # The site is served over HTTPS: browsers must never try it over plain HTTP again.
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    if request.endpoint != "static":
+        # Every page may show calls, scores or names (and a panel link's page is the
+        # panelist's own): no browser or proxy cache may keep a copy. Static files are the
+        # same for everyone and stay cacheable.
+        response.headers["Cache-Control"] = "no-store"
     return response
