@@ -254,7 +254,7 @@ def _report_problems(result: ImportResult, file: Path, rejects: Path | None) -> 
         changes = count(len(result.refused_changes), "stored value")
         click.echo(
             f"{changes} would be replaced; nothing was imported. Use --replace to replace "
-            "them (the old values are kept in the audit trail).",
+            "them; the audit trail keeps the old ones.",
             err=True,
         )
         sys.exit(1)
@@ -335,6 +335,9 @@ def _run_import(
         f"Imported {rows} ({result.contents}): {written.created} created, "
         f"{written.updated} updated, {written.unchanged} unchanged."
     )
+    if written.transcripts_kept:
+        replaced = count(written.transcripts_kept, "transcript")
+        click.echo(f"{replaced} replaced; the earlier versions are kept for their reviews.")
 
 
 @import_group.command("calls")

@@ -9,6 +9,7 @@ SNAPSHOT_TABLES = (
     "rubrics",
     "calls",
     "transcript_turns",
+    "transcript_versions",
     "outcomes",
     "reviews",
     "review_scores",

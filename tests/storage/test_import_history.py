@@ -32,6 +32,9 @@ def test_a_changed_transcript_is_kept_as_a_numbered_version(app, engine, cli, tm
     changed = write_calls(tmp_path / "calls-fixed.csv", [good_row("C-1", transcript=NEW)])
     result = cli("import", "calls", changed)
     assert "0 created, 1 updated, 0 unchanged" in result.output, result.output
+    assert "1 transcript replaced; the earlier versions are kept for their reviews." in (
+        result.output
+    )
     with Session(engine) as session:
         call = session.exec(select(Call).where(Call.call_id == "C-1")).one()
         current = session.exec(
