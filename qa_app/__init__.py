@@ -32,8 +32,10 @@ def create_app(config: Mapping | None = None) -> Flask:
     )
     app.config.from_mapping(load_settings(instance, config))
 
-    from qa_app import db, security, views
+    from qa_app import db, scratch, security, views
 
+    # Uploads and exports interrupted by a killed process left scratch files: remove them.
+    scratch.remove_stale_once(app.logger)
     db.init_app(app)
     if app.config["CHECK_SCHEMA"]:
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -105,7 +104,10 @@ def export_flags_command(
 
     # Written beside the target and renamed at the end: a failed export leaves an earlier
     # file of the same name as it was.
-    partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
+    from qa_app.scratch import partial_path, remove_stale_partials
+
+    remove_stale_partials(out)  # what an earlier, killed export of this file left
+    partial = partial_path(out)
     try:
         if file_format == "csv":
             handle = partial.open("w", encoding="utf-8", newline="")

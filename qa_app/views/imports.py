@@ -18,6 +18,7 @@ from qa_app.db import get_engine
 from qa_app.domain.tabular import SUPPORTED, FileProblem
 from qa_app.import_service import KINDS, run_import
 from qa_app.models import Role
+from qa_app.scratch import UPLOAD_PREFIX
 
 bp = Blueprint("imports", __name__)
 ERRORS_SHOWN = 200
@@ -62,7 +63,7 @@ def upload():
     if suffix not in SUPPORTED:
         problem = f"{upload.filename}: use a .csv, .xlsx or .jsonl file. Choose the file again."
         return _page(form=form, errors={"file": problem}, status=422)
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory(prefix=UPLOAD_PREFIX) as folder:  # see qa_app.scratch
         path = Path(folder) / name
         upload.save(path)
         try:
