@@ -8,6 +8,7 @@ turn. In JSONL the transcript may also be a list of ``{speaker, text, offset}``.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -114,11 +115,27 @@ def parse_transcript_list(items: list) -> tuple[Turn, ...]:
         speaker, text = as_text(item.get("speaker")), as_text(item.get("text"))
         if not speaker or not text:
             raise ValueError(f"transcript turn {index} needs both 'speaker' and 'text'")
-        offset = item.get("offset")
-        if offset is not None and (not isinstance(offset, int | float) or offset < 0):
+        offset = _seconds(item.get("offset"))
+        if offset is False:
             raise ValueError(f"transcript turn {index} has an offset that is not seconds ≥ 0")
-        turns.append(Turn(speaker[:100], text, float(offset) if offset is not None else None))
+        turns.append(Turn(speaker[:100], text, offset))
     return tuple(turns)
+
+
+def _seconds(value: Any) -> float | None | bool:
+    """A JSON offset as seconds, None when absent, False when it is not seconds ≥ 0.
+
+    JSON may hold NaN, Infinity and integers of hundreds of digits (float() overflows).
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        seconds = float(value)
+    except OverflowError:
+        return False
+    return seconds if math.isfinite(seconds) and seconds >= 0 else False
 
 
 def _transcript(value: Any) -> tuple[Turn, ...]:

@@ -71,7 +71,7 @@ def validate_outcomes(table: Table, stored_kinds: Mapping[str, str]) -> ImportRe
         file_problems.append("missing required column: call_id")
     if not names:
         file_problems.append("no outcome columns next to call_id")
-    bad = [n for n in names if not OUTCOME_NAME.match(n)]
+    bad = [n for n in names if not OUTCOME_NAME.fullmatch(n)]
     if bad:
         file_problems.append(
             f"outcome column name(s) {', '.join(repr(n) for n in bad)} must be lower-case "

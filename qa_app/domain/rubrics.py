@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qa_app.domain.tabular import one_line
+
 SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
 RUBRIC_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
 MAX_VERSION = 1_000_000
@@ -50,6 +52,9 @@ class Problem:
     flag: str | None = None
 
     def __str__(self) -> str:
+        return one_line(self._text())
+
+    def _text(self) -> str:
         where = []
         if self.dimension is not None:
             where.append(f"dimension '{self.dimension}'")
@@ -176,7 +181,7 @@ def parse_condition_list(text: str) -> tuple[list[Condition], str, str | None]:
     combinator = "or" if has_or else "and"
     conditions = []
     for part in re.split(rf"\s+{combinator}\s+", text.strip()):
-        match = CONDITION.match(part)
+        match = CONDITION.fullmatch(part)
         if not match:
             return (
                 [],
@@ -265,7 +270,7 @@ def parse_rubric(text: str, source: str = "<rubric>") -> Rubric:
         raise RubricError([Problem(source, "invalid TOML: nested too deeply")]) from None
 
     rubric_id = check.text(doc, "id")
-    if rubric_id and not RUBRIC_ID.match(rubric_id):
+    if rubric_id and not RUBRIC_ID.fullmatch(rubric_id):
         check.add(f"id '{rubric_id}' must be lower-case letters, digits, '-' or '_'")
     if len(rubric_id or "") > 100:
         check.add("id is longer than 100 characters")
@@ -306,7 +311,7 @@ def _parse_dimensions(raw, scale: tuple[int, int], check: _Checker) -> list[Dime
     dimensions, seen = [], set()
     for index, table in enumerate(raw, start=1):
         dim_id = table.get("id") if isinstance(table, Mapping) else None
-        if not isinstance(dim_id, str) or not SLUG.match(dim_id):
+        if not isinstance(dim_id, str) or not SLUG.fullmatch(dim_id):
             check.add(f"dimension #{index} needs an 'id' of lower-case letters, digits and '_'")
             continue
         if dim_id in seen:
@@ -338,7 +343,7 @@ def _parse_flags(raw, dimension_ids: set[str], scale, check: _Checker) -> list[F
     flags, seen = [], set()
     for index, table in enumerate(raw, start=1):
         name = table.get("name") if isinstance(table, Mapping) else None
-        if not isinstance(name, str) or not SLUG.match(name):
+        if not isinstance(name, str) or not SLUG.fullmatch(name):
             check.add(f"flag #{index} needs a 'name' of lower-case letters, digits and '_'")
             continue
         if name in seen:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -27,8 +28,24 @@ MAX_COLUMNS = 500
 MAX_XLSX_UNPACKED = 1024 * 1024 * 1024
 
 
+# What str.splitlines() breaks on, and the other control characters: shown as escapes.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: line breaks and control characters from a file shown as escapes.
+
+    Messages quote cells, and a cell may hold a line break; a message must stay one line
+    in a terminal and in a log.
+    """
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 class FileProblem(ValueError):
     """The file as a whole cannot be read (wrong type, not UTF-8, no header ...)."""
+
+    def __init__(self, message: str):
+        super().__init__(one_line(message))
 
 
 @dataclass(frozen=True)
@@ -40,7 +57,7 @@ class RowError:
     unit: str = "row"
 
     def __str__(self) -> str:
-        return f"{self.unit} {self.row}: {self.message}"
+        return one_line(f"{self.unit} {self.row}: {self.message}")
 
 
 @dataclass
@@ -253,44 +270,56 @@ def _check_unpacked_size(path: Path) -> None:
 
 def _read_xlsx(path: Path) -> Table:
     from openpyxl import load_workbook
-    from openpyxl.utils import get_column_letter
 
     _check_unpacked_size(path)
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise FileProblem(f"{path.name}: not a readable .xlsx workbook ({exc})") from exc
-    try:
-        sheet = workbook.worksheets[0]
-        # The declared dimension (e.g. A1:XFD1048576) is the writer's claim, not the data:
-        # padding every row to it took minutes for a 1.5 KB file. Read the cells there are.
-        sheet.reset_dimensions()
+    # Our own handle: openpyxl leaves its file open when a damaged workbook fails to load.
+    with path.open("rb") as handle:
         try:
-            first = next(sheet.iter_rows(max_row=1, values_only=True))
-        except StopIteration:
-            raise FileProblem(f"{path.name}: the first sheet is empty") from None
-        columns = _header(list(first[: MAX_COLUMNS + 1]), path)
-        width = len(columns)
-        rows = []
-        for row_number, values in enumerate(
-            sheet.iter_rows(min_row=2, max_col=width, values_only=True), start=2
-        ):
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                continue
-            for i, value in enumerate(values):
-                if isinstance(value, str) and len(value) > MAX_CELL:
-                    raise FileProblem(
-                        f"{path.name}: cell {get_column_letter(i + 1)}{row_number} holds "
-                        f"{len(value):,} characters; a cell may hold at most {MAX_CELL:,}"
-                    )
-            record = {
-                c: _cell_text(values[i] if i < len(values) else None)
-                for i, c in enumerate(columns)
-                if c
-            }
-            _append_row(rows, row_number, record, path)
-    finally:
-        workbook.close()
+            workbook = load_workbook(handle, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for a damaged file
+            raise FileProblem(f"{path.name}: not a readable .xlsx workbook ({exc})") from exc
+        try:
+            return _xlsx_rows(workbook, path)
+        except FileProblem:
+            raise
+        except Exception as exc:  # a read-only sheet is parsed as it is read: damage shows here
+            raise FileProblem(f"{path.name}: not a readable .xlsx workbook ({exc})") from exc
+        finally:
+            workbook.close()
+
+
+def _xlsx_rows(workbook, path: Path) -> Table:
+    """The first sheet's rows (see _read_xlsx)."""
+    from openpyxl.utils import get_column_letter
+
+    sheet = workbook.worksheets[0]
+    # The declared dimension (e.g. A1:XFD1048576) is the writer's claim, not the data:
+    # padding every row to it took minutes for a 1.5 KB file. Read the cells there are.
+    sheet.reset_dimensions()
+    try:
+        first = next(sheet.iter_rows(max_row=1, values_only=True))
+    except StopIteration:
+        raise FileProblem(f"{path.name}: the first sheet is empty") from None
+    columns = _header(list(first[: MAX_COLUMNS + 1]), path)
+    width = len(columns)
+    rows = []
+    for row_number, values in enumerate(
+        sheet.iter_rows(min_row=2, max_col=width, values_only=True), start=2
+    ):
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+            continue
+        for i, value in enumerate(values):
+            if isinstance(value, str) and len(value) > MAX_CELL:
+                raise FileProblem(
+                    f"{path.name}: cell {get_column_letter(i + 1)}{row_number} holds "
+                    f"{len(value):,} characters; a cell may hold at most {MAX_CELL:,}"
+                )
+        record = {
+            c: _cell_text(values[i] if i < len(values) else None)
+            for i, c in enumerate(columns)
+            if c
+        }
+        _append_row(rows, row_number, record, path)
     return Table([c for c in columns if c], rows)
 
 
@@ -306,7 +335,9 @@ def _cell_text(value: Any) -> Any:
 def _read_jsonl(path: Path) -> Table:
     text = _decode(path)
     rows, columns = [], {}
-    for line_number, line in enumerate(text.splitlines(), start=1):
+    # Lines end at \n only (JSON Lines): splitlines() also cut at U+2028 or \x1c, which a JSON
+    # string may hold as they are, and so refused valid lines. json.loads ignores a \r.
+    for line_number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
