@@ -67,7 +67,7 @@ def _deadline(text: str) -> tuple[datetime | None, str | None]:
     try:
         return parse_timestamp(text.strip()), None
     except ValueError as exc:
-        return None, f"Deadline: {exc}."
+        return None, f"Deadline '{text.strip()}' is not a date and time ({exc})."
 
 
 def _reveal_key(create: bool) -> bytes | None:
