@@ -110,11 +110,13 @@ def login(user: User) -> None:
 def logout(db: Session) -> None:
     """End this session and every other session of the same account, on every server."""
     user = current_user()
-    session.clear()
     if user is not None:
+        # The database first: if it cannot be written (busy), the person stays logged in
+        # and is told, rather than logged out here while their other sessions go on.
         end_sessions(user)
         db.add(user)
         db.commit()
+    session.clear()
 
 
 def current_user() -> User | None:

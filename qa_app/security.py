@@ -127,6 +127,17 @@ def _csrf_refused(error: CSRFError):
         return auth_views.expired_login_form()
     if request.endpoint == "auth.logout" and current_user() is None:
         return auth_views.already_logged_out()
+    if request.path.startswith("/panel/"):
+        # A panelist has no staff login to go back to: their invite link is the way in.
+        from werkzeug.exceptions import BadRequest
+
+        from qa_app.views.errors import render_error
+
+        expired = BadRequest(
+            "This page had expired, so your last answer was not saved. Open your invite link "
+            "again and answer once more."
+        )
+        return render_error(expired, 400)
     return session_expired(400, error.description)
 
 

@@ -16,7 +16,7 @@ from werkzeug.utils import secure_filename
 from qa_app.auth import current_user, roles_required
 from qa_app.db import get_engine
 from qa_app.domain.tabular import SUPPORTED, FileProblem
-from qa_app.import_service import KINDS, run_import
+from qa_app.import_service import KINDS, count, run_import
 from qa_app.models import Role
 from qa_app.scratch import UPLOAD_PREFIX
 
@@ -31,6 +31,7 @@ def _page(result=None, form=None, errors=None, filename=None, status: int = 200)
         result=result,
         filename=filename,
         errors_shown=ERRORS_SHOWN,
+        count=count,
         form=form if form is not None else MultiDict(),
         errors=errors or {},
     ), status

@@ -433,3 +433,19 @@ def test_two_servers_sending_the_same_form_at_once_still_make_one(demo, lead, mo
     assert second.status_code == 303 and second.location == first.location and len(calls) == 2
     with Session(db.get_engine_for(demo)) as session:
         assert len(session.exec(select(CalibrationSession)).all()) == 1
+
+
+def test_a_panelist_whose_page_expired_is_sent_to_their_link_not_the_staff_login(demo, lead):
+    session_id, links, token = create(lead)
+    step(lead, session_id, token, "open")
+    guest = client_for(demo)
+    guest.get(f"{links['Customer A']}/calls/{CALLS[0]}")
+    guest.delete_cookie("session")  # the browser lost its session: the form's token is stale
+    response = guest.post(
+        f"{links['Customer A']}/calls/{CALLS[0]}",
+        data={"csrf_token": "stale", "acknowledgment": "4"},
+    )
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "your last answer was not saved" in text and "invite link" in text
+    assert "/login" not in text

@@ -221,7 +221,7 @@ def test_upload_reports_rows_and_changes_nothing_when_invalid(scoring, auth, cli
         },
         content_type="multipart/form-data",
     )
-    assert "Imported: 1 created" in response.get_data(as_text=True)
+    assert "Imported 1 row (1 call): 1 created" in response.get_data(as_text=True)
     wrong = client.post(
         "/imports",
         data={"csrf_token": token, "kind": "calls", "file": (io.BytesIO(b"x"), "calls.txt")},

@@ -88,7 +88,8 @@ def upload(client, token, content: bytes, **fields):
 def test_an_outcome_upload_replaces_values_only_when_ticked(scoring, auth, client):
     auth.login("lead@test.example")
     token = csrf_token(client.get("/imports").get_data(as_text=True))
-    assert "Imported: 2 created" in text(upload(client, token, b"call_id,saved\nC-1,1\nC-2,0\n"))
+    first = upload(client, token, b"call_id,saved\nC-1,1\nC-2,0\n")
+    assert "Imported 2 rows (2 outcome values): 2 created" in text(first)
     before = snapshot(db.get_engine_for(scoring))
     refused = upload(client, token, b"call_id,saved\nC-1,1\nC-2,1\n")
     assert refused.status_code == 422
@@ -98,7 +99,7 @@ def test_an_outcome_upload_replaces_values_only_when_ticked(scoring, auth, clien
     assert snapshot(db.get_engine_for(scoring)) == before
     replaced = upload(client, token, b"call_id,saved\nC-1,1\nC-2,1\n", replace="1")
     assert replaced.status_code == 200
-    assert "Imported: 0 created, 1 updated, 1 unchanged" in text(replaced)
+    assert "(2 outcome values): 0 created, 1 updated, 1 unchanged" in text(replaced)
     with Session(db.get_engine_for(scoring)) as session:
         event = session.exec(
             select(AuditEvent).where(AuditEvent.action == "outcome.replaced")
