@@ -321,16 +321,19 @@ def store_call_ratings(
     answers: Mapping[str, DimensionAnswer],
     rubric: Rubric,
     comment: str = "",
+    *,
+    skipped_allowed: bool = False,
 ) -> None:
-    """Write (or replace) one participant's complete answers for a call, whatever the state.
+    """Write (or replace) one participant's answers for a call, whatever the state.
 
-    Scoring in the app goes through :func:`submit_call`, which allows it only while open;
-    imported paper ratings come here directly.
+    Scoring in the app goes through :func:`submit_call`, which allows it only while open and
+    needs every item answered; imported paper ratings come here directly with
+    ``skipped_allowed``: an item the rater left blank on paper is a missing rating.
     """
     missing = [
         d.name for d in rubric.dimensions if not answers.get(d.id, DimensionAnswer()).answered
     ]
-    if missing:
+    if missing and not skipped_allowed:
         raise CalibrationError("Still to answer: " + ", ".join(missing) + ".")
     order = participant.item_order or [d.id for d in rubric.dimensions]
     db.exec(
@@ -345,7 +348,9 @@ def store_call_ratings(
         )
     )
     for dimension in rubric.dimensions:
-        answer = answers[dimension.id]
+        answer = answers.get(dimension.id, DimensionAnswer())
+        if not answer.answered:
+            continue
         db.add(
             CalibrationRating(
                 session_id=session.id,
@@ -733,7 +738,16 @@ def import_ratings(
             db.add(
                 _ratings_replaced(session, participant, record, before, after, actor, who, source)
             )
-        store_call_ratings(db, session, participant, call, record.answers, rubric, record.comment)
+        store_call_ratings(
+            db,
+            session,
+            participant,
+            call,
+            record.answers,
+            rubric,
+            record.comment,
+            skipped_allowed=True,
+        )
         written += len(record.answers)
     if refused:
         raise CalibrationError(

@@ -67,7 +67,7 @@ def import_ratings_command(
     from qa_app import db
     from qa_app.accounts import find_user
     from qa_app.domain.calibration import CalibrationError
-    from qa_app.domain.ratings_import import validate_ratings
+    from qa_app.domain.ratings_import import skipped_summary, validate_ratings
     from qa_app.domain.tabular import FileProblem, read_table
     from qa_app.import_service import command_line_user, count
     from qa_app.models import Role, RubricVersion
@@ -125,6 +125,8 @@ def import_ratings_command(
         f"Imported {rows} ({count(written, 'rating')} by {raters} on {calls}) "
         f"into '{session_name}' ({state})."
     )
+    if skipped := skipped_summary(report.records):
+        click.echo(skipped)
 
 
 def register(main: click.Group, import_group: click.Group) -> None:

@@ -12,7 +12,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from qa_app.domain.ratings_import import integral_text
 from qa_app.domain.tabular import ImportReport, Table, as_text
+
+
+def _text(raw, name: str) -> str:
+    """A cell as text, ``1.0`` as ``1``: a spreadsheet's 1.0/0.0 column is still boolean."""
+    return integral_text(as_text(raw.get(name)))
+
 
 OUTCOME_NAME = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 TRUE_WORDS = {"true", "yes", "1", "y", "t"}
@@ -85,7 +92,7 @@ def validate_outcomes(table: Table, stored_kinds: Mapping[str, str]) -> ImportRe
     kinds = {}
     for name in names:
         kinds[name] = stored_kinds.get(name) or infer_kind(
-            [as_text(raw.get(name)) for _row, raw in table.rows]
+            [_text(raw, name) for _row, raw in table.rows]
         )
     first_seen: dict[str, int] = {}
     for row, raw in table.rows:
@@ -103,7 +110,7 @@ def validate_outcomes(table: Table, stored_kinds: Mapping[str, str]) -> ImportRe
         else:
             first_seen[call_id] = row
         for name in names:
-            text = as_text(raw.get(name))
+            text = _text(raw, name)
             if not text:
                 continue
             try:

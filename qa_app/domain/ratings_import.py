@@ -2,16 +2,20 @@
 
 Columns: ``call_id``, ``rater`` (a reviewer's email for QA, a name or alias for a
 panelist), ``role`` (``qa`` or ``panel``), ``dimension``, ``score`` (blank or N/A for not
-applicable), optional ``comment``. Each rater's rows for a call must answer every
-dimension of the session's rubric.
+applicable), optional ``comment``. A rater with no row for a dimension skipped that item
+(paper forms have blanks nobody filled in): the rating is missing, not refused, and the
+agreement engine handles missing ratings. Integral scores written ``4.0`` (as spreadsheets
+export them) read as ``4``.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from qa_app.domain.rubrics import Rubric
-from qa_app.domain.scoring import DimensionAnswer, ScoringError, missing_dimensions, parse_answer
+from qa_app.domain.scoring import DimensionAnswer, ScoringError, parse_answer
 from qa_app.domain.tabular import (
     ImportReport,
     Table,
@@ -21,6 +25,14 @@ from qa_app.domain.tabular import (
 
 REQUIRED_COLUMNS = ("call_id", "rater", "role", "dimension", "score")
 ROLES = ("qa", "panel")
+INTEGRAL = re.compile(r"(-?[0-9]+)\.0*")
+
+
+def integral_text(text: str) -> str:
+    """``4.0`` as ``4``: spreadsheets export whole numbers with a decimal point, and a
+    score (or a 1/0 outcome) written that way means the whole number. Other text is kept."""
+    match = INTEGRAL.fullmatch(text)
+    return match.group(1) if match else text
 
 
 @dataclass
@@ -31,6 +43,8 @@ class RatingRecord:
     answers: dict[str, DimensionAnswer] = field(default_factory=dict)
     comment: str = ""
     rows: list[int] = field(default_factory=list)
+    # Names of the rubric's items this rater left without a row for this call.
+    skipped: list[str] = field(default_factory=list)
 
 
 def validate_ratings(table: Table, rubric: Rubric) -> ImportReport:
@@ -64,7 +78,10 @@ def validate_ratings(table: Table, rubric: Rubric) -> ImportReport:
         if dimension:
             try:
                 answer = parse_answer(
-                    rubric, dimension, {"score": as_text(raw.get("score")) or "na"}, 0
+                    rubric,
+                    dimension,
+                    {"score": integral_text(as_text(raw.get("score"))) or "na"},
+                    0,
                 )
             except ScoringError as exc:
                 problems.append(str(exc))
@@ -81,18 +98,34 @@ def validate_ratings(table: Table, rubric: Rubric) -> ImportReport:
         record.rows.append(row)
         record.comment = record.comment or as_text(raw.get("comment"))
     for key, record in groups.items():
-        gaps = missing_dimensions(rubric, record.answers)
-        message = (
-            "another row of the same rater and call is invalid"
-            if key in broken
-            else f"{record.rater} has no row for {', '.join(gaps)} of {record.call_id}"
-            if gaps
-            else None
-        )
-        if message is None:
-            report.records.append(record)
+        if key in broken:
+            for row in record.rows:
+                report.reject(
+                    row, raw_by_row[row], "another row of the same rater and call is invalid", unit
+                )
             continue
-        for row in record.rows:
-            report.reject(row, raw_by_row[row], message, unit)
+        record.skipped = [d.name for d in rubric.dimensions if d.id not in record.answers]
+        report.records.append(record)
     report.errors.sort(key=lambda e: e.row)
     return report
+
+
+def skipped_summary(records: Sequence[RatingRecord]) -> str:
+    """``2 items skipped (no row): Panel 8 2 (Acknowledgment, Next steps on C-1).``, or ''.
+
+    The import summary says it, so a lead knows which ratings are missing and from whom.
+    """
+    by_rater: dict[str, list[str]] = {}
+    for record in records:
+        if record.skipped:
+            by_rater.setdefault(record.rater, []).append(
+                f"{', '.join(record.skipped)} on {record.call_id}"
+            )
+    if not by_rater:
+        return ""
+    total = sum(len(r.skipped) for r in records)
+    people = "; ".join(
+        f"{rater} {sum(len(r.skipped) for r in records if r.rater == rater)} ({'; '.join(where)})"
+        for rater, where in sorted(by_rater.items())
+    )
+    return f"{total} item{'s' if total != 1 else ''} skipped (no row, left missing): {people}."

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from qa_app.domain.ratings_import import integral_text
 from qa_app.domain.rubrics import Rubric
 from qa_app.domain.scoring import DimensionAnswer, ScoringError, missing_dimensions, parse_answer
 from qa_app.domain.tabular import (
@@ -66,7 +67,7 @@ def validate_reviews(table: Table, rubrics: Mapping[str, Rubric], default_key: s
             seen[key] = row
         answer = submitted_at = None
         if rubric is not None and dimension:
-            score = as_text(raw.get("score")) or "na"
+            score = integral_text(as_text(raw.get("score"))) or "na"
             try:
                 answer = parse_answer(rubric, dimension, {"score": score}, 0)
             except ScoringError as exc:

@@ -78,3 +78,9 @@ def test_numbers_too_large_to_compare_are_refused():
     assert [(e.row, e.message) for e in report.errors] == [
         (3, "credit_amount: 1e308 is beyond ±1e+12")
     ]
+
+
+def test_a_spreadsheets_1_0_and_0_0_still_read_as_a_boolean_column():
+    report = validate_outcomes(table(["call_id", "saved"], ["C-1", "1.0"], ["C-2", "0.0"]), {})
+    assert report.ok
+    assert [(r.kind, r.value) for r in report.records] == [(BOOLEAN, 1.0), (BOOLEAN, 0.0)]

@@ -140,10 +140,8 @@ def test_bad_rating_rows_are_named_and_change_nothing(app, engine, cli, tmp_path
     assert result.exit_code == 1
     assert "row 2: Acknowledgment: '9' is not a point on the scale 1–5" in result.stderr
     assert "row 6: role 'jury' must be qa or panel" in result.stderr
-    assert (
-        "row 10: Panel 8 has no row for Acknowledgment, Next steps, Emotional loop closure"
-        in result.stderr
-    )
+    # Panel 8 skipped three items (no rows): that is missing data, not a bad row.
+    assert "row 10" not in result.stderr
     assert snapshot(engine) == before
     # A lead's account is a QA rater; a coach's is not, and a panelist's name has a length.
     cli(
@@ -171,3 +169,37 @@ def test_bad_rating_rows_are_named_and_change_nothing(app, engine, cli, tmp_path
     assert snapshot(engine) == before
     hidden = cli("session", "report", "Nope", "--out", tmp_path / "x.xlsx")
     assert hidden.exit_code == 1 and "no calibration session named 'Nope'" in hidden.output
+
+
+def test_a_rater_who_skipped_items_leaves_them_missing_and_the_summary_says_so(
+    app, engine, cli, tmp_path
+):
+    """Paper forms come back with blanks: the skipped items are missing ratings, alpha is
+    computed without them, and the summary says how many were skipped and by whom."""
+    from qa_app.models import CalibrationRating
+
+    setup(cli, tmp_path)
+    path = tmp_path / "paper.csv"
+    path.write_text(
+        HEADER
+        + rows("C-1", "rita@example.com", "qa", ("4.0", "3", "4", "4"))  # a spreadsheet's 4.0
+        + rows("C-2", "rita@example.com", "qa", ("2", "2", "3", "2"))
+        + rows("C-1", "Panel 7", "panel", ("2", "3", "4", "5"))
+        + "C-2,Panel 7,panel,summary,2,\nC-2,Panel 7,panel,next_steps,3,\n"
+    )
+    result = cli("import", "ratings", path, "--session", "Paper", "--by", "lee@example.com")
+    assert result.exit_code == 0, result.output
+    assert "Imported 14 rows (14 ratings by 2 raters on 2 calls)" in result.output
+    assert (
+        "2 items skipped (no row, left missing): Panel 7 2 "
+        "(Acknowledgment, Emotional loop closure on C-2)." in result.output
+    )
+    with Session(engine) as session:
+        stored = session.exec(select(CalibrationRating)).all()
+    assert len(stored) == 14
+    assert {(r.dimension, r.score) for r in stored if r.score == 4} >= {("acknowledgment", 4)}
+    out = tmp_path / "report.xlsx"
+    assert cli("session", "report", "Paper", "--out", out).exit_code == 0
+    summary = [r for r in load_workbook(out)["Summary"].iter_rows(values_only=True) if r and r[0]]
+    overall = next(r for r in summary if r[0] == "everyone" and r[1] == "overall")
+    assert overall[2] is not None  # alpha on the ratings that are there

@@ -185,9 +185,7 @@ def test_changed_score_updates_the_review_and_is_audited_across_batches(
     with Session(engine) as session:
         reviews = session.exec(select(Review).order_by(Review.id)).all()
         events = session.exec(
-            select(AuditEvent)
-            .where(AuditEvent.action == "review.imported")
-            .order_by(AuditEvent.id)
+            select(AuditEvent).where(AuditEvent.action == "review.imported").order_by(AuditEvent.id)
         ).all()
         summary = session.exec(
             select(ReviewScore.score).where(
@@ -203,3 +201,14 @@ def test_changed_score_updates_the_review_and_is_audited_across_batches(
     assert events[-1].after["summary"]["score"] == 1
     assert events[-1].reason == "import of reviews.csv with --replace"
     assert events[0].reason == "import of reviews.csv"
+
+
+def test_whole_scores_written_as_4_0_read_as_4(app, engine, cli, tmp_path):
+    setup(cli, tmp_path)
+    path = tmp_path / "reviews.csv"
+    path.write_text(HEADER + full_review("C-1", "rita@example.com", ("4.0", "3.00", "", "N/A")))
+    result = cli("import", "reviews", path)
+    assert result.exit_code == 0, result.output
+    with Session(engine) as session:
+        scores = {s.dimension: s.score for s in session.exec(select(ReviewScore))}
+    assert scores["acknowledgment"] == 4 and scores["summary"] == 3
