@@ -494,6 +494,11 @@ def consensus(db: Session, session_id: int) -> dict[tuple[str, str], Calibration
     return {(call_id, row.dimension): row for call_id, row in rows}
 
 
+def consensus_notes(agreed: Mapping[tuple[str, str], CalibrationConsensus]) -> dict[str, str]:
+    """call_id -> the note recorded with the call's consensus (one note per call)."""
+    return {call_id: row.note for (call_id, _d), row in agreed.items() if row.note}
+
+
 def record_consensus(
     db: Session,
     session: CalibrationSession,
@@ -611,6 +616,7 @@ def write_report(db: Session, session: CalibrationSession, target) -> None:
         RATINGS_COLUMNS,
         comments(db, session.id),
         {k: v.score for k, v in agreed.items()},
+        consensus_notes(agreed),
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from qa_app.domain.agreement import compute_agreement
 from qa_app.domain.calibration import SessionRating, alignment, engine_ratings, qa_panel_gap
@@ -28,7 +29,9 @@ def build_dashboard(
     for label, role in GROUPS:
         selected = engine_ratings(ratings, role)
         agreement[label] = (
-            compute_agreement(selected, "ordinal", REPLICATES, seed, scale=scale)
+            in_rubric_order(
+                compute_agreement(selected, "ordinal", REPLICATES, seed, scale=scale), rubric
+            )
             if selected
             else None
         )
@@ -48,6 +51,25 @@ def build_dashboard(
         "calls": rank_calls(ratings, rubric, agreement["everyone"]),
         "raters": rater_rows(ratings, rubric, agreement["everyone"], consensus),
     }
+
+
+def in_rubric_order(report, rubric: Rubric):
+    """The engine's report with its dimensions in rubric order, each named by its title.
+
+    The engine knows dimensions only by the ids in the ratings and sorts them; people read
+    the rubric's titles in the rubric's order, on the dashboard and in the report alike.
+    The keys stay the ids (charts and links find results by id).
+    """
+    titles = {d.id: d.name for d in rubric.dimensions}
+    order = [d.id for d in rubric.dimensions] + sorted(set(report.dimensions) - set(titles))
+    return replace(
+        report,
+        dimensions={
+            key: replace(report.dimensions[key], name=titles.get(key, key))
+            for key in order
+            if key in report.dimensions
+        },
+    )
 
 
 def rank_calls(ratings: Sequence[SessionRating], rubric: Rubric, report) -> list[dict]:

@@ -77,7 +77,7 @@ def summary_rows(numbers: Mapping, rubric: Rubric) -> list[list]:
     rows.append(["QA − panel gap", "dimension", "mean", "", "ci_low", "ci_high", "calls"])
     for dimension in rubric.dimensions:
         gap = numbers["gaps"][dimension.id]
-        rows.append(["", dimension.id, gap.mean, "", gap.low, gap.high, gap.calls])
+        rows.append(["", dimension.name, gap.mean, "", gap.low, gap.high, gap.calls])
     return rows
 
 
@@ -90,6 +90,7 @@ def write_session_report(
     ratings_columns: Sequence[str],
     comments: Mapping[str, list[tuple[str, str]]],
     consensus: Mapping[tuple[str, str], int | None],
+    consensus_notes: Mapping[str, str] | None = None,
 ) -> None:
     """Write the report to ``target`` (a path or binary stream)."""
     workbook = Workbook(write_only=True)
@@ -118,6 +119,7 @@ def write_session_report(
                         for name, text in comments.get(call["call_id"], [])
                         if name == participant
                     ),
+                    (consensus_notes or {}).get(call["call_id"], ""),
                 ]
             )
     _sheet(
@@ -130,6 +132,7 @@ def write_session_report(
             *dimension_ids,
             *(f"consensus_{d}" for d in dimension_ids),
             "comment",
+            "consensus_note",
         ],
         per_call,
         (12, 12, 20),

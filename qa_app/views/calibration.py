@@ -225,7 +225,9 @@ def drift():
         threshold = 0.5  # the history is still shown, flagged at the default
     db = get_session()
     rubric_row = current_rubric_row(db, current_app.config["RUBRIC_ID"])
-    dimensions = [d.id for d in rubric_from_row(rubric_row).dimensions] if rubric_row else []
+    rubric = rubric_from_row(rubric_row) if rubric_row else None
+    dimensions = [d.id for d in rubric.dimensions] if rubric else []
+    titles = {d.id: d.name for d in rubric.dimensions} if rubric else {}
     points = rater_history(store.drift_inputs(db), dimensions, threshold)
     people = sorted({p.participant for p in points})
     return render_template(
@@ -233,6 +235,7 @@ def drift():
         points=points,
         people=people,
         dimensions=dimensions,
+        titles=titles,
         threshold=threshold,
         typed=typed,
         error=error,

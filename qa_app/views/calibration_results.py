@@ -49,6 +49,7 @@ def _dashboard(session: CalibrationSession, refused=None, status: int = 200):
         numbers=numbers,
         comments=store.comments(db, session.id),
         consensus=agreed,
+        consensus_notes=store.consensus_notes(agreed),
         refused=refused,
         anchor=consensus_anchor,
     ), status
@@ -65,14 +66,17 @@ def dashboard(session_id: int):
 def ratings_csv(session_id: int):
     """Every rating in long form (formula-safe CSV); only once the session is revealed."""
     session = _revealed(session_id)
+    db = get_session()
+    notes = store.consensus_notes(store.consensus(db, session.id))
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
-    writer.writerow(store.RATINGS_COLUMNS)
-    for row in store.ratings_rows(get_session(), session):
+    # The consensus note rides along on every row of its call: the CSV is read call by call.
+    writer.writerow((*store.RATINGS_COLUMNS, "consensus_note"))
+    for row in store.ratings_rows(db, session):
         writer.writerow(
             [
                 protect_formula(v) if isinstance(v, str) else ("" if v is None else v)
-                for v in row.values()
+                for v in (*row.values(), notes.get(row["call_id"], ""))
             ]
         )
     name = f"ratings-session-{session.id}.csv"

@@ -449,3 +449,60 @@ def test_a_panelist_whose_page_expired_is_sent_to_their_link_not_the_staff_login
     assert response.status_code == 400
     assert "your last answer was not saved" in text and "invite link" in text
     assert "/login" not in text
+
+
+def test_the_consensus_note_is_kept_shown_and_exported_and_dimensions_read_by_title(demo, lead):
+    session_id, _links, token = create(lead, panelists="")
+    step(lead, session_id, token, "open")
+    score_as_reviewer(demo, session_id, "reviewer", "demo-reviewer-pass")
+    score_as_reviewer(demo, session_id, "reviewer2", "demo-reviewer2-pass")
+    step(lead, session_id, token, "revealed")
+    note = "Agreed: <b>3</b> is a scripted sorry"
+    saved = lead.post(
+        f"/calibration/{session_id}/calls/{CALLS[0]}/consensus",
+        data={
+            "csrf_token": token,
+            "acknowledgment": "3",
+            "summary": "3",
+            "next_steps": "4",
+            "loop_closure": "na",
+            "note": note,
+        },
+    )
+    assert saved.status_code == 303
+    dashboard = lead.get(f"/calibration/{session_id}/dashboard").get_data(as_text=True)
+    escaped = "Agreed: &lt;b&gt;3&lt;/b&gt; is a scripted sorry"
+    call = dashboard.split(f'id="call-{CALLS[0]}"')[1].split("</article>")[0]
+    assert f"Consensus note:</strong> {escaped}" in call
+    assert f'name="note" maxlength="2000" value="{escaped}"' in call  # still in its field
+    # The agreement table: titles, in the rubric's order, not ids sorted alphabetically.
+    rows = re.findall(
+        r'data-group="everyone" data-dimension="\w+">\s*<td>everyone</td><td>([^<]+)</td>',
+        dashboard,
+    )
+    assert rows == [
+        "Acknowledgment",
+        "Summary of the concern",
+        "Next steps",
+        "Emotional loop closure",
+        "Overall",
+    ]
+    assert "loop_closure" not in re.sub(r'(data-[a-z-]+|name|id|for)="[^"]*"', "", dashboard)
+
+    ratings = lead.get(f"/calibration/{session_id}/ratings.csv").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(ratings)))
+    assert {r["consensus_note"] for r in rows if r["call_id"] == CALLS[0]} == {note}
+    assert {r["consensus_note"] for r in rows if r["call_id"] == CALLS[1]} == {""}
+
+    workbook = load_workbook(io.BytesIO(lead.get(f"/calibration/{session_id}/report.xlsx").data))
+    per_call = list(workbook["Per call"].iter_rows(values_only=True))
+    column = per_call[0].index("consensus_note")
+    assert {r[column] for r in per_call[1:] if r[0] == CALLS[0]} == {note}
+    summary = [r[1] for r in workbook["Summary"].iter_rows(values_only=True) if r and r[0] == "qa"]
+    assert summary == [
+        "Acknowledgment",
+        "Summary of the concern",
+        "Next steps",
+        "Emotional loop closure",
+        "overall",
+    ]
