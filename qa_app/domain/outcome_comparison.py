@@ -1,22 +1,43 @@
 """Save-script outcome comparisons: calls with and without each behaviour flag.
 
-For every save script and flag: n, the outcome's rate (boolean) or mean (numeric)
-with and without the flag, their difference with a 95% interval, unweighted and
-weighted back to the interaction mix. Intervals use the normal approximation
-(Welch); the weighted interval uses Kish's effective sample size,
-n_eff = (Σw)² / Σw². Cells with fewer than 30 calls on a side are marked too small.
+For every save script and flag: n, the outcome's rate (boolean) or mean (numeric) with and
+without the flag, and four differences, each with its own 95% interval:
 
-Rows are folded into running sums, so a year of calls streams through in constant memory.
+- crude: the reviewed calls as they are;
+- weighted: each call weighted back to the interaction mix. This estimates the difference
+  in the whole population of calls, *not* the flag's effect: when the flag is commoner in
+  easy interaction types, the mix-weighted difference still carries that;
+- standardised: Σ_h P_h (ȳ₁ₕ − ȳ₀ₕ) over interaction types h, P_h the type's share of the
+  (weighted) calls. Differences are taken inside each type first, so a flag that goes with
+  a better outcome in every type cannot show a worse one overall (Simpson's paradox);
+- adjusted: the flag's coefficient in a regression on interaction type, tenure and channel
+  (main comparison only: segments would need a model fit each, on every export).
+
+All are associations: calls with and without a flag differ in ways no column records.
+Intervals and the model come from statsmodels/scipy (see comparison_statistics). A side
+whose Kish effective sample size is under 30 calls is marked too small to read.
+
+Rows are folded into running sums, so a year of calls streams through in near-constant
+memory; only the regression needs per-call data, kept as one cell number and one outcome
+value per call (12 bytes).
 """
 
 from __future__ import annotations
 
-import math
+from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-Z_95 = 1.959964
+import numpy as np
+
+from qa_app.domain.comparison_statistics import (
+    adjusted_difference,
+    effective_n,
+    mean_difference_interval,
+    rate_difference_interval,
+)
+
 SMALL_CELL = 30
 ALL = "(all)"
 NONE = "(none)"
@@ -89,24 +110,22 @@ class Side:
     def mean(self) -> float | None:
         return self.y / self.n if self.n else None
 
-    def weighted_mean(self) -> float | None:
-        return self.wy / self.w if self.w else None
-
-    def variance_of_mean(self) -> float | None:
+    def variance(self) -> float | None:
+        """Sample variance (n - 1)."""
         if self.n < 2:
             return None
-        variance = max(0.0, (self.y2 - self.y * self.y / self.n) / (self.n - 1))
-        return variance / self.n
+        return max(0.0, (self.y2 - self.y * self.y / self.n) / (self.n - 1))
 
-    def weighted_variance_of_mean(self) -> float | None:
-        if self.n < 2 or not self.w or not self.w2:
-            return None
-        variance = max(0.0, self.wy2 / self.w - (self.wy / self.w) ** 2)
-        effective_n = self.w * self.w / self.w2
-        return variance / effective_n if effective_n > 1 else None
+    def weighted(self) -> Weighted:
+        return Weighted(self.w, self.wy, self.wy2, self.w2)
 
     def summary(self) -> dict:
-        result = {"n": self.n, "value": self.mean(), "weighted_value": self.weighted_mean()}
+        result = {
+            "n": self.n,
+            "effective_n": round(effective_n(self.w, self.w2), 1),
+            "value": self.mean(),
+            "weighted_value": self.weighted().mean(),
+        }
         if self.has_credit:
             result["credit_per_save"] = self.credit / self.saves if self.saves else None
             result["weighted_credit_per_save"] = (
@@ -115,33 +134,144 @@ class Side:
         return result
 
 
-def _interval(difference, var_a, var_b):
-    if difference is None or var_a is None or var_b is None:
-        return None
-    half = Z_95 * math.sqrt(var_a + var_b)
-    return [difference - half, difference + half]
+@dataclass
+class Weighted:
+    """Weighted sums of one side: Σw, Σwy, Σwy², Σw²."""
+
+    w: float = 0.0
+    wy: float = 0.0
+    wy2: float = 0.0
+    w2: float = 0.0
+
+    def mean(self) -> float | None:
+        return self.wy / self.w if self.w else None
+
+    def variance(self) -> float | None:
+        if not self.w:
+            return None
+        n_eff = self.effective_n()
+        if n_eff <= 1:
+            return None
+        # Weighted population variance scaled to n_eff - 1, the unweighted ddof=1 when w = 1.
+        return max(0.0, self.wy2 / self.w - (self.wy / self.w) ** 2) * n_eff / (n_eff - 1)
+
+    def effective_n(self) -> float:
+        return effective_n(self.w, self.w2)
 
 
 def _difference(a, b):
     return None if a is None or b is None else a - b
 
 
-def group_result(flag: str, with_: Side, without: Side) -> dict:
+def _interval(rate: bool, mean1, var1, n1, mean0, var0, n0):
+    if rate:
+        return rate_difference_interval(mean1, n1, mean0, n0)
+    return mean_difference_interval(mean1, var1, n1, mean0, var0, n0)
+
+
+def standardized(
+    with_strata: Mapping[str, Side], without_strata: Mapping[str, Side]
+) -> tuple[Weighted, Weighted, list[str], float]:
+    """Each side standardised to the group's interaction mix over the types both sides have.
+
+    P_h is the type's share of the group's weighted calls (both sides). A call on side s of
+    type h counts P_h / n_sh, so the side's weighted mean is Σ_h P_h ȳ_sh and the weighted
+    difference is Σ_h P_h (ȳ₁ₕ − ȳ₀ₕ); its Kish n_eff gives the interval. Types with calls on
+    one side only cannot be compared and are left out, the other shares renormalised.
+    Returns the two sides, the left-out types and their share of the mix.
+    """
+    mass = {
+        h: with_strata.get(h, Side()).w + without_strata.get(h, Side()).w
+        for h in set(with_strata) | set(without_strata)
+    }
+    total = sum(mass.values())
+    kept = [h for h in mass if with_strata.get(h, Side()).n and without_strata.get(h, Side()).n]
+    left_out = sorted(set(mass) - set(kept))
+    kept_mass = sum(mass[h] for h in kept)
+    sides = []
+    for strata in (with_strata, without_strata):
+        result = Weighted()
+        for h in kept:
+            side, share = strata[h], mass[h] / kept_mass
+            factor = share / side.n
+            result.w += share
+            result.wy += factor * side.y
+            result.wy2 += factor * side.y2
+            result.w2 += factor * factor * side.n
+        sides.append(result)
+    left_share = 1 - kept_mass / total if total else 0.0
+    return sides[0], sides[1], left_out, left_share
+
+
+def group_result(
+    flag: str,
+    with_: Side,
+    without: Side,
+    rate: bool = False,
+    with_strata: Mapping[str, Side] | None = None,
+    without_strata: Mapping[str, Side] | None = None,
+    adjusted: tuple | None = None,
+) -> dict:
     """The JSON shape of one with/without comparison."""
     first, second = with_.summary(), without.summary()
+    warnings = []
     difference = _difference(first["value"], second["value"])
-    weighted = _difference(first["weighted_value"], second["weighted_value"])
+    ci = _interval(
+        rate, first["value"], with_.variance(), with_.n, second["value"], without.variance(),
+        without.n,
+    )
+    w1, w0 = with_.weighted(), without.weighted()
+    weighted = _difference(w1.mean(), w0.mean())
+    weighted_ci = _interval(
+        rate, w1.mean(), w1.variance(), w1.effective_n(), w0.mean(), w0.variance(),
+        w0.effective_n(),
+    )
+    s1, s0, left_out, left_share = standardized(with_strata or {}, without_strata or {})
+    first["standardized_value"], second["standardized_value"] = s1.mean(), s0.mean()
+    standardized_difference = _difference(s1.mean(), s0.mean())
+    standardized_ci = _interval(
+        rate, s1.mean(), s1.variance(), s1.effective_n(), s0.mean(), s0.variance(),
+        s0.effective_n(),
+    )
+    if left_out and standardized_difference is not None:
+        warnings.append(
+            f"Standardised difference leaves out interaction type(s) {', '.join(left_out)} "
+            f"({left_share:.0%} of the mix): calls there are all with or all without the "
+            "flag. The other types' shares are renormalised."
+        )
+    elif left_out and with_.n and without.n:
+        warnings.append(
+            "No interaction type has calls both with and without the flag: no standardised "
+            "difference."
+        )
+    if (
+        weighted is not None
+        and standardized_difference is not None
+        and weighted * standardized_difference < 0
+    ):
+        warnings.append(
+            "The weighted and standardised differences point opposite ways: calls with the "
+            "flag are of other interaction types than calls without it. The standardised "
+            "figure compares like with like."
+        )
+    estimate, adjusted_ci, why = adjusted or (None, None, None)
+    if why and with_.n and without.n:
+        warnings.append(f"No adjusted difference: {why}.")
+    smallest = min(w1.effective_n(), w0.effective_n())
     return {
         "flag": flag,
         "with": first,
         "without": second,
         "difference": difference,
+        "ci": ci,
         "weighted_difference": weighted,
-        "ci": _interval(difference, with_.variance_of_mean(), without.variance_of_mean()),
-        "weighted_ci": _interval(
-            weighted, with_.weighted_variance_of_mean(), without.weighted_variance_of_mean()
-        ),
-        "too_small": first["n"] < SMALL_CELL or second["n"] < SMALL_CELL,
+        "weighted_ci": weighted_ci,
+        "standardized_difference": standardized_difference,
+        "standardized_ci": standardized_ci,
+        "adjusted_difference": estimate,
+        "adjusted_ci": adjusted_ci,
+        "too_small": smallest < SMALL_CELL,
+        "warnings": warnings,
     }
 
 
@@ -162,18 +292,25 @@ EQUITY_CUTS: dict[str, Callable[[ComparisonRow], str | None]] = {
     "channel": lambda r: channel_band(r.channel),
     "interaction_type": lambda r: r.interaction_type or None,
 }
+TYPE_SEGMENT = list(EQUITY_CUTS).index("interaction_type")
 
 
 class Comparison:
     """Accumulates rows, then reports groups (by × flag) and the equity cuts."""
 
-    def __init__(self, flags: Sequence[str], by: str = "save_script"):
+    def __init__(self, flags: Sequence[str], by: str = "save_script", value_is: str = "mean"):
         self.flags = list(flags)
         self.by = by
+        self.rate = value_is == "rate"
         # Rows fold first into one Side per distinct (by value, segments, flags) key: few keys,
         # one dictionary update per row. They are spread over the report's cells at the end.
-        self.cells: dict[tuple, Side] = defaultdict(Side)
+        self.cells: dict[tuple, Side] = {}
+        self._cell_numbers: dict[tuple, int] = {}
+        # Per call, for the adjusted regression only: its cell's number and its outcome.
+        self._row_cells = array("i")
+        self._row_outcomes = array("d")
         self._sides: dict[tuple, Side] | None = None
+        self._strata: dict[tuple, dict[str, Side]] | None = None
 
     def _by_value(self, row: ComparisonRow) -> str:
         value = getattr(row, self.by)
@@ -184,27 +321,42 @@ class Comparison:
             return
         segments = tuple(segment_of(row) for segment_of in EQUITY_CUTS.values())
         flags = tuple(row.flags.get(flag) for flag in self.flags)
-        self.cells[(self._by_value(row), segments, flags)].add(row)
+        key = (self._by_value(row), segments, flags)
+        cell = self.cells.get(key)
+        if cell is None:
+            cell = self.cells[key] = Side()
+            self._cell_numbers[key] = len(self._cell_numbers)
+        cell.add(row)
+        self._row_cells.append(self._cell_numbers[key])
+        self._row_outcomes.append(row.outcome)
         self._sides = None
+
+    def _build(self) -> None:
+        """(cut, segment, by value, flag, has flag) -> Side, and the same split by interaction
+        type for the standardised difference; cut "" is the main comparison."""
+        sides: dict[tuple, Side] = defaultdict(Side)
+        strata: dict[tuple, dict[str, Side]] = defaultdict(lambda: defaultdict(Side))
+        for (value, segments, flags), cell in self.cells.items():
+            kind = segments[TYPE_SEGMENT] or NONE
+            places = [("", "")] + [
+                (cut, segment)
+                for cut, segment in zip(EQUITY_CUTS, segments, strict=True)
+                if segment is not None
+            ]
+            for flag, present in zip(self.flags, flags, strict=True):
+                if present is None:
+                    continue
+                for cut, segment in places:
+                    for by_value in (value, ALL):
+                        key = (cut, segment, by_value, flag, bool(present))
+                        sides[key].merge(cell)
+                        strata[key][kind].merge(cell)
+        self._sides, self._strata = sides, strata
 
     @property
     def sides(self) -> dict[tuple, Side]:
-        """(cut, segment, by value, flag, has flag) -> Side; cut "" is the main comparison."""
         if self._sides is None:
-            sides: dict[tuple, Side] = defaultdict(Side)
-            for (value, segments, flags), cell in self.cells.items():
-                places = [("", "")] + [
-                    (cut, segment)
-                    for cut, segment in zip(EQUITY_CUTS, segments, strict=True)
-                    if segment is not None
-                ]
-                for flag, present in zip(self.flags, flags, strict=True):
-                    if present is None:
-                        continue
-                    for cut, segment in places:
-                        for by_value in (value, ALL):
-                            sides[(cut, segment, by_value, flag, bool(present))].merge(cell)
-            self._sides = sides
+            self._build()
         return self._sides
 
     def add_all(self, rows: Iterable[ComparisonRow]) -> Comparison:
@@ -212,18 +364,68 @@ class Comparison:
             self.add(row)
         return self
 
-    def _groups(self, cut: str, segment: str) -> list[dict]:
-        values = sorted({k[2] for k in self.sides if k[0] == cut and k[1] == segment} - {ALL})
+    def _adjusted(self) -> dict[tuple[str, str], tuple]:
+        """(by value, flag) -> adjusted difference, interval and why it is missing."""
+        keys = list(self._cell_numbers)  # in cell-number order
+        if not keys:
+            return {}
+        # One row per distinct (cell, outcome value) with its count: the regression's data
+        # in a few hundred rows, however many calls there are.
+        values, outcome_codes = np.unique(
+            np.frombuffer(self._row_outcomes, dtype=np.float64), return_inverse=True
+        )
+        combined = np.frombuffer(self._row_cells, dtype=np.intc).astype(np.int64) * len(
+            values
+        ) + outcome_codes.reshape(-1)
+        distinct, counts = np.unique(combined, return_counts=True)
+        cells, outcomes = distinct // len(values), values[distinct % len(values)]
+
+        def codes(labels):
+            numbers = {v: i for i, v in enumerate(sorted(set(labels), key=str))}
+            return np.array([numbers[v] for v in labels], dtype=np.int32)[cells]
+
+        by_values = np.array([k[0] for k in keys], dtype=object)[cells]
+        covariates = [codes([k[1][i] for k in keys]) for i in range(len(EQUITY_CUTS))]
+        result = {}
+        for index, flag in enumerate(self.flags):
+            present = np.array(
+                [-1 if k[2][index] is None else int(k[2][index]) for k in keys], dtype=np.int8
+            )[cells]
+            for value in [*sorted(set(by_values)), ALL]:
+                mask = present >= 0
+                if value != ALL:
+                    mask &= by_values == value
+                result[(value, flag)] = adjusted_difference(
+                    outcomes[mask],
+                    present[mask],
+                    [c[mask] for c in covariates],
+                    self.rate,
+                    counts[mask],
+                )
+        return result
+
+    def _groups(self, cut: str, segment: str, adjusted: Mapping | None = None) -> list[dict]:
+        sides = self.sides
+        values = sorted({k[2] for k in sides if k[0] == cut and k[1] == segment} - {ALL})
         groups = []
         for value in [*values, ALL]:
             for flag in self.flags:
-                with_ = self.sides.get((cut, segment, value, flag, True), Side())
-                without = self.sides.get((cut, segment, value, flag, False), Side())
-                groups.append({self.by: value, **group_result(flag, with_, without)})
+                with_key = (cut, segment, value, flag, True)
+                without_key = (cut, segment, value, flag, False)
+                result = group_result(
+                    flag,
+                    sides.get(with_key, Side()),
+                    sides.get(without_key, Side()),
+                    self.rate,
+                    self._strata.get(with_key, {}),
+                    self._strata.get(without_key, {}),
+                    (adjusted or {}).get((value, flag)),
+                )
+                groups.append({self.by: value, **result})
         return groups
 
     def groups(self) -> list[dict]:
-        return self._groups("", "")
+        return self._groups("", "", self._adjusted())
 
     def equity(self) -> list[dict]:
         result = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from statsmodels.stats.proportion import confint_proportions_2indep
 
 from qa_app.domain.final_scores import final_scores, mix_weights
 from qa_app.domain.outcome_comparison import SMALL_CELL, Comparison, ComparisonRow
@@ -77,7 +78,7 @@ def simulated_rows(seed=4, n=400):
 
 
 def independent(rows, flag_value, script=None):
-    """numpy computation of n, mean, weighted mean and the variance of the mean."""
+    """numpy computation of n, mean, weighted mean and Kish's effective n."""
     chosen = [
         r
         for r in rows
@@ -88,31 +89,33 @@ def independent(rows, flag_value, script=None):
     w = np.array([r.weight for r in chosen])
     weighted = np.average(y, weights=w)
     effective = w.sum() ** 2 / (w**2).sum()
-    weighted_var = np.average((y - weighted) ** 2, weights=w) / effective
-    return len(y), y.mean(), weighted, y.var(ddof=1) / len(y), weighted_var
+    return len(y), y.mean(), weighted, effective
 
 
 def test_comparison_matches_an_independent_computation():
     rows = simulated_rows()
-    report = Comparison(["closed_emotional_loop"]).add_all(rows)
+    report = Comparison(["closed_emotional_loop"], value_is="rate").add_all(rows)
     groups = {g["save_script"]: g for g in report.groups()}
     assert set(groups) == {"discount-first", "empathy-first", "(all)"}
     for script in ("discount-first", "empathy-first", None):
         group = groups[script or "(all)"]
-        n1, m1, w1, v1, wv1 = independent(rows, True, script)
-        n0, m0, w0, v0, wv0 = independent(rows, False, script)
+        n1, m1, w1, e1 = independent(rows, True, script)
+        n0, m0, w0, e0 = independent(rows, False, script)
         assert group["with"]["n"] == n1 and group["without"]["n"] == n0
         assert group["with"]["value"] == pytest.approx(m1)
         assert group["with"]["weighted_value"] == pytest.approx(w1)
         assert group["difference"] == pytest.approx(m1 - m0)
         assert group["weighted_difference"] == pytest.approx(w1 - w0)
-        half = 1.959964 * np.sqrt(v1 + v0)
-        assert group["ci"] == pytest.approx([m1 - m0 - half, m1 - m0 + half])
-        weighted_half = 1.959964 * np.sqrt(wv1 + wv0)
-        assert group["weighted_ci"] == pytest.approx(
-            [w1 - w0 - weighted_half, w1 - w0 + weighted_half]
+        # Newcombe's score interval on the counts (statsmodels, called on the raw rows here).
+        assert group["ci"] == pytest.approx(
+            list(confint_proportions_2indep(m1 * n1, n1, m0 * n0, n0, method="newcomb"))
         )
-        assert group["too_small"] == (n1 < SMALL_CELL or n0 < SMALL_CELL)
+        # Weighted: the same interval on Kish's effective n.
+        assert group["weighted_ci"] == pytest.approx(
+            list(confint_proportions_2indep(w1 * e1, e1, w0 * e0, e0, method="newcomb"))
+        )
+        assert group["with"]["effective_n"] == pytest.approx(e1, abs=0.05)
+        assert group["too_small"] == (e1 < SMALL_CELL or e0 < SMALL_CELL)
 
 
 def test_credit_per_saved_customer():
@@ -129,7 +132,13 @@ def test_credit_per_saved_customer():
 def test_empty_side_is_null_and_small_cells_are_marked():
     rows = [ComparisonRow({"f": True}, 1.0), ComparisonRow({"f": None}, 0.0)]
     group = Comparison(["f"]).add_all(rows).groups()[0]
-    assert group["without"] == {"n": 0, "value": None, "weighted_value": None}
+    assert group["without"] == {
+        "n": 0,
+        "effective_n": 0.0,
+        "value": None,
+        "weighted_value": None,
+        "standardized_value": None,
+    }
     assert group["difference"] is None and group["ci"] is None and group["too_small"]
 
 

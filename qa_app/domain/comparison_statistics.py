@@ -1,0 +1,150 @@
+"""Intervals and adjustment for the outcome comparison, from statsmodels and scipy.
+
+We prepare the numbers and say what they mean; the estimators are the libraries':
+
+- **Difference of two rates**: Newcombe's hybrid score interval (Newcombe 1998, method 10:
+  Wilson intervals for each side, combined), ``statsmodels ... confint_proportions_2indep(
+  method="newcomb")``. Unlike the Wald interval it never leaves [-1, 1] and does not
+  collapse to [0, 0] when a small side has all or none of its calls saved.
+- **Weighted and standardised rates**: the same interval on Kish's effective sample size,
+  n_eff = (Σw)² / Σw², with the weighted rate times n_eff as the (fractional) count — the
+  effective-n Wilson approach for survey proportions (Korn & Graubard 1998; Dean & Pagano
+  2015). Chosen over a bootstrap because it needs only the streamed sums (no per-call
+  resampling in the export's path), keeps the score interval's behaviour at 0% and 100%, and
+  its coverage holds in the seeded simulations in tests/domain/test_comparison_statistics.py.
+- **Differences of means** (numeric outcomes): Welch's interval, with the t quantile from
+  scipy; weighted figures put n_eff in place of n.
+- **Adjusted difference**: ordinary least squares of the outcome on the flag plus interaction
+  type, agent tenure band and channel band (statsmodels ``OLS``, HC1 robust standard errors).
+  For a rate this is a linear probability model: its flag coefficient is in the same units as
+  the differences (percentage points), which a logit's odds ratio is not; HC1 covers the
+  heteroscedasticity a 0/1 outcome always has.
+
+None of these makes a comparison causal: calls with and without a flag differ in ways no
+column records, so every figure is an association.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+ASSOCIATION_LABEL = (
+    "Association, not effect: calls with and without the flag differ in other ways too."
+)
+INTERVAL_METHODS = {
+    "rate": {
+        "ci": "Newcombe hybrid score interval (Wilson for each side), 95%",
+        "weighted_ci": "Newcombe hybrid score interval on Kish effective n, 95%",
+        "standardized_ci": "Newcombe hybrid score interval on Kish effective n, 95%",
+        "standardized": "sum over interaction types of the type's share times the "
+        "difference within it",
+        "adjusted": "linear probability model (OLS) on flag + interaction type + agent tenure "
+        "band + channel band, HC1 robust standard errors, 95%; main comparison only",
+    },
+    "mean": {
+        "ci": "Welch t interval, 95%",
+        "weighted_ci": "Welch t interval on Kish effective n, 95%",
+        "standardized_ci": "Welch t interval on Kish effective n, 95%",
+        "standardized": "sum over interaction types of the type's share times the "
+        "difference within it",
+        "adjusted": "OLS on flag + interaction type + agent tenure band + channel band, "
+        "HC1 robust standard errors, 95%; main comparison only",
+    },
+}
+ALPHA = 0.05
+
+
+def effective_n(w: float, w2: float) -> float:
+    """Kish's effective sample size (Σw)² / Σw²: how many equally weighted calls the
+    weighted ones are worth. Unweighted, it is the count."""
+    return w * w / w2 if w2 > 0 else 0.0
+
+
+def rate_difference_interval(
+    p1: float | None, n1: float, p0: float | None, n0: float
+) -> list[float] | None:
+    """95% Newcombe interval for p1 - p0, with n the (possibly effective) sample sizes."""
+    if p1 is None or p0 is None or n1 <= 0 or n0 <= 0:
+        return None
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    # Weighted rates can stray past [0, 1] by a rounding error; the counts must not.
+    p1, p0 = min(1.0, max(0.0, p1)), min(1.0, max(0.0, p0))
+    low, high = confint_proportions_2indep(
+        p1 * n1, n1, p0 * n0, n0, method="newcomb", compare="diff", alpha=ALPHA
+    )
+    return [max(-1.0, float(low)), min(1.0, float(high))]
+
+
+def mean_difference_interval(
+    m1: float | None, var1: float | None, n1: float, m0: float | None, var0: float | None, n0: float
+) -> list[float] | None:
+    """95% Welch interval for m1 - m0 from each side's mean, variance and (effective) n."""
+    if None in (m1, m0, var1, var0) or n1 < 2 or n0 < 2:
+        return None
+    from scipy import stats
+
+    se1, se0 = var1 / n1, var0 / n0
+    se = math.sqrt(se1 + se0)
+    difference = m1 - m0
+    if se == 0:
+        return [difference, difference]
+    # Welch-Satterthwaite degrees of freedom, as scipy.stats.ttest_ind(equal_var=False) uses.
+    df = (se1 + se0) ** 2 / (se1**2 / (n1 - 1) + se0**2 / (n0 - 1))
+    half = float(stats.t.ppf(1 - ALPHA / 2, df)) * se
+    return [difference - half, difference + half]
+
+
+def adjusted_difference(
+    y: np.ndarray,
+    flag: np.ndarray,
+    covariates: list[np.ndarray],
+    rate: bool,
+    counts: np.ndarray | None = None,
+) -> tuple[float | None, list[float] | None, str | None]:
+    """The flag's OLS coefficient adjusted for categorical ``covariates`` (integer codes),
+    its 95% HC1 interval, and why it is missing when it is.
+
+    ``counts``: how many calls each row stands for. The comparison passes one row per
+    distinct (cell, outcome value) — a few hundred rows instead of a year of calls — and
+    statsmodels' GLM (Gaussian, identity link: OLS) takes them as frequency weights, which
+    gives OLS's coefficients and HC0 sandwich exactly; HC1 is HC0 scaled by n / (n - k)
+    (MacKinnon & White 1985), passed to statsmodels as its ``scaling_factor``. A test checks
+    the result against ``statsmodels.formula.api.ols(...).fit(cov_type="HC1")`` on the
+    calls themselves.
+
+    Each covariate becomes indicator columns, its first level present left out; a covariate
+    with one level here (e.g. channel within the voice segment) adds nothing and is dropped.
+    """
+    counts = np.ones(len(y)) if counts is None else np.asarray(counts, dtype=float)
+    n = float(counts.sum())
+    with_flag = float(counts[flag == 1].sum())
+    if with_flag == 0 or with_flag == n:
+        return None, None, "one side has no calls"
+    if np.ptp(y) == 0:
+        # Robust standard errors would be 0 and the interval a point: nothing to estimate.
+        return None, None, "every call has the same outcome"
+    columns = [np.ones(len(y)), flag.astype(float)]
+    for codes in covariates:
+        levels = np.unique(codes)
+        columns += [(codes == level).astype(float) for level in levels[1:]]
+    design = np.column_stack(columns)
+    rank = np.linalg.matrix_rank(design)
+    if rank <= np.linalg.matrix_rank(np.delete(design, 1, axis=1)):
+        # The flag is fixed within every covariate cell: nothing is left to compare.
+        return None, None, "the flag cannot be told apart from interaction type, tenure and channel"
+    if n <= rank + 1:
+        return None, None, "too few calls for the adjusted model"
+    import statsmodels.api as sm
+
+    fit = sm.GLM(y, design, family=sm.families.Gaussian(), freq_weights=counts).fit(
+        cov_type="HC0", cov_kwds={"scaling_factor": n / (n - rank)}
+    )
+    estimate = float(fit.params[1])
+    low, high = (float(v) for v in fit.conf_int(alpha=ALPHA)[1])
+    if rate:
+        # A linear probability model's interval can pass ±100%, which no rate difference can.
+        low, high = max(-1.0, low), min(1.0, high)
+    return estimate, [low, high], None
