@@ -360,6 +360,8 @@ def store_call_ratings(
                 score=answer.score,
                 not_applicable=answer.not_applicable,
                 item_position=order.index(dimension.id) + 1,
+                note=answer.note,
+                evidence=list(answer.evidence),
             )
         )
     db.add(
@@ -378,7 +380,10 @@ def own_answers(db: Session, participant_id: int, call_pk: int) -> tuple[dict, s
             CalibrationRating.participant_id == participant_id, CalibrationRating.call_pk == call_pk
         )
     )
-    answers = {r.dimension: DimensionAnswer(r.score, r.not_applicable) for r in ratings}
+    answers = {
+        r.dimension: DimensionAnswer(r.score, r.not_applicable, r.note, tuple(r.evidence or ()))
+        for r in ratings
+    }
     submission = db.exec(
         select(CalibrationSubmission).where(
             CalibrationSubmission.participant_id == participant_id,
@@ -492,6 +497,26 @@ def consensus(db: Session, session_id: int) -> dict[tuple[str, str], Calibration
         .where(CalibrationConsensus.session_id == session_id)
     )
     return {(call_id, row.dimension): row for call_id, row in rows}
+
+
+def participant_ratings(db: Session, session_id: int) -> list[CalibrationRating]:
+    """Every rating of the session by participant id (the reviewers' results page names
+    people by an alias, so it must not go by display names)."""
+    return list(
+        db.exec(select(CalibrationRating).where(CalibrationRating.session_id == session_id))
+    )
+
+
+def participant_comments(db: Session, session_id: int) -> dict[tuple[int, int], str]:
+    """(participant id, call pk) -> the non-empty comment they left on the call."""
+    return {
+        (s.participant_id, s.call_pk): s.comment
+        for s in db.exec(
+            select(CalibrationSubmission).where(
+                CalibrationSubmission.session_id == session_id, CalibrationSubmission.comment != ""
+            )
+        )
+    }
 
 
 def consensus_notes(agreed: Mapping[tuple[str, str], CalibrationConsensus]) -> dict[str, str]:

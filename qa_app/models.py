@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 # Named constraints let later migrations alter them, SQLite batch mode included.
@@ -308,6 +308,12 @@ class CalibrationRating(SQLModel, table=True):
     score: int | None = None
     not_applicable: bool = False
     item_position: int = 0
+    # As on a review: the rater's note and the transcript turns it cites (0-based).
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    evidence: list[int] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False, server_default=text("'[]'")),
+    )
 
 
 class CalibrationSubmission(SQLModel, table=True):

@@ -346,4 +346,8 @@ def _audit_link(db, session, participant, what: str) -> None:
 
 
 # The blueprint's other routes live in these modules; importing them registers them.
-from qa_app.views import calibration_results, calibration_scoring  # noqa: E402, F401
+from qa_app.views import (  # noqa: E402, F401
+    calibration_feedback,
+    calibration_results,
+    calibration_scoring,
+)

@@ -17,7 +17,7 @@ from qa_app.db import get_session
 from qa_app.domain.calibration import CalibrationError
 from qa_app.domain.scoring import ScoringError, missing_dimensions, parse_answer
 from qa_app.domain.spreadsheet_safety import protect_formula
-from qa_app.models import CalibrationSession, Call, SessionState
+from qa_app.models import CalibrationSession, Call, Role, SessionState
 from qa_app.views.calibration import LEADS, _rubric, _session, bp
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -56,8 +56,12 @@ def _dashboard(session: CalibrationSession, refused=None, status: int = 200):
 
 
 @bp.get("/<int:session_id>/dashboard")
-@roles_required(*LEADS)
+@roles_required(*LEADS, Role.REVIEWER)
 def dashboard(session_id: int):
+    """The lead's dashboard; a reviewer following a dashboard link gets their own results
+    (views/calibration_feedback.py decides whether they may see them)."""
+    if current_user().role == Role.REVIEWER:
+        return redirect(url_for("calibration.results", session_id=session_id))
     return _dashboard(_revealed(session_id))
 
 

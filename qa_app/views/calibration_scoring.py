@@ -1,5 +1,6 @@
 """Blind scoring in a calibration session: QA participants here, panelists through
-views/panel.py, both with the same form (rubric wording or customer voice).
+views/panel.py, both on the review scorecard (scoring/_dimension.html, scoring.js) with the
+rubric's wording or, for panelists, the customer-voice items.
 
 Routes on the calibration blueprint (views/calibration.py).
 """
@@ -10,9 +11,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlmodel import select
 
 from qa_app import calibration_store as store
+from qa_app import transcript_store
 from qa_app.auth import current_user, roles_required
 from qa_app.db import get_session
 from qa_app.domain.calibration import CalibrationError
+from qa_app.domain.rubrics import Rubric
 from qa_app.domain.scoring import ScoringError, parse_answer
 from qa_app.models import (
     CalibrationParticipant,
@@ -21,9 +24,11 @@ from qa_app.models import (
     ParticipantKind,
     Role,
     SessionState,
-    TranscriptTurn,
 )
 from qa_app.views.calibration import _rubric, _session, bp
+from qa_app.views.scoring import edit_values
+
+FIELDS = ("score", "note", "evidence")
 
 
 def _my_participation(session: CalibrationSession) -> CalibrationParticipant:
@@ -59,56 +64,98 @@ def my_calls(session_id: int):
     )
 
 
+def item_label(participant: CalibrationParticipant, rubric: Rubric, dimension_id: str) -> str:
+    """How the person scoring knows an item: the statement a panelist was shown, in quotes,
+    or the dimension's title for QA."""
+    dimension = rubric.dimension(dimension_id)
+    if participant.kind == ParticipantKind.PANELIST:
+        return f"“{dimension.panel_item}”"
+    return dimension.name
+
+
+def next_call(calls: list[Call], done: set[int], current: Call) -> Call | None:
+    """The first unfinished call after ``current`` (then from the start), or None when all
+    are done: Save takes the person on to the next call they still have to score."""
+    index = next(i for i, c in enumerate(calls) if c.id == current.id)
+    for call in calls[index + 1 :] + calls[:index]:
+        if call.id not in done:
+            return call
+    return None
+
+
 def score_page(
     session, participant, call, rubric, post_url, back_url, status=200, message=None, form=None
 ):
-    """The scoring form for QA participants (rubric wording) and panelists (customer voice)."""
+    """The scorecard for one call: transcript, then every item with note and evidence."""
     db = get_session()
     answers, comment = store.own_answers(db, participant.id, call.id)
     if form is not None:
-        values = {d.id: form.get(d.id, "") for d in rubric.dimensions}
         comment = form.get("comment", "")
-    else:
-        values = {d: ("na" if a.not_applicable else str(a.score)) for d, a in answers.items()}
+    calls = store.session_calls(db, session.id)
+    done = store.progress(db, session.id).get(participant.id, set())
     order = participant.item_order or [d.id for d in rubric.dimensions]
-    turns = db.exec(
-        select(TranscriptTurn)
-        .where(TranscriptTurn.call_pk == call.id)
-        .order_by(TranscriptTurn.position)
-    ).all()
+    panel = participant.kind == ParticipantKind.PANELIST
     return render_template(
         "calibration/score.html",
         session=session,
         participant=participant,
         call=call,
         rubric=rubric,
-        turns=turns,
-        values=values,
+        turns=transcript_store.turns(db, call, call.transcript_version),
+        transcript_version=call.transcript_version,
+        transcript_title="The conversation" if panel else "Transcript",
+        values=edit_values(rubric, answers, form),
         comment=comment,
         dimensions=[rubric.dimension(d) for d in order],
+        position=next(i for i, c in enumerate(calls, start=1) if c.id == call.id),
+        total=len(calls),
+        more=next_call(calls, done | {call.id}, call) is not None,
         post_url=post_url,
         back_url=back_url,
         message=message,
-        panel=participant.kind == ParticipantKind.PANELIST,
+        panel=panel,
     ), status
 
 
 def save_scores(session, participant, call, rubric):
-    """Validate and store a participant's answers for a call; return an error message or None."""
+    """Validate and store a participant's answers for a call; return an error message or None.
+
+    Messages name items as the person saw them (a panelist's statement, QA's title).
+    """
     db = get_session()
+    turn_count = transcript_store.turn_count(db, call, call.transcript_version)
+    answers = {}
     try:
-        answers = {
-            d.id: parse_answer(rubric, d.id, {"score": request.form.get(d.id, "")}, 0)
-            for d in rubric.dimensions
-        }
+        for dimension in rubric.dimensions:
+            fields = {k: request.form.get(f"{dimension.id}-{k}", "") for k in FIELDS}
+            try:
+                answers[dimension.id] = parse_answer(rubric, dimension.id, fields, turn_count)
+            except ScoringError as exc:
+                text = str(exc).removeprefix(f"{dimension.name}: ")
+                raise CalibrationError(
+                    f"{item_label(participant, rubric, dimension.id)}: {text}."
+                ) from None
+        order = participant.item_order or [d.id for d in rubric.dimensions]
+        missing = [item_label(participant, rubric, d) for d in order if not answers[d].answered]
+        if missing:
+            raise CalibrationError(
+                "Not saved: still to answer " + ", ".join(missing) + ". Nothing else is lost."
+            )
         store.submit_call(
             db, session, participant, call, answers, rubric, request.form.get("comment", "")
         )
         db.commit()
-    except (ScoringError, CalibrationError) as exc:
+    except CalibrationError as exc:
         db.rollback()
         return str(exc)
     return None
+
+
+def after_save(session, participant, call) -> Call | None:
+    """The call to go on to after saving this one (None: every call is done)."""
+    db = get_session()
+    done = store.progress(db, session.id).get(participant.id, set())
+    return next_call(store.session_calls(db, session.id), done, call)
 
 
 def session_call(session: CalibrationSession, call_id: str) -> Call:
@@ -133,7 +180,13 @@ def score(session_id: int, call_id: str):
     if request.method == "POST":
         error = save_scores(session, participant, call, rubric)
         if error is None:
-            flash(f"Saved your scores for {call_id}.", "info")
-            return redirect(urls[1])
+            following = after_save(session, participant, call)
+            if following is None:
+                flash(f"Saved your scores for {call_id}. You have scored every call.", "info")
+                return redirect(urls[1])
+            flash(f"Saved your scores for {call_id}. Next: {following.call_id}.", "info")
+            return redirect(
+                url_for("calibration.score", session_id=session.id, call_id=following.call_id)
+            )
         return score_page(session, participant, call, rubric, *urls, 422, error, request.form)
     return score_page(session, participant, call, rubric, *urls)

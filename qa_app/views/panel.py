@@ -17,7 +17,7 @@ from qa_app.models import (
     utcnow,
 )
 from qa_app.rubric_store import rubric_from_row
-from qa_app.views.calibration_scoring import save_scores, score_page, session_call
+from qa_app.views.calibration_scoring import after_save, save_scores, score_page, session_call
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 
@@ -59,15 +59,37 @@ def _panelist(token: str) -> tuple[CalibrationParticipant, CalibrationSession]:
 
 @bp.get("/<token>")
 def home(token: str):
+    """What the panelist reads first: how it works, how far they are, where to go next."""
     participant, session = _panelist(token)
     db = get_session()
+    calls = store.session_calls(db, session.id)
+    done = store.progress(db, session.id).get(participant.id, set())
+    rubric = rubric_from_row(db.get(RubricVersion, session.rubric_pk))
+    first = next((c for c in calls if c.id not in done), None)
     return render_template(
-        "calibration/my_calls.html",
+        "calibration/panel_home.html",
         session=session,
-        calls=store.session_calls(db, session.id),
-        done=store.progress(db, session.id).get(participant.id, set()),
-        score_url=lambda c: url_for("panel.score", token=token, call_id=c.call_id),
         panelist=participant,
+        calls=calls,
+        done=done,
+        items=len(rubric.dimensions),
+        labels=[label for _point, label in sorted(rubric.panel_labels.items())],
+        start=first,
+        token=token,
+    )
+
+
+@bp.get("/<token>/finished")
+def finished(token: str):
+    """The end of the panelist's path: every conversation answered, thank you."""
+    participant, session = _panelist(token)
+    db = get_session()
+    calls = store.session_calls(db, session.id)
+    done = store.progress(db, session.id).get(participant.id, set())
+    if len(done) < len(calls):  # not finished yet: back to where they stand
+        return redirect(url_for("panel.home", token=token))
+    return render_template(
+        "calibration/panel_done.html", session=session, panelist=participant, token=token
     )
 
 
@@ -83,7 +105,10 @@ def score(token: str, call_id: str):
     if request.method == "POST":
         error = save_scores(session, participant, call, rubric)
         if error is None:
-            flash("Thank you, your answers are saved.", "info")
-            return redirect(urls[1])
+            following = after_save(session, participant, call)
+            if following is None:
+                return redirect(url_for("panel.finished", token=token))
+            flash("Thank you, your answers are saved. Here is the next conversation.", "info")
+            return redirect(url_for("panel.score", token=token, call_id=following.call_id))
         return score_page(session, participant, call, rubric, *urls, 422, error, request.form)
     return score_page(session, participant, call, rubric, *urls)

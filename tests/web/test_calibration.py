@@ -76,6 +76,16 @@ SCORES = {  # participant -> per call (ack, summary, next_steps, loop_closure)
 }
 
 
+def fields(ack, summary, steps, loop):
+    """The scorecard's field names (scoring/_dimension.html, edit mode)."""
+    return {
+        "acknowledgment-score": ack,
+        "summary-score": summary,
+        "next_steps-score": steps,
+        "loop_closure-score": loop,
+    }
+
+
 def score_as_reviewer(app, session_id, who, password):
     client = client_for(app, f"{who}@example.com", password)
     token = csrf_token(
@@ -84,13 +94,7 @@ def score_as_reviewer(app, session_id, who, password):
     for call, (ack, summary, steps, loop) in zip(CALLS, SCORES[who], strict=True):
         response = client.post(
             f"/calibration/{session_id}/score/{call}",
-            data={
-                "csrf_token": token,
-                "acknowledgment": ack,
-                "summary": summary,
-                "next_steps": steps,
-                "loop_closure": loop,
-            },
+            data={"csrf_token": token} | fields(ack, summary, steps, loop),
         )
         assert response.status_code == 302, response.get_data(as_text=True)
     return client
@@ -103,14 +107,8 @@ def score_as_panel(app, link):
     for call, (ack, summary, steps, loop) in zip(CALLS, SCORES["panel"], strict=True):
         response = client.post(
             f"{link}/calls/{call}",
-            data={
-                "csrf_token": token,
-                "acknowledgment": ack,
-                "summary": summary,
-                "next_steps": steps,
-                "loop_closure": loop,
-                "comment": "<script>x()</script> felt rushed",
-            },
+            data={"csrf_token": token, "comment": "<script>x()</script> felt rushed"}
+            | fields(ack, summary, steps, loop),
         )
         assert response.status_code == 302
     return client
@@ -133,8 +131,8 @@ def test_blind_until_reveal_then_dashboard_matches_the_agreement_engine(demo, le
     assert lead.get(f"/calibration/{session_id}/charts/heatmap.png").status_code == 403
     assert lead.get(f"/calibration/{session_id}/report.xlsx").status_code == 403
     own = rita.get(f"/calibration/{session_id}/score/{CALLS[0]}").get_data(as_text=True)
-    assert 'name="acknowledgment" value="4" checked' in own
-    assert 'value="3" checked' not in own.split('name="acknowledgment"')[1][:60]
+    assert 'name="acknowledgment-score" value="4" checked' in own
+    assert 'value="3" checked' not in own.split('name="acknowledgment-score"')[1][:60]
 
     refused = step(lead, session_id, token, "revealed")
     assert refused.status_code == 409
@@ -143,13 +141,7 @@ def test_blind_until_reveal_then_dashboard_matches_the_agreement_engine(demo, le
     assert panel.get(links["Customer A"]).status_code == 403  # the session has ended
     late = rita.post(
         f"/calibration/{session_id}/score/{CALLS[0]}",
-        data={
-            "csrf_token": csrf_token(own),
-            "acknowledgment": "1",
-            "summary": "1",
-            "next_steps": "1",
-            "loop_closure": "1",
-        },
+        data={"csrf_token": csrf_token(own)} | fields("1", "1", "1", "1"),
     )
     assert late.status_code == 422 and "not open for scoring" in late.get_data(as_text=True)
 
@@ -506,3 +498,122 @@ def test_the_consensus_note_is_kept_shown_and_exported_and_dimensions_read_by_ti
         "Emotional loop closure",
         "overall",
     ]
+
+
+def test_calibration_scoring_is_the_review_scorecard_with_notes_and_evidence(demo, lead):
+    session_id, _links, token = create(lead, panelists="")
+    step(lead, session_id, token, "open")
+    rita = client_for(demo, "reviewer@example.com", "demo-reviewer-pass")
+    page = rita.get(f"/calibration/{session_id}/score/{CALLS[1]}").get_data(as_text=True)
+    assert "Call 2 of 3" in page
+    assert 'src="/static/scoring.js"' in page  # the keys of the review page
+    assert '<span class="turn-no">1</span>' in page and 'class="speaker"' in page
+    assert "<kbd>t</kbd> type a note" in page
+    response = rita.post(
+        f"/calibration/{session_id}/score/{CALLS[1]}",
+        data={"csrf_token": csrf_token(page)}
+        | fields("4", "3", "4", "na")
+        | {"acknowledgment-note": "Named the outage", "acknowledgment-evidence": "2, 1"},
+    )
+    # Saved, and on to the next call still to score.
+    assert response.status_code == 302 and response.location.endswith(f"/score/{CALLS[2]}")
+    again = rita.get(f"/calibration/{session_id}/score/{CALLS[1]}").get_data(as_text=True)
+    assert ">Named the outage</textarea>" in again
+    assert 'name="acknowledgment-evidence" class="evidence-input" value="1, 2"' in again
+    bad = rita.post(
+        f"/calibration/{session_id}/score/{CALLS[0]}",
+        data={"csrf_token": csrf_token(page)}
+        | fields("4", "", "4", "na")
+        | {"acknowledgment-evidence": "999", "acknowledgment-note": "kept"},
+    )
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "Acknowledgment: evidence &#39;999&#39; is not a turn" in text
+    assert ">kept</textarea>" in text  # what was typed stays
+
+
+def test_a_panelist_is_guided_from_instructions_to_thank_you_in_their_own_words(demo, lead):
+    session_id, links, token = create(lead)
+    step(lead, session_id, token, "open")
+    guest = client_for(demo)
+    link = links["Customer B"]
+    start = guest.get(link).get_data(as_text=True)
+    assert "How this works" in start and "Start with call 1" in start
+    assert not re.search(r"DEMO-\d+", re.sub(r'href="[^"]*"', "", start))
+    first = guest.get(f"{link}/calls/{CALLS[0]}").get_data(as_text=True)
+    visible = re.sub(r'(href|action|id|for|data-[a-z-]+|name|aria-[a-z]+)="[^"]*"', "", first)
+    assert "Call 1 of 3" in first and "The conversation" in first
+    assert "<details" not in first  # the conversation is shown, not folded away
+    assert first.index('class="transcript"') < first.index('class="dimension"')
+    assert "I felt understood." in first
+    for internal in ("DEMO-0001", "acknowledgment", "loop_closure", "Acknowledgment"):
+        assert internal not in visible, internal
+    # A missing answer is named as the panelist saw it, not by the reviewers' dimension name.
+    refused = guest.post(
+        f"{link}/calls/{CALLS[0]}",
+        data={"csrf_token": csrf_token(first)} | fields("4", "", "4", "5"),
+    )
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "still to answer “I felt understood.”" in text and "Summary" not in text
+    response = guest.post(
+        f"{link}/calls/{CALLS[0]}",
+        data={"csrf_token": csrf_token(first)} | fields("4", "3", "4", "5"),
+    )
+    assert response.location.endswith(f"{link}/calls/{CALLS[1]}")  # Save: the next call
+    second = guest.get(response.location).get_data(as_text=True)
+    assert "Call 2 of 3" in second and "your answers are saved" in second
+    assert "Continue with call 2" in guest.get(link).get_data(as_text=True)
+    for call in CALLS[1:]:
+        response = guest.post(
+            f"{link}/calls/{call}",
+            data={"csrf_token": csrf_token(first)} | fields("2", "2", "2", "2"),
+        )
+    assert response.location.endswith(f"{link}/finished")
+    done = guest.get(response.location).get_data(as_text=True)
+    assert "You're finished — thank you, Customer B!" in done
+
+
+def test_reviewers_see_their_results_beside_the_consensus_and_anonymised_others(demo, lead):
+    session_id, links, token = create(lead)
+    step(lead, session_id, token, "open")
+    rita = score_as_reviewer(demo, session_id, "reviewer", "demo-reviewer-pass")
+    score_as_reviewer(demo, session_id, "reviewer2", "demo-reviewer2-pass")
+    score_as_panel(demo, links["Customer A"])
+    hidden = rita.get(f"/calibration/{session_id}/results")
+    assert hidden.status_code == 403  # blind until the reveal
+    step(lead, session_id, token, "revealed", confirm="1")
+    lead.post(
+        f"/calibration/{session_id}/calls/{CALLS[0]}/consensus",
+        data={"csrf_token": token, "note": "Scripted sorry is a 3"}
+        | dict(acknowledgment="3", summary="3", next_steps="4", loop_closure="na"),
+    )
+    # The dashboard link a reviewer may have is no dead end: it leads to their results.
+    followed = rita.get(f"/calibration/{session_id}/dashboard")
+    assert followed.status_code == 302 and followed.location.endswith("/results")
+    assert "See your results" in rita.get(f"/calibration/{session_id}/score").get_data(as_text=True)
+    page = rita.get(f"/calibration/{session_id}/results").get_data(as_text=True)
+    header = re.search(r"<thead>(.*?)</thead>", page, re.S).group(1)
+    assert re.findall(r"<th>([^<]+)</th>", header) == [
+        "Dimension",
+        "You",
+        "Consensus",
+        "Reviewer A",
+        "Panelist 1",
+        "Panelist 2",
+    ]
+    first = page.split('data-call="DEMO-0001"')[1].split("</article>")[0]
+    ack = re.search(r'data-dimension="acknowledgment"[^>]*>(.*?)</tr>', first, re.S).group(1)
+    cells = [
+        " ".join(re.sub(r"<[^>]+>", " ", c).split())
+        for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", ack, re.S)
+    ]
+    # Rita 4, consensus 3, Rob 3, Customer A 2, Customer B nothing (never scored).
+    assert cells == ["Acknowledgment", "4 (≠ consensus)", "3", "3", "2", "—"]
+    assert "Scripted sorry is a 3" in first
+    assert "&lt;script&gt;x()&lt;/script&gt; felt rushed<footer>Panelist 1</footer>" in first
+    main = page.split("<main", 1)[1]  # the header names the person logged in: Rita
+    for name in ("Rob Reviewer", "Customer A", "Customer B", "Rita Reviewer"):
+        assert name not in main
+    # Only the session's own participants: a lead's colleague who was not in it is refused.
+    outsider = client_for(demo, "lead@example.com", "demo-lead-pass")
+    assert outsider.get(f"/calibration/{session_id}/results").status_code == 403

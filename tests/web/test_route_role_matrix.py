@@ -77,7 +77,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("calibration.change_state", "POST"): staff(*LEADS),
     ("calibration.link_grace", "POST"): staff(*LEADS),
     ("calibration.new_link", "POST"): staff(*LEADS),
-    ("calibration.dashboard", "GET"): staff(*LEADS),
+    # A reviewer is sent on to their own results (calibration.results).
+    ("calibration.dashboard", "GET"): staff(*LEADS, "reviewer"),
     ("calibration.ratings_csv", "GET"): staff(*LEADS),
     ("calibration.report_xlsx", "GET"): staff(*LEADS),
     ("calibration.chart", "GET"): staff(*LEADS),
@@ -85,12 +86,15 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("calibration.my_calls", "GET"): staff(*SCORERS),
     ("calibration.score", "GET"): staff(*SCORERS),
     ("calibration.score", "POST"): staff(*SCORERS),
+    ("calibration.results", "GET"): staff(*SCORERS),
     ("panel.home", "GET"): PANEL_LINK,
+    ("panel.finished", "GET"): PANEL_LINK,
     ("panel.score", "GET"): PANEL_LINK,
     ("panel.score", "POST"): PANEL_LINK,
 }
 RESULTS = {
     "calibration.dashboard",
+    "calibration.results",
     "calibration.chart",
     "calibration.ratings_csv",
     "calibration.report_xlsx",
