@@ -143,34 +143,53 @@ def _number(value, percent: bool) -> str:
     return f"{100 * value:.1f}%" if percent else f"{value:.2f}"
 
 
+def _interval(ci, percent: bool) -> str:
+    return f"[{_number(ci[0], percent)}, {_number(ci[1], percent)}]" if ci else "—"
+
+
+# Each difference is printed with its own interval, so a weighted figure never sits beside
+# the unweighted one's interval.
+DIFFERENCES = (
+    ("crude", "difference", "ci"),
+    ("weighted", "weighted_difference", "weighted_ci"),
+    ("standardised", "standardized_difference", "standardized_ci"),
+    ("adjusted", "adjusted_difference", "adjusted_ci"),
+)
+
+
 def _table(groups: list[dict], by: str, percent: bool, credit: bool) -> list[str]:
     from qa_app.domain.outcome_comparison import SMALL_CELL
 
+    shown = [d for d in DIFFERENCES if any(g.get(d[1]) is not None for g in groups)]
     credit_header = f" {'cr/save':>8} {'cr/s w/o':>8}" if credit else ""
     lines = [
         f"{by:<18} {'flag':<22} {'n with':>6} {'with':>8} {'w.with':>8} {'n w/o':>6} "
-        f"{'w/o':>8} {'w.w/o':>8} {'diff':>8} {'w.diff':>8}{credit_header}  95% interval"
+        f"{'w/o':>8} {'w.w/o':>8}{credit_header}"
+        + "".join(f"  {name + ' (95%)':<27}" for name, _d, _c in shown)
     ]
+    notes = []
     for group in groups:
-        ci = group["ci"]
-        interval = f"[{_number(ci[0], percent)}, {_number(ci[1], percent)}]" if ci else "—"
-        note = f"  too small (<{SMALL_CELL})" if group["too_small"] else ""
+        note = f"  too small (effective n <{SMALL_CELL})" if group["too_small"] else ""
         credits = ""
         if credit:
             credits = "".join(
                 f" {_number(group[side].get('weighted_credit_per_save'), False):>8}"
                 for side in ("with", "without")
             )
+        differences = "".join(
+            f"  {_number(group.get(key), percent) + ' ' + _interval(group.get(ci), percent):<27}"
+            for _name, key, ci in shown
+        )
         lines.append(
             f"{str(group[by])[:18]:<18} {group['flag'][:22]:<22} {group['with']['n']:>6} "
             f"{_number(group['with']['value'], percent):>8} "
             f"{_number(group['with']['weighted_value'], percent):>8} {group['without']['n']:>6} "
             f"{_number(group['without']['value'], percent):>8} "
-            f"{_number(group['without']['weighted_value'], percent):>8} "
-            f"{_number(group['difference'], percent):>8} "
-            f"{_number(group['weighted_difference'], percent):>8}{credits}  {interval}{note}"
+            f"{_number(group['without']['weighted_value'], percent):>8}{credits}"
+            f"{differences}{note}"
         )
-    return lines
+        notes += [f"  ! {group[by]} / {group['flag']}: {w}" for w in group.get("warnings", [])]
+    return lines + notes
 
 
 def format_comparison(report: dict) -> str:
@@ -182,7 +201,12 @@ def format_comparison(report: dict) -> str:
     credit = has_credit(report["groups"])
     lines = [
         f"{report['outcome']} ({report['value_is']}) by {by} and flag · rubric "
-        f"{report['rubric']} · weighting: {report['weighting']}"
+        f"{report['rubric']} · weighting: {report['weighting']}",
+        report["association_note"],
+        "crude: the reviewed calls as they are · weighted: to the interaction mix (the "
+        "population's difference, confounding included) · standardised: differences within "
+        "each interaction type, averaged over the mix · adjusted: regression on interaction "
+        "type, tenure and channel. Each figure is followed by its own 95% interval.",
     ]
     if credit:
         lines.append(

@@ -15,6 +15,7 @@ from qa_app.calibration_store import revealed_sessions, session_ratings
 from qa_app.domain.agreement import compute_agreement
 from qa_app.domain.calibration import engine_ratings
 from qa_app.domain.comparison_sheet import add_comparison_sheets
+from qa_app.domain.comparison_statistics import ASSOCIATION_LABEL, INTERVAL_METHODS
 from qa_app.domain.flag_export import flag_columns, write_csv, write_xlsx
 from qa_app.domain.outcome_comparison import Comparison
 from qa_app.export_queries import (
@@ -132,7 +133,7 @@ def export_flags(
                 count = write_csv(target, columns, rows, step)
                 return ExportSummary(count, plan.rubric_row.key, None)
             flags = [f.name for f in plan.rubric.flags]
-            comparison = Comparison(flags)
+            comparison = Comparison(flags, value_is=_value_is(plan, outcome))
             weighted = bool(plan.weights)
 
             def counted(source):
@@ -193,10 +194,14 @@ def compare_outcomes(
             )
         chosen = flags or known
         weighted = bool(plan.weights)
-        comparison = Comparison(chosen, by)
+        comparison = Comparison(chosen, by, _value_is(plan, outcome))
         for row in iter_flag_rows(db, filters, plan):
             comparison.add(comparison_row(row, outcome, chosen, weighted))
     return comparison_report(plan, filters, outcome, comparison, weighted)
+
+
+def _value_is(plan: ExportPlan, outcome: str | None) -> str:
+    return "rate" if outcome and dict(plan.outcomes).get(outcome) == "boolean" else "mean"
 
 
 def comparison_report(
@@ -204,10 +209,15 @@ def comparison_report(
 ) -> dict:
     """The comparison's JSON shape (README), shared by the CLI, the coach page and the sheet."""
     kind = dict(plan.outcomes)[outcome]
+    value_is = _value_is(plan, outcome)
     return {
         "outcome": outcome,
         "outcome_kind": kind,
-        "value_is": "rate" if kind == "boolean" else "mean",
+        "value_is": value_is,
+        # Observational data: every difference below is an association, never an effect.
+        "estimand": "association",
+        "association_note": ASSOCIATION_LABEL,
+        "methods": INTERVAL_METHODS[value_is],
         "weighting": WEIGHTING if weighted else "none",
         "rubric": plan.rubric_row.key,
         "by": comparison.by,

@@ -13,6 +13,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.utils import get_column_letter
 
+from qa_app.domain.comparison_statistics import ASSOCIATION_LABEL
 from qa_app.domain.flag_export import header_cells
 from qa_app.domain.outcome_comparison import SMALL_CELL
 from qa_app.domain.spreadsheet_safety import protect_formula
@@ -20,19 +21,33 @@ from qa_app.domain.spreadsheet_safety import protect_formula
 SEGMENT_SHEET = "Comparison by segment"
 VALUE_COLUMNS = (
     "n with",
+    "effective n with",
     "with",
     "weighted with",
+    "standardised with",
     "n without",
+    "effective n without",
     "without",
     "weighted without",
+    "standardised without",
+    # Each difference is followed by its own interval.
     "difference",
-    "weighted difference",
     "95% low",
     "95% high",
+    "weighted difference",
     "weighted 95% low",
     "weighted 95% high",
-    f"too small (<{SMALL_CELL} a side)",
+    "standardised difference",
+    "standardised 95% low",
+    "standardised 95% high",
+    "adjusted difference",
+    "adjusted 95% low",
+    "adjusted 95% high",
+    f"too small (effective n <{SMALL_CELL} a side)",
+    "warnings",
 )
+# Columns of the with/without values on the Comparison sheet (1-based), for the chart.
+WEIGHTED_WITH_COLUMN, WEIGHTED_WITHOUT_COLUMN = 6, 11
 CREDIT_COLUMNS = (
     "credit per save with",
     "weighted credit per save with",
@@ -62,24 +77,19 @@ def _cell(sheet, value, number_format: str | None = None):
 
 
 def _values(sheet, group: dict, value_format: str, credit: bool) -> list:
-    ci = group["ci"] or [None, None]
-    weighted_ci = group["weighted_ci"] or [None, None]
-    with_, without = group["with"], group["without"]
-    row = [with_["n"]]
-    row += [_cell(sheet, v, value_format) for v in (with_["value"], with_["weighted_value"])]
-    row.append(without["n"])
-    row += [
-        _cell(sheet, v, value_format)
-        for v in (
-            without["value"],
-            without["weighted_value"],
-            group["difference"],
-            group["weighted_difference"],
-            *ci,
-            *weighted_ci,
-        )
-    ]
+    row = []
+    for side in (group["with"], group["without"]):
+        row += [side["n"], _cell(sheet, side.get("effective_n"), "0.0")]
+        row += [
+            _cell(sheet, side.get(key), value_format)
+            for key in ("value", "weighted_value", "standardized_value")
+        ]
+    for prefix in ("", "weighted_", "standardized_", "adjusted_"):
+        key = f"{prefix}difference" if prefix else "difference"
+        ci = group.get(f"{prefix}ci" if prefix else "ci") or [None, None]
+        row += [_cell(sheet, v, value_format) for v in (group.get(key), *ci)]
     row.append(group["too_small"])
+    row.append(_cell(sheet, " ".join(group.get("warnings", []))))
     if credit:
         for side in ("with", "without"):
             for key in ("credit_per_save", "weighted_credit_per_save"):
@@ -98,13 +108,23 @@ def _explanations(report: dict, credit: bool) -> list[str]:
         "among reviewed calls)",
         "sampling": "weighted by inverse inclusion probabilities of the sampling plan",
     }.get(report["weighting"], "unweighted")
+    methods = report.get("methods", {})
     lines = [
+        ASSOCIATION_LABEL,
         f"Outcome: {report['outcome']} ({value_is}) · by {report['by']} · rubric "
         f"{report['rubric']} · weighted columns: {weighting}.",
         "With / without: calls where the flag is TRUE / FALSE; calls where it is blank (a "
-        "dimension it reads is N/A) are in neither. Intervals: 95%, normal approximation "
-        f"(weighted: Kish effective n). Fewer than {SMALL_CELL} calls on a side: too small "
-        "to read.",
+        "dimension it reads is N/A) are in neither.",
+        "Difference: crude, the reviewed calls as they are. Weighted: to the interaction mix; "
+        "the population's difference, which still carries any difference in interaction "
+        "types between the two sides. Standardised: the difference within each interaction "
+        "type, averaged with the types' shares of the mix (types with calls on one side only "
+        "are left out, see warnings). Adjusted: the flag's coefficient in a regression on "
+        "interaction type, agent tenure and channel (main comparison only).",
+        f"Intervals, 95%, each after its own difference: {methods.get('ci', '')}; weighted "
+        f"and standardised: {methods.get('weighted_ci', '')}; adjusted: "
+        f"{methods.get('adjusted', '')}. Effective n (Kish) under {SMALL_CELL} on a side: too "
+        "small to read.",
     ]
     if credit:
         lines.append(
@@ -127,7 +147,7 @@ def _chart(sheet, report: dict, header_row: int, last_row: int, value_format: st
     # openpyxl 3.1 leaves the axes' <c:delete> unset, which Excel reads as "hidden".
     chart.x_axis.delete = chart.y_axis.delete = False
     chart.height, chart.width = 9, 24
-    for column in (4, 7):  # weighted with, weighted without
+    for column in (WEIGHTED_WITH_COLUMN, WEIGHTED_WITHOUT_COLUMN):
         data = Reference(
             sheet, min_col=column, max_col=column, min_row=header_row, max_row=last_row
         )
@@ -136,6 +156,17 @@ def _chart(sheet, report: dict, header_row: int, last_row: int, value_format: st
         Reference(sheet, min_col=1, max_col=2, min_row=header_row + 1, max_row=last_row)
     )
     sheet.add_chart(chart, f"A{last_row + 3}")
+
+
+def _print_setup(sheet, header_row: int) -> None:
+    """Landscape, one page wide, the header row on every printed page, and frozen below it:
+    the table is wider than a portrait page and longer than one."""
+    sheet.freeze_panes = f"C{header_row + 1}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as it needs
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"{header_row}:{header_row}"
 
 
 def add_comparison_sheets(workbook, report: dict) -> None:
@@ -152,10 +183,12 @@ def add_comparison_sheets(workbook, report: dict) -> None:
     for letter, width in (("A", 22), ("B", 24)):
         sheet.column_dimensions[letter].width = width
     explanations = _explanations(report, credit)
+    header_row = len(explanations) + 2
+    # A write-only sheet writes its properties and views with its first row: set them first.
+    _print_setup(sheet, header_row)
     for line in explanations:
         sheet.append([line])
     sheet.append([])
-    header_row = len(explanations) + 2
     sheet.append(header_cells(sheet, [by, "flag", *values_header]))
     for group in groups:
         sheet.append(
@@ -168,7 +201,9 @@ def add_comparison_sheets(workbook, report: dict) -> None:
     segments = workbook.create_sheet(SEGMENT_SHEET)
     for letter, width in (("A", 18), ("B", 24), ("C", 22), ("D", 24)):
         segments.column_dimensions[letter].width = width
-    segments.freeze_panes = "A2"
+    _print_setup(segments, 2)
+    segments.freeze_panes = "E3"
+    segments.append([ASSOCIATION_LABEL])
     segments.append(header_cells(segments, ["cut", "segment", by, "flag", *values_header]))
     rows = 0
     for cut in report["equity"]:
@@ -184,4 +219,4 @@ def add_comparison_sheets(workbook, report: dict) -> None:
             )
             rows += 1
     last_column = 4 + len(values_header)
-    segments.auto_filter.ref = f"A1:{get_column_letter(last_column)}{rows + 1}"
+    segments.auto_filter.ref = f"A2:{get_column_letter(last_column)}{rows + 2}"

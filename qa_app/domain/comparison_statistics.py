@@ -27,6 +27,7 @@ column records, so every figure is an association.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -138,10 +139,16 @@ def adjusted_difference(
     if n <= rank + 1:
         return None, None, "too few calls for the adjusted model"
     import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
-    fit = sm.GLM(y, design, family=sm.families.Gaussian(), freq_weights=counts).fit(
-        cov_type="HC0", cov_kwds={"scaling_factor": n / (n - rank)}
-    )
+    with warnings.catch_warnings():
+        # A Gaussian model that fits every call exactly is caught below, by its zero error.
+        warnings.simplefilter("ignore", PerfectSeparationWarning)
+        fit = sm.GLM(y, design, family=sm.families.Gaussian(), freq_weights=counts).fit(
+            cov_type="HC0", cov_kwds={"scaling_factor": n / (n - rank)}
+        )
+    if not float(fit.bse[1]) > 0:
+        return None, None, "the model fits every call exactly, so it has no error to measure"
     estimate = float(fit.params[1])
     low, high = (float(v) for v in fit.conf_int(alpha=ALPHA)[1])
     if rate:

@@ -217,14 +217,28 @@ def test_comparison_sheets_match_a_computation_from_the_flag_rows(app, cli, tmp_
     for line in table:
         script = line["save_script"]
         _check(line, [r for r in rows if script in ("(all)", r["save_script"] or "(none)")])
-    explained = " ".join(str(r[0]) for r in sheet.iter_rows(max_row=5, values_only=True))
+    explained = " ".join(str(r[0]) for r in sheet.iter_rows(max_row=8, values_only=True))
     assert "Credit per save" in explained and "weighted to the interaction mix" in explained
-    with_cell = next(c for c in sheet["D"] if isinstance(c.value, float))
-    assert with_cell.number_format == "0.0%"
+    assert explained.startswith("Association, not effect: calls with and without the flag")
+    assert "Newcombe" in explained and "HC1" in explained
+    header = next(r for r in sheet.iter_rows() if r[0].value == "save_script")
+    columns = {c.value: c.column_letter for c in header}
+    for name in ("with", "difference", "95% high", "weighted 95% low", "standardised with"):
+        cells = [c for c in sheet[columns[name]] if type(c.value) in (int, float)][1:]
+        assert cells and {c.number_format for c in cells} == {"0.0%"}, name
+    # Print setup: landscape, one page wide, the header on every page, frozen below it.
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToWidth == 1
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage is True
+    assert sheet.print_title_rows == f"${header[0].row}:${header[0].row}"
+    assert sheet.freeze_panes == f"C{header[0].row + 1}"
     chart = sheet._charts[0]
     assert chart.x_axis.delete is False and chart.y_axis.delete is False
 
-    segments = _table(workbook["Comparison by segment"], "cut")
+    segment_sheet = workbook["Comparison by segment"]
+    assert segment_sheet["A1"].value.startswith("Association, not effect")
+    assert segment_sheet.print_title_rows == "$2:$2" and segment_sheet.freeze_panes == "E3"
+    assert segment_sheet.page_setup.orientation == "landscape"
+    segments = _table(segment_sheet, "cut")
     new_agents = [r for r in rows if r["agent_tenure_days"] < 90]
     tenure_lines = [s for s in segments if s["segment"] == "new (<90 days)"]
     assert tenure_lines and {s["cut"] for s in tenure_lines} == {"agent tenure"}
@@ -309,17 +323,30 @@ def test_outcomes_compare_json(app, cli, tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["outcome"] == "saved" and report["weighting"] == "mix"
+    assert report["estimand"] == "association"
+    assert report["association_note"].startswith("Association, not effect")
     groups = {(g["save_script"], g["flag"]): g for g in report["groups"]}
     everyone = groups[("(all)", "acknowledged")]
     # acknowledged: E-1 (saved), E-3 (saved), E-4 (not saved); not acknowledged: E-2 (not saved)
     assert everyone["with"]["n"] == 3 and everyone["with"]["value"] == pytest.approx(2 / 3)
     assert everyone["without"] == {
         "n": 1,
+        "effective_n": 1.0,
         "value": 0.0,
         "weighted_value": 0.0,
+        "standardized_value": 0.0,
         "credit_per_save": None,
         "weighted_credit_per_save": None,
     }
+    # Every group has its four differences, each with its own interval inside [-1, 1].
+    for group in report["groups"]:
+        for key in ("weighted_ci", "standardized_difference", "standardized_ci"):
+            assert key in group
+        for key in ("ci", "weighted_ci", "standardized_ci", "adjusted_ci"):
+            if group[key] is not None:
+                assert -1 <= group[key][0] <= group[key][1] <= 1
+    # Only escalation calls are unacknowledged: quick wins, all acknowledged, are left out.
+    assert any("quick_win" in w and "leaves out" in w for w in everyone["warnings"])
     weights = {"E-1": 2 / 3, "E-3": 4 / 3, "E-4": 4 / 3}
     expected = (weights["E-1"] + weights["E-3"]) / sum(weights.values())
     assert everyone["with"]["weighted_value"] == pytest.approx(expected)
@@ -345,6 +372,9 @@ def test_outcomes_compare_json(app, cli, tmp_path):
     assert harbour["with"]["n"] == 2 and harbour["with"]["value"] == 0.5
     table = cli("outcomes", "compare", "--outcome", "saved").stdout
     assert "saved (rate) by save_script and flag" in table and "too small" in table
+    assert "Association, not effect" in table
+    for name in ("crude (95%)", "weighted (95%)", "standardised (95%)"):
+        assert name in table
     # Credit per save (E-1: 0 credit, saved) and the equity cuts follow the main table.
     assert "cr/save" in table and "agent tenure: new (<90 days)" in table
     assert "channel: chat/email/other" in table and "interaction type: escalation" in table

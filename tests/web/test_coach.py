@@ -44,6 +44,19 @@ def test_coach_sees_comparison_and_downloads_the_spreadsheet(demo, client):
     comparison = client.get("/coach", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "saved (rate) by save script" in comparison and "weighting: mix" in comparison
     assert "closed_emotional_loop" in comparison
+    # Every comparison says it is an association, and each difference has its own interval.
+    assert "Association, not effect: calls with and without the flag differ" in comparison
+    for header in ("crude difference", "weighted difference", "standardised difference",
+                   "adjusted difference"):
+        assert f"<th>{header}</th>" in comparison
+    weighted_cells = comparison.split('<td class="difference weighted">')[1:]
+    assert weighted_cells and all('class="interval"' in c.split("</td>")[0]
+                                  for c in weighted_cells if "—" not in c.split("</td>")[0])
+    # No rate difference or interval beyond ±100% appears.
+    import re
+
+    figures = [float(v) for v in re.findall(r"(-?\d+\.\d)%", comparison)]
+    assert figures and all(-100 <= v <= 100 for v in figures)
     # Credit per save (the demo imports saved and credit_amount) and the equity cuts.
     assert "credit per save with" in comparison
     for segment in ("agent tenure: new (&lt;90 days)", "channel: voice", "interaction type: "):
