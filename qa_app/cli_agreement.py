@@ -38,8 +38,17 @@ DEFAULT_REPLICATES = 2000
     type=click.Choice(BOOTSTRAP_METHODS),
     default="units",
     show_default=True,
-    help="units: resample calls (percentile interval); krippendorff: the KALPHA "
-    "macro's bootstrap of pairable values, for comparison with that tool.",
+    help="units: resample calls, whole with all their dimensions for overall (BCa "
+    "interval); krippendorff: the KALPHA macro's bootstrap of pairable values, for "
+    "comparison with Krippendorff's macro; not a confidence interval.",
+)
+@click.option(
+    "--scale",
+    metavar="MIN-MAX",
+    default=None,
+    help="The rubric's scale, e.g. 1-5 or 1-7: AC2 counts every point of it as a category "
+    "(as the calibration dashboard does) and values off it are refused. Without it, the "
+    "categories are the values that occur in the file.",
 )
 @click.option(
     "--seed", type=int, default=None, help="Random seed: the same seed, the same interval."
@@ -63,6 +72,7 @@ def agreement(
     level: str,
     replicates: int | None,
     bootstrap_method: str,
+    scale: str | None,
     seed: int | None,
     output: str,
     units: bool,
@@ -90,6 +100,7 @@ def agreement(
     )
     from qa_app.domain.tabular import FileProblem, read_columns
 
+    points = parse_scale(scale) if scale else None
     try:
         table = read_columns(file, {"csv", "xlsx"})
         ratings = ratings_from_table(table, level)
@@ -101,7 +112,14 @@ def agreement(
         raise click.ClickException(f"{len(exc.errors)} problem(s); nothing was computed.") from None
     if ratings.empty:
         raise click.ClickException(f"{file.name}: no ratings in the file")
-    report = compute_agreement(ratings, level, replicates or 0, seed, bootstrap_method)
+    try:
+        report = compute_agreement(
+            ratings, level, replicates or 0, seed, bootstrap_method, scale=points
+        )
+    except RatingsError as exc:
+        for error in exc.errors:
+            click.echo(f"{file.name}: {error}", err=True)
+        raise click.ClickException(f"{len(exc.errors)} problem(s); nothing was computed.") from None
     if output == "json":
         click.echo(json.dumps(report.as_dict(units=units), indent=2, allow_nan=False))
     elif output == "csv":
@@ -110,3 +128,14 @@ def agreement(
         writer.writerows(csv_rows(report))
     else:
         click.echo(format_table(report, None if units else UNITS_SHOWN))
+
+
+def parse_scale(text: str) -> list[int]:
+    """``1-5`` → [1, 2, 3, 4, 5]; a usage error for anything else."""
+    low, dash, high = text.strip().partition("-")
+    if not (dash and low.strip().isdigit() and high.strip().isdigit()):
+        raise click.BadParameter(f"'{text}' is not MIN-MAX, e.g. 1-5", param_hint="--scale")
+    points = list(range(int(low), int(high) + 1))
+    if len(points) < 2:
+        raise click.BadParameter(f"'{text}' needs MIN below MAX", param_hint="--scale")
+    return points

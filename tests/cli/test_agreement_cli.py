@@ -49,7 +49,15 @@ def test_bootstrap_flag_adds_interval_and_q(cli, k2011):
     low, high = value["ci"]
     assert low < value["alpha"] < high <= 1
     assert set(value["q_below"]) == {"0.800", "0.667"}
-    assert value["bootstrap"] == {"method": "units", "replicates": 500, "undefined_replicates": 0}
+    assert value["bootstrap"] == {
+        "method": "units",
+        "interval": "BCa",
+        "replicates": 500,
+        "undefined_replicates": 0,
+    }
+    assert value["undefined_replicates"] == 0
+    # Krippendorff's example has 11 calls: too few for the interval to be taken at face value.
+    assert value["ci_warning"].startswith("Only 11 calls: below 20 the interval is unreliable")
     again = cli("agreement", k2011, "--bootstrap", "500", "--seed", "4", "--format", "json")
     assert json.loads(again.stdout)["dimensions"]["value"]["ci"] == value["ci"]
     default = cli("agreement", k2011, "--seed", "1", "--format", "json", "--bootstrap")
@@ -138,3 +146,97 @@ def test_unit_diagnostics_only_with_units(cli, k2011):
     assert len(units) == full["overall"]["pairable_units"]
     assert {"unit", "values", "spread", "disagreement"} <= set(units[0])
     assert full["overall"]["alpha"] == plain["overall"]["alpha"]
+
+
+def write(tmp_path, name, rows, header="unit,rater,dimension,value"):
+    path = tmp_path / name
+    path.write_text(header + "\n" + "\n".join(",".join(map(str, r)) for r in rows) + "\n")
+    return path
+
+
+def perfect(calls):
+    """Three raters in perfect agreement on ``calls`` calls (scores vary between calls)."""
+    return [(f"c{c}", r, "d", c % 5 + 1) for c in range(calls) for r in "ABC"]
+
+
+@pytest.mark.parametrize("calls", [3, 8])
+def test_perfect_agreement_on_few_calls_is_not_shown_as_certainty(cli, tmp_path, calls):
+    path = write(tmp_path, "perfect.csv", perfect(calls))
+    result = cli("agreement", path, "--bootstrap", "500", "--seed", "1", "--format", "json")
+    value = json.loads(result.stdout)["dimensions"]["d"]
+    assert value["alpha"] == 1.0 and value["ci"] == [1.0, 1.0]
+    warning = value["ci_warning"]
+    assert f"Only {calls} calls: below 20 the interval is unreliable" in warning
+    assert "no width" in warning
+    # Resamples that drew one score only have no alpha: counted, and said.
+    assert value["undefined_replicates"] == value["bootstrap"]["undefined_replicates"]
+    if value["undefined_replicates"]:
+        assert f"{value['undefined_replicates']} of 500 resamples" in warning
+    assert json.loads(result.stdout)["overall"]["ci_warning"] == warning
+
+
+def test_three_calls_report_the_undefined_resamples(cli, tmp_path):
+    path = write(tmp_path, "perfect.csv", perfect(3))
+    value = json.loads(
+        cli("agreement", path, "--bootstrap", "1000", "--seed", "2", "--format", "json").stdout
+    )["dimensions"]["d"]
+    # 3 of the 27 equally likely resamples draw one call three times: about 11% undefined.
+    assert 70 <= value["undefined_replicates"] <= 150
+    assert f"{value['undefined_replicates']} of 1000 resamples" in value["ci_warning"]
+
+
+def test_table_and_csv_show_the_interval_warning(cli, tmp_path):
+    path = write(tmp_path, "perfect.csv", perfect(8))
+    table = cli("agreement", path, "--bootstrap", "300", "--seed", "1").stdout
+    assert "d: interval — Only 8 calls: below 20 the interval is unreliable" in table
+    assert "categories: the values observed in the ratings" in table
+    rows = list(
+        csv.DictReader(
+            io.StringIO(cli("agreement", path, "--bootstrap", "300", "--format", "csv").stdout)
+        )
+    )
+    assert rows[0]["ci_warning"].startswith("Only 8 calls")
+    assert rows[0]["undefined_replicates"] != ""
+    assert rows[0]["category_set"] == "the values observed in the ratings"
+
+
+def test_krippendorff_method_says_it_is_not_a_confidence_interval(cli, k2011):
+    help_text = " ".join(cli("agreement", "--help").output.split())
+    assert "for comparison with Krippendorff's macro; not a confidence interval" in help_text
+    args = ("--bootstrap", "500", "--bootstrap-method", "krippendorff", "--seed", "1")
+    value = json.loads(cli("agreement", k2011, *args, "--format", "json").stdout)
+    warning = value["dimensions"]["value"]["ci_warning"]
+    assert "for comparison with Krippendorff's macro; not a confidence interval" in warning
+    assert "not a confidence interval" in cli("agreement", k2011, *args).stdout
+
+
+def test_scale_gives_the_dashboards_ac2_and_says_so(cli, tmp_path):
+    from qa_app.domain.agreement import Rating, compute_agreement
+
+    # Only 2s, 3s and 4s used, on a 1-5 rubric: AC2 depends on whether 1 and 5 count.
+    rows = [
+        (f"c{c}", r, "d", 2 + (c + (r == "C" and c % 3 == 0)) % 3) for c in range(30) for r in "ABC"
+    ]
+    path = write(tmp_path, "ratings.csv", rows)
+    observed = json.loads(cli("agreement", path, "--format", "json").stdout)
+    scaled = json.loads(cli("agreement", path, "--scale", "1-5", "--format", "json").stdout)
+    dashboard = compute_agreement(  # what calibration_dashboard.build_dashboard computes
+        [Rating(u, r, d, float(v)) for u, r, d, v in rows], "ordinal", scale=[1, 2, 3, 4, 5]
+    )
+    assert scaled["dimensions"]["d"]["ac2"] == pytest.approx(dashboard.dimensions["d"].ac2)
+    assert observed["dimensions"]["d"]["ac2"] != pytest.approx(scaled["dimensions"]["d"]["ac2"])
+    assert observed["dimensions"]["d"]["alpha"] == pytest.approx(scaled["dimensions"]["d"]["alpha"])
+    assert scaled["category_set"] == "the rubric's scale 1–5"
+    assert scaled["dimensions"]["d"]["categories"] == [1, 2, 3, 4, 5]
+    assert observed["category_set"] == "the values observed in the ratings"
+    assert observed["dimensions"]["d"]["categories"] == [2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    ("scale", "message"),
+    [("1-3", "value 4 is not on the rubric scale 1–3"), ("five", "'five' is not MIN-MAX")],
+)
+def test_bad_or_too_small_scale_is_refused(cli, tmp_path, scale, message):
+    path = write(tmp_path, "ratings.csv", perfect(8))
+    result = cli("agreement", path, "--scale", scale)
+    assert result.exit_code != 0 and message in result.output

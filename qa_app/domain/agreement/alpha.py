@@ -4,6 +4,20 @@ Notation follows Krippendorff (2011), "Computing Krippendorff's Alpha-Reliabilit
 o is the coincidence matrix, n_c its margins, n the number of pairable values,
 delta² the difference function of the level of measurement, and
 alpha = 1 − D_o / D_e with D_o = Σ o·δ² / n and D_e = Σ n_c·n_k·δ² / (n(n − 1)).
+
+The ordinal δ² is Krippendorff's rank distance divided by n²: his is in counts², so
+D_o and D_e grew with the square of the sample and could not be read or compared
+between sessions. Divided, the distance between two values is the share of the
+pairable values lying between them; alpha, a ratio, is unchanged.
+
+The interval is a bootstrap over calls. Calls, not call × dimension pairs: the
+dimensions of one call share the call (a hard call is hard on every dimension), so
+resampling the pairs as if independent gave intervals that held the pooled alpha in
+79% of simulated sessions instead of 95%. It is the BCa interval (Efron 1987), computed
+from the same vectorised replicates and a vectorised jackknife with scipy's normal
+quantiles: scipy.stats.bootstrap would compute the same interval (a test checks it on
+the same resamples) but needs the statistic once per resample and per jackknife sample,
+a Python call each, which at 10,000 calls costs far more than the whole command may.
 """
 
 from __future__ import annotations
@@ -12,6 +26,7 @@ from dataclasses import dataclass
 
 import krippendorff
 import numpy as np
+from scipy.special import ndtr, ndtri
 
 RELIABLE = 0.800
 TENTATIVE = 0.667
@@ -44,7 +59,10 @@ def distances(level: str, domain: np.ndarray, n_c: np.ndarray) -> np.ndarray:
         delta = 1.0 - np.eye(len(domain))
         return np.broadcast_to(delta, n_c.shape[:-1] + delta.shape).copy()
     if level == "ordinal":
-        # Sum of n_g from the lower to the higher value, minus half of each end.
+        # Sum of n_g from the lower to the higher value, minus half of each end; in shares
+        # of n (see the module docstring), so it does not grow with the sample.
+        total = n_c.sum(axis=-1, keepdims=True)
+        n_c = n_c / np.where(total > 0, total, 1)
         cumulative = np.cumsum(n_c, axis=-1)
         low = np.minimum.outer(np.arange(len(domain)), np.arange(len(domain)))
         high = np.maximum.outer(np.arange(len(domain)), np.arange(len(domain)))
@@ -110,24 +128,8 @@ def alpha_point(counts: np.ndarray, domain: np.ndarray, level: str, raters: int)
     return AlphaPoint(value, None, observed, expected)
 
 
-def bootstrap_units(
-    counts: np.ndarray, domain: np.ndarray, level: str, indices: np.ndarray
-) -> np.ndarray:
-    """Alpha for each row of ``indices`` (B × U resamples of the pairable units).
-
-    Vectorised: every replicate's coincidence matrix is a count-weighted sum of
-    the units' own contributions, so B replicates cost two matrix products rather
-    than B calls to alpha. The ordinal metric is recomputed per replicate from its
-    own margins, exactly as alpha on the resampled data would. Undefined
-    replicates (no variation) are NaN.
-    """
-    counts = pairable(counts)
-    b, v = len(indices), len(domain)
-    # How often each unit was drawn in each replicate (a row-wise bincount is the fastest way).
-    weights = np.empty((b, len(counts)))
-    for replicate, drawn in enumerate(indices):
-        weights[replicate] = np.bincount(drawn, minlength=len(counts))
-    o = (weights @ pair_matrices(counts)).reshape(b, v, v)
+def alphas_from_coincidences(o: np.ndarray, domain: np.ndarray, level: str) -> np.ndarray:
+    """Alpha for each coincidence matrix in ``o`` (R, V, V); NaN where there is no variation."""
     n_c = o.sum(axis=1)
     n = n_c.sum(axis=1)
     delta = distances(level, domain, n_c)
@@ -135,6 +137,69 @@ def bootstrap_units(
     expected = (n_c[:, :, None] * n_c[:, None, :] * delta).sum(axis=(1, 2))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(expected > 0, 1.0 - (n - 1) * observed / expected, np.nan)
+
+
+def cluster_codes(clusters: np.ndarray | None, units: int) -> tuple[np.ndarray, int]:
+    """Each pairable unit's cluster as 0..C−1, and C; without clusters every unit is its own."""
+    if clusters is None:
+        return np.arange(units), units
+    _, codes = np.unique(clusters, return_inverse=True)
+    return codes, int(codes.max()) + 1 if len(codes) else 0
+
+
+def bootstrap_units(
+    counts: np.ndarray,
+    domain: np.ndarray,
+    level: str,
+    indices: np.ndarray,
+    clusters: np.ndarray | None = None,
+) -> np.ndarray:
+    """Alpha for each row of ``indices`` (B × C resamples of the clusters).
+
+    ``clusters`` gives each pairable unit's cluster (its call, when the units are
+    call × dimension pairs); a drawn cluster brings all its units. Without it each
+    pairable unit is a cluster. Vectorised: every replicate's coincidence matrix is a
+    count-weighted sum of the units' own contributions, so B replicates cost one matrix
+    product rather than B calls to alpha. The ordinal metric is recomputed per replicate
+    from its own margins, exactly as alpha on the resampled data would. Undefined
+    replicates (no variation) are NaN.
+    """
+    counts = pairable(counts)
+    codes, c = cluster_codes(clusters, len(counts))
+    b, v = len(indices), len(domain)
+    # How often each cluster was drawn in each replicate: one bincount over replicate-offset
+    # indices for sessions of a few hundred calls; a row-wise bincount is faster for
+    # thousands (the flat one's B·C counts no longer fit the cache).
+    if c <= 1000:
+        offsets = (np.arange(b) * c)[:, None]
+        drawn_clusters = np.bincount((indices + offsets).ravel(), minlength=b * c)
+        drawn_clusters = drawn_clusters.reshape(b, c).astype(float)
+    else:
+        drawn_clusters = np.empty((b, c))
+        for replicate, drawn in enumerate(indices):
+            drawn_clusters[replicate] = np.bincount(drawn, minlength=c)
+    weights = drawn_clusters if clusters is None else drawn_clusters[:, codes]
+    o = (weights @ pair_matrices(counts)).reshape(b, v, v)
+    return alphas_from_coincidences(o, domain, level)
+
+
+def jackknife_units(
+    counts: np.ndarray, domain: np.ndarray, level: str, clusters: np.ndarray | None = None
+) -> np.ndarray:
+    """Alpha leaving out each cluster in turn (BCa's acceleration needs these).
+
+    Vectorised like the bootstrap: the total coincidence matrix minus one cluster's part.
+    """
+    counts = pairable(counts)
+    codes, c = cluster_codes(clusters, len(counts))
+    v = len(domain)
+    parts = pair_matrices(counts)
+    if clusters is not None:
+        summed = np.zeros((c, v * v))
+        np.add.at(summed, codes, parts)
+        parts = summed
+    o = (parts.sum(axis=0)[None, :] - parts).reshape(c, v, v)
+    return alphas_from_coincidences(o, domain, level)
 
 
 def resample_indices(units: int, replicates: int, rng: np.random.Generator) -> np.ndarray:
@@ -178,6 +243,16 @@ def bootstrap_krippendorff(
     return alphas
 
 
+# Below this many calls the bootstrap's picture of "other calls like these" is too coarse:
+# in simulation intervals from 8 calls held the true alpha in well under 95% of sessions,
+# and 3 or 8 calls in perfect agreement gave [1, 1].
+MIN_CALLS = 20
+KRIPPENDORFF_WARNING = (
+    "Krippendorff's bootstrap, for comparison with Krippendorff's macro; not a confidence "
+    "interval (in simulation it held the true alpha in about 74% of sessions, not 95%)."
+)
+
+
 @dataclass(frozen=True)
 class Interval:
     low: float
@@ -186,17 +261,85 @@ class Interval:
     replicates: int
     undefined: int
     method: str
+    kind: str = "percentile"  # "BCa" or "percentile"
+    warning: str | None = None  # None: the interval can be read at face value
+
+
+def bca_levels(
+    defined: np.ndarray, estimate: float, jackknife: np.ndarray, confidence: float
+) -> tuple[float, float] | None:
+    """The BCa interval's quantile levels (Efron & Tibshirani 1993, 14.3), or None.
+
+    As scipy.stats.bootstrap(method="BCa") computes them: z0 from the share of replicates
+    below the estimate (ties count half), acceleration from the jackknife's skewness.
+    None when either is not finite (every replicate on one side of the estimate, or a
+    jackknife sample without variation).
+    """
+    share = ((defined < estimate).sum() + (defined <= estimate).sum()) / (2 * len(defined))
+    z0 = ndtri(share)
+    spread = jackknife.mean() - jackknife
+    denominator = 6 * (spread**2).sum() ** 1.5
+    if not np.isfinite(z0) or not np.all(np.isfinite(jackknife)) or denominator == 0:
+        return None
+    acceleration = (spread**3).sum() / denominator
+    z = ndtri((1 - confidence) / 2)
+    levels = [ndtr(z0 + (z0 + t) / (1 - acceleration * (z0 + t))) for t in (z, -z)]
+    if not all(np.isfinite(levels)):
+        return None
+    return float(levels[0]), float(levels[1])
 
 
 def summarise_bootstrap(
-    alphas: np.ndarray, method: str, confidence: float = 0.95
+    alphas: np.ndarray,
+    method: str,
+    confidence: float = 0.95,
+    estimate: float | None = None,
+    jackknife: np.ndarray | None = None,
+    calls: int | None = None,
 ) -> Interval | None:
-    """Percentile interval and q (share of replicates below 0.800 and 0.667)."""
+    """The interval, q (share of replicates below 0.800 and 0.667) and what to beware of.
+
+    BCa when ``estimate`` and ``jackknife`` are given and it can be computed; else the
+    percentile interval. In simulation (tests/domain/test_agreement_coverage.py) BCa
+    held the true alpha more often than the percentile interval, which is why it is
+    the default. The warning names every reason the interval should not be read at
+    face value: few calls, undefined replicates, no width, no BCa, or a method that is
+    not a confidence interval at all.
+    """
     defined = alphas[np.isfinite(alphas)]
     if len(defined) == 0:
         return None
     tail = (1 - confidence) / 2
-    low, high = np.quantile(defined, [tail, 1 - tail])
+    levels = None
+    if method != "krippendorff" and estimate is not None and jackknife is not None:
+        levels = bca_levels(defined, estimate, jackknife, confidence)
+    low, high = np.quantile(defined, levels or (tail, 1 - tail))
+    undefined = int(len(alphas) - len(defined))
+    # Most important first: what the interval is not, then why it may mislead.
+    warnings = []
+    if method == "krippendorff":
+        warnings.append(KRIPPENDORFF_WARNING)
+    elif calls is not None and calls < MIN_CALLS:
+        warnings.append(
+            f"Only {calls} call{'s' if calls != 1 else ''}: below {MIN_CALLS} the interval is "
+            "unreliable (it holds the true alpha less often than it says); score more calls."
+        )
+    if high - low < 1e-12:
+        warnings.append(
+            f"Every resample gave alpha {low:.3f}, so the interval has no width: that "
+            "reflects how little data there is, not certainty."
+        )
+    elif method != "krippendorff" and levels is None:
+        warnings.append(
+            "BCa could not be computed (the resamples or the leave-one-call-out alphas have "
+            "no spread), so this is the plain percentile interval."
+        )
+    if undefined:
+        warnings.append(
+            f"{undefined} of {len(alphas)} resamples ({100 * undefined / len(alphas):.0f}%) "
+            "had every score the same, so alpha was undefined in them; they were left out, "
+            "and the interval describes the others."
+        )
     return Interval(
         low=float(low),
         high=float(high),
@@ -205,6 +348,8 @@ def summarise_bootstrap(
             f"{TENTATIVE:.3f}": float((defined < TENTATIVE).mean()),
         },
         replicates=len(alphas),
-        undefined=int(len(alphas) - len(defined)),
+        undefined=undefined,
         method=method,
+        kind="BCa" if levels else "percentile",
+        warning=" ".join(warnings) or None,
     )

@@ -11,6 +11,8 @@ CSV_COLUMNS = (
     "reason",
     "ci_low",
     "ci_high",
+    "ci_warning",
+    "undefined_replicates",
     "q_below_0.800",
     "q_below_0.667",
     "units",
@@ -23,12 +25,14 @@ CSV_COLUMNS = (
     "percent_agreement",
     "within_one_agreement",
     "ac2",
+    "category_set",
 )
 UNITS_SHOWN = 10
 
 
 def _number(value: float | None, digits: int = 3) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
+    # Rounded first, so float noise (−4.4e-17) prints as 0.000, not −0.000.
+    return "—" if value is None else f"{round(value, digits) + 0.0:.{digits}f}"
 
 
 def _percent(value: float | None) -> str:
@@ -46,6 +50,7 @@ def csv_rows(report: AgreementReport) -> list[dict]:
             {
                 **{k: data[k] for k in CSV_COLUMNS if k in data},
                 "dimension": protect_formula(result.name),
+                "category_set": report.category_set,
                 "reason": data["reason"],
                 "ci_low": ci[0],
                 "ci_high": ci[1],
@@ -72,7 +77,7 @@ def format_table(report: AgreementReport, units_shown: int | None = UNITS_SHOWN)
     (the first ``units_shown`` of them; None: every unit)."""
     results = [*report.dimensions.values(), report.overall]
     lines = [
-        f"Krippendorff's alpha ({report.level})",
+        f"Krippendorff's alpha ({report.level}); categories: {report.category_set}",
         f"{'dimension':<18} {'alpha':>7} {'95% interval':>17} {'q<.667':>7} {'AC2':>7}"
         f" {'exact':>7} {'±1':>7} {'units':>6} {'pairable':>8} {'raters':>6}",
     ]
@@ -80,6 +85,15 @@ def format_table(report: AgreementReport, units_shown: int | None = UNITS_SHOWN)
     for result in results:
         if result.reason:
             lines.append(f"  {result.name}: alpha undefined — {result.reason}")
+    for result in results:
+        if result.interval and result.interval.warning:
+            lines.append(f"  {result.name}: interval — {result.interval.warning}")
+    kinds = {r.interval.kind for r in results if r.interval and r.interval.method == "units"}
+    if kinds:
+        lines.append(
+            f"  Intervals: {' or '.join(sorted(kinds))} bootstrap over calls "
+            "(overall resamples whole calls with all their dimensions)."
+        )
     overall = report.overall
     if overall.rater_diagnostics:
         lines += [

@@ -53,6 +53,9 @@ class DimensionData:
     labels: list[str] | None = None  # nominal text categories, in code order
     not_applicable: int = 0
     extra: dict = field(default_factory=dict)
+    # The call each unit belongs to, when units are call × dimension pairs ("overall"):
+    # the bootstrap resamples calls whole. None: every unit is a call of its own.
+    clusters: np.ndarray | None = None
 
     @property
     def numeric(self) -> bool:
@@ -293,5 +296,6 @@ def split_dimensions(
             return per_dimension, replace(data, name="overall", units=units)
     pooled = frame.assign(pooled=frame["unit"] + "\x1f" + frame["dimension"])
     overall = dimension_data("overall", pooled, scale, unit_column="pooled")
+    overall.clusters = np.array([u.split("\x1f", 1)[0] for u in overall.units], dtype=object)
     overall.units = [u.replace("\x1f", " · ") for u in overall.units]
     return per_dimension, overall

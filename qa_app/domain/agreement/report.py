@@ -14,6 +14,8 @@ from qa_app.domain.agreement.alpha import (
     alpha_point,
     bootstrap_krippendorff,
     bootstrap_units,
+    cluster_codes,
+    jackknife_units,
     pairable,
     resample_indices,
     summarise_bootstrap,
@@ -59,6 +61,7 @@ class DimensionResult:
     within_one_agreement: float | None
     ac2: float | None
     ac2_weights: str = "quadratic"
+    categories: list = field(default_factory=list)
     interval: Interval | None = None
     rater_diagnostics: list[RaterDiagnostics] = field(default_factory=list)
     unit_diagnostics: list[UnitDiagnostics] = field(default_factory=list)
@@ -73,11 +76,14 @@ class DimensionResult:
             "alpha": self.alpha,
             "reason": self.reason,
             "ci": [self.interval.low, self.interval.high] if self.interval else None,
+            "ci_warning": self.interval.warning if self.interval else None,
+            "undefined_replicates": self.interval.undefined if self.interval else None,
             "q_below": dict(self.interval.q_below) if self.interval else None,
             "bootstrap": None
             if self.interval is None
             else {
                 "method": self.interval.method,
+                "interval": self.interval.kind,
                 "replicates": self.interval.replicates,
                 "undefined_replicates": self.interval.undefined,
             },
@@ -92,6 +98,7 @@ class DimensionResult:
             "within_one_agreement": self.within_one_agreement,
             "ac2": self.ac2,
             "ac2_weights": self.ac2_weights,
+            "categories": list(self.categories),
             "rater_diagnostics": [asdict(r) for r in self.rater_diagnostics],
         }
         if units:
@@ -113,27 +120,43 @@ class AgreementReport:
     level: str
     dimensions: dict[str, DimensionResult]
     overall: DimensionResult
+    # Which categories AC2 (and the ordinal ranks) counted: a rubric's whole scale, or
+    # only the values seen. AC2's chance agreement depends on it (0.855 with the values
+    # seen against 0.848 with the 1–5 scale on the same session), so every output says.
+    category_set: str = "the values observed in the ratings"
 
     def as_dict(self, units: bool = True) -> dict:
         """The whole report as JSON-safe values; ``units=False`` leaves out per-unit rows."""
         return {
             "level": self.level,
+            "category_set": self.category_set,
             "dimensions": {name: r.as_dict(units) for name, r in self.dimensions.items()},
             "overall": self.overall.as_dict(units),
         }
 
 
 def json_safe(value):
-    """Replace NaN and ±Infinity by None, recursively, and numpy scalars by Python numbers."""
+    """Replace NaN and ±Infinity by None, recursively, and numpy scalars by Python numbers.
+
+    Floats are rounded to 12 decimals: sums of floats leave noise such as −4.4e-17 where
+    the exact answer is 0, which in a report reads as a (negative) finding.
+    """
     if isinstance(value, dict):
         return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [json_safe(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    if isinstance(value, float):
+        return clean(value)
     return value
+
+
+def clean(value: float | None, decimals: int = 12) -> float | None:
+    """None for NaN and ±Infinity; float noise rounded away (and −0.0 made 0.0)."""
+    if value is None or not math.isfinite(value):
+        return None
+    return round(value, decimals) + 0.0
 
 
 def analyse_dimension(
@@ -155,12 +178,18 @@ def analyse_dimension(
     interval = None
     if replicates and point.alpha is not None:
         rng = np.random.default_rng(seed)
+        clusters = None if data.clusters is None else data.clusters[counts.sum(axis=1) >= 2]
+        calls = cluster_codes(clusters, len(usable))[1]
         if method == "krippendorff":
             alphas = bootstrap_krippendorff(counts, data.domain, level, raters, replicates, rng)
+            interval = summarise_bootstrap(alphas, method, confidence, calls=calls)
         else:
-            indices = resample_indices(len(usable), replicates, rng)
-            alphas = bootstrap_units(counts, data.domain, level, indices)
-        interval = summarise_bootstrap(alphas, method, confidence)
+            indices = resample_indices(calls, replicates, rng)
+            alphas = bootstrap_units(counts, data.domain, level, indices, clusters)
+            jackknife = jackknife_units(counts, data.domain, level, clusters)
+            interval = summarise_bootstrap(
+                alphas, method, confidence, point.alpha, jackknife, calls
+            )
     return DimensionResult(
         name=data.name,
         alpha=point.alpha,
@@ -176,6 +205,7 @@ def analyse_dimension(
         within_one_agreement=within,
         ac2=gwet_ac2(counts, data.domain, graded),
         ac2_weights="quadratic" if graded else "identity (AC1)",
+        categories=data.labels if data.labels is not None else data.domain.tolist(),
         interval=interval,
         rater_diagnostics=rater_diagnostics(
             data.matrix, data.raters, data.domain, level, point.alpha, data.numeric
@@ -197,9 +227,11 @@ def compute_agreement(
 ) -> AgreementReport:
     """The agreement report for long-format ratings (Rating values or a ratings frame).
 
-    ``replicates`` = 0 skips the bootstrap. ``method`` is ``units`` (resample
-    units, percentile interval) or ``krippendorff`` (KALPHA's bootstrap).
-    ``scale`` (a rubric's points) fixes the value domain; values off it are errors.
+    ``replicates`` = 0 skips the bootstrap. ``method`` is ``units`` (resample calls,
+    whole with all their dimensions for "overall"; BCa interval) or ``krippendorff``
+    (KALPHA's bootstrap: for comparison with that macro, not a confidence interval).
+    ``scale`` (a rubric's points) fixes the value domain, which AC2 counts as its
+    categories; values off it are errors. Pass it whenever the rubric is known.
     Raises :class:`RatingsError` for duplicate ratings or values off the scale.
     """
     if method not in BOOTSTRAP_METHODS:
@@ -221,6 +253,11 @@ def compute_agreement(
     dimensions = {name: analyse_dimension(data, **options) for name, data in per_dimension.items()}
     return AgreementReport(
         level=level,
+        category_set=(
+            f"the rubric's scale {min(scale):g}–{max(scale):g}"
+            if scale
+            else "the values observed in the ratings"
+        ),
         dimensions=dimensions,
         overall=_single_dimension_as_overall(per_dimension, dimensions, overall)
         or analyse_dimension(overall, **options),
