@@ -39,7 +39,7 @@ from qa_app.models import (
     RubricVersion,
 )
 from qa_app.queue_queries import CallFilters, assignable_users, filter_choices
-from qa_app.rubric_store import rubric_from_row
+from qa_app.rubric_store import current_rubric_row, rubric_from_row
 from qa_app.views import form_int
 
 bp = Blueprint("calibration", __name__, url_prefix="/calibration")
@@ -85,8 +85,11 @@ def _index_page(form: MultiDict | None = None, errors: dict | None = None, statu
     form = form if form is not None else MultiDict()
     filters, _ = CallFilters.from_args(form)
     token = form.get("form_token", "")
+    default = current_rubric_row(db, current_app.config["RUBRIC_ID"])
     return render_template(
         "calibration/index.html",
+        # A new form starts on the app's rubric (its newest version), as review scoring does.
+        chosen_rubric=form.get("rubric_pk") or (str(default.id) if default else ""),
         sessions=store.sessions_overview(db),
         rubrics=list(db.exec(select(RubricVersion))),
         reviewers=assignable_users(db),
@@ -181,7 +184,14 @@ def create():
     return redirect(url_for("calibration.manage", session_id=session.id), 303)
 
 
-def _manage(session: CalibrationSession, state_error=None, form=None, status=200, grace_error=None):
+def _manage(
+    session: CalibrationSession,
+    state_error=None,
+    form=None,
+    status=200,
+    grace_error=None,
+    link_error=None,
+):
     """The lead's session page; ``state_error`` (a refused step) is shown beside its button."""
     db = get_session()
     tokens = store.links_to_show(db, session.id, _reveal_key(create=False))
@@ -200,6 +210,7 @@ def _manage(session: CalibrationSession, state_error=None, form=None, status=200
         rubric=_rubric(session),
         state_error=state_error,
         grace_error=grace_error,
+        link_error=link_error,
         link_state=panel_link_state(
             session.state, session.deadline, session.link_grace_hours, datetime.now(UTC)
         ),
@@ -212,7 +223,6 @@ def _manage(session: CalibrationSession, state_error=None, form=None, status=200
 def drift():
     """Each QA rater's bias and distance from consensus per dimension, session after session."""
     from qa_app.domain.rater_drift import rater_history
-    from qa_app.rubric_store import current_rubric_row
 
     typed = request.args.get("threshold") or "0.5"
     try:
@@ -313,7 +323,21 @@ def new_link(session_id: int, participant_id: int):
         or participant.kind != ParticipantKind.PANELIST
     ):
         abort(404, description="There is no such panelist in this session.")
-    if request.form.get("revoke") == "1":
+    revoke = request.form.get("revoke") == "1"
+    if request.form.get("confirm") != "1":
+        # Either step ends the link the panelist has: asked for on the page (a required
+        # checkbox), and checked here for a form sent without it.
+        what = "revoke" if revoke else "replace"
+        return _manage(
+            session,
+            link_error=(
+                participant.id,
+                f"Nothing changed: tick the box to confirm you want to {what} "
+                f"{participant.display_name}'s link (the link they have stops working).",
+            ),
+            status=422,
+        )
+    if revoke:
         participant.revoked_at = datetime.now(UTC)
         participant.invite_seed = None
         db.add(participant)

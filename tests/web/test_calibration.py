@@ -42,7 +42,7 @@ def lead(demo):
 def create(lead, panelists="Customer A\nCustomer B"):
     page = lead.get("/calibration").get_data(as_text=True)
     reviewers = re.findall(r'name="reviewer_ids" value="(\d+)"> (?:Rita|Rob)', page)
-    rubric_pk = re.search(r'<option value="(\d+)">empathy@1 ', page).group(1)
+    rubric_pk = re.search(r'<option value="(\d+)"(?: selected)?>empathy@1 ', page).group(1)
     response = lead.post(
         "/calibration",
         data={
@@ -276,13 +276,30 @@ def test_panel_links_are_personal_revocable_and_rotated(demo, lead):
 
     manage = lead.get(f"/calibration/{session_id}").get_data(as_text=True)
     panelist_id = re.search(r"/participants/(\d+)/link", manage).group(1)
-    lead.post(
+    # Revoking (or replacing) a link asks first: without the tick nothing changes.
+    unconfirmed = lead.post(
         f"/calibration/{session_id}/participants/{panelist_id}/link",
         data={"csrf_token": token, "revoke": "1"},
     )
+    assert unconfirmed.status_code == 422
+    assert "tick the box to confirm you want to revoke" in unconfirmed.get_data(as_text=True)
+    assert guest.get(links["Customer A"]).status_code == 200
+    assert 'name="confirm" value="1" required> Yes, revoke it' in manage
+    lead.post(
+        f"/calibration/{session_id}/participants/{panelist_id}/link",
+        data={"csrf_token": token, "revoke": "1", "confirm": "1"},
+    )
     assert guest.get(links["Customer A"]).status_code == 404
+    assert (
+        lead.post(
+            f"/calibration/{session_id}/participants/{panelist_id}/link",
+            data={"csrf_token": token},
+        ).status_code
+        == 422
+    )
     renewal = lead.post(
-        f"/calibration/{session_id}/participants/{panelist_id}/link", data={"csrf_token": token}
+        f"/calibration/{session_id}/participants/{panelist_id}/link",
+        data={"csrf_token": token, "confirm": "1"},
     )
     assert renewal.status_code == 303
     renewed = lead.get(renewal.location).get_data(as_text=True)
@@ -328,7 +345,8 @@ def test_bad_sessions_and_wrong_people_are_refused(demo, lead):
     assert rob.get(f"/calibration/{session_id}/score/DEMO-0001").status_code == 403
     step(lead, session_id, token, "open")
     assert rob.get(f"/calibration/{session_id}/score").status_code == 200
-    assert rob.get(f"/calibration/{session_id}/dashboard").status_code == 403
+    # Still blind: the dashboard sends a reviewer to their results, refused until the reveal.
+    assert rob.get(f"/calibration/{session_id}/dashboard", follow_redirects=True).status_code == 403
 
 
 def test_calls_can_be_drawn_by_filter(demo, lead):
@@ -373,7 +391,7 @@ def test_sending_the_create_form_twice_makes_one_session(demo, lead):
         "csrf_token": csrf_token(page),
         "form_token": re.search(r'name="form_token" value="([^"]+)"', page).group(1),
         "name": "Twice",
-        "rubric_pk": re.search(r'<option value="(\d+)">empathy@1 ', page).group(1),
+        "rubric_pk": re.search(r'<option value="(\d+)"(?: selected)?>empathy@1 ', page).group(1),
         "call_ids": "\n".join(CALLS),
         "panelists": "Customer A",
     }
@@ -408,7 +426,7 @@ def test_two_servers_sending_the_same_form_at_once_still_make_one(demo, lead, mo
         "csrf_token": csrf_token(page),
         "form_token": re.search(r'name="form_token" value="([^"]+)"', page).group(1),
         "name": "Race",
-        "rubric_pk": re.search(r'<option value="(\d+)">empathy@1 ', page).group(1),
+        "rubric_pk": re.search(r'<option value="(\d+)"(?: selected)?>empathy@1 ', page).group(1),
         "call_ids": CALLS[0],
         "panelists": "Customer A",
     }
@@ -617,3 +635,17 @@ def test_reviewers_see_their_results_beside_the_consensus_and_anonymised_others(
     # Only the session's own participants: a lead's colleague who was not in it is refused.
     outsider = client_for(demo, "lead@example.com", "demo-lead-pass")
     assert outsider.get(f"/calibration/{session_id}/results").status_code == 403
+
+
+def test_new_sessions_start_on_the_apps_rubric_and_the_page_follows_the_reveal(demo, lead):
+    page = lead.get("/calibration").get_data(as_text=True)
+    chosen = re.findall(r"<option value=\"\d+\" selected>([^<]+)</option>", page)
+    assert chosen == ["empathy@1 — Operational empathy (5-point)"]  # not the 7-point one
+    session_id, _links, token = create(lead, panelists="Customer A")
+    manage = lead.get(f"/calibration/{session_id}").get_data(as_text=True)
+    assert "Scores stay hidden" in manage
+    assert 'src="/static/copy_link.js"' in manage
+    step(lead, session_id, token, "open")
+    step(lead, session_id, token, "revealed", confirm="1")
+    revealed = lead.get(f"/calibration/{session_id}").get_data(as_text=True)
+    assert "Scores stay hidden" not in revealed and "Scores are revealed" in revealed

@@ -31,7 +31,7 @@ def lead(demo):
 
 def new_session(lead, **fields):
     page = lead.get("/calibration").get_data(as_text=True)
-    rubric_pk = re.search(r'<option value="(\d+)">empathy@1 ', page).group(1)
+    rubric_pk = re.search(r'<option value="(\d+)"(?: selected)?>empathy@1 ', page).group(1)
     return lead.post(
         "/calibration",
         data={
