@@ -25,12 +25,15 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from qa_app.domain.rubrics import Rubric
+from qa_app.domain.sheet_layout import COEFFICIENT, print_setup
 from qa_app.domain.spreadsheet_safety import protect_formula
 from qa_app.domain.xlsx_row_stream import RowStream, splice_rows
 
 EXCEL_MAX_DATA_ROWS = 1_048_575
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1C3F8A")
+# Height of one character of the bold 11 pt header written upright (Calibri, DejaVu Sans).
+UPRIGHT_POINTS_PER_CHARACTER = 6.5
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,8 @@ class Column:
     name: str
     kind: str  # text, datetime, int, float, bool
     description: str
-    width: int = 14
+    width: int = 14  # wide enough for the values; a longer name is written upright
+    number_format: str | None = None  # None: General, so 4 and 3.5 show as written
 
 
 CALL_COLUMNS = (
@@ -50,7 +54,7 @@ CALL_COLUMNS = (
     Column("channel", "text", "voice, chat, email, ...", 10),
     Column("interaction_type", "text", "escalation, delayed_shipment, billing_correction, ...", 18),
     Column("save_script", "text", "Retention save script used, blank when none.", 15),
-    Column("agent_tenure_days", "int", "Agent's tenure in days at the time of the call.", 10),
+    Column("agent_tenure_days", "int", "Agent's tenure in days at the time of the call.", 7),
 )
 
 
@@ -63,7 +67,7 @@ def flag_columns(rubric: Rubric, outcomes: Sequence[tuple[str, str]]) -> list[Co
             "float",
             f"Final {d.name} score ({rubric.scale_min}–{rubric.scale_max}); blank is "
             f"N/A. {d.question}",
-            10,
+            6,
         )
         for d in rubric.dimensions
     ]
@@ -72,7 +76,7 @@ def flag_columns(rubric: Rubric, outcomes: Sequence[tuple[str, str]]) -> list[Co
             f"flag_{f.name}",
             "bool",
             f"{f.description} TRUE when {f.rule}; blank when a dimension it reads is N/A.",
-            12,
+            7,
         )
         for f in rubric.flags
     ]
@@ -85,14 +89,15 @@ def flag_columns(rubric: Rubric, outcomes: Sequence[tuple[str, str]]) -> list[Co
             16,
         ),
         Column(
-            "review_count", "int", "Submitted reviews of the call under this rubric version.", 9
+            "review_count", "int", "Submitted reviews of the call under this rubric version.", 6
         ),
         Column(
             "weight",
             "float",
             "Weight that takes reviewed calls back to the interaction mix "
             "(share of the type among all calls / share among reviewed calls).",
-            9,
+            7,
+            COEFFICIENT,
         ),
     ]
     columns += [
@@ -100,7 +105,7 @@ def flag_columns(rubric: Rubric, outcomes: Sequence[tuple[str, str]]) -> list[Co
             f"outcome_{name}",
             "bool" if kind == "boolean" else "float",
             f"Outcome '{name}' from the CRM import ({kind}).",
-            12,
+            9,
         )
         for name, kind in outcomes
     ]
@@ -145,24 +150,41 @@ def write_csv(
     return count
 
 
-def header_cells(sheet, names: Iterable[str]) -> list[WriteOnlyCell]:
-    """Bold white-on-blue header cells for a write-only sheet."""
+def header_cells(sheet, names: Iterable[str], upright: Sequence[bool] = ()) -> list[WriteOnlyCell]:
+    """Bold white-on-blue header cells for a write-only sheet.
+
+    A name whose ``upright`` entry is true is turned to read bottom to top, so its column
+    can be as narrow as its values.
+    """
     cells = []
-    for name in names:
+    for index, name in enumerate(names):
         cell = WriteOnlyCell(sheet, value=name)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.alignment = Alignment(vertical="center")
+        if index < len(upright) and upright[index]:
+            # Left, so the name clears the autofilter button in the bottom right corner.
+            cell.alignment = Alignment(horizontal="left", vertical="bottom", text_rotation=90)
+        else:
+            cell.alignment = Alignment(vertical="center")
         cells.append(cell)
     return cells
 
 
 def _header(sheet, columns: Sequence[Column]) -> None:
+    """Column widths, print setup and the header row.
+
+    Columns are as wide as their values, not their names: a 0/1 flag column as wide as
+    "flag_closed_emotional_loop" made the sheet about 400 characters wide, so fitted to
+    one printed page it came out at a third of its size. Names longer than their column
+    are written upright instead, in a header row tall enough for the longest of them.
+    """
+    upright = [len(c.name) + 2 > c.width for c in columns]
     for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(
-            column.width, len(column.name) + 2
-        )
-    sheet.freeze_panes = "A2"
-    sheet.append(header_cells(sheet, (c.name for c in columns)))
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    if any(upright):
+        longest = max(len(c.name) for c, up in zip(columns, upright, strict=True) if up)
+        sheet.row_dimensions[1].height = UPRIGHT_POINTS_PER_CHARACTER * longest + 12
+    print_setup(sheet)  # before the first row: write-only sheets write their setup then
+    sheet.append(header_cells(sheet, [c.name for c in columns], upright))
 
 
 def _finish(sheet, columns: Sequence[Column], rows: int) -> None:
@@ -175,9 +197,19 @@ def _text_sheet(
     sheet = workbook.create_sheet(title)
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
+    print_setup(sheet)
     sheet.append(header_cells(sheet, header))
     for line in lines:
         sheet.append([protect_formula(v) if isinstance(v, str) else v for v in line])
+
+
+def _number_style(sheet, number_format: str | None) -> int | None:
+    """The workbook's cell-format index for numbers in ``number_format`` (None: General)."""
+    if number_format is None:
+        return None
+    cell = WriteOnlyCell(sheet, value=0.0)
+    cell.number_format = number_format
+    return cell.style_id
 
 
 def _stream_flag_sheets(
@@ -196,7 +228,7 @@ def _stream_flag_sheets(
     rows_by_sheet: dict[str, str] = {}
     counts: dict[str, int] = {}
     sheet = handle = stream = None
-    date_style = 0
+    date_style, number_styles = 0, [None] * len(columns)
     try:
         for row in rows:
             if stream is None or counts[sheet.title] == max_rows_per_sheet:
@@ -205,13 +237,14 @@ def _stream_flag_sheets(
                 number = len(rows_by_sheet) + 1
                 sheet = workbook.create_sheet("Flags" if number == 1 else f"Flags {number}")
                 if number == 1:
-                    # Registers the date format in the workbook's styles and gives its index.
+                    # Registers the formats in the workbook's styles and gives their indexes.
                     date_style = WriteOnlyCell(sheet, value=datetime(2000, 1, 1)).style_id
+                    number_styles = [_number_style(sheet, c.number_format) for c in columns]
                 _header(sheet, columns)
                 rows_by_sheet[sheet.title] = str(scratch / f"rows-{number}.xml")
                 counts[sheet.title] = 0
                 handle = open(rows_by_sheet[sheet.title], "w", encoding="utf-8", errors="replace")
-                stream = RowStream(handle, len(columns), date_style)
+                stream = RowStream(handle, len(columns), date_style, 2, number_styles)
             values = []
             for name, convert in spec:
                 value = row.get(name)

@@ -10,11 +10,13 @@ import zipfile
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import numpy
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from qa_app.domain.flag_export import CALL_COLUMNS, flag_columns, write_csv, write_xlsx
 from qa_app.domain.rubrics import load_rubric_file
+from qa_app.domain.xlsx_row_stream import RowStream
 from tests.conftest import RUBRICS_DIR
 
 RUBRIC = load_rubric_file(RUBRICS_DIR / "empathy-v1.toml")
@@ -144,3 +146,62 @@ def test_sheet_parts_use_plain_zip_headers_below_2_gib():
                 tags.append(tag)
                 at += 4 + size
             assert 0x0001 not in tags, f"{info.filename} has a ZIP64 local header"
+
+
+def assert_prints_landscape_one_page_wide(sheet, header_rows=1):
+    """What printing a sheet gives: landscape, one page wide, header on every page."""
+    setup = sheet.page_setup
+    assert (setup.orientation, setup.fitToWidth, setup.fitToHeight) == ("landscape", 1, 0)
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    if header_rows:
+        assert sheet.print_title_rows == f"$1:${header_rows}"
+        assert sheet.freeze_panes == f"A{header_rows + 1}"
+
+
+def test_every_sheet_prints_landscape_one_page_wide_with_the_header_on_each_page():
+    target = io.BytesIO()
+    write_xlsx(
+        target,
+        COLUMNS,
+        (row(n) for n in range(5)),
+        [("rubric", "empathy@1")],
+        RUBRIC,
+        max_rows_per_sheet=3,
+    )
+    workbook = load_workbook(io.BytesIO(target.getvalue()))
+    assert workbook.sheetnames == ["Flags", "Flags 2", "Data dictionary", "About"]
+    for sheet in workbook.worksheets:
+        assert_prints_landscape_one_page_wide(sheet)
+
+
+def test_flag_columns_are_as_narrow_as_their_values_with_long_names_upright():
+    """A flag column as wide as its name made the printed page a third of its size."""
+    target = io.BytesIO()
+    write_xlsx(target, COLUMNS, [row(1)], [], RUBRIC)
+    sheet = load_workbook(io.BytesIO(target.getvalue()))["Flags"]
+    header = {c.value: c for c in sheet[1]}
+    total = sum(sheet.column_dimensions[get_column_letter(i)].width for i in range(1, 24))
+    assert total < 250, total
+    flag = header["flag_closed_emotional_loop"]
+    assert sheet.column_dimensions[flag.column_letter].width < len(flag.value)
+    assert flag.alignment.textRotation == 90
+    assert header["agent"].alignment.textRotation == 0  # a name that fits stays level
+    assert sheet.row_dimensions[1].height >= 6 * len("flag_closed_emotional_loop")
+
+
+def test_weights_show_three_decimals_and_booleans_are_true_false_cells():
+    target = io.BytesIO()
+    rows = [row(1) | {"weight": 0.8333333333333334}, row(2) | {"flag_summarized": False}]
+    write_xlsx(target, COLUMNS, rows, [], RUBRIC)
+    sheet = load_workbook(io.BytesIO(target.getvalue()))["Flags"]
+    header = [c.value for c in sheet[1]]
+    weight = sheet.cell(2, header.index("weight") + 1)
+    assert weight.value == 0.8333333333333334 and weight.number_format == "0.000"
+    score = sheet.cell(2, header.index("score_summary") + 1)
+    assert score.value == 4 and score.number_format == "General"  # 4 and 3.5 as scored
+    flags = [sheet.cell(r, header.index("flag_summarized") + 1) for r in (2, 3)]
+    assert [(c.value, c.data_type) for c in flags] == [(True, "b"), (False, "b")]
+    # A numpy boolean (a DataFrame's) is a TRUE/FALSE cell too, not the number 1.
+    stream = io.StringIO()
+    RowStream(stream, 2, 1, number_styles=[None, 5]).write([numpy.bool_(True), numpy.True_])
+    assert stream.getvalue().count('t="b"><v>1</v>') == 2
