@@ -1,4 +1,9 @@
-"""A calibration session's report workbook: Summary, Ratings, Per call, Per rater."""
+"""A calibration session's report workbook: Summary, Ratings, Per call, Per rater.
+
+QA leads print it for the calibration meeting: every sheet prints landscape, one page
+wide, with its header row on every page (``sheet_layout``), and numbers keep their
+values with a format for reading: coefficients 0.000, rates 0.0%, means 0.00.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
 from qa_app.domain.flag_export import header_cells
 from qa_app.domain.rubrics import Rubric
+from qa_app.domain.sheet_layout import COEFFICIENT, MEAN, RATE, print_setup
 from qa_app.domain.spreadsheet_safety import protect_formula
 
 SUMMARY_HEADER = (
@@ -30,25 +37,74 @@ SUMMARY_HEADER = (
 )
 
 
-def _cell(value):
+# Number formats of the Summary's agreement table, by column (see SUMMARY_HEADER);
+# q_below is a probability, shown like the coefficients it is about.
+SUMMARY_FORMATS = (None, None, *[COEFFICIENT] * 7, RATE, RATE)
+GAP_FORMATS = (None, None, MEAN, None, MEAN, MEAN)
+
+
+def _cell(sheet, value, number_format: str | None = None):
     if isinstance(value, str):
         return protect_formula(value)
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)
+    if number_format is None or value is None or isinstance(value, bool):
+        return value  # booleans stay TRUE/FALSE, never formatted as 1.000
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.number_format = number_format
+    return cell
+
+
+def _append(sheet, row: Sequence, formats: Sequence[str | None] = ()) -> None:
+    """Append a row; numbers in a column with a format get it."""
+    padded = [*formats, *[None] * (len(row) - len(formats))]
+    sheet.append([_cell(sheet, v, f) for v, f in zip(row, padded, strict=False)])
+
+
+def _sheet(
+    workbook,
+    title: str,
+    header: Sequence[str],
+    rows,
+    widths: Sequence[int] = (),
+    formats: Sequence[str | None] = (),
+):
+    """A sheet with a header row that prints landscape, one page wide, header on each page.
+
+    Columns without a width are as wide as their name, so the header reads in print.
+    """
+    sheet = workbook.create_sheet(title)
+    for index, name in enumerate(header, start=1):
+        width = widths[index - 1] if index <= len(widths) else max(8, len(str(name)) + 2)
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    print_setup(sheet)  # before the first row: a write-only sheet writes its setup then
+    sheet.append(header_cells(sheet, header))
+    for row in rows:
+        _append(sheet, row, formats)
+    return sheet
+
+
+def _score(value):
+    """A per-call score as a number; "N/A" stays as text, "—" (not scored) is blank."""
+    if isinstance(value, str):
+        if value == "—":
+            return None
+        try:
+            return int(value)
+        except ValueError:
+            try:
+                return float(value)
+            except ValueError:
+                return value
     return value
 
 
-def _sheet(workbook, title: str, header: Sequence[str], rows, widths: Sequence[int] = ()):
-    sheet = workbook.create_sheet(title)
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    sheet.append(header_cells(sheet, header))
-    for row in rows:
-        sheet.append([_cell(v) for v in row])
-
-
 def summary_rows(numbers: Mapping, rubric: Rubric) -> list[list]:
+    """The Summary sheet's rows: the agreement table, a blank row, the QA − panel gaps."""
+    return [*agreement_rows(numbers), [], *gap_rows(numbers, rubric)]
+
+
+def agreement_rows(numbers: Mapping) -> list[list]:
     rows = []
     for group, report in numbers["agreement"].items():
         if report is None:
@@ -73,8 +129,11 @@ def summary_rows(numbers: Mapping, rubric: Rubric) -> list[list]:
                     result.raters,
                 ]
             )
-    rows.append([])
-    rows.append(["QA − panel gap", "dimension", "mean", "", "ci_low", "ci_high", "calls"])
+    return rows
+
+
+def gap_rows(numbers: Mapping, rubric: Rubric) -> list[list]:
+    rows = [["QA − panel gap", "dimension", "mean", "", "ci_low", "ci_high", "calls"]]
     for dimension in rubric.dimensions:
         gap = numbers["gaps"][dimension.id]
         rows.append(["", dimension.name, gap.mean, "", gap.low, gap.high, gap.calls])
@@ -94,7 +153,17 @@ def write_session_report(
 ) -> None:
     """Write the report to ``target`` (a path or binary stream)."""
     workbook = Workbook(write_only=True)
-    _sheet(workbook, "Summary", SUMMARY_HEADER, summary_rows(numbers, rubric), (16, 16, 8, 40))
+    summary = _sheet(
+        workbook,
+        "Summary",
+        SUMMARY_HEADER,
+        agreement_rows(numbers),
+        (16, 16, 8, 40),
+        SUMMARY_FORMATS,
+    )
+    summary.append([])
+    for row in gap_rows(numbers, rubric):
+        _append(summary, row, GAP_FORMATS)
     _sheet(
         workbook,
         "Ratings",
@@ -112,7 +181,7 @@ def write_session_report(
                     call["call_id"],
                     call["disagreement"],
                     participant,
-                    *scores,
+                    *(_score(s) for s in scores),
                     *agreed,
                     " | ".join(
                         text
@@ -136,6 +205,7 @@ def write_session_report(
         ],
         per_call,
         (12, 12, 20),
+        (None, MEAN),
     )
     _sheet(
         workbook,
@@ -155,13 +225,18 @@ def write_session_report(
                 r["bias"],
                 r["effect_of_removing"],
                 r["distance_from_consensus"],
-                r["alignment"],
+                # A percentage (0-100) stored as the fraction a 0.0% format shows.
+                None if r["alignment"] is None else r["alignment"] / 100,
             ]
             for r in numbers["raters"]
         ),
         (20,),
+        (None, None, MEAN, COEFFICIENT, MEAN, RATE),
     )
     about = workbook.create_sheet("About")
+    about.column_dimensions["A"].width = 12
+    about.column_dimensions["B"].width = 100
+    print_setup(about, header_rows=0)  # a list of facts: no header row to repeat
     about.append(["session", protect_formula(session_name)])
     about.append(["rubric", rubric.key])
     about.append(

@@ -1,0 +1,124 @@
+"""The calibration session report as a QA lead opens and prints it."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+from openpyxl import load_workbook
+
+from qa_app.domain.calibration import SessionRating
+from qa_app.domain.calibration_dashboard import build_dashboard
+from qa_app.domain.rubrics import load_rubric_file
+from qa_app.domain.session_report import write_session_report
+from tests.conftest import RUBRICS_DIR
+from tests.domain.test_flag_export_writer import assert_prints_landscape_one_page_wide
+
+RUBRIC = load_rubric_file(RUBRICS_DIR / "empathy-v1.toml")
+DIMENSIONS = [d.id for d in RUBRIC.dimensions]
+RATINGS_COLUMNS = ("call_id", "participant", "role", "dimension", "score", "submitted_at")
+PEOPLE = (("Rita", "qa"), ("Sam", "qa"), ("Tess", "qa"), ("Panel 1", "panel"), ("Panel 2", "panel"))
+
+
+def session_ratings(calls: int) -> list[SessionRating]:
+    """Scores that mostly agree; Sam leaves one dimension N/A, Panel 2 skips one."""
+    ratings = []
+    for n in range(calls):
+        for p, (name, role) in enumerate(PEOPLE):
+            for d, dimension in enumerate(DIMENSIONS):
+                score = 1 + (n + d + (p == 4 and n % 3 == 0)) % 5
+                if name == "Sam" and n == 0 and d == 0:
+                    ratings.append(SessionRating(f"C-{n}", name, role, dimension, None, True))
+                elif name == "Panel 2" and n == 1 and d == 1:
+                    ratings.append(SessionRating(f"C-{n}", name, role, dimension, None))
+                else:
+                    ratings.append(SessionRating(f"C-{n}", name, role, dimension, score))
+    return ratings
+
+
+def write_report(target, calls: int = 6) -> None:
+    ratings = session_ratings(calls)
+    consensus = {
+        (f"C-{n}", d): 1 + (n + i) % 5 for n in range(calls) for i, d in enumerate(DIMENSIONS)
+    }
+    write_session_report(
+        target,
+        "=March calibration",
+        RUBRIC,
+        build_dashboard(ratings, RUBRIC, consensus, seed=1),
+        [
+            {
+                "call_id": r.call_id,
+                "participant": r.participant,
+                "role": r.role,
+                "dimension": r.dimension,
+                "score": "N/A" if r.not_applicable else r.score,
+                "submitted_at": datetime(2026, 3, 2, 10, tzinfo=UTC),
+            }
+            for r in ratings
+        ],
+        RATINGS_COLUMNS,
+        {"C-0": [("Panel 1", "-felt rushed")]},
+        consensus,
+    )
+
+
+def report_workbook():
+    target = io.BytesIO()
+    write_report(target)
+    return load_workbook(io.BytesIO(target.getvalue()))
+
+
+def test_every_sheet_prints_landscape_one_page_wide_with_the_header_on_each_page():
+    workbook = report_workbook()
+    assert workbook.sheetnames == ["Summary", "Ratings", "Per call", "Per rater", "About"]
+    for title in ("Summary", "Ratings", "Per call", "Per rater"):
+        assert_prints_landscape_one_page_wide(workbook[title])
+    assert_prints_landscape_one_page_wide(workbook["About"], header_rows=0)
+
+
+def test_coefficients_rates_and_means_read_with_their_own_formats():
+    workbook = report_workbook()
+    summary = workbook["Summary"]
+    header = [c.value for c in summary[1]]
+    overall = next(r for r in summary.iter_rows(min_row=2) if r[1].value == "overall")
+    cells = dict(zip(header, overall, strict=True))
+    for name in ("alpha", "ci_low", "ci_high", "ac2"):
+        assert isinstance(cells[name].value, int | float), name
+        assert cells[name].number_format == "0.000", name
+    for name in ("percent_agreement", "within_one_agreement"):
+        assert 0 <= cells[name].value <= 1 and cells[name].number_format == "0.0%", name
+    assert cells["units"].number_format == "General"  # counts stay whole numbers
+    gap = next(r for r in summary.iter_rows() if r[0].value == "QA − panel gap")
+    first_gap = summary[gap[0].row + 1]
+    assert [c.number_format for c in first_gap[2:6:2]] == ["0.00", "0.00"]
+    assert isinstance(first_gap[2].value, float)
+
+    rater = workbook["Per rater"]
+    header = [c.value for c in rater[1]]
+    panelist = dict(zip(header, rater[2], strict=True))
+    assert panelist["participant"].value == "Panel 1"
+    # Alignment is a percentage: 0.9 shown as 90.0%, not 90 shown as 9000.0%.
+    assert 0 < panelist["alignment_percent"].value <= 1
+    assert panelist["alignment_percent"].number_format == "0.0%"
+    assert panelist["bias"].number_format == "0.00"
+    assert panelist["effect_of_removing"].number_format == "0.000"
+
+
+def test_per_call_scores_are_numbers_and_text_never_runs_as_a_formula():
+    workbook = report_workbook()
+    per_call = workbook["Per call"]
+    header = [c.value for c in per_call[1]]
+    rows = {
+        (r[0], r[2]): dict(zip(header, r, strict=True))
+        for r in per_call.iter_rows(min_row=2, values_only=True)
+    }
+    first = DIMENSIONS[0]
+    assert rows[("C-2", "Rita")][first] == 1 + 2 % 5  # a number a lead can average
+    assert isinstance(rows[("C-2", "Rita")][first], int)
+    assert rows[("C-0", "Sam")][first] == "N/A"  # not applicable says so
+    assert rows[("C-1", "Panel 2")][DIMENSIONS[1]] is None  # not scored is blank
+    assert rows[("C-0", "Panel 1")]["comment"] == "'-felt rushed"
+    assert per_call.cell(2, header.index("disagreement") + 1).number_format == "0.00"
+    about = {r[0]: r[1] for r in workbook["About"].iter_rows(values_only=True)}
+    assert about["session"] == "'=March calibration"
