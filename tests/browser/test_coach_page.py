@@ -27,3 +27,19 @@ def test_coach_page_loads_the_comparison_and_exports(live_demo, page):
     with page.expect_download() as download:
         link.click()
     assert download.value.suggested_filename.endswith(".csv")
+
+
+def test_comparison_table_fits_a_1280_pixel_window(live_demo, page):
+    """Four differences with their intervals: the page itself never scrolls sideways."""
+    page.set_viewport_size({"width": 1280, "height": 900})
+    log_in(page, live_demo, "coach@example.com", "demo-coach-pass")
+    page.goto(f"{live_demo}/coach")
+    table = page.locator("#comparison table.comparison").first
+    expect(table).to_be_visible()
+    expect(page.locator("#comparison")).to_contain_text("Association, not effect")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    box = page.locator("#comparison .comparison-scroll").first.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 1280
+    # How much of the table a coach sees without scrolling the box.
+    widths = table.evaluate("t => [t.scrollWidth, t.parentElement.clientWidth]")
+    assert widths[0] <= widths[1] * 1.05, widths
