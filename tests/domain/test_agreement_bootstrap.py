@@ -15,6 +15,7 @@ from qa_app.domain.agreement.alpha import (
     alpha_point,
     bootstrap_krippendorff,
     bootstrap_units,
+    jackknife_units,
     pairable,
     resample_indices,
     value_counts,
@@ -181,3 +182,47 @@ def test_unit_diagnostics_rank_the_split_call_first():
 def test_pairable_drops_single_value_units():
     counts = np.array([[1, 0], [1, 1], [0, 0]])
     assert pairable(counts).tolist() == [[1, 1]]
+
+
+@pytest.mark.parametrize("level", ["ordinal", "interval"])
+def test_bca_interval_is_scipys_on_the_same_resamples(level):
+    """Our BCa, from vectorised replicates and jackknife, equals scipy.stats.bootstrap's
+    (method="BCa", Efron & Tibshirani 1993) calling krippendorff.alpha per resample."""
+    from scipy import stats
+
+    ratings = krippendorff_2011_ratings()
+    rows = {r: i for i, r in enumerate("ABCD")}
+    matrix = np.full((4, 12), np.nan)
+    for rating in ratings:
+        matrix[rows[rating.rater], int(rating.unit[-2:]) - 1] = rating.value
+    usable = matrix[:, (~np.isnan(matrix)).sum(axis=0) >= 2]
+    result = compute_agreement(ratings, level, replicates=300, seed=11).dimensions["value"]
+    assert result.interval.kind == "BCa"
+
+    def alpha_of(units):
+        return krippendorff.alpha(
+            reliability_data=usable[:, units], value_domain=DOMAIN, level_of_measurement=level
+        )
+
+    scipy_result = stats.bootstrap(
+        (np.arange(usable.shape[1]),),
+        alpha_of,
+        vectorized=False,
+        n_resamples=300,
+        method="BCa",
+        rng=np.random.default_rng(11),
+    )
+    assert result.interval.low == pytest.approx(scipy_result.confidence_interval.low, abs=1e-9)
+    assert result.interval.high == pytest.approx(scipy_result.confidence_interval.high, abs=1e-9)
+
+
+def test_cluster_jackknife_leaves_out_whole_calls():
+    """Leaving out call c removes all its dimensions: alpha as if the call were never scored."""
+    rng = np.random.default_rng(4)
+    matrix = simulated(rng, raters=4, units=12, noise=0.8, missing=0.0)
+    clusters = np.repeat(np.arange(6), 2)  # units 0-1 are call 0, 2-3 call 1, ...
+    jackknife = jackknife_units(value_counts(matrix, DOMAIN), DOMAIN, "ordinal", clusters)
+    for call in range(6):
+        rest = matrix[:, clusters != call]
+        expected = alpha_point(value_counts(rest, DOMAIN), DOMAIN, "ordinal", 4).alpha
+        assert jackknife[call] == pytest.approx(expected, abs=1e-12)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 
 import pytest
 
@@ -141,3 +142,91 @@ def test_rubric_scale_fixes_the_value_domain():
     observed = compute_agreement(ratings, "ordinal").dimensions["d"]
     assert on_scale.alpha == pytest.approx(observed.alpha)
     assert on_scale.ac2 != observed.ac2
+
+
+# Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", section C: the
+# coincidence matrix of the 4 observers × 12 units example (in thirds) and its margins
+# n_c = 9, 13, 10, 5, 3, n = 40 pairable values, as printed there.
+K2011_COINCIDENCES_IN_THIRDS = [
+    [21, 4, 1, 1, 0],
+    [4, 30, 4, 1, 0],
+    [1, 4, 24, 1, 0],
+    [1, 1, 1, 12, 0],
+    [0, 0, 0, 0, 9],
+]
+K2011_MARGINS = [9, 13, 10, 5, 3]
+
+
+def k2011_disagreements(delta) -> tuple[Fraction, Fraction]:
+    """D_o = Σ o·δ² / n and D_e = Σ n_c·n_k·δ² / (n(n − 1)), the paper's definitions,
+    in exact fractions from its printed coincidences."""
+    n = sum(K2011_MARGINS)
+    o = [[Fraction(x, 3) for x in row] for row in K2011_COINCIDENCES_IN_THIRDS]
+    values = range(5)
+    observed = sum(o[c][k] * delta(c, k) for c in values for k in values) / n
+    expected = sum(
+        K2011_MARGINS[c] * K2011_MARGINS[k] * delta(c, k) for c in values for k in values
+    ) / (n * (n - 1))
+    return observed, expected
+
+
+def k2011_ordinal(c: int, k: int) -> Fraction:
+    """The paper's ordinal metric, (Σ_{g=c..k} n_g − (n_c + n_k)/2)², divided by n²: the
+    distance as a share of the pairable values, so D_o and D_e no longer grow with n²."""
+    low, high = min(c, k), max(c, k)
+    counts = sum(K2011_MARGINS[low : high + 1]) - Fraction(K2011_MARGINS[c] + K2011_MARGINS[k], 2)
+    return (counts / sum(K2011_MARGINS)) ** 2
+
+
+@pytest.mark.parametrize(
+    ("level", "delta"),
+    [
+        ("nominal", lambda c, k: Fraction(int(c != k))),
+        ("ordinal", k2011_ordinal),
+        ("interval", lambda c, k: Fraction((c - k) ** 2)),
+    ],
+)
+def test_disagreements_match_krippendorff_2011_normalised(level, delta):
+    observed, expected = k2011_disagreements(delta)
+    report = compute_agreement(krippendorff_2011_ratings(), level)
+    result = report.dimensions["value"]
+    assert result.observed_disagreement == pytest.approx(float(observed), rel=1e-12)
+    assert result.expected_disagreement == pytest.approx(float(expected), rel=1e-12)
+    assert round(float(1 - observed / expected), 3) == PUBLISHED_ALPHA[level]
+    if level == "nominal":  # 8 of 40 values off the diagonal; 1216 of 1560 pairs differ
+        assert (observed, expected) == (Fraction(1, 5), Fraction(1216, 1560))
+    if level == "ordinal":
+        # Shares of the 40 values: well under 1, where count² units gave 47.3 and 256.1.
+        assert result.observed_disagreement < result.expected_disagreement < 1
+
+
+def test_ordinal_disagreements_do_not_grow_with_the_sample():
+    once = compute_agreement(krippendorff_2011_ratings(), "ordinal").dimensions["value"]
+    tenfold = [
+        Rating(f"{copy}-{r.unit}", r.rater, r.dimension, r.value)
+        for copy in range(10)
+        for r in krippendorff_2011_ratings()
+    ]
+    ten = compute_agreement(tenfold, "ordinal").dimensions["value"]
+    assert ten.observed_disagreement == pytest.approx(once.observed_disagreement, rel=1e-9)
+    # D_e's n(n − 1) small-sample correction moves it 2%; in count² units it grew 100-fold.
+    assert ten.expected_disagreement == pytest.approx(once.expected_disagreement, rel=0.03)
+
+
+def test_float_noise_is_rounded_before_output():
+    """Rater r2's bias here is exactly 0; float arithmetic gave −8.9e-17."""
+    scores = [[3, 3, 3, 2, 4], [1, 3, 2, 4, 4], [4, 5, 5, 1, 1], [1, 4, 5, 5, 4]]
+    ratings = [
+        Rating(f"u{j}", f"r{i}", "d", float(v))
+        for i, row in enumerate(scores)
+        for j, v in enumerate(row)
+    ]
+    others = [Fraction(sum(row[j] for row in scores) - scores[2][j], 3) for j in range(5)]
+    assert sum(Fraction(scores[2][j]) - others[j] for j in range(5)) == 0
+    report = compute_agreement(ratings, "ordinal")
+    bias = {r["rater"]: r["bias"] for r in report.as_dict()["dimensions"]["d"]["rater_diagnostics"]}
+    assert bias["r2"] == 0.0 and str(bias["r2"]) == "0.0"
+    from qa_app.domain.agreement.formatting import format_table
+
+    line = next(x for x in format_table(report).splitlines() if x.startswith("r2 "))
+    assert "-0.00" not in line and " 0.00 " in line
