@@ -8,8 +8,6 @@ tests check values, dates, TRUE/FALSE and that formula-looking text stays text. 
 from __future__ import annotations
 
 import csv
-import os
-import shutil
 import subprocess
 from datetime import UTC, datetime
 
@@ -28,14 +26,8 @@ PAYLOADS = ("=1+1", "+1+1", "-1+1", "@SUM(1,1)", "\t=1+1", "\r=1+1", '=HYPERLINK
 
 
 @pytest.fixture
-def calc_sheets(tmp_path):
+def calc_sheets(tmp_path, soffice):
     """Convert an XLSX with LibreOffice; return {sheet title: rows of shown values}."""
-    soffice = shutil.which("soffice")
-    if soffice is None:
-        message = "LibreOffice (soffice) is not installed"
-        if os.environ.get("QA_APP_REQUIRE_LIBREOFFICE") == "1":
-            pytest.fail(f"QA_APP_REQUIRE_LIBREOFFICE=1 but {message}")
-        pytest.skip(message)
 
     def convert(path):
         out = tmp_path / "csv"
