@@ -36,6 +36,11 @@ def test_lead_runs_a_meeting_end_to_end(live_demo, browser, cli, tmp_path):
     lead.get_by_label("Customer panelists").fill("Customer A")
     lead.get_by_role("button", name="Create session").click()
     link = lead.locator('code[data-link="Customer A"]').inner_text()
+    # One click copies the link (static/copy_link.js), for pasting into an email.
+    lead.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    lead.get_by_role("button", name="Copy Customer A's link").click()
+    expect(lead.locator(".copy-status")).to_have_text("Copied.")
+    assert lead.evaluate("navigator.clipboard.readText()") == link
     session_path = re.search(r"/calibration/\d+", lead.url + lead.content()).group(0)
     lead.get_by_role("button", name="Open for scoring").click()
     expect(lead.get_by_text("Session is now open.")).to_be_visible()
@@ -61,15 +66,21 @@ def test_lead_runs_a_meeting_end_to_end(live_demo, browser, cli, tmp_path):
     ).new_page()
     phone.goto(link)
     expect(phone.get_by_text("Welcome, Customer A.")).to_be_visible()
-    score_calls(
-        phone,
-        live_demo,
-        lambda c: f"{link}/calls/{c}",
-        [
-            {"acknowledgment": a, "summary": "4", "next_steps": "4", "loop_closure": "5"}
-            for a in ("2", "1", "5")
-        ],
-    )
+    expect(phone.get_by_text("How this works")).to_be_visible()
+    phone.get_by_role("button", name="Start with call 1").click()
+    for number, ack in enumerate(("2", "1", "5"), start=1):
+        # Guided: where they are, the conversation open above the statements, Save goes on.
+        expect(phone.locator(".call-position")).to_have_text(f"Call {number} of 3")
+        expect(phone.locator(".transcript .turn").first).to_be_visible()
+        for dimension, value in {
+            "acknowledgment": ack,
+            "summary": "4",
+            "next_steps": "4",
+            "loop_closure": "5",
+        }.items():
+            phone.locator(f'[data-dimension="{dimension}"] input[value="{value}"]').check()
+        phone.get_by_role("button", name="Save").click()
+    expect(phone.get_by_role("heading", name="You're finished — thank you")).to_be_visible()
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, "the panel page scrolls sideways on a phone"
 
@@ -86,3 +97,40 @@ def test_lead_runs_a_meeting_end_to_end(live_demo, browser, cli, tmp_path):
     assert shown.strip() == f"{engine['overall']['alpha']:.3f}"
     phone.goto(link)
     expect(phone.get_by_text("This calibration session has ended")).to_be_visible()
+
+
+def test_calibration_scoring_has_the_review_pages_keys_notes_and_evidence(live_demo, browser):
+    lead = browser.new_context().new_page()
+    log_in(lead, live_demo, "lead@example.com", "demo-lead-pass")
+    lead.goto(f"{live_demo}/calibration")
+    lead.get_by_label("Name", exact=True).fill("Keys")
+    lead.get_by_label("Call IDs").fill("\n".join(CALLS))
+    lead.get_by_label("Rita Reviewer").check()
+    lead.get_by_role("button", name="Create session").click()
+    session_path = re.search(r"/calibration/\d+", lead.url).group(0)
+    lead.get_by_role("button", name="Open for scoring").click()
+
+    page = browser.new_context().new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    log_in(page, live_demo)
+    page.goto(f"{live_demo}{session_path}/score/{CALLS[0]}")
+    expect(page.locator(".call-position")).to_contain_text("Call 1 of 3")
+    for key in ["4", "j", "3", "j", "2", "k"]:
+        page.keyboard.press(key)
+    page.keyboard.press("t")  # a note on the focused dimension (summary)
+    page.keyboard.type("Restated the bill, no check")
+    page.keyboard.press("Escape")
+    page.locator('.turn[data-turn="2"]').click()  # evidence, as on the review page
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("n")
+    checked = page.locator("#dim-acknowledgment input[type=radio]:checked")
+    expect(checked).to_have_value("4")
+    expect(page.locator("#dim-summary .evidence-input")).to_have_value("2")
+    page.keyboard.press("Control+Enter")  # saves, and goes on to the next call
+    expect(page.locator(".call-position")).to_contain_text("Call 2 of 3")
+    page.goto(f"{live_demo}{session_path}/score/{CALLS[0]}")
+    expect(page.locator("#dim-summary textarea")).to_have_value("Restated the bill, no check")
+    expect(page.locator("#dim-loop_closure input[type=radio]:checked")).to_have_value("na")
+    assert not errors, errors
