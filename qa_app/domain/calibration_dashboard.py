@@ -41,11 +41,18 @@ def build_dashboard(
             "qa": defaultdict(list),
             "panel": defaultdict(list),
         }
+        scores = []
         for r in ratings:
             if r.dimension == dimension.id and r.score is not None:
                 by_role[r.role][r.call_id].append(r.score)
-        gaps[dimension.id] = qa_panel_gap(by_role["qa"], by_role["panel"])
+                scores.append((r.call_id, r.participant, r.role, float(r.score)))
+        # With the raters' own scores the gap also gets the mixed-model estimate for QA
+        # and customers in general, when there are enough raters.
+        gaps[dimension.id] = qa_panel_gap(by_role["qa"], by_role["panel"], scores)
+    everyone = agreement["everyone"]
     return {
+        # Which categories AC2 counted: the rubric's whole scale (passed above).
+        "category_set": everyone.category_set if everyone else None,
         "agreement": agreement,
         "gaps": gaps,
         "calls": rank_calls(ratings, rubric, agreement["everyone"]),

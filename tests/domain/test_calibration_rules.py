@@ -64,7 +64,7 @@ def test_gap_is_the_mean_per_call_difference_with_an_interval():
     gap = qa_panel_gap(qa, panel)
     differences = [1, 2, 0]
     assert gap.calls == 3 and gap.mean == pytest.approx(1.0)
-    half = 1.959964 * statistics.stdev(differences) / 3**0.5
+    half = 4.302653 * statistics.stdev(differences) / 3**0.5  # t(2; 0.975), not 1.96
     assert (gap.low, gap.high) == pytest.approx((1 - half, 1 + half))
     assert qa_panel_gap({"c1": [4]}, {"c2": [3]}).mean is None
 
