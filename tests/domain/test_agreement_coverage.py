@@ -22,12 +22,15 @@ calls bring a warning.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
 from qa_app.domain.agreement import compute_agreement
 from qa_app.domain.agreement.alpha import (
     alpha_point,
+    bootstrap_krippendorff,
     bootstrap_units,
     cluster_codes,
     jackknife_units,
@@ -58,6 +61,7 @@ def pooled(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(list(scores), axis=1), np.tile(np.arange(scores.shape[2]), len(scores))
 
 
+@functools.cache
 def population_alphas() -> dict[str, float]:
     """Alpha per dimension and pooled, from one very large session (sampling error ~0.002)."""
     scores = session(np.random.default_rng(2026), 200_000)
@@ -140,3 +144,20 @@ def test_overall_interval_is_the_cluster_bootstrap():
             mine.low,
             mine.high,
         )
+
+
+def test_krippendorff_method_is_not_a_confidence_interval_and_says_so():
+    """KALPHA's bootstrap keeps D_e fixed: it held the true alpha in 59% of 40-call and 79%
+    of 100-call sessions (400 each, measured outside the suite); here 150 of 100 calls."""
+    truth = population_alphas()["acknowledgment"]
+    rng = np.random.default_rng(3)
+    held = 0
+    for replication in range(150):
+        counts = value_counts(session(rng, CALLS)[0], DOMAIN)
+        alphas = bootstrap_krippendorff(
+            counts, DOMAIN, "ordinal", RATERS, REPLICATES, np.random.default_rng(replication)
+        )
+        result = summarise_bootstrap(alphas, "krippendorff", calls=CALLS)
+        assert "not a confidence interval" in result.warning
+        held += result.low <= truth <= result.high
+    assert held / 150 < 0.88
