@@ -60,8 +60,8 @@ def reviewed_call_count(db: Session) -> int:
     ).one()
 
 
-def open_sessions_for(db: Session, user_id: int) -> list[CalibrationSession]:
-    """Calibration sessions open for scoring in which this user takes part."""
+def sessions_for(db: Session, user_id: int, states: tuple[str, ...]) -> list[CalibrationSession]:
+    """Calibration sessions in one of ``states`` in which this user takes part, newest last."""
     return list(
         db.exec(
             select(CalibrationSession)
@@ -70,7 +70,7 @@ def open_sessions_for(db: Session, user_id: int) -> list[CalibrationSession]:
             )
             .where(
                 CalibrationParticipant.user_id == user_id,
-                CalibrationSession.state == SessionState.OPEN,
+                CalibrationSession.state.in_(states),
             )
             .order_by(CalibrationSession.id)
         )
@@ -83,7 +83,11 @@ def home_summary(db: Session, user: User) -> dict:
     if user.role == Role.REVIEWER:
         summary["my_reviews"] = review_counts(db, user.id)
     if user.role in (Role.REVIEWER, Role.LEAD):
-        summary["sessions"] = open_sessions_for(db, user.id)
+        summary["sessions"] = sessions_for(db, user.id, (SessionState.OPEN,))
+        # After the reveal a participant's results wait for them: scores beside the consensus.
+        summary["results"] = sessions_for(
+            db, user.id, (SessionState.REVEALED, SessionState.CLOSED)
+        )
     if user.role in (Role.LEAD, Role.ADMIN):
         summary["reviews"] = review_counts(db)
     if user.role == Role.ADMIN:

@@ -609,6 +609,8 @@ def test_reviewers_see_their_results_beside_the_consensus_and_anonymised_others(
     followed = rita.get(f"/calibration/{session_id}/dashboard")
     assert followed.status_code == 302 and followed.location.endswith("/results")
     assert "See your results" in rita.get(f"/calibration/{session_id}/score").get_data(as_text=True)
+    home = rita.get("/").get_data(as_text=True)  # and the home page points there too
+    assert f'href="/calibration/{session_id}/results">See your results:' in home
     page = rita.get(f"/calibration/{session_id}/results").get_data(as_text=True)
     header = re.search(r"<thead>(.*?)</thead>", page, re.S).group(1)
     assert re.findall(r"<th>([^<]+)</th>", header) == [
