@@ -57,8 +57,9 @@ def test_adjusted_difference_matches_statsmodels_ols_hc1_on_the_calls():
     )
     codes = [pd.factorize(calls[c], sort=True)[0] for c in ("kind", "tenure", "channel")]
     # Collapse to distinct rows with counts, as the comparison does.
-    frame = pd.DataFrame({"y": calls["saved"], "f": calls["flag"], "a": codes[0],
-                          "b": codes[1], "c": codes[2]})
+    frame = pd.DataFrame(
+        {"y": calls["saved"], "f": calls["flag"], "a": codes[0], "b": codes[1], "c": codes[2]}
+    )
     collapsed = frame.value_counts().reset_index()
     estimate, interval, why = adjusted_difference(
         collapsed["y"].to_numpy(),
@@ -178,8 +179,12 @@ def test_weighted_interval_covers_the_population_difference():
     population difference. 200 replications (~3 s)."""
     rng = np.random.default_rng(99)
     share = {"hard": 0.2, "easy": 0.8}
-    rates = {("hard", True): 0.35, ("hard", False): 0.25,
-             ("easy", True): 0.75, ("easy", False): 0.6}
+    rates = {
+        ("hard", True): 0.35,
+        ("hard", False): 0.25,
+        ("easy", True): 0.75,
+        ("easy", False): 0.6,
+    }
     truth = sum(share[k] * (rates[(k, True)] - rates[(k, False)]) for k in share)
     sample = {"hard": 30, "easy": 30}  # per side; the population would have 12 hard to 48 easy
     hits, replications = 0, 200

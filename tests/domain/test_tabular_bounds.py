@@ -28,7 +28,7 @@ def declare_dimension(path, dimension, last_row=""):
         members = {info.filename: source.read(info) for info in source.infolist()}
     sheet = "xl/worksheets/sheet1.xml"
     xml = members[sheet].decode()
-    start = xml.index("<dimension ref=\"") + len("<dimension ref=\"")
+    start = xml.index('<dimension ref="') + len('<dimension ref="')
     xml = xml[:start] + dimension + xml[xml.index('"', start) :]
     members[sheet] = xml.replace("</sheetData>", f"{last_row}</sheetData>").encode()
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
