@@ -220,7 +220,7 @@ def test_comparison_sheets_match_a_computation_from_the_flag_rows(app, cli, tmp_
     explained = " ".join(str(r[0]) for r in sheet.iter_rows(max_row=8, values_only=True))
     assert "Credit per save" in explained and "weighted to the interaction mix" in explained
     assert explained.startswith("Association, not effect: calls with and without the flag")
-    assert "Newcombe" in explained and "HC1" in explained
+    assert "Newcombe" in explained and "HC3" in explained
     header = next(r for r in sheet.iter_rows() if r[0].value == "save_script")
     columns = {c.value: c.column_letter for c in header}
     for name in ("with", "difference", "95% high", "weighted 95% low", "standardised with"):
