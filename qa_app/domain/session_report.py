@@ -3,6 +3,11 @@
 QA leads print it for the calibration meeting: every sheet prints landscape, one page
 wide, with its header row on every page (``sheet_layout``), and numbers keep their
 values with a format for reading: coefficients 0.000, rates 0.0%, means 0.00.
+
+The Summary carries what the dashboard says about its numbers, because the printed report
+is read without the dashboard beside it: each interval's warning next to it (a BCa
+interval from few calls can cover well under 95%), what the QA − panel gap's interval is
+about (these raters), and the mixed model's estimate for raters in general.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
+from qa_app.domain.calibration import MIXED_MIN_CALLS, MIXED_MIN_RATERS
 from qa_app.domain.flag_export import header_cells
 from qa_app.domain.rubrics import Rubric
 from qa_app.domain.sheet_layout import COEFFICIENT, MEAN, RATE, print_setup
@@ -26,6 +32,7 @@ SUMMARY_HEADER = (
     "reason",
     "ci_low",
     "ci_high",
+    "ci_warning",
     "q_below_0.667",
     "q_below_0.800",
     "ac2",
@@ -39,8 +46,43 @@ SUMMARY_HEADER = (
 
 # Number formats of the Summary's agreement table, by column (see SUMMARY_HEADER);
 # q_below is a probability, shown like the coefficients it is about.
-SUMMARY_FORMATS = (None, None, *[COEFFICIENT] * 7, RATE, RATE)
-GAP_FORMATS = (None, None, MEAN, None, MEAN, MEAN)
+SUMMARY_FORMATS = (
+    None,
+    None,
+    COEFFICIENT,
+    None,
+    COEFFICIENT,
+    COEFFICIENT,
+    None,
+    *[COEFFICIENT] * 3,
+    RATE,
+    RATE,
+)
+# Column widths: the reason and the interval's warning are sentences.
+SUMMARY_WIDTHS = (16, 16, 8, 40, 8, 8, 40)
+GAP_HEADER = (
+    "QA − panel gap",
+    "dimension",
+    "mean",
+    "",
+    "ci_low",
+    "ci_high",
+    "calls",
+    "mixed_mean",
+    "mixed_ci_low",
+    "mixed_ci_high",
+    "mixed_warning",
+)
+GAP_FORMATS = (None, None, MEAN, None, MEAN, MEAN, None, MEAN, MEAN, MEAN)
+GAP_METHOD = "Student's t over calls, 95%"
+MIXED_METHOD = (
+    "score ~ role + (1 | call) + (1 | rater), crossed random effects (statsmodels MixedLM, "
+    "REML), 95% interval with t on raters − 2 df: treats the raters as a sample of QA "
+    "reviewers and customers in general"
+)
+MIXED_MISSING = (
+    f"not estimated: needs {MIXED_MIN_RATERS} raters per role and {MIXED_MIN_CALLS} calls"
+)
 
 
 def _cell(sheet, value, number_format: str | None = None):
@@ -119,6 +161,7 @@ def agreement_rows(numbers: Mapping) -> list[list]:
                     result.reason,
                     interval.low if interval else None,
                     interval.high if interval else None,
+                    interval.warning if interval else None,
                     interval.q_below["0.667"] if interval else None,
                     interval.q_below["0.800"] if interval else None,
                     result.ac2,
@@ -133,10 +176,32 @@ def agreement_rows(numbers: Mapping) -> list[list]:
 
 
 def gap_rows(numbers: Mapping, rubric: Rubric) -> list[list]:
-    rows = [["QA − panel gap", "dimension", "mean", "", "ci_low", "ci_high", "calls"]]
+    """The gap per dimension with the mixed model's estimate, then what each is about."""
+    rows = [list(GAP_HEADER)]
+    scope = None
     for dimension in rubric.dimensions:
         gap = numbers["gaps"][dimension.id]
-        rows.append(["", dimension.name, gap.mean, "", gap.low, gap.high, gap.calls])
+        scope = scope or gap.scope
+        mixed = gap.mixed
+        rows.append(
+            [
+                "",
+                dimension.name,
+                gap.mean,
+                "",
+                gap.low,
+                gap.high,
+                gap.calls,
+                *(
+                    (mixed.mean, mixed.low, mixed.high, mixed.warning)
+                    if mixed
+                    else (None, None, None, MIXED_MISSING)
+                ),
+            ]
+        )
+    if scope:
+        rows.append(["", "interval", f"{GAP_METHOD}: {scope}"])
+    rows.append(["", "mixed model", MIXED_METHOD])
     return rows
 
 
@@ -158,7 +223,7 @@ def write_session_report(
         "Summary",
         SUMMARY_HEADER,
         agreement_rows(numbers),
-        (16, 16, 8, 40),
+        SUMMARY_WIDTHS,
         SUMMARY_FORMATS,
     )
     summary.append([])
@@ -238,12 +303,16 @@ def write_session_report(
     about.column_dimensions["B"].width = 100
     print_setup(about, header_rows=0)  # a list of facts: no header row to repeat
     about.append(["session", protect_formula(session_name)])
-    about.append(["rubric", rubric.key])
+    about.append(["rubric", protect_formula(rubric.key)])
     about.append(
         [
             "statistics",
-            "Krippendorff's alpha (ordinal) with a 1,000-resample bootstrap "
-            "of calls; AC2 with quadratic weights; see the README",
+            protect_formula(
+                "Krippendorff's alpha (ordinal) with a 1,000-resample BCa bootstrap of calls "
+                "(an interval with a ci_warning may cover well under 95%); AC2 with quadratic "
+                f"weights over {numbers.get('category_set') or 'the values observed'}; "
+                "see the README"
+            ),
         ]
     )
     workbook.save(target)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 
+import pytest
 from openpyxl import load_workbook
 
 from qa_app.domain.calibration import SessionRating
 from qa_app.domain.calibration_dashboard import build_dashboard
 from qa_app.domain.rubrics import load_rubric_file
 from qa_app.domain.session_report import write_session_report
+from qa_app.domain.spreadsheet_safety import protect_formula
 from tests.conftest import RUBRICS_DIR
 from tests.domain.test_flag_export_writer import assert_prints_landscape_one_page_wide
 
@@ -20,11 +22,11 @@ RATINGS_COLUMNS = ("call_id", "participant", "role", "dimension", "score", "subm
 PEOPLE = (("Rita", "qa"), ("Sam", "qa"), ("Tess", "qa"), ("Panel 1", "panel"), ("Panel 2", "panel"))
 
 
-def session_ratings(calls: int) -> list[SessionRating]:
+def session_ratings(calls: int, people=PEOPLE) -> list[SessionRating]:
     """Scores that mostly agree; Sam leaves one dimension N/A, Panel 2 skips one."""
     ratings = []
     for n in range(calls):
-        for p, (name, role) in enumerate(PEOPLE):
+        for p, (name, role) in enumerate(people):
             for d, dimension in enumerate(DIMENSIONS):
                 score = 1 + (n + d + (p == 4 and n % 3 == 0)) % 5
                 if name == "Sam" and n == 0 and d == 0:
@@ -36,16 +38,18 @@ def session_ratings(calls: int) -> list[SessionRating]:
     return ratings
 
 
-def write_report(target, calls: int = 6) -> None:
-    ratings = session_ratings(calls)
+def write_report(target, calls: int = 6, people=PEOPLE) -> dict:
+    """Write the report; returns the dashboard's numbers it was written from."""
+    ratings = session_ratings(calls, people)
     consensus = {
         (f"C-{n}", d): 1 + (n + i) % 5 for n in range(calls) for i, d in enumerate(DIMENSIONS)
     }
+    numbers = build_dashboard(ratings, RUBRIC, consensus, seed=1)
     write_session_report(
         target,
         "=March calibration",
         RUBRIC,
-        build_dashboard(ratings, RUBRIC, consensus, seed=1),
+        numbers,
         [
             {
                 "call_id": r.call_id,
@@ -61,12 +65,21 @@ def write_report(target, calls: int = 6) -> None:
         {"C-0": [("Panel 1", "-felt rushed")]},
         consensus,
     )
+    return numbers
 
 
-def report_workbook():
+def report_workbook(**options):
     target = io.BytesIO()
-    write_report(target)
+    write_report(target, **options)
     return load_workbook(io.BytesIO(target.getvalue()))
+
+
+def gap_table(summary) -> list[dict]:
+    """The Summary's QA − panel gap rows, by the gap table's own header."""
+    rows = list(summary.iter_rows())
+    start = next(i for i, r in enumerate(rows) if r[0].value == "QA − panel gap")
+    header = [c.value for c in rows[start]]
+    return [dict(zip(header, r, strict=False)) for r in rows[start + 1 :]]
 
 
 def test_every_sheet_prints_landscape_one_page_wide_with_the_header_on_each_page():
@@ -122,3 +135,70 @@ def test_per_call_scores_are_numbers_and_text_never_runs_as_a_formula():
     assert per_call.cell(2, header.index("disagreement") + 1).number_format == "0.00"
     about = {r[0]: r[1] for r in workbook["About"].iter_rows(values_only=True)}
     assert about["session"] == "'=March calibration"
+
+
+def test_each_interval_has_its_warning_beside_it_as_on_the_dashboard():
+    """Six calls: every BCa interval is marked unreliable on the dashboard; the printed
+    Summary, read without the dashboard, says so in the column next to the interval."""
+    target = io.BytesIO()
+    numbers = write_report(target)
+    summary = load_workbook(io.BytesIO(target.getvalue()))["Summary"]
+    header = [c.value for c in summary[1]]
+    assert header[header.index("ci_high") + 1] == "ci_warning"
+    printed = {
+        (r[0], r[1]): r[header.index("ci_warning")]
+        for r in summary.iter_rows(min_row=2, values_only=True)
+        if r and r[0] in numbers["agreement"]
+    }
+    expected = {
+        (group, result.name): result.interval.warning
+        for group, report in numbers["agreement"].items()
+        for result in [*report.dimensions.values(), report.overall]
+    }
+    assert printed == expected
+    assert "Only 6 calls: below 20 the interval is unreliable" in printed[("everyone", "overall")]
+    # The warning is text, the interval beside it keeps its number format.
+    overall = next(r for r in summary.iter_rows(min_row=2) if r[1].value == "overall")
+    assert overall[header.index("ci_low")].number_format == "0.000"
+    assert summary.column_dimensions["G"].width == 40  # a sentence, readable in print
+
+
+def test_the_gap_says_it_describes_these_raters_and_why_there_is_no_mixed_estimate():
+    summary = report_workbook()["Summary"]
+    table = gap_table(summary)
+    first = table[0]
+    assert first["dimension"].value == RUBRIC.dimensions[0].name
+    assert first["mixed_mean"].value is None  # 3 QA reviewers, 2 panelists: too few
+    assert first["mixed_warning"].value == ("not estimated: needs 3 raters per role and 8 calls")
+    scope = next(r for r in table if r["dimension"].value == "interval")
+    text = scope["mean"].value
+    assert text.startswith("Student's t over calls, 95%: describes these raters on these calls")
+    assert "not QA reviewers and customers in general" in text
+    method = next(r for r in table if r["dimension"].value == "mixed model")
+    assert "(1 | rater)" in method["mean"].value
+
+
+def test_the_mixed_model_estimate_prints_with_its_interval_and_warning():
+    """Three panelists and ten calls: the dashboard shows the crossed random-effects gap;
+    the report carries the same numbers, formatted as means, and its warning when it has
+    one."""
+    people = (*PEOPLE, ("Panel 3", "panel"))
+    target = io.BytesIO()
+    numbers = write_report(target, calls=10, people=people)
+    table = gap_table(load_workbook(io.BytesIO(target.getvalue()))["Summary"])
+    for dimension, row in zip(RUBRIC.dimensions, table, strict=False):
+        mixed = numbers["gaps"][dimension.id].mixed
+        assert mixed is not None and mixed.mean is not None
+        assert row["dimension"].value == dimension.name
+        assert row["mixed_mean"].value == pytest.approx(mixed.mean, abs=1e-12)
+        assert row["mixed_ci_low"].value == pytest.approx(mixed.low, abs=1e-12)
+        assert row["mixed_ci_high"].value == pytest.approx(mixed.high, abs=1e-12)
+        assert {row[c].number_format for c in ("mixed_mean", "mixed_ci_low")} == {"0.00"}
+        assert row["mixed_warning"].value == (
+            None if mixed.warning is None else protect_formula(mixed.warning)
+        )
+    warnings = [row["mixed_warning"].value for row in table[: len(RUBRIC.dimensions)]]
+    assert None in warnings  # a fit that converged reads at face value...
+    assert any(
+        w and w.startswith("Mixed model warning: the fit did not converge") for w in warnings
+    )
