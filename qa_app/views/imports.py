@@ -1,37 +1,56 @@
 """Uploading calls, outcomes and reviews through the web, with the same report as the CLI.
 
+The request is checked at once (what the file holds, its type; Flask refuses one over the
+size limit) and the import runs in the background (qa_app.import_jobs): a mistaken big upload
+does not hold a server thread for minutes. The upload redirects to the job's page, which
+shows its progress and, when it ends, the report.
+
 A refused upload shows the form again with the message beside the field and the choices kept
 (a browser cannot refill a file field: the message says to choose the file again).
 """
 
 from __future__ import annotations
 
-import tempfile
+import shutil
 from pathlib import Path
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.utils import secure_filename
 
+from qa_app import import_jobs
 from qa_app.auth import current_user, roles_required
-from qa_app.db import get_engine
-from qa_app.domain.tabular import SUPPORTED, FileProblem
-from qa_app.import_service import KINDS, count, run_import
-from qa_app.models import Role
-from qa_app.scratch import UPLOAD_PREFIX
+from qa_app.db import get_engine, get_engine_for, get_session
+from qa_app.domain.tabular import SUPPORTED
+from qa_app.import_service import KINDS, RECORD_NOUNS, count
+from qa_app.models import ImportJob, Role
+from qa_app.views import wants_fragment
 
 bp = Blueprint("imports", __name__)
-ERRORS_SHOWN = 200
+ERRORS_SHOWN = import_jobs.KEPT
 
 
-def _page(result=None, form=None, errors=None, filename=None, status: int = 200):
+@bp.record_once
+def _recover_stopped_jobs(state) -> None:
+    """At a start, jobs whose server process died are marked failed (nothing was written)."""
+    app = state.app
+    if not app.config.get("CHECK_SCHEMA"):
+        return  # the schema may not exist yet; the job's page still catches it when opened
+    try:
+        stopped = import_jobs.recover(get_engine_for(app))
+    except SQLAlchemyError:  # a busy database must not stop the server from starting
+        app.logger.warning("could not check for interrupted imports", exc_info=True)
+        return
+    if stopped:
+        app.logger.info("%d import(s) stopped with the server that ran them", stopped)
+
+
+def _page(form=None, errors=None, status: int = 200):
     return render_template(
         "imports/index.html",
         kinds=KINDS,
-        result=result,
-        filename=filename,
-        errors_shown=ERRORS_SHOWN,
-        count=count,
         form=form if form is not None else MultiDict(),
         errors=errors or {},
     ), status
@@ -46,8 +65,8 @@ def index():
 @bp.post("/imports")
 @roles_required(Role.ADMIN, Role.LEAD)
 def upload():
-    """Import the uploaded file and show the report. Sending it again is safe: identical rows
-    are left untouched, so there is nothing to redirect away from."""
+    """Check the request, keep the file in a scratch folder and start the import in the
+    background; answer with a redirect to the job's page (Post/Redirect/Get)."""
     form = request.form
     kind = form.get("kind", "")
     if kind not in KINDS:
@@ -64,22 +83,51 @@ def upload():
     if suffix not in SUPPORTED:
         problem = f"{upload.filename}: use a .csv, .xlsx or .jsonl file. Choose the file again."
         return _page(form=form, errors={"file": problem}, status=422)
-    with tempfile.TemporaryDirectory(prefix=UPLOAD_PREFIX) as folder:  # see qa_app.scratch
-        path = Path(folder) / name
+    if suffix == ".jsonl" and kind != "calls":
+        problem = f"{upload.filename}: {kind} come in a .csv or .xlsx file. Choose the file again."
+        return _page(form=form, errors={"file": problem}, status=422)
+    folder = import_jobs.scratch_folder()
+    try:
+        path = folder / name
         upload.save(path)
-        try:
-            result = run_import(
-                get_engine(),
-                kind,
-                path,
-                skip_invalid=form.get("skip_invalid") == "1",
-                dry_run=form.get("dry_run") == "1",
-                create_reviewers=form.get("create_reviewers") == "1",
-                replace=form.get("replace") == "1",
-                actor=current_user(),
-                rubric_id=current_app.config["RUBRIC_ID"],
-            )
-        except FileProblem as exc:
-            problem = f"{exc} Nothing was imported; fix the file and choose it again."
-            return _page(form=form, errors={"file": problem}, status=422)
-    return _page(result, form, filename=name, status=422 if result.blocked else 200)
+        db = get_session()
+        job = import_jobs.create(db, current_user(), kind, form, name)
+        db.commit()
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)  # no job will run to remove it
+        raise
+    import_jobs.start(current_app._get_current_object(), job, path)
+    return redirect(url_for("imports.job", token=job.token), 303)
+
+
+def _visible_job(token: str) -> ImportJob:
+    """The job, for its uploader or an admin; anyone else is told there is none."""
+    job = get_session().exec(select(ImportJob).where(ImportJob.token == token)).first()
+    user = current_user()
+    if job is None or (job.created_by != user.id and user.role != Role.ADMIN):
+        abort(404, description="There is no such import.")
+    return job
+
+
+@bp.get("/imports/jobs/<token>")
+@roles_required(Role.ADMIN, Role.LEAD)
+def job(token: str):
+    """The job's progress and, once it ended, its report; htmx polls the fragment."""
+    job = _visible_job(token)
+    if import_jobs.has_stopped(job, get_engine().dialect.name):
+        db = get_session()
+        import_jobs.mark_stopped(db, job)
+        db.commit()
+        db.refresh(job)  # failed, or what the job ended with meanwhile
+    done, total = import_jobs.progress(job)
+    template = "imports/_job.html" if wants_fragment() else "imports/job.html"
+    return render_template(
+        template,
+        job=job,
+        done=done,
+        total=total,
+        result=job.summary,
+        errors_shown=ERRORS_SHOWN,
+        count=count,
+        records=RECORD_NOUNS[job.kind] + "s",
+    )

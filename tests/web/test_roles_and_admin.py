@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from html import unescape
 
 import pytest
@@ -12,6 +11,7 @@ from qa_app import db
 from qa_app.models import Assignment, AuditEvent, Call, User
 from tests.storage.helpers import snapshot
 from tests.web.conftest import PASSWORD, csrf_token
+from tests.web.imports import post_upload, upload
 
 PAGES = {
     "/queue": {"reviewer", "lead"},
@@ -198,35 +198,17 @@ def test_upload_reports_rows_and_changes_nothing_when_invalid(scoring, auth, cli
     token = csrf_token(client.get("/imports").get_data(as_text=True))
     before = snapshot(db.get_engine_for(scoring))
     bad = b"call_id,agent,transcript\nN-1,Ana,Agent: hi\nN-2,,Agent: hi\nN-3,Ben,\n"
-    response = client.post(
-        "/imports",
-        data={"csrf_token": token, "kind": "calls", "file": (io.BytesIO(bad), "calls.csv")},
-        content_type="multipart/form-data",
-    )
+    response = upload(client, token, "calls", bad, "calls.csv")
     text = response.get_data(as_text=True)
-    assert response.status_code == 422
     assert "2 invalid row(s); nothing was imported" in text
     assert (
         "<td>3</td><td>agent is empty</td>" in text
         and "<td>4</td><td>transcript is empty</td>" in text
     )
     assert snapshot(db.get_engine_for(scoring)) == before
-    response = client.post(
-        "/imports",
-        data={
-            "csrf_token": token,
-            "kind": "calls",
-            "skip_invalid": "1",
-            "file": (io.BytesIO(bad), "calls.csv"),
-        },
-        content_type="multipart/form-data",
-    )
+    response = upload(client, token, "calls", bad, "calls.csv", skip_invalid="1")
     assert "Imported 1 row (1 call): 1 created" in response.get_data(as_text=True)
-    wrong = client.post(
-        "/imports",
-        data={"csrf_token": token, "kind": "calls", "file": (io.BytesIO(b"x"), "calls.txt")},
-        content_type="multipart/form-data",
-    )
+    wrong = post_upload(client, token, "calls", b"x", "calls.txt")
     assert wrong.status_code == 422 and "use a .csv, .xlsx or .jsonl file" in wrong.get_data(
         as_text=True
     )

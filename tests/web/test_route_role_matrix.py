@@ -16,7 +16,16 @@ from sqlmodel import Session, select
 
 from qa_app import calibration_store, create_app, db
 from qa_app.demo_loader import load_demo
-from qa_app.models import Assignment, Call, ExportJob, Review, RubricVersion, SessionState, User
+from qa_app.models import (
+    Assignment,
+    Call,
+    ExportJob,
+    ImportJob,
+    Review,
+    RubricVersion,
+    SessionState,
+    User,
+)
 from tests.conftest import RUBRICS_DIR
 from tests.web.conftest import csrf_token
 
@@ -65,6 +74,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("audit.download", "GET"): staff("admin"),
     ("imports.index", "GET"): staff(*LEADS),
     ("imports.upload", "POST"): staff(*LEADS),
+    # An import job is its uploader's (the lead's) and the admins': another lead has none.
+    ("imports.job", "GET"): staff(*LEADS),
     ("coach.index", "GET"): staff(*READERS),
     ("coach.start_export", "POST"): staff(*READERS),
     # An export is its creator's (the coach's): other readers are told there is none.
@@ -155,8 +166,31 @@ def world(sqlite_url):
             filename="flags.csv",
             content=b"call_id\n",
         )
+        # A finished import of the lead's (admins see every import).
+        upload = ImportJob(
+            token=secrets.token_urlsafe(24),
+            created_by=people["lead"].id,
+            status="done",
+            kind="calls",
+            filename="calls.csv",
+            summary={
+                "kind": "calls",
+                "row_unit": "row",
+                "warnings": [],
+                "blocked": False,
+                "dry_run": True,
+                "valid_rows": 0,
+                "contents": "0 calls",
+                "rejected_rows": 0,
+                "written": None,
+                "errors": [],
+                "error_count": 0,
+                "refused_changes": [],
+                "refused_count": 0,
+            },
+        )
         spare = User(email="spare@test.example", name="Spare", role="reviewer", password_hash="x")
-        session.add_all([*sessions.values(), job, spare])
+        session.add_all([*sessions.values(), job, upload, spare])
         session.flush()
         values = {
             "session_id": calibration.id,
@@ -170,6 +204,7 @@ def world(sqlite_url):
             "name": "alpha",
             "filename": "app.css",
             "export_token": job.token,
+            "import_token": upload.token,
             "panel_token": tokens["Open"]["Panel P"],
         }
         user_ids = {role: people[role].id for role in ROLES}
@@ -183,6 +218,8 @@ def url_for_rule(app, rule, column: str, values: dict) -> str:
         if name == "token" and rule.endpoint.startswith("panel."):
             # Only the panelist has the link; anyone else has a made-up one.
             arguments[name] = values["panel_token"] if column == "panel" else "not-a-real-link"
+        elif name == "token" and rule.endpoint.startswith("imports."):
+            arguments[name] = values["import_token"]
         elif name == "token":
             arguments[name] = values["export_token"]
         elif name == "call_id" and rule.endpoint.startswith("scoring."):
