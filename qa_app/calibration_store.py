@@ -861,6 +861,8 @@ def drift_inputs(db: Session) -> list:
             s.revealed_at or s.created_at,
             session_ratings(db, s.id),
             {k: v.score for k, v in consensus(db, s.id).items()},
+            # The session's own rubric version: the scale its dashboard used.
+            list(rubric_from_row(db.get(RubricVersion, s.rubric_pk)).scale),
         )
         for s in sessions
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -83,18 +83,28 @@ def about_lines(
     return lines
 
 
-def session_agreement(db: Session, filters: CallFilters, rubric_pk: int) -> list[tuple[str, str]]:
-    """Overall alpha of each revealed session under this rubric version revealed in the period."""
+def session_agreement(
+    db: Session, filters: CallFilters, rubric_pk: int, scale: Sequence[int] | None = None
+) -> list[tuple[str, str]]:
+    """Overall alpha and AC2 of each revealed session under this rubric version revealed in
+    the period.
+
+    ``scale``: the rubric version's points. The session dashboard counts AC2's categories
+    over the whole scale; without it AC2 here would count only the values seen and differ
+    from the dashboard's on the same ratings, so the line names its category set too.
+    """
     summaries = []
     for session in revealed_sessions(db, rubric_pk, filters.since, filters.until):
         ratings = engine_ratings(session_ratings(db, session.id))
-        overall = compute_agreement(ratings, "ordinal").overall if ratings else None
+        report = compute_agreement(ratings, "ordinal", scale=scale) if ratings else None
+        overall = report.overall if report else None
         if overall is None or overall.alpha is None:
             text = overall.reason if overall else "no ratings"
         else:
+            ac2 = "n/a" if overall.ac2 is None else f"{overall.ac2:.3f}"
             text = (
                 f"alpha {overall.alpha:.3f} (ordinal, {overall.raters} raters, "
-                f"{overall.units} call-dimensions)"
+                f"{overall.units} call-dimensions); AC2 {ac2} over {report.category_set}"
             )
         summaries.append((session.name, text))
     return summaries
@@ -155,7 +165,7 @@ def export_flags(
                     filters,
                     plan.rubric_row.key,
                     outcome,
-                    session_agreement(db, filters, plan.rubric_row.id),
+                    session_agreement(db, filters, plan.rubric_row.id, list(plan.rubric.scale)),
                     weighted,
                 ),
                 plan.rubric,

@@ -3,6 +3,10 @@
 For every session, QA rater and dimension: the rater's bias against the other raters
 on the same calls (from the agreement engine) and mean distance from the consensus.
 A value past the lead's threshold is flagged.
+
+Each session's agreement is computed on its rubric's scale, as the dashboard computes it
+(``calibration_dashboard.build_dashboard``), so the two never read the same ratings
+differently: the same category set, and a value off the scale an error in both.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ class SessionInput:
     when: datetime | None
     ratings: Sequence[SessionRating]
     consensus: Mapping[tuple[str, str], int | None]
+    # The points of the session's rubric version; None only where no rubric is known.
+    scale: Sequence[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,11 @@ def rater_history(
     """One point per session, QA rater and dimension, oldest session first."""
     points = []
     for session in sorted(sessions, key=lambda s: (s.when is None, s.when)):
-        report = compute_agreement(engine_ratings(session.ratings), "ordinal")
+        report = compute_agreement(
+            engine_ratings(session.ratings),
+            "ordinal",
+            scale=list(session.scale) if session.scale else None,
+        )
         qa = sorted({r.participant for r in session.ratings if r.role == "qa"})
         for dimension in dimensions:
             result = report.dimensions.get(dimension)
