@@ -16,6 +16,7 @@ from openpyxl.utils import get_column_letter
 from qa_app.domain.comparison_statistics import ASSOCIATION_LABEL
 from qa_app.domain.flag_export import header_cells
 from qa_app.domain.outcome_comparison import SMALL_CELL
+from qa_app.domain.sheet_layout import print_setup
 from qa_app.domain.spreadsheet_safety import protect_formula
 
 SEGMENT_SHEET = "Comparison by segment"
@@ -122,7 +123,8 @@ def _explanations(report: dict, credit: bool) -> list[str]:
         "are left out, see warnings). Adjusted: the flag's coefficient in a regression on "
         "interaction type, agent tenure and channel (main comparison only).",
         f"Intervals, 95%, each after its own difference: {methods.get('ci', '')}; weighted "
-        f"and standardised: {methods.get('weighted_ci', '')}; adjusted: "
+        f"and standardised: {methods.get('weighted_ci', '')} (the standardised one is "
+        "conservative: wider than it need be); adjusted: "
         f"{methods.get('adjusted', '')}. Effective n (Kish) under {SMALL_CELL} on a side: too "
         "small to read.",
     ]
@@ -159,14 +161,16 @@ def _chart(sheet, report: dict, header_row: int, last_row: int, value_format: st
 
 
 def _print_setup(sheet, header_row: int) -> None:
-    """Landscape, one page wide, the header row on every printed page, and frozen below it:
-    the table is wider than a portrait page and longer than one."""
-    sheet.freeze_panes = f"C{header_row + 1}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0  # as many pages down as it needs
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    """The shared print setup (``sheet_layout.print_setup``: landscape, one page wide,
+    gridlines, narrow margins, as every workbook prints), with this sheet's own header.
+
+    The header is not row 1 here: explanation lines come first, and repeating them on
+    every page would crowd out the table, so only the header row repeats. The first
+    columns (group and flag) stay frozen, as the table is wider than the screen.
+    """
+    print_setup(sheet, header_rows=0)
     sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.freeze_panes = f"C{header_row + 1}"
 
 
 def add_comparison_sheets(workbook, report: dict) -> None:
