@@ -218,7 +218,9 @@ def test_reviews_csv(tmp_path, rows, text):
             report = validate_reviews(table, {RUBRIC.key: RUBRIC}, RUBRIC.key)
             check_report(report, table)
             for record in report.records:
-                assert set(record.answers) == set(DIMENSIONS)
+                # A rater may skip items (paper forms): those are missing, and named as skipped.
+                assert record.answers and set(record.answers) <= set(DIMENSIONS)
+                assert len(record.answers) + len(record.skipped) == len(DIMENSIONS)
 
 
 @FUZZ
@@ -245,7 +247,9 @@ def test_calibration_ratings_csv(tmp_path, rows, text):
             report = validate_ratings(table, RUBRIC)
             check_report(report, table)
             for record in report.records:
-                assert set(record.answers) == set(DIMENSIONS)
+                # A rater may skip items (paper forms): those are missing, and named as skipped.
+                assert record.answers and set(record.answers) <= set(DIMENSIONS)
+                assert len(record.answers) + len(record.skipped) == len(DIMENSIONS)
 
 
 XLSX_CELL = st.one_of(
