@@ -239,6 +239,15 @@ def _import_options(command):
     return click.argument("file", type=click.Path(dir_okay=False, path_type=Path))(command)
 
 
+def _echo_some(file: Path, problems: list) -> None:
+    """The first MAX_ERRORS_SHOWN problems on stderr, each naming the file, then how many more."""
+    for problem in problems[:MAX_ERRORS_SHOWN]:
+        click.echo(f"{file.name}: {problem}", err=True)
+    hidden = len(problems) - MAX_ERRORS_SHOWN
+    if hidden > 0:
+        click.echo(f"... and {hidden} more.", err=True)
+
+
 def _report_problems(result: ImportResult, file: Path, rejects: Path | None) -> None:
     """Print warnings and row errors; exit 1 when they blocked the import."""
     from qa_app.domain.tabular import write_rejects
@@ -246,11 +255,7 @@ def _report_problems(result: ImportResult, file: Path, rejects: Path | None) -> 
 
     report = result.report
     if result.refused_changes:
-        for change in result.refused_changes[:MAX_ERRORS_SHOWN]:
-            click.echo(f"{file.name}: {change}", err=True)
-        hidden = len(result.refused_changes) - MAX_ERRORS_SHOWN
-        if hidden > 0:
-            click.echo(f"... and {hidden} more.", err=True)
+        _echo_some(file, result.refused_changes)
         changes = count(len(result.refused_changes), "stored value")
         click.echo(
             f"{changes} would be replaced; nothing was imported. Use --replace to replace "
@@ -260,11 +265,7 @@ def _report_problems(result: ImportResult, file: Path, rejects: Path | None) -> 
         sys.exit(1)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
-    for error in report.errors[:MAX_ERRORS_SHOWN]:
-        click.echo(f"{file.name}: {error}", err=True)
-    hidden = len(report.errors) - MAX_ERRORS_SHOWN
-    if hidden > 0:
-        click.echo(f"... and {hidden} more.", err=True)
+    _echo_some(file, report.errors)
     invalid = count(len(report.rejected_rows), "invalid row")
     if result.blocked:
         click.echo(

@@ -156,10 +156,7 @@ def read_columns(path: Path, allowed: set[str] | None = None) -> Columns:
         return Columns.of(read_table(path, allowed))
     if not path.exists():
         raise FileProblem(f"{path}: no such file")
-    text = _decode(path)
-    if not text.strip():
-        raise FileProblem(f"{path.name}: the file is empty")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = _csv_reader(path)
     try:
         columns = _header(next(reader), path)
         records = list(reader)
@@ -217,12 +214,19 @@ def _header(columns: list[Any], path: Path) -> list[str]:
     return names
 
 
-def _read_csv(path: Path) -> Table:
+def _csv_reader(path: Path):
+    """A strict CSV reader over the decoded file; FileProblem for an empty file.
+
+    Strict: a quote that is never closed would otherwise swallow every row after it.
+    """
     text = _decode(path)
     if not text.strip():
         raise FileProblem(f"{path.name}: the file is empty")
-    # Strict: a quote that is never closed would otherwise swallow every row after it.
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    return csv.reader(io.StringIO(text, newline=""), strict=True)
+
+
+def _read_csv(path: Path) -> Table:
+    reader = _csv_reader(path)
     try:
         columns = _header(next(reader), path)
         rows = []
