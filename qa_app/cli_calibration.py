@@ -65,6 +65,7 @@ def import_ratings_command(
 
     from qa_app import calibration_store as store
     from qa_app import db
+    from qa_app import ratings_import_store as ratings_store
     from qa_app.accounts import find_user
     from qa_app.domain.calibration import CalibrationError
     from qa_app.domain.ratings_import import skipped_summary, validate_ratings
@@ -101,7 +102,7 @@ def import_ratings_command(
         if by and (lead is None or lead.role not in (Role.LEAD, Role.ADMIN)):
             raise click.ClickException(f"--by {by} is not a lead or admin account")
         try:
-            session, written = store.import_ratings(
+            session, written = ratings_store.import_ratings(
                 session_db,
                 existing,
                 session_name,
