@@ -152,18 +152,9 @@ def median_ms(client, method: str, path: str, data_for=None) -> float:
     return statistics.median(times)
 
 
-@pytest.fixture(scope="module")
-def big_app(tmp_path_factory):
-    path = tmp_path_factory.mktemp("bench") / "big.sqlite3"
-    engine = db.make_engine(f"sqlite:///{path}")
-    db.upgrade(engine)
-    started = time.perf_counter()
-    build(engine)
-    print(
-        f"\nbuilt {CALLS:,} calls and {CALLS * REVIEWS_PER_CALL:,} reviews in "
-        f"{time.perf_counter() - started:.0f} s"
-    )
-    engine.dispose()
+
+def served(path):
+    """The app on the benchmark's SQLite file, with a bare endpoint as the baseline."""
     app = create_app(
         {
             "DATABASE_URL": f"sqlite:///{path}",
@@ -176,13 +167,32 @@ def big_app(tmp_path_factory):
     db.get_engine_for(app).dispose()
 
 
-def test_queue_scoring_page_and_autosave_medians(big_app):
-    client = big_app.test_client()
+def log_in(client) -> None:
+    """Log in as the first benchmark reviewer."""
     login = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
     client.post(
         "/login", data={"email": "r0@bench.example", "password": PASSWORD, "csrf_token": token}
     )
+
+@pytest.fixture(scope="module")
+def big_app(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bench") / "big.sqlite3"
+    engine = db.make_engine(f"sqlite:///{path}")
+    db.upgrade(engine)
+    started = time.perf_counter()
+    build(engine)
+    print(
+        f"\nbuilt {CALLS:,} calls and {CALLS * REVIEWS_PER_CALL:,} reviews in "
+        f"{time.perf_counter() - started:.0f} s"
+    )
+    engine.dispose()
+    yield from served(path)
+
+
+def test_queue_scoring_page_and_autosave_medians(big_app):
+    client = big_app.test_client()
+    log_in(client)
     # Logging in starts a new session, so the page's token is the one htmx would send.
     scoring_page = client.get("/calls/B-000000/review").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', scoring_page).group(1)
@@ -262,26 +272,13 @@ def million_app(tmp_path_factory):
         )
         connection.exec_driver_sql("ANALYZE")
     engine.dispose()
-    app = create_app(
-        {
-            "DATABASE_URL": f"sqlite:///{path}",
-            "SECRET_KEY": "bench",
-            "RUBRICS_DIR": str(RUBRICS_DIR),
-        }
-    )
-    app.add_url_rule("/bench-bare", "bench_bare", lambda: "ok")
-    yield app
-    db.get_engine_for(app).dispose()
+    yield from served(path)
 
 
 def test_queue_page_at_a_million_calls(million_app):
     """The queue's filter choices are index seeks, so the page does not grow with the table."""
     client = million_app.test_client()
-    login = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
-    client.post(
-        "/login", data={"email": "r0@bench.example", "password": PASSWORD, "csrf_token": token}
-    )
+    log_in(client)
     page = client.get("/queue").get_data(as_text=True)
     assert "retention" in page and "quick_win" in page  # the drop-downs are filled
     bare = median_ms(client, "GET", "/bench-bare")
