@@ -15,7 +15,8 @@ from sqlalchemy import func, union
 from sqlmodel import Session, select
 
 from qa_app.calibration_store import consensus_for_calls
-from qa_app.domain.final_scores import final_scores, mix_weights
+from qa_app.design_weights import Weighting, weighting_for
+from qa_app.domain.final_scores import final_scores
 from qa_app.domain.outcome_comparison import ComparisonRow
 from qa_app.domain.rubrics import Rubric
 from qa_app.domain.scoring import DimensionAnswer
@@ -136,21 +137,6 @@ def outcome_kinds(db: Session) -> list[tuple[str, str]]:
     ]
 
 
-def interaction_weights(db: Session, filters: CallFilters, rubric_pk: int) -> dict:
-    """Mix weight per interaction type for the calls matching the filters."""
-
-    def counts(query):
-        return dict(db.exec(filters.apply(query.group_by(Call.interaction_type))).all())
-
-    everyone = counts(select(Call.interaction_type, func.count()).select_from(Call))
-    reviewed = counts(
-        select(Call.interaction_type, func.count())
-        .select_from(Call)
-        .where(Call.id.in_(_scored(rubric_pk)))
-    )
-    return mix_weights(everyone, reviewed)
-
-
 def count_rows(db: Session, filters: CallFilters, rubric_pk: int) -> int:
     return db.exec(
         filters.apply(select(func.count()).select_from(Call).where(Call.id.in_(_scored(rubric_pk))))
@@ -159,12 +145,12 @@ def count_rows(db: Session, filters: CallFilters, rubric_pk: int) -> int:
 
 @dataclass
 class ExportPlan:
-    """Everything decided before the rows stream: rubric, outcome columns, weights."""
+    """Everything decided before the rows stream: rubric, outcome columns, weighting."""
 
     rubric_row: RubricVersion
     rubric: Rubric
     outcomes: list[tuple[str, str]]
-    weights: dict
+    weighting: Weighting
     row_count: int
 
 
@@ -192,7 +178,7 @@ def plan_export(
         row,
         rubric_from_row(row),
         outcome_kinds(db),
-        interaction_weights(db, filters, row.id),
+        weighting_for(db, filters, _scored(row.id)),
         count_rows(db, filters, row.id),
     )
 
@@ -226,7 +212,9 @@ def iter_flag_rows(
             row.update(flags_by_scores[key])
             row["score_source"] = final.source
             row["review_count"] = final.review_count
-            row["weight"] = plan.weights.get(row["interaction_type"])
+            row["weight"], row["design_stratum"] = plan.weighting.weight_and_stratum(
+                call_pk, row["interaction_type"], row["started_at"]
+            )
             row.update({f"outcome_{n}": v for n, v in outcomes.get(call_pk, {}).items()})
             yield row
 

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from qa_app.calibration_store import revealed_sessions, session_ratings
+from qa_app.design_weights import NONE, Weighting
 from qa_app.domain.agreement import compute_agreement
 from qa_app.domain.calibration import engine_ratings
 from qa_app.domain.comparison_sheet import add_comparison_sheets
@@ -28,7 +29,6 @@ from qa_app.export_queries import (
 from qa_app.queue_queries import CallFilters
 
 FORMATS = ("xlsx", "csv")
-WEIGHTING = "mix"  # sampling-plan inverse probabilities replace this once plans exist
 
 
 @dataclass
@@ -52,7 +52,7 @@ def about_lines(
     rubric_key: str,
     outcome: str | None,
     sessions: list[tuple[str, str]] | None = None,
-    weighted: bool = True,
+    weighting: Weighting | None = None,
 ) -> list[tuple]:
     lines = [
         ("generated at (UTC)", datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")),
@@ -62,13 +62,7 @@ def about_lines(
     if not filters.as_args():
         lines.append(("filters", "none: every reviewed call"))
     lines += [
-        (
-            "weighting",
-            "interaction mix: weight = share of the type among all calls / "
-            "share among reviewed calls"
-            if weighted
-            else "none (no reviewed calls to weight)",
-        ),
+        ("weighting", (weighting or Weighting(NONE)).description),
         (
             "final scores",
             "consensus where one exists, else the submitted review, else the "
@@ -144,7 +138,7 @@ def export_flags(
                 return ExportSummary(count, plan.rubric_row.key, None)
             flags = [f.name for f in plan.rubric.flags]
             comparison = Comparison(flags, value_is=_value_is(plan, outcome))
-            weighted = bool(plan.weights)
+            weighted = plan.weighting.mode != NONE
 
             def counted(source):
                 for row in source:
@@ -166,7 +160,7 @@ def export_flags(
                     plan.rubric_row.key,
                     outcome,
                     session_agreement(db, filters, plan.rubric_row.id, list(plan.rubric.scale)),
-                    weighted,
+                    plan.weighting,
                 ),
                 plan.rubric,
                 add_sheet,
@@ -203,7 +197,7 @@ def compare_outcomes(
                 f"{', '.join(known)}"
             )
         chosen = flags or known
-        weighted = bool(plan.weights)
+        weighted = plan.weighting.mode != NONE
         comparison = Comparison(chosen, by, _value_is(plan, outcome))
         for row in iter_flag_rows(db, filters, plan):
             comparison.add(comparison_row(row, outcome, chosen, weighted))
@@ -228,7 +222,8 @@ def comparison_report(
         "estimand": "association",
         "association_note": ASSOCIATION_LABEL,
         "methods": INTERVAL_METHODS[value_is],
-        "weighting": WEIGHTING if weighted else "none",
+        "weighting": plan.weighting.mode,
+        "weighting_note": plan.weighting.description,
         "rubric": plan.rubric_row.key,
         "by": comparison.by,
         "filters": filters.as_args(),

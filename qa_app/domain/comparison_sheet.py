@@ -104,11 +104,7 @@ def _explanations(report: dict, credit: bool) -> list[str]:
         if report["value_is"] == "rate"
         else "mean of the outcome"
     )
-    weighting = {
-        "mix": "weighted to the interaction mix (share of the type among all calls / share "
-        "among reviewed calls)",
-        "sampling": "weighted by inverse inclusion probabilities of the sampling plan",
-    }.get(report["weighting"], "unweighted")
+    weighting = report.get("weighting_note") or "unweighted"
     methods = report.get("methods", {})
     lines = [
         ASSOCIATION_LABEL,

@@ -1,0 +1,491 @@
+"""Sampling plans: which calls to review in a period, drawn at random within strata.
+
+A plan is a small TOML file (see README, "Sampling plans")::
+
+    name = "december-hard-calls"
+    since = 2026-12-01
+    until = 2026-12-31
+    seed = 20261201
+    strata = ["interaction_type"]          # optionally crossed with "channel" or "queue"
+    reviewers = ["rita@example.com", "sam@example.com"]
+    min_per_agent = 2                       # optional
+
+    [sizes]                                 # calls to draw per stratum ...
+    escalation = 40
+    quick_win = 10
+
+    # ... or a total and oversampling factors per interaction type (the defaults below
+    # oversample the hard calls and undersample quick wins):
+    # total = 200
+    # [oversample]
+    # escalation = 3.0
+
+Drawing is simple random sampling without replacement within each stratum, reproducible
+from the seed; each drawn call records its inclusion probability π_h = n_h / N_h, so every
+figure downstream can weight it back by 1/π_h. Calls added to reach an agent's minimum are
+not part of the probability sample: they are marked so and weighted like calls reviewed
+outside a plan.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from qa_app.domain.comparison_statistics import effective_n
+
+STRATUM_FIELDS = ("interaction_type", "channel", "queue", "team")
+# Where empathy is most tested (the seed): escalations, delayed shipments, billing
+# corrections and policy exceptions, three times their share; quick wins at half theirs.
+DEFAULT_OVERSAMPLING = {
+    "escalation": 3.0,
+    "delayed_shipment": 3.0,
+    "billing_correction": 3.0,
+    "policy_exception": 3.0,
+    "quick_win": 0.5,
+}
+NO_VALUE = "(none)"
+SEPARATOR = " / "
+PLAN_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
+MAX_SEED = 2**63 - 1
+MAX_SIZE = 1_000_000
+KNOWN_KEYS = {
+    "name",
+    "description",
+    "since",
+    "until",
+    "seed",
+    "strata",
+    "reviewers",
+    "sizes",
+    "total",
+    "oversample",
+    "min_per_agent",
+}
+PROBABILITY_SAMPLE = "probability"
+AGENT_MINIMUM = "agent_minimum"
+
+
+class PlanError(ValueError):
+    """A plan file that cannot be used; ``problems`` lists every one, each naming its line."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class SamplingPlanSpec:
+    """A checked plan file."""
+
+    name: str
+    since: date
+    until: date
+    seed: int
+    strata: tuple[str, ...]
+    reviewers: tuple[str, ...]
+    sizes: dict[str, int] | None = None
+    total: int | None = None
+    oversample: dict[str, float] = field(default_factory=dict)
+    min_per_agent: int = 0
+    description: str = ""
+
+
+def _line_of(text: str, key: str, table: str | None = None) -> int | None:
+    """The line a key is set on (1-based), looked up within its [table] when given."""
+    lines = text.splitlines()
+    start = 0
+    if table is not None:
+        header = re.compile(rf"^\s*\[\s*{re.escape(table)}\s*\]")
+        start = next((i + 1 for i, line in enumerate(lines) if header.match(line)), 0)
+    pattern = re.compile(rf"^\s*(\"{re.escape(key)}\"|'{re.escape(key)}'|{re.escape(key)})\s*=")
+    for number in range(start, len(lines)):
+        if number > start and table is not None and lines[number].lstrip().startswith("["):
+            break
+        if pattern.match(lines[number]):
+            return number + 1
+    return None
+
+
+class _Problems:
+    def __init__(self, text: str, source: str):
+        self.text, self.source, self.items = text, source, []
+
+    def add(self, message: str, key: str | None = None, table: str | None = None) -> None:
+        line = _line_of(self.text, key, table) if key else None
+        where = f"{self.source}:{line}" if line else self.source
+        self.items.append(f"{where}: {message}")
+
+
+def _as_date(value) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def parse_plan(text: str, source: str = "<plan>") -> SamplingPlanSpec:
+    """Parse and check a plan's TOML text; raise :class:`PlanError` listing every problem."""
+    if not text.strip():
+        raise PlanError([f"{source}: the file is empty"])
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PlanError([f"{source}: invalid TOML: {exc}"]) from exc
+    except RecursionError:
+        raise PlanError([f"{source}: invalid TOML: nested too deeply"]) from None
+    check = _Problems(text, source)
+    for key in sorted(set(doc) - KNOWN_KEYS):
+        check.add(f"unknown setting '{key}'; known: {', '.join(sorted(KNOWN_KEYS))}", key)
+
+    name = doc.get("name")
+    if not isinstance(name, str) or not PLAN_NAME.fullmatch(name):
+        check.add(
+            "'name' must be 1-100 lower-case letters, digits, '-' or '_' (it names the plan "
+            "on the command line)",
+            "name",
+        )
+    since, until = _as_date(doc.get("since")), _as_date(doc.get("until"))
+    if since is None:
+        check.add("'since' must be a date such as 2026-12-01", "since")
+    if until is None:
+        check.add("'until' must be a date such as 2026-12-31", "until")
+    if since and until and until < since:
+        check.add(f"'until' ({until}) is before 'since' ({since})", "until")
+    seed = doc.get("seed")
+    if type(seed) is not int or not 0 <= seed <= MAX_SEED:
+        check.add("'seed' must be a whole number from 0 to 2^63-1 (it makes the draw repeatable)",
+                  "seed")  # fmt: skip
+    strata = doc.get("strata", ["interaction_type"])
+    if (
+        not isinstance(strata, list)
+        or not strata
+        or any(s not in STRATUM_FIELDS for s in strata)
+        or len(set(strata)) != len(strata)
+    ):
+        check.add(
+            f"'strata' must be a list of distinct call fields from {', '.join(STRATUM_FIELDS)}",
+            "strata",
+        )
+        strata = ["interaction_type"]
+    reviewers = doc.get("reviewers")
+    if (
+        not isinstance(reviewers, list)
+        or not reviewers
+        or any(not isinstance(r, str) or "@" not in r or len(r) > 254 for r in reviewers)
+    ):
+        check.add("'reviewers' must be a list of reviewer emails", "reviewers")
+        reviewers = []
+    sizes = _sizes(doc, check)
+    total = doc.get("total")
+    if total is not None and (type(total) is not int or not 1 <= total <= MAX_SIZE):
+        check.add(f"'total' must be a whole number from 1 to {MAX_SIZE:,}", "total")
+    oversample = _oversample(doc, check)
+    if sizes is None and total is None:
+        check.add("give '[sizes]' (calls per stratum) or 'total' (with optional [oversample])")
+    if sizes is not None and (total is not None or "oversample" in doc):
+        check.add("give either '[sizes]' or 'total' with '[oversample]', not both", "total")
+    minimum = doc.get("min_per_agent", 0)
+    if type(minimum) is not int or not 0 <= minimum <= 1000:
+        check.add("'min_per_agent' must be a whole number from 0 to 1000", "min_per_agent")
+        minimum = 0
+    description = doc.get("description", "")
+    if not isinstance(description, str):
+        check.add("'description' must be text", "description")
+    if check.items:
+        raise PlanError(check.items)
+    return SamplingPlanSpec(
+        name=name,
+        since=since,
+        until=until,
+        seed=seed,
+        strata=tuple(strata),
+        reviewers=tuple(r.strip().lower() for r in reviewers),
+        sizes=sizes,
+        total=total,
+        oversample=oversample if sizes is None else {},
+        min_per_agent=minimum,
+        description=description.strip(),
+    )
+
+
+def _sizes(doc: Mapping, check: _Problems) -> dict[str, int] | None:
+    raw = doc.get("sizes")
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or not raw:
+        check.add("'[sizes]' must map each stratum to the number of calls to draw", "sizes")
+        return None
+    sizes = {}
+    for key, value in raw.items():
+        if type(value) is not int or not 0 <= value <= MAX_SIZE:
+            check.add(f"size of '{key}' must be a whole number from 0 to {MAX_SIZE:,}",
+                      key, "sizes")  # fmt: skip
+            continue
+        sizes[str(key)] = value
+    return sizes
+
+
+def _oversample(doc: Mapping, check: _Problems) -> dict[str, float]:
+    raw = doc.get("oversample")
+    if raw is None:
+        return dict(DEFAULT_OVERSAMPLING)
+    if not isinstance(raw, Mapping):
+        check.add("'[oversample]' must map interaction types to factors", "oversample")
+        return {}
+    factors = {}
+    for key, value in raw.items():
+        if type(value) not in (int, float) or not (0 < value <= 100) or math.isnan(value):
+            check.add(f"factor of '{key}' must be a number above 0 and at most 100",
+                      key, "oversample")  # fmt: skip
+            continue
+        factors[str(key)] = float(value)
+    return factors
+
+
+def stratum_key(values: Sequence[str | None]) -> str:
+    """The stratum's name: its field values joined with ' / ' (missing values as '(none)')."""
+    return SEPARATOR.join(v if v not in (None, "") else NO_VALUE for v in values)
+
+
+@dataclass(frozen=True)
+class StratumPlan:
+    """One stratum: the values that define it, its population and the calls to draw."""
+
+    key: str
+    values: dict[str, str | None]
+    population: int
+    planned: int
+
+    @property
+    def probability(self) -> float:
+        return self.planned / self.population if self.population else 0.0
+
+
+@dataclass(frozen=True)
+class PlanPreview:
+    """What a plan will draw, before anything is stored or assigned."""
+
+    strata: list[StratumPlan]
+    warnings: list[str]
+
+    @property
+    def population(self) -> int:
+        return sum(s.population for s in self.strata)
+
+    @property
+    def planned(self) -> int:
+        return sum(s.planned for s in self.strata)
+
+    @property
+    def effective_n(self) -> float:
+        """Kish's effective sample size of the planned weights (N_h / n_h per drawn call)."""
+        drawn = [s for s in self.strata if s.planned]
+        total = sum(s.population for s in drawn)
+        squares = sum(s.population**2 / s.planned for s in drawn)
+        return effective_n(total, squares)
+
+    @property
+    def design_effect(self) -> float | None:
+        """Kish's design effect from unequal weights: planned n / effective n."""
+        return self.planned / self.effective_n if self.effective_n else None
+
+    def as_rows(self) -> list[dict]:
+        """Per stratum: population and share, planned sample and share, probability."""
+        population, planned = self.population or 1, self.planned or 1
+        return [
+            {
+                "stratum": s.values,
+                "population": s.population,
+                "population_share": round(s.population / population, 4),
+                "planned": s.planned,
+                "sample_share": round(s.planned / planned, 4),
+                "probability": round(s.probability, 6),
+            }
+            for s in self.strata
+        ]
+
+
+def preview_plan(
+    spec: SamplingPlanSpec, populations: Mapping[tuple[str | None, ...], int]
+) -> PlanPreview:
+    """Allocate the plan's sample over the population's strata.
+
+    ``populations``: number of calls per stratum, keyed by the stratum's field values in the
+    order of ``spec.strata``. Sizes above a stratum's population are cut to it (with a warning);
+    sizes for strata with no calls are reported.
+    """
+    ordered = sorted(populations.items(), key=lambda item: stratum_key(item[0]))
+    keys = {stratum_key(values): values for values, _n in ordered}
+    warnings = []
+    if spec.sizes is not None:
+        planned = {}
+        for key, values in keys.items():
+            asked = spec.sizes.get(key, 0)
+            population = populations[values]
+            if asked > population:
+                warnings.append(
+                    f"'{key}' has {population:,} calls in the period; {asked:,} asked, all "
+                    f"{population:,} will be drawn"
+                )
+            planned[key] = min(asked, population)
+        unknown = sorted(set(spec.sizes) - set(keys))
+        if unknown:
+            warnings.append(
+                f"no call in the period has the stratum {', '.join(repr(k) for k in unknown)}; "
+                f"strata present: {', '.join(keys) or 'none'}"
+            )
+    else:
+        factors = {key: _factor(spec, values) for key, values in keys.items()}
+        planned = _allocate(spec.total or 0, {k: populations[v] for k, v in keys.items()}, factors)
+    left_out = [k for k in keys if not planned.get(k) and populations[keys[k]]]
+    if left_out:
+        warnings.append(
+            f"no calls are drawn from {', '.join(repr(k) for k in left_out)}: weighted figures "
+            "from this plan leave those calls out"
+        )
+    strata = [
+        StratumPlan(
+            key=key,
+            values=dict(zip(spec.strata, values, strict=True)),
+            population=populations[values],
+            planned=planned.get(key, 0),
+        )
+        for key, values in keys.items()
+    ]
+    return PlanPreview(strata, warnings)
+
+
+def _factor(spec: SamplingPlanSpec, values: Sequence[str | None]) -> float:
+    """The oversampling factor of a stratum: its interaction type's, 1 for any other."""
+    if "interaction_type" not in spec.strata:
+        return 1.0
+    kind = values[spec.strata.index("interaction_type")]
+    return spec.oversample.get(kind or "", 1.0)
+
+
+def _allocate(total: int, populations: Mapping[str, int], factors: Mapping[str, float]) -> dict:
+    """Split ``total`` over strata in proportion to population × factor (largest remainder),
+    never more than a stratum has; what a full stratum cannot take goes to the others."""
+    planned = dict.fromkeys(populations, 0)
+    remaining = min(total, sum(populations.values()))
+    open_strata = {k for k, n in populations.items() if n > 0}
+    while remaining > 0 and open_strata:
+        sizes = {k: populations[k] * factors[k] for k in open_strata}
+        mass = sum(sizes.values())
+        shares = {k: remaining * sizes[k] / mass for k in open_strata}
+        whole = {k: math.floor(v) for k, v in shares.items()}
+        spare = remaining - sum(whole.values())
+        for k in sorted(open_strata, key=lambda k: (whole[k] - shares[k], k))[:spare]:
+            whole[k] += 1
+        given = 0
+        for k in sorted(open_strata):
+            take = min(whole[k], populations[k] - planned[k])
+            planned[k] += take
+            given += take
+            if planned[k] >= populations[k]:
+                open_strata.discard(k)
+        remaining -= given
+        if given == 0:
+            break
+    return planned
+
+
+@dataclass(frozen=True)
+class PopulationCall:
+    call_pk: int
+    call_id: str
+    stratum: str
+    agent: str
+
+
+@dataclass(frozen=True)
+class DrawnCall:
+    call_pk: int
+    call_id: str
+    stratum: str
+    purpose: str
+    probability: float | None
+
+
+def draw_sample(
+    preview: PlanPreview, calls: Sequence[PopulationCall], seed: int, min_per_agent: int = 0
+) -> list[DrawnCall]:
+    """Simple random sampling without replacement within each stratum, from the seed.
+
+    The same population and seed always give the same calls (calls are ordered by call_id
+    before drawing). Then agents with fewer than ``min_per_agent`` drawn calls get more of
+    their calls, at random, marked as outside the probability sample.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    by_stratum: dict[str, list[PopulationCall]] = {}
+    for call in sorted(calls, key=lambda c: c.call_id):
+        by_stratum.setdefault(call.stratum, []).append(call)
+    drawn: list[DrawnCall] = []
+    for stratum in preview.strata:
+        members = by_stratum.get(stratum.key, [])
+        if not stratum.planned or not members:
+            continue
+        picked = sorted(rng.choice(len(members), size=stratum.planned, replace=False))
+        probability = stratum.planned / len(members)
+        drawn += [
+            DrawnCall(
+                members[i].call_pk, members[i].call_id, stratum.key, PROBABILITY_SAMPLE, probability
+            )  # fmt: skip
+            for i in picked
+        ]
+    if min_per_agent:
+        drawn += _agent_minimum(calls, drawn, min_per_agent, rng)
+    return drawn
+
+
+def _agent_minimum(calls, drawn: list[DrawnCall], minimum: int, rng) -> list[DrawnCall]:
+    taken = {d.call_pk for d in drawn}
+    agent_of = {c.call_pk: c.agent for c in calls}
+    counts = Counter(agent_of[d.call_pk] for d in drawn)
+    spare: dict[str, list[PopulationCall]] = {}
+    for call in sorted(calls, key=lambda c: c.call_id):
+        if call.call_pk not in taken:
+            spare.setdefault(call.agent, []).append(call)
+    extra = []
+    for agent in sorted(spare):
+        short = minimum - counts.get(agent, 0)
+        if short <= 0:
+            continue
+        members = spare[agent]
+        picked = sorted(rng.choice(len(members), size=min(short, len(members)), replace=False))
+        extra += [
+            DrawnCall(
+                members[i].call_pk, members[i].call_id, members[i].stratum, AGENT_MINIMUM, None
+            )  # fmt: skip
+            for i in picked
+        ]
+    return extra
+
+
+def balance_assignments(
+    call_pks: Sequence[int], reviewers: Sequence[int], workload: Mapping[int, int]
+) -> dict[int, int]:
+    """Each call to the reviewer with the fewest open reviews at that moment (ties: the
+    order the plan lists them), so the plan evens out the queues it lands in."""
+    load = {r: workload.get(r, 0) for r in reviewers}
+    order = {r: i for i, r in enumerate(reviewers)}
+    chosen = {}
+    for call_pk in call_pks:
+        reviewer = min(load, key=lambda r: (load[r], order[r]))
+        chosen[call_pk] = reviewer
+        load[reviewer] += 1
+    return chosen

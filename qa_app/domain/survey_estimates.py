@@ -1,0 +1,158 @@
+"""Design-based figures for weighted calls: rates and means with intervals from the design.
+
+A call drawn by a sampling plan carries its design weight 1/π; a call reviewed outside any
+plan carries a weight that takes it back to the interaction mix. Either way the figure is a
+Hájek ratio estimate Σwy / Σw, and its variance comes from Taylor linearisation with the
+strata the calls were drawn in and each stratum's population size (finite population
+correction), as survey packages compute it. The estimators are svy's (the maintained successor
+of samplics, by the same authors); here we only arrange the calls and read the result.
+
+- **Rates** (0/1 values): Korn–Graubard interval (Clopper–Pearson on the design's effective
+  sample size and degrees of freedom; Korn & Graubard 1998). It stays inside [0, 1] and still
+  gives an interval when every call or none has the flag, where the logit interval cannot.
+- **Means**: the t interval on the Taylor standard error with the design's degrees of freedom.
+- **Effective n**: Kish's (Σw)² / Σw², how many equally weighted calls the weighted ones are
+  worth; shown beside every weighted figure.
+
+The unweighted figure is shown beside the weighted one, so a reader sees what the weighting
+moved. svy (and polars under it) is imported on first use: command-line help stays fast.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+
+from qa_app.domain.comparison_statistics import effective_n
+
+RATE_METHOD = "Hájek weighted rate; Korn–Graubard 95% interval, Taylor linearisation with strata"
+MEAN_METHOD = "Hájek weighted mean; t 95% interval, Taylor linearisation with strata"
+# A stratum with a single reviewed call has no variance of its own: its deviation is taken
+# from the overall mean instead (R survey's lonely.psu = "adjust"), which errs wide.
+SINGLETON_RULE = "center"
+
+
+@dataclass(frozen=True)
+class DesignEstimate:
+    """One weighted figure with what a reader needs to trust it."""
+
+    n: int
+    estimate: float | None
+    unweighted: float | None
+    ci: tuple[float, float] | None
+    se: float | None
+    effective_n: float
+
+    def as_dict(self, rate: bool = True) -> dict:
+        """The JSON shape of ``flags summary``: n, rate, weighted_rate, ci, effective_n."""
+        key = "rate" if rate else "mean"
+        return {
+            "n": self.n,
+            key: _rounded(self.unweighted),
+            f"weighted_{key}": _rounded(self.estimate),
+            "ci": None if self.ci is None else [_rounded(self.ci[0]), _rounded(self.ci[1])],
+            "effective_n": round(self.effective_n, 1),
+        }
+
+
+@dataclass(frozen=True)
+class DesignCall:
+    """One reviewed call as the estimator sees it."""
+
+    value: float | None
+    weight: float
+    stratum: str
+    group: Hashable = None
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def design_estimates(
+    calls: Sequence[DesignCall],
+    stratum_sizes: Mapping[str, int] | None = None,
+    rate: bool = True,
+    alpha: float = 0.05,
+) -> dict[Hashable, DesignEstimate]:
+    """Weighted estimate of the values for every group of ``calls`` (groups are domains of
+    one design, so each group's variance keeps the strata of the whole sample).
+
+    ``stratum_sizes``: population size per stratum for the finite population correction; a
+    stratum missing from it is treated as drawn from a large population. Calls with no value
+    (a flag that does not apply) are left out; a group with no calls left is absent.
+    """
+    kept = [c for c in calls if c.value is not None and c.weight > 0]
+    groups: dict[Hashable, list[DesignCall]] = {}
+    for call in kept:
+        groups.setdefault(call.group, []).append(call)
+    if not groups:
+        return {}
+    intervals = _intervals(kept, stratum_sizes or {}, rate, alpha)
+    result = {}
+    for group, members in groups.items():
+        weights = [c.weight for c in members]
+        total = sum(weights)
+        weighted = sum(c.weight * c.value for c in members) / total
+        ci, se = intervals.get(group, (None, None))
+        result[group] = DesignEstimate(
+            n=len(members),
+            estimate=weighted,
+            unweighted=sum(c.value for c in members) / len(members),
+            ci=ci,
+            se=se,
+            effective_n=effective_n(total, sum(w * w for w in weights)),
+        )
+    return result
+
+
+def _intervals(
+    calls: list[DesignCall], sizes: Mapping[str, int], rate: bool, alpha: float
+) -> dict[Hashable, tuple[tuple[float, float] | None, float | None]]:
+    """Interval and standard error per group, from svy's Taylor linearisation."""
+    import polars as pl
+    import svy
+
+    group_labels = {group: f"g{i}" for i, group in enumerate(dict.fromkeys(c.group for c in calls))}
+    largest = max(1, len(calls))
+    frame = pl.DataFrame(
+        {
+            "y": [int(c.value) if rate else float(c.value) for c in calls],
+            "w": [float(c.weight) for c in calls],
+            "stratum": [c.stratum for c in calls],
+            "group": [group_labels[c.group] for c in calls],
+            # Strata without a known size: a population far larger than the sample (no FPC).
+            "N": [float(sizes.get(c.stratum) or largest * 1_000_000) for c in calls],
+        }
+    )
+    design = svy.Design(stratum="stratum", wgt="w", pop_size="N", singleton=SINGLETON_RULE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sample = svy.Sample(frame, design)
+        if rate:
+            result = sample.estimation.prop("y", by="group", ci_method="korn-graubard", alpha=alpha)
+        else:
+            result = sample.estimation.mean("y", by="group", alpha=alpha)
+    by_label = {label: group for group, label in group_labels.items()}
+    found: dict[Hashable, tuple[tuple[float, float] | None, float | None]] = {}
+    for row in result.to_dicts():
+        group = by_label[row["by_level"][0]]
+        if rate:
+            level = row["y_level"]
+            lo, hi = row["lci"], row["uci"]
+            if level == 0:  # the interval of "not flagged": flagged is its mirror image
+                lo, hi = 1 - hi, 1 - lo
+            if level == 0 and group in found:
+                continue
+        else:
+            lo, hi = row["lci"], row["uci"]
+        ci = (lo, hi) if _finite(lo) and _finite(hi) else None
+        se = row["se"] if _finite(row["se"]) else None
+        found[group] = (ci, se)
+    return found
+
+
+def _finite(value) -> bool:
+    return value is not None and math.isfinite(value)
