@@ -414,9 +414,20 @@ def _register_commands() -> None:
     from qa_app.cli_backup import backup, restore
     from qa_app.cli_calibration import register
     from qa_app.cli_exports import export_group, outcomes_group
+    from qa_app.cli_sampling import flags_group, sample_group
     from qa_app.cli_users import users
 
-    for command in (users, agreement, export_group, outcomes_group, backup, restore, audit):
+    for command in (
+        users,
+        agreement,
+        export_group,
+        outcomes_group,
+        flags_group,
+        sample_group,
+        backup,
+        restore,
+        audit,
+    ):
         main.add_command(command)
     register(main, import_group)
 

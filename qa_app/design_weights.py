@@ -112,7 +112,8 @@ def weighting_for(db: Session, filters: CallFilters, scored) -> Weighting:
         everyone = _counts_by_type(db, filters, None)
         reviewed = _counts_by_type(db, filters, Call.id.in_(scored))
         weights = mix_weights(everyone, reviewed)
-        return Weighting(MIX if weights else NONE, weights, everyone)
+        sizes = {f"type: {kind}": count for kind, count in everyone.items()}
+        return Weighting(MIX if weights else NONE, weights, everyone, stratum_sizes=sizes)
     return _plan_weighting(db, filters, scored)
 
 

@@ -8,8 +8,14 @@ correction), as survey packages compute it. The estimators are svy's (the mainta
 of samplics, by the same authors); here we only arrange the calls and read the result.
 
 - **Rates** (0/1 values): Korn–Graubard interval (Clopper–Pearson on the design's effective
-  sample size and degrees of freedom; Korn & Graubard 1998). It stays inside [0, 1] and still
-  gives an interval when every call or none has the flag, where the logit interval cannot.
+  sample size and degrees of freedom; Korn & Graubard 1998), in the NCHS form svy implements,
+  which caps the effective sample size at n (so it is never narrower than an unweighted
+  sample's; R's svyciprop(method="beta") does not cap, and differs when the design effect is
+  below 1). It stays inside [0, 1] and still gives an interval when every call or none has
+  the flag, where the logit interval cannot. Measured coverage (tests/domain/
+  test_survey_estimates_coverage.py): 96.6% with 40 calls from each small stratum and 120
+  from the large one; with only 40 from a stratum where the flag is rare (10%) it falls to
+  about 91%, the skew no interval of this family captures.
 - **Means**: the t interval on the Taylor standard error with the design's degrees of freedom.
 - **Effective n**: Kish's (Σw)² / Σw², how many equally weighted calls the weighted ones are
   worth; shown beside every weighted figure.
@@ -32,6 +38,7 @@ MEAN_METHOD = "Hájek weighted mean; t 95% interval, Taylor linearisation with s
 # A stratum with a single reviewed call has no variance of its own: its deviation is taken
 # from the overall mean instead (R survey's lonely.psu = "adjust"), which errs wide.
 SINGLETON_RULE = "center"
+SMALL_SAMPLE = 30
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,8 @@ class DesignEstimate:
             f"weighted_{key}": _rounded(self.estimate),
             "ci": None if self.ci is None else [_rounded(self.ci[0]), _rounded(self.ci[1])],
             "effective_n": round(self.effective_n, 1),
+            # Too few calls' worth of information to read the figure (as on the coach page).
+            "too_small": self.effective_n < SMALL_SAMPLE,
         }
 
 
@@ -85,6 +94,8 @@ def design_estimates(
     (a flag that does not apply) are left out; a group with no calls left is absent.
     """
     kept = [c for c in calls if c.value is not None and c.weight > 0]
+    if rate and any(c.value not in (0, 1) for c in kept):
+        raise ValueError("a rate needs values 0 or 1")
     groups: dict[Hashable, list[DesignCall]] = {}
     for call in kept:
         groups.setdefault(call.group, []).append(call)

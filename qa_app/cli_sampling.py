@@ -1,0 +1,238 @@
+"""``qa-app sample`` (sampling plans) and ``qa-app flags summary`` (weighted flag rates)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from qa_app.cli_exports import _filters, filter_options
+from qa_app.cli_support import command_app
+
+# qa_app.flag_summary.BY_CHOICES (a test keeps them equal); that module loads SQLAlchemy.
+BY_CHOICES = ("team", "queue", "channel", "interaction_type", "tenure_band")
+PLAN_AUDIT_REASON = "qa-app sample {command} (command line)"
+
+
+def _format_option(command):
+    return click.option(
+        "--format",
+        "output",
+        type=click.Choice(("table", "json")),
+        default="table",
+        show_default=True,
+        help="Output format.",
+    )(command)
+
+
+@click.group("sample")
+def sample_group() -> None:
+    """Sampling plans: draw the calls to review, oversampling the hard ones."""
+
+
+@sample_group.group("plan")
+def plan_group() -> None:
+    """Store sampling plans (TOML files)."""
+
+
+@plan_group.command("create")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def plan_create(file: Path) -> None:
+    """Check a plan file and store it (or replace a stored plan not drawn yet).
+
+    The file names the plan, its period (since, until), seed, strata, reviewers and
+    either [sizes] per stratum or a total with [oversample] factors; errors name the line.
+    """
+    from qa_app import db
+    from qa_app.domain.sampling_plan import PlanError
+    from qa_app.sampling_store import SamplingError, save_plan
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{file}: not UTF-8 text (byte {exc.start})") from None
+    _app, engine = command_app()
+    try:
+        with db.transaction(engine) as session:
+            row = save_plan(session, text, str(file), None)
+            name = row.name
+    except (PlanError, SamplingError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Stored plan '{name}'. Preview it with `qa-app sample preview {name}`.")
+
+
+@sample_group.command("list")
+def plan_list() -> None:
+    """List the stored plans: name, period, whether drawn."""
+    from qa_app import db
+    from qa_app.sampling_store import all_plans
+
+    _app, engine = command_app()
+    with db.transaction(engine) as session:
+        plans = [
+            (p.name, f"{p.since:%Y-%m-%d}–{p.until:%Y-%m-%d}", p.drawn_at)
+            for p in all_plans(session)
+        ]
+    if not plans:
+        click.echo("No sampling plans yet; store one with `qa-app sample plan create FILE`.")
+    for name, period, drawn_at in plans:
+        drawn = f"drawn {drawn_at:%Y-%m-%d %H:%M} UTC" if drawn_at else "not drawn"
+        click.echo(f"{name}  {period}  {drawn}")
+
+
+@sample_group.command("preview")
+@click.argument("name")
+@_format_option
+def preview_command(name: str, output: str) -> None:
+    """Show what a plan would draw: per stratum the population and its share, the planned
+    sample and its share, the inclusion probability; the design effect and effective n."""
+    from qa_app import db
+    from qa_app.sampling_store import SamplingError, get_plan, preview
+
+    _app, engine = command_app()
+    try:
+        with db.transaction(engine) as session:
+            spec, plan_preview, _calls = preview(session, get_plan(session, name))
+    except SamplingError as exc:
+        raise click.ClickException(str(exc)) from None
+    report = {
+        "plan": spec.name,
+        "since": str(spec.since),
+        "until": str(spec.until),
+        "population": plan_preview.population,
+        "planned": plan_preview.planned,
+        "design_effect": _round(plan_preview.design_effect),
+        "effective_n": _round(plan_preview.effective_n),
+        "strata": plan_preview.as_rows(),
+        "warnings": plan_preview.warnings,
+    }
+    if output == "json":
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(
+        f"Plan {spec.name}: calls started {spec.since} to {spec.until}; "
+        f"{report['population']:,} calls, {report['planned']:,} to draw"
+    )
+    _echo_strata(report["strata"], "planned")
+    click.echo(
+        f"Design effect (Kish, from the unequal weights): {_text(report['design_effect'])}; "
+        f"effective sample size {_text(report['effective_n'])}"
+    )
+    for warning in report["warnings"]:
+        click.echo(f"! {warning}")
+
+
+@sample_group.command("draw")
+@click.argument("name")
+@click.option("--dry-run", is_flag=True, help="Draw and show the calls; store and assign nothing.")
+@_format_option
+def draw_command(name: str, dry_run: bool, output: str) -> None:
+    """Draw a plan's calls at random within each stratum (from its seed) and assign them to
+    its reviewers, balanced by their open work. A dry run draws the same calls the real
+    draw will, and changes nothing."""
+    from qa_app import db
+    from qa_app.sampling_store import SamplingError, draw, get_plan
+
+    _app, engine = command_app()
+    try:
+        with db.transaction(engine) as session:
+            result = draw(session, get_plan(session, name), None, dry_run)
+            report = result.as_dict()
+            if dry_run:
+                session.rollback()
+    except SamplingError as exc:
+        raise click.ClickException(str(exc)) from None
+    if output == "json":
+        click.echo(json.dumps(report, indent=2))
+        return
+    verb = "Would draw" if dry_run else "Drew"
+    click.echo(f"{verb} {report['drawn']:,} calls for plan {report['plan']}, seed {report['seed']}")
+    _echo_strata([{**s, "planned": s["drawn"]} for s in report["strata"]], "drawn", shares=False)
+    if report["agent_minimum_calls"]:
+        click.echo(
+            f"{len(report['agent_minimum_calls'])} more calls to reach the agents' minimum "
+            "(outside the probability sample)"
+        )
+    if not dry_run:
+        click.echo("Assigned to the plan's reviewers, balanced by their open work.")
+
+
+def _echo_strata(rows: list[dict], planned_label: str, shares: bool = True) -> None:
+    header = f"{'stratum':<40} {'population':>10}"
+    header += f" {'share':>7}" if shares else ""
+    header += f" {planned_label:>8}" + (f" {'share':>7}" if shares else "") + f" {'π':>8}"
+    click.echo(header)
+    for row in rows:
+        label = " / ".join(str(v) if v is not None else "(none)" for v in row["stratum"].values())
+        line = f"{label[:40]:<40} {row['population']:>10,}"
+        if shares:
+            line += f" {row['population_share']:>7.1%}"
+        line += f" {row['planned']:>8,}"
+        if shares:
+            line += f" {row['sample_share']:>7.1%}"
+        click.echo(line + f" {row['probability']:>8.4f}")
+
+
+def _round(value):
+    return None if value is None else round(value, 3)
+
+
+def _text(value) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+@click.group("flags")
+def flags_group() -> None:
+    """Behaviour-flag rates, weighted back to the real call mix."""
+
+
+@flags_group.command("summary")
+@click.option(
+    "--by", type=click.Choice(BY_CHOICES), default=None, help="One row per value of this field."
+)
+@_format_option
+@filter_options
+def summary_command(by: str | None, output: str, rubric_key, **options) -> None:
+    """Each flag's rate per group: unweighted, weighted (by the sampling plan's design, else
+    to the interaction mix; the weighting is named), its 95% design-based interval and
+    effective sample size."""
+    from qa_app.export_queries import ExportError
+    from qa_app.flag_summary import flags_summary
+
+    app, engine = command_app()
+    try:
+        report = flags_summary(engine, _filters(options), by, rubric_key, app.config["RUBRIC_ID"])
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
+    if output == "json":
+        click.echo(json.dumps(report, indent=2, allow_nan=False))
+        return
+    click.echo(
+        f"Flags · rubric {report['rubric']} · weighting: {report['weighting']} "
+        f"({report['weighting_note']})"
+    )
+    click.echo(f"Intervals: {report['method']}")
+    if report["left_out_of_weighted"]:
+        click.echo(
+            f"{report['left_out_of_weighted']} reviewed calls in a plan's period were not drawn "
+            "by it: they count in the unweighted rates only"
+        )
+    click.echo(
+        f"{'group':<24} {'flag':<22} {'n':>6} {'rate':>7} {'weighted':>8} "
+        f"{'95% interval':>17} {'eff. n':>7}"
+    )
+    for group in report["groups"]:
+        for flag, figure in group["flags"].items():
+            ci = figure["ci"]
+            interval = f"[{ci[0]:.1%}, {ci[1]:.1%}]" if ci else "—"
+            click.echo(
+                f"{str(group['group'])[:24]:<24} {flag[:22]:<22} {figure['n']:>6} "
+                f"{_percent(figure['rate']):>7} {_percent(figure['weighted_rate']):>8} "
+                f"{interval:>17} {figure['effective_n']:>7.1f}"
+                + ("  too small to read" if figure["too_small"] else "")
+            )
+
+
+def _percent(value) -> str:
+    return "—" if value is None else f"{value:.1%}"
