@@ -19,14 +19,16 @@ def init_app(app: Flask) -> None:
         health,
         home,
         imports,
+        mix,
         panel,
+        plans,
         queue,
         scoring,
     )
 
     modules = (
         health, auth_views, home, queue, scoring, assign, admin, audit, imports, coach, calibration,
-        panel,
+        panel, plans, mix,
     )
     for module in modules:
         app.register_blueprint(module.bp)

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from werkzeug.datastructures import MultiDict
 
-from qa_app import audit
+from qa_app import audit, sampling_store
 from qa_app import calibration_store as store
 from qa_app.auth import current_user, roles_required
 from qa_app.db import get_session
@@ -94,12 +94,28 @@ def _index_page(form: MultiDict | None = None, errors: dict | None = None, statu
         rubrics=list(db.exec(select(RubricVersion))),
         reviewers=assignable_users(db),
         choices=filter_choices(db),
+        plans=[p for p in sampling_store.all_plans(db) if p.drawn_at is not None],
         filters=filters,
         form=form,
         errors=errors or {},
         # One token per form shown: sending the same form twice finds the first session.
         form_token=token if FORM_TOKEN.match(token) else secrets.token_urlsafe(24),
     ), status
+
+
+def _calls_from_plan(db, form) -> tuple[list[str], str | None]:
+    """The first "how many" of a drawn plan's calls, hard cases first (none when no plan is
+    chosen), or a message saying what is wrong with the choice."""
+    name = form.get("plan", "").strip()
+    if not name:
+        return [], None
+    row = sampling_store.find_plan(db, name)
+    if row is None or row.drawn_at is None:
+        return [], f"Plan '{name[:100]}' is not a drawn sampling plan; choose one from the list."
+    count = form_int(form.get("plan_count"), store.MAX_CALLS)
+    if count is None or not 1 <= count <= store.MAX_CALLS:
+        return [], f"Take between 1 and {store.MAX_CALLS} calls from the plan."
+    return sampling_store.plan_calls(db, row)[:count], None
 
 
 @bp.get("")
@@ -147,6 +163,10 @@ def create():
             errors["sample"] = "; ".join(problems) or f"Draw between 1 and {store.MAX_CALLS} calls."
         else:
             calls += store.sample_calls(db, filters, sample)
+    plan_calls, problem = _calls_from_plan(db, form)
+    if problem:
+        errors["plan"] = problem
+    calls = plan_calls + calls  # the plan's hard cases lead the session
     if errors:
         return _index_page(form, errors, 422)
     try:

@@ -1,0 +1,94 @@
+"""The Mix page: how far the reviewed calls are from the real call mix, and the weighted
+flag rates that correct for it.
+
+The shares come at once (qa_app.mix_queries); the flag rates read every reviewed call of the
+month, so they follow as an htmx fragment, as the coach page's comparison does.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+
+from qa_app import mix_queries
+from qa_app.auth import roles_required
+from qa_app.db import get_engine, get_session
+from qa_app.export_queries import ExportError
+from qa_app.flag_summary import BY_CHOICES, flags_summary
+from qa_app.models import Role
+from qa_app.queue_queries import CallFilters
+from qa_app.views import wants_fragment
+
+bp = Blueprint("mix", __name__)
+READERS = (Role.COACH, Role.LEAD, Role.ADMIN)
+LABELS = {"interaction_type": "Interaction type", "channel": "Channel"}
+
+
+def _choice(args) -> tuple[mix_queries.Month | None, str | None, list[str]]:
+    """The month and flag grouping asked for, and what is wrong with them."""
+    problems = []
+    typed = (args.get("month") or "").strip()
+    month = None
+    if typed:
+        month = mix_queries.Month.parse(typed)
+        if month is None:
+            problems.append(
+                f"month: '{typed[:40]}' is not a month; write it as YYYY-MM, e.g. 2026-10"
+            )
+    by = (args.get("by") or "").strip() or None
+    if by is not None and by not in BY_CHOICES:
+        problems.append(f"group flags by: '{by[:40]}' is not one of {', '.join(BY_CHOICES)}")
+        by = None
+    return month, by, problems
+
+
+@bp.get("/mix")
+@roles_required(*READERS)
+def index():
+    month, by, problems = _choice(request.args)
+    if wants_fragment():
+        return _flags(month, by, problems)
+    db = get_session()
+    history_months = mix_queries.months_with_calls(db)
+    if month is None and not problems:
+        month = history_months[0] if history_months else None
+    context = {
+        "month": month,
+        "typed_month": (request.args.get("month") or "").strip(),
+        "by": by or "",
+        "by_choices": BY_CHOICES,
+        "problems": problems,
+        "months": history_months,
+        "labels": LABELS,
+        "mixes": {},
+        "history": None,
+        "pending": False,
+        "summary": None,
+        "flags_error": None,
+    }
+    if month is not None and not problems:
+        context["mixes"] = {field: mix_queries.mix(db, month, field) for field in LABELS}
+        context["history"] = mix_queries.mix_history(db, history_months)
+        context["pending"] = True
+    return render_template("mix/index.html", **context), (422 if problems else 200)
+
+
+def _flags(month, by, problems):
+    """The flag rates fragment: weighted and unweighted, for the month's calls."""
+    summary, error = None, "; ".join(problems) or None
+    if month is None and not error:
+        error = "Choose a month (YYYY-MM)."
+    if not error:
+        filters = CallFilters(since=month.first_day, until=month.last_day)
+        try:
+            summary = flags_summary(
+                get_engine(), filters, by, None, current_app.config["RUBRIC_ID"]
+            )
+        except ExportError as exc:
+            error = str(exc)
+    return render_template(
+        "mix/_flags.html",
+        summary=summary,
+        flags_error=error,
+        pending=False,
+        month=month,
+    ), (422 if problems else 200)
