@@ -98,6 +98,13 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("calibration.score", "GET"): staff(*SCORERS),
     ("calibration.score", "POST"): staff(*SCORERS),
     ("calibration.results", "GET"): staff(*SCORERS),
+    ("plans.index", "GET"): staff(*READERS),
+    ("plans.save", "POST"): staff(*LEADS),
+    # The world has no plan named 'alpha': a role the check lets through is told there is no
+    # such plan (404), any other is refused before the plan is looked up.
+    ("plans.show", "GET"): staff(*READERS) | dict.fromkeys(READERS, MISSING),
+    ("plans.draw", "POST"): staff(*LEADS) | dict.fromkeys(LEADS, MISSING),
+    ("mix.index", "GET"): staff(*READERS),
     ("panel.home", "GET"): PANEL_LINK,
     ("panel.finished", "GET"): PANEL_LINK,
     ("panel.score", "GET"): PANEL_LINK,
