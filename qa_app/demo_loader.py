@@ -11,11 +11,12 @@ from sqlmodel import Session, select
 from qa_app.accounts import create_user, find_user
 from qa_app.call_store import existing_call_ids, upsert_calls, upsert_outcomes
 from qa_app.db import transaction
-from qa_app.domain.demo import DemoData, DemoReview, generate_demo
+from qa_app.domain.demo import DEMO_PLAN, DemoData, DemoReview, generate_demo, plan_reviews
 from qa_app.domain.outcome_import import OutcomeRecord
 from qa_app.domain.scoring import DimensionAnswer
 from qa_app.models import (
     Assignment,
+    Call,
     Review,
     ReviewStatus,
     RubricVersion,
@@ -38,6 +39,7 @@ class DemoResult:
     outcomes_created: int
     reviews_created: int
     assignments_created: int = 0
+    plans_drawn: int = 0
 
     @property
     def changed(self) -> bool:
@@ -48,6 +50,7 @@ class DemoResult:
                 self.outcomes_created,
                 self.reviews_created,
                 self.assignments_created,
+                self.plans_drawn,
             )
         )
 
@@ -71,9 +74,35 @@ def load_demo(engine: Engine, rubrics_dir: Path, data: DemoData | None = None) -
         outcomes = upsert_outcomes(db, outcome_records, call_pks)
         reviews_created = sum(_add_review(db, r, call_pks, rubric) for r in data.reviews)
         assignments_created = _add_assignments(db, data.assignments, call_pks)
+        plan_reviews_created = _add_plan(db, data, call_pks, rubric)
     return DemoResult(
-        users_created, calls.created, outcomes.created, reviews_created, assignments_created
+        users_created,
+        calls.created,
+        outcomes.created,
+        reviews_created + plan_reviews_created,
+        assignments_created,
+        1 if plan_reviews_created else 0,
     )
+
+
+def _add_plan(db: Session, data: DemoData, call_pks: dict[str, int], rubric) -> int:
+    """Store and draw the demo's sampling plan once, and review what it drew."""
+    from qa_app.domain.sampling_plan import parse_plan
+    from qa_app.sampling_store import draw, find_plan, save_plan
+
+    if find_plan(db, parse_plan(DEMO_PLAN).name) is not None:
+        return 0
+    result = draw(db, save_plan(db, DEMO_PLAN, "demo", None), None)
+    emails = dict(db.exec(select(User.id, User.email)).all())
+    drawn = [(c.call_id, emails[result.assigned[c.call_pk]]) for c in result.drawn]
+    reviewed = set(
+        db.exec(
+            select(Call.call_id)
+            .join(Review, Review.call_pk == Call.id)
+            .where(Review.status == ReviewStatus.SUBMITTED)
+        ).all()
+    )
+    return sum(_add_review(db, r, call_pks, rubric) for r in plan_reviews(data, drawn, reviewed))
 
 
 def _add_assignments(

@@ -276,3 +276,34 @@ def _demo_reviews(rng, calls, truth, evidence_by_call) -> list[DemoReview]:
         partial = {"acknowledgment": levels["acknowledgment"], "summary": levels["summary"]}
         reviews.append(DemoReview(call.call_id, "reviewer@example.com", False, partial))
     return reviews
+
+
+# October's reviews follow a sampling plan: hard calls oversampled, every figure weighted back.
+DEMO_PLAN = """\
+name = "demo-october-hard-calls"
+description = "Demo: October's reviews, oversampling the hard calls (default factors)"
+since = 2026-10-01
+until = 2026-10-31
+seed = 2026
+strata = ["interaction_type"]
+reviewers = ["reviewer@example.com", "reviewer2@example.com"]
+total = 40
+"""
+
+
+def plan_reviews(
+    data: DemoData, drawn: list[tuple[str, str]], already_reviewed: set[str], seed: int = SEED
+) -> list[DemoReview]:
+    """Submitted reviews for the plan's drawn calls not reviewed yet, by the reviewer the draw
+    assigned (``drawn``: call_id, reviewer email), scored like every demo review."""
+    rng = random.Random(seed + 1)
+    kinds = {c.call_id: c.interaction_type for c in data.calls}
+    reviews = []
+    for call_id, email in drawn:
+        if call_id in already_reviewed:
+            continue
+        scores = _review_scores(
+            rng, data.true_levels[call_id], REVIEWER_BIAS[email], kinds[call_id]
+        )
+        reviews.append(DemoReview(call_id, email, True, scores))
+    return reviews

@@ -13,7 +13,16 @@ import json
 import pytest
 from sqlmodel import Session, select
 
-from qa_app.models import Assignment, AuditEvent, Call, SampledCall, SamplingPlan, User
+from qa_app.models import (
+    Assignment,
+    AuditEvent,
+    Call,
+    Review,
+    ReviewStatus,
+    SampledCall,
+    SamplingPlan,
+    User,
+)
 from tests.conftest import RUBRICS_DIR
 from tests.storage.helpers import snapshot
 from tests.storage.test_imports import HEADER, write_calls
@@ -207,3 +216,18 @@ def test_without_plans_figures_are_weighted_to_the_mix_and_say_so(loaded, cli, t
     )
     assert figure["weighted_rate"] == pytest.approx(expected, abs=1e-4)
     assert figure["rate"] == 0.5 and figure["too_small"] is True
+
+
+def test_the_demo_reviews_october_through_a_drawn_plan(app, cli, engine):
+    assert cli("demo").exit_code == 0
+    with Session(engine) as db:
+        plan = db.exec(select(SamplingPlan)).one()
+        drawn = db.exec(select(SampledCall.call_pk).where(SampledCall.plan_id == plan.id)).all()
+        reviewed = set(
+            db.exec(select(Review.call_pk).where(Review.status == ReviewStatus.SUBMITTED)).all()
+        )
+    assert plan.drawn_at is not None and len(drawn) == 40 and set(drawn) <= reviewed
+    summary = _json(cli("flags", "summary", "--since", "2026-10-01", "--until", "2026-10-31",
+                        "--format", "json"))  # fmt: skip
+    assert summary["weighting"] == "plan"
+    assert cli("demo").output.startswith("Demo data already loaded; nothing changed.")

@@ -42,7 +42,9 @@ def test_coach_sees_comparison_and_downloads_the_spreadsheet(demo, client):
     page = client.get("/coach").get_data(as_text=True)
     assert 'hx-trigger="load"' in page and "Computing the comparison for saved" in page
     comparison = client.get("/coach", headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert "saved (rate) by save script" in comparison and "weighting: mix" in comparison
+    # The demo's October reviews come from a sampling plan: its design weights take over.
+    assert "saved (rate) by save script" in comparison and "weighting: plan" in comparison
+    assert "weighted by the sampling plan&#39;s design" in comparison
     assert "closed_emotional_loop" in comparison
     # Every comparison says it is an association, and each difference has its own interval.
     assert "Association, not effect: calls with and without the flag differ" in comparison
