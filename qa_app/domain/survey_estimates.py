@@ -167,3 +167,60 @@ def _intervals(
 
 def _finite(value) -> bool:
     return value is not None and math.isfinite(value)
+
+
+@dataclass(frozen=True)
+class DesignDifference:
+    """Weighted mean (or rate) of the calls in domain 1 minus that of domain 0, with its
+    design-based interval (Taylor linearisation with strata; t on the design's df)."""
+
+    difference: float | None
+    ci: tuple[float, float] | None
+    se: float | None
+
+
+DIFFERENCE_METHOD = (
+    "difference of Hájek weighted means of the two sides, Taylor linearisation with strata "
+    "(svy contrast of domain means), t interval on the design's degrees of freedom, 95%"
+)
+
+
+def design_difference(
+    calls: Sequence[DesignCall],
+    stratum_sizes: Mapping[str, int] | None = None,
+    alpha: float = 0.05,
+) -> DesignDifference:
+    """The difference between the calls whose ``group`` is 1 (or True) and those whose group
+    is 0, each side's figure a weighted mean of ``value``, as domains of one design.
+
+    Calls outside both sides, with no value or with no weight, are left out of both sides but
+    keep their stratum in the design. Either side empty: no difference.
+    """
+    import polars as pl
+    import svy
+
+    kept = [c for c in calls if c.value is not None and c.weight > 0]
+    sides = {bool(c.group) for c in kept if c.group in (0, 1)}
+    if sides != {False, True}:
+        return DesignDifference(None, None, None)
+    sizes = stratum_sizes or {}
+    largest = max(1, len(kept))
+    frame = pl.DataFrame(
+        {
+            "y": [float(c.value) for c in kept],
+            "w": [float(c.weight) for c in kept],
+            "stratum": [c.stratum for c in kept],
+            "side": [("with" if c.group else "without") if c.group in (0, 1) else "other"
+                     for c in kept],  # fmt: skip
+            "N": [float(sizes.get(c.stratum) or largest * 1_000_000) for c in kept],
+        }
+    )
+    design = svy.Design(stratum="stratum", wgt="w", pop_size="N", singleton=SINGLETON_RULE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sample = svy.Sample(frame, design)
+        means = sample.estimation.mean("y", by="side", alpha=alpha)
+        contrast = means.contrast({"d": {"with": 1, "without": -1}}, alpha=alpha)
+    row = contrast.to_dicts()[0]
+    ci = (row["lci"], row["uci"]) if _finite(row["lci"]) and _finite(row["uci"]) else None
+    return DesignDifference(row["est"], ci, row["se"] if _finite(row["se"]) else None)
