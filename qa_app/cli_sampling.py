@@ -224,14 +224,31 @@ def summary_command(by: str | None, output: str, rubric_key, **options) -> None:
     )
     for group in report["groups"]:
         for flag, figure in group["flags"].items():
-            ci = figure["ci"]
-            interval = f"[{ci[0]:.1%}, {ci[1]:.1%}]" if ci else "—"
-            click.echo(
-                f"{str(group['group'])[:24]:<24} {flag[:22]:<22} {figure['n']:>6} "
-                f"{_percent(figure['rate']):>7} {_percent(figure['weighted_rate']):>8} "
-                f"{interval:>17} {figure['effective_n']:>7.1f}"
-                + ("  too small to read" if figure["too_small"] else "")
-            )
+            _echo_figure(group["group"], flag, figure, "rate", _percent)
+    click.echo("")
+    click.echo(f"Mean final score per dimension · intervals: {report['score_method']}")
+    click.echo(
+        f"{'group':<24} {'dimension':<22} {'n':>6} {'mean':>7} {'weighted':>8} "
+        f"{'95% interval':>17} {'eff. n':>7}"
+    )
+    for group in report["groups"]:
+        for dimension, figure in group["scores"].items():
+            _echo_figure(group["group"], dimension, figure, "mean", _decimal)
+
+
+def _echo_figure(group, name: str, figure: dict, key: str, shown) -> None:
+    ci = figure["ci"]
+    interval = f"[{shown(ci[0])}, {shown(ci[1])}]" if ci else "—"
+    click.echo(
+        f"{str(group)[:24]:<24} {name[:22]:<22} {figure['n']:>6} "
+        f"{shown(figure[key]):>7} {shown(figure['weighted_' + key]):>8} "
+        f"{interval:>17} {figure['effective_n']:>7.1f}"
+        + ("  too small to read" if figure["too_small"] else "")
+    )
+
+
+def _decimal(value) -> str:
+    return "—" if value is None else f"{value:.2f}"
 
 
 def _percent(value) -> str:

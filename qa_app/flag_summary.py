@@ -11,7 +11,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from qa_app.domain.outcome_comparison import tenure_band
-from qa_app.domain.survey_estimates import RATE_METHOD, DesignCall, design_estimates
+from qa_app.domain.survey_estimates import (
+    MEAN_METHOD,
+    RATE_METHOD,
+    DesignCall,
+    design_estimates,
+)
 from qa_app.export_queries import iter_flag_rows, plan_export
 from qa_app.queue_queries import CallFilters
 
@@ -34,20 +39,23 @@ def flags_summary(
     rubric_key: str | None = None,
     default_rubric_id: str = "empathy",
 ) -> dict:
-    """Per group and flag: n, rate, weighted_rate, 95% ci and effective_n (README's JSON)."""
+    """Per group and flag: n, rate, weighted_rate, 95% ci and effective_n; per group and
+    rubric dimension the same for the mean final score (README's JSON)."""
     with Session(engine) as db:
         plan = plan_export(db, filters, rubric_key, default_rubric_id)
         flags = [f.name for f in plan.rubric.flags]
-        calls: dict[str, list[DesignCall]] = {f: [] for f in flags}
+        dimensions = [d.id for d in plan.rubric.dimensions]
+        columns = [f"flag_{f}" for f in flags] + [f"score_{d}" for d in dimensions]
+        calls: dict[str, list[DesignCall]] = {c: [] for c in columns}
         left_out = 0
         for row in iter_flag_rows(db, filters, plan):
             weight = row["weight"]
             if weight is None:
                 left_out += 1
             group = _group(row, by)
-            for flag in flags:
-                value = row.get(f"flag_{flag}")
-                calls[flag].append(
+            for column in columns:
+                value = row.get(column)
+                calls[column].append(
                     DesignCall(
                         None if value is None else float(value),
                         weight or 0.0,
@@ -56,14 +64,17 @@ def flags_summary(
                     )
                 )
         sizes = plan.weighting.stratum_sizes
-        estimates = {flag: design_estimates(calls[flag], sizes) for flag in flags}
-        unweighted = {flag: _unweighted(calls[flag]) for flag in flags}
+        estimates = {
+            c: design_estimates(calls[c], sizes, rate=c.startswith("flag_")) for c in columns
+        }
+        unweighted = {c: _unweighted(calls[c]) for c in columns}
     groups = sorted({g for per_flag in unweighted.values() for g in per_flag}, key=str)
     return {
         "rubric": plan.rubric_row.key,
         "weighting": plan.weighting.mode,
         "weighting_note": plan.weighting.description,
         "method": RATE_METHOD,
+        "score_method": MEAN_METHOD,
         "by": by,
         "filters": filters.as_args(),
         "reviewed_calls": plan.row_count,
@@ -72,8 +83,18 @@ def flags_summary(
             {
                 "group": group,
                 "flags": {
-                    flag: _figure(estimates[flag].get(group), unweighted[flag].get(group))
+                    flag: _figure(
+                        estimates[f"flag_{flag}"].get(group), unweighted[f"flag_{flag}"].get(group)
+                    )
                     for flag in flags
+                },
+                "scores": {
+                    dimension: _figure(
+                        estimates[f"score_{dimension}"].get(group),
+                        unweighted[f"score_{dimension}"].get(group),
+                        rate=False,
+                    )
+                    for dimension in dimensions
                 },
             }
             for group in groups
@@ -90,12 +111,13 @@ def _unweighted(calls: list[DesignCall]) -> dict[str, tuple[int, float]]:
     return {g: (len(v), sum(v) / len(v)) for g, v in counts.items()}
 
 
-def _figure(estimate, unweighted) -> dict:
-    n, rate = unweighted if unweighted else (0, None)
-    figure = {"n": n, "rate": None if rate is None else round(rate, 4)}
+def _figure(estimate, unweighted, rate: bool = True) -> dict:
+    key = "rate" if rate else "mean"
+    n, value = unweighted if unweighted else (0, None)
+    figure = {"n": n, key: None if value is None else round(value, 4)}
     if estimate is None:
-        figure.update({"weighted_rate": None, "ci": None, "effective_n": 0.0, "too_small": True})
+        figure.update({f"weighted_{key}": None, "ci": None, "effective_n": 0.0, "too_small": True})
     else:
-        shown = estimate.as_dict()
-        figure.update({k: shown[k] for k in ("weighted_rate", "ci", "effective_n", "too_small")})
+        shown = estimate.as_dict(rate)
+        figure.update({k: shown[k] for k in (f"weighted_{key}", "ci", "effective_n", "too_small")})
     return figure

@@ -195,6 +195,11 @@ def test_weighted_figures_use_the_design_weight_of_each_drawn_call(loaded, cli, 
     assert figure["ci"][0] <= figure["weighted_rate"] <= figure["ci"][1]
     kish = sum(weights.values()) ** 2 / sum(w * w for w in weights.values())
     assert figure["effective_n"] == pytest.approx(kish, abs=0.05)
+    # Team score averages are weighted the same way: acknowledgment 5 or 1 as above.
+    score = summary["groups"][0]["scores"]["acknowledgment"]
+    assert score["weighted_mean"] == pytest.approx(1 + 4 * direct, abs=1e-4)
+    assert score["mean"] == pytest.approx(1 + 4 * 8 / 12, abs=1e-4)
+    assert score["ci"][0] <= score["weighted_mean"] <= score["ci"][1]
     by_type = _json(cli("flags", "summary", "--by", "interaction_type", "--format", "json"))
     rates = {g["group"]: g["flags"]["acknowledged"]["weighted_rate"] for g in by_type["groups"]}
     assert rates == {"billing_correction": 1.0, "escalation": 1.0, "quick_win": 0.0}
