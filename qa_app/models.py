@@ -108,6 +108,8 @@ class Call(SQLModel, table=True):
     started_at: datetime | None = Field(default=None, index=True)
     save_script: str | None = Field(default=None, max_length=100, index=True)
     agent_tenure_days: int | None = None
+    # The customer on the call (customers.customer_id); calls may arrive before the customer.
+    customer_id: str | None = Field(default=None, max_length=100, index=True)
     # The number of the transcript in transcript_turns; earlier ones are in transcript_versions.
     transcript_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     imported_at: datetime = Field(default_factory=utcnow)
@@ -443,3 +445,54 @@ class SampledCall(SQLModel, table=True):
     purpose: str = Field(max_length=20)
     probability: float | None = None
     stratum_population: int = 0
+
+
+class Customer(SQLModel, table=True):
+    """A customer followed over time: onboarded, perhaps ended (churned), with a value."""
+
+    __tablename__ = "customers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: str = Field(max_length=100, unique=True, index=True)
+    onboarded_at: datetime
+    # Blank while the customer is active.
+    ended_at: datetime | None = None
+    segment: str | None = Field(default=None, max_length=100, index=True)
+    monthly_value: float | None = None
+    imported_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CustomerEvent(SQLModel, table=True):
+    """Something that happened to a customer: renewal, incident, nps, spend, usage, opt_out...
+
+    One event per customer, moment and kind; a re-import of the same one updates its value.
+    """
+
+    __tablename__ = "customer_events"
+    __table_args__ = (
+        UniqueConstraint("customer_pk", "at", "kind", name="uq_customer_events_customer_at_kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_pk: int = Field(foreign_key="customers.id", ondelete="CASCADE", index=True)
+    at: datetime = Field(index=True)
+    kind: str = Field(max_length=30, index=True)
+    value: float | None = None
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
+class AnalysisPlan(SQLModel, table=True):
+    """Lags and outcomes fixed before anyone looks at results (``content`` is the plan's
+    TOML); later changes are amendments with a reason, kept in the audit trail."""
+
+    __tablename__ = "analysis_plans"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True, index=True)
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    content_hash: str = Field(max_length=64)
+    created_by: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    amendments: int = 0
