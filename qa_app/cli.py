@@ -97,7 +97,8 @@ def db_status() -> None:
 
 @main.command("demo")
 def demo() -> None:
-    """Load the demo data set (calls, outcomes, reviews, a user per role). Safe to run again."""
+    """Load the demo data set (calls, outcomes, reviews, a sampling plan, customers and their
+    events, a user per role). Safe to run again."""
     from qa_app.demo_loader import load_demo
     from qa_app.domain.demo import DEMO_USERS
 
@@ -107,7 +108,10 @@ def demo() -> None:
         click.echo(
             f"Demo data loaded: {result.users_created} users, {result.calls_created} calls, "
             f"{result.outcomes_created} outcomes, {result.reviews_created} reviews, "
-            f"{result.assignments_created} queue assignments."
+            f"{result.assignments_created} queue assignments"
+            + (", a drawn sampling plan" if result.plans_drawn else "")
+            + (f", {result.customers_created} customers" if result.customers_created else "")
+            + "."
         )
     else:
         click.echo("Demo data already loaded; nothing changed.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -17,6 +18,7 @@ from qa_app.domain.scoring import DimensionAnswer
 from qa_app.models import (
     Assignment,
     Call,
+    Customer,
     Review,
     ReviewStatus,
     RubricVersion,
@@ -40,6 +42,7 @@ class DemoResult:
     reviews_created: int
     assignments_created: int = 0
     plans_drawn: int = 0
+    customers_created: int = 0
 
     @property
     def changed(self) -> bool:
@@ -51,6 +54,7 @@ class DemoResult:
                 self.reviews_created,
                 self.assignments_created,
                 self.plans_drawn,
+                self.customers_created,
             )
         )
 
@@ -75,6 +79,7 @@ def load_demo(engine: Engine, rubrics_dir: Path, data: DemoData | None = None) -
         reviews_created = sum(_add_review(db, r, call_pks, rubric) for r in data.reviews)
         assignments_created = _add_assignments(db, data.assignments, call_pks)
         plan_reviews_created = _add_plan(db, data, call_pks, rubric)
+        customers_created = _add_customers(db, data)
     return DemoResult(
         users_created,
         calls.created,
@@ -82,7 +87,28 @@ def load_demo(engine: Engine, rubrics_dir: Path, data: DemoData | None = None) -
         reviews_created + plan_reviews_created,
         assignments_created,
         1 if plan_reviews_created else 0,
+        customers_created,
     )
+
+
+def _add_customers(db: Session, data: DemoData) -> int:
+    """The demo customers, their events, and the customer of each demo call (once)."""
+    from qa_app.customer_store import upsert_customers, upsert_events
+    from qa_app.domain.demo_customers import generate_customers
+
+    base = generate_customers(data)
+    if db.exec(select(Customer.id).limit(1)).first() is not None:
+        return 0
+    written = upsert_customers(db, base.customers, source="demo")
+    upsert_events(db, base.events, source="demo")
+    calls = Call.__table__
+    db.connection().execute(
+        update(calls)
+        .where(calls.c.call_id == bindparam("call"))
+        .values(customer_id=bindparam("customer")),
+        [{"call": c, "customer": k} for c, k in base.call_customer.items()],
+    )
+    return written.created
 
 
 def _add_plan(db: Session, data: DemoData, call_pks: dict[str, int], rubric) -> int:
