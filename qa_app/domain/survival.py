@@ -1,0 +1,533 @@
+"""Survival by cohort: do customers whose first reviewed call had a flag stay longer?
+
+Plain records in (customers, their events, reviewed calls with flags), plain results out; no
+Flask, no database. The web page and ``qa-app survival`` both call :func:`build_cohort` then
+:func:`analyse`. The estimators are lifelines' (Kaplan–Meier, log-rank, Cox, restricted mean
+survival time); this module prepares the data, checks what can be said, and words it.
+
+Everything here compares customers who were not assigned to their calls at random: every
+figure is an association in observational data, and the reports say so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+COHORTS = ("onboarding", "renewal", "incident")
+BY_CHOICES = ("segment", "channel", "interaction_type")
+# (days before the anchor, days after it) by default; --window W makes it (0, W), or (W, W)
+# for renewals, which are looked at on both sides of the renewal date.
+DEFAULT_WINDOWS = {"onboarding": (0, 30), "renewal": (30, 30), "incident": (0, 14)}
+ANCHOR_KINDS = {"renewal": "renewal", "incident": "incident"}
+SURVIVAL_DAYS = (90, 180, 365)
+DEFAULT_HORIZON = 365
+DEFAULT_FLAG = "acknowledged"
+MIN_CUSTOMERS, MIN_EVENTS = 20, 5
+DAYS_PER_MONTH = 365.25 / 12
+Z95 = 1.959963984540054
+COVARIATES = ("interaction_type", "channel", "agent_tenure_days")
+ASSOCIATION_NOTE = (
+    "This is an association in observational data: customers were not assigned to calls with "
+    "or without the flag at random, so the difference may come from other things that differ "
+    "between them, not from the flag itself."
+)
+FLAG_PHRASES = {
+    "acknowledged": "whose feelings were acknowledged",
+    "summarized": "whose concern was summarised back to them",
+    "confirmed_next_steps": "who were given confirmed next steps",
+    "closed_emotional_loop": "whose emotional loop was closed",
+    "empathy_absent": "who met no real acknowledgment",
+}
+LEFT_OUT_REASONS = {
+    "no_anchor": "no {anchor} event",
+    "no_call_in_window": "no reviewed call in the window",
+    "ended_before_call": "ended before their first reviewed call in the window",
+    "flag_not_applicable": "the flag was not applicable (N/A) on that call",
+}
+
+
+class SurvivalError(ValueError):
+    """The analysis cannot run as asked; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class CustomerRecord:
+    customer_id: str
+    onboarded_at: datetime
+    ended_at: datetime | None = None
+    segment: str | None = None
+    monthly_value: float | None = None
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    customer_id: str
+    at: datetime
+    kind: str
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    call_id: str
+    customer_id: str
+    started_at: datetime
+    flags: Mapping[str, bool | None]
+    channel: str | None = None
+    interaction_type: str | None = None
+    agent_tenure_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Member:
+    """One customer in the cohort: time from their call to the end (or to as-of)."""
+
+    customer_id: str
+    call_id: str
+    exposed: bool
+    days: float
+    ended: bool
+    segment: str | None
+    channel: str | None
+    interaction_type: str | None
+    agent_tenure_days: int | None
+    monthly_value: float | None
+
+
+@dataclass
+class Cohort:
+    cohort: str
+    flag: str
+    as_of: datetime
+    window: tuple[int, int]
+    members: list[Member]
+    left_out: dict[str, int] = field(default_factory=dict)
+
+
+def latest_date(
+    customers: Iterable[CustomerRecord], events: Iterable[EventRecord], calls: Iterable[CallRecord]
+) -> datetime | None:
+    """The latest moment anywhere in the data: the default as-of date."""
+    moments = [c.onboarded_at for c in customers] + [c.ended_at for c in customers if c.ended_at]
+    moments += [e.at for e in events] + [c.started_at for c in calls]
+    return max(moments, default=None)
+
+
+def window_for(cohort: str, window: int | None) -> tuple[int, int]:
+    """(days before, days after) the anchor in which the customer's first call is looked for."""
+    if cohort not in COHORTS:
+        raise SurvivalError(f"unknown cohort '{cohort}'; choose one of {', '.join(COHORTS)}")
+    if window is None:
+        return DEFAULT_WINDOWS[cohort]
+    if window < 0:
+        raise SurvivalError("the window is a number of days, 0 or more")
+    return (window, window) if cohort == "renewal" else (0, window)
+
+
+def build_cohort(
+    customers: Sequence[CustomerRecord],
+    events: Sequence[EventRecord],
+    calls: Sequence[CallRecord],
+    cohort: str = "onboarding",
+    flag: str = DEFAULT_FLAG,
+    as_of: datetime | None = None,
+    window: int | None = None,
+) -> Cohort:
+    """Each customer's first reviewed call within the window around an anchor, with the flag.
+
+    Anchors: onboarding; any renewal event (on both sides); any incident event (after it).
+    Calls after ``as_of`` are not seen. Time runs from that call to ``ended_at``; a customer
+    who ended after ``as_of``, or not at all, is censored at ``as_of``. Customers with no
+    anchor, no call in the window, an end before the call, or an N/A flag are left out and
+    counted by reason in ``left_out``.
+    """
+    before, after = window_for(cohort, window)
+    as_of = as_of or latest_date(customers, events, calls)
+    if as_of is None:
+        return Cohort(cohort, flag, datetime.now(), (before, after), [], {})
+    calls_by_customer: dict[str, list[CallRecord]] = {}
+    for call in calls:
+        if call.customer_id and call.started_at <= as_of:
+            calls_by_customer.setdefault(call.customer_id, []).append(call)
+    anchors: dict[str, list[datetime]] = {}
+    if cohort == "onboarding":
+        anchors = {c.customer_id: [c.onboarded_at] for c in customers}
+    else:
+        for event in events:
+            if event.kind == ANCHOR_KINDS[cohort] and event.at <= as_of:
+                anchors.setdefault(event.customer_id, []).append(event.at)
+    members, left_out = [], Counter()
+    for customer in customers:
+        moments = anchors.get(customer.customer_id)
+        if not moments:
+            left_out["no_anchor"] += 1
+            continue
+        spans = [(m - timedelta(days=before), m + timedelta(days=after)) for m in moments]
+        in_window = sorted(
+            (
+                c
+                for c in calls_by_customer.get(customer.customer_id, ())
+                if any(low <= c.started_at <= high for low, high in spans)
+            ),
+            key=lambda c: (c.started_at, c.call_id),
+        )
+        if not in_window:
+            left_out["no_call_in_window"] += 1
+            continue
+        call = in_window[0]
+        if flag not in call.flags:
+            known = ", ".join(sorted(call.flags)) or "none"
+            raise SurvivalError(f"unknown flag '{flag}'; the rubric's flags: {known}")
+        if customer.ended_at is not None and customer.ended_at < call.started_at:
+            left_out["ended_before_call"] += 1
+            continue
+        if call.flags[flag] is None:
+            left_out["flag_not_applicable"] += 1
+            continue
+        ended = customer.ended_at is not None and customer.ended_at <= as_of
+        end = customer.ended_at if ended else as_of
+        members.append(
+            Member(
+                customer.customer_id,
+                call.call_id,
+                bool(call.flags[flag]),
+                (end - call.started_at).total_seconds() / 86400,
+                ended,
+                customer.segment,
+                call.channel,
+                call.interaction_type,
+                call.agent_tenure_days,
+                customer.monthly_value,
+            )
+        )
+    return Cohort(cohort, flag, as_of, (before, after), members, dict(left_out))
+
+
+def describe_left_out(cohort: Cohort) -> list[str]:
+    """One sentence per reason customers were left out, with how many."""
+    anchor = ANCHOR_KINDS.get(cohort.cohort, "onboarding")
+    return [
+        f"{count} customer(s): {LEFT_OUT_REASONS[reason].format(anchor=anchor)}"
+        for reason, count in sorted(cohort.left_out.items())
+        if count
+    ]
+
+
+def analyse(cohort: Cohort, horizon: float = DEFAULT_HORIZON, by: str | None = None) -> dict:
+    """Kaplan–Meier, log-rank, Cox and RMST for with/without the flag, as the issue's JSON.
+
+    With ``by``, the same figures for each value of that field under ``strata``; the
+    top-level figures are for the whole cohort.
+    """
+    if horizon <= 0:
+        raise SurvivalError("the horizon is a number of days above 0")
+    if by is not None and by not in BY_CHOICES:
+        raise SurvivalError(f"cannot group by '{by}'; choose one of {', '.join(BY_CHOICES)}")
+    result = {
+        "cohort": cohort.cohort,
+        "flag": cohort.flag,
+        "as_of": cohort.as_of.date().isoformat(),
+        "window_days": list(cohort.window),
+        **compare(cohort.members, horizon, cohort.flag),
+        "left_out": dict(sorted(cohort.left_out.items())),
+        "left_out_text": describe_left_out(cohort),
+        "association": ASSOCIATION_NOTE,
+    }
+    if by is not None:
+        values = sorted({getattr(m, by) or "(none)" for m in cohort.members})
+        result["by"] = by
+        result["strata"] = [
+            {
+                "stratum": value,
+                **compare(
+                    [m for m in cohort.members if (getattr(m, by) or "(none)") == value],
+                    horizon,
+                    cohort.flag,
+                ),
+            }
+            for value in values
+        ]
+    return result
+
+
+def value_sentence(
+    flag: str,
+    horizon: float,
+    difference: float | None,
+    money: float | None,
+    ci: Sequence[float] | None,
+) -> str | None:
+    """The RMST difference in words and money, e.g. "In their first year, customers whose
+    feelings were acknowledged stayed on average 12 days longer, worth about 40 at their
+    monthly value"."""
+    if difference is None or not math.isfinite(difference):
+        return None
+    period = "first year" if round(horizon) == 365 else f"first {horizon:g} days"
+    who = FLAG_PHRASES.get(flag, f"whose first call had the flag '{flag}'")
+    more = "longer" if difference >= 0 else "less long"
+    text = f"In their {period}, customers {who} stayed on average {abs(difference):.0f} days {more}"
+    if money is not None:
+        text += f", worth about {abs(money):,.0f} at their monthly value"
+    text += f" than those without (95% interval {ci[0]:.0f} to {ci[1]:.0f} days" if ci else ""
+    text += ")" if ci else ""
+    if ci and ci[0] <= 0 <= ci[1]:
+        text += "; the interval includes no difference at all"
+    return text + "."
+
+
+# --- the models (lifelines) ----------------------------------------------------------------
+
+
+def _number(value, digits: int = 4):
+    """A JSON-safe float: None for missing, infinite or NaN values."""
+    if value is None:
+        return None
+    value = float(value)
+    return round(value, digits) if math.isfinite(value) else None
+
+
+def _fit_km(members: Sequence[Member], label: str):
+    from lifelines import KaplanMeierFitter
+
+    return KaplanMeierFitter(label=label).fit([m.days for m in members], [m.ended for m in members])
+
+
+def _km_figures(members: Sequence[Member], group: str) -> dict:
+    """n, events, median with its 95% interval, and survival at 90/180/365 days."""
+    from lifelines.utils import median_survival_times
+
+    events = sum(m.ended for m in members)
+    figures = {
+        "group": group,
+        "n": len(members),
+        "events": events,
+        "median_days": None,
+        "median_ci": [None, None],
+        "survival": dict.fromkeys(map(str, SURVIVAL_DAYS)),
+        "small": len(members) < MIN_CUSTOMERS or events < MIN_EVENTS,
+    }
+    if not members:
+        return figures
+    kmf = _fit_km(members, group)
+    figures["median_days"] = _number(kmf.median_survival_time_, 1)
+    ci = median_survival_times(kmf.confidence_interval_)
+    figures["median_ci"] = [_number(ci.iloc[0, 0], 1), _number(ci.iloc[0, 1], 1)]
+    last = max(m.days for m in members)
+    for day in SURVIVAL_DAYS:
+        value = float(kmf.predict(day))
+        # Past the last follow-up the curve is not observed (unless it already reached 0).
+        figures["survival"][str(day)] = _number(value) if day <= last or value == 0 else None
+    return figures
+
+
+def rmst_with_se(members: Sequence[Member], horizon: float) -> tuple[float, float]:
+    """Restricted mean survival time up to ``horizon`` (lifelines) and its standard error.
+
+    The standard error is the Greenwood-type one of Klein & Moeschberger (2003, §4.5) and
+    survRM2's ``rmst2``: the sum over event times t_j ≤ horizon of A_j² d_j / (n_j (n_j − d_j)),
+    A_j being the area under the Kaplan–Meier curve from t_j to the horizon.
+    """
+    import numpy as np
+    from lifelines.utils import restricted_mean_survival_time
+
+    kmf = _fit_km(members, "group")
+    mean = float(restricted_mean_survival_time(kmf, t=horizon))
+    curve = kmf.survival_function_.iloc[:, 0]
+    curve = curve[curve.index <= horizon]
+    starts = curve.index.to_numpy(dtype=float)
+    widths = np.diff(np.append(starts, horizon))
+    tail = np.cumsum((widths * curve.to_numpy())[::-1])[::-1]  # area from each step on
+    table = kmf.event_table
+    variance = 0.0
+    for start, area in zip(starts, tail, strict=True):
+        if start <= 0 or start not in table.index:
+            continue
+        d, n = float(table.at[start, "observed"]), float(table.at[start, "at_risk"])
+        if d > 0 and n > d:
+            variance += area**2 * d / (n * (n - d))
+    return mean, math.sqrt(variance)
+
+
+def _cox(members: Sequence[Member]) -> dict:
+    """Hazard ratio with vs without, adjusted for the covariates that vary in the cohort."""
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+    from lifelines import CoxPHFitter
+
+    result = {
+        "hazard_ratio": None,
+        "ci": [None, None],
+        "adjusted_for": [],
+        "not_adjusted_for": [],
+        "error": None,
+        "warnings": [],
+    }
+    data = pd.DataFrame(
+        {
+            "days": [m.days for m in members],
+            "ended": [m.ended for m in members],
+            "exposed": [int(m.exposed) for m in members],
+        }
+    )
+    if data.exposed.nunique() < 2 or not data.ended.any():
+        result["error"] = (
+            "not fitted: the cohort has only one group"
+            if data.exposed.nunique() < 2
+            else "not fitted: no customer in the cohort has ended"
+        )
+        return result
+    for name in COVARIATES:
+        values = [getattr(m, name) for m in members]
+        if name == "agent_tenure_days":
+            unknown = sum(v is None for v in values)
+            if unknown:
+                result["not_adjusted_for"].append(
+                    {"covariate": name, "reason": f"unknown for {unknown} customer(s)"}
+                )
+                continue
+            if len(set(values)) < 2:
+                result["not_adjusted_for"].append(
+                    {"covariate": name, "reason": f"no variation in this cohort (all {values[0]})"}
+                )
+                continue
+            data[name] = np.asarray(values, dtype=float)
+        else:
+            labels = [v or "(none)" for v in values]
+            if len(set(labels)) < 2:
+                result["not_adjusted_for"].append(
+                    {
+                        "covariate": name,
+                        "reason": f"no variation in this cohort (all '{labels[0]}')",
+                    }
+                )
+                continue
+            dummies = pd.get_dummies(
+                pd.Series(labels, dtype="category"), prefix=name, drop_first=True, dtype=float
+            )
+            data = pd.concat([data, dummies], axis=1)
+        result["adjusted_for"].append(name)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = CoxPHFitter().fit(data, duration_col="days", event_col="ended")
+    except Exception as exc:  # lifelines raises several kinds (convergence, singular matrix)
+        result["error"] = f"not fitted: {str(exc).strip().splitlines()[0][:300]}"
+        return result
+    row = model.summary.loc["exposed"]
+    result["hazard_ratio"] = _number(row["exp(coef)"])
+    result["ci"] = [_number(row["exp(coef) lower 95%"]), _number(row["exp(coef) upper 95%"])]
+    result["p_value"] = _number(row["p"], 6)
+    result["warnings"] = sorted(
+        {
+            str(w.message).strip().splitlines()[0][:200]
+            for w in caught
+            if "Convergence" in type(w.message).__name__
+        }
+    )
+    return result
+
+
+def compare(members: Sequence[Member], horizon: float, flag: str) -> dict:
+    """The with/without comparison of one set of customers (a cohort or one stratum)."""
+    from lifelines.statistics import logrank_test
+
+    with_flag = [m for m in members if m.exposed]
+    without = [m for m in members if not m.exposed]
+    groups = [_km_figures(with_flag, "with"), _km_figures(without, "without")]
+    warnings_ = [
+        f"the '{g['group']}' group is small ({g['n']} customers, {g['events']} ended): "
+        "read its figures with care"
+        for g in groups
+        if g["small"]
+    ]
+    result = {
+        "groups": groups,
+        "logrank": {"statistic": None, "p_value": None},
+        "cox": {"hazard_ratio": None, "ci": [None, None], "adjusted_for": []},
+        "rmst": {
+            "horizon": horizon,
+            "with": None,
+            "without": None,
+            "difference": None,
+            "ci": [None, None],
+        },
+        "value": {"monthly_value_mean": None, "difference": None},
+    }
+    if not with_flag or not without:
+        warnings_.append("one group is empty: there is nothing to compare")
+        result["warnings"] = warnings_
+        return result
+    if any(m.ended for m in members):
+        test = logrank_test(
+            [m.days for m in with_flag],
+            [m.days for m in without],
+            [m.ended for m in with_flag],
+            [m.ended for m in without],
+        )
+        result["logrank"] = {
+            "statistic": _number(test.test_statistic),
+            "p_value": _number(test.p_value, 6),
+        }
+    result["cox"] = _cox(members)
+    if result["cox"]["error"]:
+        warnings_.append(f"Cox model {result['cox']['error']}")
+    (a, se_a), (b, se_b) = rmst_with_se(with_flag, horizon), rmst_with_se(without, horizon)
+    difference, se = a - b, math.sqrt(se_a**2 + se_b**2)
+    ci = [difference - Z95 * se, difference + Z95 * se]
+    result["rmst"] = {
+        "horizon": horizon,
+        "with": _number(a, 2),
+        "without": _number(b, 2),
+        "difference": _number(difference, 2),
+        "ci": [_number(ci[0], 2), _number(ci[1], 2)],
+    }
+    for group, part in (("with", with_flag), ("without", without)):
+        last = max(m.days for m in part)
+        if last < horizon:
+            warnings_.append(
+                f"the '{group}' group is followed for {last:.0f} days at most, less than the "
+                f"{horizon:g}-day horizon: its restricted mean assumes the curve stays flat"
+            )
+    values = [m.monthly_value for m in members if m.monthly_value is not None]
+    mean_value = sum(values) / len(values) if values else None
+    money = difference / DAYS_PER_MONTH * mean_value if mean_value is not None else None
+    result["value"] = {
+        "monthly_value_mean": _number(mean_value, 2),
+        "difference": _number(money, 2),
+        "sentence": value_sentence(flag, horizon, difference, money, ci),
+    }
+    result["warnings"] = warnings_
+    return result
+
+
+def curves(members: Sequence[Member]) -> dict[str, dict[str, list[float]]]:
+    """Kaplan–Meier curve and 95% band per group, for the chart: times, survival, low, high."""
+    out = {}
+    for group, part in (
+        ("with", [m for m in members if m.exposed]),
+        ("without", [m for m in members if not m.exposed]),
+    ):
+        if not part:
+            continue
+        kmf = _fit_km(part, group)
+        band = kmf.confidence_interval_
+        out[group] = {
+            "days": [float(t) for t in kmf.survival_function_.index],
+            "survival": [float(v) for v in kmf.survival_function_.iloc[:, 0]],
+            "low": [float(v) for v in band.iloc[:, 0]],
+            "high": [float(v) for v in band.iloc[:, 1]],
+        }
+    return out
+
+
+def at_risk(members: Sequence[Member], ticks: Sequence[float]) -> dict[str, list[int]]:
+    """Number still at risk (neither ended nor censored yet) at each tick, per group."""
+    return {
+        group: [sum(1 for m in members if m.exposed == exposed and m.days >= t) for t in ticks]
+        for group, exposed in (("with", True), ("without", False))
+    }
