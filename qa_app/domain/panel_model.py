@@ -333,24 +333,33 @@ def _fit_lag(
     return _estimate(frame, result)
 
 
-def _estimate(frame, result: LagResult) -> LagResult:
+def fit_two_way(frame, dependent: str, regressors: list[str]):
+    """The model every lag uses, in one place: ``dependent`` on ``regressors`` with entity
+    and time fixed effects (``frame`` indexed by entity, time), errors clustered by entity
+    with the G/(G−1) factor. Returns linearmodels' fitted result; tests check it against
+    the published wage-panel figures."""
     import warnings as python_warnings
 
-    import numpy as np
     from linearmodels import PanelOLS
+
+    with python_warnings.catch_warnings():
+        python_warnings.simplefilter("ignore")
+        model = PanelOLS(
+            frame[dependent], frame[regressors], entity_effects=True, time_effects=True,
+            drop_absorbed=True,
+        )  # fmt: skip
+        return model.fit(cov_type="clustered", cluster_entity=True, group_debias=True)
+
+
+def _estimate(frame, result: LagResult) -> LagResult:
+    import numpy as np
 
     frame = frame.set_index(["customer", "month"])
     columns = ["dose"]
     if 0 < frame["unreviewed"].sum() < len(frame):
         columns.append("unreviewed")
     try:
-        with python_warnings.catch_warnings():
-            python_warnings.simplefilter("ignore")
-            model = PanelOLS(
-                frame["y"], frame[columns], entity_effects=True, time_effects=True,
-                drop_absorbed=True,
-            )  # fmt: skip
-            fitted = model.fit(cov_type="clustered", cluster_entity=True, group_debias=True)
+        fitted = fit_two_way(frame, "y", columns)
     except (ValueError, np.linalg.LinAlgError) as exc:
         result.reason = f"the model could not be fitted: {exc}"
         return result
