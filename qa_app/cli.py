@@ -418,6 +418,7 @@ def _register_commands() -> None:
     from qa_app.cli_backup import backup, restore
     from qa_app.cli_calibration import register
     from qa_app.cli_exports import export_group, outcomes_group
+    from qa_app.cli_panel import analysis_plan_group, panel
     from qa_app.cli_sampling import flags_group, sample_group
     from qa_app.cli_users import users
 
@@ -431,6 +432,8 @@ def _register_commands() -> None:
         backup,
         restore,
         audit,
+        panel,
+        analysis_plan_group,
     ):
         main.add_command(command)
     register(main, import_group)
