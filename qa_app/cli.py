@@ -420,6 +420,7 @@ def _register_commands() -> None:
     from qa_app.cli_exports import export_group, outcomes_group
     from qa_app.cli_panel import analysis_plan_group, panel
     from qa_app.cli_sampling import flags_group, sample_group
+    from qa_app.cli_survival import survival
     from qa_app.cli_users import users
 
     for command in (
@@ -432,6 +433,7 @@ def _register_commands() -> None:
         backup,
         restore,
         audit,
+        survival,
         panel,
         analysis_plan_group,
     ):
