@@ -24,11 +24,12 @@ def init_app(app: Flask) -> None:
         plans,
         queue,
         scoring,
+        survival,
     )
 
     modules = (
         health, auth_views, home, queue, scoring, assign, admin, audit, imports, coach, calibration,
-        panel, plans, mix,
+        panel, plans, mix, survival,
     )
     for module in modules:
         app.register_blueprint(module.bp)

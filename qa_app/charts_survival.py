@@ -1,0 +1,47 @@
+"""The Survival page's chart: Kaplan–Meier curves with 95% bands, as SVG (matplotlib, Agg).
+
+Numbers in, SVG text out; the page shows it as an image (a data: URL), so nothing in it is
+ever parsed as the page's HTML.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Mapping
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+
+COLOURS = {"with": "#1c3f8a", "without": "#d08a00"}
+
+
+def km_chart_svg(curves: Mapping[str, Mapping[str, list[float]]], horizon: float, flag: str) -> str:
+    """Step curves of survival per group with their confidence bands, up to past the horizon."""
+    figure, axes = plt.subplots(figsize=(8, 4))
+    for group, curve in curves.items():
+        colour = COLOURS.get(group, "grey")
+        label = f"{group} {flag}"
+        axes.step(curve["days"], curve["survival"], where="post", color=colour, label=label)
+        axes.fill_between(
+            curve["days"], curve["low"], curve["high"], step="post", color=colour, alpha=0.15
+        )
+    axes.axvline(horizon, color="#555555", linestyle=":", linewidth=1)
+    axes.text(horizon, 0.02, f" horizon {horizon:g} d", fontsize=7, color="#555555")
+    axes.set_ylim(0, 1.02)
+    axes.set_xlim(left=0)
+    axes.set_xlabel("days since the customer's first reviewed call in the window")
+    axes.set_ylabel("share of customers still active")
+    axes.legend(fontsize=8, loc="lower left")
+    axes.grid(alpha=0.3)
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def data_url(svg: str) -> str:
+    """The SVG as a data: URL for an <img> (the app's CSP allows data: images)."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")

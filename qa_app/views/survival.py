@@ -1,0 +1,95 @@
+"""The Survival page: do customers whose first reviewed call had a flag stay longer?
+
+Parses the form, calls qa_app.survival_queries and the domain's curve and at-risk helpers,
+renders. The page is a GET form: nothing changes state here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, current_app, render_template, request
+
+from qa_app.auth import roles_required
+from qa_app.db import get_session
+from qa_app.models import Role
+from qa_app.views import form_int, wants_fragment
+
+bp = Blueprint("survival", __name__)
+READERS = (Role.COACH, Role.LEAD, Role.ADMIN)
+MAX_HORIZON = 3650
+
+
+def _choice(args) -> tuple[dict, list[str]]:
+    """The form's values, typed, and what is wrong with them."""
+    from qa_app.domain.survival import BY_CHOICES, COHORTS, DEFAULT_FLAG, DEFAULT_HORIZON
+
+    problems = []
+    typed = {name: (args.get(name) or "").strip() for name in
+             ("cohort", "flag", "as_of", "horizon", "by", "window")}  # fmt: skip
+    cohort = typed["cohort"] or "onboarding"
+    if cohort not in COHORTS:
+        problems.append(f"cohort: '{cohort[:40]}' is not one of {', '.join(COHORTS)}")
+    as_of = None
+    if typed["as_of"]:
+        try:
+            as_of = datetime.strptime(typed["as_of"], "%Y-%m-%d")
+        except ValueError:
+            problems.append(f"as of: '{typed['as_of'][:40]}' is not a day (YYYY-MM-DD)")
+    horizon = form_int(typed["horizon"], DEFAULT_HORIZON)
+    if horizon is None or not 1 <= horizon <= MAX_HORIZON:
+        problems.append(f"horizon: a whole number of days from 1 to {MAX_HORIZON}")
+    window = form_int(typed["window"], None) if typed["window"] else None
+    if typed["window"] and (window is None or window > MAX_HORIZON):
+        problems.append(f"window: a whole number of days from 0 to {MAX_HORIZON}")
+    by = typed["by"] or None
+    if by is not None and by not in BY_CHOICES:
+        problems.append(f"compare within: '{by[:40]}' is not one of {', '.join(BY_CHOICES)}")
+    chosen = {"cohort": cohort, "flag": typed["flag"] or DEFAULT_FLAG, "as_of": as_of,
+              "horizon": horizon, "by": by, "window": window}  # fmt: skip
+    return chosen | {"typed": typed}, problems
+
+
+@bp.get("/survival")
+@roles_required(*READERS)
+def index():
+    """The form, and for its choice the curves, at-risk table and figures."""
+    from qa_app.domain.survival import BY_CHOICES, COHORTS
+
+    chosen, problems = _choice(request.args)
+    context = {"chosen": chosen, "problems": problems, "cohorts": COHORTS,
+               "by_choices": BY_CHOICES, "report": None, "chart": None, "at_risk": None,
+               "ticks": [], "flags": [], "error": None}  # fmt: skip
+    if not problems:
+        context.update(_analysis(chosen))
+        if context["error"] and "unknown flag" in context["error"]:
+            problems.append(context.pop("error"))
+            context["error"] = None
+    status = 422 if problems else 200
+    template = "survival/_results.html" if wants_fragment() else "survival/index.html"
+    return render_template(template, **context), status
+
+
+def _analysis(chosen: dict) -> dict:
+    from qa_app.charts_survival import data_url, km_chart_svg
+    from qa_app.domain.survival import SurvivalError, at_risk, curves
+    from qa_app.export_queries import ExportError
+    from qa_app.survival_queries import survival_report
+
+    try:
+        cohort, report = survival_report(
+            get_session(), chosen["cohort"], chosen["flag"], chosen["as_of"],
+            chosen["horizon"], chosen["by"], chosen["window"], None,
+            current_app.config["RUBRIC_ID"],
+        )  # fmt: skip
+    except (SurvivalError, ExportError) as exc:
+        return {"error": str(exc)}
+    out = {"report": report, "error": None}
+    if cohort.members:
+        horizon = chosen["horizon"]
+        step = 90 if horizon > 180 else 30
+        ticks = list(range(0, int(horizon) + 1, step))
+        out["ticks"] = ticks
+        out["at_risk"] = at_risk(cohort.members, ticks)
+        out["chart"] = data_url(km_chart_svg(curves(cohort.members), horizon, chosen["flag"]))
+    return out
