@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
         home,
         imports,
         mix,
+        outcomes_over_time,
         panel,
         plans,
         queue,
@@ -29,7 +30,7 @@ def init_app(app: Flask) -> None:
 
     modules = (
         health, auth_views, home, queue, scoring, assign, admin, audit, imports, coach, calibration,
-        panel, plans, mix, survival,
+        panel, plans, mix, survival, outcomes_over_time,
     )
     for module in modules:
         app.register_blueprint(module.bp)

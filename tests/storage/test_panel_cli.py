@@ -43,6 +43,11 @@ def _at(month: int, day: int) -> datetime:
 
 @pytest.fixture
 def world(cli, engine, tmp_path):
+    """The customers, events and reviewed calls of :func:`build_world`, written."""
+    return build_world(cli, engine, tmp_path)
+
+
+def build_world(cli, engine, tmp_path):
     """24 customers over six months of 2025: most months one reviewed call whose
     acknowledgment is 5 or 1; NPS each month, higher after a month with an acknowledged
     call; a renewal now and then. Returns the records the panel should see."""

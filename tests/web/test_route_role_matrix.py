@@ -106,6 +106,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("plans.draw", "POST"): staff(*LEADS) | dict.fromkeys(LEADS, MISSING),
     ("mix.index", "GET"): staff(*READERS),
     ("survival.index", "GET"): staff(*READERS),
+    ("outcomes_over_time.index", "GET"): staff(*READERS),
     ("panel.home", "GET"): PANEL_LINK,
     ("panel.finished", "GET"): PANEL_LINK,
     ("panel.score", "GET"): PANEL_LINK,
