@@ -49,7 +49,9 @@ def _load(engine, cli, tmp_path):
             pk = session.exec(
                 text("SELECT id FROM customers WHERE customer_id = :c").bindparams(c=customer)
             ).one()[0]
-            session.add(CustomerEvent(customer_pk=pk, at=datetime(2025, 1, 20, tzinfo=UTC), kind="renewal"))
+            session.add(
+                CustomerEvent(customer_pk=pk, at=datetime(2025, 1, 20, tzinfo=UTC), kind="renewal")
+            )
         session.commit()
         # The call importer does not take customer_id yet: linked here.
         for customer in [*TIMELINES, "EARLY"]:
