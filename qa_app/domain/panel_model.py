@@ -100,6 +100,7 @@ class LagResult:
     p_value: float | None = None
     n_customers: int = 0
     n_obs: int = 0
+    n_informative: int = 0  # customers with a reviewed month in the comparison
     reason: str | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -112,6 +113,7 @@ class LagResult:
             "p_value": self.p_value,
             "n_customers": self.n_customers,
             "n_obs": self.n_obs,
+            "n_informative": self.n_informative,
             "reason": self.reason,
             "warnings": self.warnings,
         }
@@ -298,7 +300,6 @@ def panel_report(
 def _fit_lag(
     doses: list[DoseRow], values: dict[tuple[str, int], float], lag: int, dose: str, outcome: str
 ) -> LagResult:
-    import numpy as np
     import pandas as pd
 
     rows = [
@@ -326,10 +327,25 @@ def _fit_lag(
         constant = frame["y"].iloc[0]
         result.reason = f"the {outcome} value {lag} month(s) on never varies ({constant:g})"
         return result
-    within = frame.groupby("customer")["dose"].transform(lambda s: s - s.mean())
-    if not np.any(np.abs(within) > 1e-12):
-        result.reason = "the dose never changes within a customer: nothing to compare"
+    # With months without a reviewed call controlled for, the dose's coefficient compares
+    # reviewed months of different doses (within a customer, or their changes across
+    # customers): it rests on the customers with a reviewed month here.
+    reviewed = frame[frame["unreviewed"] == 0]
+    result.n_informative = int(reviewed["customer"].nunique())
+    if reviewed.empty:
+        result.reason = f"none of these customer-months has a reviewed call {lag} month(s) earlier"
         return result
+    if reviewed["dose"].nunique() < 2:
+        result.reason = (
+            f"every reviewed month has the same dose ({reviewed['dose'].iloc[0]:g}): "
+            "nothing to compare"
+        )
+        return result
+    if result.n_informative < FEW_CUSTOMERS:
+        result.warnings.append(
+            f"only {result.n_informative} customer(s) have a reviewed month in this "
+            "comparison: the coefficient rests on them"
+        )
     return _estimate(frame, result)
 
 
