@@ -91,17 +91,23 @@ def test_nothing_found_where_nothing_was_planted():
 
 
 def test_interval_coverage_and_false_positive_rate_over_seeded_simulations():
-    """120 simulated customer bases (60 customers, a year each), effect 1.0 at lag 1: the 95%
-    interval at lag 1 holds the planted value about 95% of the time, and the one at lag 2
-    (nothing planted) excludes zero about 5% of the time."""
-    runs, covered, false_positive = 120, 0, 0
+    """100 simulated customer bases (60 customers, a year each) with effect 1.0 at lag 1:
+    the 95% interval holds the planted value about 95% of the time (0.96 with these seeds).
+    100 more with nothing planted: the intervals at lags 1 and 2 exclude zero about 5% of the
+    time (0.03 and 0.06). The null runs are separate: with an effect at lag 1, lag 2 would
+    pick up a small opposite echo of it (about -effect/(months-1)) from the customer effects.
+    """
+    runs, covered, false_positives = 100, 0, [0, 0]
     for seed in range(runs):
         customers, events, calls = simulate(seed, customers=60, months=12, effect=1.0)
-        one, two = panel_report(customers, events, calls, "nps", "acknowledged", [1, 2]).lags
+        (one,) = panel_report(customers, events, calls, "nps", "acknowledged", [1]).lags
         covered += one.ci[0] <= 1.0 <= one.ci[1]
-        false_positive += not (two.ci[0] <= 0 <= two.ci[1])
-    assert 0.89 <= covered / runs <= 0.99
-    assert false_positive / runs <= 0.11
+        customers, events, calls = simulate(1000 + seed, customers=60, months=12)
+        null = panel_report(customers, events, calls, "nps", "acknowledged", [1, 2]).lags
+        for index, lag in enumerate(null):
+            false_positives[index] += not (lag.ci[0] <= 0 <= lag.ci[1])
+    assert 0.88 <= covered / runs <= 0.99
+    assert all(count / runs <= 0.10 for count in false_positives)
 
 
 def test_count_dose_reads_flagged_calls():
