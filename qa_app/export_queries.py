@@ -278,4 +278,5 @@ def comparison_row(row: dict, outcome: str, flag_names: list[str], weighted: boo
         queue=row.get("queue"),
         saved=None if saved is None else float(saved),
         credit=None if credit is None else float(credit),
+        stratum=(row.get("design_stratum") or "") if weighted else "",
     )

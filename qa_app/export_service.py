@@ -137,7 +137,11 @@ def export_flags(
                 count = write_csv(target, columns, rows, step)
                 return ExportSummary(count, plan.rubric_row.key, None)
             flags = [f.name for f in plan.rubric.flags]
-            comparison = Comparison(flags, value_is=_value_is(plan, outcome))
+            comparison = Comparison(
+                flags,
+                value_is=_value_is(plan, outcome),
+                stratum_sizes=plan.weighting.stratum_sizes,
+            )
             weighted = plan.weighting.mode != NONE
 
             def counted(source):
@@ -198,7 +202,9 @@ def compare_outcomes(
             )
         chosen = flags or known
         weighted = plan.weighting.mode != NONE
-        comparison = Comparison(chosen, by, _value_is(plan, outcome))
+        comparison = Comparison(
+            chosen, by, _value_is(plan, outcome), stratum_sizes=plan.weighting.stratum_sizes
+        )
         for row in iter_flag_rows(db, filters, plan):
             comparison.add(comparison_row(row, outcome, chosen, weighted))
     return comparison_report(plan, filters, outcome, comparison, weighted)

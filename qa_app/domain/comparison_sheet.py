@@ -112,17 +112,19 @@ def _explanations(report: dict, credit: bool) -> list[str]:
         f"{report['rubric']} · weighted columns: {weighting}.",
         "With / without: calls where the flag is TRUE / FALSE; calls where it is blank (a "
         "dimension it reads is N/A) are in neither.",
-        "Difference: crude, the reviewed calls as they are. Weighted: to the interaction mix; "
-        "the population's difference, which still carries any difference in interaction "
-        "types between the two sides. Standardised: the difference within each interaction "
-        "type, averaged with the types' shares of the mix (types with calls on one side only "
-        "are left out, see warnings). Adjusted: the flag's coefficient in a regression on "
-        "interaction type, agent tenure and channel (main comparison only).",
-        f"Intervals, 95%, each after its own difference: {methods.get('ci', '')}; weighted "
-        f"and standardised: {methods.get('weighted_ci', '')} (the standardised one is "
-        "conservative: wider than it need be); adjusted: "
-        f"{methods.get('adjusted', '')}. Effective n (Kish) under {SMALL_CELL} on a side: too "
-        "small to read.",
+        "Difference: crude, the reviewed calls as they are. Weighted: back to the "
+        "population (the weighting named above); the population's difference, which still "
+        "carries any difference in interaction types between the two sides. Standardised: "
+        "the difference within each interaction type, averaged with the types' shares of the "
+        "mix (types with calls on one side only are left out, see warnings). Adjusted: the "
+        "flag's coefficient in a regression on interaction type, agent tenure and channel "
+        "(main comparison only).",
+        f"Intervals, 95%, each after its own difference: {methods.get('ci', '')}; weighted: "
+        f"{methods.get('weighted_ci', '')}; standardised: "
+        f"{methods.get('standardized_ci', '')} (the standardised one is conservative: wider "
+        f"than it need be); adjusted: {methods.get('adjusted', '')}. Effective n (Kish) of "
+        f"each side beside its weighted figure; under {SMALL_CELL} on a side: too small to "
+        "read.",
     ]
     if credit:
         lines.append(

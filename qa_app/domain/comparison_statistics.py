@@ -1,19 +1,36 @@
 """Intervals and adjustment for the outcome comparison, from statsmodels and scipy.
 
-We prepare the numbers and say what they mean; the estimators are the libraries':
+We prepare the numbers and say what they mean; the estimators are the libraries', except the
+weighted difference's design-based variance, which is svy's Taylor linearisation computed here
+from per-stratum sums (svy itself, through ``survey_estimates.design_difference``, takes about
+a second per save script and flag at 100,000 calls, and the comparison needs hundreds of them;
+the tests hold the two to the same numbers):
 
 - **Difference of two rates**: Newcombe's hybrid score interval (Newcombe 1998, method 10:
   Wilson intervals for each side, combined), ``statsmodels ... confint_proportions_2indep(
   method="newcomb")``. Unlike the Wald interval it never leaves [-1, 1] and does not
   collapse to [0, 0] when a small side has all or none of its calls saved.
-- **Weighted and standardised rates**: the same interval on Kish's effective sample size,
-  n_eff = (Σw)² / Σw², with the weighted rate times n_eff as the (fractional) count — the
+- **Weighted differences** (rates and means): from the design, as survey packages compute
+  them. Each side's figure is a Hájek ratio Σwy / Σw over the calls of its domain; the
+  difference's variance is the Taylor linearisation of the two domain means within the
+  design's strata (the sampling plan's strata, or the interaction type for mix weights), with
+  each stratum's finite population correction where its population size is known, and calls
+  outside both sides (other save scripts, flag unknown) kept in the design with a zero
+  deviate. The interval is t on the design's degrees of freedom (calls minus strata); a rate
+  difference's is clipped to ±100%. A stratum with one call is centred on the overall mean
+  (svy's "center", R survey's lonely.psu = "adjust"). :func:`design_differences` computes
+  this from per-stratum sums, so every save script, flag and segment of a year of calls costs
+  a few array sums; tests/domain/test_comparison_design_intervals.py checks it against
+  ``survey_estimates.design_difference`` (svy's contrast of domain means) on the same calls,
+  and its coverage in a seeded stratified-sampling simulation. With no weights (every call
+  weight 1, one stratum) the weighted difference is the crude one and so is its interval.
+- **Standardised rates**: Newcombe's interval on Kish's effective sample size,
+  n_eff = (Σw)² / Σw², with the standardised rate times n_eff as the (fractional) count — the
   effective-n Wilson approach for survey proportions (Korn & Graubard 1998; Dean & Pagano
   2015). Chosen over a bootstrap because it needs only the streamed sums (no per-call
-  resampling in the export's path), keeps the score interval's behaviour at 0% and 100%, and
-  its coverage holds in the seeded simulations in tests/domain/test_comparison_statistics.py.
+  resampling in the export's path) and keeps the score interval's behaviour at 0% and 100%.
 - **Differences of means** (numeric outcomes): Welch's interval, with the t quantile from
-  scipy; weighted figures put n_eff in place of n.
+  scipy; standardised figures put n_eff in place of n.
 - **Adjusted difference**: ordinary least squares of the outcome on the flag plus interaction
   type, agent tenure band and channel band (statsmodels, HC3 robust standard errors).
   For a rate this is a linear probability model: its flag coefficient is in the same units as
@@ -24,8 +41,9 @@ We prepare the numbers and say what they mean; the estimators are the libraries'
   difference in 89.5% and 92.3% of them, HC3's in 93.8% and 95.0% (Long & Ervin 2000
   recommend HC3 below 250 observations).
 
-Coverage, measured (tests/domain/test_comparison_statistics.py, seeded): Newcombe at 12 calls
-a side and the weighted interval hold about 95%. The **standardised** interval is
+Coverage, measured (tests/domain/test_comparison_statistics.py and
+test_comparison_design_intervals.py, seeded): Newcombe at 12 calls a side and the weighted
+(design-based) interval hold about 95%. The **standardised** interval is
 conservative: it held the true within-type difference in 96.7% of 300 simulated 40-call
 samples, because Kish's effective n charges it with the outcome's whole variance, including
 the part that differs between interaction types, which standardising has already removed.
@@ -46,10 +64,15 @@ import numpy as np
 ASSOCIATION_LABEL = (
     "Association, not effect: calls with and without the flag differ in other ways too."
 )
+WEIGHTED_METHOD = (
+    "design-based: difference of Hájek weighted means, Taylor linearisation with the design's "
+    "strata and finite population correction, t interval on the design's degrees of freedom, "
+    "95% (unweighted calls: the crude interval)"
+)
 INTERVAL_METHODS = {
     "rate": {
         "ci": "Newcombe hybrid score interval (Wilson for each side), 95%",
-        "weighted_ci": "Newcombe hybrid score interval on Kish effective n, 95%",
+        "weighted_ci": WEIGHTED_METHOD + ", clipped to ±100%",
         "standardized_ci": "Newcombe hybrid score interval on Kish effective n, 95%",
         "standardized": "sum over interaction types of the type's share times the "
         "difference within it",
@@ -58,7 +81,7 @@ INTERVAL_METHODS = {
     },
     "mean": {
         "ci": "Welch t interval, 95%",
-        "weighted_ci": "Welch t interval on Kish effective n, 95%",
+        "weighted_ci": WEIGHTED_METHOD,
         "standardized_ci": "Welch t interval on Kish effective n, 95%",
         "standardized": "sum over interaction types of the type's share times the "
         "difference within it",
@@ -191,3 +214,64 @@ def _hc3(design: np.ndarray, residuals: np.ndarray, counts: np.ndarray, bread: n
     )
     meat = (design * (counts * scaled**2)[:, None]).T @ design
     return math.sqrt(max(0.0, float((bread @ meat @ bread)[1, 1])))
+
+
+# Columns of the per-stratum sums :func:`design_differences` reads.
+SUM_W, SUM_WY, SUM_W2, SUM_W2Y, SUM_W2Y2 = range(5)
+
+
+def design_differences(
+    sums: np.ndarray,
+    calls_per_stratum: np.ndarray,
+    population: np.ndarray,
+    alpha: float = ALPHA,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted (Hájek) difference, with minus without, and its design-based interval for G
+    comparisons at once, all domains of one stratified design of single-call units.
+
+    ``sums[g, side, h]``: Σw, Σwy, Σw², Σw²y and Σw²y² over the calls of stratum h on side
+    ``side`` (1 with the flag, 0 without) of comparison g. ``calls_per_stratum[h]``: the calls
+    with a positive weight in stratum h, whichever domain they are in (a call outside both
+    sides deviates by 0 but still counts); ``population[h]``: the stratum's population size
+    (``inf`` when unknown: no finite population correction).
+
+    Taylor linearisation: call i of side s deviates by z_i = ±w_i (y_i − R_s) / W_s, and the
+    variance is Σ_h (1 − m_h/N_h) m_h/(m_h − 1) Σ_i∈h (z_i − z̄_h)²; a stratum with one call
+    is centred on the mean deviate of every call instead. Both sums over a stratum follow
+    from ``sums``, so no per-call data is needed here. The interval is t on Σ_h (m_h − 1)
+    degrees of freedom. This is svy's contrast of domain means (checked against
+    ``survey_estimates.design_difference`` in the tests).
+
+    Returns difference, standard error, low and high, each of length G, NaN where a side is
+    empty or the design has no degrees of freedom.
+    """
+    from scipy import stats
+
+    sums = np.asarray(sums, dtype=float)
+    m = np.asarray(calls_per_stratum, dtype=float)
+    total = sums[..., SUM_W].sum(axis=2)  # (G, 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = sums[..., SUM_WY].sum(axis=2) / total
+        r, w = ratio[..., None], total[..., None]
+        first = (sums[..., SUM_WY] - r * sums[..., SUM_W]) / w  # Σ_i∈h z_i per side
+        second = (  # Σ_i∈h z_i² per side
+            sums[..., SUM_W2Y2] - 2 * r * sums[..., SUM_W2Y] + r * r * sums[..., SUM_W2]
+        ) / (w * w)
+        z = first[:, 1] - first[:, 0]  # (G, H): no call is on both sides
+        z2 = second[:, 1] + second[:, 0]
+        keep = 1 - np.where(np.isfinite(population), m / population, 0.0)
+        several = m >= 2
+        within = np.where(
+            several,
+            keep * m / np.where(several, m - 1, 1) * (z2 - z * z / np.where(m > 0, m, 1)),
+            0.0,
+        )
+        centre = z.sum(axis=1, keepdims=True) / m.sum()
+        lonely = np.where(m == 1, keep * (z - centre) ** 2, 0.0)
+        variance = np.maximum(0.0, (within + lonely).sum(axis=1))
+        difference = ratio[:, 1] - ratio[:, 0]
+    se = np.sqrt(variance)
+    df = float(np.clip(m - 1, 0, None).sum())
+    quantile = float(stats.t.ppf(1 - alpha / 2, df)) if df > 0 else math.nan
+    se = np.where(np.isfinite(difference), se, math.nan)
+    return difference, se, difference - quantile * se, difference + quantile * se

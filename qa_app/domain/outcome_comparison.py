@@ -14,16 +14,21 @@ without the flag, and four differences, each with its own 95% interval:
   (main comparison only: segments would need a model fit each, on every export).
 
 All are associations: calls with and without a flag differ in ways no column records.
-Intervals and the model come from statsmodels/scipy (see comparison_statistics). A side
-whose Kish effective sample size is under 30 calls is marked too small to read.
+Intervals and the model come from statsmodels/scipy (see comparison_statistics); the weighted
+difference's interval comes from the design: Taylor linearisation with the calls' design
+strata and the strata's population sizes, as survey packages compute it. Each side shows its
+Kish effective sample size; a side whose effective n is under 30 calls is marked too small to
+read.
 
-Rows are folded into running sums, so a year of calls streams through in near-constant
-memory; only the regression needs per-call data, kept as one cell number and one outcome
-value per call (12 bytes).
+Rows are folded into running sums, so a year of calls streams through in little memory; the
+regression and the design-based intervals need per-call data, kept in arrays as one cell
+number (which stands for the call's group, segments and flags: 1, 0 or unknown for each),
+one stratum number, the outcome and the weight per call (24 bytes).
 """
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -32,7 +37,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa_app.domain.comparison_statistics import (
+    SUM_W,
+    SUM_W2,
+    SUM_W2Y,
+    SUM_W2Y2,
+    SUM_WY,
     adjusted_difference,
+    design_differences,
     effective_n,
     mean_difference_interval,
     rate_difference_interval,
@@ -58,6 +69,8 @@ class ComparisonRow:
     queue: str | None = None
     saved: float | None = None
     credit: float | None = None
+    # The design stratum the call was drawn in (sampling plan) or weighted in (mix).
+    stratum: str = ""
 
 
 class Side:
@@ -211,8 +224,13 @@ def group_result(
     with_strata: Mapping[str, Side] | None = None,
     without_strata: Mapping[str, Side] | None = None,
     adjusted: tuple | None = None,
+    design: tuple[list[float] | None] | None = None,
 ) -> dict:
-    """The JSON shape of one with/without comparison."""
+    """The JSON shape of one with/without comparison.
+
+    ``design``: (the weighted difference's design-based interval,) when the rows carry
+    weights; None: they do not, and the weighted interval is the effective-n one, which is
+    then the crude one."""
     first, second = with_.summary(), without.summary()
     warnings = []
     difference = _difference(first["value"], second["value"])
@@ -222,10 +240,13 @@ def group_result(
     )
     w1, w0 = with_.weighted(), without.weighted()
     weighted = _difference(w1.mean(), w0.mean())
-    weighted_ci = _interval(
-        rate, w1.mean(), w1.variance(), w1.effective_n(), w0.mean(), w0.variance(),
-        w0.effective_n(),
-    )
+    if design is not None:
+        weighted_ci = design[0] if weighted is not None else None
+    else:
+        weighted_ci = _interval(
+            rate, w1.mean(), w1.variance(), w1.effective_n(), w0.mean(), w0.variance(),
+            w0.effective_n(),
+        )
     s1, s0, left_out, left_share = standardized(with_strata or {}, without_strata or {})
     first["standardized_value"], second["standardized_value"] = s1.mean(), s0.mean()
     standardized_difference = _difference(s1.mean(), s0.mean())
@@ -298,7 +319,13 @@ TYPE_SEGMENT = list(EQUITY_CUTS).index("interaction_type")
 class Comparison:
     """Accumulates rows, then reports groups (by × flag) and the equity cuts."""
 
-    def __init__(self, flags: Sequence[str], by: str = "save_script", value_is: str = "mean"):
+    def __init__(
+        self,
+        flags: Sequence[str],
+        by: str = "save_script",
+        value_is: str = "mean",
+        stratum_sizes: Mapping[str, int] | None = None,
+    ):
         self.flags = list(flags)
         self.by = by
         self.rate = value_is == "rate"
@@ -306,9 +333,16 @@ class Comparison:
         # one dictionary update per row. They are spread over the report's cells at the end.
         self.cells: dict[tuple, Side] = {}
         self._cell_numbers: dict[tuple, int] = {}
-        # Per call, for the adjusted regression only: its cell's number and its outcome.
+        # Per call, for the adjusted regression and the design-based intervals: its cell's
+        # number, its outcome, its design stratum's number and its weight.
         self._row_cells = array("i")
         self._row_outcomes = array("d")
+        self._row_strata = array("i")
+        self._row_weights = array("d")
+        self._strata_numbers: dict[str, int] = {}
+        self.stratum_sizes = dict(stratum_sizes or {})
+        self._weighted = False  # a weight other than 1: the design gives the intervals
+        self._design: dict[tuple, list[float] | None] | None = None
         self._sides: dict[tuple, Side] | None = None
         self._strata: dict[tuple, dict[str, Side]] | None = None
 
@@ -329,7 +363,15 @@ class Comparison:
         cell.add(row)
         self._row_cells.append(self._cell_numbers[key])
         self._row_outcomes.append(row.outcome)
+        stratum = self._strata_numbers.get(row.stratum)
+        if stratum is None:
+            stratum = self._strata_numbers[row.stratum] = len(self._strata_numbers)
+        self._row_strata.append(stratum)
+        self._row_weights.append(row.weight)
+        if row.weight != 1.0:
+            self._weighted = True
         self._sides = None
+        self._design = None
 
     def _build(self) -> None:
         """(cut, segment, by value, flag, has flag) -> Side, and the same split by interaction
@@ -404,8 +446,101 @@ class Comparison:
                 )
         return result
 
+    @property
+    def design_based(self) -> bool:
+        """Whether the rows carry weights (or strata), so weighted intervals need the design."""
+        return self._weighted or len(self._strata_numbers) > 1
+
+    def design_intervals(self) -> dict[tuple, list[float] | None]:
+        """(cut, segment, by value, flag) -> the weighted difference's design-based 95%
+        interval, for the main comparison (cut "") and every equity segment; empty when the
+        rows carry no weights.
+
+        The calls are summed once per (cell, stratum): Σw, Σwy, Σw², Σw²y, Σw²y². Every
+        comparison is then a domain pair of the whole design, its sums those of its cells
+        (see comparison_statistics.design_differences); calls in other groups, segments or
+        with the flag unknown stay in the design with a zero deviate, as survey packages
+        treat domains.
+        """
+        if self._design is not None:
+            return self._design
+        self._design = {}
+        if not self.design_based or not self._cell_numbers:
+            return self._design
+        cells = np.frombuffer(self._row_cells, dtype=np.intc)
+        strata = np.frombuffer(self._row_strata, dtype=np.intc)
+        w = np.frombuffer(self._row_weights, dtype=np.float64)
+        y = np.frombuffer(self._row_outcomes, dtype=np.float64)
+        kept = w > 0  # a call left out of weighted figures is no part of the design
+        cells, strata, w, y = cells[kept], strata[kept], w[kept], y[kept]
+        if not len(w):
+            return self._design
+        count = len(self._strata_numbers)
+        pairs, slot = np.unique(cells.astype(np.int64) * count + strata, return_inverse=True)
+        slot = slot.reshape(-1)
+        wy, w2 = w * y, w * w
+        columns = {SUM_W: w, SUM_WY: wy, SUM_W2: w2, SUM_W2Y: w2 * y, SUM_W2Y2: w2 * y * y}
+        pair_sums = np.zeros((len(pairs), len(columns)))
+        for column, values in columns.items():
+            pair_sums[:, column] = np.bincount(slot, weights=values, minlength=len(pairs))
+        pair_cells, pair_strata = pairs // count, pairs % count
+        calls_per_stratum = np.bincount(strata, minlength=count)
+        # A population smaller than the calls drawn from it is not a size to correct by.
+        sizes = np.full(count, np.inf)
+        for name, number in self._strata_numbers.items():
+            size = self.stratum_sizes.get(name)
+            if size and size >= calls_per_stratum[number]:
+                sizes[number] = float(size)
+
+        # Per cell (in cell-number order): its by value's code, each cut's segment code (-1:
+        # none) and each flag (1, 0, -1 unknown), read at the cells' pairs with a stratum.
+        keys = list(self._cell_numbers)
+        values = sorted({k[0] for k in keys})
+        value_codes = {v: i for i, v in enumerate(values)}
+        by_code = np.array([value_codes[k[0]] for k in keys], dtype=np.int64)[pair_cells]
+        present = np.array(
+            [[-1 if f is None else int(f) for f in k[2]] for k in keys], dtype=np.int8
+        ).reshape(len(keys), len(self.flags))[pair_cells]
+        choices = len(values) + 1  # every by value, then ALL
+        for cut_index, cut in enumerate(["", *EQUITY_CUTS]):
+            if cut_index:
+                labels = [k[1][cut_index - 1] for k in keys]
+                names = sorted({label for label in labels if label is not None})
+                numbers = {label: i for i, label in enumerate(names)}
+                segment = np.array([numbers.get(label, -1) for label in labels])[pair_cells]
+            else:
+                names, segment = [""], np.zeros(len(pairs), dtype=np.int64)
+            if not names:
+                continue
+            shape = (len(names) * choices, 2, count)
+            for index, flag in enumerate(self.flags):
+                side = present[:, index].astype(np.int64)
+                inside = (segment >= 0) & (side >= 0)
+                sums = np.zeros((*shape, len(columns)))
+                for by in (by_code, len(values)):  # the call's own by value, and ALL
+                    group = segment * choices + by
+                    place = np.ravel_multi_index(
+                        (group[inside], side[inside], pair_strata[inside]), shape
+                    )
+                    for column in columns:
+                        sums[..., column] += np.bincount(
+                            place, weights=pair_sums[inside, column], minlength=math.prod(shape)
+                        ).reshape(shape)
+                difference, _se, low, high = design_differences(sums, calls_per_stratum, sizes)
+                for group in np.flatnonzero(np.isfinite(difference)):
+                    name, choice = names[group // choices], group % choices
+                    value = ALL if choice == len(values) else values[choice]
+                    ci = None
+                    if np.isfinite(low[group]) and np.isfinite(high[group]):
+                        ci = [float(low[group]), float(high[group])]
+                        if self.rate:
+                            ci = [max(-1.0, ci[0]), min(1.0, ci[1])]
+                    self._design[(cut, name, value, flag)] = ci
+        return self._design
+
     def _groups(self, cut: str, segment: str, adjusted: Mapping | None = None) -> list[dict]:
         sides = self.sides
+        design = self.design_intervals() if self.design_based else None
         values = sorted({k[2] for k in sides if k[0] == cut and k[1] == segment} - {ALL})
         groups = []
         for value in [*values, ALL]:
@@ -420,6 +555,7 @@ class Comparison:
                     self._strata.get(with_key, {}),
                     self._strata.get(without_key, {}),
                     (adjusted or {}).get((value, flag)),
+                    None if design is None else (design.get((cut, segment, value, flag)),),
                 )
                 groups.append({self.by: value, **result})
         return groups

@@ -174,9 +174,11 @@ def test_rate_difference_interval_covers_at_twelve_calls_a_side():
 
 
 def test_weighted_interval_covers_the_population_difference():
-    """Seeded simulation of the weighted (effective-n) interval: two interaction types sampled
+    """Seeded simulation of the weighted interval: two interaction types sampled
     disproportionately (hard type oversampled 3×), weights back to the mix; the target is the
-    population difference. 200 replications (~3 s)."""
+    population difference. The rows name no design stratum, so the design-based interval
+    treats them as one stratum (the stratified case: test_comparison_design_intervals.py).
+    200 replications (~3 s)."""
     rng = np.random.default_rng(99)
     share = {"hard": 0.2, "easy": 0.8}
     rates = {

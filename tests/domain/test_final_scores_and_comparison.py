@@ -10,6 +10,7 @@ from qa_app.domain.final_scores import final_scores, mix_weights
 from qa_app.domain.outcome_comparison import SMALL_CELL, Comparison, ComparisonRow
 from qa_app.domain.rubrics import load_rubric_file
 from qa_app.domain.scoring import DimensionAnswer
+from qa_app.domain.survey_estimates import DesignCall, design_difference
 from tests.conftest import RUBRICS_DIR
 
 RUBRIC = load_rubric_file(RUBRICS_DIR / "empathy-v1.toml")
@@ -110,10 +111,23 @@ def test_comparison_matches_an_independent_computation():
         assert group["ci"] == pytest.approx(
             list(confint_proportions_2indep(m1 * n1, n1, m0 * n0, n0, method="newcomb"))
         )
-        # Weighted: the same interval on Kish's effective n.
-        assert group["weighted_ci"] == pytest.approx(
-            list(confint_proportions_2indep(w1 * e1, e1, w0 * e0, e0, method="newcomb"))
-        )
+        # Weighted: the design's interval (Taylor linearisation; one stratum here), as svy
+        # computes it for the same calls, those of other scripts outside both sides.
+        calls = [
+            DesignCall(
+                r.outcome,
+                r.weight,
+                r.stratum,
+                int(r.flags["closed_emotional_loop"])
+                if script is None or r.save_script == script
+                else -1,
+            )
+            for r in rows
+        ]
+        expected = design_difference(calls)
+        assert group["weighted_difference"] == pytest.approx(expected.difference)
+        width = expected.ci[1] - expected.ci[0]
+        assert group["weighted_ci"] == pytest.approx(list(expected.ci), abs=1e-6 * width)
         assert group["with"]["effective_n"] == pytest.approx(e1, abs=0.05)
         assert group["too_small"] == (e1 < SMALL_CELL or e0 < SMALL_CELL)
 
