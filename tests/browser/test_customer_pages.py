@@ -1,0 +1,47 @@
+"""The Survival and Outcomes over time pages in a real browser, on the demo's customers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_scoring_keyboard import log_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_cx_lead_reads_survival_by_onboarding_cohort(live_demo, page):
+    log_in(page, live_demo, "lead@example.com", "demo-lead-pass")
+    page.get_by_role("link", name="Survival").first.click()
+    expect(page).to_have_url(re.compile(r"/survival"))
+    results = page.locator("#survival-results")
+    expect(results).to_contain_text("Association, not effect", timeout=30_000)
+    chart = page.locator("#survival-chart img")
+    expect(chart).to_be_visible()
+    assert chart.evaluate("img => img.naturalWidth") > 0  # the SVG really drew
+    # The number-at-risk table under the chart, one row per group.
+    expect(page.locator("#survival-at-risk tbody tr")).to_have_count(2)
+    expect(page.locator("#survival-groups")).to_contain_text("with acknowledged")
+    expect(results).to_contain_text("Log-rank test")
+    expect(results).to_contain_text("Cox hazard ratio")
+    # Changing the cohort redraws the results in place (htmx) and keeps the address shareable.
+    page.locator("select[name=cohort]").select_option("incident")
+    page.get_by_role("button", name="Show").click()
+    expect(results).to_contain_text("after an incident", timeout=30_000)
+    expect(page).to_have_url(re.compile(r"cohort=incident"))
+
+
+def test_a_cx_lead_reads_outcomes_over_time(live_demo, page):
+    log_in(page, live_demo, "coach@example.com", "demo-coach-pass")
+    page.get_by_role("link", name="Outcomes over time").first.click()
+    expect(page).to_have_url(re.compile(r"/outcomes-over-time"))
+    page.locator("input[name=lags]").fill("0,1,3")
+    page.get_by_role("button", name="Show").click()
+    results = page.locator("#oot-results")
+    expect(page.locator("#oot-association")).to_contain_text("Associations", timeout=30_000)
+    chart = page.locator("#oot-chart")
+    expect(chart).to_be_visible()
+    assert chart.evaluate("img => img.naturalWidth") > 0
+    expect(results.locator("table.oot-table").first).to_contain_text("1")
