@@ -45,6 +45,8 @@ def test_coach_sees_comparison_and_downloads_the_spreadsheet(demo, client):
     # The demo's October reviews come from a sampling plan: its design weights take over.
     assert "saved (rate) by save script" in comparison and "weighting: plan" in comparison
     assert "weighted by the sampling plan&#39;s design" in comparison
+    # Every weighted figure shows its effective sample size.
+    assert comparison.count('class="effective-n"') >= 2
     assert "closed_emotional_loop" in comparison
     # Every comparison says it is an association, and each difference has its own interval.
     assert "Association, not effect: calls with and without the flag differ" in comparison
