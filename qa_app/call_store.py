@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter, itemgetter
+from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
 from qa_app.domain.call_import import OPTIONAL_COLUMNS, CallRecord, Turn
@@ -16,8 +19,12 @@ from qa_app.models import AuditEvent, Call, Outcome, TranscriptTurn, TranscriptV
 BATCH_SIZE = 500
 # Calls are written 2,000 at a time: fewer statements, still few bound parameters per IN list.
 CALL_BATCH_SIZE = 2_000
+# Values in one IN list: under SQLite's default limit of 32,766 bound parameters and
+# PostgreSQL's 65,535.
+IN_LIST_SIZE = 10_000
 # Every column of a call besides call_id and the transcript.
 CALL_FIELDS = ("agent", *OPTIONAL_COLUMNS)
+TURN_COLUMNS = ("call_pk", "position", "speaker", "text", "offset_seconds")
 
 
 @dataclass
@@ -44,17 +51,120 @@ def _batches(items: Sequence, size: int = BATCH_SIZE) -> Iterable[Sequence]:
         yield items[start : start + size]
 
 
-def _turn_rows(call_pk: int, turns: Sequence[Turn]) -> list[dict]:
-    return [
-        {
-            "call_pk": call_pk,
-            "position": position,
-            "speaker": turn.speaker,
-            "text": turn.text,
-            "offset_seconds": turn.offset_seconds,
-        }
-        for position, turn in enumerate(turns)
+def insert_rows(
+    connection: Connection,
+    model: Any,
+    columns: Sequence[str],
+    rows: Iterable[Sequence],
+    constants: Mapping[str, Any] | None = None,
+    converted: Collection[str] = (),
+) -> None:
+    """INSERT ``rows`` (each its values in the order of ``columns``) into ``model``'s table
+    with one executemany on the database driver.
+
+    ``connection.execute(insert(model), dicts)`` spent more time in SQLAlchemy's handling of
+    each row's parameters than the database spent writing them. Here the statement is
+    compiled once for the connection's dialect, and each column's own bind processor (the
+    conversion SQLAlchemy applies: UTC text for datetimes on SQLite, JSON text, ...) runs
+    only on the columns that have one, so the stored values are the same. ``constants`` are
+    values every row shares (a batch's timestamps), converted once. Columns with a Python
+    default must be given, in ``columns`` or ``constants``: nothing fills them in here.
+    ``converted`` names columns whose values the caller has already put through
+    :func:`bind_converter` (e.g. to convert each distinct value once).
+    """
+    constants = dict(constants or {})
+    table = model.__table__
+    dialect = connection.dialect
+    keys = [*columns, *constants]
+    compiled = insert(table).compile(dialect=dialect, column_keys=keys, for_executemany=True)
+    if compiled.insert_prefetch:
+        missing = ", ".join(column.name for column in compiled.insert_prefetch)
+        raise ValueError(f"insert_rows into {table.name} needs values for {missing}")
+    processors = [table.c[key].type._cached_bind_processor(dialect) for key in keys]
+    shared = tuple(
+        process(value) if process else value
+        for process, value in zip(processors[len(columns) :], constants.values(), strict=True)
+    )
+    to_convert = [
+        (index, process)
+        for index, (key, process) in enumerate(zip(columns, processors, strict=False))
+        if process and key not in converted
     ]
+    if to_convert:
+        params = []
+        for row in rows:
+            values = list(row)
+            for index, process in to_convert:
+                values[index] = process(values[index])
+            params.append((*values, *shared))
+    elif shared:
+        params = [(*row, *shared) for row in rows]
+    else:
+        params = [tuple(row) for row in rows]
+    if not params:
+        return
+    if compiled.positiontup is not None:  # SQLite: ?, in the statement's column order
+        order = [keys.index(name) for name in compiled.positiontup]
+        if order != list(range(len(keys))):
+            pick = itemgetter(*order)
+            params = [pick(values) for values in params]
+    else:  # PostgreSQL (psycopg): %(name)s
+        params = [dict(zip(keys, values, strict=True)) for values in params]
+    connection.exec_driver_sql(compiled.string, params)
+
+
+def select_in(
+    connection: Connection,
+    columns: Sequence[Any],
+    column: Any,
+    values: Sequence,
+    size: int = IN_LIST_SIZE,
+) -> list[Sequence]:
+    """Rows of ``columns`` whose ``column`` is one of ``values`` (``size`` values a statement).
+
+    SQLAlchemy renders each IN list anew and handles every value in Python (a tenth of a
+    million-call import). Here a list is padded (repeating its last value, which changes
+    no result) to one of a few lengths whose statements are compiled once per process, and
+    the values go to the driver as they are. That holds only for columns the dialect
+    neither converts on the way in nor out (text, integers): others go through SQLAlchemy.
+    """
+    dialect = connection.dialect
+    plain = column.type._cached_bind_processor(dialect) is None and all(
+        c.type._cached_result_processor(dialect, None) is None for c in columns
+    )
+    found: list[Sequence] = []
+    for start in range(0, len(values), size):
+        chunk = list(values[start : start + size])
+        if not plain:
+            found.extend(connection.execute(select(*columns).where(column.in_(chunk))).all())
+            continue
+        length = min(size, max(16, 1 << (len(chunk) - 1).bit_length()))
+        chunk.extend(chunk[-1:] * (length - len(chunk)))
+        key = (dialect.name, dialect.driver, tuple(map(str, columns)), str(column), length)
+        statement = _IN_STATEMENTS.get(key)
+        if statement is None:
+            binds = [bindparam(f"v{i}", type_=column.type) for i in range(length)]
+            compiled = select(*columns).where(column.in_(binds)).compile(dialect=dialect)
+            statement = _IN_STATEMENTS[key] = (compiled.string, compiled.positiontup is not None)
+        sql, positional = statement
+        params: Any = tuple(chunk) if positional else {f"v{i}": v for i, v in enumerate(chunk)}
+        found.extend(connection.exec_driver_sql(sql, params).all())
+    return found
+
+
+# SQL of select_in's statements: a few per query and list length (powers of two).
+_IN_STATEMENTS: dict[tuple, tuple[str, bool]] = {}
+
+
+def bind_converter(connection: Connection, model: Any, column: str) -> Callable[[Any], Any]:
+    """What SQLAlchemy does to a value of ``model.column`` before the driver sees it."""
+    process = model.__table__.c[column].type._cached_bind_processor(connection.dialect)
+    return process or (lambda value: value)
+
+
+def _turn_rows(call_pk: int, turns: Sequence[Turn]) -> list[tuple]:
+    """Rows of TURN_COLUMNS for one call's transcript."""
+    return [(call_pk, position, *turn) for position, turn in enumerate(turns)]
 
 
 def _stored_turns(connection, call_pks: list[int]) -> dict[int, tuple[Turn, ...]]:
@@ -100,27 +210,28 @@ def upsert_calls(
         Call.transcript_version,
         *(getattr(Call, f) for f in CALL_FIELDS),
     ]
+    new_values = attrgetter("call_id", *CALL_FIELDS)
     for batch in _batches(records, CALL_BATCH_SIZE):
-        existing = {
-            row.call_id: row
-            for row in connection.execute(
-                select(*stored_columns).where(Call.call_id.in_([r.call_id for r in batch]))
-            )
-        }
+        # Which calls are stored (a quick look), then all their fields: an import of new
+        # calls, the usual case, needs only the first.
+        stored = select_in(connection, [Call.id], Call.call_id, [r.call_id for r in batch])
+        existing = (
+            {
+                row.call_id: row
+                for row in connection.execute(
+                    select(*stored_columns).where(Call.id.in_([pk for (pk,) in stored]))
+                )
+            }
+            if stored
+            else {}
+        )
         stored_turns = _stored_turns(connection, [row.id for row in existing.values()])
         now = utcnow()
         new_calls, new_records, updates, turn_rows, replaced, kept = [], [], [], [], [], []
         for record in batch:
             call = existing.get(record.call_id)
             if call is None:
-                new_calls.append(
-                    {
-                        "call_id": record.call_id,
-                        **{f: getattr(record, f) for f in CALL_FIELDS},
-                        "imported_at": now,
-                        "updated_at": now,
-                    }
-                )
+                new_calls.append(new_values(record))
                 new_records.append(record)
                 continue
             same_fields = all(getattr(call, f) == getattr(record, f) for f in fields)
@@ -145,15 +256,22 @@ def upsert_calls(
             )
             result.updated += 1
         if new_calls:
-            connection.execute(insert(Call), new_calls)
+            insert_rows(
+                connection,
+                Call,
+                ("call_id", *CALL_FIELDS),
+                new_calls,
+                {"transcript_version": 1, "imported_at": now, "updated_at": now},
+            )
             # Read the new ids back by call_id (unique): RETURNING in parameter order is one
             # statement per row on SQLite, which would undo the executemany.
             ids = dict(
-                connection.execute(
-                    select(Call.call_id, Call.id).where(
-                        Call.call_id.in_([r.call_id for r in new_records])
-                    )
-                ).all()
+                select_in(
+                    connection,
+                    [Call.call_id, Call.id],
+                    Call.call_id,
+                    [r.call_id for r in new_records],
+                )
             )
             for record in new_records:
                 turn_rows.extend(_turn_rows(ids[record.call_id], record.transcript))
@@ -166,7 +284,7 @@ def upsert_calls(
         if replaced:
             connection.execute(delete(TranscriptTurn).where(TranscriptTurn.call_pk.in_(replaced)))
         if turn_rows:
-            connection.execute(insert(TranscriptTurn), turn_rows)
+            insert_rows(connection, TranscriptTurn, TURN_COLUMNS, turn_rows)
         if progress:
             progress(len(batch))
     return result
@@ -185,10 +303,11 @@ def _kept_version(call_pk: int, version: int, turns: Sequence[Turn], now, source
 
 def existing_call_ids(db: Session, call_ids: Iterable[str]) -> dict[str, int]:
     """call_id -> primary key for those of ``call_ids`` that are in the database."""
-    found: dict[str, int] = {}
-    for batch in _batches(sorted(set(call_ids))):
-        found.update(db.exec(select(Call.call_id, Call.id).where(Call.call_id.in_(batch))).all())
-    return found
+    if db.autoflush:
+        db.flush()  # as a query through the session would: calls added to it count
+    return dict(
+        select_in(db.connection(), [Call.call_id, Call.id], Call.call_id, sorted(set(call_ids)))
+    )
 
 
 def stored_outcome_kinds(db: Session) -> dict[str, str]:

@@ -11,19 +11,27 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
-from qa_app.call_store import ChangesRefused, WriteResult
+from qa_app.call_store import (
+    IN_LIST_SIZE,
+    ChangesRefused,
+    WriteResult,
+    bind_converter,
+    insert_rows,
+    select_in,
+)
 from qa_app.domain.review_import import ReviewRecord
 from qa_app.domain.scoring import DimensionAnswer, answer_as_dict
 from qa_app.models import AuditEvent, Call, Review, ReviewScore, ReviewStatus, utcnow
 
 BATCH_SIZE = 2_000
-# Under SQLite's default limit of 32,766 bound parameters and PostgreSQL's 65,535.
-IN_LIST_SIZE = 10_000
 ReviewKey = tuple[int, int, int]  # call pk, reviewer id, rubric pk
+SCORE_COLUMNS = ("review_id", "dimension", "score", "not_applicable", "note", "evidence")
+AUDIT_COLUMNS = ("entity_id", "before", "after", "reason")
 Actor = tuple[int | None, str]  # the user id (None on the command line) and the audit label
 
 
@@ -50,6 +58,9 @@ def write_imported_reviews(
     result = WriteResult()
     refused: list[str] = []
     connection = db.connection()
+    # Imported answers repeat (a few points per dimension): each distinct evidence list and
+    # each distinct set of answers is converted to its JSON once, as SQLAlchemy would.
+    json_text = _JsonCache(connection)
     for start in range(0, len(records), BATCH_SIZE):
         batch = records[start : start + BATCH_SIZE]
         keys = [
@@ -76,18 +87,7 @@ def write_imported_reviews(
                 continue
             submitted_at = record.submitted_at or now
             if found is None:
-                new_reviews.append(
-                    {
-                        "call_pk": key[0],
-                        "reviewer_id": key[1],
-                        "rubric_pk": key[2],
-                        "status": ReviewStatus.SUBMITTED.value,
-                        "version": 1,
-                        "created_at": now,
-                        "updated_at": now,
-                        "submitted_at": submitted_at,
-                    }
-                )
+                new_reviews.append((*key, submitted_at))
                 new_records.append(record)
                 continue
             review_id, _status, version = found
@@ -107,21 +107,33 @@ def write_imported_reviews(
                     answer = dataclasses.replace(answer, note=kept.note, evidence=kept.evidence)
                     score_updates.append({"b_id": score_id, **_score_values(answer)})
                 else:
-                    score_inserts.append(_score_row(review_id, dimension, answer))
-            audits.append(_audit_row(actor, review_id, answers, record.answers, now, source))
+                    score_inserts.append(_score_row(review_id, dimension, answer, json_text))
+            audits.append(_audit_row(review_id, answers, record.answers, source, json_text))
         if new_reviews:
             # A new review is scored on the transcript the call has now.
-            versions = _transcript_versions(connection, {row["call_pk"] for row in new_reviews})
-            for row in new_reviews:
-                row["transcript_version"] = versions[row["call_pk"]]
-            connection.execute(insert(Review), new_reviews)
+            new_call_pks = {row[0] for row in new_reviews}
+            versions = _transcript_versions(connection, new_call_pks)
+            insert_rows(
+                connection,
+                Review,
+                ("call_pk", "reviewer_id", "rubric_pk", "submitted_at", "transcript_version"),
+                [(*row, versions[row[0]]) for row in new_reviews],
+                {
+                    "status": ReviewStatus.SUBMITTED.value,
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            )
             # Read the new ids back by their unique key: RETURNING in parameter order is one
             # statement per row on SQLite, which would undo the executemany.
-            ids = _stored_reviews(connection, {row["call_pk"] for row in new_reviews})
+            ids = _stored_reviews(connection, new_call_pks)
             for row, record in zip(new_reviews, new_records, strict=True):
-                review_id = ids[(row["call_pk"], row["reviewer_id"], row["rubric_pk"])][0]
-                score_inserts.extend(_score_row(review_id, d, a) for d, a in record.answers.items())
-                audits.append(_audit_row(actor, review_id, {}, record.answers, now, source))
+                review_id = ids[row[:3]][0]
+                score_inserts.extend(
+                    _score_row(review_id, d, a, json_text) for d, a in record.answers.items()
+                )
+                audits.append(_audit_row(review_id, {}, record.answers, source, json_text))
             result.created += len(new_reviews)
         if review_updates:
             connection.execute(update(Review).where(Review.id == bindparam("b_id")), review_updates)
@@ -130,9 +142,24 @@ def write_imported_reviews(
                 update(ReviewScore).where(ReviewScore.id == bindparam("b_id")), score_updates
             )
         if score_inserts:
-            connection.execute(insert(ReviewScore), score_inserts)
+            insert_rows(
+                connection, ReviewScore, SCORE_COLUMNS, score_inserts, converted=("evidence",)
+            )
         if audits:
-            connection.execute(insert(AuditEvent), audits)
+            insert_rows(
+                connection,
+                AuditEvent,
+                AUDIT_COLUMNS,
+                audits,
+                {
+                    "at": now,
+                    "actor_id": actor[0],
+                    "actor_label": actor[1],
+                    "action": "review.imported",
+                    "entity_type": "review",
+                },
+                converted=("after",),
+            )
         if progress:
             progress(len(batch))
     if refused:
@@ -163,37 +190,21 @@ def _point(answer: DimensionAnswer | None) -> str:
 
 def _stored_reviews(connection, call_pks: set[int]) -> dict[ReviewKey, tuple[int, str, int]]:
     """(call, reviewer, rubric) -> (id, status, version) for every review of these calls."""
-    found = {}
-    ordered = sorted(call_pks)
-    for start in range(0, len(ordered), IN_LIST_SIZE):
-        rows = connection.execute(
-            select(
-                Review.call_pk,
-                Review.reviewer_id,
-                Review.rubric_pk,
-                Review.id,
-                Review.status,
-                Review.version,
-            ).where(Review.call_pk.in_(ordered[start : start + IN_LIST_SIZE]))
-        )
-        for call_pk, reviewer_id, rubric_pk, review_id, status, version in rows:
-            found[(call_pk, reviewer_id, rubric_pk)] = (review_id, status, version)
-    return found
+    rows = select_in(
+        connection,
+        [Review.call_pk, Review.reviewer_id, Review.rubric_pk, Review.id, Review.status,
+         Review.version],
+        Review.call_pk,
+        sorted(call_pks),
+    )  # fmt: skip
+    return {(row[0], row[1], row[2]): (row[3], row[4], row[5]) for row in rows}
 
 
 def _transcript_versions(connection, call_pks: set[int]) -> dict[int, int]:
     """call pk -> the number of its current transcript."""
-    found: dict[int, int] = {}
-    ordered = sorted(call_pks)
-    for start in range(0, len(ordered), IN_LIST_SIZE):
-        found.update(
-            connection.execute(
-                select(Call.id, Call.transcript_version).where(
-                    Call.id.in_(ordered[start : start + IN_LIST_SIZE])
-                )
-            ).all()
-        )
-    return found
+    return dict(
+        select_in(connection, [Call.id, Call.transcript_version], Call.id, sorted(call_pks))
+    )
 
 
 def _stored_scores(
@@ -228,30 +239,59 @@ def _score_values(answer: DimensionAnswer) -> dict:
     }
 
 
-def _score_row(review_id: int, dimension: str, answer: DimensionAnswer) -> dict:
-    return {"review_id": review_id, "dimension": dimension, **_score_values(answer)}
+def _score_row(review_id: int, dimension: str, answer: DimensionAnswer, json_text) -> tuple:
+    """A row of SCORE_COLUMNS, its evidence already converted."""
+    return (
+        review_id,
+        dimension,
+        answer.score,
+        answer.not_applicable,
+        answer.note,
+        json_text.evidence(answer.evidence),
+    )
+
+
+class _JsonCache:
+    """Score evidence and audit ``after`` values as the driver takes them (JSON), each
+    distinct value converted once with the column's own converter."""
+
+    def __init__(self, connection):
+        self._evidence_json = bind_converter(connection, ReviewScore, "evidence")
+        self._after_json = bind_converter(connection, AuditEvent, "after")
+        self._evidence: dict[tuple[int, ...], Any] = {}
+        self._after: dict[tuple, Any] = {}
+
+    def evidence(self, positions: tuple[int, ...]) -> Any:
+        found = self._evidence.get(positions)
+        if found is None:
+            found = self._evidence[positions] = self._evidence_json(list(positions))
+        return found
+
+    def after(self, answers: Mapping[str, DimensionAnswer]) -> Any:
+        # Scores are ints (never True/False, which would compare equal and differ in JSON).
+        key = tuple(answers.items())
+        found = self._after.get(key)
+        if found is None:
+            value = {d: answer_as_dict(a) for d, a in answers.items()}
+            found = self._after[key] = self._after_json(value)
+        return found
 
 
 def _audit_row(
-    actor: Actor, review_id: int, before: Mapping, after: Mapping, now, source: str
-) -> dict:
-    """The same event ``audit.record`` writes for one imported review, naming the file;
-    ``before`` holds the points an import replaced."""
-    return {
-        "at": now,
-        "actor_id": actor[0],
-        "actor_label": actor[1],
-        "action": "review.imported",
-        "entity_type": "review",
-        "entity_id": str(review_id),
-        "before": {d: answer_as_dict(a) for d, a in before.items()} or None,
-        "after": {d: answer_as_dict(a) for d, a in after.items()},
-        "reason": (
+    review_id: int, before: Mapping, after: Mapping, source: str, json_text: _JsonCache
+) -> tuple:
+    """A row of AUDIT_COLUMNS: the event ``audit.record`` writes for one imported review,
+    naming the file; ``before`` holds the points an import replaced."""
+    return (
+        str(review_id),
+        {d: answer_as_dict(a) for d, a in before.items()} or None,
+        json_text.after(after),
+        (
             f"import of {source} with --replace"
             if before and _points(before) != _points(after)
             else f"import of {source}"
         ),
-    }
+    )
 
 
 def _points(answers: Mapping[str, DimensionAnswer]) -> dict:

@@ -46,10 +46,19 @@ def validate_reviews(table: Table, rubrics: Mapping[str, Rubric], default_key: s
     groups: dict[tuple[str, str, str], ReviewRecord] = {}
     broken: set[tuple[str, str, str]] = set()
     seen: dict[tuple[str, str, str, str], int] = {}
+    # A rubric, dimension and score always give the same answer (or the same error): a file
+    # of history holds a few distinct ones, each parsed once.
+    answers: dict[tuple[str, str, str], DimensionAnswer | str] = {}
     for row, raw in table.rows:
-        call_id, reviewer = as_text(raw.get("call_id")), as_text(raw.get("reviewer")).lower()
-        dimension = as_text(raw.get("dimension"))
-        rubric_key = as_text(raw.get("rubric")) or default_key
+        get = raw.get
+        cells = []
+        for column in ("call_id", "reviewer", "dimension", "rubric", "score"):
+            value = get(column)
+            # Cells of CSV files are str: as_text's answer without its checks.
+            cells.append(value.strip() if type(value) is str else as_text(value))
+        call_id, reviewer, dimension, rubric_key, score_text = cells
+        reviewer = reviewer.lower()
+        rubric_key = rubric_key or default_key
         problems = [
             f"{c} is empty"
             for c, v in (("call_id", call_id), ("reviewer", reviewer), ("dimension", dimension))
@@ -67,22 +76,26 @@ def validate_reviews(table: Table, rubrics: Mapping[str, Rubric], default_key: s
             seen[key] = row
         answer = submitted_at = None
         if rubric is not None and dimension:
-            score = integral_text(as_text(raw.get("score"))) or "na"
-            try:
-                answer = parse_answer(rubric, dimension, {"score": score}, 0)
-            except ScoringError as exc:
-                problems.append(str(exc))
+            answer_key = (rubric_key, dimension, score_text)
+            answer = answers.get(answer_key)
+            if answer is None:
+                answer = answers[answer_key] = _answer(rubric, dimension, score_text)
+            if isinstance(answer, str):
+                problems.append(answer)
+                answer = None
         try:
-            submitted_at = parse_timestamp(raw.get("submitted_at"))
+            submitted_at = parse_timestamp(get("submitted_at"))
         except ValueError as exc:
             problems.append(f"submitted_at: {exc}")
         if problems:
             report.reject(row, raw, "; ".join(problems), unit)
             broken.add((call_id, reviewer, rubric_key))
             continue
-        record = groups.setdefault(
-            (call_id, reviewer, rubric_key), ReviewRecord(call_id, reviewer, rubric_key)
-        )
+        record = groups.get((call_id, reviewer, rubric_key))
+        if record is None:
+            record = groups[(call_id, reviewer, rubric_key)] = ReviewRecord(
+                call_id, reviewer, rubric_key
+            )
         record.answers[dimension] = answer
         record.rows.append(row)
         if submitted_at and (record.submitted_at is None or submitted_at > record.submitted_at):
@@ -104,3 +117,11 @@ def validate_reviews(table: Table, rubrics: Mapping[str, Rubric], default_key: s
             report.reject(row, raw_by_row[row], message, unit)
     report.errors.sort(key=lambda e: e.row)
     return report
+
+
+def _answer(rubric: Rubric, dimension: str, score_text: str) -> DimensionAnswer | str:
+    """The answer a row's score cell gives, or why it gives none."""
+    try:
+        return parse_answer(rubric, dimension, {"score": integral_text(score_text) or "na"}, 0)
+    except ScoringError as exc:
+        return str(exc)
