@@ -216,7 +216,8 @@ def _load_rubrics(app, paths: tuple[Path, ...]) -> None:
 
 @main.group("import")
 def import_group() -> None:
-    """Import calls, outcomes, reviews and calibration ratings (CSV, XLSX; calls also JSONL).
+    """Import calls, outcomes, reviews, calibration ratings, customers and customer events
+    (CSV, XLSX; calls also JSONL).
 
     All-or-nothing: if any row is invalid, every invalid row is listed and nothing is
     written (exit 1), unless --skip-invalid. The formats are in the README, "Import file
@@ -354,8 +355,8 @@ def import_calls(file: Path, skip_invalid: bool, rejects: Path | None, dry_run: 
     kept, and reviews scored on it keep showing it.
 
     Required columns: call_id, agent, transcript. Optional: team, queue, channel,
-    interaction_type, started_at (ISO 8601), save_script, agent_tenure_days. A transcript
-    is one turn per line, "Speaker: text" (JSONL may give a list of turns).
+    interaction_type, started_at (ISO 8601), save_script, agent_tenure_days, customer_id.
+    A transcript is one turn per line, "Speaker: text" (JSONL may give a list of turns).
     """
     _run_import("calls", file, skip_invalid, rejects, dry_run)
 
@@ -383,6 +384,37 @@ def import_outcomes(
     row named, unless --replace.
     """
     _run_import("outcomes", file, skip_invalid, rejects, dry_run, replace=replace)
+
+
+@import_group.command("customers")
+@_import_options
+@_replace_option
+def import_customers(
+    file: Path, skip_invalid: bool, rejects: Path | None, dry_run: bool, replace: bool
+) -> None:
+    """Import customers (CSV or XLSX); an existing customer_id is updated.
+
+    Columns: customer_id, onboarded_at (ISO 8601), optional ended_at (blank while the
+    customer is active), segment and monthly_value. Filling a blank ended_at is an update;
+    a stored value the file changes is refused, with its row named, unless --replace.
+    """
+    _run_import("customers", file, skip_invalid, rejects, dry_run, replace=replace)
+
+
+@import_group.command("events")
+@_import_options
+@_replace_option
+def import_events(
+    file: Path, skip_invalid: bool, rejects: Path | None, dry_run: bool, replace: bool
+) -> None:
+    """Import customer events (CSV or XLSX), one per row.
+
+    Columns: customer_id, at (ISO 8601), kind (renewal, incident, nps, renewal_intent,
+    spend, usage, opt_out), optional value (needed for nps 0-10, spend and usage) and note.
+    Unknown customers and kinds are row errors; the same customer, moment and kind again
+    updates the event (a changed value only with --replace).
+    """
+    _run_import("events", file, skip_invalid, rejects, dry_run, replace=replace)
 
 
 @import_group.command("reviews")

@@ -16,10 +16,11 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from qa_app import audit, call_store
+from qa_app import audit, call_store, customer_store
 from qa_app.accounts import create_imported_reviewer, email_problem, normalise_email
 from qa_app.db import transaction
 from qa_app.domain.call_import import validate_calls
+from qa_app.domain.customer_import import validate_customers, validate_events
 from qa_app.domain.outcome_import import reject_unknown_calls, validate_outcomes
 from qa_app.domain.review_import import ReviewRecord, validate_reviews
 from qa_app.domain.tabular import ImportReport, Table, read_table
@@ -27,10 +28,16 @@ from qa_app.models import RubricVersion, User
 from qa_app.review_import_store import write_imported_reviews
 from qa_app.rubric_store import DEFAULT_RUBRIC_ID, current_rubric_row, rubric_from_row
 
-KINDS = ("calls", "outcomes", "reviews")
+KINDS = ("calls", "outcomes", "reviews", "customers", "events")
 # What one valid record of each kind is: a call is one row, an outcome value one cell of a
 # row, a review the rows of one call, reviewer and rubric. Counts of records use these words.
-RECORD_NOUNS = {"calls": "call", "outcomes": "outcome value", "reviews": "review"}
+RECORD_NOUNS = {
+    "calls": "call",
+    "outcomes": "outcome value",
+    "reviews": "review",
+    "customers": "customer",
+    "events": "event",
+}
 Progress = Callable[[int], None]
 
 
@@ -228,6 +235,13 @@ def _validate(
         known = call_store.existing_call_ids(db, [r.call_id for r in report.records])
         reject_unknown_calls(report, table, set(known))
         return report
+    if kind == "customers":
+        return validate_customers(table)
+    if kind == "events":
+        report = validate_events(table)
+        known = customer_store.existing_customer_ids(db, [r.customer_id for r in report.records])
+        customer_store.reject_unknown_customers(report, table, set(known))
+        return report
     rubrics = {row.key: rubric_from_row(row) for row in db.exec(select(RubricVersion))}
     current = current_rubric_row(db, rubric_id)
     report = validate_reviews(table, rubrics, current.key if current else "")
@@ -293,6 +307,11 @@ def _write(
         return call_store.upsert_outcomes(
             db, report.records, call_pks, progress, replace=replace, source=source, actor=who
         )
+    if kind in ("customers", "events"):
+        write = (
+            customer_store.upsert_customers if kind == "customers" else customer_store.upsert_events
+        )
+        return write(db, report.records, progress, replace=replace, source=source, actor=who)
     return _write_reviews(db, report.records, who, progress, replace, source)
 
 

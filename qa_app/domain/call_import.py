@@ -32,6 +32,7 @@ OPTIONAL_COLUMNS = (
     "started_at",
     "save_script",
     "agent_tenure_days",
+    "customer_id",
 )
 TEXT_LIMITS = {
     "call_id": 100,
@@ -41,6 +42,7 @@ TEXT_LIMITS = {
     "channel": 50,
     "interaction_type": 100,
     "save_script": 100,
+    "customer_id": 100,
 }
 SPEAKER_LINE = re.compile(
     r"^\s*(?:\[(?P<offset>\d{1,2}:\d{2}(?::\d{2})?)\]\s*)?"
@@ -71,6 +73,8 @@ class CallRecord:
     started_at: datetime | None = None
     save_script: str | None = None
     agent_tenure_days: int | None = None
+    # The customer on the call (customers.customer_id), for following customers over time.
+    customer_id: str | None = None
 
 
 def _offset(text: str | None) -> float | None:
@@ -236,6 +240,7 @@ def validate_calls(table: Table) -> ImportReport:
                 started_at=started_at,
                 save_script=text["save_script"] or None,
                 agent_tenure_days=tenure,
+                customer_id=text["customer_id"] or None,
             )
         )
     return report

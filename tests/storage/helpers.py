@@ -13,6 +13,10 @@ SNAPSHOT_TABLES = (
     "outcomes",
     "reviews",
     "review_scores",
+    "customers",
+    "customer_events",
+    "sampling_plans",
+    "sampled_calls",
 )
 
 
