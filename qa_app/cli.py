@@ -452,6 +452,7 @@ def _register_commands() -> None:
     from qa_app.cli_exports import export_group, outcomes_group
     from qa_app.cli_panel import analysis_plan_group, panel
     from qa_app.cli_sampling import flags_group, sample_group
+    from qa_app.cli_survey import survey_group
     from qa_app.cli_survival import survival
     from qa_app.cli_users import users
 
@@ -466,6 +467,7 @@ def _register_commands() -> None:
         restore,
         audit,
         survival,
+        survey_group,
         panel,
         analysis_plan_group,
     ):

@@ -40,6 +40,10 @@ def test_the_installed_package_runs_from_an_empty_folder(installed_venv, tmp_pat
     checked = qa_app("rubric", "check")
     assert checked.returncode == 0, checked.stderr
     assert "2 rubric file(s) OK." in checked.stdout
+    # The customer surveys ship beside the rubrics, and their items map to rubric dimensions.
+    surveys = qa_app("survey", "check")
+    assert surveys.returncode == 0, surveys.stderr
+    assert "2 survey file(s) OK." in surveys.stdout
 
     # Data and the generated secret key live in the documented instance folder.
     instance = home / ".local" / "share" / "qa_app"
