@@ -1,29 +1,34 @@
-"""Intervals and adjustment for the outcome comparison, from statsmodels and scipy.
+"""Intervals and adjustment for the outcome comparison, from statsmodels, scipy and svy.
 
-We prepare the numbers and say what they mean; the estimators are the libraries', except the
-weighted difference's design-based variance, which is svy's Taylor linearisation computed here
-from per-stratum sums (svy itself, through ``survey_estimates.design_difference``, takes about
-a second per save script and flag at 100,000 calls, and the comparison needs hundreds of them;
-the tests hold the two to the same numbers):
+We prepare the numbers and say what they mean; the estimators are the libraries':
 
 - **Difference of two rates**: Newcombe's hybrid score interval (Newcombe 1998, method 10:
   Wilson intervals for each side, combined), ``statsmodels ... confint_proportions_2indep(
   method="newcomb")``. Unlike the Wald interval it never leaves [-1, 1] and does not
   collapse to [0, 0] when a small side has all or none of its calls saved.
-- **Weighted differences** (rates and means): from the design, as survey packages compute
-  them. Each side's figure is a Hájek ratio Σwy / Σw over the calls of its domain; the
+- **Weighted differences** (rates and means): from the design, by svy (Taylor
+  linearisation; ``survey_estimates.domain_differences``, svy's contrast of domain means).
+  Each side's figure is a Hájek ratio Σwy / Σw over the calls of its domain; the
   difference's variance is the Taylor linearisation of the two domain means within the
   design's strata (the sampling plan's strata, or the interaction type for mix weights), with
   each stratum's finite population correction where its population size is known, and calls
   outside both sides (other save scripts, flag unknown) kept in the design with a zero
   deviate. The interval is t on the design's degrees of freedom (calls minus strata); a rate
   difference's is clipped to ±100%. A stratum with one call is centred on the overall mean
-  (svy's "center", R survey's lonely.psu = "adjust"). :func:`design_differences` computes
-  this from per-stratum sums, so every save script, flag and segment of a year of calls costs
-  a few array sums; tests/domain/test_comparison_design_intervals.py checks it against
-  ``survey_estimates.design_difference`` (svy's contrast of domain means) on the same calls,
-  and its coverage in a seeded stratified-sampling simulation. With no weights (every call
-  weight 1, one stratum) the weighted difference is the crude one and so is its interval.
+  (svy's "center", R survey's lonely.psu = "adjust"). The comparison batches the domains:
+  one svy estimate per cut, flag and kind of group (by value, or all), every group's pair of
+  domains in it (outcome_comparison.Comparison.design_intervals). svy's kernel passes over
+  the calls once per domain, so this costs time in proportion to calls × domains. Measured
+  for the main comparison and every equity segment with 6 flags, 5 save scripts and 6
+  interaction types (396 intervals, 840 domains in 48 svy estimates): 8.8 s of CPU at
+  100,000 calls and 61 s at 1,000,000 (wall clock 20 s and 158 s on a loaded two-core
+  machine); the hand-written per-stratum sums this replaced took about 1.3 s of CPU at
+  either size. A year of calls makes the export wait about a minute or more for these
+  intervals: the price of using the library's estimator rather than our own.
+  tests/domain/test_comparison_design_intervals.py checks it against
+  ``survey_estimates.design_difference`` on the same calls, and its coverage in a seeded
+  stratified-sampling simulation. With no weights (every call weight 1, one stratum) the
+  weighted difference is the crude one and so is its interval.
 - **Standardised rates**: Newcombe's interval on Kish's effective sample size,
   n_eff = (Σw)² / Σw², with the standardised rate times n_eff as the (fractional) count — the
   effective-n Wilson approach for survey proportions (Korn & Graubard 1998; Dean & Pagano
@@ -214,64 +219,3 @@ def _hc3(design: np.ndarray, residuals: np.ndarray, counts: np.ndarray, bread: n
     )
     meat = (design * (counts * scaled**2)[:, None]).T @ design
     return math.sqrt(max(0.0, float((bread @ meat @ bread)[1, 1])))
-
-
-# Columns of the per-stratum sums :func:`design_differences` reads.
-SUM_W, SUM_WY, SUM_W2, SUM_W2Y, SUM_W2Y2 = range(5)
-
-
-def design_differences(
-    sums: np.ndarray,
-    calls_per_stratum: np.ndarray,
-    population: np.ndarray,
-    alpha: float = ALPHA,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Weighted (Hájek) difference, with minus without, and its design-based interval for G
-    comparisons at once, all domains of one stratified design of single-call units.
-
-    ``sums[g, side, h]``: Σw, Σwy, Σw², Σw²y and Σw²y² over the calls of stratum h on side
-    ``side`` (1 with the flag, 0 without) of comparison g. ``calls_per_stratum[h]``: the calls
-    with a positive weight in stratum h, whichever domain they are in (a call outside both
-    sides deviates by 0 but still counts); ``population[h]``: the stratum's population size
-    (``inf`` when unknown: no finite population correction).
-
-    Taylor linearisation: call i of side s deviates by z_i = ±w_i (y_i − R_s) / W_s, and the
-    variance is Σ_h (1 − m_h/N_h) m_h/(m_h − 1) Σ_i∈h (z_i − z̄_h)²; a stratum with one call
-    is centred on the mean deviate of every call instead. Both sums over a stratum follow
-    from ``sums``, so no per-call data is needed here. The interval is t on Σ_h (m_h − 1)
-    degrees of freedom. This is svy's contrast of domain means (checked against
-    ``survey_estimates.design_difference`` in the tests).
-
-    Returns difference, standard error, low and high, each of length G, NaN where a side is
-    empty or the design has no degrees of freedom.
-    """
-    from scipy import stats
-
-    sums = np.asarray(sums, dtype=float)
-    m = np.asarray(calls_per_stratum, dtype=float)
-    total = sums[..., SUM_W].sum(axis=2)  # (G, 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = sums[..., SUM_WY].sum(axis=2) / total
-        r, w = ratio[..., None], total[..., None]
-        first = (sums[..., SUM_WY] - r * sums[..., SUM_W]) / w  # Σ_i∈h z_i per side
-        second = (  # Σ_i∈h z_i² per side
-            sums[..., SUM_W2Y2] - 2 * r * sums[..., SUM_W2Y] + r * r * sums[..., SUM_W2]
-        ) / (w * w)
-        z = first[:, 1] - first[:, 0]  # (G, H): no call is on both sides
-        z2 = second[:, 1] + second[:, 0]
-        keep = 1 - np.where(np.isfinite(population), m / population, 0.0)
-        several = m >= 2
-        within = np.where(
-            several,
-            keep * m / np.where(several, m - 1, 1) * (z2 - z * z / np.where(m > 0, m, 1)),
-            0.0,
-        )
-        centre = z.sum(axis=1, keepdims=True) / m.sum()
-        lonely = np.where(m == 1, keep * (z - centre) ** 2, 0.0)
-        variance = np.maximum(0.0, (within + lonely).sum(axis=1))
-        difference = ratio[:, 1] - ratio[:, 0]
-    se = np.sqrt(variance)
-    df = float(np.clip(m - 1, 0, None).sum())
-    quantile = float(stats.t.ppf(1 - alpha / 2, df)) if df > 0 else math.nan
-    se = np.where(np.isfinite(difference), se, math.nan)
-    return difference, se, difference - quantile * se, difference + quantile * se

@@ -15,10 +15,10 @@ without the flag, and four differences, each with its own 95% interval:
 
 All are associations: calls with and without a flag differ in ways no column records.
 Intervals and the model come from statsmodels/scipy (see comparison_statistics); the weighted
-difference's interval comes from the design: Taylor linearisation with the calls' design
-strata and the strata's population sizes, as survey packages compute it. Each side shows its
-Kish effective sample size; a side whose effective n is under 30 calls is marked too small to
-read.
+difference's interval comes from the design (svy): Taylor linearisation with the calls'
+design strata and the strata's population sizes, as survey packages compute it. Each side
+shows its Kish effective sample size; a side whose effective n is under 30 calls is marked
+too small to read.
 
 Rows are folded into running sums, so a year of calls streams through in little memory; the
 regression and the design-based intervals need per-call data, kept in arrays as one cell
@@ -28,7 +28,6 @@ one stratum number, the outcome and the weight per call (24 bytes).
 
 from __future__ import annotations
 
-import math
 from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -37,17 +36,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa_app.domain.comparison_statistics import (
-    SUM_W,
-    SUM_W2,
-    SUM_W2Y,
-    SUM_W2Y2,
-    SUM_WY,
     adjusted_difference,
-    design_differences,
     effective_n,
     mean_difference_interval,
     rate_difference_interval,
 )
+from qa_app.domain.survey_estimates import domain_differences
 
 SMALL_CELL = 30
 ALL = "(all)"
@@ -342,7 +336,8 @@ class Comparison:
         self._strata_numbers: dict[str, int] = {}
         self.stratum_sizes = dict(stratum_sizes or {})
         self._weighted = False  # a weight other than 1: the design gives the intervals
-        self._design: dict[tuple, list[float] | None] | None = None
+        self._design: dict[str, dict[tuple, list[float] | None]] | None = None
+        self._calls: tuple | None = None
         self._sides: dict[tuple, Side] | None = None
         self._strata: dict[tuple, dict[str, Side]] | None = None
 
@@ -372,6 +367,7 @@ class Comparison:
             self._weighted = True
         self._sides = None
         self._design = None
+        self._calls = None
 
     def _build(self) -> None:
         """(cut, segment, by value, flag, has flag) -> Side, and the same split by interaction
@@ -451,96 +447,95 @@ class Comparison:
         """Whether the rows carry weights (or strata), so weighted intervals need the design."""
         return self._weighted or len(self._strata_numbers) > 1
 
-    def design_intervals(self) -> dict[tuple, list[float] | None]:
+    def design_intervals(self, cut: str | None = None) -> dict[tuple, list[float] | None]:
         """(cut, segment, by value, flag) -> the weighted difference's design-based 95%
-        interval, for the main comparison (cut "") and every equity segment; empty when the
-        rows carry no weights.
+        interval, for the main comparison (cut "") and every equity segment, or for ``cut``
+        alone; empty when the rows carry no weights.
 
-        The calls are summed once per (cell, stratum): Σw, Σwy, Σw², Σw²y, Σw²y². Every
-        comparison is then a domain pair of the whole design, its sums those of its cells
-        (see comparison_statistics.design_differences); calls in other groups, segments or
-        with the flag unknown stay in the design with a zero deviate, as survey packages
-        treat domains.
+        Every comparison is a pair of domains (with and without the flag) of the whole design:
+        calls in other groups, segments or with the flag unknown stay in the design with a
+        zero deviation, as survey packages treat domains. svy estimates them
+        (``survey_estimates.domain_differences``: one domain mean and one contrast per call),
+        batched as far as the domains allow: a call must be in one domain of each svy call, so
+        each (cut, flag) takes two, one for every (segment, by value) group and one for the
+        segments' (all) groups. A cut's intervals are computed when first asked for.
         """
-        if self._design is not None:
-            return self._design
-        self._design = {}
-        if not self.design_based or not self._cell_numbers:
-            return self._design
-        cells = np.frombuffer(self._row_cells, dtype=np.intc)
-        strata = np.frombuffer(self._row_strata, dtype=np.intc)
+        if self._design is None:
+            self._design = {}
+        result = {}
+        for name in ["", *EQUITY_CUTS] if cut is None else [cut]:
+            if name not in self._design:
+                self._design[name] = self._cut_intervals(name)
+            result.update(self._design[name])
+        return result
+
+    def _design_calls(self) -> tuple | None:
+        """The calls the design holds (positive weight): cell numbers, stratum numbers,
+        outcomes and weights, and the strata's population sizes where they are usable."""
+        if self._calls is not None:
+            return self._calls
         w = np.frombuffer(self._row_weights, dtype=np.float64)
-        y = np.frombuffer(self._row_outcomes, dtype=np.float64)
         kept = w > 0  # a call left out of weighted figures is no part of the design
-        cells, strata, w, y = cells[kept], strata[kept], w[kept], y[kept]
-        if not len(w):
-            return self._design
-        count = len(self._strata_numbers)
-        pairs, slot = np.unique(cells.astype(np.int64) * count + strata, return_inverse=True)
-        slot = slot.reshape(-1)
-        wy, w2 = w * y, w * w
-        columns = {SUM_W: w, SUM_WY: wy, SUM_W2: w2, SUM_W2Y: w2 * y, SUM_W2Y2: w2 * y * y}
-        pair_sums = np.zeros((len(pairs), len(columns)))
-        for column, values in columns.items():
-            pair_sums[:, column] = np.bincount(slot, weights=values, minlength=len(pairs))
-        pair_cells, pair_strata = pairs // count, pairs % count
-        calls_per_stratum = np.bincount(strata, minlength=count)
+        cells = np.frombuffer(self._row_cells, dtype=np.intc)[kept]
+        strata = np.frombuffer(self._row_strata, dtype=np.intc)[kept]
+        y = np.frombuffer(self._row_outcomes, dtype=np.float64)[kept]
+        calls_per_stratum = np.bincount(strata, minlength=len(self._strata_numbers))
         # A population smaller than the calls drawn from it is not a size to correct by.
-        sizes = np.full(count, np.inf)
+        sizes = {}
         for name, number in self._strata_numbers.items():
             size = self.stratum_sizes.get(name)
             if size and size >= calls_per_stratum[number]:
-                sizes[number] = float(size)
+                sizes[number] = size
+        self._calls = (cells, strata, y, w[kept], sizes)
+        return self._calls
 
-        # Per cell (in cell-number order): its by value's code, each cut's segment code (-1:
-        # none) and each flag (1, 0, -1 unknown), read at the cells' pairs with a stratum.
+    def _cut_intervals(self, cut: str) -> dict[tuple, list[float] | None]:
+        """The design-based intervals of one cut ("" the main comparison)."""
+        found: dict[tuple, list[float] | None] = {}
+        if not self.design_based or not self._cell_numbers:
+            return found
+        cells, strata, y, w, sizes = self._design_calls()
+        if not len(w):
+            return found
+        # Per cell (in cell-number order): its by value's code, the cut's segment code (-1:
+        # none) and each flag (1, 0, -1 unknown).
         keys = list(self._cell_numbers)
         values = sorted({k[0] for k in keys})
         value_codes = {v: i for i, v in enumerate(values)}
-        by_code = np.array([value_codes[k[0]] for k in keys], dtype=np.int64)[pair_cells]
+        by_code = np.array([value_codes[k[0]] for k in keys], dtype=np.int64)
         present = np.array(
-            [[-1 if f is None else int(f) for f in k[2]] for k in keys], dtype=np.int8
-        ).reshape(len(keys), len(self.flags))[pair_cells]
-        choices = len(values) + 1  # every by value, then ALL
-        for cut_index, cut in enumerate(["", *EQUITY_CUTS]):
-            if cut_index:
-                labels = [k[1][cut_index - 1] for k in keys]
-                names = sorted({label for label in labels if label is not None})
-                numbers = {label: i for i, label in enumerate(names)}
-                segment = np.array([numbers.get(label, -1) for label in labels])[pair_cells]
-            else:
-                names, segment = [""], np.zeros(len(pairs), dtype=np.int64)
-            if not names:
-                continue
-            shape = (len(names) * choices, 2, count)
-            for index, flag in enumerate(self.flags):
-                side = present[:, index].astype(np.int64)
-                inside = (segment >= 0) & (side >= 0)
-                sums = np.zeros((*shape, len(columns)))
-                for by in (by_code, len(values)):  # the call's own by value, and ALL
-                    group = segment * choices + by
-                    place = np.ravel_multi_index(
-                        (group[inside], side[inside], pair_strata[inside]), shape
-                    )
-                    for column in columns:
-                        sums[..., column] += np.bincount(
-                            place, weights=pair_sums[inside, column], minlength=math.prod(shape)
-                        ).reshape(shape)
-                difference, _se, low, high = design_differences(sums, calls_per_stratum, sizes)
-                for group in np.flatnonzero(np.isfinite(difference)):
-                    name, choice = names[group // choices], group % choices
-                    value = ALL if choice == len(values) else values[choice]
+            [[-1 if f is None else int(f) for f in k[2]] for k in keys], dtype=np.int64
+        ).reshape(len(keys), len(self.flags))
+        if cut:
+            cut_index = list(EQUITY_CUTS).index(cut)
+            labels = [k[1][cut_index] for k in keys]
+            names = sorted({label for label in labels if label is not None})
+            numbers = {label: i for i, label in enumerate(names)}
+            segment = np.array([numbers.get(label, -1) for label in labels], dtype=np.int64)
+        else:
+            names, segment = [""], np.zeros(len(keys), dtype=np.int64)
+        for index, flag in enumerate(self.flags):
+            side = present[:, index]
+            inside = (segment >= 0) & (side >= 0)
+            # Group g's sides are domains 2g + 1 (with the flag) and 2g (without): first the
+            # (segment, by value) groups, then each segment's (all).
+            for choices, group in ((len(values), segment * len(values) + by_code), (1, segment)):
+                domain = np.where(inside, 2 * group + side, -1)[cells]
+                pairs = [(2 * g + 1, 2 * g) for g in range(len(names) * choices)]
+                difference, _se, low, high = domain_differences(y, w, strata, domain, pairs, sizes)
+                for g in np.flatnonzero(np.isfinite(difference)):
+                    value = ALL if choices == 1 else values[g % choices]
                     ci = None
-                    if np.isfinite(low[group]) and np.isfinite(high[group]):
-                        ci = [float(low[group]), float(high[group])]
+                    if np.isfinite(low[g]) and np.isfinite(high[g]):
+                        ci = [float(low[g]), float(high[g])]
                         if self.rate:
                             ci = [max(-1.0, ci[0]), min(1.0, ci[1])]
-                    self._design[(cut, name, value, flag)] = ci
-        return self._design
+                    found[(cut, names[g // choices], value, flag)] = ci
+        return found
 
     def _groups(self, cut: str, segment: str, adjusted: Mapping | None = None) -> list[dict]:
         sides = self.sides
-        design = self.design_intervals() if self.design_based else None
+        design = self.design_intervals(cut) if self.design_based else None
         values = sorted({k[2] for k in sides if k[0] == cut and k[1] == segment} - {ALL})
         groups = []
         for value in [*values, ALL]:

@@ -224,3 +224,79 @@ def design_difference(
     row = contrast.to_dicts()[0]
     ci = (row["lci"], row["uci"]) if _finite(row["lci"]) and _finite(row["uci"]) else None
     return DesignDifference(row["est"], ci, row["se"] if _finite(row["se"]) else None)
+
+
+def domain_differences(
+    y,
+    w,
+    stratum,
+    domain,
+    pairs: Sequence[tuple[int, int]],
+    stratum_sizes: Mapping | None = None,
+    alpha: float = 0.05,
+):
+    """Many :func:`design_difference` at once: for each (with, without) pair of domain codes,
+    the weighted mean of ``y`` over the calls of domain ``with`` minus that over domain
+    ``without``, all domains of one stratified design, from one svy ``estimation.mean`` by
+    domain and one ``contrast`` of all the pairs.
+
+    ``y``, ``w``, ``stratum`` and ``domain`` are per-call arrays: the value, the weight, the
+    design stratum (integer codes or strings) and an integer domain code, -1 for a call in no
+    domain (it keeps its stratum in the design, with a zero deviation, as in
+    :func:`design_difference`). A call may be in one domain only: the domains are a partition
+    of the calls, so comparisons that share calls need one call of this function each.
+    Calls with no weight (or a missing value) are left out. ``stratum_sizes``: population
+    size per stratum (each at least the calls drawn from it), for the finite population
+    correction; a stratum without one is given a population a million times the sample, as
+    :func:`design_difference` does.
+
+    Returns four arrays, one entry per pair: difference, standard error, low and high of the
+    (1 − alpha) t interval on the design's degrees of freedom; NaN where a side has no calls
+    (or where svy gives no variance).
+
+    Cost: svy's kernel passes over every call once per domain (about 0.07 s of CPU per
+    domain at a million calls), so the number of domains, not of calls to this function, sets it.
+    """
+    import numpy as np
+    import polars as pl
+    import svy
+
+    y = np.asarray(y, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    domain = np.asarray(domain, dtype=np.int64)
+    stratum = np.asarray(stratum)
+    size = len(pairs)
+    difference, se, low, high = (np.full(size, np.nan) for _ in range(4))
+    kept = (w > 0) & np.isfinite(y)
+    if not kept.all():
+        y, w, domain, stratum = y[kept], w[kept], domain[kept], stratum[kept]
+    present = set(np.unique(domain[domain >= 0]).tolist())
+    asked = [i for i, (a, b) in enumerate(pairs) if a in present and b in present]
+    if not asked:
+        return difference, se, low, high
+    # Strata as codes 0..H-1, and each call's stratum population (unknown: far larger).
+    names, codes = np.unique(stratum, return_inverse=True)
+    sizes = stratum_sizes or {}
+    unknown = float(max(1, len(y)) * 1_000_000)
+    population = np.array([float(sizes.get(name) or unknown) for name in names.tolist()])
+    frame = pl.DataFrame(
+        {
+            "y": y,
+            "w": w,
+            "stratum": codes.reshape(-1).astype(np.int64),
+            "domain": domain,
+            "N": population[codes.reshape(-1)],
+        }
+    )
+    design = svy.Design(stratum="stratum", wgt="w", pop_size="N", singleton=SINGLETON_RULE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sample = svy.Sample(frame, design)
+        means = sample.estimation.mean("y", by="domain", alpha=alpha)
+        # svy names a domain's estimate by its code (an int for an integer column).
+        contrast = means.contrast(
+            {f"c{i}": {int(pairs[i][0]): 1, int(pairs[i][1]): -1} for i in asked}, alpha=alpha
+        )
+    for i, row in zip(asked, contrast.to_dicts(), strict=True):
+        difference[i], se[i], low[i], high[i] = row["est"], row["se"], row["lci"], row["uci"]
+    return difference, se, low, high
