@@ -216,8 +216,8 @@ def _load_rubrics(app, paths: tuple[Path, ...]) -> None:
 
 @main.group("import")
 def import_group() -> None:
-    """Import calls, outcomes, reviews, calibration ratings, customers and customer events
-    (CSV, XLSX; calls also JSONL).
+    """Import calls, outcomes, reviews, calibration ratings, customers, customer events and
+    customer survey answers (CSV, XLSX; calls also JSONL).
 
     All-or-nothing: if any row is invalid, every invalid row is listed and nothing is
     written (exit 1), unless --skip-invalid. The formats are in the README, "Import file
@@ -452,7 +452,7 @@ def _register_commands() -> None:
     from qa_app.cli_exports import export_group, outcomes_group
     from qa_app.cli_panel import analysis_plan_group, panel
     from qa_app.cli_sampling import flags_group, sample_group
-    from qa_app.cli_survey import survey_group
+    from qa_app.cli_survey import import_survey, survey_group
     from qa_app.cli_survival import survival
     from qa_app.cli_users import users
 
@@ -473,6 +473,7 @@ def _register_commands() -> None:
     ):
         main.add_command(command)
     register(main, import_group)
+    import_group.add_command(import_survey)
 
 
 _register_commands()

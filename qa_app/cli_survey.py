@@ -35,3 +35,129 @@ def survey_check(paths: tuple[Path, ...]) -> None:
         click.echo(f"{len(problems)} problem(s) in {len(paths)} file(s).", err=True)
         sys.exit(1)
     click.echo(f"{len(paths)} survey file(s) OK.")
+
+
+DAY = click.DateTime(formats=["%Y-%m-%d"])
+LINK_COLUMNS = (
+    "call_id",
+    "customer_id",
+    "channel",
+    "interaction_type",
+    "started_at",
+    "survey",
+    "url",
+    "expires_at",
+)
+
+
+@survey_group.command("links")
+@click.option("--since", type=DAY, required=True, help="Calls started on or after this day.")
+@click.option("--until", type=DAY, required=True, help="Calls started on or before this day.")
+@click.option(
+    "--interaction-type",
+    "interaction_types",
+    multiple=True,
+    help="Only calls of this interaction type (repeat for several).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="CSV file to write (FILE.csv).",
+)
+@click.option(
+    "--survey",
+    "survey_name",
+    default=None,
+    help="Survey id or id@version (default: customer-empathy).",
+)
+@click.option(
+    "--base-url",
+    default="",
+    help="Start of the links, e.g. https://qa.example.com (default: paths only, /survey/TOKEN).",
+)
+@click.option(
+    "--days-valid", type=click.IntRange(1, 365), default=14, show_default=True,
+    help="Days a link can be answered.",
+)  # fmt: skip
+def survey_links(
+    since, until, interaction_types, out: Path, survey_name, base_url: str, days_valid: int
+) -> None:
+    """Write a survey link per call to hand to whatever sends them (CSV).
+
+    One row per call that started in the period and has no answers yet: call_id,
+    customer_id, channel, interaction_type, started_at, survey, url, expires_at. Nothing
+    about the call's QA scores is in the file or behind the link. Only a hash of each
+    token is stored: running the command again gives unanswered calls a new link (the old
+    one stops working) with the same item order.
+    """
+    import csv
+    from datetime import UTC, timedelta
+
+    from qa_app.cli_support import check_output_path, command_app
+    from qa_app.customer_survey_files import find_survey
+    from qa_app.customer_survey_store import issue_links
+    from qa_app.db import transaction
+    from qa_app.domain.customer_survey import SurveyError
+    from qa_app.domain.spreadsheet_safety import protect_formula
+
+    if until < since:
+        raise click.ClickException(f"--until {until:%Y-%m-%d} is before --since {since:%Y-%m-%d}")
+    check_output_path(out)
+    try:
+        survey = find_survey(survey_name)
+    except SurveyError as exc:
+        raise click.ClickException(str(exc)) from None
+    _app, engine = command_app()
+    start = since.replace(tzinfo=UTC)
+    end = until.replace(tzinfo=UTC) + timedelta(days=1)
+    with transaction(engine) as db:
+        issued, skipped = issue_links(
+            db, survey, start, end, interaction_types, days_valid=days_valid
+        )
+        prefix = base_url.rstrip("/")
+        with out.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(LINK_COLUMNS)
+            for link in issued:
+                cells = (
+                    link.call_id,
+                    link.customer_id or "",
+                    link.channel or "",
+                    link.interaction_type or "",
+                    link.started_at.strftime("%Y-%m-%dT%H:%M:%SZ") if link.started_at else "",
+                    link.survey,
+                    f"{prefix}/survey/{link.token}",
+                    link.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                )
+                writer.writerow([protect_formula(str(c)) for c in cells])
+    click.echo(
+        f"Wrote {len(issued)} survey link(s) ({survey.key}) to {out}; "
+        f"{skipped} call(s) already answered were left out."
+    )
+
+
+def _import_survey_command():
+    """``qa-app import survey``, built with the import group's own options and runner."""
+    from qa_app.cli import _import_options, _replace_option, _run_import
+
+    @click.command("survey")
+    @_import_options
+    @_replace_option
+    def import_survey(
+        file: Path, skip_invalid: bool, rejects: Path | None, dry_run: bool, replace: bool
+    ) -> None:
+        """Import customer survey answers collected elsewhere (CSV or XLSX), one per row.
+
+        Columns: call_id, item (felt_understood, acknowledged_situation, clear_next_steps
+        for the shipped survey), score (a point of the survey's scale), optional position
+        (1-based order the item was shown in), comment, responded_at (ISO 8601) and survey
+        (id or id@version; default customer-empathy). Unknown calls and items are row
+        errors; a stored answer the file changes is refused unless --replace.
+        """
+        _run_import("survey", file, skip_invalid, rejects, dry_run, replace=replace)
+
+    return import_survey
+
+
+import_survey = _import_survey_command()

@@ -28,7 +28,7 @@ from qa_app.models import RubricVersion, User
 from qa_app.review_import_store import write_imported_reviews
 from qa_app.rubric_store import DEFAULT_RUBRIC_ID, current_rubric_row, rubric_from_row
 
-KINDS = ("calls", "outcomes", "reviews", "customers", "events")
+KINDS = ("calls", "outcomes", "reviews", "customers", "events", "survey")
 # What one valid record of each kind is: a call is one row, an outcome value one cell of a
 # row, a review the rows of one call, reviewer and rubric. Counts of records use these words.
 RECORD_NOUNS = {
@@ -37,6 +37,7 @@ RECORD_NOUNS = {
     "reviews": "review",
     "customers": "customer",
     "events": "event",
+    "survey": "survey answer",
 }
 Progress = Callable[[int], None]
 
@@ -237,6 +238,14 @@ def _validate(
         return report
     if kind == "customers":
         return validate_customers(table)
+    if kind == "survey":
+        from qa_app.customer_survey_files import find_survey, load_surveys
+        from qa_app.domain.customer_survey_import import validate_survey_answers
+
+        report = validate_survey_answers(table, load_surveys(), find_survey())
+        known = call_store.existing_call_ids(db, [r.call_id for r in report.records])
+        reject_unknown_calls(report, table, set(known))
+        return report
     if kind == "events":
         report = validate_events(table)
         known = customer_store.existing_customer_ids(db, [r.customer_id for r in report.records])
@@ -306,6 +315,12 @@ def _write(
         call_pks = call_store.existing_call_ids(db, [r.call_id for r in report.records])
         return call_store.upsert_outcomes(
             db, report.records, call_pks, progress, replace=replace, source=source, actor=who
+        )
+    if kind == "survey":
+        from qa_app.customer_survey_store import write_answers
+
+        return write_answers(
+            db, report.records, progress, replace=replace, source=source, actor=who
         )
     if kind in ("customers", "events"):
         write = (
