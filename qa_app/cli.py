@@ -450,6 +450,7 @@ def _register_commands() -> None:
     from qa_app.cli_backup import backup, restore
     from qa_app.cli_calibration import register
     from qa_app.cli_exports import export_group, outcomes_group
+    from qa_app.cli_outreach import outreach_group
     from qa_app.cli_panel import analysis_plan_group, panel
     from qa_app.cli_sampling import flags_group, sample_group
     from qa_app.cli_survey import import_survey, survey_group
@@ -470,6 +471,7 @@ def _register_commands() -> None:
         survey_group,
         panel,
         analysis_plan_group,
+        outreach_group,
     ):
         main.add_command(command)
     register(main, import_group)

@@ -33,6 +33,7 @@ OPTIONAL_COLUMNS = (
     "save_script",
     "agent_tenure_days",
     "customer_id",
+    "sentiment",
 )
 TEXT_LIMITS = {
     "call_id": 100,
@@ -75,6 +76,8 @@ class CallRecord:
     agent_tenure_days: int | None = None
     # The customer on the call (customers.customer_id), for following customers over time.
     customer_id: str | None = None
+    # The customer's sentiment on the call, -1 (negative) to 1, when the source scored it.
+    sentiment: float | None = None
 
 
 def _offset(text: str | None) -> float | None:
@@ -178,6 +181,20 @@ def _tenure(value: Any) -> int | None:
     return int(number)
 
 
+def _sentiment(value: Any) -> float | None:
+    """A sentiment score from -1 to 1, or None for a blank cell."""
+    text = as_text(value)
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"sentiment '{text[:40]}' is not a number from -1 to 1") from None
+    if not -1 <= number <= 1:  # also refuses nan
+        raise ValueError(f"sentiment {text[:40]} is outside -1 to 1")
+    return number
+
+
 def validate_calls(table: Table) -> ImportReport:
     """Check every row; valid rows become CallRecords, invalid ones RowErrors with reasons."""
     report = ImportReport()
@@ -212,7 +229,7 @@ def validate_calls(table: Table) -> ImportReport:
             )
         elif call_id:
             first_seen[call_id] = row
-        transcript = started_at = tenure = None
+        transcript = started_at = tenure = sentiment = None
         try:
             transcript = _transcript(get("transcript"))
         except ValueError as exc:
@@ -223,6 +240,10 @@ def validate_calls(table: Table) -> ImportReport:
             problems.append(f"started_at: {exc}")
         try:
             tenure = _tenure(get("agent_tenure_days"))
+        except ValueError as exc:
+            problems.append(str(exc))
+        try:
+            sentiment = _sentiment(get("sentiment"))
         except ValueError as exc:
             problems.append(str(exc))
         if problems:
@@ -241,6 +262,7 @@ def validate_calls(table: Table) -> ImportReport:
                 save_script=text["save_script"] or None,
                 agent_tenure_days=tenure,
                 customer_id=text["customer_id"] or None,
+                sentiment=sentiment,
             )
         )
     return report
