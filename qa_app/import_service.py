@@ -193,11 +193,11 @@ def _import(
     """Validate ``result.table`` into ``result.report`` and, unless blocked, write it."""
     kind, table = result.kind, result.table
     report = result.report = _validate(db, kind, table, create_reviewers, rubric_id)
-    if kind == "calls":
-        result.existing_calls = len(
-            call_store.existing_call_ids(db, [r.call_id for r in report.records])
-        )
     if result.dry_run or (report.errors and not skip_invalid):
+        if kind == "calls":
+            result.existing_calls = len(
+                call_store.existing_call_ids(db, [r.call_id for r in report.records])
+            )
         return
     progress = progress_factory(len(report.records)) if progress_factory else None
     try:
@@ -214,6 +214,10 @@ def _import(
     finally:
         if progress:
             progress.close()
+    if kind == "calls":
+        # Each record (call_ids are unique) updated or left a stored call, or created one:
+        # the count without looking every call_id up a second time.
+        result.existing_calls = result.written.updated + result.written.unchanged
     counts = {
         "rows": result.valid_rows,
         "created": result.written.created,
