@@ -16,11 +16,13 @@ def init_app(app: Flask) -> None:
         auth_views,
         calibration,
         coach,
+        customer_survey_respond,
         health,
         home,
         imports,
         mix,
         outcomes_over_time,
+        outreach,
         panel,
         plans,
         queue,
@@ -30,7 +32,7 @@ def init_app(app: Flask) -> None:
 
     modules = (
         health, auth_views, home, queue, scoring, assign, admin, audit, imports, coach, calibration,
-        panel, plans, mix, survival, outcomes_over_time,
+        panel, plans, mix, survival, outcomes_over_time, outreach, customer_survey_respond,
     )
     for module in modules:
         app.register_blueprint(module.bp)

@@ -9,6 +9,7 @@ the role check let it through). Permissions do not depend on the backend: SQLite
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -24,7 +25,9 @@ from qa_app.models import (
     Review,
     RubricVersion,
     SessionState,
+    SurveyLink,
     User,
+    utcnow,
 )
 from tests.conftest import RUBRICS_DIR
 from tests.web.conftest import csrf_token
@@ -107,10 +110,17 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("mix.index", "GET"): staff(*READERS),
     ("survival.index", "GET"): staff(*READERS),
     ("outcomes_over_time.index", "GET"): staff(*READERS),
+    ("outreach.index", "GET"): staff(*READERS),
+    ("outreach.assign", "POST"): staff(*READERS),
+    ("outreach.close", "POST"): staff(*READERS),
     ("panel.home", "GET"): PANEL_LINK,
     ("panel.finished", "GET"): PANEL_LINK,
     ("panel.score", "GET"): PANEL_LINK,
     ("panel.score", "POST"): PANEL_LINK,
+    # A customer survey link works like a panel invite (the "panel" column holds the link).
+    ("customer_survey.respond", "GET"): PANEL_LINK,
+    ("customer_survey.respond", "POST"): PANEL_LINK,
+    ("customer_survey.thanks", "GET"): EVERYONE,
 }
 RESULTS = {
     "calibration.dashboard",
@@ -199,6 +209,15 @@ def world(sqlite_url):
             },
         )
         spare = User(email="spare@test.example", name="Spare", role="reviewer", password_hash="x")
+        survey_token = secrets.token_urlsafe(32)
+        survey_link = SurveyLink(
+            call_pk=assigned.id,
+            survey_key="customer-empathy@1",
+            token_hash=calibration_store.token_hash(survey_token),
+            item_order=["felt_understood", "acknowledged_situation", "clear_next_steps"],
+            expires_at=utcnow() + timedelta(days=1),
+        )
+        session.add(survey_link)
         session.add_all([*sessions.values(), job, upload, spare])
         session.flush()
         values = {
@@ -215,6 +234,7 @@ def world(sqlite_url):
             "export_token": job.token,
             "import_token": upload.token,
             "panel_token": tokens["Open"]["Panel P"],
+            "survey_token": survey_token,
         }
         user_ids = {role: people[role].id for role in ROLES}
     yield app, values, user_ids
@@ -224,7 +244,9 @@ def world(sqlite_url):
 def url_for_rule(app, rule, column: str, values: dict) -> str:
     arguments = {}
     for name in rule.arguments:
-        if name == "token" and rule.endpoint.startswith("panel."):
+        if name == "token" and rule.endpoint.startswith("customer_survey."):
+            arguments[name] = values["survey_token"] if column == "panel" else "not-a-real-link"
+        elif name == "token" and rule.endpoint.startswith("panel."):
             # Only the panelist has the link; anyone else has a made-up one.
             arguments[name] = values["panel_token"] if column == "panel" else "not-a-real-link"
         elif name == "token" and rule.endpoint.startswith("imports."):
