@@ -80,6 +80,8 @@ def load_demo(engine: Engine, rubrics_dir: Path, data: DemoData | None = None) -
         assignments_created = _add_assignments(db, data.assignments, call_pks)
         plan_reviews_created = _add_plan(db, data, call_pks, rubric)
         customers_created = _add_customers(db, data)
+        if customers_created:
+            _add_outreach(db)
     return DemoResult(
         users_created,
         calls.created,
@@ -111,6 +113,16 @@ def _add_customers(db: Session, data: DemoData) -> int:
     return written.created
 
 
+
+def _add_outreach(db: Session) -> None:
+    """Run the shipped outreach rules once, on the day of the latest demo call, so the
+    Outreach page has a queue (a few alerts)."""
+    from qa_app.domain.outreach_rules import load_rules
+    from qa_app.outreach_store import latest_call_day, run_outreach
+
+    day = latest_call_day(db)
+    if day is not None:
+        run_outreach(db, load_rules(), day, DEFAULT_RUBRIC_ID)
 def _add_plan(db: Session, data: DemoData, call_pks: dict[str, int], rubric) -> int:
     """Store and draw the demo's sampling plan once, and review what it drew."""
     from qa_app.domain.sampling_plan import parse_plan

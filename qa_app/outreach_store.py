@@ -321,14 +321,10 @@ def record_opt_out(
     return True
 
 
-def latest_data_day(db: Session) -> date | None:
-    """The day of the latest call or customer event: the demo's "today"."""
-    moments = [
-        db.exec(select(func.max(Call.started_at))).one(),
-        db.exec(select(func.max(CustomerEvent.at))).one(),
-    ]
-    moments = [naive_utc(m) for m in moments if m is not None]
-    return max(moments).date() if moments else None
+def latest_call_day(db: Session) -> date | None:
+    """The day of the latest call (the demo runs its rules on that day)."""
+    latest = db.exec(select(func.max(Call.started_at))).one()
+    return naive_utc(latest).date() if latest is not None else None
 
 
 def backfill(

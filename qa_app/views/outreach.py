@@ -1,0 +1,157 @@
+"""The Outreach page: the queue of alerts with their reasons in plain words, the call behind
+each, assignment, a humane opening from the rubric's top points, and closing with the
+resolution pathway, any credit and a do-not-contact choice (which records an opt-out).
+
+Parses, calls qa_app.outreach_store, renders. Every change is role-checked, CSRF-protected
+(flask-wtf, as every form) and audited by the store.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from sqlmodel import select
+
+from qa_app.auth import current_user, roles_required
+from qa_app.db import get_session
+from qa_app.models import Call, OutreachAlert, Review, ReviewStatus, Role
+from qa_app.views import form_int
+
+bp = Blueprint("outreach", __name__)
+WORKERS = (Role.COACH, Role.LEAD, Role.ADMIN)
+# Roles that may open a submitted review (scoring.review).
+REVIEW_READERS = (Role.REVIEWER, Role.LEAD, Role.ADMIN)
+CLOSED_SHOWN = 50
+
+
+def _opening_for(db, rubric, rubric_pk: int | None, call_pk: int | None):
+    from qa_app.domain.final_scores import final_scores
+    from qa_app.domain.outreach_opening import humane_opening
+    from qa_app.export_queries import _answers_by_call
+
+    scores = {}
+    if call_pk is not None and rubric_pk is not None:
+        answers = _answers_by_call(db, [call_pk], rubric_pk).get(call_pk, [])
+        if answers:
+            scores = final_scores(rubric, answers, None).scores
+    return humane_opening(rubric, scores)
+
+
+def _context(problems: list[str] | None = None) -> dict:
+    from qa_app.domain.outreach_opening import PATHWAYS
+    from qa_app.rubric_store import current_rubric_row, rubric_from_row
+
+    db = get_session()
+    row = current_rubric_row(db, current_app.config["RUBRIC_ID"])
+    rubric = rubric_from_row(row) if row else None
+    open_alerts = db.exec(
+        select(OutreachAlert)
+        .where(OutreachAlert.status == "open")
+        .order_by(OutreachAlert.priority, OutreachAlert.day.desc(), OutreachAlert.id)
+    ).all()
+    closed = db.exec(
+        select(OutreachAlert)
+        .where(OutreachAlert.status == "closed")
+        .order_by(OutreachAlert.closed_at.desc(), OutreachAlert.id.desc())
+        .limit(CLOSED_SHOWN)
+    ).all()
+    pks = [a.call_pk for a in (*open_alerts, *closed) if a.call_pk is not None]
+    calls = (
+        dict(db.exec(select(Call.id, Call.call_id).where(Call.id.in_(pks))).all()) if pks else {}
+    )
+    reviews = {}
+    if pks:
+        for call_pk, review_id in db.exec(
+            select(Review.call_pk, Review.id)
+            .where(Review.call_pk.in_(pks), Review.status == ReviewStatus.SUBMITTED)
+            .order_by(Review.id)
+        ):
+            reviews.setdefault(call_pk, review_id)
+    openings = {}
+    if rubric is not None:
+        for alert in open_alerts:
+            openings[alert.id] = _opening_for(db, rubric, row.id, alert.call_pk)
+    user = current_user()
+    return {
+        "open_alerts": open_alerts,
+        "closed": closed,
+        "calls": calls,
+        "reviews": reviews,
+        "openings": openings,
+        "pathways": PATHWAYS,
+        "can_open_review": user is not None and user.role in REVIEW_READERS,
+        "problems": problems or [],
+    }
+
+
+@bp.get("/outreach")
+@roles_required(*WORKERS)
+def index():
+    """The queue of open alerts and the latest closed ones."""
+    return render_template("outreach/index.html", **_context())
+
+
+def _alert_id() -> int | None:
+    return form_int(request.form.get("alert_id"))
+
+
+@bp.post("/outreach/assign")
+@roles_required(*WORKERS)
+def assign():
+    """Give an alert to an agent or a team."""
+    from qa_app.outreach_store import OutreachError, assign_alert
+
+    alert_id = _alert_id()
+    if alert_id is None:
+        return render_template("outreach/index.html", **_context(["alert: missing"])), 422
+    db = get_session()
+    try:
+        alert = assign_alert(db, alert_id, request.form.get("assignee", ""), current_user())
+        db.commit()
+    except OutreachError as exc:
+        db.rollback()
+        return render_template("outreach/index.html", **_context([str(exc)])), 422
+    flash(f"Alert for {alert.customer_id} assigned to {alert.assigned_to}.", "info")
+    return redirect(url_for("outreach.index"), 303)
+
+
+@bp.post("/outreach/close")
+@roles_required(*WORKERS)
+def close():
+    """Close an alert with its pathway, any credit, and whether to record an opt-out."""
+    from qa_app.outreach_store import OutreachError, close_alert
+
+    form = request.form
+    problems = []
+    alert_id = _alert_id()
+    if alert_id is None:
+        problems.append("alert: missing")
+    credit_text = (form.get("credit") or "").strip()
+    credit = None
+    if credit_text:
+        try:
+            credit = float(credit_text)
+        except ValueError:
+            problems.append(f"credit: '{credit_text[:40]}' is not an amount")
+        else:
+            if credit != credit:  # nan
+                problems.append(f"credit: '{credit_text[:40]}' is not an amount")
+    if problems:
+        return render_template("outreach/index.html", **_context(problems)), 422
+    db = get_session()
+    try:
+        alert = close_alert(
+            db,
+            alert_id,
+            (form.get("pathway") or "").strip(),
+            credit,
+            form.get("do_not_contact") == "yes",
+            form.get("note") or "",
+            current_user(),
+        )
+        db.commit()
+    except OutreachError as exc:
+        db.rollback()
+        return render_template("outreach/index.html", **_context([str(exc)])), 422
+    extra = " They will not be contacted again." if alert.do_not_contact else ""
+    flash(f"Alert for {alert.customer_id} closed.{extra}", "info")
+    return redirect(url_for("outreach.index"), 303)
