@@ -161,3 +161,88 @@ def _import_survey_command():
 
 
 import_survey = _import_survey_command()
+
+
+@survey_group.command("compare")
+@click.option("--item", required=True, help="Survey item id, e.g. felt_understood.")
+@click.option(
+    "--dimension",
+    default=None,
+    help="Rubric dimension to hold it against (default: the one the item is mapped to).",
+)
+@click.option("--since", type=DAY, help="Calls started on or after this day.")
+@click.option("--until", type=DAY, help="Calls started on or before this day.")
+@click.option(
+    "--survey",
+    "survey_name",
+    default=None,
+    help="Survey id or id@version (default: customer-empathy).",
+)
+@click.option(
+    "--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def survey_compare(item, dimension, since, until, survey_name, output) -> None:
+    """Does QA's scale mean what the customers' scale means? One item against one dimension.
+
+    For calls with both a QA final score on the dimension and a customer answer to the item:
+    the cross-table, Spearman's rank correlation with a 95% bootstrap interval (BCa, seeded),
+    and the calls where they disagree most (QA in its top two points and the customer in the
+    bottom two, or the reverse). An association, not an effect.
+    """
+    import json
+
+    from qa_app.cli_support import command_app
+    from qa_app.customer_survey_files import find_survey
+    from qa_app.customer_survey_queries import comparison
+    from qa_app.db import transaction
+    from qa_app.domain.customer_survey import SurveyError
+    from qa_app.domain.customer_survey_compare import ASSOCIATION
+    from qa_app.export_queries import ExportError
+    from qa_app.queue_queries import CallFilters
+
+    try:
+        survey = find_survey(survey_name)
+        mapped = survey.item(item).dimension
+    except SurveyError as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyError:
+        items = ", ".join(i.id for i in survey.items)
+        raise click.ClickException(f"no item '{item}' in {survey.key} ({items})") from None
+    filters = CallFilters(
+        since=since.date() if since else None, until=until.date() if until else None
+    )
+    if filters.date_problem():
+        raise click.ClickException(filters.date_problem())
+    _app, engine = command_app()
+    try:
+        with transaction(engine) as db:
+            result = comparison(db, survey, item, dimension or mapped, filters)
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyError:
+        raise click.ClickException(
+            f"'{dimension}' is not a dimension of rubric '{survey.rubric}'"
+        ) from None
+    if output == "json":
+        click.echo(json.dumps(result.as_json(), indent=2))
+        return
+    _echo_table(result, ASSOCIATION)
+
+
+def _echo_table(result, note: str) -> None:
+    click.echo(f"{result.item} (customer) × {result.dimension} (QA final score): n = {result.n}")
+    if result.spearman is not None:
+        interval = f" [95% interval {result.ci[0]:.2f} to {result.ci[1]:.2f}]" if result.ci else ""
+        click.echo(f"Spearman's rank correlation {result.spearman:.2f}{interval}")
+    points = sorted({c for row in result.crosstab.values() for c in row}, key=float)
+    if points:
+        click.echo("QA \\ customer " + "".join(f"{p:>6}" for p in points))
+        for qa, row in sorted(result.crosstab.items(), key=lambda kv: float(kv[0])):
+            click.echo(f"{qa:>13} " + "".join(f"{row.get(p, 0):>6}" for p in points))
+    if result.qa_high_customer_low:
+        click.echo("QA high, customer low: " + ", ".join(result.qa_high_customer_low))
+    if result.qa_low_customer_high:
+        click.echo("QA low, customer high: " + ", ".join(result.qa_low_customer_high))
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}")
+    click.echo(note)
