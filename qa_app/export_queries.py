@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, union
 from sqlmodel import Session, select
@@ -29,6 +29,7 @@ from qa_app.models import (
     ReviewScore,
     ReviewStatus,
     RubricVersion,
+    SurveyResponse,
 )
 from qa_app.queue_queries import TEXT_FILTERS, CallFilters
 from qa_app.rubric_store import current_rubric_row, rubric_from_row
@@ -152,6 +153,8 @@ class ExportPlan:
     outcomes: list[tuple[str, str]]
     weighting: Weighting
     row_count: int
+    # Customer survey items answered so far: a survey_<item> column each.
+    survey_items: list[str] = field(default_factory=list)
 
 
 def check_filter_values(db: Session, filters: CallFilters) -> None:
@@ -180,7 +183,24 @@ def plan_export(
         outcome_kinds(db),
         weighting_for(db, filters, _scored(row.id)),
         count_rows(db, filters, row.id),
+        survey_items(db),
     )
+
+
+def survey_items(db: Session) -> list[str]:
+    """Every customer survey item answered so far, in name order."""
+    return list(db.exec(select(SurveyResponse.item).distinct().order_by(SurveyResponse.item)))
+
+
+def _survey_by_call(db: Session, call_pks: list[int]) -> dict[int, dict[str, int]]:
+    result: dict[int, dict[str, int]] = defaultdict(dict)
+    for call_pk, item, score in db.exec(
+        select(SurveyResponse.call_pk, SurveyResponse.item, SurveyResponse.score).where(
+            SurveyResponse.call_pk.in_(call_pks)
+        )
+    ):
+        result[call_pk][f"survey_{item}"] = score
+    return result
 
 
 def iter_flag_rows(
@@ -200,6 +220,7 @@ def iter_flag_rows(
         pks = [c[0] for c in calls]
         answers = _answers_by_call(db, pks, rubric_pk)
         outcomes = _outcomes_by_call(db, pks)
+        surveyed = _survey_by_call(db, pks) if plan.survey_items else {}
         agreed = consensus_for_calls(db, pks, rubric_pk)
         for call_pk, *values in calls:
             final = final_scores(rubric, answers.get(call_pk, []), agreed.get(call_pk))
@@ -216,6 +237,7 @@ def iter_flag_rows(
                 call_pk, row["interaction_type"], row["started_at"]
             )
             row.update({f"outcome_{n}": v for n, v in outcomes.get(call_pk, {}).items()})
+            row.update(surveyed.get(call_pk, {}))
             yield row
 
 

@@ -128,7 +128,7 @@ def export_flags(
                 f"unknown outcome '{outcome}'; imported: {', '.join(names) or 'none'}"
             )
         outcome = outcome or default_outcome(plan.outcomes)
-        columns = flag_columns(plan.rubric, plan.outcomes)
+        columns = flag_columns(plan.rubric, plan.outcomes, plan.survey_items)
         progress = progress_factory(plan.row_count) if progress_factory else None
         rows = iter_flag_rows(db, filters, plan)
         step = progress.update if progress else None

@@ -61,8 +61,11 @@ CALL_COLUMNS = (
 )
 
 
-def flag_columns(rubric: Rubric, outcomes: Sequence[tuple[str, str]]) -> list[Column]:
-    """Every column of the Flags sheet, in order; ``outcomes`` is (name, kind) pairs."""
+def flag_columns(
+    rubric: Rubric, outcomes: Sequence[tuple[str, str]], survey_items: Sequence[str] = ()
+) -> list[Column]:
+    """Every column of the Flags sheet, in order; ``outcomes`` is (name, kind) pairs and
+    ``survey_items`` the customer survey items answered so far (a survey_<item> column each)."""
     columns = list(CALL_COLUMNS)
     columns += [
         Column(
@@ -111,6 +114,16 @@ def flag_columns(rubric: Rubric, outcomes: Sequence[tuple[str, str]]) -> list[Co
             9,
         )
         for name, kind in outcomes
+    ]
+    columns += [
+        Column(
+            f"survey_{item}",
+            "int",
+            f"The customer's own answer to survey item '{item}' after this call (blank: "
+            "no answer). Read it beside the QA score of the dimension it is mapped to.",
+            8,
+        )
+        for item in survey_items
     ]
     return columns
 

@@ -3,6 +3,7 @@ independent computation (pandas' own rank correlation and a plain count) on the 
 
 from __future__ import annotations
 
+import csv
 import json
 import random
 
@@ -103,3 +104,21 @@ def test_compare_names_what_is_wrong(app, cli, tmp_path):
         ).output  # fmt: skip
     )
     assert few["ci"] is None and any("too few" in w or "no rank" in w for w in few["warnings"])
+
+
+def test_the_flag_spreadsheet_gains_a_column_per_survey_item(app, cli, tmp_path):
+    expected = _world(cli, tmp_path, n=16)
+    out = tmp_path / "flags.csv"
+    result = cli("export", "flags", "--out", out, "--format", "csv")
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    columns = list(rows[0])
+    # After every existing column, one per item answered so far (only felt_understood here).
+    assert columns[-1] == "survey_felt_understood"
+    assert columns.index("survey_felt_understood") > columns.index("weight")
+    by_call = {r["call_id"]: r["survey_felt_understood"] for r in rows}
+    assert {c: int(v) for c, v in by_call.items() if v} == {
+        c: customer for c, (_qa, customer) in expected.items()
+    }
+    assert by_call["Q-007"] == ""  # reviewed, never answered: blank
