@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -13,6 +13,7 @@ from qa_app.accounts import create_user, find_user
 from qa_app.call_store import existing_call_ids, upsert_calls, upsert_outcomes
 from qa_app.db import transaction
 from qa_app.domain.demo import DEMO_PLAN, DemoData, DemoReview, generate_demo, plan_reviews
+from qa_app.domain.demo_customers import DemoCustomers, generate_customers
 from qa_app.domain.outcome_import import OutcomeRecord
 from qa_app.domain.scoring import DimensionAnswer
 from qa_app.models import (
@@ -72,14 +73,19 @@ def load_demo(engine: Engine, rubrics_dir: Path, data: DemoData | None = None) -
             if find_user(db, demo_user.email) is None:
                 create_user(db, demo_user.email, demo_user.name, demo_user.role, demo_user.password)
                 users_created += 1
-        calls = upsert_calls(db, data.calls)
+        # Each demo call carries its demo customer, so loading again changes nothing.
+        base = generate_customers(data)
+        calls = upsert_calls(
+            db,
+            [dataclasses.replace(c, customer_id=base.call_customer[c.call_id]) for c in data.calls],
+        )
         call_pks = existing_call_ids(db, [c.call_id for c in data.calls])
         outcome_records = [OutcomeRecord(0, *row) for row in data.outcomes]
         outcomes = upsert_outcomes(db, outcome_records, call_pks)
         reviews_created = sum(_add_review(db, r, call_pks, rubric) for r in data.reviews)
         assignments_created = _add_assignments(db, data.assignments, call_pks)
         plan_reviews_created = _add_plan(db, data, call_pks, rubric)
-        customers_created = _add_customers(db, data)
+        customers_created = _add_customers(db, base)
         if customers_created:
             _add_outreach(db)
     return DemoResult(
@@ -93,25 +99,15 @@ def load_demo(engine: Engine, rubrics_dir: Path, data: DemoData | None = None) -
     )
 
 
-def _add_customers(db: Session, data: DemoData) -> int:
-    """The demo customers, their events, and the customer of each demo call (once)."""
+def _add_customers(db: Session, base: DemoCustomers) -> int:
+    """The demo customers and their events (once)."""
     from qa_app.customer_store import upsert_customers, upsert_events
-    from qa_app.domain.demo_customers import generate_customers
 
-    base = generate_customers(data)
     if db.exec(select(Customer.id).limit(1)).first() is not None:
         return 0
     written = upsert_customers(db, base.customers, source="demo")
     upsert_events(db, base.events, source="demo")
-    calls = Call.__table__
-    db.connection().execute(
-        update(calls)
-        .where(calls.c.call_id == bindparam("call"))
-        .values(customer_id=bindparam("customer")),
-        [{"call": c, "customer": k} for c, k in base.call_customer.items()],
-    )
     return written.created
-
 
 
 def _add_outreach(db: Session) -> None:
@@ -123,6 +119,8 @@ def _add_outreach(db: Session) -> None:
     day = latest_call_day(db)
     if day is not None:
         run_outreach(db, load_rules(), day, DEFAULT_RUBRIC_ID)
+
+
 def _add_plan(db: Session, data: DemoData, call_pks: dict[str, int], rubric) -> int:
     """Store and draw the demo's sampling plan once, and review what it drew."""
     from qa_app.domain.sampling_plan import parse_plan
