@@ -18,16 +18,14 @@ Checking is plain Python: every problem is listed, each naming its line.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from qa_app.domain.sampling_plan import _line_of
+from qa_app.domain.toml_files import LineProblems, read_toml
 
 OUTCOMES = ("nps", "renewal", "spend", "churn")
 DOSES = ("share", "count")
 MAX_LAG = 36
-PLAN_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 FLAG_NAME = re.compile(r"[a-z][a-z0-9_]{0,99}")
 KNOWN_KEYS = {"name", "flag", "dose", "description", "outcomes"}
 
@@ -51,40 +49,16 @@ class AnalysisPlanSpec:
     description: str = ""
 
 
-class _Problems:
-    def __init__(self, text: str, source: str):
-        self.text, self.source, self.items = text, source, []
-
-    def add(self, message: str, key: str | None = None, table: str | None = None) -> None:
-        line = _line_of(self.text, key, table) if key else None
-        where = f"{self.source}:{line}" if line else self.source
-        self.items.append(f"{where}: {message}")
-
-
 def parse_analysis_plan(
     text: str, source: str = "<plan>", known_flags: Collection[str] | None = None
 ) -> AnalysisPlanSpec:
     """Parse and check a plan's TOML text; raise :class:`AnalysisPlanError` listing every
     problem with its line. ``known_flags`` (the rubric's flags), when given, must hold the
     plan's flag."""
-    if not text.strip():
-        raise AnalysisPlanError([f"{source}: the file is empty"])
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise AnalysisPlanError([f"{source}: invalid TOML: {exc}"]) from exc
-    except RecursionError:
-        raise AnalysisPlanError([f"{source}: invalid TOML: nested too deeply"]) from None
-    check = _Problems(text, source)
-    for key in sorted(set(doc) - KNOWN_KEYS):
-        check.add(f"unknown setting '{key}'; known: {', '.join(sorted(KNOWN_KEYS))}", key)
-    name = doc.get("name")
-    if not isinstance(name, str) or not PLAN_NAME.fullmatch(name):
-        check.add(
-            "'name' must be 1-100 lower-case letters, digits, '-' or '_' (it names the plan "
-            "on the command line)",
-            "name",
-        )
+    doc = read_toml(text, source, AnalysisPlanError)
+    check = LineProblems(text, source)
+    check.unknown_keys(doc, KNOWN_KEYS)
+    name = check.name(doc)
     flag = doc.get("flag")
     if not isinstance(flag, str) or not FLAG_NAME.fullmatch(flag):
         check.add("'flag' must name a rubric flag, e.g. \"acknowledged\"", "flag")
@@ -106,7 +80,7 @@ def parse_analysis_plan(
     return AnalysisPlanSpec(name, flag, outcomes, dose, description)
 
 
-def _outcomes(doc: dict, check: _Problems) -> dict[str, tuple[int, ...]]:
+def _outcomes(doc: dict, check: LineProblems) -> dict[str, tuple[int, ...]]:
     table = doc.get("outcomes")
     if not isinstance(table, dict) or not table:
         check.add(

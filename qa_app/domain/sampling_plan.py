@@ -30,14 +30,16 @@ outside a plan.
 from __future__ import annotations
 
 import math
-import re
-import tomllib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from qa_app.domain.comparison_statistics import effective_n
+from qa_app.domain.toml_files import LineProblems, line_of, read_toml
+
+# Older name, still imported by modules that read other TOML files.
+_line_of = line_of
 
 STRATUM_FIELDS = ("interaction_type", "channel", "queue", "team")
 # Where empathy is most tested (the seed): escalations, delayed shipments, billing
@@ -51,7 +53,6 @@ DEFAULT_OVERSAMPLING = {
 }
 NO_VALUE = "(none)"
 SEPARATOR = " / "
-PLAN_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 MAX_SEED = 2**63 - 1
 MAX_SIZE = 1_000_000
 KNOWN_KEYS = {
@@ -96,32 +97,6 @@ class SamplingPlanSpec:
     description: str = ""
 
 
-def _line_of(text: str, key: str, table: str | None = None) -> int | None:
-    """The line a key is set on (1-based), looked up within its [table] when given."""
-    lines = text.splitlines()
-    start = 0
-    if table is not None:
-        header = re.compile(rf"^\s*\[\s*{re.escape(table)}\s*\]")
-        start = next((i + 1 for i, line in enumerate(lines) if header.match(line)), 0)
-    pattern = re.compile(rf"^\s*(\"{re.escape(key)}\"|'{re.escape(key)}'|{re.escape(key)})\s*=")
-    for number in range(start, len(lines)):
-        if number > start and table is not None and lines[number].lstrip().startswith("["):
-            break
-        if pattern.match(lines[number]):
-            return number + 1
-    return None
-
-
-class _Problems:
-    def __init__(self, text: str, source: str):
-        self.text, self.source, self.items = text, source, []
-
-    def add(self, message: str, key: str | None = None, table: str | None = None) -> None:
-        line = _line_of(self.text, key, table) if key else None
-        where = f"{self.source}:{line}" if line else self.source
-        self.items.append(f"{where}: {message}")
-
-
 def _as_date(value) -> date | None:
     if isinstance(value, datetime):
         return value.date()
@@ -137,25 +112,10 @@ def _as_date(value) -> date | None:
 
 def parse_plan(text: str, source: str = "<plan>") -> SamplingPlanSpec:
     """Parse and check a plan's TOML text; raise :class:`PlanError` listing every problem."""
-    if not text.strip():
-        raise PlanError([f"{source}: the file is empty"])
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PlanError([f"{source}: invalid TOML: {exc}"]) from exc
-    except RecursionError:
-        raise PlanError([f"{source}: invalid TOML: nested too deeply"]) from None
-    check = _Problems(text, source)
-    for key in sorted(set(doc) - KNOWN_KEYS):
-        check.add(f"unknown setting '{key}'; known: {', '.join(sorted(KNOWN_KEYS))}", key)
-
-    name = doc.get("name")
-    if not isinstance(name, str) or not PLAN_NAME.fullmatch(name):
-        check.add(
-            "'name' must be 1-100 lower-case letters, digits, '-' or '_' (it names the plan "
-            "on the command line)",
-            "name",
-        )
+    doc = read_toml(text, source, PlanError)
+    check = LineProblems(text, source)
+    check.unknown_keys(doc, KNOWN_KEYS)
+    name = check.name(doc)
     since, until = _as_date(doc.get("since")), _as_date(doc.get("until"))
     if since is None:
         check.add("'since' must be a date such as 2026-12-01", "since")
@@ -220,7 +180,7 @@ def parse_plan(text: str, source: str = "<plan>") -> SamplingPlanSpec:
     )
 
 
-def _sizes(doc: Mapping, check: _Problems) -> dict[str, int] | None:
+def _sizes(doc: Mapping, check: LineProblems) -> dict[str, int] | None:
     raw = doc.get("sizes")
     if raw is None:
         return None
@@ -237,7 +197,7 @@ def _sizes(doc: Mapping, check: _Problems) -> dict[str, int] | None:
     return sizes
 
 
-def _oversample(doc: Mapping, check: _Problems) -> dict[str, float]:
+def _oversample(doc: Mapping, check: LineProblems) -> dict[str, float]:
     raw = doc.get("oversample")
     if raw is None:
         return dict(DEFAULT_OVERSAMPLING)
