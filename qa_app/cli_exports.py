@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from qa_app.cli_support import check_output_path, command_app
+from qa_app.cli_support import check_output_path, command_app, table_or_json_option
 
 if TYPE_CHECKING:
     from qa_app.queue_queries import CallFilters
@@ -229,14 +229,7 @@ def format_comparison(report: dict) -> str:
     show_default=True,
     help="Group calls by this field.",
 )
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(("table", "json")),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@table_or_json_option
 @filter_options
 def compare_command(
     outcome: str, flags: tuple[str, ...], by: str, output: str, rubric_key, **options

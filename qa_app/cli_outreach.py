@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from qa_app.cli_support import command_app
+from qa_app.cli_support import command_app, table_or_json_option
 
 
 @click.group("outreach")
@@ -47,14 +47,7 @@ def check(path: Path) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Rules file (default: the shipped outreach/default-v1.toml).",
 )
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(("table", "json")),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@table_or_json_option
 def run(as_of, dry_run, rules_path, output) -> None:
     """Evaluate the outreach rules for a day and create alerts; running it again the same day
     creates nothing new. Opted-out customers, open alerts, the cooldown and the daily cap per

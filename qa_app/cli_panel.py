@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from qa_app.cli_support import command_app
+from qa_app.cli_support import command_app, table_or_json_option
 
 # qa_app.domain.analysis_plan.OUTCOMES and DOSES (a test keeps them equal).
 OUTCOMES = ("nps", "renewal", "spend", "churn")
@@ -130,14 +130,7 @@ def _lags(_ctx, _param, value: str | None) -> list[int] | None:
     help="The exposure: share of a month's reviewed calls with the flag, or their count.",
 )
 @click.option("--plan", "plan_name", help="A stored analysis plan: its outcomes, lags and flag.")
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(("table", "json")),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@table_or_json_option
 def panel(outcome, flag, lags, as_of, dose, plan_name, output) -> None:
     """Lagged panel model: outcome at month t+lag on the flag's dose at t, with customer and
     month fixed effects and errors clustered by customer (linearmodels PanelOLS).

@@ -8,22 +8,11 @@ from pathlib import Path
 import click
 
 from qa_app.cli_exports import _filters, filter_options
-from qa_app.cli_support import command_app
+from qa_app.cli_support import command_app, table_or_json_option
 
 # qa_app.flag_summary.BY_CHOICES (a test keeps them equal); that module loads SQLAlchemy.
 BY_CHOICES = ("team", "queue", "channel", "interaction_type", "tenure_band")
 PLAN_AUDIT_REASON = "qa-app sample {command} (command line)"
-
-
-def _format_option(command):
-    return click.option(
-        "--format",
-        "output",
-        type=click.Choice(("table", "json")),
-        default="table",
-        show_default=True,
-        help="Output format.",
-    )(command)
 
 
 @click.group("sample")
@@ -83,7 +72,7 @@ def plan_list() -> None:
 
 @sample_group.command("preview")
 @click.argument("name")
-@_format_option
+@table_or_json_option
 def preview_command(name: str, output: str) -> None:
     """Show what a plan would draw: per stratum the population and its share, the planned
     sample and its share, the inclusion probability; the design effect and effective n."""
@@ -126,7 +115,7 @@ def preview_command(name: str, output: str) -> None:
 @sample_group.command("draw")
 @click.argument("name")
 @click.option("--dry-run", is_flag=True, help="Draw and show the calls; store and assign nothing.")
-@_format_option
+@table_or_json_option
 def draw_command(name: str, dry_run: bool, output: str) -> None:
     """Draw a plan's calls at random within each stratum (from its seed) and assign them to
     its reviewers, balanced by their open work. A dry run draws the same calls the real
@@ -191,7 +180,7 @@ def flags_group() -> None:
 @click.option(
     "--by", type=click.Choice(BY_CHOICES), default=None, help="One row per value of this field."
 )
-@_format_option
+@table_or_json_option
 @filter_options
 def summary_command(by: str | None, output: str, rubric_key, **options) -> None:
     """Each flag's rate per group: unweighted, weighted (by the sampling plan's design, else

@@ -85,3 +85,15 @@ def output_format_option(help: str = "Output format."):  # noqa: A002 - click's 
         show_default=True,
         help=help,
     )
+
+
+def table_or_json_option(command):
+    """``--format table|json`` (default table), passed to the command as ``output``."""
+    return click.option(
+        "--format",
+        "output",
+        type=click.Choice(("table", "json")),
+        default="table",
+        show_default=True,
+        help="Output format.",
+    )(command)

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from qa_app.cli_support import command_app
+from qa_app.cli_support import command_app, table_or_json_option
 
 # qa_app.domain.survival.COHORTS and BY_CHOICES (tests/web/test_survival_page.py keeps them
 # equal); that module is light, but the CLI module list stays explicit.
@@ -104,14 +104,7 @@ def _echo_comparison(part: dict, indent: str = "") -> None:
     default=None,
     help="Rubric version as ID@VERSION (needed when reviews mix versions).",
 )
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(("table", "json")),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@table_or_json_option
 def survival(cohort, flag, as_of, horizon, by, window, rubric_key, output) -> None:
     """Kaplan–Meier survival of customers with and without a flag on their first reviewed call
     after an anchor: medians, log-rank, a Cox hazard ratio adjusted for interaction type,
