@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
         auth_views,
         calibration,
         coach,
+        customer_survey,
         customer_survey_respond,
         health,
         home,
@@ -33,6 +34,7 @@ def init_app(app: Flask) -> None:
     modules = (
         health, auth_views, home, queue, scoring, assign, admin, audit, imports, coach, calibration,
         panel, plans, mix, survival, outcomes_over_time, outreach, customer_survey_respond,
+        customer_survey,
     )
     for module in modules:
         app.register_blueprint(module.bp)

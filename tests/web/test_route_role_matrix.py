@@ -124,6 +124,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("customer_survey.respond", "GET"): PANEL_LINK,
     ("customer_survey.respond", "POST"): PANEL_LINK,
     ("customer_survey.thanks", "GET"): EVERYONE,
+    ("customer_surveys.index", "GET"): staff(*READERS),
+    ("customer_surveys.calibrate", "POST"): staff(*LEADS),
 }
 RESULTS = {
     "calibration.dashboard",
