@@ -11,7 +11,14 @@ from scipy import stats
 from sqlmodel import Session, select
 
 from qa_app import db
-from qa_app.models import AuditEvent, CalibrationCall, CalibrationSession, RubricVersion, User
+from qa_app.models import (
+    AuditEvent,
+    CalibrationCall,
+    CalibrationSession,
+    RubricVersion,
+    SurveyResponse,
+    User,
+)
 from tests.web.conftest import csrf_token
 
 # call, type, channel, QA loop_closure, customer felt_understood, comment
@@ -146,3 +153,24 @@ def test_a_disagreement_is_one_click_from_the_next_calibration_session(world, cl
     coach_token = csrf_token(coach.get("/surveys").get_data(as_text=True))
     refused = coach.post("/surveys/calibrate", data={"call_id": "W-06", "csrf_token": coach_token})
     assert refused.status_code == 403
+
+
+def test_a_lead_uploads_survey_answers_on_the_import_page(scoring, auth, client):
+    from tests.web.imports import upload
+
+    auth.login("lead@test.example")
+    page = client.get("/imports").get_data(as_text=True)
+    assert 'value="survey"' in page
+    token = csrf_token(page)
+    engine = db.get_engine_for(scoring)
+    bad = b"call_id,item,score\nC-1,felt_understood,4\nC-2,felt_understood,8\n"
+    report = upload(client, token, "survey", bad, "survey.csv").get_data(as_text=True)
+    assert "score 8 is outside the scale 1–5" in report and "nothing was imported" in report
+    with Session(engine) as session:
+        assert session.exec(select(SurveyResponse)).all() == []
+    good = b"call_id,item,score,position\nC-1,felt_understood,4,2\n"
+    report = upload(client, token, "survey", good, "survey.csv").get_data(as_text=True)
+    assert "1 survey answer" in report
+    with Session(engine) as session:
+        stored = session.exec(select(SurveyResponse)).one()
+        assert (stored.item, stored.score, stored.position) == ("felt_understood", 4, 2)
