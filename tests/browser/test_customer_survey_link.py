@@ -86,3 +86,40 @@ def test_a_customer_answers_the_survey_on_a_phone(live_demo, sqlite_url, page):
     items = page.locator("fieldset.survey-item")
     assert [items.nth(i).get_attribute("data-item") for i in range(3)] == second_order
     engine.dispose()
+
+
+def test_a_lead_reads_the_survey_page_and_searches_what_customers_wrote(
+    live_demo, sqlite_url, page
+):
+    from qa_app.customer_survey_store import write_answers
+    from qa_app.domain.customer_survey_import import SurveyAnswerRecord
+    from qa_app.models import Review
+    from tests.browser.test_scoring_keyboard import log_in
+
+    engine = create_engine(sqlite_url)
+    with Session(engine) as db:
+        reviewed = db.exec(select(Call.call_id).join(Review).distinct().order_by(Call.call_id))
+        records = [
+            SurveyAnswerRecord(n, call_id, "customer-empathy@1", "felt_understood",
+                               1 + (n * 7) % 5, 1 + n % 3,
+                               "still waiting for my refund" if n % 4 == 0 else "", None)
+            for n, call_id in enumerate(list(reviewed)[:40])
+        ]  # fmt: skip
+        write_answers(db, records)
+        db.commit()
+    engine.dispose()
+    page.set_viewport_size(PHONE)
+    log_in(page, live_demo, "lead@example.com", "demo-lead-pass")
+    page.goto(f"{live_demo}/surveys")
+    expect(page.get_by_role("heading", name=re.compile("Shared language"))).to_be_visible()
+    expect(page.locator("#survey-crosstab")).to_be_visible()
+    expect(page.locator("#survey-dist-felt_understood")).to_contain_text(
+        "All (weighted to the mix)"
+    )
+    # Phone width: wide tables scroll in their own box, the page does not.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # Search the open text: the list redraws in place (htmx) and the address keeps the search.
+    page.locator("input[name=q]").fill("refund")
+    page.locator("#survey-open-text").get_by_role("button", name="Filter").click()
+    expect(page.locator("#survey-open-text-count")).to_contain_text("10 answers with text")
+    expect(page).to_have_url(re.compile(r"q=refund"))
