@@ -500,6 +500,7 @@ class AnalysisPlan(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     amendments: int = 0
 
+
 class SurveyLink(SQLModel, table=True):
     """A call's customer survey link: only the token's hash is stored (the token is handed out
     once, in the links file); the item order shown is fixed when the link is made."""
@@ -536,6 +537,7 @@ class SurveyResponse(SQLModel, table=True):
     comment: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     responded_at: datetime = Field(index=True)
     source: str = Field(default="link", max_length=20)
+
 
 class OutreachAlert(SQLModel, table=True):
     """A customer to reach out to (qa_app.domain.outreach_engine): the call behind it, the
