@@ -69,8 +69,11 @@ def _choices(args):
     key = (args.get("survey") or "").strip() or next(
         (k for k in sorted(surveys) if k.startswith("customer-empathy@")), None
     )
+    if not surveys:
+        abort(404, description="No survey files: qa-app survey check lists the folder read.")
     survey = surveys.get(key)
     if survey is None:
+        key = key or ""
         problems.append(f"survey: '{key[:60]}' is not one of {', '.join(sorted(surveys))}")
         survey = surveys[sorted(surveys)[0]]
     item_ids = [i.id for i in survey.items]
