@@ -15,18 +15,17 @@ from qa_app.db import transaction
 from qa_app.domain.demo import DEMO_PLAN, DemoData, DemoReview, generate_demo, plan_reviews
 from qa_app.domain.demo_customers import DemoCustomers, generate_customers
 from qa_app.domain.outcome_import import OutcomeRecord
-from qa_app.domain.scoring import DimensionAnswer
 from qa_app.models import (
     Assignment,
     Call,
     Customer,
     Review,
+    ReviewScore,
     ReviewStatus,
     RubricVersion,
     User,
     utcnow,
 )
-from qa_app.review_store import write_answer
 from qa_app.rubric_store import (
     DEFAULT_RUBRIC_ID,
     current_rubric_row,
@@ -82,7 +81,7 @@ def load_demo(engine: Engine, rubrics_dir: Path, data: DemoData | None = None) -
         call_pks = existing_call_ids(db, [c.call_id for c in data.calls])
         outcome_records = [OutcomeRecord(0, *row) for row in data.outcomes]
         outcomes = upsert_outcomes(db, outcome_records, call_pks)
-        reviews_created = sum(_add_review(db, r, call_pks, rubric) for r in data.reviews)
+        reviews_created = _add_reviews(db, data.reviews, call_pks, rubric)
         assignments_created = _add_assignments(db, data.assignments, call_pks)
         plan_reviews_created = _add_plan(db, data, call_pks, rubric)
         customers_created = _add_customers(db, base)
@@ -138,7 +137,7 @@ def _add_plan(db: Session, data: DemoData, call_pks: dict[str, int], rubric) -> 
             .where(Review.status == ReviewStatus.SUBMITTED)
         ).all()
     )
-    return sum(_add_review(db, r, call_pks, rubric) for r in plan_reviews(data, drawn, reviewed))
+    return _add_reviews(db, plan_reviews(data, drawn, reviewed), call_pks, rubric)
 
 
 def _add_assignments(
@@ -153,36 +152,47 @@ def _add_assignments(
     return len(new)
 
 
-def _add_review(
-    db: Session, demo: DemoReview, call_pks: dict[str, int], rubric: RubricVersion
-) -> bool:
-    reviewer = find_user(db, demo.reviewer_email)
-    call_pk = call_pks[demo.call_id]
-    exists = db.exec(
-        select(Review.id).where(
-            Review.call_pk == call_pk,
-            Review.reviewer_id == reviewer.id,
-            Review.rubric_pk == rubric.id,
-        )
-    ).first()
-    if exists is not None:
-        return False
-    now = utcnow()
-    review = Review(
-        call_pk=call_pk,
-        reviewer_id=reviewer.id,
-        rubric_pk=rubric.id,
-        status=ReviewStatus.SUBMITTED if demo.submitted else ReviewStatus.DRAFT,
-        submitted_at=now if demo.submitted else None,
+def _add_reviews(
+    db: Session, demos: list[DemoReview], call_pks: dict[str, int], rubric: RubricVersion
+) -> int:
+    """Add the demo reviews not stored yet (by call, reviewer and rubric); return how many.
+
+    Reviews are added together and flushed once, then their answers: the demo loads in every
+    test that uses it, and one query per review and answer made that a second each time.
+    """
+    users = dict(db.exec(select(User.email, User.id)).all())
+    stored = set(
+        db.exec(
+            select(Review.call_pk, Review.reviewer_id).where(Review.rubric_pk == rubric.id)
+        ).all()
     )
-    db.add(review)
-    db.flush()
-    for dimension, score in demo.scores.items():
-        answer = DimensionAnswer(
-            score,
-            score is None,
-            demo.notes.get(dimension, ""),
-            tuple(demo.evidence.get(dimension, [])),
+    now = utcnow()
+    new: list[tuple[Review, DemoReview]] = []
+    for demo in demos:
+        key = (call_pks[demo.call_id], users[demo.reviewer_email])
+        if key in stored:
+            continue
+        stored.add(key)
+        review = Review(
+            call_pk=key[0],
+            reviewer_id=key[1],
+            rubric_pk=rubric.id,
+            status=ReviewStatus.SUBMITTED if demo.submitted else ReviewStatus.DRAFT,
+            submitted_at=now if demo.submitted else None,
         )
-        write_answer(db, review.id, dimension, answer)
-    return True
+        new.append((review, demo))
+    db.add_all(review for review, _demo in new)
+    db.flush()
+    db.add_all(
+        ReviewScore(
+            review_id=review.id,
+            dimension=dimension,
+            score=score,
+            not_applicable=score is None,
+            note=demo.notes.get(dimension, ""),
+            evidence=list(demo.evidence.get(dimension, [])),
+        )
+        for review, demo in new
+        for dimension, score in demo.scores.items()
+    )
+    return len(new)
