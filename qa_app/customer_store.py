@@ -9,6 +9,7 @@ trail with who, when and which file, as for outcomes.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from sqlalchemy import insert
 from sqlmodel import Session, select
@@ -16,7 +17,7 @@ from sqlmodel import Session, select
 from qa_app.call_store import ChangesRefused, WriteResult
 from qa_app.domain.customer_import import CustomerRecord, EventRecord
 from qa_app.domain.tabular import ImportReport, Table
-from qa_app.models import AuditEvent, Customer, CustomerEvent, utcnow
+from qa_app.models import AuditEvent, Customer, CustomerEvent, naive_utc, utcnow
 
 BATCH_SIZE = 500
 CUSTOMER_FIELDS = ("onboarded_at", "ended_at", "segment", "monthly_value")
@@ -52,9 +53,8 @@ def reject_unknown_customers(report: ImportReport, table: Table, known: set[str]
 
 
 def _same(stored, new) -> bool:
-    if hasattr(stored, "tzinfo") and hasattr(new, "tzinfo") and stored is not None and new:
-        if stored.tzinfo is None:  # SQLite gives naive UTC back
-            stored = stored.replace(tzinfo=new.tzinfo)
+    if isinstance(stored, datetime) or isinstance(new, datetime):
+        return naive_utc(stored) == naive_utc(new)
     return stored == new
 
 
@@ -148,11 +148,11 @@ def upsert_events(
                 CustomerEvent.customer_pk.in_(wanted[start : start + BATCH_SIZE])
             )
         ):
-            stored[(event.customer_pk, _naive(event.at), event.kind)] = event
+            stored[(event.customer_pk, naive_utc(event.at), event.kind)] = event
     refused, history, new = [], [], []
     for record in records:
         pk = pks[record.customer_id]
-        event = stored.get((pk, _naive(record.at), record.kind))
+        event = stored.get((pk, naive_utc(record.at), record.kind))
         if event is None:
             new.append(
                 {
@@ -190,10 +190,6 @@ def upsert_events(
                       {"value": record.value}, source))  # fmt: skip
     db.flush()
     return result
-
-
-def _naive(moment):
-    return moment.replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def _audit(actor, action, entity_type, entity_id, before, after, source) -> AuditEvent:

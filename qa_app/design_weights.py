@@ -50,7 +50,6 @@ class Weighting:
 
     mode: str
     by_type: dict = field(default_factory=dict)
-    population_by_type: dict = field(default_factory=dict)
     # call_pk -> (weight, stratum) for reviewed calls a plan drew with a known probability.
     plan_calls: dict[int, tuple[float, str]] = field(default_factory=dict)
     stratum_sizes: dict[str, int] = field(default_factory=dict)
@@ -60,10 +59,6 @@ class Weighting:
     @property
     def description(self) -> str:
         return DESCRIPTIONS[self.mode]
-
-    def weight(self, call_pk: int, interaction_type: str | None, started_at) -> float | None:
-        """The call's weight (None: left out of weighted figures)."""
-        return self.weight_and_stratum(call_pk, interaction_type, started_at)[0]
 
     def weight_and_stratum(
         self, call_pk: int, interaction_type: str | None, started_at
@@ -113,7 +108,7 @@ def weighting_for(db: Session, filters: CallFilters, scored) -> Weighting:
         reviewed = _counts_by_type(db, filters, Call.id.in_(scored))
         weights = mix_weights(everyone, reviewed)
         sizes = {f"type: {kind}": count for kind, count in everyone.items()}
-        return Weighting(MIX if weights else NONE, weights, everyone, stratum_sizes=sizes)
+        return Weighting(MIX if weights else NONE, weights, stratum_sizes=sizes)
     return _plan_weighting(db, filters, scored)
 
 
@@ -153,7 +148,7 @@ def _plan_weighting(db: Session, filters: CallFilters, scored) -> Weighting:
     }
     for kind, count in everyone.items():
         sizes[f"{OUTSIDE}: {kind}"] = count
-    return Weighting(PLAN, by_type, everyone, plan_calls, sizes, periods)
+    return Weighting(PLAN, by_type, plan_calls=plan_calls, stratum_sizes=sizes, periods=periods)
 
 
 def _outside_periods(periods):

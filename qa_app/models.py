@@ -36,6 +36,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def naive_utc(moment: datetime | None) -> datetime | None:
+    """``moment`` in UTC without a time zone (naive values are taken as UTC already): SQLite
+    gives stored timestamps back naive, PostgreSQL aware in the session's zone."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
 class Role(StrEnum):
     ADMIN = "admin"
     LEAD = "lead"

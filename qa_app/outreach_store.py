@@ -30,10 +30,10 @@ from qa_app.models import (
     OutreachSuppression,
     TranscriptTurn,
     User,
+    naive_utc,
     utcnow,
 )
 from qa_app.queue_queries import CallFilters
-from qa_app.survival_queries import naive_utc
 
 MAX_CREDIT = 1_000_000
 MAX_NOTE = 2000

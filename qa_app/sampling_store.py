@@ -20,7 +20,6 @@ from qa_app.domain.sampling_plan import (
     DEFAULT_OVERSAMPLING,
     PROBABILITY_SAMPLE,
     DrawnCall,
-    PlanError,
     PlanPreview,
     PopulationCall,
     SamplingPlanSpec,
@@ -273,17 +272,3 @@ def plan_calls(db: Session, row: SamplingPlan) -> list[str]:
         call_id
         for call_id, _kind in sorted(rows, key=lambda r: (-factors.get(r[1] or "", 1.0), r[0]))
     ]
-
-
-__all__ = [
-    "DrawResult",
-    "PlanError",
-    "SamplingError",
-    "all_plans",
-    "draw",
-    "find_plan",
-    "get_plan",
-    "plan_calls",
-    "preview",
-    "save_plan",
-]

@@ -8,13 +8,13 @@ Every moment is handed on as naive UTC, so values from SQLite and PostgreSQL com
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel import Session, select
 
 from qa_app.domain.survival import ANCHOR_KINDS, CallRecord, CustomerRecord, EventRecord
 from qa_app.export_queries import iter_flag_rows, plan_export
-from qa_app.models import Call, Customer, CustomerEvent
+from qa_app.models import Call, Customer, CustomerEvent, naive_utc
 from qa_app.queue_queries import CallFilters
 
 
@@ -27,13 +27,6 @@ class SurvivalData:
     calls: list[CallRecord]
     rubric_key: str
     flag_names: list[str]
-
-
-def naive_utc(moment: datetime | None) -> datetime | None:
-    """``moment`` in UTC without a time zone (naive values are taken as UTC already)."""
-    if moment is None or moment.tzinfo is None:
-        return moment
-    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def survival_data(db: Session, rubric_key: str | None, default_rubric_id: str) -> SurvivalData:

@@ -109,3 +109,16 @@ def test_calls_carry_their_customer_id(app, cli, engine, tmp_path):
     assert cli("import", "calls", tmp_path / "again.csv").exit_code == 0
     with Session(engine) as db:
         assert db.exec(select(Call.customer_id).where(Call.call_id == "C-1")).one() == "K-1"
+
+
+def test_timestamps_compare_in_utc_whatever_zone_they_come_back_in():
+    """PostgreSQL hands timestamps back in the session's zone: a re-imported event at the same
+    moment must still be the same event, not a second one."""
+    from datetime import timedelta, timezone
+
+    from qa_app.models import naive_utc
+
+    paris = datetime(2026, 2, 1, 10, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert naive_utc(paris) == datetime(2026, 2, 1, 9, 0)
+    assert naive_utc(datetime(2026, 2, 1, 9, 0)) == datetime(2026, 2, 1, 9, 0)
+    assert naive_utc(None) is None
