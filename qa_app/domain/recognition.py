@@ -1,0 +1,366 @@
+"""The team board of relationship-driven wins (issue 15, "Recognition").
+
+Plain Python on plain rows: no Flask, no database (qa_app.recognition_queries reads the rows).
+
+A *retention attempt* is one of:
+
+- an **alert**: an outreach alert closed with a pathway other than "no contact made" (the team
+  reached the customer); its day is the day the alert was raised, its credit the credit
+  recorded when it was closed;
+- a **save call**: a call with a customer id and a ``saved`` outcome of 1; its day is the day
+  the call started, its credit the call's ``credit_amount`` outcome (blank counts as none).
+
+For a quarter (e.g. 2026Q3), each team's customers are those with at least one of the team's
+attempts in the quarter, counted once however many attempts (an alert and a save call for the
+same customer is one customer). The 90-day follow-up starts on the customer's first attempt in
+the quarter. A customer is **retained** when they had not ended on or before day 90 of the
+follow-up (ended 90 days after the attempt counts as lost; 91 days, as retained). Only customers
+whose 90 days have passed by the as-of date count; the others are *still in follow-up*, and a
+customer missing from the customer list cannot be followed (*unknown*). Both are shown, never
+counted as retained or lost.
+
+**Credit** for a customer is the sum of the team's attempt credits for that customer in the
+quarter; *retained without credit* means none of those attempts gave any credit. *Credit per
+retained customer* is the credit given to the followed-up customers divided by those retained:
+what keeping one customer cost, credits that did not keep anyone included.
+
+Each team is set against its own previous quarter, computed the same way on the same as-of
+date. These are associations: a retained customer may have stayed anyway, and teams see
+different customers; the board recognises wins, it does not prove the team caused them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+FOLLOW_UP_DAYS = 90
+# Fewer followed-up customers than this and a rate swings by chance: the row gets a note.
+SMALL_NUMBER = 5
+SOURCES = ("alert", "save_call")
+ASSOCIATION_NOTE = (
+    "These are associations, not proof: a retained customer may have stayed anyway, and teams "
+    "reach different customers. The board recognises wins; it does not show that a team caused "
+    "them."
+)
+QUARTER_PATTERN = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]\s*([1-4])\s*$")
+
+
+class RecognitionError(ValueError):
+    """A choice the board cannot be built with (an unknown column, a bad quarter)."""
+
+
+@dataclass(frozen=True, order=True)
+class Quarter:
+    """A calendar quarter, written 2026Q3."""
+
+    year: int
+    number: int
+
+    @classmethod
+    def parse(cls, text: str) -> Quarter:
+        """``2026Q3`` (also ``2026-Q3``, ``2026q3``); a RecognitionError names what is wrong."""
+        match = QUARTER_PATTERN.match(text or "")
+        if not match or not 1 <= int(match.group(1)) <= 9998:
+            raise RecognitionError(
+                f"quarter: '{(text or '')[:40]}' is not a quarter; write it as YYYYQn, e.g. 2026Q3"
+            )
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    @classmethod
+    def containing(cls, day: date) -> Quarter:
+        """The quarter a day falls in."""
+        return cls(day.year, (day.month - 1) // 3 + 1)
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, 3 * self.number - 2, 1)
+
+    @property
+    def last_day(self) -> date:
+        following = self.next()
+        return following.first_day - timedelta(days=1)
+
+    def previous(self) -> Quarter:
+        return (
+            Quarter(self.year - 1, 4) if self.number == 1 else Quarter(self.year, self.number - 1)
+        )
+
+    def next(self) -> Quarter:
+        return (
+            Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
+        )
+
+    def __contains__(self, day: date) -> bool:
+        return self.first_day <= day <= self.last_day
+
+    def __str__(self) -> str:
+        return f"{self.year}Q{self.number}"
+
+
+def default_quarter(as_of: date) -> Quarter:
+    """The latest quarter whose earliest attempts have finished their follow-up by ``as_of``."""
+    return Quarter.containing(as_of - timedelta(days=FOLLOW_UP_DAYS))
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One retention attempt: an alert worked by the team, or a save call."""
+
+    team: str
+    customer_id: str
+    day: date
+    source: str  # "alert" or "save_call"
+    credit: float | None = None
+
+
+@dataclass
+class QuarterFigures:
+    """One team's figures for one quarter."""
+
+    customers: int = 0
+    in_follow_up: int = 0
+    unknown: int = 0
+    followed_up: int = 0
+    retained: int = 0
+    retained_without_credit: int = 0
+    credit: float = 0.0  # given to the followed-up customers
+    via_alert: int = 0
+    via_save_call: int = 0
+
+    @property
+    def retention_rate(self) -> float | None:
+        return self.retained / self.followed_up if self.followed_up else None
+
+    @property
+    def credit_per_retained(self) -> float | None:
+        return self.credit / self.retained if self.retained else None
+
+    def as_json(self) -> dict:
+        return {
+            "customers": self.customers,
+            "in_follow_up": self.in_follow_up,
+            "unknown_customer": self.unknown,
+            "followed_up": self.followed_up,
+            "retained": self.retained,
+            "retained_without_credit": self.retained_without_credit,
+            "retention_rate": _round(self.retention_rate),
+            "credit": round(self.credit, 2),
+            "credit_per_retained": _round(self.credit_per_retained, 2),
+            "via_alert": self.via_alert,
+            "via_save_call": self.via_save_call,
+        }
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _difference(now: float | None, before: float | None) -> float | None:
+    return None if now is None or before is None else now - before
+
+
+@dataclass
+class TeamRow:
+    """A team's line on the board: this quarter, the previous one, the change, and notes."""
+
+    team: str
+    current: QuarterFigures
+    previous: QuarterFigures
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rate_change(self) -> float | None:
+        return _difference(self.current.retention_rate, self.previous.retention_rate)
+
+    @property
+    def retained_change(self) -> int:
+        return self.current.retained - self.previous.retained
+
+    @property
+    def without_credit_change(self) -> int:
+        return self.current.retained_without_credit - self.previous.retained_without_credit
+
+    @property
+    def credit_per_retained_change(self) -> float | None:
+        return _difference(self.current.credit_per_retained, self.previous.credit_per_retained)
+
+    def value(self, column: str):
+        """The value the board sorts ``column`` by."""
+        return COLUMNS[column][1](self)
+
+    def as_json(self) -> dict:
+        return {
+            "team": self.team,
+            "quarter": self.current.as_json(),
+            "previous_quarter": self.previous.as_json(),
+            "change": {
+                "retained": self.retained_change,
+                "retained_without_credit": self.without_credit_change,
+                "retention_rate": _round(self.rate_change),
+                "credit_per_retained": _round(self.credit_per_retained_change, 2),
+            },
+            "notes": list(self.notes),
+        }
+
+
+# column -> (heading, value); the order is the board's.
+COLUMNS = {
+    "team": ("Team", lambda r: r.team),
+    "customers": ("Customers", lambda r: r.current.customers),
+    "in_follow_up": ("Still in follow-up", lambda r: r.current.in_follow_up),
+    "followed_up": ("Followed up", lambda r: r.current.followed_up),
+    "retained": ("Retained", lambda r: r.current.retained),
+    "retention_rate": ("Retention rate", lambda r: r.current.retention_rate),
+    "retained_without_credit": ("Without credit", lambda r: r.current.retained_without_credit),
+    "credit": ("Credit", lambda r: r.current.credit),
+    "credit_per_retained": ("Credit per retained", lambda r: r.current.credit_per_retained),
+    "previous_retention_rate": ("Previous rate", lambda r: r.previous.retention_rate),
+    "rate_change": ("Rate change", lambda r: r.rate_change),
+    "retained_change": ("Retained change", lambda r: r.retained_change),
+    "without_credit_change": ("Without credit change", lambda r: r.without_credit_change),
+    "credit_per_retained_change": (
+        "Credit per retained change",
+        lambda r: r.credit_per_retained_change,
+    ),
+}
+DIRECTIONS = ("asc", "desc")
+
+
+def default_direction(column: str) -> str:
+    """Teams A to Z; figures largest first."""
+    return "asc" if column == "team" else "desc"
+
+
+def sort_rows(rows: Iterable[TeamRow], column: str, direction: str | None = None) -> list[TeamRow]:
+    """Rows sorted by ``column`` (``asc`` or ``desc``); ties keep team-name order and blank
+    values (no rate, no credit per retained) go last either way."""
+    if column not in COLUMNS:
+        raise RecognitionError(
+            f"sort: '{column[:40]}' is not a column; choose one of {', '.join(COLUMNS)}"
+        )
+    direction = direction or default_direction(column)
+    if direction not in DIRECTIONS:
+        raise RecognitionError(f"dir: '{direction[:40]}' is not asc or desc")
+    by_team = sorted(rows, key=lambda r: (r.team.casefold(), r.team))
+    if column == "team":
+        return by_team if direction == "asc" else by_team[::-1]
+    present = [r for r in by_team if r.value(column) is not None]
+    blank = [r for r in by_team if r.value(column) is None]
+    # sorted() is stable, reverse=True included: equal values stay in team order.
+    return sorted(present, key=lambda r: r.value(column), reverse=direction == "desc") + blank
+
+
+@dataclass
+class Board:
+    """The whole board for a quarter on an as-of date."""
+
+    quarter: Quarter
+    as_of: date
+    rows: list[TeamRow]
+    sort: str
+    direction: str
+    follow_up_days: int = FOLLOW_UP_DAYS
+
+    @property
+    def previous_quarter(self) -> Quarter:
+        return self.quarter.previous()
+
+    def as_json(self) -> dict:
+        return {
+            "quarter": str(self.quarter),
+            "previous_quarter": str(self.previous_quarter),
+            "as_of": self.as_of.isoformat(),
+            "follow_up_days": self.follow_up_days,
+            "sort": self.sort,
+            "dir": self.direction,
+            "note": ASSOCIATION_NOTE,
+            "teams": [row.as_json() for row in self.rows],
+        }
+
+
+def _quarter_figures(
+    attempts: list[Attempt], ended: Mapping[str, date | None], as_of: date
+) -> QuarterFigures:
+    """Figures for one team's attempts in one quarter (already filtered to it)."""
+    by_customer: dict[str, list[Attempt]] = {}
+    for attempt in attempts:
+        by_customer.setdefault(attempt.customer_id, []).append(attempt)
+    figures = QuarterFigures(customers=len(by_customer))
+    for customer, own in by_customer.items():
+        sources = {a.source for a in own}
+        figures.via_alert += "alert" in sources
+        figures.via_save_call += "save_call" in sources
+        if customer not in ended:
+            figures.unknown += 1
+            continue
+        first = min(a.day for a in own)
+        follow_up_end = first + timedelta(days=FOLLOW_UP_DAYS)
+        if follow_up_end > as_of:
+            figures.in_follow_up += 1
+            continue
+        figures.followed_up += 1
+        credit = sum(a.credit or 0.0 for a in own)
+        figures.credit += credit
+        end = ended[customer]
+        if end is None or end > follow_up_end:
+            figures.retained += 1
+            if not any((a.credit or 0.0) > 0 for a in own):
+                figures.retained_without_credit += 1
+    return figures
+
+
+def _notes(row: TeamRow, quarter: Quarter) -> list[str]:
+    notes = []
+    for figures, which in ((row.current, str(quarter)), (row.previous, str(quarter.previous()))):
+        if not figures.followed_up:
+            notes.append(f"no customer followed up in {which}: no rate")
+        elif figures.followed_up < SMALL_NUMBER:
+            notes.append(
+                f"only {figures.followed_up} customer(s) followed up in {which}: "
+                "its rate can swing a lot by chance"
+            )
+    if row.current.unknown:
+        notes.append(f"{row.current.unknown} customer(s) not in the customer list: not counted")
+    return notes
+
+
+def build_board(
+    attempts: Iterable[Attempt],
+    ended: Mapping[str, date | None],
+    quarter: Quarter,
+    as_of: date,
+    sort: str = "team",
+    direction: str | None = None,
+) -> Board:
+    """The board for ``quarter`` as known on ``as_of``.
+
+    ``ended`` maps every known customer id to the day they ended (None while active); a
+    customer not in it is counted as unknown. Attempts after ``as_of`` are ignored, as are
+    attempts with a source other than "alert" or "save_call" (a RecognitionError).
+    """
+    direction = direction or default_direction(sort)
+    previous = quarter.previous()
+    grouped: dict[str, dict[Quarter, list[Attempt]]] = {}
+    for attempt in attempts:
+        if attempt.source not in SOURCES:
+            raise RecognitionError(
+                f"source: '{attempt.source[:40]}' is not one of {', '.join(SOURCES)}"
+            )
+        if attempt.day > as_of:
+            continue
+        for which in (quarter, previous):
+            if attempt.day in which:
+                grouped.setdefault(attempt.team, {}).setdefault(which, []).append(attempt)
+    rows = []
+    for team, by_quarter in grouped.items():
+        row = TeamRow(
+            team,
+            _quarter_figures(by_quarter.get(quarter, []), ended, as_of),
+            _quarter_figures(by_quarter.get(previous, []), ended, as_of),
+        )
+        row.notes = _notes(row, quarter)
+        rows.append(row)
+    return Board(quarter, as_of, sort_rows(rows, sort, direction), sort, direction)
