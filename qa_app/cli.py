@@ -452,6 +452,7 @@ def _register_commands() -> None:
     from qa_app.cli_exports import export_group, outcomes_group
     from qa_app.cli_outreach import outreach_group
     from qa_app.cli_panel import analysis_plan_group, panel
+    from qa_app.cli_recognition import board
     from qa_app.cli_sampling import flags_group, sample_group
     from qa_app.cli_survey import import_survey, survey_group
     from qa_app.cli_survival import survival
@@ -476,6 +477,7 @@ def _register_commands() -> None:
         main.add_command(command)
     register(main, import_group)
     import_group.add_command(import_survey)
+    outreach_group.add_command(board)
 
 
 _register_commands()
