@@ -1,0 +1,564 @@
+"""The analysis of a randomised experiment: the difference between two arms, per metric.
+
+- **Effect**: treatment − control difference in call-level means, the coefficient of
+  ``value ~ treated`` by ordinary least squares (statsmodels).
+- **30 or more randomisation units with data** (``ri_unit_threshold``): the interval and p-value
+  use the cluster-robust covariance with the units as clusters (statsmodels ``cov_type=
+  "cluster"``: Stata's CR1 small-sample factor, t on G − 1 degrees of freedom), because calls of
+  one queue or schedule block share its customers, staff and hours and are not independent.
+- **Fewer units**: cluster-robust errors are unreliable with few clusters, so the p-value comes
+  from randomisation inference (Fisher's exact test of "no effect on any call"): the assignment
+  is re-drawn ``permutations`` times (at least 1,000) with the recorded design
+  (experiment_assignment.assign_units: the same strata and arms, seeds derived from a generator
+  seeded by the experiment's seed), the difference in means recomputed each time, and
+  p = (1 + #{|draw| ≥ |observed|}) / (1 + draws). The interval is the same test inverted
+  (Imbens & Rubin 2015, §5.7): every shift τ for which "treatment adds τ to every call"
+  is not rejected at level α, under that constant-effect assumption. Because the difference in
+  means is linear in τ, each draw's rejection region is a quadratic inequality in τ and the
+  accepted set is found exactly (its hull is reported). When the design has too few distinct
+  assignments to ever reject, the interval is unbounded and shown as missing, with a warning.
+- **Subgroups** (equity: interaction complexity, tenure, channel): the same estimate within each
+  level, and an interaction test: ``value ~ treated * C(level)``, cluster-robust Wald F test of
+  the interaction terms (approximate with few units; said so in a warning).
+
+This is a randomised comparison, so the effect is causal for the units and period of the
+experiment — provided the contamination check (``contamination_check``) is clean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from qa_app.domain.experiment_assignment import assign_units, validate_design
+
+__all__ = [
+    "Contamination",
+    "MetricEffect",
+    "SubgroupEffect",
+    "contamination_check",
+    "estimate_effect",
+]
+
+CLUSTER = "cluster-robust"
+RANDOMISATION = "randomisation-inference"
+MIN_PERMUTATIONS = 1000
+
+
+def _num(x) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+def _pair(ci) -> list[float | None] | None:
+    return None if ci is None else [_num(ci[0]), _num(ci[1])]
+
+
+@dataclass
+class SubgroupEffect:
+    """The effect within one level of an equity subgroup variable (e.g. channel=chat)."""
+
+    variable: str
+    level: str
+    effect: float | None
+    ci: tuple[float, float] | None
+    n_calls: int
+    n_units: int
+    warning: str | None
+    p_value: float | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "subgroup": f"{self.variable}={self.level}",
+            "variable": self.variable,
+            "level": self.level,
+            "effect": _num(self.effect),
+            "ci": _pair(self.ci),
+            "p_value": _num(self.p_value),
+            "n_calls": self.n_calls,
+            "n_units": self.n_units,
+            "warning": self.warning,
+        }
+
+
+@dataclass
+class MetricEffect:
+    """One metric's treatment − control difference, its interval, p-value and subgroups."""
+
+    metric: str
+    primary: bool
+    effect: float | None
+    ci: tuple[float, float] | None
+    p_value: float | None
+    method: str
+    n_units: int
+    n_calls: int
+    arm_means: dict[str, float]
+    subgroups: list[SubgroupEffect] = field(default_factory=list)
+    interaction_p_values: dict[str, float | None] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    ci_method: str | None = None
+    control: str = ""
+    treatment: str = ""
+    alpha: float = 0.05
+    permutations: int | None = None
+    units_per_arm: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        """The issue's JSON shape (metric, primary, effect, ci [lo, hi], p_value, method,
+        subgroups [{subgroup: "channel=chat", effect, ci, ...}]) plus the rest."""
+        return {
+            "metric": self.metric,
+            "primary": self.primary,
+            "effect": _num(self.effect),
+            "ci": _pair(self.ci),
+            "p_value": _num(self.p_value),
+            "method": self.method,
+            "ci_method": self.ci_method,
+            "control": self.control,
+            "treatment": self.treatment,
+            "confidence": 1 - self.alpha,
+            "permutations": self.permutations,
+            "n_units": self.n_units,
+            "n_calls": self.n_calls,
+            "units_per_arm": dict(self.units_per_arm),
+            "arm_means": {k: _num(v) for k, v in self.arm_means.items()},
+            "subgroups": [s.to_json() for s in self.subgroups],
+            "interaction_p_values": {k: _num(v) for k, v in self.interaction_p_values.items()},
+            "warnings": list(self.warnings),
+        }
+
+
+# ---------------------------------------------------------------------------- data preparation
+
+
+def _prepare(rows, control, treatment, strata, arms, subgroup_columns):
+    """Checked copy of the rows: unit, arm, value, treated (0/1), the subgroup columns; only
+    the two compared arms. Raises ValueError naming the row or column that is wrong."""
+    validate_design(strata, arms)
+    if control == treatment:
+        raise ValueError(f"control and treatment must be different arms; both are {control!r}")
+    for role, arm in (("control", control), ("treatment", treatment)):
+        if arm not in arms:
+            raise ValueError(
+                f"the {role} arm {arm!r} is not one of the plan's arms ({', '.join(arms)})"
+            )
+    needed = ["unit", "arm", "value", *subgroup_columns]
+    missing = [c for c in needed if c not in rows.columns]
+    if missing:
+        raise ValueError(f"the call rows lack column(s): {', '.join(missing)}")
+    data = rows[needed].copy().reset_index(drop=True)
+    data["unit"] = data["unit"].astype(str)
+    data["arm"] = data["arm"].astype(str)
+    unknown_units = sorted(set(data["unit"]) - set(strata))
+    if unknown_units:
+        raise ValueError(
+            f"call rows for unit(s) not in the experiment's design: {', '.join(unknown_units[:10])}"
+        )
+    bad_arm = ~data["arm"].isin(list(arms))
+    if bad_arm.any():
+        i = int(np.flatnonzero(bad_arm)[0])
+        raise ValueError(
+            f"call row {i + 1}: arm {data['arm'][i]!r} is not one of the plan's arms "
+            f"({', '.join(arms)})"
+        )
+    arms_per_unit = data.groupby("unit")["arm"].unique()
+    split = arms_per_unit[arms_per_unit.map(len) > 1]
+    if len(split):
+        unit = split.index[0]
+        raise ValueError(
+            f"unit {unit} appears under arms {', '.join(sorted(split[unit]))}; a unit has one arm"
+        )
+    data["value"] = pd.to_numeric(data["value"], errors="coerce")
+    for column in subgroup_columns:
+        data[column] = data[column].where(data[column].notna(), "(not recorded)").astype(str)
+    data = data[data["arm"].isin([control, treatment])]
+    dropped = int((~np.isfinite(data["value"].to_numpy(dtype=float))).sum())
+    data = data[np.isfinite(data["value"].to_numpy(dtype=float))].copy()
+    data["treated"] = (data["arm"] == treatment).astype(float)
+    return data, dropped
+
+
+# ------------------------------------------------------------------------ the two estimators
+
+
+class _Draws:
+    """The re-drawn assignments of randomisation inference, shared by a metric's estimates."""
+
+    def __init__(self, strata, arms, seed, permutations, control, treatment):
+        seeds = np.random.default_rng(seed).integers(0, 2**63 - 1, size=permutations)
+        self.units = sorted(strata)
+        labels = [assign_units(strata, arms, int(s)) for s in seeds]
+        self.treated = np.array([[d[u] == treatment for u in self.units] for d in labels])
+        self.control = np.array([[d[u] == control for u in self.units] for d in labels])
+        self.index = {u: i for i, u in enumerate(self.units)}
+
+    def statistics(self, data: pd.DataFrame, column: str) -> np.ndarray:
+        """Difference in call-level means of ``column`` under every draw (NaN when a draw
+        leaves one side of these calls empty)."""
+        sums = data.groupby("unit")[column].sum()
+        counts = data.groupby("unit")[column].size()
+        s = np.zeros(len(self.units))
+        n = np.zeros(len(self.units))
+        idx = [self.index[u] for u in sums.index]
+        s[idx] = sums.to_numpy(dtype=float)
+        n[idx] = counts.to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):  # empty sides become NaN, excluded
+            return self.treated @ s / (self.treated @ n) - self.control @ s / (self.control @ n)
+
+
+def _ri_estimate(data, draws: _Draws, alpha):
+    """Observed difference, randomisation p-value and inverted-test interval (or None)."""
+    effect = (
+        data.loc[data.treated == 1, "value"].mean() - data.loc[data.treated == 0, "value"].mean()
+    )
+    a = draws.statistics(data, "value")
+    b = draws.statistics(data, "treated")
+    valid = np.isfinite(a) & np.isfinite(b)
+    a, b = a[valid], b[valid]
+    warnings = []
+    if len(a) == 0:
+        return effect, None, None, ["no re-drawn assignment put these units in both arms"]
+    scale = max(abs(effect), float(np.abs(a).max()), 1e-300)
+    tol = 1e-9 * scale  # ties within rounding count as "as extreme" (conservative)
+    p_value = (1 + np.sum(np.abs(a) >= abs(effect) - tol)) / (1 + len(a))
+    ci = _invert(effect, a, b, alpha, tol)
+    if ci is None:
+        warnings.append(
+            f"the {1 - alpha:.0%} interval is unbounded: this design has too few distinct "
+            "assignments to rule out any effect size"
+        )
+    return effect, ci, float(p_value), warnings
+
+
+def _invert(effect, a, b, alpha, tol):
+    """Hull of {τ : p(τ) > α} for H0 "treatment adds τ to every call". Under H0 each draw's
+    statistic is a − τ·b and the observed one is effect − τ; draw k counts as extreme where
+    (a_k − τ b_k)² ≥ (effect − τ)², a quadratic inequality, so p(τ) only changes at its roots."""
+    qa = b**2 - 1
+    qb = -2 * (a * b - effect)
+    qc = a**2 - effect**2
+    roots = [effect]
+    quad = np.abs(qa) > 1e-12
+    disc = qb**2 - 4 * qa * qc
+    ok = quad & (disc >= 0)
+    sq = np.sqrt(np.where(ok, disc, 0))
+    roots += list(((-qb - sq) / (2 * np.where(ok, qa, 1)))[ok])
+    roots += list(((-qb + sq) / (2 * np.where(ok, qa, 1)))[ok])
+    lin = ~quad & (np.abs(qb) > 1e-300)
+    roots += list((-qc / np.where(lin, qb, 1))[lin])
+    roots = np.unique(np.asarray(roots, dtype=float))
+    gap = max(float(np.ptp(roots)), abs(effect), 1.0)
+    probes = np.concatenate([[roots[0] - gap], (roots[:-1] + roots[1:]) / 2, [roots[-1] + gap]])
+
+    def p_at(taus):
+        out = np.empty(len(taus))
+        for start in range(0, len(taus), 256):  # chunks keep the draws × probes matrix small
+            t = taus[start : start + 256, None]
+            extreme = np.abs(a[None, :] - t * b[None, :]) >= np.abs(effect - t) - tol
+            out[start : start + 256] = (1 + extreme.sum(axis=1)) / (1 + len(a))
+        return out
+
+    accepted = p_at(probes) > alpha
+    if accepted[0] or accepted[-1]:
+        return None
+    inside = np.flatnonzero(accepted)
+    if len(inside) == 0:
+        return (effect, effect)
+    # probe i lies between roots[i - 1] and roots[i]
+    return (float(roots[inside[0] - 1]), float(roots[inside[-1]]))
+
+
+def _cluster_estimate(data, alpha):
+    """OLS value ~ treated with the units as clusters: effect, CI, p-value, warnings."""
+    import statsmodels.formula.api as smf
+
+    frame = data.assign(cluster=pd.factorize(data["unit"])[0])
+    fit = smf.ols("value ~ treated", frame).fit(
+        cov_type="cluster", cov_kwds={"groups": frame["cluster"]}, use_t=True
+    )
+    effect = float(fit.params["treated"])
+    se = float(fit.bse["treated"])
+    if not np.isfinite(se) or se <= 0:
+        return effect, None, None, ["values do not vary within the arms; no error can be estimated"]
+    lo, hi = fit.conf_int(alpha=alpha).loc["treated"]
+    return effect, (float(lo), float(hi)), float(fit.pvalues["treated"]), []
+
+
+def _estimate(data, method, draws, alpha):
+    """(effect, ci, p, warnings, n_units) for these calls, with the degenerate cases named."""
+    units = data.groupby("arm")["unit"].nunique()
+    n_t = int(data.loc[data.treated == 1, "unit"].nunique())
+    n_c = int(data.loc[data.treated == 0, "unit"].nunique())
+    n_units = n_t + n_c
+    if n_t == 0 or n_c == 0:
+        empty = "treatment" if n_t == 0 else "control"
+        return None, None, None, [f"no calls in the {empty} arm"], n_units
+    del units
+    values = data["value"].to_numpy(dtype=float)
+    effect = float(values[data.treated == 1].mean() - values[data.treated == 0].mean())
+    if min(n_t, n_c) < 2:
+        return (
+            effect,
+            None,
+            None,
+            [
+                f"only {n_t} treatment and {n_c} control unit(s) have calls; an error cannot be "
+                "estimated from a single unit in an arm"
+            ],
+            n_units,
+        )
+    if np.ptp(values) == 0:
+        return (
+            0.0,
+            None,
+            None,
+            ["the metric has the same value on every call; nothing to test"],
+            n_units,
+        )
+    if method == RANDOMISATION:
+        effect, ci, p, warns = _ri_estimate(data, draws, alpha)
+        return float(effect), ci, p, warns, n_units
+    effect, ci, p, warns = _cluster_estimate(data, alpha)
+    return effect, ci, p, warns, n_units
+
+
+def _interaction_p(data, variable, few_units):
+    """Cluster-robust Wald F test that the effect is the same in every level of ``variable``."""
+    import statsmodels.formula.api as smf
+
+    both = data.groupby(variable)["treated"].agg(lambda t: t.min() == 0 and t.max() == 1)
+    levels = sorted(both[both].index)
+    if len(levels) < 2:
+        return (
+            None,
+            f"{variable}: fewer than two levels have calls in both arms; no interaction test",
+        )
+    frame = data[data[variable].isin(levels)].assign(level=lambda d: d[variable])
+    frame = frame.assign(cluster=pd.factorize(frame["unit"])[0])
+    n_clusters = frame["cluster"].nunique()
+    if len(levels) - 1 >= n_clusters - 1:
+        return (
+            None,
+            f"{variable}: too few units ({n_clusters}) for {len(levels)} levels; "
+            "no interaction test",
+        )
+    fit = smf.ols("value ~ treated * C(level)", frame).fit(
+        cov_type="cluster", cov_kwds={"groups": frame["cluster"]}, use_t=True
+    )
+    names = list(fit.params.index)
+    terms = [i for i, n in enumerate(names) if n.startswith("treated:")]
+    restriction = np.zeros((len(terms), len(names)))
+    for row, i in enumerate(terms):
+        restriction[row, i] = 1.0
+    if not np.all(np.isfinite(fit.bse.to_numpy())) or np.any(fit.bse.to_numpy()[terms] <= 0):
+        return None, f"{variable}: values do not vary enough within levels for an interaction test"
+    test = fit.wald_test(restriction, use_f=True, scalar=True)
+    note = None
+    if few_units:
+        note = (
+            f"{variable}: interaction test from cluster-robust errors with only "
+            f"{n_clusters} units; approximate"
+        )
+    return float(test.pvalue), note
+
+
+# --------------------------------------------------------------------------------- public API
+
+
+def estimate_effect(
+    rows: pd.DataFrame,
+    *,
+    metric: str,
+    primary: bool,
+    control: str,
+    treatment: str,
+    strata: Mapping[str, str],
+    arms: Sequence[str],
+    seed: int,
+    subgroup_columns: Sequence[str] = (),
+    permutations: int = 2000,
+    ri_unit_threshold: int = 30,
+    alpha: float = 0.05,
+    min_permutations: int = MIN_PERMUTATIONS,
+) -> MetricEffect:
+    """The treatment − control difference in call-level means of one metric.
+
+    ``rows``: one row per call with columns unit, arm, value (a number; blanks are left out
+    and counted in a warning) and the subgroup columns (text). Units with data in the two arms
+    fewer than ``ri_unit_threshold`` → randomisation inference with ``permutations`` re-draws of
+    the recorded design (``strata``, ``arms``; seeds derived from ``seed``); otherwise
+    cluster-robust errors by unit. ``min_permutations`` (1,000) exists so that simulation
+    tests can run smaller; reports use the default. Empty arms, one unit in an arm, constant
+    values: no error, a warning and missing figures.
+    """
+    arms = list(arms)
+    subgroup_columns = list(subgroup_columns)
+    if permutations < min_permutations:
+        raise ValueError(
+            f"randomisation inference needs at least {min_permutations} re-draws; "
+            f"got {permutations}"
+        )
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be between 0 and 1; got {alpha}")
+    data, dropped = _prepare(rows, control, treatment, strata, arms, subgroup_columns)
+    n_units = int(data["unit"].nunique())
+    method = RANDOMISATION if n_units < ri_unit_threshold else CLUSTER
+    draws = (
+        _Draws(strata, arms, seed, permutations, control, treatment)
+        if method == RANDOMISATION
+        else None
+    )
+    effect, ci, p_value, warns, _ = _estimate(data, method, draws, alpha)
+    warnings = list(warns)
+    if dropped:
+        warnings.append(f"{dropped} call(s) without a value for {metric} were left out")
+    ci_method = None
+    if ci is not None:
+        ci_method = (
+            "randomisation test inverted (constant additive effect)"
+            if method == RANDOMISATION
+            else "cluster-robust (CR1), t on units − 1 degrees of freedom"
+        )
+    result = MetricEffect(
+        metric=metric,
+        primary=primary,
+        effect=effect,
+        ci=ci,
+        p_value=p_value,
+        method=method,
+        n_units=n_units,
+        n_calls=len(data),
+        arm_means={arm: float(v) for arm, v in data.groupby("arm")["value"].mean().items()},
+        warnings=warnings,
+        ci_method=ci_method,
+        control=control,
+        treatment=treatment,
+        alpha=alpha,
+        permutations=permutations if method == RANDOMISATION else None,
+        units_per_arm={
+            arm: int(data.loc[data.arm == arm, "unit"].nunique()) for arm in (control, treatment)
+        },
+    )
+    for variable in subgroup_columns:
+        for level in sorted(data[variable].unique()):
+            part = data[data[variable] == level]
+            s_effect, s_ci, s_p, s_warns, s_units = _estimate(part, method, draws, alpha)
+            result.subgroups.append(
+                SubgroupEffect(
+                    variable=variable,
+                    level=level,
+                    effect=s_effect,
+                    ci=s_ci,
+                    n_calls=len(part),
+                    n_units=s_units,
+                    warning="; ".join(s_warns) or None,
+                    p_value=s_p,
+                )
+            )
+        p, note = _interaction_p(data, variable, few_units=method == RANDOMISATION)
+        result.interaction_p_values[variable] = p
+        if note:
+            result.warnings.append(note)
+    return result
+
+
+@dataclass
+class Contamination:
+    """How far the experiment's arms leaked into each other (counts and the agents behind them)."""
+
+    intervention: str
+    calls: int
+    agents: int
+    agents_in_both_arms: int
+    agents_in_both_arms_top: list[dict]
+    calls_outside_arm: int
+    treatment_calls_unexposed: int
+    treatment_calls_before_exposure: int
+    exposures_without_calls: int
+    agents_exposed_without_calls: list[str]
+    calls_without_agent: int = 0
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @property
+    def clean(self) -> bool:
+        """True when no agent crossed arms and no exposed agent handled a control call."""
+        return self.agents_in_both_arms == 0 and self.calls_outside_arm == 0
+
+
+def _utc_naive(values: pd.Series, what: str) -> pd.Series:
+    try:
+        times = pd.to_datetime(values, utc=True, format="mixed")
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{what}: not a date and time ({exc})") from None
+    return times.dt.tz_localize(None)
+
+
+def contamination_check(
+    calls: pd.DataFrame,
+    exposures: pd.DataFrame,
+    *,
+    intervention: str,
+    treatment_arms: Sequence[str],
+) -> Contamination:
+    """Counts of contamination between arms.
+
+    ``calls``: call_id, agent, unit, arm, started_at; ``exposures``: agent, intervention, at
+    (only rows of ``intervention`` count). Reports agents who worked units of more than one
+    arm (the 20 with the most calls outside their main arm, by name), calls in control units
+    handled by agents exposed at or before the call ("outside their arm"), calls in treatment
+    units by agents never exposed and by agents not yet exposed, and exposed agents who never
+    took a call in the experiment. Times without a zone are read as UTC.
+    """
+    for name, frame, needed in (
+        ("calls", calls, ["call_id", "agent", "unit", "arm", "started_at"]),
+        ("exposures", exposures, ["agent", "intervention", "at"]),
+    ):
+        missing = [c for c in needed if c not in frame.columns]
+        if missing:
+            raise ValueError(f"the {name} lack column(s): {', '.join(missing)}")
+    treatment_arms = {str(a) for a in treatment_arms}
+    c = calls[["call_id", "agent", "unit", "arm", "started_at"]].copy()
+    no_agent = c["agent"].isna() | (c["agent"].astype(str).str.strip() == "")
+    c = c[~no_agent].assign(
+        agent=lambda d: d["agent"].astype(str), arm=lambda d: d["arm"].astype(str)
+    )
+    c["started_at"] = _utc_naive(c["started_at"], "calls.started_at")
+    e = exposures[exposures["intervention"].astype(str) == intervention][["agent", "at"]].copy()
+    e["agent"] = e["agent"].astype(str)
+    e["at"] = _utc_naive(e["at"], "exposures.at")
+    first_exposure = e.groupby("agent")["at"].min()
+
+    per_agent = c.groupby(["agent", "arm"]).size().unstack(fill_value=0)
+    crossed = per_agent[(per_agent > 0).sum(axis=1) > 1]
+    outside = crossed.sum(axis=1) - crossed.max(axis=1)
+    top = []
+    for agent in sorted(crossed.index, key=lambda a: (-outside[a], a))[:20]:
+        arms_worked = {arm: int(n) for arm, n in crossed.loc[agent].items() if n > 0}
+        top.append({"agent": agent, "calls_by_arm": arms_worked})
+
+    exposed_at = c["agent"].map(first_exposure)
+    in_treatment = c["arm"].isin(treatment_arms)
+    exposed_by_then = exposed_at.notna() & (exposed_at <= c["started_at"])
+    never = exposed_at.isna()
+    idle = sorted(set(first_exposure.index) - set(c["agent"]))
+    return Contamination(
+        intervention=intervention,
+        calls=len(c),
+        agents=int(c["agent"].nunique()),
+        agents_in_both_arms=len(crossed),
+        agents_in_both_arms_top=top,
+        calls_outside_arm=int((~in_treatment & exposed_by_then).sum()),
+        treatment_calls_unexposed=int((in_treatment & never).sum()),
+        treatment_calls_before_exposure=int((in_treatment & ~never & ~exposed_by_then).sum()),
+        exposures_without_calls=len(idle),
+        agents_exposed_without_calls=idle,
+        calls_without_agent=int(no_agent.sum()),
+    )
