@@ -17,6 +17,10 @@ SNAPSHOT_TABLES = (
     "customer_events",
     "sampling_plans",
     "sampled_calls",
+    "experiments",
+    "experiment_amendments",
+    "experiment_units",
+    "agent_exposures",
 )
 
 
