@@ -1,0 +1,659 @@
+"""Pre-registered experiments: the plan file, checked before anything is assigned or measured.
+
+A plan is a small TOML file (README, "Pre-registered experiments"; a commented example ships
+as experiments/empathy-pilot-example.toml)::
+
+    name = "empathy-pilot"
+    hypothesis = "Empathy training lowers the empathy-absent flag rate"
+    unit = "queue"                       # or "schedule_block" (weekday x shift)
+    arms = ["control", "training"]       # the first arm is the control
+    primary_metric = "flag:empathy_absent"
+    secondary_metrics = ["dimension:acknowledgment", "outcome:saved"]
+    decision_rule = "Roll out if ..."
+
+    [intervention]                       # kind: training, script or playbook
+    kind = "training"
+    name = "Empathy foundations"
+    playbook = "https://wiki.example.com/empathy"   # a link or a path to its text
+
+    [[units]]                            # each unit with its stratum ...
+    name = "billing"
+    stratum = "phone"
+    # ... or units = ["billing", ...] with stratify_by = "channel" (a call attribute)
+
+    [window]                             # calls started on these days (UTC) count
+    start = 2027-01-11
+    end = 2027-03-05
+
+    [lags]                               # whole days
+    after_assignment_days = 7            # calls count from assignment + 7 days
+    after_exposure_days = 3              # an exposure counts (contamination) 3 days after it
+
+    [subgroups]                          # equity subgroups, each optional
+    complex_interaction_types = ["escalation", "policy_exception"]
+    new_agent_days = 90
+    channel = true
+
+    [power]                              # the minimum detectable effect is computed from these
+    baseline_mean = 0.30
+    baseline_sd = 0.46
+    icc = 0.05
+    calls_per_unit = 400
+
+Checking is plain Python: every problem is listed, each naming its line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from qa_app.domain.metric_catalogue import FLAG, parse_metric
+from qa_app.domain.toml_files import LineProblems, read_toml
+
+UNITS = ("queue", "schedule_block")
+KINDS = ("training", "script", "playbook")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+STRATIFY_QUEUE = ("channel", "team", "interaction_type")
+STRATIFY_SCHEDULE = ("weekday", "shift")
+# Subgroup columns the report adds to each call (and their values).
+COMPLEXITY, TENURE, CHANNEL = "complexity", "tenure", "channel"
+NO_CALLS = "(no calls)"
+MAX_LAG_DAYS = 365
+MAX_UNITS = 500
+KNOWN_KEYS = {
+    "name", "hypothesis", "description", "unit", "arms", "primary_metric",
+    "secondary_metrics", "decision_rule", "intervention", "units", "stratify_by", "window",
+    "lags", "subgroups", "power", "schedule",
+}  # fmt: skip
+_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.\-]{0,99}")
+
+
+class ExperimentPlanError(ValueError):
+    """A plan that cannot be used; ``problems`` lists every one, each naming its line."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class Intervention:
+    kind: str
+    name: str
+    playbook: str
+
+
+@dataclass(frozen=True)
+class Shift:
+    """Hours [start, end) of the day; a shift whose end is not after its start crosses
+    midnight (22 to 6)."""
+
+    name: str
+    start: int
+    end: int
+
+    def contains(self, hour: int) -> bool:
+        if self.start < self.end:
+            return self.start <= hour < self.end
+        return hour >= self.start or hour < self.end
+
+
+@dataclass(frozen=True)
+class Subgroups:
+    complex_types: tuple[str, ...] = ()
+    new_agent_days: int | None = None
+    channel: bool = False
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The subgroup columns the report adds, in a fixed order."""
+        return tuple(
+            name
+            for name, on in (
+                (COMPLEXITY, bool(self.complex_types)),
+                (TENURE, self.new_agent_days is not None),
+                (CHANNEL, self.channel),
+            )
+            if on
+        )
+
+
+@dataclass(frozen=True)
+class PowerInputs:
+    baseline_mean: float
+    baseline_sd: float
+    icc: float
+    calls_per_unit: int
+    alpha: float = 0.05
+    power: float = 0.8
+    binary: bool = False
+
+
+@dataclass(frozen=True)
+class ExperimentPlan:
+    """A checked plan. ``strata`` holds each unit's stratum when the file gives them;
+    with ``stratify_by`` they are worked out at assignment (:func:`strata_from_calls`)."""
+
+    name: str
+    hypothesis: str
+    intervention: Intervention
+    unit: str
+    units: tuple[str, ...]
+    arms: tuple[str, ...]
+    primary_metric: str
+    secondary_metrics: tuple[str, ...]
+    window_start: date
+    window_end: date
+    decision_rule: str
+    strata: dict[str, str] | None = None
+    stratify_by: str | None = None
+    lag_after_assignment_days: int = 0
+    lag_after_exposure_days: int = 0
+    subgroups: Subgroups = field(default_factory=Subgroups)
+    power: PowerInputs | None = None
+    shifts: tuple[Shift, ...] = ()
+    timezone: str = "UTC"
+    description: str = ""
+
+    @property
+    def control(self) -> str:
+        return self.arms[0]
+
+    @property
+    def treatment_arms(self) -> tuple[str, ...]:
+        return self.arms[1:]
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        """The primary metric, then the secondaries."""
+        return (self.primary_metric, *self.secondary_metrics)
+
+
+def _as_date(value) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _text(
+    doc: Mapping,
+    key: str,
+    check: LineProblems,
+    table: str | None = None,
+    required: bool = True,
+    limit: int = 4000,
+) -> str:
+    value = doc.get(key, None if required else "")
+    if not isinstance(value, str) or (required and not value.strip()) or len(value) > limit:
+        where = f"[{table}] " if table else ""
+        need = "is required: " if required and not value else ""
+        check.add(f"{where}'{key}' {need}must be text of at most {limit:,} characters", key, table)
+        return ""
+    return value.strip()
+
+
+def parse_experiment_plan(text: str, source: str = "<experiment>") -> ExperimentPlan:
+    """Parse and check a plan's TOML text; raise :class:`ExperimentPlanError` listing every
+    problem with its line."""
+    doc = read_toml(text, source, ExperimentPlanError)
+    check = LineProblems(text, source)
+    check.unknown_keys(doc, KNOWN_KEYS)
+    name = check.name(doc)
+    hypothesis = _text(doc, "hypothesis", check)
+    decision_rule = _text(doc, "decision_rule", check)
+    description = _text(doc, "description", check, required=False)
+    intervention = _intervention(doc, check)
+    unit = doc.get("unit")
+    if unit not in UNITS:
+        check.add(f"'unit' must be one of {', '.join(UNITS)} (what is randomised)", "unit")
+        unit = None
+    shifts, timezone = _schedule(doc, check, unit)
+    arms = _arms(doc, check)
+    metrics = _metrics(doc, check)
+    units, strata, stratify_by = _units(doc, check, unit, shifts, text)
+    start, end = _window(doc, check)
+    lags = _lags(doc, check)
+    subgroups = _subgroups(doc, check)
+    power = _power(doc, check, metrics[0])
+    if arms and units and len(units) < len(arms):
+        check.add(
+            f"{len(units)} unit(s) for {len(arms)} arms: give at least one unit per arm", "arms"
+        )
+    if check.items:
+        raise ExperimentPlanError(check.items)
+    return ExperimentPlan(
+        name=name, hypothesis=hypothesis, intervention=intervention, unit=unit,
+        units=units, arms=arms, primary_metric=metrics[0], secondary_metrics=metrics[1],
+        window_start=start, window_end=end, decision_rule=decision_rule, strata=strata,
+        stratify_by=stratify_by, lag_after_assignment_days=lags[0],
+        lag_after_exposure_days=lags[1], subgroups=subgroups, power=power, shifts=shifts,
+        timezone=timezone, description=description,
+    )  # fmt: skip
+
+
+def _table(doc: Mapping, key: str, check: LineProblems, required: bool = False) -> dict:
+    value = doc.get(key)
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        check.add(f"give a [{key}] table", key)
+        return {}
+    return value
+
+
+def _intervention(doc: Mapping, check: LineProblems) -> Intervention | None:
+    table = _table(doc, "intervention", check, required=True)
+    if not table:
+        return None
+    for key in sorted(set(table) - {"kind", "name", "playbook"}):
+        check.add(
+            f"[intervention] unknown setting '{key}'; known: kind, name, playbook",
+            key,
+            "intervention",
+        )
+    kind = table.get("kind")
+    if kind not in KINDS:
+        check.add(
+            f"[intervention] 'kind' must be one of {', '.join(KINDS)}", "kind", "intervention"
+        )
+    name = _text(table, "name", check, "intervention", limit=200)
+    playbook = _text(table, "playbook", check, "intervention", limit=1000)
+    return Intervention(kind, name, playbook)
+
+
+def _arms(doc: Mapping, check: LineProblems) -> tuple[str, ...]:
+    arms = doc.get("arms")
+    if (
+        not isinstance(arms, list)
+        or len(arms) < 2
+        or any(not isinstance(a, str) or not _LABEL.fullmatch(a) for a in arms)
+        or len(set(arms)) != len(arms)
+        or {"stratum", "units"} & set(arms)
+    ):
+        check.add(
+            "'arms' must list at least 2 distinct arm names (letters, digits, space, "
+            '_ . -), the control first, e.g. ["control", "training"]',
+            "arms",
+        )
+        return ()
+    return tuple(arms)
+
+
+def _metrics(doc: Mapping, check: LineProblems) -> tuple[str, tuple[str, ...]]:
+    primary = doc.get("primary_metric")
+    key = ""
+    try:
+        if not isinstance(primary, str):
+            raise ValueError("'primary_metric' is required, e.g. \"flag:empathy_absent\"")
+        key = parse_metric(primary).key
+    except ValueError as exc:
+        check.add(str(exc), "primary_metric")
+    secondary = doc.get("secondary_metrics", [])
+    keys: list[str] = []
+    if not isinstance(secondary, list):
+        check.add("'secondary_metrics' must be a list of metric keys", "secondary_metrics")
+        secondary = []
+    for item in secondary:
+        try:
+            spec = parse_metric(item if isinstance(item, str) else repr(item))
+        except ValueError as exc:
+            check.add(f"secondary_metrics: {exc}", "secondary_metrics")
+            continue
+        if spec.key == key or spec.key in keys:
+            check.add(
+                f"secondary_metrics: '{spec.key}' is listed twice (or is the primary)",
+                "secondary_metrics",
+            )
+        else:
+            keys.append(spec.key)
+    return key, tuple(keys)
+
+
+def _schedule(doc: Mapping, check: LineProblems, unit: str | None):
+    table = _table(doc, "schedule", check)
+    if unit != "schedule_block":
+        if table:
+            check.add('[schedule] is for unit = "schedule_block" only', "schedule")
+        return (), "UTC"
+    for key in sorted(set(table) - {"timezone", "shifts"}):
+        check.add(f"[schedule] unknown setting '{key}'; known: shifts, timezone", key, "schedule")
+    timezone = table.get("timezone", "UTC")
+    try:
+        ZoneInfo(timezone if isinstance(timezone, str) else "")
+    except (ZoneInfoNotFoundError, ValueError):
+        check.add(
+            f"[schedule] 'timezone' must be a time zone name such as Europe/London; "
+            f"got {timezone!r}",
+            "timezone",
+            "schedule",
+        )
+        timezone = "UTC"
+    raw = table.get("shifts")
+    if not isinstance(raw, dict) or not raw:
+        check.add(
+            "give a [schedule.shifts] table: shift = [start hour, end hour], e.g. early = [6, 14]",
+            "schedule",
+        )
+        return (), timezone
+    shifts = []
+    for name, hours in raw.items():
+        if (
+            not re.fullmatch(r"[a-z0-9_]{1,30}", name)
+            or not isinstance(hours, list)
+            or len(hours) != 2
+            or any(type(h) is not int or not 0 <= h <= 24 for h in hours)
+            or hours[0] == hours[1] % 24
+        ):
+            check.add(
+                f"[schedule.shifts] '{name}' must be [start hour, end hour] with hours "
+                "0-24 (lower-case name), e.g. early = [6, 14]; night = [22, 6] crosses "
+                "midnight",
+                name,
+                "schedule.shifts",
+            )
+            continue
+        shifts.append(Shift(name, hours[0] % 24, hours[1] % 24))
+    for hour in range(24):
+        owners = [s.name for s in shifts if s.contains(hour)]
+        if len(owners) > 1:
+            check.add(
+                f"[schedule.shifts] shifts {', '.join(owners)} overlap at hour {hour}",
+                "shifts",
+                "schedule",
+            )
+            break
+    return tuple(shifts), timezone
+
+
+def _units(doc, check: LineProblems, unit, shifts, text):
+    """The units, their strata (when the file gives them) and stratify_by."""
+    raw = doc.get("units")
+    stratify_by = doc.get("stratify_by")
+    allowed = STRATIFY_SCHEDULE if unit == "schedule_block" else STRATIFY_QUEUE
+    if stratify_by is not None and stratify_by not in allowed:
+        check.add(
+            f"'stratify_by' must be one of {', '.join(allowed)} for unit = {unit!r}", "stratify_by"
+        )
+        stratify_by = None
+    blocks = [f"{d}-{s.name}" for d in WEEKDAYS for s in shifts]
+    if raw is None and unit == "schedule_block":
+        raw = blocks  # every weekday x shift
+    if not isinstance(raw, list) or not raw:
+        check.add(
+            "give the units: [[units]] tables with name and stratum, or units = [...] "
+            "with stratify_by",
+            "units",
+        )
+        return (), None, stratify_by
+    if len(raw) > MAX_UNITS:
+        check.add(f"at most {MAX_UNITS} units", "units")
+        return (), None, stratify_by
+    names: list[str] = []
+    strata: dict[str, str] = {}
+    for index, item in enumerate(raw):
+        line = _array_table_line(text, "units", index)
+        where = f"{check.source}:{line}" if line else check.source
+        if isinstance(item, dict):
+            unknown = sorted(set(item) - {"name", "stratum"})
+            name, stratum = item.get("name"), item.get("stratum")
+            if unknown:
+                check.items.append(
+                    f"{where}: unit {index + 1}: unknown setting(s) "
+                    f"{', '.join(unknown)}; known: name, stratum"
+                )
+            if not isinstance(stratum, str) or not _LABEL.fullmatch(stratum):
+                check.items.append(
+                    f"{where}: unit {index + 1}: 'stratum' must be a short "
+                    "label (letters, digits, space, _ . -)"
+                )
+            else:
+                strata[str(name)] = stratum
+        else:
+            name = item
+            line = line_of_value(text, "units", item)
+            where = f"{check.source}:{line}" if line else check.source
+        if not isinstance(name, str) or not _LABEL.fullmatch(name):
+            check.items.append(
+                f"{where}: unit {index + 1}: the name must be a short label "
+                "(letters, digits, space, _ . -)"
+            )
+            continue
+        if unit == "schedule_block" and name not in blocks:
+            check.items.append(
+                f"{where}: unit '{name}' is not a schedule block; blocks are "
+                f"weekday-shift, e.g. {', '.join(blocks[:3]) or 'mon-early'}"
+            )
+        if name in names:
+            check.items.append(f"{where}: unit '{name}' is listed twice")
+        names.append(name)
+    explicit = all(isinstance(item, dict) for item in raw)
+    if explicit and stratify_by:
+        check.add("give each unit's stratum or 'stratify_by', not both", "stratify_by")
+    if not explicit and any(isinstance(item, dict) for item in raw):
+        check.add("units: give all as [[units]] tables or all as names", "units")
+    if not explicit and not stratify_by:
+        stratify_by = None  # one stratum: complete randomisation of the units
+    return tuple(names), (strata if explicit else None), stratify_by
+
+
+def _array_table_line(text: str, key: str, index: int) -> int | None:
+    """The line of the index-th ``[[key]]`` header (1-based), when there is one."""
+    header = re.compile(rf"^\s*\[\[\s*{re.escape(key)}\s*\]\]")
+    found = [n + 1 for n, line in enumerate(text.splitlines()) if header.match(line)]
+    return found[index] if index < len(found) else None
+
+
+def line_of_value(text: str, key: str, value) -> int | None:
+    """The line a quoted value of ``key = [...]`` is on (lists may span lines)."""
+    if not isinstance(value, str):
+        return None
+    lines = text.splitlines()
+    start = next((n for n, line in enumerate(lines) if re.match(rf"^\s*{key}\s*=", line)), None)
+    if start is None:
+        return None
+    for n in range(start, len(lines)):
+        if f'"{value}"' in lines[n] or f"'{value}'" in lines[n]:
+            return n + 1
+        if "]" in lines[n] and n > start:
+            break
+    return start + 1
+
+
+def _window(doc, check: LineProblems):
+    table = _table(doc, "window", check, required=True)
+    start, end = _as_date(table.get("start")), _as_date(table.get("end"))
+    if table and start is None:
+        check.add("[window] 'start' must be a date such as 2027-01-11", "start", "window")
+    if table and end is None:
+        check.add("[window] 'end' must be a date such as 2027-03-05", "end", "window")
+    if start and end and end < start:
+        check.add(f"[window] 'end' ({end}) is before 'start' ({start})", "end", "window")
+    return start, end
+
+
+def _lags(doc, check: LineProblems) -> tuple[int, int]:
+    table = _table(doc, "lags", check)
+    known = ("after_assignment_days", "after_exposure_days")
+    for key in sorted(set(table) - set(known)):
+        check.add(f"[lags] unknown setting '{key}'; known: {', '.join(known)}", key, "lags")
+    values = []
+    for key in known:
+        value = table.get(key, 0)
+        if type(value) is not int or not 0 <= value <= MAX_LAG_DAYS:
+            check.add(f"[lags] '{key}' must be whole days from 0 to {MAX_LAG_DAYS}", key, "lags")
+            value = 0
+        values.append(value)
+    return values[0], values[1]
+
+
+def _subgroups(doc, check: LineProblems) -> Subgroups:
+    table = _table(doc, "subgroups", check)
+    known = ("complex_interaction_types", "new_agent_days", "channel")
+    for key in sorted(set(table) - set(known)):
+        check.add(
+            f"[subgroups] unknown setting '{key}'; known: {', '.join(known)}", key, "subgroups"
+        )
+    complex_types = table.get("complex_interaction_types", [])
+    if not isinstance(complex_types, list) or any(
+        not isinstance(t, str) or not t.strip() for t in complex_types
+    ):
+        check.add(
+            "[subgroups] 'complex_interaction_types' must be a list of interaction "
+            'types, e.g. ["escalation"]',
+            "complex_interaction_types",
+            "subgroups",
+        )
+        complex_types = []
+    days = table.get("new_agent_days")
+    if days is not None and (type(days) is not int or not 1 <= days <= 3650):
+        check.add(
+            "[subgroups] 'new_agent_days' must be whole days from 1 to 3650 (agents "
+            "with fewer days of tenure are new)",
+            "new_agent_days",
+            "subgroups",
+        )
+        days = None
+    channel = table.get("channel", False)
+    if not isinstance(channel, bool):
+        check.add("[subgroups] 'channel' must be true or false", "channel", "subgroups")
+        channel = False
+    return Subgroups(tuple(t.strip() for t in complex_types), days, channel)
+
+
+def _power(doc, check: LineProblems, primary: str) -> PowerInputs | None:
+    table = _table(doc, "power", check)
+    if not table:
+        return None
+    rules = {
+        "baseline_mean": (float, None, None), "baseline_sd": (float, 0.0, None),
+        "icc": (float, 0.0, 1.0), "calls_per_unit": (int, 1, None),
+        "alpha": (float, 0.0, 1.0), "power": (float, 0.0, 1.0),
+    }  # fmt: skip
+    for key in sorted(set(table) - set(rules) - {"binary"}):
+        check.add(
+            f"[power] unknown setting '{key}'; known: {', '.join(rules)}, binary", key, "power"
+        )
+    values = {}
+    for key, (kind, low, high) in rules.items():
+        value = table.get(key, {"alpha": 0.05, "power": 0.8}.get(key))
+        ok = (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and (kind is float or type(value) is int)
+            and (low is None or value > low or (key == "icc" and value == 0))
+            and (high is None or value < high)
+        )
+        if not ok:
+            bounds = {
+                "baseline_sd": "above 0",
+                "icc": "from 0 to below 1",
+                "calls_per_unit": "a whole number of 1 or more",
+                "alpha": "between 0 and 1",
+                "power": "between 0 and 1",
+            }.get(key, "a number")
+            check.add(f"[power] '{key}' must be {bounds}", key, "power")
+            continue
+        values[key] = value
+    binary = table.get("binary", primary.startswith(f"{FLAG}:"))
+    if not isinstance(binary, bool):
+        check.add("[power] 'binary' must be true or false", "binary", "power")
+    if len(values) < len(rules):
+        return None
+    return PowerInputs(**values, binary=bool(binary))
+
+
+# --- calls and units --------------------------------------------------------------------
+
+
+def unit_of_call(
+    plan: ExperimentPlan, queue: str | None, started_at: datetime | None
+) -> str | None:
+    """The experiment unit a call belongs to (its queue, or the weekday-shift of its start in
+    the plan's time zone; naive times are UTC), or None when it is in none of the units."""
+    if plan.unit == "queue":
+        return queue if queue in plan.units else None
+    if started_at is None:
+        return None
+    moment = started_at if started_at.tzinfo else started_at.replace(tzinfo=UTC)
+    local = moment.astimezone(ZoneInfo(plan.timezone))
+    for shift in plan.shifts:
+        if shift.contains(local.hour):
+            # A night shift after midnight belongs to the weekday it started on.
+            day = local.weekday()
+            if shift.start > shift.end and local.hour < shift.end:
+                day = (day - 1) % 7
+            block = f"{WEEKDAYS[day]}-{shift.name}"
+            return block if block in plan.units else None
+    return None
+
+
+def strata_from_calls(plan: ExperimentPlan, calls: Iterable[tuple[str, str | None]]) -> dict:
+    """Each unit's stratum: given in the file; for schedule blocks stratified by weekday or
+    shift, read from the block's name; otherwise the most common ``stratify_by`` value among
+    the unit's calls so far ((unit, value) pairs; ties go to the first in alphabetical order;
+    a unit without calls is its own stratum "(no calls)"). Without stratify_by, one stratum."""
+    if plan.strata is not None:
+        return dict(plan.strata)
+    if plan.stratify_by is None:
+        return dict.fromkeys(plan.units, "all")
+    if plan.stratify_by in STRATIFY_SCHEDULE:
+        index = 0 if plan.stratify_by == "weekday" else 1
+        return {u: u.split("-", 1)[index] for u in plan.units}
+    counts: dict[str, Counter] = {u: Counter() for u in plan.units}
+    for unit, value in calls:
+        if unit in counts and value not in (None, ""):
+            counts[unit][str(value)] += 1
+    return {u: (min(c, key=lambda v: (-c[v], v)) if c else NO_CALLS) for u, c in counts.items()}
+
+
+def subgroup_values(plan: ExperimentPlan, interaction_type, tenure_days, channel) -> dict:
+    """A call's equity subgroups (only those the plan names); unknown values are "unknown"."""
+    groups = plan.subgroups
+    values = {}
+    if groups.complex_types:
+        values[COMPLEXITY] = (
+            "unknown" if not interaction_type
+            else "complex" if interaction_type in groups.complex_types else "routine"
+        )  # fmt: skip
+    if groups.new_agent_days is not None:
+        values[TENURE] = (
+            "unknown" if tenure_days is None
+            else f"new (< {groups.new_agent_days} days)" if tenure_days < groups.new_agent_days
+            else "experienced"
+        )  # fmt: skip
+    if groups.channel:
+        values[CHANNEL] = channel or "unknown"
+    return values
+
+
+def units_per_arm(plan: ExperimentPlan) -> int:
+    """The fewest units any arm gets (the assignment keeps arms within one unit)."""
+    return len(plan.units) // len(plan.arms)
+
+
+def minimum_detectable(plan: ExperimentPlan) -> dict | None:
+    """The power calculation for the primary metric (qa_app.domain.experiment_power), with the
+    inputs it used; None when the plan has no [power] table."""
+    from qa_app.domain.experiment_power import minimum_detectable_effect
+
+    if plan.power is None:
+        return None
+    p = plan.power
+    inputs = {
+        "baseline_mean": p.baseline_mean, "baseline_sd": p.baseline_sd,
+        "units_per_arm": units_per_arm(plan), "calls_per_unit": p.calls_per_unit,
+        "icc": p.icc, "alpha": p.alpha, "power": p.power, "binary": p.binary,
+    }  # fmt: skip
+    return {"metric": plan.primary_metric, "inputs": inputs, **minimum_detectable_effect(**inputs)}
