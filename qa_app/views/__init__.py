@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         panel,
         plans,
         queue,
+        recognition,
         scoring,
         survival,
     )
@@ -34,7 +35,7 @@ def init_app(app: Flask) -> None:
     modules = (
         health, auth_views, home, queue, scoring, assign, admin, audit, imports, coach, calibration,
         panel, plans, mix, survival, outcomes_over_time, outreach, customer_survey_respond,
-        customer_survey,
+        customer_survey, recognition,
     )
     for module in modules:
         app.register_blueprint(module.bp)
