@@ -29,16 +29,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from qa_app.domain.experiment_assignment import assign_units, validate_design
+from qa_app.domain.experiment_assignment import redraw_assignments, validate_design
 
 __all__ = [
     "Contamination",
     "MetricEffect",
     "SubgroupEffect",
+    "cluster_robust_ols",
     "contamination_check",
     "estimate_effect",
 ]
@@ -187,15 +189,24 @@ def _prepare(rows, control, treatment, strata, arms, subgroup_columns):
 # ------------------------------------------------------------------------ the two estimators
 
 
+@lru_cache(maxsize=8)
+def _draws(strata_items: tuple, arms: tuple, seed: int, permutations: int) -> tuple:
+    """Units and re-drawn arm indices for a design; cached because every metric of a report
+    re-draws the same design with the same seed."""
+    seeds = np.random.default_rng(seed).integers(0, 2**63 - 1, size=permutations)
+    units, drawn = redraw_assignments(dict(strata_items), list(arms), [int(s) for s in seeds])
+    drawn.setflags(write=False)
+    return units, drawn
+
+
 class _Draws:
     """The re-drawn assignments of randomisation inference, shared by a metric's estimates."""
 
     def __init__(self, strata, arms, seed, permutations, control, treatment):
-        seeds = np.random.default_rng(seed).integers(0, 2**63 - 1, size=permutations)
-        self.units = sorted(strata)
-        labels = [assign_units(strata, arms, int(s)) for s in seeds]
-        self.treated = np.array([[d[u] == treatment for u in self.units] for d in labels])
-        self.control = np.array([[d[u] == control for u in self.units] for d in labels])
+        key = tuple(sorted((str(u), str(s)) for u, s in strata.items()))
+        self.units, drawn = _draws(key, tuple(arms), int(seed), int(permutations))
+        self.treated = (drawn == list(arms).index(treatment)).astype(float)
+        self.control = (drawn == list(arms).index(control)).astype(float)
         self.index = {u: i for i, u in enumerate(self.units)}
 
     def statistics(self, data: pd.DataFrame, column: str) -> np.ndarray:
@@ -274,17 +285,22 @@ def _invert(effect, a, b, alpha, tol):
     return (float(roots[inside[0] - 1]), float(roots[inside[-1]]))
 
 
-def _cluster_estimate(data, alpha):
-    """OLS value ~ treated with the units as clusters: effect, CI, p-value, warnings."""
+def cluster_robust_ols(data: pd.DataFrame, formula: str, cluster: str):
+    """statsmodels OLS of ``formula`` with the covariance clustered by ``cluster``: Stata's CR1
+    (small-sample factor G/(G − 1)·(N − 1)/(N − K)) and t on G − 1 degrees of freedom. The one
+    place the experiment's clustered errors come from (validated on Petersen's test data)."""
     import statsmodels.formula.api as smf
 
-    frame = data.assign(cluster=pd.factorize(data["unit"])[0])
-    fit = smf.ols("value ~ treated", frame).fit(
-        cov_type="cluster", cov_kwds={"groups": frame["cluster"]}, use_t=True
-    )
+    groups = pd.factorize(data[cluster])[0]
+    return smf.ols(formula, data).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+
+
+def _cluster_estimate(data, alpha):
+    """OLS value ~ treated with the units as clusters: effect, CI, p-value, warnings."""
+    fit = cluster_robust_ols(data, "value ~ treated", "unit")
     effect = float(fit.params["treated"])
     se = float(fit.bse["treated"])
-    if not np.isfinite(se) or se <= 0:
+    if not np.isfinite(se) or se <= 1e-12 * max(1.0, abs(effect)):
         return effect, None, None, ["values do not vary within the arms; no error can be estimated"]
     lo, hi = fit.conf_int(alpha=alpha).loc["treated"]
     return effect, (float(lo), float(hi)), float(fit.pvalues["treated"]), []
@@ -292,14 +308,12 @@ def _cluster_estimate(data, alpha):
 
 def _estimate(data, method, draws, alpha):
     """(effect, ci, p, warnings, n_units) for these calls, with the degenerate cases named."""
-    units = data.groupby("arm")["unit"].nunique()
     n_t = int(data.loc[data.treated == 1, "unit"].nunique())
     n_c = int(data.loc[data.treated == 0, "unit"].nunique())
     n_units = n_t + n_c
     if n_t == 0 or n_c == 0:
         empty = "treatment" if n_t == 0 else "control"
         return None, None, None, [f"no calls in the {empty} arm"], n_units
-    del units
     values = data["value"].to_numpy(dtype=float)
     effect = float(values[data.treated == 1].mean() - values[data.treated == 0].mean())
     if min(n_t, n_c) < 2:
@@ -330,8 +344,6 @@ def _estimate(data, method, draws, alpha):
 
 def _interaction_p(data, variable, few_units):
     """Cluster-robust Wald F test that the effect is the same in every level of ``variable``."""
-    import statsmodels.formula.api as smf
-
     both = data.groupby(variable)["treated"].agg(lambda t: t.min() == 0 and t.max() == 1)
     levels = sorted(both[both].index)
     if len(levels) < 2:
@@ -340,17 +352,14 @@ def _interaction_p(data, variable, few_units):
             f"{variable}: fewer than two levels have calls in both arms; no interaction test",
         )
     frame = data[data[variable].isin(levels)].assign(level=lambda d: d[variable])
-    frame = frame.assign(cluster=pd.factorize(frame["unit"])[0])
-    n_clusters = frame["cluster"].nunique()
+    n_clusters = frame["unit"].nunique()
     if len(levels) - 1 >= n_clusters - 1:
         return (
             None,
             f"{variable}: too few units ({n_clusters}) for {len(levels)} levels; "
             "no interaction test",
         )
-    fit = smf.ols("value ~ treated * C(level)", frame).fit(
-        cov_type="cluster", cov_kwds={"groups": frame["cluster"]}, use_t=True
-    )
+    fit = cluster_robust_ols(frame, "value ~ treated * C(level)", "unit")
     names = list(fit.params.index)
     terms = [i for i, n in enumerate(names) if n.startswith("treated:")]
     restriction = np.zeros((len(terms), len(names)))

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["assign_units", "balance_table", "validate_design"]
+__all__ = ["assign_units", "balance_table", "redraw_assignments", "validate_design"]
 
 
 def validate_design(strata: Mapping[str, str], arms: Sequence[str]) -> None:
@@ -56,6 +56,38 @@ def _check_seed(seed: int) -> None:
         raise ValueError(f"the seed must be a whole number of 0 or more; got {seed!r}")
 
 
+def _groups(strata: Mapping[str, str]) -> tuple[list[str], list[list[int]]]:
+    """Units sorted, and the positions of each stratum's units (strata sorted)."""
+    units = sorted(strata)
+    by_stratum: dict[str, list[int]] = {}
+    for position, unit in enumerate(units):
+        by_stratum.setdefault(str(strata[unit]), []).append(position)
+    return units, [by_stratum[s] for s in sorted(by_stratum)]
+
+
+def _deal(groups: list[list[int]], n_units: int, n_arms: int, seed: int) -> list[int]:
+    """Arm index of every (sorted) unit for one seed: the whole randomisation procedure.
+    Plain lists rather than arrays: strata are small, and randomisation inference calls this
+    thousands of times."""
+    rng = np.random.default_rng(seed)
+    overall = [0] * n_arms
+    drawn = [0] * n_units
+    for group in groups:
+        base, spare = divmod(len(group), n_arms)
+        tie_break = rng.random(n_arms).tolist()
+        # Spare units go to the arms that have the fewest so far; which of the tied arms is random.
+        order = sorted(range(n_arms), key=lambda i: (overall[i], tie_break[i]))
+        counts = [base] * n_arms
+        for i in order[:spare]:
+            counts[i] += 1
+        labels = [arm for arm in range(n_arms) for _ in range(counts[arm])]
+        for position, index in enumerate(rng.permutation(len(group)).tolist()):
+            drawn[group[index]] = labels[position]
+        for arm in range(n_arms):
+            overall[arm] += counts[arm]
+    return drawn
+
+
 def assign_units(strata: Mapping[str, str], arms: Sequence[str], seed: int) -> dict[str, str]:
     """unit -> arm. Stratified complete randomisation: units sorted, grouped by stratum (strata
     sorted), shuffled with numpy.random.default_rng(seed), dealt to arms so that within each
@@ -68,28 +100,24 @@ def assign_units(strata: Mapping[str, str], arms: Sequence[str], seed: int) -> d
     validate_design(strata, arms)
     _check_seed(seed)
     arms = list(arms)
-    rng = np.random.default_rng(int(seed))
-    by_stratum: dict[str, list[str]] = {}
-    for unit in sorted(strata):
-        by_stratum.setdefault(str(strata[unit]), []).append(unit)
-    overall = dict.fromkeys(arms, 0)
-    assignment: dict[str, str] = {}
-    for stratum in sorted(by_stratum):
-        units = by_stratum[stratum]
-        base, spare = divmod(len(units), len(arms))
-        tie_break = rng.random(len(arms))
-        # Spare units go to the arms that have the fewest so far; which of the tied arms is random.
-        order = sorted(range(len(arms)), key=lambda i: (overall[arms[i]], tie_break[i]))
-        counts = [base] * len(arms)
-        for i in order[:spare]:
-            counts[i] += 1
-        labels = [arm for arm, count in zip(arms, counts, strict=True) for _ in range(count)]
-        shuffled = rng.permutation(len(units))
-        for position, unit_index in enumerate(shuffled):
-            assignment[units[unit_index]] = labels[position]
-        for arm, count in zip(arms, counts, strict=True):
-            overall[arm] += count
-    return assignment
+    units, groups = _groups(strata)
+    drawn = _deal(groups, len(units), len(arms), int(seed))
+    return {unit: arms[i] for unit, i in zip(units, drawn, strict=True)}
+
+
+def redraw_assignments(
+    strata: Mapping[str, str], arms: Sequence[str], seeds: Sequence[int]
+) -> tuple[list[str], np.ndarray]:
+    """The units (sorted) and, per seed, the arm index each gets: row k is exactly
+    ``assign_units(strata, arms, seeds[k])`` (for randomisation inference's re-draws)."""
+    validate_design(strata, arms)
+    for seed in seeds:
+        _check_seed(seed)
+    units, groups = _groups(strata)
+    drawn = np.empty((len(seeds), len(units)), dtype=int)
+    for k, seed in enumerate(seeds):
+        drawn[k] = _deal(groups, len(units), len(list(arms)), int(seed))
+    return units, drawn
 
 
 def balance_table(
