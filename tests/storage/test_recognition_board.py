@@ -1,0 +1,137 @@
+"""`qa-app outreach board` on a real database (SQLite and PostgreSQL): which alerts and calls
+count as retention attempts (closed alerts in which someone spoke with the customer; calls with
+a customer and `saved` = 1), their credit (alert credit, `credit_amount` outcome), the JSON,
+sorting, the XLSX file, and bad choices refused with a message."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+from openpyxl import load_workbook
+
+from qa_app import db
+from qa_app.models import Call, Customer, Outcome, OutreachAlert
+
+HOSTILE = '=HYPERLINK("https://example.com","<b>x</b>")'
+AS_OF = "2027-01-31"
+
+
+def moment(day: str) -> datetime:
+    return datetime.fromisoformat(day).replace(hour=23, minute=30, tzinfo=UTC)
+
+
+def add_world(engine) -> None:
+    """Harbour: three save calls in 2026Q3 (one customer lost), a saved=0 call; Summit: an
+    alert and a save call for one customer, an open alert and a no-contact one (not counted),
+    a save call in 2026Q2; a team named like a formula."""
+    ended = {"K-LOST": "2026-08-15", "K-PREV": None, "K-KEPT": None, "K-CREDIT": None}
+    # call id, team, customer, started, saved, credit
+    calls = [
+        ("S-1", "Harbour", "K-KEPT", "2026-07-03", 1, 0.0),
+        ("S-2", "Harbour", "K-LOST", "2026-07-04", 1, 10.0),
+        ("S-3", "Harbour", "K-CREDIT", "2026-09-30", 1, 25.0),  # late in the day, UTC
+        ("S-4", "Harbour", "K-NOPE", "2026-07-05", 0, 40.0),  # not saved: no attempt
+        ("S-5", "Summit", "K-PREV", "2026-05-02", 1, None),
+        ("S-6", "Summit", "K-BOTH", "2026-08-01", 1, None),
+        ("S-7", HOSTILE, "K-EVIL", "2026-08-02", 1, None),
+        ("S-8", "Harbour", None, "2026-08-03", 1, 5.0),  # no customer: no attempt
+    ]
+    with db.transaction(engine) as session:
+        for customer in ("K-LOST", "K-PREV", "K-KEPT", "K-CREDIT", "K-NOPE", "K-BOTH", "K-EVIL"):
+            end = ended.get(customer)
+            session.add(
+                Customer(
+                    customer_id=customer,
+                    onboarded_at=moment("2025-01-01"),
+                    ended_at=moment(end) if end else None,
+                )
+            )
+        for call_id, team, customer, started, saved, credit in calls:
+            call = Call(
+                call_id=call_id, agent="Ana B.", team=team, customer_id=customer,
+                started_at=moment(started),
+            )  # fmt: skip
+            session.add(call)
+            session.flush()
+            session.add(Outcome(call_pk=call.id, name="saved", kind="boolean", value=saved))
+            if credit is not None:
+                session.add(
+                    Outcome(call_pk=call.id, name="credit_amount", kind="number", value=credit)
+                )
+        for customer, day, status, pathway, credit in (
+            ("K-BOTH", date(2026, 7, 10), "closed", "apology_and_fix", 12.0),
+            ("K-OPEN", date(2026, 7, 11), "open", None, None),
+            ("K-NOC", date(2026, 7, 12), "closed", "no_contact", 50.0),
+        ):
+            session.add(
+                OutreachAlert(
+                    customer_id=customer, day=day, team="Summit", rule="let down",
+                    rules_key="outreach@1", priority=1, status=status, pathway=pathway,
+                    credit=credit,
+                )
+            )  # fmt: skip
+
+
+def test_board_json_on_both_backends(engine, cli, tmp_path):
+    add_world(engine)
+    result = cli(
+        "outreach", "board", "--quarter", "2026Q3", "--as-of", AS_OF,
+        "--sort", "retained", "--format", "json", "--xlsx", tmp_path / "board.xlsx",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    board = json.loads(result.output)
+    assert (board["quarter"], board["previous_quarter"], board["as_of"]) == (
+        "2026Q3",
+        "2026Q2",
+        AS_OF,
+    )
+    assert "not proof" in board["note"]
+    # Most retained first; the 1-1 tie between Summit and the formula team in team order.
+    assert [t["team"] for t in board["teams"]] == ["Harbour", HOSTILE, "Summit"]
+    harbour, _hostile, summit = board["teams"]
+    assert harbour["quarter"] == {
+        "customers": 3,
+        "in_follow_up": 0,
+        "unknown_customer": 0,
+        "followed_up": 3,
+        "retained": 2,
+        "retained_without_credit": 1,
+        "retention_rate": 0.6667,
+        "credit": 35.0,
+        "credit_per_retained": 17.5,
+        "via_alert": 0,
+        "via_save_call": 3,
+    }
+    # Summit's customer had a worked alert and a save call: one customer, the alert's credit.
+    now = summit["quarter"]
+    assert (now["customers"], now["retained"], now["credit"]) == (1, 1, 12.0)
+    assert (now["via_alert"], now["via_save_call"]) == (1, 1)
+    assert summit["previous_quarter"]["retained"] == 1
+    assert summit["change"] == {
+        "retained": 0,
+        "retained_without_credit": -1,
+        "retention_rate": 0.0,
+        "credit_per_retained": 12.0,
+    }
+    sheet = load_workbook(tmp_path / "board.xlsx")["Team board"]
+    assert [row[0].value for row in sheet.iter_rows(min_row=2)] == [
+        "Harbour",
+        "'" + HOSTILE,
+        "Summit",
+    ]
+
+
+def test_board_table_and_bad_choices(engine, cli):
+    add_world(engine)
+    table = cli("outreach", "board", "--quarter", "2026Q3", "--as-of", "2026-10-05")
+    assert table.exit_code == 0, table.output
+    assert "Team board 2026Q3 (against 2026Q2), as of 2026-10-05" in table.output
+    # On 5 October only the early July customers are followed up; S-3 is still in follow-up.
+    harbour = next(line for line in table.output.splitlines() if line.startswith("Harbour"))
+    assert harbour.split()[1:4] == ["3", "1", "1/2"]
+    assert "not proof" in table.output
+    bad = cli("outreach", "board", "--quarter", "2026Q9")
+    assert bad.exit_code != 0 and "quarter: '2026Q9' is not a quarter" in bad.output
+    bad_sort = cli("outreach", "board", "--sort", "fame")
+    assert bad_sort.exit_code != 0 and "--sort: 'fame' is not a column" in bad_sort.output
