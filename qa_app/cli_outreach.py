@@ -1,4 +1,5 @@
-"""``qa-app outreach``: check a rules file; run the rules for a day and create alerts."""
+"""``qa-app outreach``: check a rules file; run the rules for a day and create alerts; report
+what happened after outreach."""
 
 from __future__ import annotations
 
@@ -91,3 +92,105 @@ def run(as_of, dry_run, rules_path, output) -> None:
                 f"{draft.priority:>8}  {draft.customer_id:<20}  {draft.call_id or '—':<20}  "
                 f"{draft.team:<8}  {'; '.join(draft.reasons)}"
             )
+
+
+def _interval(ci) -> str:
+    return f"{ci[0]:.1%} to {ci[1]:.1%}" if ci else "no interval"
+
+
+def _money_interval(ci) -> str:
+    return f"{ci[0]:,.2f} to {ci[1]:,.2f}" if ci else "no interval"
+
+
+def _echo_tracking(report: dict) -> None:
+    """The tracking report as plain lines (the JSON has every number)."""
+    click.echo(
+        f"Outreach tracking as of {report['as_of']}: {report['alerts']} alert(s), "
+        f"{report['closed_alerts']} closed."
+    )
+    for key, label in (
+        ("contact_rate", "Contact rate"),
+        ("opt_out_rate", "Opt-outs after outreach"),
+    ):
+        rate = report[key]
+        shown = "—" if rate["rate"] is None else f"{rate['rate']:.1%}"
+        click.echo(
+            f"{label}: {shown} ({rate['count']} of {rate['n']}; 95% interval "
+            f"{_interval(rate['ci'])})" + (f" — {rate['warning']}" if rate["warning"] else "")
+        )
+    click.echo("pathway                 alerts   share  credit given")
+    for row in report["pathways"]:
+        share = "—" if row["rate"] is None else f"{row['rate']:.0%}"
+        click.echo(
+            f"{row['label']:<22}  {row['count']:>6}  {share:>6}  {row['with_credit']} "
+            f"({row['credit_total']:,.2f})"
+        )
+    churn, spend = report["churn_90d"], report["spend_90d"]
+    for name in ("alerted", "comparison"):
+        group = churn[name]
+        left = "—" if group["rate"] is None else f"{group['rate']:.1%}"
+        mean = spend[name]["mean"]
+        click.echo(
+            f"{name.title()}: {group['n']} customer(s) followed 90 days, {left} left, mean "
+            f"spend {'—' if mean is None else f'{mean:,.2f}'}; "
+            f"{report['in_follow_up'][name]} still in follow-up."
+        )
+    if churn["difference"] is not None:
+        p = "" if churn["p_value"] is None else f", p = {churn['p_value']:.3f}"
+        click.echo(
+            f"Churn difference (alerted minus comparison): {churn['difference']:+.1%} "
+            f"(95% interval {_interval(churn['ci'])}{p})"
+        )
+    if spend["difference"] is not None:
+        click.echo(
+            f"Spend difference: {spend['difference']:+,.2f} "
+            f"(95% interval {_money_interval(spend['ci'])})"
+        )
+    for warning in {churn["warning"], spend["warning"]} - {None}:
+        click.echo(f"Warning: {warning}")
+    click.echo(report["association_note"])
+    for note in report["notes"]:
+        click.echo(f"Note: {note}")
+
+
+@outreach_group.command("report")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Count follow-up up to this day (default: today, UTC).",
+)
+@click.option(
+    "--rules",
+    "rules_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Rules to find the customers before the rules existed (default: the shipped file).",
+)
+@table_or_json_option
+def report(as_of, rules_path, output) -> None:
+    """What happened after outreach: contact rate, opt-outs after outreach, resolution
+    pathways, and 90-day churn and spend of alerted customers against customers who met the
+    same signals but were held back by the daily cap or came before the rules (an
+    association, with 95% intervals)."""
+    from sqlmodel import Session
+
+    from qa_app.domain.outreach_rules import RulesError, load_rules
+    from qa_app.export_queries import ExportError
+    from qa_app.outreach_outcome_queries import outreach_tracking
+
+    try:
+        rules = load_rules(rules_path)
+    except RulesError as exc:
+        raise click.ClickException("\n".join(exc.problems)) from None
+    app, engine = command_app()
+    try:
+        with Session(engine) as db:
+            tracking = outreach_tracking(
+                db, rules, as_of.date() if as_of else None, app.config["RUBRIC_ID"]
+            )
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
+    if output == "json":
+        click.echo(json.dumps(tracking, indent=2, ensure_ascii=False))
+        return
+    _echo_tracking(tracking)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -86,7 +87,7 @@ def load_demo(engine: Engine, rubrics_dir: Path, data: DemoData | None = None) -
         plan_reviews_created = _add_plan(db, data, call_pks, rubric)
         customers_created = _add_customers(db, base)
         if customers_created:
-            _add_outreach(db)
+            _add_outreach(db, data, base, call_pks)
     return DemoResult(
         users_created,
         calls.created,
@@ -109,12 +110,56 @@ def _add_customers(db: Session, base: DemoCustomers) -> int:
     return written.created
 
 
-def _add_outreach(db: Session) -> None:
-    """Run the shipped outreach rules once, on the day of the latest demo call, so the
-    Outreach page has a queue (a few alerts)."""
+def _add_outreach(db: Session, data: DemoData, base: DemoCustomers, call_pks) -> None:
+    """Write the demo's outreach pilot (closed alerts, customers the daily cap held back), then
+    run the shipped outreach rules once, on the day of the latest demo call, so the Outreach
+    page has a queue (a few alerts) and "What happened next" has a history."""
+    from qa_app.domain.demo_customers import outreach_pilot
     from qa_app.domain.outreach_rules import load_rules
+    from qa_app.models import OutreachAlert, OutreachOptOut, OutreachSuppression
     from qa_app.outreach_store import latest_call_day, run_outreach
 
+    rules_key = load_rules().key
+    lead = db.exec(select(User.id).where(User.email == "lead@example.com")).first()
+    alerts, held = outreach_pilot(data, base)
+    for a in alerts:
+        closed = datetime.combine(a.day + timedelta(days=2), time(15), tzinfo=UTC)
+        row = OutreachAlert(
+            customer_id=a.customer_id,
+            call_pk=call_pks.get(a.call_id),
+            day=a.day,
+            team=a.team,
+            rule="demo pilot",
+            rules_key=rules_key,
+            priority=1,
+            signals=["empathy_absent"],
+            reasons=["let down on a reviewed call (demo pilot)"],
+            status="closed",
+            closed_at=closed,
+            closed_by=lead,
+            pathway=a.pathway,
+            credit=a.credit,
+            do_not_contact=a.do_not_contact,
+        )
+        db.add(row)
+        if a.do_not_contact:
+            db.flush()
+            db.add(
+                OutreachOptOut(
+                    customer_id=a.customer_id, at=closed, alert_id=row.id, recorded_by=lead
+                )
+            )
+    db.add_all(
+        OutreachSuppression(
+            customer_id=h.customer_id,
+            day=h.day,
+            reason="daily_cap",
+            team=h.team,
+            signals=["empathy_absent"],
+        )
+        for h in held
+    )
+    db.flush()
     day = latest_call_day(db)
     if day is not None:
         run_outreach(db, load_rules(), day, DEFAULT_RUBRIC_ID)

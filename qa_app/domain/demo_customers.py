@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from qa_app.domain.customer_import import CustomerRecord, EventRecord
 from qa_app.domain.demo import DemoData
@@ -116,3 +116,64 @@ def generate_customers(data: DemoData, seed: int = SEED) -> DemoCustomers:
                 continue
             result.events.append(EventRecord(0, customer_id, at, kind, amount, ""))
     return result
+
+
+# The demo's outreach pilot: customers let down on a call (acknowledgment at 2 or below)
+# before PILOT_END, a week after the call. Most were alerted and their alerts closed; the rest
+# were held back by the daily cap, so the Outreach page's "What happened next" has both groups
+# with their 90 days behind them. Generated here, not evaluated by the rules (the demo's few
+# months of calls are too short for the rules to find enough customers).
+PILOT_END = datetime(2026, 8, 25, tzinfo=UTC)
+PILOT_DELAY_DAYS = 7
+PILOT_HELD_BACK_SHARE = 0.4
+# (pathway, weight): most conversations end in an apology and a fix.
+PILOT_PATHWAYS = (
+    ("apology_and_fix", 0.45),
+    ("follow_up_scheduled", 0.2),
+    ("escalated", 0.1),
+    ("customer_declined", 0.1),
+    ("no_contact", 0.15),
+)
+
+
+@dataclass(frozen=True)
+class PilotAlert:
+    customer_id: str
+    call_id: str
+    day: date
+    team: str
+    pathway: str
+    credit: float | None
+    do_not_contact: bool
+
+
+@dataclass(frozen=True)
+class PilotHeldBack:
+    customer_id: str
+    day: date
+    team: str
+
+
+def outreach_pilot(
+    data: DemoData, base: DemoCustomers, seed: int = SEED
+) -> tuple[list[PilotAlert], list[PilotHeldBack]]:
+    """The pilot's closed alerts and the customers the daily cap held back (same seed, same
+    pilot)."""
+    rng = random.Random(seed + 15)
+    alerts, held = [], []
+    for call in sorted(data.calls, key=lambda c: (c.started_at, c.call_id)):
+        if call.started_at >= PILOT_END or data.true_levels[call.call_id]["acknowledgment"] > 2:
+            continue
+        customer_id = base.call_customer[call.call_id]
+        day = (call.started_at + timedelta(days=PILOT_DELAY_DAYS)).date()
+        if rng.random() < PILOT_HELD_BACK_SHARE:
+            held.append(PilotHeldBack(customer_id, day, call.team))
+            continue
+        pathway = rng.choices(*zip(*PILOT_PATHWAYS, strict=True))[0]
+        contacted = pathway != "no_contact"
+        credit = round(rng.uniform(10, 60), 2) if contacted and rng.random() < 0.3 else None
+        declined = pathway == "customer_declined" and rng.random() < 0.5
+        alerts.append(
+            PilotAlert(customer_id, call.call_id, day, call.team, pathway, credit, declined)
+        )
+    return alerts, held
