@@ -449,6 +449,7 @@ def _register_commands() -> None:
     from qa_app.cli_audit import audit
     from qa_app.cli_backup import backup, restore
     from qa_app.cli_calibration import register
+    from qa_app.cli_experiment import experiment_group, import_exposure
     from qa_app.cli_exports import export_group, outcomes_group
     from qa_app.cli_outreach import outreach_group
     from qa_app.cli_panel import analysis_plan_group, panel
@@ -473,10 +474,12 @@ def _register_commands() -> None:
         panel,
         analysis_plan_group,
         outreach_group,
+        experiment_group,
     ):
         main.add_command(command)
     register(main, import_group)
     import_group.add_command(import_survey)
+    import_group.add_command(import_exposure)
     outreach_group.add_command(board)
 
 
