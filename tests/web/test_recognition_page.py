@@ -27,7 +27,7 @@ def test_board_page_sorts_with_a_fragment(web_app, users, client, auth):
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "<h1>Team board" in html and 'href="/outreach/board"' in html  # the nav link
-    assert "Associations, not proof." in html
+    assert "Read with care." in html and "not proof" in html
     escaped = "=HYPERLINK(&#34;https://example.com&#34;,&#34;&lt;b&gt;x&lt;/b&gt;&#34;)"
     assert "<b>x</b>" not in html and escaped in html
     assert teams_in_order(html) == [escaped, "Harbour", "Summit"]  # by team, A to Z ('=' first)
