@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 __all__ = ["minimum_detectable_effect", "power_for_effect"]
 
 
@@ -54,7 +56,15 @@ def _design(baseline_mean, baseline_sd, units_per_arm, calls_per_unit, icc, alph
 def _power(d, n_eff, df, alpha):
     from statsmodels.stats.power import TTestIndPower
 
-    return float(TTestIndPower().power(d, n_eff, alpha, ratio=1, df=df, alternative="two-sided"))
+    power = float(TTestIndPower().power(d, n_eff, alpha, ratio=1, df=df, alternative="two-sided"))
+    if np.isnan(power):
+        # scipy's noncentral t returns NaN for the far (wrong-sign) tail when the noncentrality
+        # is large and the degrees of freedom few; that tail is then negligible, so the power
+        # is the near tail alone: the one-sided test at alpha / 2.
+        power = float(
+            TTestIndPower().power(d, n_eff, alpha / 2, ratio=1, df=df, alternative="larger")
+        )
+    return power
 
 
 def power_for_effect(
