@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
         coach,
         customer_survey,
         customer_survey_respond,
+        experiments,
         health,
         home,
         imports,
@@ -35,7 +36,7 @@ def init_app(app: Flask) -> None:
     modules = (
         health, auth_views, home, queue, scoring, assign, admin, audit, imports, coach, calibration,
         panel, plans, mix, survival, outcomes_over_time, outreach, customer_survey_respond,
-        customer_survey, recognition,
+        customer_survey, recognition, experiments,
     )
     for module in modules:
         app.register_blueprint(module.bp)

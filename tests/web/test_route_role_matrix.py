@@ -125,6 +125,13 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("customer_survey.thanks", "GET"): EVERYONE,
     ("customer_surveys.index", "GET"): staff(*READERS),
     ("customer_surveys.calibrate", "POST"): staff(*LEADS),
+    ("experiments.index", "GET"): staff(*READERS),
+    ("experiments.save", "POST"): staff(*LEADS),
+    # No experiment is named 'alpha': a role the check lets through is told there is none.
+    ("experiments.show", "GET"): staff(*READERS) | dict.fromkeys(READERS, MISSING),
+    ("experiments.report", "GET"): staff(*READERS) | dict.fromkeys(READERS, MISSING),
+    ("experiments.lock", "POST"): staff(*LEADS) | dict.fromkeys(LEADS, MISSING),
+    ("experiments.assign", "POST"): staff(*LEADS) | dict.fromkeys(LEADS, MISSING),
 }
 RESULTS = {
     "calibration.dashboard",

@@ -1,0 +1,174 @@
+"""Experiments on the web: list, store a plan as a draft (pasted or uploaded TOML), lock it,
+assign its units from a seed, and read the report.
+
+The logic is qa_app.experiment_store's and experiment_queries' (the same as ``qa-app
+experiment``); this module reads the form, calls them and renders. A refused plan shows every
+problem (each naming its line) beside the form, with the text as typed, and stores nothing.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy.exc import IntegrityError
+
+from qa_app import experiment_store
+from qa_app.auth import current_user, roles_required
+from qa_app.db import get_session
+from qa_app.domain.experiment_plan import ExperimentPlanError, minimum_detectable
+from qa_app.experiment_store import ExperimentStoreError
+from qa_app.models import Role
+
+bp = Blueprint("experiments", __name__, url_prefix="/experiments")
+READERS = (Role.COACH, Role.LEAD, Role.ADMIN)
+MANAGERS = (Role.LEAD, Role.ADMIN)
+MAX_PLAN_BYTES = 200_000
+MAX_SEED = 2**63 - 1
+
+
+def _index(text: str = "", problems=None, status: int = 200):
+    return render_template(
+        "experiments/index.html",
+        experiments=experiment_store.all_experiments(get_session()),
+        text=text,
+        problems=problems or [],
+        can_manage=current_user().role in MANAGERS,
+    ), status
+
+
+@bp.get("")
+@roles_required(*READERS)
+def index():
+    return _index()
+
+
+def _typed_text() -> tuple[str, str, list[str]]:
+    """The plan text from the upload (when a file is chosen) or the textarea, its source
+    name, and any problem with the upload itself."""
+    typed = request.form.get("content", "")
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return typed, "plan", []
+    data = upload.read(MAX_PLAN_BYTES + 1)
+    name = upload.filename
+    if len(data) > MAX_PLAN_BYTES:
+        return typed, name, [f"{name}: the file is over {MAX_PLAN_BYTES:,} bytes"]
+    try:
+        return data.decode("utf-8-sig"), name, []
+    except UnicodeDecodeError as exc:
+        return typed, name, [f"{name}: not UTF-8 text (byte {exc.start}); save it as UTF-8"]
+
+
+@bp.post("")
+@roles_required(*MANAGERS)
+def save():
+    """Store the plan as a draft (replacing a draft of the same name); nothing on a problem."""
+    text, source, problems = _typed_text()
+    if not problems and len(text.encode()) > MAX_PLAN_BYTES:
+        problems = [f"{source}: the plan is over {MAX_PLAN_BYTES:,} bytes"]
+    if problems:
+        return _index(text, problems, 422)
+    db = get_session()
+    try:
+        row = experiment_store.save_draft(db, text, source, current_user())
+        db.commit()
+    except ExperimentPlanError as exc:
+        db.rollback()
+        return _index(text, exc.problems, 422)
+    except ExperimentStoreError as exc:
+        db.rollback()
+        return _index(text, [str(exc)], 409)
+    except IntegrityError:  # the same name stored by another request at the same moment
+        db.rollback()
+        return _index(text, ["an experiment of that name was stored at the same moment"], 409)
+    flash(f"Saved '{row.name}' as a draft. Check it, then lock (register) it.", "info")
+    return redirect(url_for("experiments.show", name=row.name), 303)
+
+
+def _stored(name: str):
+    try:
+        return experiment_store.load(get_session(), name)
+    except ExperimentStoreError:
+        abort(404, description=f"There is no experiment named '{name}'.")
+
+
+def _show(stored, error: str | None = None, status: int = 200, balance=None):
+    mde, mde_error = None, None
+    try:
+        mde = minimum_detectable(stored.plan)
+    except ValueError as exc:  # inputs the power calculation cannot use: said, not hidden
+        mde_error = str(exc)
+    return render_template(
+        "experiments/show.html",
+        stored=stored,
+        row=stored.row,
+        plan=stored.plan,
+        mde=mde,
+        mde_error=mde_error,
+        balance=balance if balance is not None else experiment_store.stored_balance(stored),
+        error=error,
+        can_manage=current_user().role in MANAGERS,
+    ), status
+
+
+@bp.get("/<name>")
+@roles_required(*READERS)
+def show(name: str):
+    return _show(_stored(name))
+
+
+@bp.post("/<name>/lock")
+@roles_required(*MANAGERS)
+def lock(name: str):
+    """Register the draft: its content hash and the time are fixed."""
+    _stored(name)
+    db = get_session()
+    try:
+        row = experiment_store.lock(db, name, current_user())
+        db.commit()
+    except (ExperimentStoreError, ExperimentPlanError) as exc:
+        db.rollback()
+        return _show(_stored(name), f"Not locked: {exc}", 409)
+    flash(f"Registered '{name}': sha256 {row.content_hash[:12]}, locked.", "info")
+    return redirect(url_for("experiments.show", name=name), 303)
+
+
+@bp.post("/<name>/assign")
+@roles_required(*MANAGERS)
+def assign(name: str):
+    """Randomise the units to arms from the seed typed (once)."""
+    stored = _stored(name)
+    typed = (request.form.get("seed") or "").strip()
+    if not (typed.isascii() and typed.isdigit()) or int(typed) > MAX_SEED:
+        return _show(stored, f"Not assigned: the seed must be a whole number from 0 to "
+                             f"{MAX_SEED}; got '{typed[:30]}'", 422)  # fmt: skip
+    db = get_session()
+    try:
+        result = experiment_store.assign(db, name, int(typed), current_user())
+        db.commit()
+    except ExperimentStoreError as exc:
+        db.rollback()
+        return _show(_stored(name), f"Not assigned: {exc}", 409)
+    except IntegrityError:  # a second assignment at the same moment: the first stands
+        db.rollback()
+        return _show(_stored(name), "Not assigned: it was assigned at the same moment", 409)
+    flash(f"Assigned {len(result.assignment)} units with seed {result.seed}.", "info")
+    return redirect(url_for("experiments.show", name=name, _anchor="assignment"), 303)
+
+
+@bp.get("/<name>/report")
+@roles_required(*READERS)
+def report(name: str):
+    """The report: what was promised, then what happened; refused before the lock."""
+    from qa_app.experiment_queries import report as build_report
+
+    stored = _stored(name)
+    explore = tuple(k.strip() for k in request.args.getlist("explore") if k.strip())[:5]
+    try:
+        data = build_report(
+            get_session(), name, explore=explore, rubric_id=current_app.config["RUBRIC_ID"]
+        )
+    except ExperimentStoreError as exc:
+        return _show(stored, f"No report: {exc}", 409)
+    return render_template(
+        "experiments/report.html", data=data, stored=stored, explore=", ".join(explore)
+    )
