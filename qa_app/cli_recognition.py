@@ -85,11 +85,18 @@ def board(quarter, as_of, sort, direction, xlsx_path, output) -> None:
 
     from sqlmodel import Session
 
-    from qa_app.domain.recognition import COLUMNS, Quarter, RecognitionError, default_quarter
+    from qa_app.domain.recognition import (
+        COLUMNS,
+        Quarter,
+        RecognitionError,
+        check_as_of,
+        default_quarter,
+    )
     from qa_app.recognition_queries import team_board
 
     day = (as_of or datetime.now(UTC)).date()
     try:
+        check_as_of(day)
         chosen = Quarter.parse(quarter) if quarter else default_quarter(day)
     except RecognitionError as exc:
         raise click.ClickException(str(exc)) from None

@@ -45,6 +45,8 @@ ASSOCIATION_NOTE = (
     "reach different customers. The board recognises wins; it does not show that a team caused "
     "them."
 )
+# Days the board can reason about: a quarter before and 90 days either side stay valid dates.
+FIRST_YEAR, LAST_YEAR = 1900, 9998
 QUARTER_PATTERN = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]\s*([1-4])\s*$")
 
 
@@ -63,7 +65,7 @@ class Quarter:
     def parse(cls, text: str) -> Quarter:
         """``2026Q3`` (also ``2026-Q3``, ``2026q3``); a RecognitionError names what is wrong."""
         match = QUARTER_PATTERN.match(text or "")
-        if not match or not 1 <= int(match.group(1)) <= 9998:
+        if not match or not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
             raise RecognitionError(
                 f"quarter: '{(text or '')[:40]}' is not a quarter; write it as YYYYQn, e.g. 2026Q3"
             )
@@ -98,6 +100,15 @@ class Quarter:
 
     def __str__(self) -> str:
         return f"{self.year}Q{self.number}"
+
+
+def check_as_of(day: date) -> date:
+    """``day`` if the board can be built on it; a RecognitionError otherwise."""
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise RecognitionError(
+            f"as of: {day.isoformat()} is outside the years {FIRST_YEAR} to {LAST_YEAR}"
+        )
+    return day
 
 
 def default_quarter(as_of: date) -> Quarter:

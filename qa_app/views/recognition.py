@@ -22,6 +22,7 @@ from qa_app.domain.recognition import (
     SMALL_NUMBER,
     Quarter,
     RecognitionError,
+    check_as_of,
     default_direction,
     default_quarter,
 )
@@ -44,6 +45,12 @@ def _choices(args) -> tuple[Quarter, date, str, str, list[str]]:
             as_of = date.fromisoformat(typed_as_of)
         except ValueError:
             problems.append(f"as of: '{typed_as_of[:40]}' is not a day; write it as YYYY-MM-DD")
+        else:
+            try:
+                check_as_of(as_of)
+            except RecognitionError as exc:
+                problems.append(str(exc))
+                as_of = datetime.now(UTC).date()
     quarter = default_quarter(as_of)
     typed_quarter = (args.get("quarter") or "").strip()
     if typed_quarter:

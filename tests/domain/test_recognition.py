@@ -17,6 +17,7 @@ from qa_app.domain.recognition import (
     Quarter,
     RecognitionError,
     build_board,
+    check_as_of,
     default_quarter,
 )
 from qa_app.domain.recognition_sheet import BOARD_SHEET, HEADER, board_xlsx
@@ -165,6 +166,10 @@ def test_quarters():
     assert default_quarter(date(2026, 9, 28)) == Quarter(2026, 2)
     with pytest.raises(RecognitionError, match="quarter: '2026Q5' is not a quarter"):
         Quarter.parse("2026Q5")
+    with pytest.raises(RecognitionError, match="quarter: '0001Q1' is not a quarter"):
+        Quarter.parse("0001Q1")  # its previous quarter would be in year 0
+    with pytest.raises(RecognitionError, match="as of: 0001-02-01 is outside the years"):
+        check_as_of(date(1, 2, 1))
 
 
 def test_xlsx_export_neutralises_formula_team_names():

@@ -133,5 +133,7 @@ def test_board_table_and_bad_choices(engine, cli):
     assert "not proof" in table.output
     bad = cli("outreach", "board", "--quarter", "2026Q9")
     assert bad.exit_code != 0 and "quarter: '2026Q9' is not a quarter" in bad.output
+    ancient = cli("outreach", "board", "--as-of", "0001-01-01")
+    assert ancient.exit_code != 0 and "as of: 0001-01-01 is outside the years" in ancient.output
     bad_sort = cli("outreach", "board", "--sort", "fame")
     assert bad_sort.exit_code != 0 and "--sort: 'fame' is not a column" in bad_sort.output

@@ -51,6 +51,11 @@ def test_bad_choices_and_roles(web_app, users, client, auth):
     assert bad.status_code == 422
     assert "quarter: &#39;Q3-2026&#39; is not a quarter" in text
     assert "sort: &#39;fame&#39; is not a column" in text
+    ancient = client.get("/outreach/board?as_of=0001-01-01")
+    assert (
+        ancient.status_code == 422
+        and "as of: 0001-01-01 is outside the years" in ancient.get_data(as_text=True)
+    )
     empty = client.get(BOARD).get_data(as_text=True)
     assert "No alert worked and no save call in 2026Q3 or 2026Q2." in empty
     auth.logout()
