@@ -135,6 +135,12 @@ def _echo_tracking(report: dict) -> None:
             f"spend {'—' if mean is None else f'{mean:,.2f}'}; "
             f"{report['in_follow_up'][name]} still in follow-up."
         )
+    gone = report["left_before_day"]
+    if gone["alerted"] or gone["comparison"]:
+        click.echo(
+            f"Left out: {gone['alerted']} alerted and {gone['comparison']} comparison "
+            "customer(s) had already left by their day."
+        )
     if churn["difference"] is not None:
         p = "" if churn["p_value"] is None else f", p = {churn['p_value']:.3f}"
         click.echo(

@@ -80,6 +80,9 @@ def _rate(count: int, n: int, what: str) -> dict:
     from statsmodels.stats.proportion import proportion_confint
 
     result = {"count": count, "n": n, "rate": count / n if n else None, "ci": None}
+    if n == 0:
+        result["warning"] = f"No {what} yet."
+        return result
     if n < MIN_GROUP:
         result["warning"] = (
             f"Only {n} {what}: too few for an interval (at least {MIN_GROUP} are needed)."

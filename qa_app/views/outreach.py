@@ -1,6 +1,7 @@
 """The Outreach page: the queue of alerts with their reasons in plain words, the call behind
 each, assignment, a humane opening from the rubric's top points, and closing with the
-resolution pathway, any credit and a do-not-contact choice (which records an opt-out).
+resolution pathway, any credit and a do-not-contact choice (which records an opt-out); and
+"What happened next" (qa_app.outreach_outcome_queries), loaded after the page as a fragment.
 
 Parses, calls qa_app.outreach_store, renders. Every change is role-checked, CSRF-protected
 (flask-wtf, as every form) and audited by the store.
@@ -14,7 +15,7 @@ from sqlmodel import select
 from qa_app.auth import current_user, roles_required
 from qa_app.db import get_session
 from qa_app.models import Call, OutreachAlert, Review, ReviewStatus, Role
-from qa_app.views import form_int
+from qa_app.views import form_int, wants_fragment
 
 bp = Blueprint("outreach", __name__)
 WORKERS = (Role.COACH, Role.LEAD, Role.ADMIN)
@@ -80,6 +81,10 @@ def _context(problems: list[str] | None = None) -> dict:
         "pathways": PATHWAYS,
         "can_open_review": user is not None and user.role in REVIEW_READERS,
         "problems": problems or [],
+        # "What happened next" follows as a fragment (GET /outreach/outcomes).
+        "tracking": None,
+        "tracking_error": None,
+        "pending": True,
     }
 
 
@@ -155,3 +160,31 @@ def close():
     extra = " They will not be contacted again." if alert.do_not_contact else ""
     flash(f"Alert for {alert.customer_id} closed.{extra}", "info")
     return redirect(url_for("outreach.index"), 303)
+
+
+def _tracking() -> tuple[dict | None, str | None]:
+    """The tracking report as of today, or why it cannot be made."""
+    from qa_app.domain.outreach_rules import RulesError, load_rules
+    from qa_app.export_queries import ExportError
+    from qa_app.outreach_outcome_queries import outreach_tracking
+
+    try:
+        rules = load_rules()
+        return outreach_tracking(get_session(), rules, None, current_app.config["RUBRIC_ID"]), None
+    except (RulesError, ExportError) as exc:
+        return None, str(exc)
+
+
+@bp.get("/outreach/outcomes")
+@roles_required(*WORKERS)
+def outcomes():
+    """What happened next: contact and opt-out rates, pathways, and 90-day churn and spend
+    against customers who met the same signals (the fragment for htmx, else the whole page).
+    It evaluates the rules on past days, so the page asks for it after it has loaded."""
+    tracking, error = _tracking()
+    if wants_fragment():
+        return render_template(
+            "outreach/_outcomes.html", tracking=tracking, tracking_error=error, pending=False
+        )
+    context = _context() | {"tracking": tracking, "tracking_error": error, "pending": False}
+    return render_template("outreach/index.html", **context)

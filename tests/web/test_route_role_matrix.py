@@ -113,6 +113,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("outreach.index", "GET"): staff(*READERS),
     ("outreach.assign", "POST"): staff(*READERS),
     ("outreach.close", "POST"): staff(*READERS),
+    ("outreach.outcomes", "GET"): staff(*READERS),
     ("recognition.index", "GET"): staff(*READERS),
     ("recognition.export", "GET"): staff(*READERS),
     ("panel.home", "GET"): PANEL_LINK,
