@@ -370,8 +370,8 @@ def _schedule(doc: Mapping, check: LineProblems, unit: str | None):
         if len(owners) > 1:
             check.add(
                 f"[schedule.shifts] shifts {', '.join(owners)} overlap at hour {hour}",
-                "shifts",
-                "schedule",
+                owners[-1],
+                "schedule.shifts",
             )
             break
     return tuple(shifts), timezone

@@ -1,0 +1,50 @@
+"""The experiment store: the lock, the seeded assignment stored and reproducible, and the
+report refused before the lock (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from qa_app.domain.experiment_assignment import assign_units
+from qa_app.experiment_queries import report
+from qa_app.experiment_store import ExperimentStoreError, assign, load, register, save_draft
+from qa_app.models import Experiment, ExperimentUnit
+from tests.storage.test_experiment_cli import QUEUES, plan_text
+
+
+def test_the_assignment_is_stored_and_reproducible_from_the_seed(engine):
+    with Session(engine) as db:
+        for name in ("first", "second"):
+            register(db, plan_text(name), f"{name}.toml", None)
+        one = assign(db, "first", 424242, None)
+        two = assign(db, "second", 424242, None)
+        db.commit()
+    # The same design and seed draw the same arms; the draw is the documented function's.
+    expected = assign_units(QUEUES, ["control", "training", "playbook"], 424242)
+    assert one.assignment == two.assignment == expected
+    with Session(engine) as db:
+        stored = load(db, "first")
+        assert stored.row.seed == 424242 and stored.row.assigned_at is not None
+        assert stored.assignment == one.assignment and stored.strata == QUEUES
+        with pytest.raises(ExperimentStoreError, match="an assignment is made once"):
+            assign(db, "first", 1, None)
+
+
+def test_a_draft_is_neither_assigned_nor_reported(engine):
+    with Session(engine) as db:
+        row = save_draft(db, plan_text(), "pilot.toml", None)
+        db.commit()
+        assert row.status == "draft" and row.locked_at is None
+        with pytest.raises(ExperimentStoreError, match="register \\(lock\\) it before assigning"):
+            assign(db, "pilot", 1, None)
+        with pytest.raises(ExperimentStoreError, match="results are not computed before the plan"):
+            report(db, "pilot")
+        assert db.exec(select(ExperimentUnit)).all() == []
+        row, created = register(db, plan_text(), "pilot.toml", None)
+        db.commit()
+        assert created and row.status == "locked" and row.locked_at is not None
+        stored = db.exec(select(Experiment)).one()
+        assert len(stored.content_hash) == 64 and stored.content == plan_text()
+        with pytest.raises(ExperimentStoreError, match="is registered .* a change is an amend"):
+            save_draft(db, plan_text(extra='description = "x"'), "pilot.toml", None)
