@@ -169,13 +169,12 @@ def _prepare(rows, control, treatment, strata, arms, subgroup_columns):
             f"call row {i + 1}: arm {data['arm'][i]!r} is not one of the plan's arms "
             f"({', '.join(arms)})"
         )
-    arms_per_unit = data.groupby("unit")["arm"].unique()
-    split = arms_per_unit[arms_per_unit.map(len) > 1]
+    pairs = data[["unit", "arm"]].drop_duplicates()
+    split = pairs[pairs["unit"].duplicated(keep=False)]
     if len(split):
-        unit = split.index[0]
-        raise ValueError(
-            f"unit {unit} appears under arms {', '.join(sorted(split[unit]))}; a unit has one arm"
-        )
+        unit = min(split["unit"])
+        both = sorted(split.loc[split["unit"] == unit, "arm"])
+        raise ValueError(f"unit {unit} appears under arms {', '.join(both)}; a unit has one arm")
     data["value"] = pd.to_numeric(data["value"], errors="coerce")
     for column in subgroup_columns:
         data[column] = data[column].where(data[column].notna(), "(not recorded)").astype(str)

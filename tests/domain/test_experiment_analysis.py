@@ -164,7 +164,8 @@ def test_control_and_treatment_must_be_distinct_plan_arms():
 
 def test_interaction_test_detects_a_planted_interaction_and_not_an_absent_one():
     """Seeded: 40 experiments of 40 queues × 30 calls each. Planted: the training helps chat
-    by 0.6 and voice by 0. Absent: it helps both by 0.3."""
+    by 0.6 and voice by 0. Absent: it helps both by 0.3. Measured: the interaction test rejected
+    at 5% in 100% of the planted and 2.5% of the absent experiments."""
     planted, absent = [], []
     for seed in range(40):
         strata, rows = _experiment(40, 0.0, seed=seed, chat_extra=0.6)
@@ -173,7 +174,6 @@ def test_interaction_test_detects_a_planted_interaction_and_not_an_absent_one():
         absent.append(_estimate(strata, rows, subgroup_columns=["channel"]))
     planted_rate = np.mean([r.interaction_p_values["channel"] < 0.05 for r in planted])
     absent_rate = np.mean([r.interaction_p_values["channel"] < 0.05 for r in absent])
-    print(f"MEASURED interaction planted {planted_rate:.3f} absent {absent_rate:.3f} chat/voice")
     assert planted_rate >= 0.8, planted_rate
     assert absent_rate <= 0.12, absent_rate
     chat = np.mean([s.effect for r in planted for s in r.subgroups if s.level == "chat"])

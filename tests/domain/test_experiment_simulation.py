@@ -44,8 +44,8 @@ def test_randomisation_p_values_are_uniform_when_nothing_works():
     """200 experiments of 12 queues, no effect, 500 re-draws each (the API's floor of 1,000 is
     lowered here only for speed). The re-draws' seed cycles through 20 values, so the design's
     draws are computed 20 times rather than 200 (each p-value is still valid: its draws do not
-    depend on its experiment). Measured: REJ of p-values at or below 0.05 (binomial standard
-    error 1.5 points), Kolmogorov–Smirnov p = KSP against the uniform."""
+    depend on its experiment). Measured: 5.5% of p-values at or below 0.05 (binomial standard
+    error 1.5 points), Kolmogorov–Smirnov p = 0.28 against the uniform."""
     rng = np.random.default_rng(2026)
     p_values, covered = [], []
     for k in range(200):
@@ -58,9 +58,6 @@ def test_randomisation_p_values_are_uniform_when_nothing_works():
         covered.append(result.ci is not None and result.ci[0] <= 0 <= result.ci[1])
     p_values = np.array(p_values)
     rejection = float(np.mean(p_values <= 0.05))
-    print(
-        f"MEASURED RI rejection {rejection:.3f} KS p {stats.kstest(p_values, 'uniform').pvalue:.3f}"
-    )
     assert 0.015 <= rejection <= 0.095, rejection
     assert stats.kstest(p_values, "uniform").pvalue > 0.01
     # the inverted interval excludes 0 exactly when the test rejects "no effect"
@@ -69,7 +66,8 @@ def test_randomisation_p_values_are_uniform_when_nothing_works():
 
 def test_randomisation_interval_covers_a_planted_effect_and_recovers_it():
     """100 experiments of 12 queues, every call raised by 0.8 in the treated queues (re-draw
-    seeds cycling through 10 values). Measured: coverage COV, mean estimate MEAN."""
+    seeds cycling through 10 values). Measured: coverage 93% (binomial standard error 2.2
+    points), mean estimate 0.77 (its standard error about 0.035)."""
     rng = np.random.default_rng(7)
     effects, covered = [], []
     for k in range(100):
@@ -78,14 +76,15 @@ def test_randomisation_interval_covers_a_planted_effect_and_recovers_it():
         effects.append(result.effect)
         covered.append(result.ci[0] <= 0.8 <= result.ci[1])
     coverage = float(np.mean(covered))
-    print(f"MEASURED RI coverage {coverage:.3f} mean {np.mean(effects):.3f}")
     assert 0.89 <= coverage <= 0.99, coverage
     assert np.mean(effects) == pytest.approx(0.8, abs=0.06)
 
 
 def test_cluster_robust_interval_covers_the_effect_with_40_queues():
     """250 experiments of 40 queues (cluster-robust errors, t on 39 degrees of freedom).
-    Measured: coverage CRCOV. Tolerance 91.5–98.5% (binomial standard error 1.4 points)."""
+    Measured: coverage 93.2%, a little under 95% as expected of CR1 errors with 40 clusters of
+    unequal size (Cameron & Miller 2015). Tolerance 91.5–98.5% (binomial standard error 1.4
+    points)."""
     rng = np.random.default_rng(40)
     covered = []
     for k in range(250):
@@ -94,7 +93,6 @@ def test_cluster_robust_interval_covers_the_effect_with_40_queues():
         assert result.method == CLUSTER
         covered.append(result.ci[0] <= 0.3 <= result.ci[1])
     coverage = float(np.mean(covered))
-    print(f"MEASURED cluster coverage {coverage:.3f}")
     assert 0.915 <= coverage <= 0.985, coverage
 
 
