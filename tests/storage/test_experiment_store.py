@@ -48,3 +48,25 @@ def test_a_draft_is_neither_assigned_nor_reported(engine):
         assert len(stored.content_hash) == 64 and stored.content == plan_text()
         with pytest.raises(ExperimentStoreError, match="is registered .* a change is an amend"):
             save_draft(db, plan_text(extra='description = "x"'), "pilot.toml", None)
+
+
+def test_an_amendment_keeps_the_registered_plan_and_cannot_redraw_the_units(engine):
+    from qa_app.experiment_store import amend
+
+    with Session(engine) as db:
+        row, _ = register(db, plan_text(), "pilot.toml", None)
+        registered_hash = row.content_hash
+        assign(db, "pilot", 3, None)
+        fewer_arms = plan_text().replace('"training", "playbook"]', '"training"]')
+        with pytest.raises(ExperimentStoreError, match="its units, strata and arms are fixed"):
+            amend(db, "pilot", fewer_arms, "v2.toml", "Drop an arm", None)
+        with pytest.raises(ExperimentStoreError, match="unchanged: nothing to amend"):
+            amend(db, "pilot", plan_text(), "v1.toml", "Nothing", None)
+        later = plan_text().replace("end = 2027-02-05", "end = 2027-02-12")
+        amend(db, "pilot", later, "v2.toml", "Training ran a week late", None)
+        db.commit()
+        stored = load(db, "pilot")
+    assert stored.row.content_hash == registered_hash  # the registered plan is kept as it was
+    assert stored.registered_plan.window_end.isoformat() == "2027-02-05"
+    assert stored.plan.window_end.isoformat() == "2027-02-12"
+    assert [a.reason for a in stored.amendments] == ["Training ran a week late"]
