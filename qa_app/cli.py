@@ -454,6 +454,7 @@ def _register_commands() -> None:
     from qa_app.cli_outreach import outreach_group
     from qa_app.cli_panel import analysis_plan_group, panel
     from qa_app.cli_recognition import board
+    from qa_app.cli_rollout import rollout_group
     from qa_app.cli_sampling import flags_group, sample_group
     from qa_app.cli_survey import import_survey, survey_group
     from qa_app.cli_survival import survival
@@ -475,6 +476,7 @@ def _register_commands() -> None:
         analysis_plan_group,
         outreach_group,
         experiment_group,
+        rollout_group,
     ):
         main.add_command(command)
     register(main, import_group)

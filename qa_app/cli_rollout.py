@@ -1,0 +1,289 @@
+"""``qa-app rollout evaluate``: did a rollout that was never randomised move a metric?
+
+Two inputs: a rollout file (adoption date per queue or team) with a catalogue metric read from
+the database, or an analyst's panel file. Two methods: staggered difference-in-differences
+(qa_app.domain.rollout_did) and, for a rollout to one unit, a synthetic control
+(qa_app.domain.rollout_synth).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from qa_app.cli_support import check_output_path, command_app, table_or_json_option
+
+
+@click.group("rollout")
+def rollout_group() -> None:
+    """Evaluate phased rollouts as natural experiments."""
+
+
+def _fmt(value, pattern: str = "{:.4f}") -> str:
+    return "—" if value is None else pattern.format(value)
+
+
+def _ci(pair) -> str:
+    if not pair or pair[0] is None:
+        return "—"
+    return f"[{_fmt(pair[0])}, {_fmt(pair[1])}]"
+
+
+@rollout_group.command("evaluate")
+@click.option(
+    "--rollouts",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Rollout file: queue or team (or unit with --unit-kind), adopted_on.",
+)
+@click.option("--metric", help="Catalogue metric, e.g. flag:empathy_absent, outcome:saved.")
+@click.option("--unit-kind", type=click.Choice(("queue", "team")), help="For a 'unit' column.")
+@click.option(
+    "--panel",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Panel file: one row per unit and period (with --unit --time --outcome --first-treated).",
+)
+@click.option("--unit", "unit_column", help="Panel: the unit column.")
+@click.option("--time", "time_column", help="Panel: the period column (whole numbers).")
+@click.option("--outcome", "outcome_column", help="Panel: the outcome column.")
+@click.option(
+    "--first-treated", "first_treated_column", help="Panel: first treated period (0 = never)."
+)
+@click.option("--method", type=click.Choice(("did", "synth")), default="did", show_default=True)
+@click.option("--period", type=click.Choice(("week", "month")), default="month", show_default=True)
+@click.option(
+    "--control",
+    type=click.Choice(("never", "notyet")),
+    default="never",
+    show_default=True,
+    help="DiD comparison units: never treated, or not yet treated.",
+)
+@click.option(
+    "--window",
+    type=click.IntRange(1, 520),
+    help="Periods before the first adoption and after the last (default: 12 weeks or 6 "
+    "months for --rollouts, all periods for --panel).",
+)
+@click.option("--rubric", "rubric_key", help="Rubric version (id@version) for flag/dimension.")
+@click.option(
+    "--chart",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the event-study (did) or gap (synth) chart as PNG.",
+)
+@table_or_json_option
+def evaluate(
+    rollouts,
+    metric,
+    unit_kind,
+    panel,
+    unit_column,
+    time_column,
+    outcome_column,
+    first_treated_column,
+    method,
+    period,
+    control,
+    window,
+    rubric_key,
+    chart,
+    output,
+) -> None:
+    """Difference-in-differences (or a synthetic control) for a rollout.
+
+    \b
+    qa-app rollout evaluate --rollouts rollout.csv --metric flag:empathy_absent
+    qa-app rollout evaluate --panel mpdta.csv --unit countyreal --time year \\
+        --outcome lemp --first-treated first.treat --format json
+
+    The estimate is an association: the rollout was not randomised.
+    """
+    if (rollouts is None) == (panel is None):
+        raise click.UsageError("give either --rollouts FILE (with --metric) or --panel FILE")
+    if chart is not None:
+        check_output_path(chart)
+    if rollouts is not None:
+        data, labels, notes, window = _database_panel(
+            rollouts, metric, unit_kind, period, window, rubric_key
+        )
+        columns = ("unit", "period", "value", "first_treated")
+    else:
+        data, labels, notes = _file_panel(
+            panel, unit_column, time_column, outcome_column, first_treated_column
+        )
+        columns = (unit_column, time_column, outcome_column, first_treated_column)
+    if method == "synth":
+        report = _synth(data, columns)
+    else:
+        report = _did(data, columns, control, window, labels)
+    report["warnings"] = notes + report.get("warnings", [])
+    if chart is not None:
+        _write_chart(report, chart)
+    if output == "json":
+        click.echo(json.dumps(report, indent=2, default=str))
+    else:
+        _echo(report)
+
+
+def _database_panel(path, metric, unit_kind, period, window, rubric_key):
+    from qa_app.call_metrics import MetricError
+    from qa_app.domain.metric_catalogue import parse_metric
+    from qa_app.domain.rollout_files import RolloutFileError, read_rollout_file
+    from qa_app.export_queries import ExportError
+    from qa_app.rollout_queries import rollout_panel
+
+    if not metric:
+        raise click.UsageError("--rollouts needs --metric (e.g. flag:empathy_absent)")
+    try:
+        spec = parse_metric(metric)
+        rollout = read_rollout_file(path, unit_kind)
+    except (ValueError, RolloutFileError) as exc:
+        raise click.ClickException(str(exc)) from None
+    app, engine = command_app()
+    try:
+        built = rollout_panel(
+            engine,
+            rollout,
+            spec,
+            period=period,
+            window=window,
+            rubric=rubric_key,
+            default_rubric_id=app.config["RUBRIC_ID"],
+        )
+    except (MetricError, ExportError) as exc:
+        raise click.ClickException(str(exc)) from None
+    notes = [f"metric: {spec.label}, mean per {rollout.kind} and {period}", *built.notes]
+    return built.frame, built.labels, notes, built.window
+
+
+def _file_panel(path, unit, time, outcome, first_treated):
+    from qa_app.domain.rollout_files import RolloutFileError, read_panel_file
+
+    if not all((unit, time, outcome, first_treated)):
+        raise click.UsageError("--panel needs --unit, --time, --outcome and --first-treated")
+    try:
+        return (
+            read_panel_file(
+                path, unit=unit, time=time, outcome=outcome, first_treated=first_treated
+            ),
+            None,
+            [],
+        )
+    except RolloutFileError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _did(data, columns, control, window, labels) -> dict:
+    from qa_app.domain.rollout_did import DidError, evaluate_did
+
+    unit, time, outcome, first_treated = columns
+    try:
+        result = evaluate_did(
+            data,
+            unit=unit,
+            time=time,
+            outcome=outcome,
+            first_treated=first_treated,
+            control=control,
+            window=window,
+            period_labels=labels,
+        )
+    except DidError as exc:
+        raise click.ClickException(str(exc)) from None
+    return result.to_json()
+
+
+def _synth(data, columns) -> dict:
+    unit, time, outcome, first_treated = columns
+    treated = sorted(data.loc[data[first_treated] > 0, unit].astype(str).unique())
+    if len(treated) != 1:
+        raise click.ClickException(
+            f"a synthetic control needs exactly one adopting unit; this rollout has "
+            f"{len(treated)}"
+            + (f" ({', '.join(treated[:10])})" if treated else "")
+            + ". Use --method did for several"
+        )
+    try:
+        from qa_app.domain.rollout_synth import synthetic_control
+    except ImportError:
+        raise click.ClickException(
+            "the synthetic control is not available in this installation"
+        ) from None
+    start = int(data.loc[data[unit].astype(str) == treated[0], first_treated].iloc[0])
+    panel = data[[unit, time, outcome]].copy()
+    panel[unit] = panel[unit].astype(str)
+    try:
+        result = synthetic_control(
+            panel,
+            unit=unit,
+            time=time,
+            outcome=outcome,
+            treated_unit=treated[0],
+            treatment_start=start,
+        )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    return result.to_json()
+
+
+def _write_chart(report: dict, path: Path) -> None:
+    from qa_app.charts_rollout import event_study_png, gap_png
+
+    png = gap_png(report) if report.get("method") == "synth" else event_study_png(report)
+    if png is None:
+        raise click.ClickException("nothing to chart: the report has no estimates by period")
+    path.write_bytes(png)
+
+
+def _echo(report: dict) -> None:
+    click.echo(f"method: {report.get('method')}")
+    if report.get("control_group"):
+        click.echo(
+            f"comparison units: {report['control_group'].replace('_', ' ')} "
+            f"({report.get('control_units')}); adopting units: {report.get('treated_units')}"
+        )
+    click.echo(
+        f"ATT: {_fmt(report.get('att'))}  SE {_fmt(report.get('se'))}  "
+        f"95% CI {_ci(report.get('ci'))}"
+    )
+    if report.get("pretrend"):
+        click.echo(f"pre-trends: {report['pretrend']}")
+    if report.get("event_study"):
+        click.echo("periods since adoption  estimate  95% CI")
+        for row in report["event_study"]:
+            click.echo(
+                f"{row['relative_period']:>22}  {_fmt(row['estimate']):>8}  {_ci(row['ci'])}"
+            )
+    for placebo in report.get("placebos", []) if isinstance(report.get("placebos"), list) else []:
+        click.echo(
+            f"placebo, adoption {-placebo['fake_start']} period(s) early: "
+            f"{_fmt(placebo['estimate'])} {_ci(placebo['ci'])}"
+        )
+    sensitivity = report.get("sensitivity") or {}
+    loo = sensitivity.get("leave_one_out") or {}
+    if "min" in loo:
+        click.echo(
+            f"leave one unit out: {_fmt(loo['min'])} (without {loo['min_without']}) to "
+            f"{_fmt(loo['max'])} (without {loo['max_without']})"
+        )
+    for name in ("shorter_window", "longer_window"):
+        part = sensitivity.get(name) or {}
+        label = name.replace("_", " ")
+        if "att" in part:
+            click.echo(
+                f"{label} {part['periods'][0]}–{part['periods'][1]}: "
+                f"{_fmt(part['att'])} {_ci(part['ci'])}"
+            )
+        elif part:
+            click.echo(f"{label}: not run ({part['not_run']})")
+    if report.get("weights"):
+        click.echo(
+            "donor weights: "
+            + ", ".join(f"{name} {_fmt(w, '{:.3f}')}" for name, w in report["weights"].items())
+        )
+    if "placebo_p_value" in report:
+        click.echo(f"in-space placebo p-value: {_fmt(report['placebo_p_value'], '{:.3f}')}")
+    for warning in report.get("warnings", []):
+        click.echo(f"warning: {warning}")
+    if report.get("association"):
+        click.echo(report["association"])

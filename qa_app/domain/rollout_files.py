@@ -1,0 +1,206 @@
+"""The two files a rollout evaluation reads: a rollout file and an analyst's panel.
+
+- A **rollout file** (CSV, XLSX or JSONL) says when each unit got the intervention: a column
+  ``queue`` or ``team`` (which names the unit kind) or ``unit`` (the kind then comes from
+  ``--unit-kind``), and ``adopted_on`` (a date, YYYY-MM-DD). Units without a row are never
+  treated: they are the comparison units.
+- A **panel file** has one row per unit and period, with the columns the analyst names: the
+  unit, the period (a whole number such as a year or a week index), the outcome (a number)
+  and the period of first treatment (0 or blank for never treated).
+
+Both are all-or-nothing: every problem is reported with its row and column, and nothing is
+returned until the whole file is right.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from qa_app.domain.tabular import FileProblem, RowError, as_text, read_table
+
+UNIT_KINDS = ("queue", "team")
+MAX_SHOWN = 20
+
+
+class RolloutFileError(ValueError):
+    """The file cannot be used; ``problems`` lists every row and column at fault."""
+
+    def __init__(self, path: Path | str, problems: list[str]):
+        self.problems = problems
+        shown = problems[:MAX_SHOWN]
+        more = len(problems) - len(shown)
+        text = "\n".join(f"  {p}" for p in shown) + (f"\n  ... and {more} more" if more else "")
+        super().__init__(f"{Path(path).name}: nothing was read:\n{text}")
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """When each unit adopted the intervention; ``kind`` is queue or team."""
+
+    kind: str
+    adopted_on: dict[str, date]
+
+
+def read_rollout_file(path: Path, unit_kind: str | None = None) -> Rollout:
+    """A rollout file's adoption dates per unit (see the module docstring)."""
+    try:
+        table = read_table(Path(path))
+    except FileProblem as exc:
+        raise RolloutFileError(path, [str(exc)]) from None
+    columns = table.columns
+    if unit_kind is not None and unit_kind not in UNIT_KINDS:
+        raise RolloutFileError(path, [f"unit kind '{unit_kind}': use queue or team"])
+    present = [c for c in UNIT_KINDS if c in columns]
+    if "unit" in columns:
+        if unit_kind is None:
+            raise RolloutFileError(
+                path, ["column 'unit': say whether the units are queues or teams (--unit-kind)"]
+            )
+        unit_column, kind = "unit", unit_kind
+    elif len(present) == 1:
+        unit_column = kind = present[0]
+        if unit_kind is not None and unit_kind != kind:
+            raise RolloutFileError(
+                path, [f"the file has a '{kind}' column but --unit-kind is {unit_kind}"]
+            )
+    elif len(present) > 1:
+        raise RolloutFileError(path, ["the file has both 'queue' and 'team' columns: keep one"])
+    else:
+        raise RolloutFileError(
+            path, ["header: no unit column; name it 'queue', 'team' or 'unit' (with --unit-kind)"]
+        )
+    if "adopted_on" not in columns:
+        raise RolloutFileError(path, ["header: missing column 'adopted_on' (the adoption date)"])
+    problems: list[str] = []
+    adopted: dict[str, date] = {}
+    first_row: dict[str, int] = {}
+    for row, raw in table.rows:
+        name = as_text(raw.get(unit_column))
+        text = as_text(raw.get("adopted_on"))
+        if not name:
+            problems.append(str(RowError(row, f"column '{unit_column}' is blank", table.row_unit)))
+            continue
+        try:
+            day = date.fromisoformat(text[:10]) if text else None
+        except ValueError:
+            day = None
+        if day is None:
+            problems.append(
+                str(
+                    RowError(
+                        row,
+                        f"column 'adopted_on': '{text}' is not a date (YYYY-MM-DD)",
+                        table.row_unit,
+                    )
+                )
+            )
+            continue
+        if name in adopted:
+            problems.append(
+                str(
+                    RowError(
+                        row,
+                        f"column '{unit_column}': '{name}' is listed again (first on "
+                        f"{table.row_unit} {first_row[name]}); give each unit one date",
+                        table.row_unit,
+                    )
+                )
+            )
+            continue
+        adopted[name], first_row[name] = day, row
+    if not adopted and not problems:
+        problems.append("the file has no rows: list each adopting unit and its date")
+    if problems:
+        raise RolloutFileError(path, problems)
+    return Rollout(kind, adopted)
+
+
+def read_panel_file(
+    path: Path, *, unit: str, time: str, outcome: str, first_treated: str
+) -> pd.DataFrame:
+    """An analyst's panel: columns ``unit`` (text), ``time`` (int), ``outcome`` (float) and
+    ``first_treated`` (int; 0 for never treated), under the names given."""
+    try:
+        table = read_table(Path(path))
+    except FileProblem as exc:
+        raise RolloutFileError(path, [str(exc)]) from None
+    named = {"--unit": unit, "--time": time, "--outcome": outcome, "--first-treated": first_treated}
+    missing = [f"{option} {name}" for option, name in named.items() if name not in table.columns]
+    if missing:
+        raise RolloutFileError(
+            path,
+            [
+                f"header: no column for {', '.join(missing)}; the columns are "
+                f"{', '.join(table.columns)}"
+            ],
+        )
+    problems: list[str] = []
+    records = []
+    seen: dict[tuple[str, int], int] = {}
+    for row, raw in table.rows:
+        errors = []
+        name = as_text(raw.get(unit))
+        if not name:
+            errors.append(f"column '{unit}' is blank")
+        period = _whole(raw.get(time))
+        if period is None:
+            errors.append(f"column '{time}': '{as_text(raw.get(time))}' is not a whole number")
+        value = _number(raw.get(outcome))
+        if value is None and as_text(raw.get(outcome)):
+            errors.append(f"column '{outcome}': '{as_text(raw.get(outcome))}' is not a number")
+        cohort = 0 if not as_text(raw.get(first_treated)) else _whole(raw.get(first_treated))
+        if cohort is None or cohort < 0:
+            errors.append(
+                f"column '{first_treated}': '{as_text(raw.get(first_treated))}' is not a "
+                "period (a whole number; 0 or blank for never treated)"
+            )
+        if not errors and (name, period) in seen:
+            errors.append(f"unit '{name}' has period {period} already (row {seen[(name, period)]})")
+        if errors:
+            problems.extend(str(RowError(row, e, table.row_unit)) for e in errors)
+            continue
+        seen[(name, period)] = row
+        records.append((name, period, value, cohort))
+    if not records and not problems:
+        problems.append("the file has no rows")
+    problems.extend(_one_cohort_per_unit(records))
+    if problems:
+        raise RolloutFileError(path, problems)
+    frame = pd.DataFrame(records, columns=[unit, time, outcome, first_treated])
+    frame[outcome] = frame[outcome].astype(float)
+    return frame
+
+
+def _one_cohort_per_unit(records) -> list[str]:
+    cohorts: dict[str, set[int]] = {}
+    for name, _period, _value, cohort in records:
+        cohorts.setdefault(name, set()).add(cohort)
+    return [
+        f"unit '{name}': first-treated period differs between its rows "
+        f"({', '.join(str(c) for c in sorted(found))})"
+        for name, found in cohorts.items()
+        if len(found) > 1
+    ]
+
+
+def _number(raw) -> float | None:
+    text = as_text(raw)
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _whole(raw) -> int | None:
+    value = _number(raw)
+    if value is None or not value.is_integer():
+        return None
+    return int(value)

@@ -1,0 +1,68 @@
+"""Rollout files and panel files: what is accepted, and every problem named by row and column."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from qa_app.domain.rollout_files import RolloutFileError, read_panel_file, read_rollout_file
+
+
+def _write(tmp_path, text, name="rollout.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_the_unit_column_names_the_unit_kind(tmp_path):
+    rollout = read_rollout_file(_write(tmp_path, "team,adopted_on\nHarbour,2025-03-04\n"))
+    assert (rollout.kind, rollout.adopted_on) == ("team", {"Harbour": date(2025, 3, 4)})
+    path = _write(tmp_path, "unit,adopted_on\nBilling,2025-03-04\n")
+    assert read_rollout_file(path, "queue").kind == "queue"
+    with pytest.raises(RolloutFileError, match="--unit-kind"):
+        read_rollout_file(path)
+    both = _write(tmp_path, "queue,team,adopted_on\nA,B,2025-03-04\n")
+    with pytest.raises(RolloutFileError, match="both 'queue' and 'team'"):
+        read_rollout_file(both)
+    with pytest.raises(RolloutFileError, match="missing column 'adopted_on'"):
+        read_rollout_file(_write(tmp_path, "queue,date\nA,2025-03-04\n"))
+
+
+def test_every_bad_row_is_named_and_nothing_is_returned(tmp_path):
+    path = _write(tmp_path, "queue,adopted_on\nA,2025-03-04\nB,March\nA,2025-04-01\n,2025-01-01\n")
+    with pytest.raises(RolloutFileError) as raised:
+        read_rollout_file(path)
+    assert raised.value.problems == [
+        "row 3: column 'adopted_on': 'March' is not a date (YYYY-MM-DD)",
+        "row 4: column 'queue': 'A' is listed again (first on row 2); give each unit one date",
+        "row 5: column 'queue' is blank",
+    ]
+    assert "rollout.csv: nothing was read" in str(raised.value)
+
+
+def test_panel_file_reads_blank_first_treated_as_never(tmp_path):
+    path = _write(tmp_path, "u,t,y,g\na,1,1.5,2\na,2,2.5,2\nb,1,1.0,\nb,2,1.2,0\n", "p.csv")
+    frame = read_panel_file(path, unit="u", time="t", outcome="y", first_treated="g")
+    assert frame.to_dict("list") == {
+        "u": ["a", "a", "b", "b"],
+        "t": [1, 2, 1, 2],
+        "y": [1.5, 2.5, 1.0, 1.2],
+        "g": [2, 2, 0, 0],
+    }
+
+
+def test_panel_file_problems(tmp_path):
+    path = _write(
+        tmp_path, "u,t,y,g\na,1,1.5,2\na,1,2.5,2\nb,1.5,1.0,-1\nc,1,1,1\nc,2,1,2\n", "p.csv"
+    )
+    with pytest.raises(RolloutFileError) as raised:
+        read_panel_file(path, unit="u", time="t", outcome="y", first_treated="g")
+    assert raised.value.problems == [
+        "row 3: unit 'a' has period 1 already (row 2)",
+        "row 4: column 't': '1.5' is not a whole number",
+        "row 4: column 'g': '-1' is not a period (a whole number; 0 or blank for never treated)",
+        "unit 'c': first-treated period differs between its rows (1, 2)",
+    ]
+    with pytest.raises(RolloutFileError, match="no column for --outcome sales"):
+        read_panel_file(path, unit="u", time="t", outcome="sales", first_treated="g")
