@@ -51,7 +51,7 @@ def test_section_loads_as_a_fragment_in_plain_words(scoring, auth, client):
     assert "What happened next" in html
     assert "Someone spoke with the customer after <strong>11 of 12</strong> closed alerts" in html
     assert "(92%; 95% interval 65% to 99%)" in html
-    assert "An association, not an effect." in html
+    assert "An association, not an effect:" in html
     # 2/12 alerted vs 6/12 held back left within 90 days.
     assert "alerted minus comparison: <strong>-33 points</strong>" in html
     assert "95% interval -61 points to +4 points" in html
@@ -62,7 +62,7 @@ def test_section_loads_as_a_fragment_in_plain_words(scoring, auth, client):
     ).get_data(as_text=True)
     assert "<html" in boosted and "<h2>Queue</h2>" in boosted and "11 of 12" in boosted
     plain = client.get("/outreach/outcomes").get_data(as_text=True)
-    assert "<html" in plain and "An association, not an effect." in plain
+    assert "<html" in plain and "An association, not an effect:" in plain
     auth.logout()
     auth.login("reviewer@test.example")
     assert client.get("/outreach/outcomes").status_code == 403
