@@ -110,6 +110,7 @@ class MetricEffect:
     alpha: float = 0.05
     permutations: int | None = None
     units_per_arm: dict[str, int] = field(default_factory=dict)
+    randomisation: str | None = None
 
     def to_json(self) -> dict:
         """The issue's JSON shape (metric, primary, effect, ci [lo, hi], p_value, method,
@@ -126,6 +127,7 @@ class MetricEffect:
             "treatment": self.treatment,
             "confidence": 1 - self.alpha,
             "permutations": self.permutations,
+            "randomisation": self.randomisation,
             "n_units": self.n_units,
             "n_calls": self.n_calls,
             "units_per_arm": dict(self.units_per_arm),
@@ -198,14 +200,47 @@ def _draws(strata_items: tuple, arms: tuple, seed: int, permutations: int) -> tu
     return units, drawn
 
 
-class _Draws:
-    """The re-drawn assignments of randomisation inference, shared by a metric's estimates."""
+def _within_strata(strata, observed: dict[str, bool], seed: int, permutations: int):
+    """Treated indicator of the compared units under ``permutations`` re-draws that shuffle
+    the observed labels within each stratum (each stratum keeps its counts)."""
+    units = sorted(observed)
+    rng = np.random.default_rng(seed)
+    treated = np.empty((permutations, len(units)))
+    by_stratum: dict[str, list[int]] = {}
+    for i, unit in enumerate(units):
+        by_stratum.setdefault(str(strata[unit]), []).append(i)
+    for stratum in sorted(by_stratum):
+        group = np.array(by_stratum[stratum])
+        labels = np.array([float(observed[units[i]]) for i in group])
+        order = np.argsort(rng.random((permutations, len(group))), axis=1)
+        treated[:, group] = labels[order]
+    return units, treated
 
-    def __init__(self, strata, arms, seed, permutations, control, treatment):
-        key = tuple(sorted((str(u), str(s)) for u, s in strata.items()))
-        self.units, drawn = _draws(key, tuple(arms), int(seed), int(permutations))
-        self.treated = (drawn == list(arms).index(treatment)).astype(float)
-        self.control = (drawn == list(arms).index(control)).astype(float)
+
+class _Draws:
+    """The re-drawn assignments of randomisation inference, shared by a metric's estimates.
+
+    Two arms: the whole recorded design re-drawn (assign_units with seeds derived from the
+    experiment's seed). More arms: the comparison concerns only the units of the two arms, and
+    re-drawing the whole design would move some of them to other arms (whose calls tell nothing
+    about this comparison), so the labels of the two arms' units are shuffled within each
+    stratum instead, keeping each stratum's counts: the conditional randomisation test, exact
+    given those counts because the design makes every arrangement with them equally likely."""
+
+    def __init__(self, strata, arms, seed, permutations, control, treatment, observed):
+        if len(arms) == 2:
+            key = tuple(sorted((str(u), str(s)) for u, s in strata.items()))
+            self.units, drawn = _draws(key, tuple(arms), int(seed), int(permutations))
+            self.treated = (drawn == list(arms).index(treatment)).astype(float)
+            self.control = (drawn == list(arms).index(control)).astype(float)
+            self.design = "the recorded design re-drawn"
+        else:
+            self.units, self.treated = _within_strata(strata, observed, int(seed), permutations)
+            self.control = 1.0 - self.treated
+            self.design = (
+                f"the {control} and {treatment} units' labels shuffled within strata "
+                "(conditional randomisation test)"
+            )
         self.index = {u: i for i, u in enumerate(self.units)}
 
     def statistics(self, data: pd.DataFrame, column: str) -> np.ndarray:
@@ -316,7 +351,7 @@ def _estimate(data, method, draws, alpha):
     n_c = int(data.loc[data.treated == 0, "unit"].nunique())
     n_units = n_t + n_c
     if n_t == 0 or n_c == 0:
-        empty = "treatment" if n_t == 0 else "control"
+        empty = " or ".join(side for side, n in (("control", n_c), ("treatment", n_t)) if n == 0)
         return None, None, None, [f"no calls in the {empty} arm"], n_units
     values = data["value"].to_numpy(dtype=float)
     effect = float(values[data.treated == 1].mean() - values[data.treated == 0].mean())
@@ -428,11 +463,10 @@ def estimate_effect(
     data, dropped = _prepare(rows, control, treatment, strata, arms, subgroup_columns)
     n_units = int(data["unit"].nunique())
     method = RANDOMISATION if n_units < ri_unit_threshold else CLUSTER
-    draws = (
-        _Draws(strata, arms, seed, permutations, control, treatment)
-        if method == RANDOMISATION
-        else None
-    )
+    draws = None
+    if method == RANDOMISATION:
+        observed = data.groupby("unit")["treated"].first().astype(bool).to_dict()
+        draws = _Draws(strata, arms, seed, permutations, control, treatment, observed)
     effect, ci, p_value, warns, _ = _estimate(data, method, draws, alpha)
     warnings = list(warns)
     if dropped:
@@ -463,6 +497,7 @@ def estimate_effect(
         units_per_arm={
             arm: int(data.loc[data.arm == arm, "unit"].nunique()) for arm in (control, treatment)
         },
+        randomisation=draws.design if draws is not None else None,
     )
     for variable in subgroup_columns:
         for level in sorted(data[variable].unique()):

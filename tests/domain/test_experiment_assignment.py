@@ -71,3 +71,15 @@ def test_balance_table_refuses_unknown_units_and_arms():
         balance_table(STRATA, {"zz": "control"}, ARMS)
     with pytest.raises(ValueError, match="not in the plan"):
         balance_table(STRATA, {"q00": "placebo"}, ARMS)
+
+
+def test_redraws_for_randomisation_inference_are_the_assignment_itself():
+    from qa_app.domain.experiment_assignment import redraw_assignments
+
+    seeds = [0, 7, 2**40 + 3, 123456789]
+    units, drawn = redraw_assignments(STRATA, ARMS, seeds)
+    assert units == sorted(STRATA)
+    for seed, row in zip(seeds, drawn, strict=True):
+        assert {u: ARMS[i] for u, i in zip(units, row, strict=True)} == assign_units(
+            STRATA, ARMS, seed
+        )

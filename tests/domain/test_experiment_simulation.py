@@ -104,3 +104,29 @@ def test_a_planted_effect_is_recovered_and_found_significant():
     assert result.ci[0] <= 0.5 <= result.ci[1]
     assert result.effect == pytest.approx(0.5, abs=0.25)
     assert result.p_value < 0.01
+
+
+def test_three_arms_compare_two_with_a_conditional_randomisation_test():
+    """100 experiments of 18 queues in three arms; the compared arms (control, empathy) do
+    nothing while the third ("script") lifts its calls by 3. The compared units' labels are
+    shuffled within strata, so the third arm cannot leak in. Measured: 4% of p-values at or
+    below 0.05."""
+    rng = np.random.default_rng(33)
+    arms = ["control", "empathy", "script"]
+    strata = {f"q{i:02d}": "billing" if i < 9 else "sales" for i in range(18)}
+    p_values = []
+    for k in range(100):
+        assignment = assign_units(strata, arms, seed=k)
+        unit = np.repeat(sorted(strata), 10)
+        arm = np.array([assignment[u] for u in unit])
+        value = np.repeat(rng.normal(0, 0.5, 18), 10) + rng.normal(size=len(unit))
+        rows = pd.DataFrame({"unit": unit, "arm": arm, "value": value + 3.0 * (arm == "script")})
+        result = estimate_effect(
+            rows, metric="csat", primary=True, control="control", treatment="empathy",
+            strata=strata, arms=arms, seed=k, permutations=500, min_permutations=500,
+        )  # fmt: skip
+        assert "conditional randomisation test" in result.randomisation
+        assert result.n_units == 12
+        p_values.append(result.p_value)
+    rejection = float(np.mean(np.array(p_values) <= 0.05))
+    assert 0.01 <= rejection <= 0.10, rejection
