@@ -18,12 +18,8 @@ from sqlmodel import Session, select
 
 from qa_app.call_metrics import call_metric_frame
 from qa_app.domain.experiment_analysis import contamination_check, estimate_effect
-from qa_app.domain.experiment_plan import (
-    ExperimentPlan,
-    minimum_detectable,
-    subgroup_values,
-    unit_of_call,
-)
+from qa_app.domain.experiment_plan import ExperimentPlan
+from qa_app.domain.experiment_units import minimum_detectable, subgroup_values, unit_of_call
 from qa_app.domain.metric_catalogue import parse_metric
 from qa_app.experiment_store import (
     LOCKED,

@@ -21,9 +21,8 @@ from qa_app.domain.experiment_plan import (
     ExperimentPlan,
     ExperimentPlanError,
     parse_experiment_plan,
-    strata_from_calls,
-    unit_of_call,
 )
+from qa_app.domain.experiment_units import strata_from_calls, unit_of_call
 from qa_app.domain.exposure_import import ExposureRecord
 from qa_app.models import (
     AgentExposure,

@@ -8,13 +8,16 @@ problem (each naming its line) beside the form, with the text as typed, and stor
 
 from __future__ import annotations
 
+from importlib.resources import files
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 
 from qa_app import experiment_store
 from qa_app.auth import current_user, roles_required
 from qa_app.db import get_session
-from qa_app.domain.experiment_plan import ExperimentPlanError, minimum_detectable
+from qa_app.domain.experiment_plan import ExperimentPlanError
+from qa_app.domain.experiment_units import minimum_detectable
 from qa_app.experiment_store import ExperimentStoreError
 from qa_app.models import Role
 
@@ -25,11 +28,20 @@ MAX_PLAN_BYTES = 200_000
 MAX_SEED = 2**63 - 1
 
 
-def _index(text: str = "", problems=None, status: int = 200):
+def example_plan() -> str:
+    """The shipped example plan, the form's starting text; blank when the installed package
+    does not carry it (it is packaged as qa_app.experiments)."""
+    try:
+        return (files("qa_app.experiments") / "empathy-pilot-example.toml").read_text("utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        return ""
+
+
+def _index(text: str | None = None, problems=None, status: int = 200):
     return render_template(
         "experiments/index.html",
         experiments=experiment_store.all_experiments(get_session()),
-        text=text,
+        text=example_plan() if text is None else text,
         problems=problems or [],
         can_manage=current_user().role in MANAGERS,
     ), status

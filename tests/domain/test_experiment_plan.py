@@ -7,13 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from qa_app.domain.experiment_plan import (
-    ExperimentPlanError,
-    parse_experiment_plan,
-    strata_from_calls,
-    subgroup_values,
-    unit_of_call,
-)
+from qa_app.domain.experiment_plan import ExperimentPlanError, parse_experiment_plan
+from qa_app.domain.experiment_units import strata_from_calls, subgroup_values, unit_of_call
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "experiments" / "empathy-pilot-example.toml"
 SCHEDULE = """\
