@@ -114,6 +114,17 @@ def minimum_detectable_effect(
     notes = []
     if binary and baseline_mean + mde > 1:
         notes.append("the detectable rise would take the rate above 100%: the design is too small")
+    # Below 30 units the analysis uses randomisation inference, whose p-value cannot fall below
+    # 2 / (number of equally likely assignments); strata only lower that number.
+    n = int(units_per_arm)
+    smallest_p = 2 / math.comb(2 * n, n)
+    if 2 * n < 30 and smallest_p > alpha:
+        notes.append(
+            f"with {n} units per arm there are at most {math.comb(2 * n, n)} possible "
+            f"assignments, so the randomisation test's p-value can never fall below "
+            f"{smallest_p:.2f}: no result can reach α = {alpha:g}, whatever the effect; "
+            "add units (or treat the experiment as a pilot)"
+        )
     m = calls_per_unit
     explanation = (
         f"With {int(units_per_arm)} units per arm and about {m:g} calls each, and calls "

@@ -67,6 +67,16 @@ def test_a_design_too_small_for_a_rate_says_so():
     assert any("above 100%" in w for w in mde["warnings"])
 
 
+def test_a_design_whose_randomisation_test_can_never_reach_alpha_says_so():
+    """Six queues, three per arm: C(6, 3) = 20 assignments, and a two-sided test counts the
+    mirror image too, so the smallest p-value is 2/20 = 0.10."""
+    design = {"baseline_mean": 4.0, "baseline_sd": 1.0, "calls_per_unit": 300, "icc": 0.05,
+              "binary": False}  # fmt: skip
+    six = minimum_detectable_effect(units_per_arm=3, **design)
+    assert any("20 possible assignments" in w and "0.10" in w for w in six["warnings"])
+    assert not minimum_detectable_effect(units_per_arm=5, **design)["warnings"]  # 2/252
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
