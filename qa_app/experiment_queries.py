@@ -28,7 +28,7 @@ from qa_app.experiment_store import (
     load,
     stored_balance,
 )
-from qa_app.models import AgentExposure, Call, User
+from qa_app.models import AgentExposure, Call, User, naive_utc
 from qa_app.rubric_store import DEFAULT_RUBRIC_ID
 
 EXPLORATORY = "Exploratory — not pre-registered"
@@ -41,7 +41,9 @@ def analysis_days(stored: StoredExperiment) -> tuple[date, date]:
     plan, row = stored.plan, stored.row
     first = plan.window_start
     if row.assigned_at is not None:
-        first = max(first, row.assigned_at.date() + timedelta(days=plan.lag_after_assignment_days))
+        # The UTC day (PostgreSQL hands the time back in the session's zone).
+        assigned = naive_utc(row.assigned_at).date()
+        first = max(first, assigned + timedelta(days=plan.lag_after_assignment_days))
     return first, plan.window_end
 
 

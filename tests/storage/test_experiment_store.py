@@ -70,3 +70,19 @@ def test_an_amendment_keeps_the_registered_plan_and_cannot_redraw_the_units(engi
     assert stored.registered_plan.window_end.isoformat() == "2027-02-05"
     assert stored.plan.window_end.isoformat() == "2027-02-12"
     assert [a.reason for a in stored.amendments] == ["Training ran a week late"]
+
+
+def test_calls_count_from_the_end_of_the_lag_after_assignment(engine):
+    from datetime import UTC, date, datetime
+
+    from qa_app.experiment_queries import analysis_days
+
+    with Session(engine) as db:
+        register(db, plan_text(), "pilot.toml", None)
+        assign(db, "pilot", 3, None)
+        row = db.exec(select(Experiment)).one()
+        # Assigned late in the evening of 20 January (UTC) with a 7-day lag.
+        row.assigned_at = datetime(2027, 1, 20, 23, 30, tzinfo=UTC)
+        db.add(row)
+        db.commit()
+        assert analysis_days(load(db, "pilot")) == (date(2027, 1, 27), date(2027, 2, 5))
