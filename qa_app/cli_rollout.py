@@ -112,10 +112,14 @@ def evaluate(
             panel, unit_column, time_column, outcome_column, first_treated_column
         )
         columns = (unit_column, time_column, outcome_column, first_treated_column)
-    if method == "synth":
-        report = _synth(data, columns)
-    else:
-        report = _did(data, columns, control, window, labels)
+    from qa_app.domain.rollout_did import DidError, evaluate_panel
+
+    try:
+        report = evaluate_panel(
+            data, columns, method=method, control=control, window=window, period_labels=labels
+        )
+    except DidError as exc:
+        raise click.ClickException(str(exc)) from None
     report["warnings"] = notes + report.get("warnings", [])
     if chart is not None:
         _write_chart(report, chart)
@@ -171,59 +175,6 @@ def _file_panel(path, unit, time, outcome, first_treated):
         )
     except RolloutFileError as exc:
         raise click.ClickException(str(exc)) from None
-
-
-def _did(data, columns, control, window, labels) -> dict:
-    from qa_app.domain.rollout_did import DidError, evaluate_did
-
-    unit, time, outcome, first_treated = columns
-    try:
-        result = evaluate_did(
-            data,
-            unit=unit,
-            time=time,
-            outcome=outcome,
-            first_treated=first_treated,
-            control=control,
-            window=window,
-            period_labels=labels,
-        )
-    except DidError as exc:
-        raise click.ClickException(str(exc)) from None
-    return result.to_json()
-
-
-def _synth(data, columns) -> dict:
-    unit, time, outcome, first_treated = columns
-    treated = sorted(data.loc[data[first_treated] > 0, unit].astype(str).unique())
-    if len(treated) != 1:
-        raise click.ClickException(
-            f"a synthetic control needs exactly one adopting unit; this rollout has "
-            f"{len(treated)}"
-            + (f" ({', '.join(treated[:10])})" if treated else "")
-            + ". Use --method did for several"
-        )
-    try:
-        from qa_app.domain.rollout_synth import synthetic_control
-    except ImportError:
-        raise click.ClickException(
-            "the synthetic control is not available in this installation"
-        ) from None
-    start = int(data.loc[data[unit].astype(str) == treated[0], first_treated].iloc[0])
-    panel = data[[unit, time, outcome]].copy()
-    panel[unit] = panel[unit].astype(str)
-    try:
-        result = synthetic_control(
-            panel,
-            unit=unit,
-            time=time,
-            outcome=outcome,
-            treated_unit=treated[0],
-            treatment_start=start,
-        )
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
-    return result.to_json()
 
 
 def _write_chart(report: dict, path: Path) -> None:

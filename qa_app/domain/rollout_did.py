@@ -493,3 +493,66 @@ def _warnings(fit: DidFit, placebos: list[dict]) -> list[str]:
             "excludes zero: something other than the rollout moves the outcome"
         )
     return found
+
+
+# --------------------------------------------------------------------------- either method
+
+
+def evaluate_panel(
+    data: pd.DataFrame,
+    columns: tuple[str, str, str, str],
+    *,
+    method: str = "did",
+    control: str = "never",
+    window: int | None = None,
+    period_labels: dict | None = None,
+) -> dict:
+    """The JSON report of ``method`` (did, or synth for a rollout to one unit) on a panel whose
+    ``columns`` are (unit, time, outcome, first treated); DidError says what is wrong."""
+    unit, time, outcome, first_treated = columns
+    if method == "did":
+        return evaluate_did(
+            data,
+            unit=unit,
+            time=time,
+            outcome=outcome,
+            first_treated=first_treated,
+            control=control,
+            window=window,
+            period_labels=period_labels,
+        ).to_json()
+    if method != "synth":
+        raise DidError(f"method must be did or synth, not '{method}'")
+    adopting = data[first_treated].fillna(0) > 0
+    treated = sorted(data.loc[adopting, unit].astype(str).unique())
+    if len(treated) != 1:
+        listed = f" ({_names(treated)})" if treated else ""
+        raise DidError(
+            "a synthetic control needs exactly one adopting unit; this rollout has "
+            f"{len(treated)}{listed}. Use the did method for several"
+        )
+    try:
+        from qa_app.domain.rollout_synth import synthetic_control
+    except ModuleNotFoundError:
+        raise DidError("the synthetic control is not available in this installation") from None
+
+    start = int(data.loc[data[unit].astype(str) == treated[0], first_treated].iloc[0])
+    panel = data[[unit, time, outcome]].copy()
+    panel[unit] = panel[unit].astype(str)
+    try:
+        result = synthetic_control(
+            panel,
+            unit=unit,
+            time=time,
+            outcome=outcome,
+            treated_unit=treated[0],
+            treatment_start=start,
+        )
+    except ValueError as exc:
+        raise DidError(str(exc)) from None
+    report = result.to_json()
+    report.setdefault("treatment_start", start)
+    if period_labels:
+        report["treatment_start_period"] = _label(start, period_labels)
+    report.setdefault("association", ASSOCIATION)
+    return report

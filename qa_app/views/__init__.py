@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
         plans,
         queue,
         recognition,
+        rollouts,
         scoring,
         survival,
     )
@@ -36,7 +37,7 @@ def init_app(app: Flask) -> None:
     modules = (
         health, auth_views, home, queue, scoring, assign, admin, audit, imports, coach, calibration,
         panel, plans, mix, survival, outcomes_over_time, outreach, customer_survey_respond,
-        customer_survey, recognition, experiments,
+        customer_survey, recognition, experiments, rollouts,
     )
     for module in modules:
         app.register_blueprint(module.bp)

@@ -127,6 +127,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("customer_surveys.index", "GET"): staff(*READERS),
     ("customer_surveys.calibrate", "POST"): staff(*LEADS),
     ("experiments.index", "GET"): staff(*READERS),
+    ("rollouts.index", "GET"): staff(*READERS),
+    ("rollouts.evaluate", "POST"): staff(*READERS),
     ("experiments.save", "POST"): staff(*LEADS),
     # No experiment is named 'alpha': a role the check lets through is told there is none.
     ("experiments.show", "GET"): staff(*READERS) | dict.fromkeys(READERS, MISSING),

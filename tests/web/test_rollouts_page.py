@@ -1,0 +1,70 @@
+"""The Rollouts page: a pasted rollout file and a metric give the DiD report with its chart."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+from tests.cli.test_rollout_cli import ADOPTED, EFFECT, _load_calls
+from tests.web.conftest import csrf_token
+
+
+def _form(client, **fields):
+    page = client.get("/rollouts")
+    assert page.status_code == 200
+    data = {
+        "csrf_token": csrf_token(page.get_data(as_text=True)),
+        "content": "queue,adopted_on\n" + "".join(f"{q},{d}\n" for q, d in ADOPTED.items()),
+        "metric": "outcome:csat",
+        "method": "did",
+        "period": "month",
+        "control": "never",
+        "window": "4",
+        "unit_kind": "",
+    }
+    return client.post("/rollouts", data=data | fields)
+
+
+def test_coach_reads_the_report_with_its_event_study_chart(
+    web_app, users, auth, client, cli, tmp_path
+):
+    _load_calls(cli, tmp_path)
+    auth.login("coach@test.example")
+    assert 'href="/rollouts"' in client.get("/").get_data(as_text=True)
+    assert "outcome:csat" in client.get("/rollouts").get_data(as_text=True)
+    response = _form(client)
+    assert response.status_code == 200, response.get_data(as_text=True)[-2000:]
+    page = response.get_data(as_text=True)
+    low, high = (
+        float(x) for x in re.search(r'data-figure="ci">(-?[\d.]+) to (-?[\d.]+)<', page).groups()
+    )
+    assert low <= EFFECT <= high
+    assert "Association, not effect." in page
+    assert "no evidence against parallel trends" in page or "pre-trends differ" in page
+    chart = re.search(r'<img src="data:image/svg\+xml;base64,([^"]+)"', page)
+    assert chart and b"<svg" in base64.b64decode(chart.group(1))
+    assert 'id="rollout-placebos"' in page and 'id="rollout-sensitivity"' in page
+
+
+def test_problems_are_shown_escaped_and_nothing_runs(web_app, users, auth, client, cli, tmp_path):
+    _load_calls(cli, tmp_path)
+    auth.login("lead@test.example")
+    response = _form(client, content="queue,adopted_on\n<b>Q1</b>,soon\n")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "row 2: column &#39;adopted_on&#39;: &#39;soon&#39; is not a date" in page
+    response = _form(
+        client,
+        content="queue,adopted_on\nQ1,2025-06-01\n<b>Z</b>,2025-06-01\n",
+        metric="outcome:nps",
+    )
+    assert response.status_code == 422
+    assert "no outcome named &#39;nps&#39;" in response.get_data(as_text=True)
+    response = _form(client, method="synth")
+    assert response.status_code == 422
+    assert "exactly one adopting unit; this rollout has 4" in response.get_data(as_text=True)
+
+
+def test_reviewers_may_not_use_the_page(web_app, users, auth, client):
+    auth.login("reviewer@test.example")
+    assert client.get("/rollouts").status_code == 403
