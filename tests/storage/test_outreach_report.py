@@ -34,7 +34,7 @@ def _moment(day: date, days: int) -> datetime:
 def _load(engine, cli, tmp_path):
     setup(cli, tmp_path)  # rubric, reviewer rita@example.com
     # Three customers let down on a call in March, with an upset tone: they meet the shipped
-    # rules on days before the first alert.
+    # rules on days before the first alert (B2 had opted out).
     header = [*HEADER, "customer_id", "sentiment"]
     rows = [
         [f"K-B{i}", "Ana B.", TRANSCRIPT, "Harbour", "billing", "voice", "escalation",
@@ -78,6 +78,8 @@ def _load(engine, cli, tmp_path):
                 do_not_contact=i == 3, closed_at=_moment(DAY, 2)))  # fmt: skip
             session.add(OutreachSuppression(customer_id=f"Q{i}", day=DAY, reason="daily_cap",
                                             team="Harbour"))  # fmt: skip
+        # B2 opted out in February: never alertable, so not in the "before the rules" group.
+        session.add(CustomerEvent(customer_pk=pks["B2"], at=_moment(DAY, -120), kind="opt_out"))
         # An app opt-out 40 days after the alert, and an alert still in its 90 days.
         session.add(OutreachOptOut(customer_id="A4", at=_moment(DAY, 40)))
         session.add(CustomerEvent(customer_pk=pks["A5"], at=_moment(DAY, 120), kind="opt_out"))
@@ -106,20 +108,20 @@ def test_report_json_on_both_backends(app, engine, cli, tmp_path):
     assert pathways["apology_and_fix"]["credit_total"] == 50.0
     churn = report["churn_90d"]
     assert (churn["alerted"]["n"], churn["alerted"]["count"]) == (12, 1)
-    # 12 held back by the cap and the three found before the rules (B0 left on day 30).
-    assert (churn["comparison"]["n"], churn["comparison"]["count"]) == (15, 7)
-    assert churn["difference"] == pytest.approx(1 / 12 - 7 / 15)
+    # 12 held back by the cap and two found before the rules (B0 left on day 30; B2 opted out).
+    assert (churn["comparison"]["n"], churn["comparison"]["count"]) == (14, 7)
+    assert churn["difference"] == pytest.approx(1 / 12 - 7 / 14)
     assert churn["ci"][0] < churn["difference"] < churn["ci"][1] < 0
     assert 0 < churn["p_value"] < 0.05
     assert churn["association"] is True and churn["warning"] is None
     spend = report["spend_90d"]
     assert spend["alerted"]["mean"] == pytest.approx(105.5)
-    assert spend["comparison"]["mean"] == pytest.approx((sum(80 + 2 * i for i in range(12))) / 15)
+    assert spend["comparison"]["mean"] == pytest.approx((sum(80 + 2 * i for i in range(12))) / 14)
     assert spend["ci"] is not None and spend["association"] is True
     assert report["in_follow_up"] == {"alerted": 1, "comparison": 0}
     sources = report["comparison_sources"]
     assert sources["daily_cap"]["customers"] == 12
-    assert sources["before_rules"]["customers"] == 3
+    assert sources["before_rules"]["customers"] == 2
     assert sources["before_rules"]["churn_90d"]["ci"] is None
     assert "Too few customers to compare" in sources["before_rules"]["churn_90d"]["warning"]
     assert report["association"] is True and "not an effect" in report["association_note"]
@@ -127,7 +129,7 @@ def test_report_json_on_both_backends(app, engine, cli, tmp_path):
     table = cli("outreach", "report", "--as-of", AS_OF)
     assert table.exit_code == 0, table.output
     assert "Contact rate: 91.7% (11 of 12; 95% interval" in table.output
-    assert "Churn difference (alerted minus comparison): -38.3%" in table.output
+    assert "Churn difference (alerted minus comparison): -41.7%" in table.output
     assert "An association, not an effect" in table.output
 
 
