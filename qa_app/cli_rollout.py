@@ -205,7 +205,7 @@ def _echo(report: dict) -> None:
             click.echo(
                 f"{row['relative_period']:>22}  {_fmt(row['estimate']):>8}  {_ci(row['ci'])}"
             )
-    for placebo in report.get("placebos", []) if isinstance(report.get("placebos"), list) else []:
+    for placebo in report.get("placebos", []) if report.get("method") == "did" else []:
         click.echo(
             f"placebo, adoption {-placebo['fake_start']} period(s) early: "
             f"{_fmt(placebo['estimate'])} {_ci(placebo['ci'])}"
@@ -234,6 +234,12 @@ def _echo(report: dict) -> None:
         )
     if "placebo_p_value" in report:
         click.echo(f"in-space placebo p-value: {_fmt(report['placebo_p_value'], '{:.3f}')}")
+    in_time = report.get("in_time_placebo")
+    if in_time:
+        click.echo(
+            f"in-time placebo (fake start {in_time.get('fake_start')}): "
+            f"{_fmt(in_time.get('estimate'))}"
+        )
     for warning in report.get("warnings", []):
         click.echo(f"warning: {warning}")
     if report.get("association"):
