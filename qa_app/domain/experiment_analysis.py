@@ -21,7 +21,7 @@
   strata (a conditional randomisation test; see ``_Draws``).
 - **Measured** (tests/domain/test_experiment_simulation.py, seeded): randomisation p-values
   uniform under no effect (5.5% at or below 0.05 in 200 experiments of 12 queues); the
-  inverted interval covered a planted effect in 93% of 100; the cluster-robust interval
+  inverted interval covered a planted effect in 93.5% of 200; the cluster-robust interval
   covered in 93.2% of 250 experiments of 40 queues — CR1 errors run slightly narrow with a few
   dozen clusters of unequal size, so a 95% interval there is closer to a 93% one. The
   clustered standard errors match Petersen's published test-data values
@@ -255,13 +255,11 @@ class _Draws:
     def statistics(self, data: pd.DataFrame, column: str) -> np.ndarray:
         """Difference in call-level means of ``column`` under every draw (NaN when a draw
         leaves one side of these calls empty)."""
-        sums = data.groupby("unit")[column].sum()
-        counts = data.groupby("unit")[column].size()
-        s = np.zeros(len(self.units))
-        n = np.zeros(len(self.units))
-        idx = [self.index[u] for u in sums.index]
-        s[idx] = sums.to_numpy(dtype=float)
-        n[idx] = counts.to_numpy(dtype=float)
+        position = data["unit"].map(self.index).to_numpy()
+        s = np.bincount(
+            position, weights=data[column].to_numpy(dtype=float), minlength=len(self.units)
+        )
+        n = np.bincount(position, minlength=len(self.units)).astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):  # empty sides become NaN, excluded
             return self.treated @ s / (self.treated @ n) - self.control @ s / (self.control @ n)
 
@@ -471,6 +469,7 @@ def estimate_effect(
         raise ValueError(f"alpha must be between 0 and 1; got {alpha}")
     data, dropped = _prepare(rows, control, treatment, strata, arms, subgroup_columns)
     n_units = int(data["unit"].nunique())
+    units_by_arm = data.groupby("arm")["unit"].nunique()
     method = RANDOMISATION if n_units < ri_unit_threshold else CLUSTER
     draws = None
     if method == RANDOMISATION:
@@ -503,9 +502,7 @@ def estimate_effect(
         treatment=treatment,
         alpha=alpha,
         permutations=permutations if method == RANDOMISATION else None,
-        units_per_arm={
-            arm: int(data.loc[data.arm == arm, "unit"].nunique()) for arm in (control, treatment)
-        },
+        units_per_arm={arm: int(units_by_arm.get(arm, 0)) for arm in (control, treatment)},
         randomisation=draws.design if draws is not None else None,
     )
     for variable in subgroup_columns:

@@ -42,16 +42,16 @@ def _estimate(strata, rows, seed, **kwargs):
 
 def test_randomisation_p_values_are_uniform_when_nothing_works():
     """200 experiments of 12 queues, no effect, 500 re-draws each (the API's floor of 1,000 is
-    lowered here only for speed). The re-draws' seed cycles through 20 values, so the design's
+    lowered here only for speed). Each run of 10 experiments shares a re-draw seed, so the design's
     draws are computed 20 times rather than 200 (each p-value is still valid: its draws do not
     depend on its experiment). Measured: 5.5% of p-values at or below 0.05 (binomial standard
-    error 1.5 points), Kolmogorov–Smirnov p = 0.28 against the uniform."""
+    error 1.5 points), Kolmogorov–Smirnov p = 0.24 against the uniform."""
     rng = np.random.default_rng(2026)
     p_values, covered = [], []
     for k in range(200):
         strata, rows = _experiment(rng, 12, 0.0, seed=k)
         result = _estimate(
-            strata, rows, seed=10_000 + k % 20, permutations=500, min_permutations=500
+            strata, rows, seed=10_000 + k // 10, permutations=500, min_permutations=500
         )
         assert result.method == RANDOMISATION
         p_values.append(result.p_value)
@@ -65,18 +65,19 @@ def test_randomisation_p_values_are_uniform_when_nothing_works():
 
 
 def test_randomisation_interval_covers_a_planted_effect_and_recovers_it():
-    """100 experiments of 12 queues, every call raised by 0.8 in the treated queues (re-draw
-    seeds cycling through 10 values). Measured: coverage 93% (binomial standard error 2.2
-    points), mean estimate 0.77 (its standard error about 0.035)."""
+    """200 experiments of 12 queues, every call raised by 0.8 in the treated queues (re-draw
+    seed shared by each run of 10 experiments). Measured: coverage 93.5% (binomial standard
+    error 1.5 points; 94% in a separate run of 400), mean estimate 0.805 (standard error
+    0.023)."""
     rng = np.random.default_rng(7)
     effects, covered = [], []
-    for k in range(100):
+    for k in range(200):
         strata, rows = _experiment(rng, 12, 0.8, seed=500 + k)
-        result = _estimate(strata, rows, seed=k % 10, permutations=500, min_permutations=500)
+        result = _estimate(strata, rows, seed=k // 10, permutations=500, min_permutations=500)
         effects.append(result.effect)
         covered.append(result.ci[0] <= 0.8 <= result.ci[1])
     coverage = float(np.mean(covered))
-    assert 0.89 <= coverage <= 0.99, coverage
+    assert 0.91 <= coverage <= 0.99, coverage
     assert np.mean(effects) == pytest.approx(0.8, abs=0.06)
 
 
