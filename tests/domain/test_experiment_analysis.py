@@ -3,6 +3,7 @@ the degenerate cases, subgroups and their interaction test, and the contaminatio
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +74,7 @@ def test_json_has_the_issue_shape_and_subgroups_are_labelled():
     strata, rows = _experiment(40, 0.5, seed=3)
     result = _estimate(strata, rows, subgroup_columns=["channel", "tenure"])
     assert result.method == CLUSTER and result.n_units == 40 and result.n_calls == 1200
-    out = result.to_json()
+    out = json.loads(json.dumps(result.to_json()))  # plain JSON types throughout
     assert {"metric", "primary", "effect", "ci", "p_value", "method", "subgroups"} <= set(out)
     assert out["metric"] == "csat" and out["primary"] is True
     assert len(out["ci"]) == 2 and out["ci"][0] < out["effect"] < out["ci"][1]
@@ -89,6 +90,8 @@ def test_fewer_than_30_units_use_randomisation_inference_with_the_recorded_desig
     assert result.method == RANDOMISATION and result.permutations == 2000
     assert result.ci is not None and "inverted" in result.ci_method
     assert 1 / 2001 <= result.p_value <= 1
+    out = json.loads(json.dumps(result.to_json()))
+    assert out["randomisation"] == "the recorded design re-drawn" and out["permutations"] == 2000
     # the same seed gives the same p-value; the draws are the design's, not a free shuffle
     assert _estimate(strata, rows).p_value == result.p_value
     with pytest.raises(ValueError, match="at least 1000 re-draws; got 500"):
@@ -223,7 +226,7 @@ def test_contamination_counts_on_a_hand_made_log():
     assert result.exposures_without_calls == 1 and result.agents_exposed_without_calls == ["eve"]
     assert result.calls == 9 and result.calls_without_agent == 1 and result.agents == 4
     assert not result.clean
-    out = result.to_json()
+    out = json.loads(json.dumps(result.to_json()))
     assert out["calls_outside_arm"] == 2 and out["agents_in_both_arms_top"][0]["agent"] == "bob"
 
 
