@@ -23,6 +23,8 @@ __all__ = ["assign_units", "balance_table", "redraw_assignments", "validate_desi
 
 def validate_design(strata: Mapping[str, str], arms: Sequence[str]) -> None:
     """Raise ValueError naming what is wrong with a design (units, strata, arms)."""
+    if isinstance(arms, str):
+        raise ValueError(f"the arms must be a list of names, not the single text {arms!r}")
     arms = list(arms)
     if len(arms) < 2:
         raise ValueError(f"an experiment needs at least 2 arms; got {len(arms)}: {arms!r}")

@@ -52,6 +52,7 @@ def test_spare_units_go_to_random_arms():
     ("strata", "arms", "seed", "message"),
     [
         (STRATA, ["control"], 1, "at least 2 arms"),
+        (STRATA, "ab", 1, "a list of names, not the single text 'ab'"),
         (STRATA, ["a", "b", "a"], 1, "distinct; repeated: a"),
         (STRATA, ["a", " "], 1, "arm 2"),
         ({"q1": "x", "q2": ""}, ["a", "b"], 1, "no stratum for unit(s): q2"),
