@@ -214,9 +214,12 @@ def _echo(report: dict) -> None:
     loo = sensitivity.get("leave_one_out") or {}
     if "min" in loo:
         click.echo(
-            f"leave one unit out: {_fmt(loo['min'])} (without {loo['min_without']}) to "
+            f"leave one unit out ({loo['runs']} of {loo.get('units', loo['runs'])} runs "
+            f"estimable): {_fmt(loo['min'])} (without {loo['min_without']}) to "
             f"{_fmt(loo['max'])} (without {loo['max_without']})"
         )
+    elif loo:
+        click.echo(f"leave one unit out: not run ({loo['not_run']})")
     for name in ("shorter_window", "longer_window"):
         part = sensitivity.get(name) or {}
         label = name.replace("_", " ")

@@ -38,6 +38,7 @@ CONTROLS = {"never": "never_treated", "notyet": "not_yet_treated"}
 FEW_UNITS = 5
 LEAVE_ONE_OUT_LIMIT = 60
 PLACEBO_SHIFTS = (1, 2)
+NO_LEADS = "pre-trends not tested: no period before adoption has a comparison"
 ASSOCIATION = (
     "This is an observational comparison, not an experiment: the rollout was not randomised, "
     "so the estimate is an association. It stands for the intervention's effect only if, "
@@ -62,6 +63,7 @@ class DidFit:
     pretrend_p_value: float | None
     pretrend_statistic: float | None
     pretrend_leads: int
+    pretrend_problem: str | None
     group_time_pretest: dict | None
     units: int
     treated_units: int
@@ -90,7 +92,7 @@ class DidReport:
             "control_units": fit.control_units,
             "event_study": fit.event_study,
             "pretrend_p_value": _r(fit.pretrend_p_value),
-            "pretrend": pretrend_sentence(fit.pretrend_p_value),
+            "pretrend": fit.pretrend_problem or pretrend_sentence(fit.pretrend_p_value),
             "pretrend_test": {
                 "leads": fit.pretrend_leads,
                 "wald": _r(fit.pretrend_statistic),
@@ -112,7 +114,7 @@ def _r(value, digits: int = 6):
 def pretrend_sentence(p_value: float | None) -> str:
     """The pre-trend test's p-value in words."""
     if p_value is None:
-        return "pre-trends not tested: no period before adoption has a comparison"
+        return NO_LEADS
     if p_value < 0.05:
         return (
             f"pre-trends differ: p = {p_value:.3g} — adopting and comparison units were already "
@@ -152,13 +154,14 @@ def prepare_panel(
     counts = frame.groupby("unit")["time"].nunique()
     gaps = sorted(counts[counts < periods].index)
     if gaps:
+        missing = int(periods * len(counts) - counts.sum())
         notes.append(
-            f"{len(gaps)} unit(s) lack a value in some period ({_names(gaps)}): left out, "
-            "the estimate needs every unit in every period"
+            f"{missing} unit-period(s) have no value ({len(gaps)} unit(s): {_names(gaps)}): "
+            "the panel is unbalanced, so the estimator treats it as repeated cross-sections "
+            "(less precise, and it assumes the units seen in each period are comparable)"
         )
-        frame = frame[~frame["unit"].isin(gaps)]
     if frame.empty:
-        raise DidError("no unit is left with a value in every period")
+        raise DidError("no unit is left to compare")
     return frame.reset_index(drop=True), notes
 
 
@@ -212,7 +215,12 @@ def fit_did(
             "no unit is never treated: choose not-yet-treated units as controls (--control notyet)"
         )
     model, result = _run(frame, CONTROLS[control], alpha)
-    simple = _flat(model.aggregate("simple", alpha=alpha)).iloc[0]
+    simple = _aggregate(model, "simple", alpha).iloc[0]
+    if not math.isfinite(simple["ATT"]) or not math.isfinite(simple["std_error"]):
+        raise DidError(
+            "no adopting unit has a comparison in the periods after its adoption: "
+            "the effect cannot be estimated"
+        )
     if not details:
         return DidFit(
             float(simple["ATT"]),
@@ -223,12 +231,13 @@ def fit_did(
             None,
             0,
             None,
+            None,
             frame["unit"].nunique(),
             treated,
             never if control == "never" else frame["unit"].nunique() - treated,
             CONTROLS[control],
         )
-    event = _flat(model.aggregate("event", alpha=alpha))
+    event = _aggregate(model, "event", alpha)
     event_study = [
         {
             "relative_period": int(k),
@@ -239,7 +248,7 @@ def fit_did(
         for k, row in event.iterrows()
         if not math.isnan(row["ATT"])
     ]
-    statistic, p_value, leads = _leads_wald(model)
+    statistic, p_value, leads, problem = _leads_wald(model)
     return DidFit(
         att=float(simple["ATT"]),
         se=float(simple["std_error"]),
@@ -248,6 +257,7 @@ def fit_did(
         pretrend_p_value=p_value,
         pretrend_statistic=statistic,
         pretrend_leads=leads,
+        pretrend_problem=problem,
         group_time_pretest=_group_time_pretest(model),
         units=frame["unit"].nunique(),
         treated_units=treated,
@@ -278,6 +288,20 @@ def _run(frame: pd.DataFrame, control_group: str, alpha: float):
     return model, result
 
 
+def _aggregate(model, kind: str, alpha: float) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # see _run
+        try:
+            return _flat(model.aggregate(kind, alpha=alpha))
+        except (IndexError, KeyError, ValueError, np.linalg.LinAlgError):
+            # The library fails this way when no group-time effect could be estimated (every
+            # cell lacked treated or comparison observations).
+            raise DidError(
+                "no group-time effect could be estimated: each adopting unit needs values "
+                "in the period before its adoption and after it, and so do comparison units"
+            ) from None
+
+
 def _flat(table: pd.DataFrame) -> pd.DataFrame:
     """The library's result tables have three column levels; the last names the figure."""
     flat = table.copy()
@@ -285,8 +309,9 @@ def _flat(table: pd.DataFrame) -> pd.DataFrame:
     return flat
 
 
-def _leads_wald(model) -> tuple[float | None, float | None, int]:
-    """Joint Wald test that every event-study lead is zero, from the influence functions."""
+def _leads_wald(model) -> tuple[float | None, float | None, int, str | None]:
+    """Joint Wald test that every event-study lead is zero, from the influence functions;
+    the last item says why there is no test, when there is none."""
     from differences.models.attgt.utility_ntl import get_vcv_from_if, stack_influence_funcs
     from scipy.stats import chi2
 
@@ -299,16 +324,23 @@ def _leads_wald(model) -> tuple[float | None, float | None, int]:
         if r.relative_period < 0 and r.influence_func is not None and not np.isnan(r.ATT)
     ]
     if not leads:
-        return None, None, 0
+        return None, None, 0, NO_LEADS
     estimates = np.array([r.ATT for r in leads], dtype=float)
     vcv, n = get_vcv_from_if(stack_influence_funcs(leads), return_n_obs=True)
+    singular = (
+        f"pre-trends not tested: the {len(leads)} periods before adoption cannot be tested "
+        "jointly with so few units (their covariance is singular); read the leads in the "
+        "event study one by one"
+    )
+    if np.linalg.matrix_rank(vcv) < len(leads):
+        return None, None, len(leads), singular
     try:
         statistic = float(n * estimates @ np.linalg.solve(vcv, estimates))
     except np.linalg.LinAlgError:
-        return None, None, len(leads)
+        return None, None, len(leads), singular
     if not math.isfinite(statistic):
-        return None, None, len(leads)
-    return statistic, float(chi2.sf(statistic, len(leads))), len(leads)
+        return None, None, len(leads), singular
+    return statistic, float(chi2.sf(statistic, len(leads))), len(leads), None
 
 
 def _group_time_pretest(model) -> dict | None:
@@ -431,6 +463,7 @@ def _sensitivity(frame, windowed, control, alpha, window, labels) -> dict:
                 "max": _r(estimates[high]),
                 "max_without": high,
                 "runs": len(estimates),
+                "units": len(units),
             }
     else:
         result["leave_one_out"] = {
@@ -455,20 +488,23 @@ def _sensitivity(frame, windowed, control, alpha, window, labels) -> dict:
 
 def _windows(frame, windowed, window) -> dict:
     """The shorter and the longer window: half and double ``window`` periods around the
-    adoptions; with no window, a quarter of the periods off each end, and no longer one."""
+    adoptions. With no window (or when half of it still holds every period used), the
+    shorter one takes a quarter of the periods off each end; with no window there is no
+    longer one."""
+    shorter = _window(frame, max(1, window // 2)) if window else None
     if window:
-        shorter = _window(frame, max(1, window // 2))
         longer = _window(frame, window * 2)
         if len(longer) == len(windowed):
             longer = "the data has no periods beyond those used"
-    else:
-        times = sorted(frame["time"].unique())
+    if shorter is None or len(shorter) == len(windowed):
+        times = sorted(windowed["time"].unique())
         cut = len(times) // 4
         shorter = (
-            _trim(frame, times[cut], times[-1 - cut])
+            _trim(windowed, times[cut], times[-1 - cut])
             if cut
             else "too few periods to shorten (fewer than four)"
         )
+    if not window:
         longer = "the data has no periods beyond those used"
     return {"shorter_window": shorter, "longer_window": longer}
 
@@ -484,7 +520,7 @@ def _warnings(fit: DidFit, placebos: list[dict]) -> list[str]:
     if fit.pretrend_p_value is not None and fit.pretrend_p_value < 0.05:
         found.append(pretrend_sentence(fit.pretrend_p_value))
     if fit.pretrend_p_value is None:
-        found.append("the pre-trend test could not be run: there are no leads to test")
+        found.append(fit.pretrend_problem or NO_LEADS)
     off = [p for p in placebos if not p["covers_zero"]]
     if off:
         shifts = ", ".join(str(-p["fake_start"]) for p in off)

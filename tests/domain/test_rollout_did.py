@@ -178,8 +178,8 @@ def test_units_that_cannot_be_compared_are_left_out_with_a_warning():
     text = " ".join(report["warnings"])
     assert "3 unit(s) adopted in or before the first period" in text
     assert "3 unit(s) adopted after the last period" in text and "never treated" in text
-    assert "1 unit(s) lack a value in some period (q00)" in text
-    assert report["units"] == 11
+    assert "1 unit-period(s) have no value (1 unit(s): q00): the panel is unbalanced" in text
+    assert report["units"] == 12
 
 
 def test_without_never_treated_units_not_yet_treated_are_the_controls():
