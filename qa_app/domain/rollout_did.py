@@ -38,6 +38,10 @@ CONTROLS = {"never": "never_treated", "notyet": "not_yet_treated"}
 FEW_UNITS = 5
 LEAVE_ONE_OUT_LIMIT = 60
 PLACEBO_SHIFTS = (1, 2)
+NOT_ESTIMABLE = (
+    "no group-time effect could be estimated: each adopting unit needs values in the period "
+    "before its adoption and after it, and so do comparison units"
+)
 NO_LEADS = "pre-trends not tested: no period before adoption has a comparison"
 ASSOCIATION = (
     "This is an observational comparison, not an experiment: the rollout was not randomised, "
@@ -284,7 +288,7 @@ def _run(frame: pd.DataFrame, control_group: str, alpha: float):
                 progress_bar=False,
             )
         except (ValueError, np.linalg.LinAlgError) as exc:
-            raise DidError(f"the estimator could not run on this panel: {exc}") from None
+            raise DidError(f"{NOT_ESTIMABLE} (the estimator said: {exc})") from None
     return model, result
 
 
@@ -296,10 +300,7 @@ def _aggregate(model, kind: str, alpha: float) -> pd.DataFrame:
         except (IndexError, KeyError, ValueError, np.linalg.LinAlgError):
             # The library fails this way when no group-time effect could be estimated (every
             # cell lacked treated or comparison observations).
-            raise DidError(
-                "no group-time effect could be estimated: each adopting unit needs values "
-                "in the period before its adoption and after it, and so do comparison units"
-            ) from None
+            raise DidError(NOT_ESTIMABLE) from None
 
 
 def _flat(table: pd.DataFrame) -> pd.DataFrame:

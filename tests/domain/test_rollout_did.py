@@ -187,3 +187,12 @@ def test_without_never_treated_units_not_yet_treated_are_the_controls():
     assert report["control_group"] == "not_yet_treated"
     assert any("no unit is never treated" in w for w in report["warnings"])
     assert any(w.startswith("few units") for w in report["warnings"])
+
+
+def test_a_panel_with_no_estimable_effect_is_refused_in_words():
+    """Adopting units seen only after adoption have nothing to compare with."""
+    panel = simulate(seed=6, units=12, cohorts=(0, 3))
+    adopting = panel["adopted"] > 0
+    panel = panel[~adopting | (panel["week"] >= 3)]
+    with pytest.raises(DidError, match="no group-time effect could be estimated"):
+        evaluate_did(panel, unit="queue", time="week", outcome="score", first_treated="adopted")
