@@ -1,0 +1,576 @@
+"""Synthetic control for a rollout to one unit (queue or team), with placebo inference.
+
+The estimator is pysyncon's ``Synth`` (Abadie & Gardeazabal 2003; Abadie, Diamond &
+Hainmueller 2010): donor weights are non-negative and sum to one, chosen so that the weighted
+donors match the treated unit's predictors before the rollout, with the predictor importances
+(the V matrix) chosen to minimise the pre-rollout outcome error. This module only prepares the
+panel, checks it, and turns pysyncon's fits into numbers a reader can use:
+
+* the gap (treated minus synthetic) in every period, and ``att``, its mean after the rollout;
+* ``pre_rmspe`` / ``post_rmspe``: root mean squared gap before / after the rollout, and their
+  ratio;
+* the in-space placebo p-value: each donor in turn is treated as if it had been rolled out to
+  (with the other donors as its donor pool; the treated unit is left out of every placebo pool
+  because its post-rollout outcomes carry the effect under study), and the p-value is the rank
+  of the treated unit's post/pre RMSPE ratio among all units, divided by their number
+  (Abadie, Diamond & Hainmueller 2010, section 3.3). With J donors the smallest possible value
+  is 1/(J+1); there is no standard error or confidence interval;
+* an in-time placebo: the same fit with a fake rollout date inside the pre-period, using only
+  pre-rollout data; its estimate should be near zero.
+
+Default predictors (no ``predictors`` given): the outcome's mean over the pre-period and its
+values at the first, middle and last pre-period times (lagged outcomes, as in ADH 2010's use of
+cigarette sales in 1975, 1980 and 1988). Named ``predictors`` are added as their pre-period
+means.
+
+pysyncon's ``PlaceboTest`` is not used for the in-space placebos: it always runs a process
+pool (a web worker must not fork), prints progress to standard output (which would corrupt
+``--format json``), and its ``pvalue`` counts the rollout period in both the pre and the post
+window and leaves the treated unit out of the count, so its smallest p-value is 0 rather than
+1/(J+1). The placebos here are the same pysyncon fits, run one after another.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["SynthResult", "fit_synth", "synthetic_control"]
+
+# Outer (V) search settings handed to pysyncon's Synth.fit; pysyncon's own defaults, which
+# reproduce Abadie & Gardeazabal's published Basque weights (tests/domain/test_rollout_synth.py).
+FIT_OPTIONS: dict[str, Any] = {
+    "optim_method": "Nelder-Mead",
+    "optim_initial": "equal",
+    "optim_options": {"maxiter": 1000},
+}
+MIN_PRE_PERIODS = 2
+FEW_PRE_PERIODS = 5
+MIN_DONORS = 2
+# Pre-period fit is called poor when the pre-RMSPE exceeds this share of the outcome's
+# pre-period standard deviation (pooled over all units and pre-period times).
+POOR_FIT_SHARE = 0.5
+WEIGHT_DIGITS = 3
+
+ASSOCIATION = (
+    "A synthetic control compares the treated unit with a weighted average of units that were "
+    "not rolled out to. It is an association from observational data: the gap is attributed to "
+    "the rollout only if nothing else changed for the treated unit at the same time and the "
+    "weighted donors would have kept tracking it without the rollout."
+)
+INFERENCE = (
+    "No standard error or confidence interval: with one treated unit, inference is by placebo "
+    "ranks. placebo_p_value is the rank of the treated unit's post/pre RMSPE ratio among all "
+    "units (the treated unit and every donor refitted as if treated), divided by the number of "
+    "units; with {n} units the smallest possible value is 1/{n} = {pmin:.3f}."
+)
+
+
+@dataclass
+class SynthResult:
+    """A synthetic-control estimate with its placebo checks; see the module docstring."""
+
+    treated_unit: str
+    treatment_start: Any
+    att: float
+    weights: dict[str, float]
+    gap: list[dict[str, Any]]
+    pre_rmspe: float
+    post_rmspe: float
+    rmspe_ratio: float
+    placebo_p_value: float | None
+    placebos: list[dict[str, Any]]
+    in_time_placebo: dict[str, Any] | None
+    predictors: list[str] = field(default_factory=list)
+    n_pre_periods: int = 0
+    n_post_periods: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        """A JSON-ready dict; weights rounded to 3 places, donors whose weight rounds to 0
+        dropped (the full donor list is in ``placebos``)."""
+        n_units = len(self.placebos) + 1
+        return {
+            "method": "synth",
+            "treated_unit": self.treated_unit,
+            "treatment_start": _json_time(self.treatment_start),
+            "att": _finite(self.att),
+            "se": None,
+            "ci": None,
+            "inference": INFERENCE.format(n=n_units, pmin=1 / n_units),
+            "weights": self.weights,
+            "gap": [
+                {
+                    "time": _json_time(row["time"]),
+                    "treated": _finite(row["treated"]),
+                    "synthetic": _finite(row["synthetic"]),
+                    "gap": _finite(row["gap"]),
+                }
+                for row in self.gap
+            ],
+            "pre_rmspe": _finite(self.pre_rmspe),
+            "post_rmspe": _finite(self.post_rmspe),
+            "rmspe_ratio": _finite(self.rmspe_ratio),
+            "placebo_p_value": self.placebo_p_value,
+            "placebos": [
+                {"unit": p["unit"], "rmspe_ratio": _finite(p["rmspe_ratio"])} for p in self.placebos
+            ],
+            "in_time_placebo": (
+                None
+                if self.in_time_placebo is None
+                else {
+                    "fake_start": _json_time(self.in_time_placebo["fake_start"]),
+                    "estimate": _finite(self.in_time_placebo["estimate"]),
+                    "pre_rmspe": _finite(self.in_time_placebo["pre_rmspe"]),
+                }
+            ),
+            "predictors": list(self.predictors),
+            "n_pre_periods": self.n_pre_periods,
+            "n_post_periods": self.n_post_periods,
+            "warnings": list(self.warnings),
+            "association": ASSOCIATION,
+        }
+
+
+def _finite(value: Any) -> float | None:
+    """A float for JSON, or None for a value JSON cannot hold (infinite or missing)."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _json_time(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def fit_synth(dataprep: Any, **options: Any) -> Any:
+    """Fit pysyncon's ``Synth`` to a pysyncon ``Dataprep`` with this module's settings.
+
+    The seam every fit here goes through (the main fit, the placebos and the published-value
+    test), so the settings that reproduce the published weights are the ones used in reports.
+    ``options`` override ``FIT_OPTIONS``. Returns the fitted ``Synth``.
+    """
+    from pysyncon import Synth
+
+    synth = Synth()
+    synth.fit(dataprep=dataprep, **{**FIT_OPTIONS, **options})
+    return synth
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking the panel
+
+
+def _coerce_start(times: pd.Series, treatment_start: Any) -> Any:
+    """treatment_start in the type of the time column, or a clear ValueError."""
+    if pd.api.types.is_datetime64_any_dtype(times):
+        try:
+            return pd.Timestamp(treatment_start)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"treatment_start {treatment_start!r} is not a date, but the time column holds "
+                "dates"
+            ) from exc
+    if pd.api.types.is_numeric_dtype(times):
+        if isinstance(treatment_start, bool) or not isinstance(
+            treatment_start, (int, float, np.integer, np.floating)
+        ):
+            raise ValueError(
+                f"treatment_start {treatment_start!r} is not a number, but the time column "
+                "holds numbers"
+            )
+        return treatment_start
+    if not isinstance(treatment_start, str):
+        raise ValueError(
+            f"treatment_start {treatment_start!r} is not text, but the time column holds text "
+            "(period strings such as 2024-03 are compared as text)"
+        )
+    return treatment_start
+
+
+def _check_panel(
+    panel: pd.DataFrame,
+    unit: str,
+    time: str,
+    outcome: str,
+    treated_unit: str,
+    predictors: Sequence[str],
+) -> pd.DataFrame:
+    """The panel with text unit labels, or a ValueError naming the problem."""
+    if not isinstance(panel, pd.DataFrame):
+        raise ValueError("the panel must be a table (pandas DataFrame)")
+    wanted = [unit, time, outcome, *predictors]
+    missing_cols = [c for c in dict.fromkeys(wanted) if c not in panel.columns]
+    if missing_cols:
+        raise ValueError(
+            f"the panel has no column(s) {', '.join(map(repr, missing_cols))}; "
+            f"columns are {', '.join(map(repr, panel.columns))}"
+        )
+    if outcome in predictors:
+        raise ValueError(
+            f"the outcome {outcome!r} is already used as a predictor (its pre-period mean and "
+            "lags); leave it out of predictors"
+        )
+    frame = panel[list(dict.fromkeys(wanted))].copy()
+    if frame[unit].isna().any() or frame[time].isna().any():
+        row = int(np.flatnonzero((frame[unit].isna() | frame[time].isna()).to_numpy())[0])
+        raise ValueError(f"row {row + 1} of the panel has no {unit!r} or no {time!r}")
+    frame[unit] = frame[unit].astype(str)
+    for col in [outcome, *predictors]:
+        if not pd.api.types.is_numeric_dtype(frame[col]) or pd.api.types.is_bool_dtype(frame[col]):
+            raise ValueError(f"column {col!r} must hold numbers")
+    bad = frame[outcome].isna() | ~np.isfinite(frame[outcome].astype(float))
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ValueError(
+            f"the outcome {outcome!r} is missing or not finite in {int(bad.sum())} row(s); "
+            f"first: row {row + 1} (unit {frame[unit].iloc[row]!r}, "
+            f"time {frame[time].iloc[row]!r})"
+        )
+    duplicated = frame.duplicated([unit, time], keep=False)
+    if duplicated.any():
+        first = frame[duplicated].iloc[0]
+        raise ValueError(
+            f"{int(duplicated.sum())} rows share a unit and time; the panel needs one row per "
+            f"unit and time (first: unit {first[unit]!r}, time {first[time]!r})"
+        )
+    units = sorted(frame[unit].unique())
+    if str(treated_unit) not in units:
+        shown = ", ".join(units[:20]) + (" ..." if len(units) > 20 else "")
+        raise ValueError(f"treated unit {treated_unit!r} is not in the panel; units: {shown}")
+    times = sorted(frame[time].unique())
+    expected = len(units) * len(times)
+    if len(frame) != expected:
+        present = set(zip(frame[unit], frame[time], strict=True))
+        gaps = [(u, t) for u in units for t in times if (u, t) not in present]
+        shown = "; ".join(f"unit {u!r} at {_json_time(t)!r}" for u, t in gaps[:5])
+        raise ValueError(
+            f"{len(gaps)} unit-time cell(s) are missing; every unit needs a row at every time "
+            f"({shown}{' ...' if len(gaps) > 5 else ''})"
+        )
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------
+# Fitting
+
+
+def _outcome_lags(pre_times: Sequence[Any]) -> list[Any]:
+    """The first, middle and last pre-period times (deduplicated, in order)."""
+    picks = [pre_times[0], pre_times[(len(pre_times) - 1) // 2], pre_times[-1]]
+    return list(dict.fromkeys(picks))
+
+
+def _dataprep(
+    frame: pd.DataFrame,
+    *,
+    unit: str,
+    time: str,
+    outcome: str,
+    treated: str,
+    donors: list[str],
+    pre_times: list[Any],
+    predictors: Sequence[str],
+) -> Any:
+    """A pysyncon Dataprep with this module's default predictors over ``pre_times``."""
+    from pysyncon import Dataprep
+
+    special = [(outcome, pre_times, "mean")] + [
+        (outcome, [t], "mean") for t in _outcome_lags(pre_times)
+    ]
+    # Dataprep needs at least one ordinary predictor; with none named, the outcome's
+    # pre-period mean is the ordinary predictor and the special ones are the lags.
+    ordinary = list(predictors) or [outcome]
+    if not predictors:
+        special = special[1:]
+    return Dataprep(
+        foo=frame,
+        predictors=ordinary,
+        predictors_op="mean",
+        dependent=outcome,
+        unit_variable=unit,
+        time_variable=time,
+        treatment_identifier=treated,
+        controls_identifier=list(donors),
+        time_predictors_prior=pre_times,
+        time_optimize_ssr=pre_times,
+        special_predictors=special,
+    )
+
+
+def _fit_gaps(
+    frame: pd.DataFrame,
+    *,
+    unit: str,
+    time: str,
+    outcome: str,
+    treated: str,
+    donors: list[str],
+    pre_times: list[Any],
+    predictors: Sequence[str],
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Weights, treated path and synthetic path over every time in ``frame``."""
+    prep = _dataprep(
+        frame,
+        unit=unit,
+        time=time,
+        outcome=outcome,
+        treated=treated,
+        donors=donors,
+        pre_times=pre_times,
+        predictors=predictors,
+    )
+    synth = fit_synth(prep)
+    wide = frame.pivot(index=time, columns=unit, values=outcome).sort_index()
+    weights = pd.Series(synth.W, index=list(donors))
+    synthetic = wide[list(donors)] @ weights
+    return weights, wide[treated], synthetic
+
+
+def _rmspe(gap: pd.Series) -> float:
+    return float(np.sqrt(np.mean(np.square(gap.to_numpy(dtype=float))))) if len(gap) else 0.0
+
+
+def _ratio(post: float, pre: float) -> float:
+    if pre > 0:
+        return post / pre
+    return math.inf if post > 0 else math.nan
+
+
+def synthetic_control(
+    panel: pd.DataFrame,
+    *,
+    unit: str,
+    time: str,
+    outcome: str,
+    treated_unit: str,
+    treatment_start: Any,
+    predictors: Sequence[str] = (),
+    in_time_placebo_periods: int | None = None,
+) -> SynthResult:
+    """Synthetic control for a rollout to ``treated_unit`` starting at ``treatment_start``.
+
+    ``panel`` is long: one row per unit and time; times sort in order (numbers, dates or
+    period strings such as ``2024-03``). Periods before ``treatment_start`` are the
+    pre-period; from it on, the post-period. Donors are all other units. ``predictors`` are
+    extra columns matched on their pre-period means, besides the outcome's pre-period mean and
+    its first, middle and last pre-period values. ``in_time_placebo_periods`` is how many
+    periods before the real start the fake rollout is placed (default: half the pre-period).
+
+    Raises ValueError, naming the problem, for an unknown treated unit, fewer than 2
+    pre-periods or donors, missing unit-time cells, no post-period, or non-numeric values.
+    Warns (in ``warnings``) under 5 pre-periods, on a poor pre-period fit, and when the
+    treated unit lies outside the donors' range.
+    """
+    predictors = list(predictors)
+    frame = _check_panel(panel, unit, time, outcome, str(treated_unit), predictors)
+    treated = str(treated_unit)
+    start = _coerce_start(frame[time], treatment_start)
+    times = sorted(frame[time].unique())
+    pre_times = [t for t in times if t < start]
+    post_times = [t for t in times if t >= start]
+    donors = sorted(u for u in frame[unit].unique() if u != treated)
+    warnings: list[str] = []
+
+    if len(donors) < MIN_DONORS:
+        raise ValueError(
+            f"a synthetic control needs at least {MIN_DONORS} donor units besides "
+            f"{treated!r}; the panel has {len(donors)}"
+        )
+    if len(pre_times) < MIN_PRE_PERIODS:
+        raise ValueError(
+            f"a synthetic control needs at least {MIN_PRE_PERIODS} periods before the rollout "
+            f"({_json_time(start)!r}); the panel has {len(pre_times)}"
+        )
+    if not post_times:
+        raise ValueError(
+            f"the panel has no period at or after the rollout start {_json_time(start)!r}; "
+            f"its last period is {_json_time(times[-1])!r}"
+        )
+    if len(pre_times) < FEW_PRE_PERIODS:
+        warnings.append(
+            f"Only {len(pre_times)} periods before the rollout (fewer than {FEW_PRE_PERIODS}): "
+            "the donor weights rest on very little history and a good pre-period fit may be "
+            "luck."
+        )
+    for col in predictors:
+        pre_vals = frame.loc[frame[time].isin(pre_times)].groupby(unit)[col].mean()
+        if pre_vals.isna().any():
+            empty = sorted(pre_vals[pre_vals.isna()].index)
+            raise ValueError(
+                f"predictor {col!r} has no values before the rollout for unit(s) "
+                f"{', '.join(map(repr, empty[:10]))}"
+            )
+    constant = [
+        col
+        for col in predictors
+        if frame.loc[frame[time].isin(pre_times)].groupby(unit)[col].mean().nunique() < 2
+    ]
+    if constant:
+        # pysyncon scales each predictor by its spread across units; a constant one would
+        # divide by zero, and it cannot tell donors apart anyway.
+        warnings.append(
+            f"Predictor(s) {', '.join(map(repr, constant))} have the same pre-period mean in "
+            "every unit and were left out."
+        )
+        predictors = [c for c in predictors if c not in constant]
+
+    fit_args = {"unit": unit, "time": time, "outcome": outcome, "predictors": predictors}
+    weights, treated_path, synthetic = _fit_gaps(
+        frame, treated=treated, donors=donors, pre_times=pre_times, **fit_args
+    )
+    gap = treated_path - synthetic
+    is_pre = gap.index.isin(pre_times)
+    pre_rmspe, post_rmspe = _rmspe(gap[is_pre]), _rmspe(gap[~is_pre])
+    ratio = _ratio(post_rmspe, pre_rmspe)
+    att = float(gap[~is_pre].mean())
+
+    pre_frame = frame[frame[time].isin(pre_times)]
+    pooled_sd = float(pre_frame[outcome].std(ddof=1))
+    if pooled_sd > 0 and pre_rmspe > POOR_FIT_SHARE * pooled_sd:
+        warnings.append(
+            f"Poor pre-rollout fit: the pre-period RMSPE ({pre_rmspe:.3g}) is "
+            f"{pre_rmspe / pooled_sd:.0%} of the outcome's pre-period standard deviation "
+            f"({pooled_sd:.3g}); the synthetic unit does not track {treated!r} before the "
+            "rollout, so the post-rollout gap is not a credible estimate."
+        )
+    unit_means = pre_frame.groupby(unit)[outcome].mean()
+    donor_means = unit_means[donors]
+    if unit_means[treated] > donor_means.max() or unit_means[treated] < donor_means.min():
+        side = "above" if unit_means[treated] > donor_means.max() else "below"
+        warnings.append(
+            f"{treated!r}'s pre-rollout mean of {outcome!r} is {side} every donor's, so no "
+            "weighted average of donors can match it; read the gap with caution."
+        )
+
+    placebos = _in_space_placebos(frame, donors=donors, pre_times=pre_times, **fit_args)
+    placebo_p = _placebo_p_value(ratio, [p["rmspe_ratio"] for p in placebos])
+    in_time = _in_time_placebo(
+        frame,
+        treated=treated,
+        donors=donors,
+        pre_times=pre_times,
+        periods=in_time_placebo_periods,
+        warnings=warnings,
+        **fit_args,
+    )
+
+    rounded = {d: round(float(w), WEIGHT_DIGITS) for d, w in weights.items()}
+    return SynthResult(
+        treated_unit=treated,
+        treatment_start=start,
+        att=att,
+        weights={d: w for d, w in sorted(rounded.items(), key=lambda kv: -kv[1]) if w != 0},
+        gap=[
+            {
+                "time": t,
+                "treated": float(treated_path[t]),
+                "synthetic": float(synthetic[t]),
+                "gap": float(gap[t]),
+            }
+            for t in gap.index
+        ],
+        pre_rmspe=pre_rmspe,
+        post_rmspe=post_rmspe,
+        rmspe_ratio=ratio,
+        placebo_p_value=placebo_p,
+        placebos=placebos,
+        in_time_placebo=in_time,
+        predictors=[f"{outcome} (pre-period mean)"]
+        + [f"{outcome} at {_json_time(t)}" for t in _outcome_lags(pre_times)]
+        + [f"{c} (pre-period mean)" for c in predictors],
+        n_pre_periods=len(pre_times),
+        n_post_periods=len(post_times),
+        warnings=warnings,
+    )
+
+
+def _in_space_placebos(
+    frame: pd.DataFrame,
+    *,
+    donors: list[str],
+    pre_times: list[Any],
+    **fit_args: Any,
+) -> list[dict[str, Any]]:
+    """Each donor refitted as if treated, the other donors as its pool (treated unit left out)."""
+    placebos = []
+    pool_frame = frame[frame[fit_args["unit"]].isin(donors)]
+    for donor in donors:
+        others = [d for d in donors if d != donor]
+        _, path, synthetic = _fit_gaps(
+            pool_frame, treated=donor, donors=others, pre_times=pre_times, **fit_args
+        )
+        gap = path - synthetic
+        is_pre = gap.index.isin(pre_times)
+        placebos.append(
+            {"unit": donor, "rmspe_ratio": _ratio(_rmspe(gap[~is_pre]), _rmspe(gap[is_pre]))}
+        )
+    return placebos
+
+
+def _placebo_p_value(treated_ratio: float, placebo_ratios: list[float]) -> float | None:
+    """Share of all units (treated included) whose ratio is at least the treated unit's."""
+    if math.isnan(treated_ratio):
+        return None
+    at_least = sum(1 for r in placebo_ratios if not math.isnan(r) and r >= treated_ratio)
+    return (1 + at_least) / (1 + len(placebo_ratios))
+
+
+def _in_time_placebo(
+    frame: pd.DataFrame,
+    *,
+    treated: str,
+    donors: list[str],
+    pre_times: list[Any],
+    periods: int | None,
+    warnings: list[str],
+    **fit_args: Any,
+) -> dict[str, Any] | None:
+    """The fit with a fake rollout ``periods`` before the real one, on pre-period data only."""
+    n_pre = len(pre_times)
+    if periods is None:
+        periods = n_pre // 2
+    if isinstance(periods, bool) or not isinstance(periods, (int, np.integer)) or periods < 1:
+        raise ValueError(
+            f"in_time_placebo_periods must be a whole number of 1 or more; got {periods!r}"
+        )
+    if n_pre - periods < MIN_PRE_PERIODS:
+        warnings.append(
+            f"No in-time placebo: a fake rollout {periods} period(s) before the real one "
+            f"leaves {n_pre - periods} earlier period(s) to fit on; at least "
+            f"{MIN_PRE_PERIODS} are needed."
+        )
+        return None
+    fake_pre = pre_times[: n_pre - periods]
+    pre_frame = frame[frame[fit_args["time"]].isin(pre_times)]
+    _, path, synthetic = _fit_gaps(
+        pre_frame, treated=treated, donors=donors, pre_times=fake_pre, **fit_args
+    )
+    gap = path - synthetic
+    is_fake_pre = gap.index.isin(fake_pre)
+    estimate = float(gap[~is_fake_pre].mean())
+    fake_pre_rmspe = _rmspe(gap[is_fake_pre])
+    if fake_pre_rmspe > 0 and abs(estimate) > 2 * fake_pre_rmspe:
+        warnings.append(
+            f"In-time placebo: with a fake rollout at {_json_time(pre_times[n_pre - periods])!r} "
+            f"the gap before the real rollout averages {estimate:.3g}, more than twice the fit "
+            f"error ({fake_pre_rmspe:.3g}); the treated unit drifted from its synthetic control "
+            "before the rollout, so the post-rollout gap may not be the rollout's doing."
+        )
+    return {
+        "fake_start": pre_times[n_pre - periods],
+        "estimate": estimate,
+        "pre_rmspe": fake_pre_rmspe,
+    }
