@@ -198,6 +198,11 @@ def _metric_lines(entry: dict) -> list[str]:
         f"p = {_p(entry['p_value'])}  ({entry['method']}; {entry['n_units']} units, "
         f"{entry['n_calls']} calls)"
     )
+    if entry.get("smallest_p_value") is not None:
+        lines.append(
+            f"  smallest p-value this design can give: {_p(entry['smallest_p_value'])} "
+            f"({entry['distinct_assignments']} distinct assignments)"
+        )
     means = ", ".join(f"{a} {_num(m)}" for a, m in entry.get("arm_means", {}).items())
     if means:
         lines.append(f"  arm means: {means}")
@@ -223,6 +228,8 @@ def report_lines(data: dict) -> list[str]:
         f"Intervention: {plan['intervention']['kind']} '{plan['intervention']['name']}' "
         f"({plan['intervention']['playbook']})",
         f"Decision rule: {plan['decision_rule']}",
+        ("EXPLORATORY PILOT: " if data["design"]["exploratory"] else "Design: ")
+        + data["design"]["note"],
         f"Calls from {data['analysis_window']['first_day']} to "
         f"{data['analysis_window']['last_day']}: {data['analysis_window']['calls_in_units']} in "
         "the experiment's units",

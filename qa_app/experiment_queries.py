@@ -17,9 +17,15 @@ import pandas as pd
 from sqlmodel import Session, select
 
 from qa_app.call_metrics import call_metric_frame
-from qa_app.domain.experiment_analysis import contamination_check, estimate_effect
+from qa_app.domain.experiment_analysis import estimate_effect
+from qa_app.domain.experiment_contamination import contamination_check
 from qa_app.domain.experiment_plan import ExperimentPlan
-from qa_app.domain.experiment_units import minimum_detectable, subgroup_values, unit_of_call
+from qa_app.domain.experiment_units import (
+    design_summary,
+    minimum_detectable,
+    subgroup_values,
+    unit_of_call,
+)
 from qa_app.domain.metric_catalogue import parse_metric
 from qa_app.experiment_store import (
     LOCKED,
@@ -84,6 +90,7 @@ def _effects(stored, key, primary, frame_of, permutations) -> list[dict]:
                 frame, metric=spec.key, primary=primary, control=plan.control, treatment=arm,
                 strata=stored.strata, arms=list(plan.arms), seed=int(stored.row.seed),
                 subgroup_columns=plan.subgroups.columns, permutations=permutations,
+                allocation=plan.allocation,
             )  # fmt: skip
         except ValueError as exc:
             entries.append(_missing(spec.key, primary, plan.control, arm, str(exc)))
@@ -144,6 +151,7 @@ def _plan_json(plan: ExperimentPlan) -> dict:
         },  # fmt: skip
         "unit": plan.unit,
         "arms": list(plan.arms),
+        "allocation": plan.arm_weights,
         "control": plan.control,
         "primary_metric": plan.primary_metric,
         "secondary_metrics": list(plan.secondary_metrics),
@@ -220,6 +228,10 @@ def report(
         calls, _exposures(db, plan), intervention=plan.intervention.name,
         treatment_arms=list(plan.treatment_arms),
     )  # fmt: skip
+    try:
+        power = minimum_detectable(plan, stored.strata)
+    except ValueError as exc:  # inputs the power calculation cannot use: said, not hidden
+        power, warnings = None, [*warnings, f"no power calculation: {exc}"]
     return {
         "experiment": name,
         "plan_hash": row.content_hash,
@@ -236,7 +248,8 @@ def report(
         "assignment": [{"unit": u.unit, "stratum": u.stratum, "arm": u.arm} for u in stored.units],
         "balance": stored_balance(stored),
         "metrics": metrics,
-        "power": minimum_detectable(plan),
+        "design": design_summary(plan, stored.strata, seed=int(row.seed)),
+        "power": power,
         "contamination": contamination.to_json() | {"clean": contamination.clean},
         "amendments": _amendments(db, stored),
         "exploratory": {"label": EXPLORATORY, "metrics": explored},

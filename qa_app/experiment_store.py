@@ -174,10 +174,15 @@ def amend(
         raise ExperimentStoreError(f"'{name}' is unchanged: nothing to amend")
     if stored.row.assigned_at is not None:
         old = stored.plan
-        if plan.units != old.units or plan.arms != old.arms or plan.strata != old.strata:
+        if (
+            plan.units != old.units
+            or plan.arms != old.arms
+            or plan.strata != old.strata
+            or plan.arm_weights != old.arm_weights
+        ):
             raise ExperimentStoreError(
-                f"experiment '{name}' is assigned: its units, strata and arms are fixed (the "
-                "amendment changes them)"
+                f"experiment '{name}' is assigned: its units, strata, arms and allocation are "
+                "fixed (the amendment changes them)"
             )
     amendment = ExperimentAmendment(experiment_id=stored.row.id, content=text,
                                     content_hash=digest, reason=reason,
@@ -237,8 +242,10 @@ def unit_strata(db: Session, plan: ExperimentPlan) -> dict[str, str]:
 
 
 def assign(db: Session, name: str, seed: int, actor: User | None) -> Assignment:
-    """Draw the units' arms (stratified, reproducible from the seed) and store them with the
-    seed. Once only: a second assignment is refused."""
+    """Draw the units' arms (stratified, in the plan's allocation, reproducible from the seed)
+    and store them with the seed. Once only: a second assignment is refused. The allocation is
+    read from the plan as registered or amended; it cannot change once assigned, so reports
+    re-draw the same design."""
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise ExperimentStoreError(f"the seed must be a whole number from 0 to {MAX_SEED}")
     stored = load(db, name)
@@ -255,7 +262,7 @@ def assign(db: Session, name: str, seed: int, actor: User | None) -> Assignment:
     plan = stored.plan
     strata = unit_strata(db, plan)
     try:
-        assignment = assign_units(strata, plan.arms, seed)
+        assignment = assign_units(strata, plan.arms, seed, plan.allocation)
         balance = balance_table(strata, assignment, plan.arms)
     except ValueError as exc:
         raise ExperimentStoreError(str(exc)) from None

@@ -11,7 +11,10 @@
   is re-drawn ``permutations`` times (at least 1,000) with the recorded design
   (experiment_assignment.assign_units: the same strata and arms, seeds derived from a generator
   seeded by the experiment's seed), the difference in means recomputed each time, and
-  p = (1 + #{|draw| ≥ |observed|}) / (1 + draws). The interval is the same test inverted
+  p = (1 + #{|draw| ≥ |observed|}) / (1 + draws). When the design has no more distinct
+  assignments than that and all are equally likely (fixed counts per stratum, e.g. two of six
+  queues), every one is enumerated instead and p = #{|assignment| ≥ |observed|} / their
+  number: the exact test, without Monte Carlo error. The interval is the same test inverted
   (Imbens & Rubin 2015, §5.7): every shift τ for which "treatment adds τ to every call"
   is not rejected at level α, under that constant-effect assumption. Because the difference in
   means is linear in τ, each draw's rejection region is a quadratic inequality in τ and the
@@ -31,26 +34,28 @@
   the interaction terms (approximate with few units; said so in a warning).
 
 This is a randomised comparison, so the effect is causal for the units and period of the
-experiment — provided the contamination check (``contamination_check``) is clean.
+experiment — provided the contamination check (experiment_contamination) is clean.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from qa_app.domain.experiment_assignment import redraw_assignments, validate_design
+from qa_app.domain.experiment_assignment import (
+    randomisation_resolution,
+    redraw_assignments,
+    validate_design,
+)
 
 __all__ = [
-    "Contamination",
     "MetricEffect",
     "SubgroupEffect",
     "cluster_robust_ols",
-    "contamination_check",
     "estimate_effect",
 ]
 
@@ -120,6 +125,8 @@ class MetricEffect:
     permutations: int | None = None
     units_per_arm: dict[str, int] = field(default_factory=dict)
     randomisation: str | None = None
+    distinct_assignments: int | None = None
+    smallest_p_value: float | None = None
 
     def to_json(self) -> dict:
         """The issue's JSON shape (metric, primary, effect, ci [lo, hi], p_value, method,
@@ -137,6 +144,8 @@ class MetricEffect:
             "confidence": 1 - self.alpha,
             "permutations": self.permutations,
             "randomisation": self.randomisation,
+            "distinct_assignments": self.distinct_assignments,
+            "smallest_p_value": _num(self.smallest_p_value),
             "n_units": self.n_units,
             "n_calls": self.n_calls,
             "units_per_arm": dict(self.units_per_arm),
@@ -150,10 +159,10 @@ class MetricEffect:
 # ---------------------------------------------------------------------------- data preparation
 
 
-def _prepare(rows, control, treatment, strata, arms, subgroup_columns):
+def _prepare(rows, control, treatment, strata, arms, subgroup_columns, allocation=None):
     """Checked copy of the rows: unit, arm, value, treated (0/1), the subgroup columns; only
     the two compared arms. Raises ValueError naming the row or column that is wrong."""
-    validate_design(strata, arms)
+    validate_design(strata, arms, allocation)
     if control == treatment:
         raise ValueError(f"control and treatment must be different arms; both are {control!r}")
     for role, arm in (("control", control), ("treatment", treatment)):
@@ -200,11 +209,16 @@ def _prepare(rows, control, treatment, strata, arms, subgroup_columns):
 
 
 @lru_cache(maxsize=8)
-def _draws(strata_items: tuple, arms: tuple, seed: int, permutations: int) -> tuple:
+def _draws(
+    strata_items: tuple, arms: tuple, seed: int, permutations: int, allocation: tuple | None
+) -> tuple:
     """Units and re-drawn arm indices for a design; cached because every metric of a report
     re-draws the same design with the same seed."""
     seeds = np.random.default_rng(seed).integers(0, 2**63 - 1, size=permutations)
-    units, drawn = redraw_assignments(dict(strata_items), list(arms), [int(s) for s in seeds])
+    units, drawn = redraw_assignments(
+        dict(strata_items), list(arms), [int(s) for s in seeds],
+        dict(allocation) if allocation else None,
+    )  # fmt: skip
     drawn.setflags(write=False)
     return units, drawn
 
@@ -226,29 +240,67 @@ def _within_strata(strata, observed: dict[str, bool], seed: int, permutations: i
     return units, treated
 
 
+def _every_assignment(strata, units, treated_row) -> np.ndarray:
+    """Every arrangement of the compared units with ``treated_row``'s number of treated units
+    in each stratum (rows: 1 treated, 0 control); used when there are few enough to list."""
+    from itertools import combinations, product
+
+    by_stratum: dict[str, list[int]] = {}
+    for i, unit in enumerate(units):
+        by_stratum.setdefault(str(strata[unit]), []).append(i)
+    choices = []
+    for stratum in sorted(by_stratum):
+        group = by_stratum[stratum]
+        choices.append(list(combinations(group, int(sum(treated_row[group])))))
+    rows = []
+    for picks in product(*choices):
+        row = np.zeros(len(units))
+        for chosen in picks:
+            row[list(chosen)] = 1.0
+        rows.append(row)
+    return np.array(rows)
+
+
 class _Draws:
     """The re-drawn assignments of randomisation inference, shared by a metric's estimates.
 
     Two arms: the whole recorded design re-drawn (assign_units with seeds derived from the
-    experiment's seed). More arms: the comparison concerns only the units of the two arms, and
+    experiment's seed, with the plan's allocation, so "two of six queues" is re-drawn as two
+    of six). More arms: the comparison concerns only the units of the two arms, and
     re-drawing the whole design would move some of them to other arms (whose calls tell nothing
     about this comparison), so the labels of the two arms' units are shuffled within each
     stratum instead, keeping each stratum's counts: the conditional randomisation test, exact
     given those counts because the design makes every arrangement with them equally likely."""
 
-    def __init__(self, strata, arms, seed, permutations, control, treatment, observed):
+    def __init__(
+        self, strata, arms, seed, permutations, control, treatment, observed, allocation=None
+    ):
         if len(arms) == 2:
             key = tuple(sorted((str(u), str(s)) for u, s in strata.items()))
-            self.units, drawn = _draws(key, tuple(arms), int(seed), int(permutations))
-            self.treated = (drawn == list(arms).index(treatment)).astype(float)
-            self.control = (drawn == list(arms).index(control)).astype(float)
+            alloc = tuple(sorted(allocation.items())) if allocation else None
+            self.units, drawn = _draws(key, tuple(arms), int(seed), int(permutations), alloc)
+            t_index, c_index = list(arms).index(treatment), list(arms).index(control)
+            self.treated = (drawn == t_index).astype(float)
+            self.control = (drawn == c_index).astype(float)
             self.design = "the recorded design re-drawn"
+            self.resolution = randomisation_resolution(strata, self.units, drawn, c_index, t_index)
         else:
             self.units, self.treated = _within_strata(strata, observed, int(seed), permutations)
             self.control = 1.0 - self.treated
             self.design = (
                 f"the {control} and {treatment} units' labels shuffled within strata "
                 "(conditional randomisation test)"
+            )
+            labels = self.treated[:1].astype(int)  # 1 treated, 0 control
+            self.resolution = randomisation_resolution(strata, self.units, labels, 0, 1, True)
+        self.exact = (
+            self.resolution["exact"] and self.resolution["distinct_assignments"] <= permutations
+        )
+        if self.exact:
+            self.treated = _every_assignment(strata, self.units, self.treated[0])
+            self.control = 1.0 - self.treated
+            self.design += (
+                f"; all {len(self.treated)} equally likely assignments enumerated (exact test)"
             )
         self.index = {u: i for i, u in enumerate(self.units)}
 
@@ -278,8 +330,10 @@ def _ri_estimate(data, draws: _Draws, alpha):
         return effect, None, None, ["no re-drawn assignment put these units in both arms"]
     scale = max(abs(effect), float(np.abs(a).max()), 1e-300)
     tol = 1e-9 * scale  # ties within rounding count as "as extreme" (conservative)
-    p_value = (1 + np.sum(np.abs(a) >= abs(effect) - tol)) / (1 + len(a))
-    ci = _invert(effect, a, b, alpha, tol)
+    # Re-draws add the observed assignment (1 + ... / 1 + draws); an enumeration holds it.
+    plus = 0 if draws.exact else 1
+    p_value = (plus + np.sum(np.abs(a) >= abs(effect) - tol)) / (plus + len(a))
+    ci = _invert(effect, a, b, alpha, tol, plus)
     if ci is None:
         warnings.append(
             f"the {1 - alpha:.0%} interval is unbounded: this design has too few distinct "
@@ -288,7 +342,7 @@ def _ri_estimate(data, draws: _Draws, alpha):
     return effect, ci, float(p_value), warnings
 
 
-def _invert(effect, a, b, alpha, tol):
+def _invert(effect, a, b, alpha, tol, plus=1):
     """Hull of {τ : p(τ) > α} for H0 "treatment adds τ to every call". Under H0 each draw's
     statistic is a − τ·b and the observed one is effect − τ; draw k counts as extreme where
     (a_k − τ b_k)² ≥ (effect − τ)², a quadratic inequality, so p(τ) only changes at its roots."""
@@ -313,7 +367,7 @@ def _invert(effect, a, b, alpha, tol):
         for start in range(0, len(taus), 256):  # chunks keep the draws × probes matrix small
             t = taus[start : start + 256, None]
             extreme = np.abs(a[None, :] - t * b[None, :]) >= np.abs(effect - t) - tol
-            out[start : start + 256] = (1 + extreme.sum(axis=1)) / (1 + len(a))
+            out[start : start + 256] = (plus + extreme.sum(axis=1)) / (plus + len(a))
         return out
 
     accepted = p_at(probes) > alpha
@@ -447,6 +501,7 @@ def estimate_effect(
     ri_unit_threshold: int = 30,
     alpha: float = 0.05,
     min_permutations: int = MIN_PERMUTATIONS,
+    allocation: Mapping[str, int] | None = None,
 ) -> MetricEffect:
     """The treatment − control difference in call-level means of one metric.
 
@@ -456,7 +511,10 @@ def estimate_effect(
     the recorded design (``strata``, ``arms``; seeds derived from ``seed``); otherwise
     cluster-robust errors by unit. ``min_permutations`` (1,000) exists so that simulation
     tests can run smaller; reports use the default. Empty arms, one unit in an arm, constant
-    values: no error, a warning and missing figures.
+    values: no error, a warning and missing figures. ``allocation``: the plan's arm ratios, so
+    that the re-draws follow the recorded design. With randomisation inference the result
+    carries the design's smallest attainable p-value and, when that is above ``alpha``, says
+    that no result of this design can be significant.
     """
     arms = list(arms)
     subgroup_columns = list(subgroup_columns)
@@ -467,16 +525,24 @@ def estimate_effect(
         )
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be between 0 and 1; got {alpha}")
-    data, dropped = _prepare(rows, control, treatment, strata, arms, subgroup_columns)
+    data, dropped = _prepare(rows, control, treatment, strata, arms, subgroup_columns, allocation)
     n_units = int(data["unit"].nunique())
     units_by_arm = data.groupby("arm")["unit"].nunique()
     method = RANDOMISATION if n_units < ri_unit_threshold else CLUSTER
     draws = None
     if method == RANDOMISATION:
         observed = data.groupby("unit")["treated"].first().astype(bool).to_dict()
-        draws = _Draws(strata, arms, seed, permutations, control, treatment, observed)
+        draws = _Draws(strata, arms, seed, permutations, control, treatment, observed, allocation)
     effect, ci, p_value, warns, _ = _estimate(data, method, draws, alpha)
     warnings = list(warns)
+    resolution = draws.resolution if draws is not None else {}
+    if resolution and resolution["smallest_p_value"] > alpha:
+        warnings.append(
+            f"this design can never give a p-value below {resolution['smallest_p_value']:.3f} "
+            f"({resolution['distinct_assignments']} distinct assignments of the {control} and "
+            f"{treatment} units), so no result can reach α = {alpha:g}: read it as an "
+            "exploratory, underpowered pilot, not as a test",
+        )
     if dropped:
         warnings.append(f"{dropped} call(s) without a value for {metric} were left out")
     ci_method = None
@@ -501,9 +567,11 @@ def estimate_effect(
         control=control,
         treatment=treatment,
         alpha=alpha,
-        permutations=permutations if method == RANDOMISATION else None,
+        permutations=len(draws.treated) if draws is not None else None,
         units_per_arm={arm: int(units_by_arm.get(arm, 0)) for arm in (control, treatment)},
         randomisation=draws.design if draws is not None else None,
+        distinct_assignments=resolution.get("distinct_assignments"),
+        smallest_p_value=resolution.get("smallest_p_value"),
     )
     for variable in subgroup_columns:
         for level in sorted(data[variable].unique()):
@@ -526,99 +594,3 @@ def estimate_effect(
         if note:
             result.warnings.append(note)
     return result
-
-
-@dataclass
-class Contamination:
-    """How far the experiment's arms leaked into each other (counts and the agents behind them)."""
-
-    intervention: str
-    calls: int
-    agents: int
-    agents_in_both_arms: int
-    agents_in_both_arms_top: list[dict]
-    calls_outside_arm: int
-    treatment_calls_unexposed: int
-    treatment_calls_before_exposure: int
-    exposures_without_calls: int
-    agents_exposed_without_calls: list[str]
-    calls_without_agent: int = 0
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-    @property
-    def clean(self) -> bool:
-        """True when no agent crossed arms and no exposed agent handled a control call."""
-        return self.agents_in_both_arms == 0 and self.calls_outside_arm == 0
-
-
-def _utc_naive(values: pd.Series, what: str) -> pd.Series:
-    try:
-        times = pd.to_datetime(values, utc=True, format="mixed")
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{what}: not a date and time ({exc})") from None
-    return times.dt.tz_localize(None)
-
-
-def contamination_check(
-    calls: pd.DataFrame,
-    exposures: pd.DataFrame,
-    *,
-    intervention: str,
-    treatment_arms: Sequence[str],
-) -> Contamination:
-    """Counts of contamination between arms.
-
-    ``calls``: call_id, agent, unit, arm, started_at; ``exposures``: agent, intervention, at
-    (only rows of ``intervention`` count). Reports agents who worked units of more than one
-    arm (the 20 with the most calls outside their main arm, by name), calls in control units
-    handled by agents exposed at or before the call ("outside their arm"), calls in treatment
-    units by agents never exposed and by agents not yet exposed, and exposed agents who never
-    took a call in the experiment. Times without a zone are read as UTC.
-    """
-    for name, frame, needed in (
-        ("calls", calls, ["call_id", "agent", "unit", "arm", "started_at"]),
-        ("exposures", exposures, ["agent", "intervention", "at"]),
-    ):
-        missing = [c for c in needed if c not in frame.columns]
-        if missing:
-            raise ValueError(f"the {name} lack column(s): {', '.join(missing)}")
-    treatment_arms = {str(a) for a in treatment_arms}
-    c = calls[["call_id", "agent", "unit", "arm", "started_at"]].copy()
-    no_agent = c["agent"].isna() | (c["agent"].astype(str).str.strip() == "")
-    c = c[~no_agent].assign(
-        agent=lambda d: d["agent"].astype(str), arm=lambda d: d["arm"].astype(str)
-    )
-    c["started_at"] = _utc_naive(c["started_at"], "calls.started_at")
-    e = exposures[exposures["intervention"].astype(str) == intervention][["agent", "at"]].copy()
-    e["agent"] = e["agent"].astype(str)
-    e["at"] = _utc_naive(e["at"], "exposures.at")
-    first_exposure = e.groupby("agent")["at"].min()
-
-    per_agent = c.groupby(["agent", "arm"]).size().unstack(fill_value=0)
-    crossed = per_agent[(per_agent > 0).sum(axis=1) > 1]
-    outside = crossed.sum(axis=1) - crossed.max(axis=1)
-    top = []
-    for agent in sorted(crossed.index, key=lambda a: (-outside[a], a))[:20]:
-        arms_worked = {arm: int(n) for arm, n in crossed.loc[agent].items() if n > 0}
-        top.append({"agent": agent, "calls_by_arm": arms_worked})
-
-    exposed_at = c["agent"].map(first_exposure)
-    in_treatment = c["arm"].isin(treatment_arms)
-    exposed_by_then = exposed_at.notna() & (exposed_at <= c["started_at"])
-    never = exposed_at.isna()
-    idle = sorted(set(first_exposure.index) - set(c["agent"]))
-    return Contamination(
-        intervention=intervention,
-        calls=len(c),
-        agents=int(c["agent"].nunique()),
-        agents_in_both_arms=len(crossed),
-        agents_in_both_arms_top=top,
-        calls_outside_arm=int((~in_treatment & exposed_by_then).sum()),
-        treatment_calls_unexposed=int((in_treatment & never).sum()),
-        treatment_calls_before_exposure=int((in_treatment & ~never & ~exposed_by_then).sum()),
-        exposures_without_calls=len(idle),
-        agents_exposed_without_calls=idle,
-        calls_without_agent=int(no_agent.sum()),
-    )

@@ -7,6 +7,7 @@ as experiments/empathy-pilot-example.toml)::
     hypothesis = "Empathy training lowers the empathy-absent flag rate"
     unit = "queue"                       # or "schedule_block" (weekday x shift)
     arms = ["control", "training"]       # the first arm is the control
+    allocation = { control = 2, training = 1 }   # optional ratios; equal when left out
     primary_metric = "flag:empathy_absent"
     secondary_metrics = ["dimension:acknowledgment", "outcome:saved"]
     decision_rule = "Roll out if ..."
@@ -67,7 +68,7 @@ MAX_UNITS = 500
 KNOWN_KEYS = {
     "name", "hypothesis", "description", "unit", "arms", "primary_metric",
     "secondary_metrics", "decision_rule", "intervention", "units", "stratify_by", "window",
-    "lags", "subgroups", "power", "schedule",
+    "lags", "subgroups", "power", "schedule", "allocation",
 }  # fmt: skip
 _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.\-]{0,99}")
 
@@ -158,6 +159,12 @@ class ExperimentPlan:
     shifts: tuple[Shift, ...] = ()
     timezone: str = "UTC"
     description: str = ""
+    allocation: dict[str, int] | None = None
+
+    @property
+    def arm_weights(self) -> dict[str, int]:
+        """Each arm's ratio (1 each when the plan gives no allocation)."""
+        return dict(self.allocation) if self.allocation else dict.fromkeys(self.arms, 1)
 
     @property
     def control(self) -> str:
@@ -230,6 +237,7 @@ def parse_experiment_plan(text: str, source: str = "<experiment>") -> Experiment
         check.add(
             f"{len(units)} unit(s) for {len(arms)} arms: give at least one unit per arm", "arms"
         )
+    allocation = _allocation(doc, check, arms, len(units))
     if check.items:
         raise ExperimentPlanError(check.items)
     return ExperimentPlan(
@@ -238,8 +246,56 @@ def parse_experiment_plan(text: str, source: str = "<experiment>") -> Experiment
         window_start=start, window_end=end, decision_rule=decision_rule, strata=strata,
         stratify_by=stratify_by, lag_after_assignment_days=lags[0],
         lag_after_exposure_days=lags[1], subgroups=subgroups, power=power, shifts=shifts,
-        timezone=timezone, description=description,
+        timezone=timezone, description=description, allocation=allocation,
     )  # fmt: skip
+
+
+def _allocation(doc, check: LineProblems, arms, n_units: int) -> dict[str, int] | None:
+    """``allocation = { control = 2, training = 1 }``: whole-number ratios, one per arm."""
+    from qa_app.domain.experiment_assignment import MAX_RATIO
+
+    raw = doc.get("allocation")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        check.add(
+            "'allocation' must be a table of ratios, one per arm, e.g. "
+            "allocation = { control = 2, training = 1 }",
+            "allocation",
+        )
+        return None
+    ok = True
+    for arm in raw:
+        if arms and arm not in arms:
+            check.add(
+                f"allocation: '{arm}' is not one of the arms ({', '.join(arms)})", "allocation"
+            )
+            ok = False
+        elif type(raw[arm]) is not int or not 1 <= raw[arm] <= MAX_RATIO:
+            check.add(
+                f"allocation: the ratio of '{arm}' must be a whole number from 1 to "
+                f"{MAX_RATIO}; got {raw[arm]!r}",
+                "allocation",
+            )
+            ok = False
+    missing = [a for a in arms if a not in raw]
+    if missing:
+        check.add(f"allocation: give a ratio for every arm; missing: {', '.join(missing)}",
+                  "allocation")  # fmt: skip
+        ok = False
+    if not ok or not arms:
+        return None
+    total = sum(raw[a] for a in arms)
+    short = [a for a in arms if n_units * raw[a] / total < 1]
+    if n_units and short:
+        check.add(
+            f"allocation: with {n_units} units, arm '{short[0]}' would get "
+            f"{n_units * raw[short[0]] / total:.2f} of a unit; every arm needs at least one "
+            "(add units or raise its ratio)",
+            "allocation",
+        )
+        return None
+    return {a: int(raw[a]) for a in arms}
 
 
 def _table(doc: Mapping, key: str, check: LineProblems, required: bool = False) -> dict:

@@ -81,22 +81,93 @@ def subgroup_values(plan: ExperimentPlan, interaction_type, tenure_days, channel
     return values
 
 
-def units_per_arm(plan: ExperimentPlan) -> int:
-    """The fewest units any arm gets (the assignment keeps arms within one unit)."""
-    return len(plan.units) // len(plan.arms)
+def units_per_arm(plan: ExperimentPlan) -> dict[str, int]:
+    """The whole units each arm is sure to get: its share of the units under the allocation,
+    rounded down (the assignment never gives an arm less)."""
+    from qa_app.domain.experiment_assignment import arm_counts
+
+    shares = arm_counts(len(plan.units), plan.arms, plan.allocation)
+    return {arm: int(share + 1e-9) for arm, share in shares.items()}
 
 
-def minimum_detectable(plan: ExperimentPlan) -> dict | None:
+def known_strata(plan: ExperimentPlan, strata: dict | None = None) -> tuple[dict, bool]:
+    """The units' strata for design calculations and whether they are the real ones: given,
+    in the plan, or read from schedule block names; a call attribute's strata are known only
+    at assignment, so before it the units count as one stratum (the most assignments, so the
+    smallest p-value found is a best case)."""
+    if strata:
+        return dict(strata), True
+    if plan.strata is not None or plan.stratify_by is None or plan.stratify_by in STRATIFY_SCHEDULE:
+        return strata_from_calls(plan, []), True
+    return dict.fromkeys(plan.units, "all"), False
+
+
+def design_summary(plan: ExperimentPlan, strata: dict | None = None, seed: int = 0) -> dict:
+    """What the randomisation can and cannot show, worked out from the design (units, strata,
+    allocation): per treatment arm, the distinct assignments of its and the control's units
+    and the smallest p-value the randomisation test can give; ``exploratory`` when that is
+    above the plan's alpha (0.05 without a [power] table), with a plain note."""
+    from qa_app.domain.experiment_assignment import design_resolution
+
+    strata, known = known_strata(plan, strata)
+    alpha = plan.power.alpha if plan.power else 0.05
+    counts = units_per_arm(plan)
+    comparisons = []
+    for arm in plan.treatment_arms:
+        r = design_resolution(strata, plan.arms, plan.allocation, treatment=arm, seed=seed)
+        comparisons.append({"treatment": arm, "control": plan.control, **r})
+    worst = max(comparisons, key=lambda c: c["smallest_p_value"])
+    exploratory = len(plan.units) < 30 and worst["smallest_p_value"] > alpha
+    share = ", ".join(f"{a} {counts[a]}" for a in plan.arms)
+    note = (
+        f"{len(plan.units)} units ({'at least ' if plan.allocation else ''}{share}): the "
+        f"randomisation test has {worst['distinct_assignments']} distinct assignments of the "
+        f"{worst['control']} and {worst['treatment']} units"
+        f"{'' if known else ' at most (before the strata are known)'}, so its p-value can "
+        f"never fall below {worst['smallest_p_value']:.3f}. "
+    )
+    note += (
+        f"No result can reach α = {alpha:g}: this is an exploratory, underpowered pilot — its "
+        "effects show direction and size, not proof."
+        if exploratory
+        else f"A p-value below α = {alpha:g} is attainable."
+    )
+    return {
+        "units": len(plan.units),
+        "units_per_arm": counts,
+        "allocation": plan.arm_weights,
+        "strata_known": known,
+        "alpha": alpha,
+        "comparisons": comparisons,
+        "smallest_p_value": worst["smallest_p_value"],
+        "exploratory": exploratory,
+        "note": note,
+    }
+
+
+def minimum_detectable(plan: ExperimentPlan, strata: dict | None = None) -> dict | None:
     """The power calculation for the primary metric (qa_app.domain.experiment_power), with the
-    inputs it used; None when the plan has no [power] table."""
+    inputs it used: the smallest treatment arm against the control, and the randomisation
+    test's resolution from the design (design_summary); None when the plan has no [power]
+    table."""
     from qa_app.domain.experiment_power import minimum_detectable_effect
 
     if plan.power is None:
         return None
     p = plan.power
+    counts = units_per_arm(plan)
+    treatment = min(plan.treatment_arms, key=lambda a: counts[a])
+    design = design_summary(plan, strata)
+    resolution = next(c for c in design["comparisons"] if c["treatment"] == treatment)
     inputs = {
         "baseline_mean": p.baseline_mean, "baseline_sd": p.baseline_sd,
-        "units_per_arm": units_per_arm(plan), "calls_per_unit": p.calls_per_unit,
-        "icc": p.icc, "alpha": p.alpha, "power": p.power, "binary": p.binary,
+        "units_per_arm": counts[treatment], "control_units": counts[plan.control],
+        "calls_per_unit": p.calls_per_unit, "icc": p.icc, "alpha": p.alpha, "power": p.power,
+        "binary": p.binary,
     }  # fmt: skip
-    return {"metric": plan.primary_metric, "inputs": inputs, **minimum_detectable_effect(**inputs)}
+    result = minimum_detectable_effect(
+        **inputs,
+        smallest_p_value=resolution["smallest_p_value"],
+        distinct_assignments=resolution["distinct_assignments"],
+    )
+    return {"metric": plan.primary_metric, "treatment": treatment, "inputs": inputs, **result}

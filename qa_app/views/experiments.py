@@ -17,7 +17,7 @@ from qa_app import experiment_store
 from qa_app.auth import current_user, roles_required
 from qa_app.db import get_session
 from qa_app.domain.experiment_plan import ExperimentPlanError
-from qa_app.domain.experiment_units import minimum_detectable
+from qa_app.domain.experiment_units import design_summary, minimum_detectable
 from qa_app.experiment_store import ExperimentStoreError
 from qa_app.models import Role
 
@@ -105,10 +105,12 @@ def _stored(name: str):
 
 def _show(stored, error: str | None = None, status: int = 200, balance=None):
     mde, mde_error = None, None
+    strata = stored.strata or None
     try:
-        mde = minimum_detectable(stored.plan)
+        mde = minimum_detectable(stored.plan, strata)
     except ValueError as exc:  # inputs the power calculation cannot use: said, not hidden
         mde_error = str(exc)
+    design = design_summary(stored.plan, strata, seed=stored.row.seed or 0)
     return render_template(
         "experiments/show.html",
         stored=stored,
@@ -116,6 +118,7 @@ def _show(stored, error: str | None = None, status: int = 200, balance=None):
         plan=stored.plan,
         mde=mde,
         mde_error=mde_error,
+        design=design,
         balance=balance if balance is not None else experiment_store.stored_balance(stored),
         error=error,
         can_manage=current_user().role in MANAGERS,

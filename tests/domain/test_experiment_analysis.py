@@ -1,5 +1,6 @@
 """The experiment's analysis (qa_app.domain.experiment_analysis): published clustered errors,
-the degenerate cases, subgroups and their interaction test, and the contamination check."""
+the degenerate cases, subgroups and their interaction test, exact randomisation tests of small
+designs."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from qa_app.domain.experiment_analysis import (
     CLUSTER,
     RANDOMISATION,
     cluster_robust_ols,
-    contamination_check,
     estimate_effect,
 )
 from qa_app.domain.experiment_assignment import assign_units
@@ -87,11 +87,18 @@ def test_json_has_the_issue_shape_and_subgroups_are_labelled():
 def test_fewer_than_30_units_use_randomisation_inference_with_the_recorded_design():
     strata, rows = _experiment(12, 0.0, seed=5)
     result = _estimate(strata, rows)
-    assert result.method == RANDOMISATION and result.permutations == 2000
+    assert result.method == RANDOMISATION
     assert result.ci is not None and "inverted" in result.ci_method
     assert 1 / 2001 <= result.p_value <= 1
     out = json.loads(json.dumps(result.to_json()))
-    assert out["randomisation"] == "the recorded design re-drawn" and out["permutations"] == 2000
+    assert out["randomisation"].startswith("the recorded design re-drawn")
+    # two strata of six, three of each arm in each: C(6, 3)² = 400 assignments, all listed
+    assert out["permutations"] == out["distinct_assignments"] == 400
+    assert out["smallest_p_value"] == pytest.approx(2 / 400)
+    # a design with more assignments than re-draws is sampled: 2,000 re-draws of C(40, 20)
+    big_strata, big = _experiment(40, 0.0, seed=5)
+    sampled = _estimate(big_strata, big, ri_unit_threshold=41)
+    assert sampled.permutations == 2000 and sampled.randomisation == "the recorded design re-drawn"
     # the same seed gives the same p-value; the draws are the design's, not a free shuffle
     assert _estimate(strata, rows).p_value == result.p_value
     with pytest.raises(ValueError, match="at least 1000 re-draws; got 500"):
@@ -184,60 +191,51 @@ def test_interaction_test_detects_a_planted_interaction_and_not_an_absent_one():
     assert chat == pytest.approx(0.6, abs=0.08) and voice == pytest.approx(0.0, abs=0.08)
 
 
-def test_contamination_counts_on_a_hand_made_log():
-    calls = pd.DataFrame(
+@pytest.mark.parametrize(
+    ("strata", "distinct"),
+    [
+        ({f"q{i}": "all" for i in range(6)}, 15),  # C(6, 2)
+        ({f"q{i}": "phone" if i < 3 else "chat" for i in range(6)}, 9),  # one of 3 in each
+    ],
+)
+def test_two_of_six_queues_p_value_is_the_exact_enumeration(strata, distinct):
+    """A hand-made pilot: six queues, two trained (allocation control 2 : training 1). The
+    randomisation p-value must be exactly the share of the design's possible assignments
+    whose |difference in means| is at least the observed one (Fisher's exact test, listed
+    here by hand with itertools), and its smallest attainable value 1 / distinct."""
+    from itertools import combinations, product
+
+    arms, allocation = ["control", "training"], {"control": 2, "training": 1}
+    assignment = assign_units(strata, arms, seed=42, allocation=allocation)
+    level = {"q0": 0.1, "q1": 0.9, "q2": 0.4, "q3": 0.35, "q4": 0.7, "q5": 0.2}
+    rows = pd.DataFrame(
         [
-            # ann works only a treatment queue, trained before her calls
-            (1, "ann", "q1", "empathy", "2026-03-02T09:00:00Z"),
-            (2, "ann", "q1", "empathy", "2026-03-03T09:00:00Z"),
-            # bob crosses arms; trained on 3 March: one control call after it, one before
-            (3, "bob", "q1", "empathy", "2026-03-02T10:00:00Z"),
-            (4, "bob", "q2", "control", "2026-03-02T11:00:00Z"),
-            (5, "bob", "q2", "control", "2026-03-04T11:00:00Z"),
-            (6, "bob", "q2", "control", "2026-03-05T11:00:00Z"),
-            # cat works treatment queues and is never trained
-            (7, "cat", "q3", "empathy", "2026-03-02T12:00:00Z"),
-            (8, "cat", "q3", "empathy", "2026-03-02T13:00:00Z"),
-            # dan works control only, untrained
-            (9, "dan", "q2", "control", "2026-03-02T14:00:00Z"),
-            (10, None, "q2", "control", "2026-03-02T15:00:00Z"),
-        ],
-        columns=["call_id", "agent", "unit", "arm", "started_at"],
+            {"unit": u, "arm": assignment[u], "value": level[u] + 0.1 * k + 0.3 * (u in "q1q4")}
+            for u in sorted(strata)
+            for k in range(3)
+        ]
     )
-    exposures = pd.DataFrame(
-        [
-            ("ann", "empathy-training", "2026-03-01T08:00:00Z"),
-            ("bob", "empathy-training", "2026-03-03T08:00:00Z"),
-            ("eve", "empathy-training", "2026-03-01T08:00:00Z"),  # trained, never on a call
-            ("dan", "new-script", "2026-03-01T08:00:00Z"),  # another intervention: ignored
-        ],
-        columns=["agent", "intervention", "at"],
-    )
-    result = contamination_check(
-        calls, exposures, intervention="empathy-training", treatment_arms=["empathy"]
-    )
-    assert result.agents_in_both_arms == 1
-    assert result.agents_in_both_arms_top == [
-        {"agent": "bob", "calls_by_arm": {"control": 3, "empathy": 1}}
+    result = estimate_effect(
+        rows, metric="m", primary=True, control="control", treatment="training",
+        strata=strata, arms=arms, seed=42, allocation=allocation,
+    )  # fmt: skip
+    means = rows.groupby("unit")["value"].mean()  # equal calls per unit: mean of unit means
+
+    def difference(treated):
+        treated = list(treated)
+        return means[treated].mean() - means.drop(treated).mean()
+
+    groups = [sorted(u for u in strata if strata[u] == s) for s in sorted(set(strata.values()))]
+    per_group = [sum(assignment[u] == "training" for u in g) for g in groups]
+    every = [
+        sum(picks, ())
+        for picks in product(*(combinations(g, n) for g, n in zip(groups, per_group, strict=True)))
     ]
-    assert result.calls_outside_arm == 2  # bob's control calls on 4 and 5 March
-    assert result.treatment_calls_unexposed == 2  # cat's
-    assert result.treatment_calls_before_exposure == 1  # bob's call on 2 March
-    assert result.exposures_without_calls == 1 and result.agents_exposed_without_calls == ["eve"]
-    assert result.calls == 9 and result.calls_without_agent == 1 and result.agents == 4
-    assert not result.clean
-    out = json.loads(json.dumps(result.to_json()))
-    assert out["calls_outside_arm"] == 2 and out["agents_in_both_arms_top"][0]["agent"] == "bob"
-
-
-def test_contamination_check_refuses_missing_columns_and_bad_times():
-    calls = pd.DataFrame(
-        {"call_id": [1], "agent": ["a"], "unit": ["q"], "arm": ["x"], "started_at": ["soon"]}
-    )
-    exposures = pd.DataFrame({"agent": ["a"], "intervention": ["t"], "at": ["2026-03-01"]})
-    with pytest.raises(ValueError, match="the exposures lack column\\(s\\): at"):
-        contamination_check(
-            calls, exposures.drop(columns="at"), intervention="t", treatment_arms=["x"]
-        )
-    with pytest.raises(ValueError, match="calls.started_at: not a date and time"):
-        contamination_check(calls, exposures, intervention="t", treatment_arms=["x"])
+    assert len(every) == distinct
+    observed = difference(u for u in strata if assignment[u] == "training")
+    exact = sum(abs(difference(t)) >= abs(observed) - 1e-12 for t in every) / distinct
+    assert result.p_value == pytest.approx(exact, abs=1e-12)
+    assert result.distinct_assignments == distinct
+    assert result.smallest_p_value == pytest.approx(1 / distinct)
+    assert "enumerated (exact test)" in result.randomisation
+    assert any("never give a p-value below" in w and "exploratory" in w for w in result.warnings)

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from qa_app.domain.experiment_plan import ExperimentPlanError, parse_experiment_plan
-from qa_app.domain.experiment_units import strata_from_calls, subgroup_values, unit_of_call
+from qa_app.domain.experiment_units import (
+    design_summary,
+    minimum_detectable,
+    strata_from_calls,
+    subgroup_values,
+    unit_of_call,
+    units_per_arm,
+)
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "experiments" / "empathy-pilot-example.toml"
 SCHEDULE = """\
@@ -45,11 +52,21 @@ def problems(text: str) -> list[str]:
     return caught.value.problems
 
 
-def test_the_shipped_example_is_a_valid_plan_with_two_queues_per_arm():
+def test_the_shipped_example_is_the_issues_pilot_two_of_six_queues_trained():
     plan = parse_experiment_plan(EXAMPLE.read_text("utf-8"), EXAMPLE.name)
     assert plan.name == "empathy-pilot" and len(plan.units) == 6
     assert plan.control == "control" and plan.primary_metric == "flag:empathy_absent"
-    assert len(plan.units) // len(plan.arms) == 2  # two of six queues get the training
+    assert plan.arms == ("control", "training")
+    assert plan.allocation == {"control": 2, "training": 1}
+    assert units_per_arm(plan) == {"control": 4, "training": 2}
+    # what such a pilot can and cannot show, worked out from its design (two strata of three
+    # queues, one trained in each: 3 x 3 = 9 assignments)
+    design = design_summary(plan)
+    assert design["exploratory"] and design["smallest_p_value"] == pytest.approx(1 / 9)
+    assert "can never fall below 0.111" in design["note"] and "exploratory" in design["note"]
+    power = minimum_detectable(plan)
+    assert power["units_per_arm"] == 2 and power["control_units"] == 4
+    assert any("never fall below 0.111" in w for w in power["warnings"])
     assert plan.subgroups.columns == ("complexity", "tenure", "channel")
     assert plan.power.binary is True  # a flag rate
 
@@ -127,3 +144,25 @@ def test_strata_from_a_call_attribute_and_subgroups():
     assert subgroup_values(plan, None, None, None) == {
         "complexity": "unknown", "tenure": "unknown", "channel": "unknown",
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("allocation", "message"),
+    [
+        ("allocation = 2", "'allocation' must be a table of ratios, one per arm"),
+        ("allocation = { control = 2, training = 0 }",
+         "the ratio of 'training' must be a whole number from 1 to 100; got 0"),
+        ("allocation = { control = 2, training = 1.5 }", "the ratio of 'training' must be"),
+        ("allocation = { control = 2, coaching = 1 }", "'coaching' is not one of the arms"),
+        ("allocation = { control = 2 }", "give a ratio for every arm; missing: training"),
+        ("allocation = { control = 6, training = 1 }",
+         "with 6 units, arm 'training' would get 0.86 of a unit"),
+    ],
+)  # fmt: skip
+def test_a_bad_allocation_is_named_at_its_line(allocation, message):
+    text = EXAMPLE.read_text("utf-8")
+    original = "allocation = { control = 2, training = 1 }"
+    line = text.splitlines().index(original) + 1
+    found = problems(text.replace(original, allocation))
+    assert all(problem.startswith(f"plan.toml:{line}: ") for problem in found), found
+    assert any(message in problem for problem in found), found

@@ -73,7 +73,7 @@ def test_a_design_whose_randomisation_test_can_never_reach_alpha_says_so():
     design = {"baseline_mean": 4.0, "baseline_sd": 1.0, "calls_per_unit": 300, "icc": 0.05,
               "binary": False}  # fmt: skip
     six = minimum_detectable_effect(units_per_arm=3, **design)
-    assert any("20 possible assignments" in w and "0.10" in w for w in six["warnings"])
+    assert any("20 possible assignments" in w and "0.100" in w for w in six["warnings"])
     assert not minimum_detectable_effect(units_per_arm=5, **design)["warnings"]  # 2/252
 
 
