@@ -162,3 +162,37 @@ def test_rollout_file_problems_change_nothing(app, cli, tmp_path):
     result = cli("rollout", "evaluate", "--rollouts", unknown, "--metric", "outcome:csat")
     assert result.exit_code == 1 and "queues with calls: Q1, Q2" in result.output
     assert snapshot(db.get_engine_for(app)) == before
+
+
+def test_synthetic_control_for_a_rollout_to_one_unit(cli, tmp_path):
+    """--method synth hands the panel to the synthetic control (qa_app.domain.rollout_synth)
+    with the one adopting unit and its adoption period; the gap chart is written."""
+    rng = np.random.default_rng(3)
+    rows = ["unit,t,y,g"]
+    for i in range(8):
+        base = rng.normal(0, 1)
+        for t in range(1, 13):
+            y = 5 + base + 0.2 * t + (3.0 if i == 0 and t >= 8 else 0.0) + rng.normal(0, 0.2)
+            rows.append(f"u{i},{t},{y:.4f},{8 if i == 0 else ''}")
+    panel = tmp_path / "one.csv"
+    panel.write_text("\n".join(rows) + "\n")
+    chart = tmp_path / "gap.png"
+    result = cli(
+        "rollout", "evaluate", "--panel", panel, "--unit", "unit", "--time", "t",
+        "--outcome", "y", "--first-treated", "g", "--method", "synth",
+        "--format", "json", "--chart", chart,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["method"] == "synth"
+    assert report["treated_unit"] == "u0" and report["treatment_start"] == 8
+    assert report["att"] > 2.0
+    assert set(report["weights"]) <= {f"u{i}" for i in range(1, 8)}
+    assert report["placebo_p_value"] == pytest.approx(1 / 8)
+    assert [row["time"] for row in report["gap"]] == list(range(1, 13))
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = cli(
+        "rollout", "evaluate", "--panel", panel, "--unit", "unit", "--time", "t",
+        "--outcome", "y", "--first-treated", "g", "--method", "synth",
+    )  # fmt: skip
+    assert "donor weights: u" in table.output and "in-space placebo p-value: 0.125" in table.output

@@ -68,3 +68,19 @@ def test_problems_are_shown_escaped_and_nothing_runs(web_app, users, auth, clien
 def test_reviewers_may_not_use_the_page(web_app, users, auth, client):
     auth.login("reviewer@test.example")
     assert client.get("/rollouts").status_code == 403
+
+
+def test_a_rollout_to_one_queue_shows_the_synthetic_control_and_its_gap_chart(
+    web_app, users, auth, client, cli, tmp_path
+):
+    _load_calls(cli, tmp_path)
+    auth.login("lead@test.example")
+    response = _form(
+        client, content="queue,adopted_on\nQ1,2025-06-10\n", method="synth", window="5"
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page[-2000:]
+    assert "Result (synthetic control)" in page
+    assert 'id="rollout-weights"' in page and 'data-figure="placebo_p_value"' in page
+    chart = re.search(r'<img src="data:image/svg\+xml;base64,([^"]+)"', page)
+    assert chart and b"<svg" in base64.b64decode(chart.group(1))
