@@ -399,8 +399,14 @@ def _cluster_estimate(data, alpha):
     exog = pd.DataFrame({"const": 1.0, "treated": data["treated"].to_numpy(dtype=float)})
     fit = cluster_robust_ols(data["value"], exog, data["unit"])
     effect = float(fit.params["treated"])
-    se = float(fit.bse["treated"])
-    if not np.isfinite(se) or se <= 1e-12 * max(1.0, abs(effect)):
+    # The variances before their square roots: with few clusters the clustered covariance can
+    # be singular and a variance zero or (by rounding) negative, which must not reach the
+    # user as a NaN error (statsmodels' bse would warn "invalid value encountered in sqrt").
+    variances = np.diag(np.asarray(fit.cov_params(), dtype=float))
+    if (
+        not np.all(np.isfinite(variances))
+        or variances.min() <= (1e-12 * max(1.0, abs(effect))) ** 2
+    ):
         return effect, None, None, ["values do not vary within the arms; no error can be estimated"]
     lo, hi = fit.conf_int(alpha=alpha).loc["treated"]
     return effect, (float(lo), float(hi)), float(fit.pvalues["treated"]), []
@@ -453,11 +459,15 @@ def _interaction_p(data, variable, few_units):
         )
     frame = data[data[variable].isin(levels)]
     n_clusters = frame["unit"].nunique()
-    if len(levels) - 1 >= n_clusters - 1:
+    # The model has 2 × levels coefficients; the clustered covariance is built from one score
+    # per unit, and those scores sum to zero, so it has rank at most units − 1: with fewer
+    # units than coefficients + 1 it is singular and the test (and its errors) meaningless.
+    needed = 2 * len(levels) + 1
+    if n_clusters < needed:
         return (
             None,
-            f"{variable}: too few units ({n_clusters}) for {len(levels)} levels; "
-            "no interaction test",
+            f"{variable}: too few units ({n_clusters}) for an interaction test over "
+            f"{len(levels)} levels (it needs at least {needed}); no interaction test",
         )
     treated = frame["treated"].to_numpy(dtype=float)
     exog = pd.DataFrame({"const": 1.0, "treated": treated})
@@ -471,8 +481,16 @@ def _interaction_p(data, variable, few_units):
     restriction = np.zeros((len(terms), len(names)))
     for row, i in enumerate(terms):
         restriction[row, i] = 1.0
-    if not np.all(np.isfinite(fit.bse.to_numpy())) or np.any(fit.bse.to_numpy()[terms] <= 0):
-        return None, f"{variable}: values do not vary enough within levels for an interaction test"
+    cov = np.asarray(fit.cov_params(), dtype=float)
+    block = cov[np.ix_(terms, terms)]
+    eigen = np.linalg.eigvalsh((block + block.T) / 2) if np.all(np.isfinite(block)) else [-1.0]
+    if not np.all(np.isfinite(cov)) or np.min(eigen) <= 1e-12 * max(1.0, float(np.max(eigen))):
+        # Too few units carry each level in each arm for the clustered covariance of the
+        # interaction terms to be of full rank: no test rather than a NaN or a false p-value.
+        return None, (
+            f"{variable}: too few units carry each level in both arms to estimate the "
+            "interaction's error; no interaction test"
+        )
     test = fit.wald_test(restriction, use_f=True, scalar=True)
     note = None
     if few_units:
@@ -536,11 +554,11 @@ def estimate_effect(
     effect, ci, p_value, warns, _ = _estimate(data, method, draws, alpha)
     warnings = list(warns)
     resolution = draws.resolution if draws is not None else {}
-    if resolution and resolution["smallest_p_value"] > alpha:
+    if resolution and p_value is not None and resolution["smallest_p_value"] > alpha:
         warnings.append(
             f"this design can never give a p-value below {resolution['smallest_p_value']:.3f} "
             f"({resolution['distinct_assignments']} distinct assignments of the {control} and "
-            f"{treatment} units), so no result can reach α = {alpha:g}: read it as an "
+            f"{treatment} units with calls), so no result can reach α = {alpha:g}: read it as an "
             "exploratory, underpowered pilot, not as a test",
         )
     if dropped:

@@ -239,3 +239,37 @@ def test_two_of_six_queues_p_value_is_the_exact_enumeration(strata, distinct):
     assert result.smallest_p_value == pytest.approx(1 / distinct)
     assert "enumerated (exact test)" in result.randomisation
     assert any("never give a p-value below" in w and "exploratory" in w for w in result.warnings)
+
+
+def test_few_units_per_subgroup_give_no_interaction_test_and_never_a_nan():
+    """Five queues, few calls, three channels (some rare): the interaction model has more
+    coefficients than the units can identify, and statsmodels' clustered errors used to warn
+    "invalid value encountered in sqrt" and return NaN. Warnings are errors in the test run,
+    so this fails if the warning comes back; the report says why there is no test instead."""
+    rng = np.random.default_rng(1)  # the draw that produced the warning
+    strata = {f"q{i}": "all" for i in range(int(rng.integers(4, 8)))}
+    assignment = assign_units(strata, ARMS, 1)
+    rows = pd.DataFrame(
+        [
+            {"unit": u, "arm": assignment[u], "value": float(rng.random() < 0.4),
+             "channel": str(rng.choice(["chat", "voice", "email"], p=[0.2, 0.6, 0.2])),
+             "tenure": str(rng.choice(["new", "exp"], p=[0.1, 0.9]))}
+            for u in strata
+            for _ in range(int(rng.integers(1, 15)))
+        ]
+    )  # fmt: skip
+    assert len(strata) == 5
+    result = _estimate(strata, rows, subgroup_columns=["channel", "tenure"])
+    # channel: 6 coefficients, 5 units -> no test; tenure: 4 coefficients, a (rough) test
+    assert result.interaction_p_values["channel"] is None
+    assert 0 < result.interaction_p_values["tenure"] < 1
+    assert any("tenure: interaction test from cluster-robust errors with only 5 units" in w
+               for w in result.warnings)  # fmt: skip
+    assert any("channel: too few units (5)" in w and "needs at least 7" in w
+               for w in result.warnings)  # fmt: skip
+    json.dumps(result.to_json(), allow_nan=False)  # no NaN reaches the report
+    # The subgroup estimates by clustered errors (30 or more units) are guarded the same way.
+    big_strata, big = _experiment(30, 0.5, seed=9, calls_per_unit=4)
+    few = big[big["unit"].isin(sorted(big_strata)[:3]) | (big["channel"] == "voice")]
+    out = _estimate(big_strata, few, subgroup_columns=["channel"]).to_json()
+    json.dumps(out, allow_nan=False)
