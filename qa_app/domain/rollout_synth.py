@@ -18,10 +18,13 @@ panel, checks it, and turns pysyncon's fits into numbers a reader can use:
 * an in-time placebo: the same fit with a fake rollout date inside the pre-period, using only
   pre-rollout data; its estimate should be near zero.
 
-Default predictors (no ``predictors`` given): the outcome's mean over the pre-period and its
-values at the first, middle and last pre-period times (lagged outcomes, as in ADH 2010's use of
-cigarette sales in 1975, 1980 and 1988). Named ``predictors`` are added as their pre-period
-means.
+Predictors. With none named, the donors are matched on the outcome itself: its pre-period
+mean and its value at every pre-period time, each standardised across units and counted
+equally (a fixed V), so the weights minimise the pre-period gap. With named ``predictors``,
+the match is on their pre-period means plus the outcome's pre-period mean and its values at
+the first, middle and last pre-period times (lagged outcomes, as ADH 2010 use cigarette sales
+in 1975, 1980 and 1988), and the predictor importances V are chosen by pysyncon's search to
+minimise the pre-period outcome error (Abadie & Gardeazabal's procedure).
 
 pysyncon's ``PlaceboTest`` is not used for the in-space placebos: it always runs a process
 pool (a web worker must not fork), prints progress to standard output (which would corrupt
@@ -162,11 +165,48 @@ def fit_synth(dataprep: Any, **options: Any) -> Any:
     test), so the settings that reproduce the published weights are the ones used in reports.
     ``options`` override ``FIT_OPTIONS``. Returns the fitted ``Synth``.
     """
-    from pysyncon import Synth
-
-    synth = Synth()
+    synth = _synth_class()()
     synth.fit(dataprep=dataprep, **{**FIT_OPTIONS, **options})
     return synth
+
+
+def _synth_class() -> type:
+    """pysyncon's Synth, handing SLSQP the exact gradient of its own weight problem.
+
+    pysyncon's inner step minimises 0.5 w'Pw - q'w over the simplex with SLSQP but without
+    the gradient, so SLSQP estimates it by finite differences, one objective call per donor;
+    the outer V search calls that step thousands of times. The gradient, Pw - q, is passed
+    here; the problem, constraints, solver and start are pysyncon's, and the published Basque
+    weights and loss are reproduced (tests/domain/test_rollout_synth.py), about six times
+    faster.
+    """
+    from pysyncon import Synth
+    from scipy.optimize import Bounds, LinearConstraint, minimize
+
+    class _Synth(Synth):
+        @staticmethod
+        def w_optimize(
+            V_mat: np.ndarray,
+            X0: np.ndarray,
+            X1: np.ndarray,
+            qp_method: str = "SLSQP",
+            qp_options: dict | None = None,
+        ) -> tuple[np.ndarray, float]:
+            _, n_c = X0.shape
+            P = X0.T @ V_mat @ X0
+            q = X1.T @ V_mat @ X0
+            res = minimize(
+                fun=lambda x: 0.5 * x.T @ P @ x - q.T @ x,
+                jac=lambda x: P @ x - q,
+                x0=np.full(n_c, 1 / n_c),
+                bounds=Bounds(lb=np.full(n_c, 0.0), ub=np.full(n_c, 1.0)),
+                constraints=LinearConstraint(A=np.full(n_c, 1.0), lb=1.0, ub=1.0),
+                method=qp_method,
+                options=qp_options or {"maxiter": 1000},
+            )
+            return res["x"], res["fun"].item()
+
+    return _Synth
 
 
 # ---------------------------------------------------------------------------------------------
@@ -284,17 +324,24 @@ def _dataprep(
     pre_times: list[Any],
     predictors: Sequence[str],
 ) -> Any:
-    """A pysyncon Dataprep with this module's default predictors over ``pre_times``."""
+    """A pysyncon Dataprep with this module's predictors over ``pre_times``.
+
+    No named predictors: the outcome's pre-period mean and its value at every pre-period time.
+    Named predictors: their pre-period means, the outcome's pre-period mean, and the outcome
+    at the first, middle and last pre-period times.
+    """
     from pysyncon import Dataprep
 
-    special = [(outcome, pre_times, "mean")] + [
-        (outcome, [t], "mean") for t in _outcome_lags(pre_times)
-    ]
-    # Dataprep needs at least one ordinary predictor; with none named, the outcome's
-    # pre-period mean is the ordinary predictor and the special ones are the lags.
-    ordinary = list(predictors) or [outcome]
-    if not predictors:
-        special = special[1:]
+    if predictors:
+        ordinary = list(predictors)
+        lags = _outcome_lags(pre_times)
+        special = [(outcome, pre_times, "mean")]
+    else:
+        # Dataprep needs at least one ordinary predictor: the outcome's pre-period mean.
+        ordinary = [outcome]
+        lags = list(pre_times)
+        special = []
+    special += [(outcome, [t], "mean") for t in lags]
     return Dataprep(
         foo=frame,
         predictors=ordinary,
@@ -332,7 +379,13 @@ def _fit_gaps(
         pre_times=pre_times,
         predictors=predictors,
     )
-    synth = fit_synth(prep)
+    if predictors:
+        synth = fit_synth(prep)
+    else:
+        # Lagged outcomes only: every pre-period value (standardised across units by
+        # pysyncon) counts equally, so the weights minimise the pre-period gap itself; a V
+        # search over dozens of lags would add run time, not fit.
+        synth = fit_synth(prep, custom_V=np.ones(len(pre_times) + 1))
     wide = frame.pivot(index=time, columns=unit, values=outcome).sort_index()
     weights = pd.Series(synth.W, index=list(donors))
     synthetic = wide[list(donors)] @ weights
@@ -364,10 +417,11 @@ def synthetic_control(
 
     ``panel`` is long: one row per unit and time; times sort in order (numbers, dates or
     period strings such as ``2024-03``). Periods before ``treatment_start`` are the
-    pre-period; from it on, the post-period. Donors are all other units. ``predictors`` are
-    extra columns matched on their pre-period means, besides the outcome's pre-period mean and
-    its first, middle and last pre-period values. ``in_time_placebo_periods`` is how many
-    periods before the real start the fake rollout is placed (default: half the pre-period).
+    pre-period; from it on, the post-period. Donors are all other units. Without
+    ``predictors`` the donors are matched on the outcome's whole pre-period path; with them,
+    on their pre-period means and a few outcome lags (see the module docstring).
+    ``in_time_placebo_periods`` is how many periods before the real start the fake rollout is
+    placed (default: half the pre-period).
 
     Raises ValueError, naming the problem, for an unknown treated unit, fewer than 2
     pre-periods or donors, missing unit-time cells, no post-period, or non-numeric values.
@@ -489,7 +543,10 @@ def synthetic_control(
         placebos=placebos,
         in_time_placebo=in_time,
         predictors=[f"{outcome} (pre-period mean)"]
-        + [f"{outcome} at {_json_time(t)}" for t in _outcome_lags(pre_times)]
+        + [
+            f"{outcome} at {_json_time(t)}"
+            for t in (_outcome_lags(pre_times) if predictors else pre_times)
+        ]
         + [f"{c} (pre-period mean)" for c in predictors],
         n_pre_periods=len(pre_times),
         n_post_periods=len(post_times),
