@@ -31,7 +31,9 @@
   (tests/domain/test_experiment_analysis.py).
 - **Subgroups** (equity: interaction complexity, tenure, channel): the same estimate within each
   level, and an interaction test: ``value ~ treated * C(level)``, cluster-robust Wald F test of
-  the interaction terms (approximate with few units; said so in a warning).
+  the interaction terms (approximate with few units, said so in a warning; not shown with
+  fewer than 10 units, or fewer than 2 × levels + 1, where the clustered covariance is
+  unreliable or singular).
 
 This is a randomised comparison, so the effect is causal for the units and period of the
 experiment — provided the contamination check (experiment_contamination) is clean.
@@ -62,6 +64,7 @@ __all__ = [
 CLUSTER = "cluster-robust"
 RANDOMISATION = "randomisation-inference"
 MIN_PERMUTATIONS = 1000
+MIN_INTERACTION_UNITS = 10
 
 
 def _num(x) -> float | None:
@@ -463,6 +466,15 @@ def _interaction_p(data, variable, few_units):
     # per unit, and those scores sum to zero, so it has rank at most units − 1: with fewer
     # units than coefficients + 1 it is singular and the test (and its errors) meaningless.
     needed = 2 * len(levels) + 1
+    if few_units and n_clusters < MIN_INTERACTION_UNITS:
+        # Clustered errors over-reject badly with a handful of clusters (Cameron & Miller
+        # 2015): a p-value of 0.002 from five queues would be a number we cannot stand behind.
+        return (
+            None,
+            f"{variable}: only {n_clusters} units; an interaction test needs at least "
+            f"{MIN_INTERACTION_UNITS} to be trusted, so none is shown: read the subgroup "
+            "effects as exploratory",
+        )
     if n_clusters < needed:
         return (
             None,

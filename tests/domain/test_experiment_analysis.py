@@ -260,12 +260,9 @@ def test_few_units_per_subgroup_give_no_interaction_test_and_never_a_nan():
     )  # fmt: skip
     assert len(strata) == 5
     result = _estimate(strata, rows, subgroup_columns=["channel", "tenure"])
-    # channel: 6 coefficients, 5 units -> no test; tenure: 4 coefficients, a (rough) test
-    assert result.interaction_p_values["channel"] is None
-    assert 0 < result.interaction_p_values["tenure"] < 1
-    assert any("tenure: interaction test from cluster-robust errors with only 5 units" in w
-               for w in result.warnings)  # fmt: skip
-    assert any("channel: too few units (5)" in w and "needs at least 7" in w
+    assert not any(np.isnan(s.effect) for s in result.subgroups if s.effect is not None)
+    assert result.interaction_p_values == {"channel": None, "tenure": None}
+    assert any("tenure: only 5 units; an interaction test needs at least 10" in w
                for w in result.warnings)  # fmt: skip
     json.dumps(result.to_json(), allow_nan=False)  # no NaN reaches the report
     # The subgroup estimates by clustered errors (30 or more units) are guarded the same way.
