@@ -3,6 +3,7 @@ simulated panels, and the checks a user sees on bad input."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -170,3 +171,26 @@ def test_few_pre_periods_and_a_treated_unit_outside_the_donors_are_warned_about(
     no_placebo = run(small_panel(), treatment_start="2025-W12").to_json()
     assert no_placebo["in_time_placebo"] is None
     assert "No in-time placebo" in " ".join(no_placebo["warnings"])
+
+
+def test_dated_weeks_and_a_named_predictor_use_pysyncons_predictor_weight_search():
+    panel = simulated_panel(seed=1, effect=3.0, donors=8)
+    panel["week"] = pd.Timestamp("2025-01-06") + pd.to_timedelta(panel["week"] * 7, unit="D")
+    panel["tenure"] = np.random.default_rng(0).normal(10, 2, len(panel))
+    result = synthetic_control(
+        panel,
+        unit="queue",
+        time="week",
+        outcome="aht",
+        treated_unit="pilot",
+        treatment_start="2025-05-26",
+        predictors=["tenure"],
+    )
+    out = json.loads(json.dumps(result.to_json()))
+    assert out["treatment_start"] == "2025-05-26"
+    assert out["gap"][0]["time"] == "2025-01-06"
+    assert out["predictors"][-1] == "tenure (pre-period mean)"
+    assert out["predictors"][1:4] == ["aht at 2025-01-06", "aht at 2025-03-10", "aht at 2025-05-19"]
+    assert sum(out["weights"].get(q, 0) for q in ("q00", "q01", "q02")) > 0.7
+    assert out["att"] == pytest.approx(3.0, abs=0.5)
+    assert out["placebo_p_value"] == pytest.approx(1 / 9)
