@@ -29,8 +29,11 @@ run: $(VENV)/.installed
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 
+# Tests run on every core (pytest-xdist); the install tests stay together on one worker.
+TEST_WORKERS ?= auto
+
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest tests/benchmarks -m benchmark -s

@@ -132,3 +132,12 @@ def cli():
         return runner.invoke(cli_main, [str(a) for a in args], input=input, catch_exceptions=False)
 
     return invoke
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`make test` runs two workers), the install tests share one worker:
+    their session fixture builds a wheel and a virtualenv, which would otherwise be built twice."""
+    install_dir = PROJECT_ROOT / "tests" / "install"
+    for item in items:
+        if install_dir in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("installed_venv"))

@@ -48,6 +48,11 @@ def browser():
         if required:
             pytest.fail("QA_APP_REQUIRE_BROWSER=1 but playwright is not installed")
         pytest.skip("playwright is not installed")
+    from playwright.sync_api import expect
+
+    # Pages that load a fragment after the page (htmx) answer in well under a second alone, but
+    # the suite runs on every core at once: give assertions room so load is not a failure.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         yield browser
