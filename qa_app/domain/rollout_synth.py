@@ -149,6 +149,8 @@ def _finite(value: Any) -> float | None:
 
 
 def _json_time(value: Any) -> Any:
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
     if isinstance(value, pd.Timestamp):
         return value.date().isoformat() if value == value.normalize() else value.isoformat()
     if isinstance(value, np.integer):
@@ -158,12 +160,13 @@ def _json_time(value: Any) -> Any:
     return value
 
 
-def fit_synth(dataprep: Any, **options: Any) -> Any:
-    """Fit pysyncon's ``Synth`` to a pysyncon ``Dataprep`` with this module's settings.
+def fit_synth(dataprep: Any | None = None, **options: Any) -> Any:
+    """Fit pysyncon's ``Synth`` with this module's settings; returns the fitted ``Synth``.
 
     The seam every fit here goes through (the main fit, the placebos and the published-value
     test), so the settings that reproduce the published weights are the ones used in reports.
-    ``options`` override ``FIT_OPTIONS``. Returns the fitted ``Synth``.
+    Give a pysyncon ``Dataprep``, or the matrices ``X0, X1, Z0, Z1`` (and ``custom_V``) as
+    ``Synth.fit`` takes them; other ``options`` override ``FIT_OPTIONS``.
     """
     synth = _synth_class()()
     synth.fit(dataprep=dataprep, **{**FIT_OPTIONS, **options})
@@ -324,27 +327,16 @@ def _dataprep(
     pre_times: list[Any],
     predictors: Sequence[str],
 ) -> Any:
-    """A pysyncon Dataprep with this module's predictors over ``pre_times``.
-
-    No named predictors: the outcome's pre-period mean and its value at every pre-period time.
-    Named predictors: their pre-period means, the outcome's pre-period mean, and the outcome
-    at the first, middle and last pre-period times.
-    """
+    """A pysyncon Dataprep for named predictors over ``pre_times``: their pre-period means,
+    the outcome's pre-period mean, and the outcome at the first, middle and last pre-period
+    times."""
     from pysyncon import Dataprep
 
-    if predictors:
-        ordinary = list(predictors)
-        lags = _outcome_lags(pre_times)
-        special = [(outcome, pre_times, "mean")]
-    else:
-        # Dataprep needs at least one ordinary predictor: the outcome's pre-period mean.
-        ordinary = [outcome]
-        lags = list(pre_times)
-        special = []
-    special += [(outcome, [t], "mean") for t in lags]
+    special = [(outcome, pre_times, "mean")]
+    special += [(outcome, [t], "mean") for t in _outcome_lags(pre_times)]
     return Dataprep(
         foo=frame,
-        predictors=ordinary,
+        predictors=list(predictors),
         predictors_op="mean",
         dependent=outcome,
         unit_variable=unit,
@@ -369,24 +361,38 @@ def _fit_gaps(
     predictors: Sequence[str],
 ) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Weights, treated path and synthetic path over every time in ``frame``."""
-    prep = _dataprep(
-        frame,
-        unit=unit,
-        time=time,
-        outcome=outcome,
-        treated=treated,
-        donors=donors,
-        pre_times=pre_times,
-        predictors=predictors,
-    )
+    wide = frame.pivot(index=time, columns=unit, values=outcome).sort_index()
     if predictors:
+        prep = _dataprep(
+            frame,
+            unit=unit,
+            time=time,
+            outcome=outcome,
+            treated=treated,
+            donors=donors,
+            pre_times=pre_times,
+            predictors=predictors,
+        )
         synth = fit_synth(prep)
     else:
-        # Lagged outcomes only: every pre-period value (standardised across units by
-        # pysyncon) counts equally, so the weights minimise the pre-period gap itself; a V
-        # search over dozens of lags would add run time, not fit.
-        synth = fit_synth(prep, custom_V=np.ones(len(pre_times) + 1))
-    wide = frame.pivot(index=time, columns=unit, values=outcome).sort_index()
+        # Lagged outcomes only: the pre-period mean and every pre-period value, each
+        # standardised across units by pysyncon and counted equally (a fixed V), so the
+        # weights minimise the pre-period gap itself; a V search over dozens of lags would
+        # add run time, not fit. The matrices are built here from the pivot, which is much
+        # faster than Dataprep's one-filter-per-unit-and-lag for long panels.
+        pre = wide.loc[pre_times, [*donors, treated]]
+        X = pd.concat([pre.mean().to_frame("pre-period mean").T, pre])
+        X.index = X.index.map(str)
+        # A time at which every unit has the same value cannot tell donors apart, and
+        # pysyncon's scaling would divide by its zero spread.
+        X = X[X.std(axis=1) > 0]
+        synth = fit_synth(
+            X0=X[donors],
+            X1=X[treated],
+            Z0=pre[donors],
+            Z1=pre[treated],
+            custom_V=np.ones(len(X)),
+        )
     weights = pd.Series(synth.W, index=list(donors))
     synthetic = wide[list(donors)] @ weights
     return weights, wide[treated], synthetic
