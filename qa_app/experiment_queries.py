@@ -34,7 +34,16 @@ from qa_app.experiment_store import (
     load,
     stored_balance,
 )
-from qa_app.models import AgentExposure, Call, User, naive_utc
+from qa_app.models import (
+    AgentExposure,
+    CalibrationConsensus,
+    Call,
+    Outcome,
+    Review,
+    ReviewScore,
+    User,
+    naive_utc,
+)
 from qa_app.rubric_store import DEFAULT_RUBRIC_ID
 
 EXPLORATORY = "Exploratory — not pre-registered"
@@ -181,6 +190,29 @@ def _amendments(db: Session, stored: StoredExperiment) -> list[dict]:
         }  # fmt: skip
         for a in stored.amendments
     ]
+
+
+def data_fingerprint(db: Session, name: str) -> tuple:
+    """What a report depends on, cheaply: the experiment's current plan, lock and assignment,
+    and the row count and latest change of every table its figures come from (calls,
+    outcomes, reviews and their scores, calibration consensus, exposures). Two reports with
+    the same fingerprint are the same report, so the page can keep a computed one."""
+    from sqlalchemy import func
+
+    stored = load(db, name)
+    parts: list = [
+        str(db.get_bind().url), stored.row.id, stored.current_hash, stored.row.status,
+        _iso(stored.row.locked_at), stored.row.seed, _iso(stored.row.assigned_at),
+    ]  # fmt: skip
+    for column, latest in (
+        (Call.id, Call.updated_at), (Outcome.id, Outcome.updated_at),
+        (Review.id, Review.updated_at), (ReviewScore.id, ReviewScore.id),
+        (CalibrationConsensus.id, CalibrationConsensus.decided_at),
+        (AgentExposure.id, AgentExposure.id),
+    ):  # fmt: skip
+        count, last = db.exec(select(func.count(column), func.max(latest))).one()
+        parts += [count, str(last)]
+    return tuple(parts)
 
 
 def report(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
@@ -315,12 +315,49 @@ def write_exposures(
     return ExposureWrite(created, len(records) - created)
 
 
+DEMO_PLAN_FILE = "demo-empathy-pilot.toml"
+DEMO_LOCKED_AT = datetime(2026, 6, 20, 9, 0, tzinfo=UTC)
+DEMO_SEED = 20260620
+
+
+def add_demo_experiment(db: Session) -> bool:
+    """The demo's pilot (experiments/demo-empathy-pilot.toml), registered and assigned as if
+    on 20 June 2026, before the demo calls of its window, with exposures for the agents who
+    mostly work the trained queues; once (False when it is there, or the package lacks the
+    file). Demo data only: the real register and assign stamp the current time."""
+    from importlib.resources import files
+
+    try:
+        text = (files("qa_app.experiments") / DEMO_PLAN_FILE).read_text("utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        return False
+    plan = parse_experiment_plan(text, DEMO_PLAN_FILE)
+    if find(db, plan.name) is not None:
+        return False
+    row, _ = register(db, text, DEMO_PLAN_FILE, None)
+    result = assign(db, plan.name, DEMO_SEED, None)
+    row.locked_at, row.assigned_at = DEMO_LOCKED_AT, DEMO_LOCKED_AT + timedelta(hours=1)
+    db.add(row)
+    trained = {u for u, arm in result.assignment.items() if arm != plan.control}
+    calls: dict[str, list[int]] = {}
+    for agent, queue in db.exec(select(Call.agent, Call.queue).where(Call.queue.in_(plan.units))):
+        if agent:
+            calls.setdefault(agent, [0, 0])[queue in trained] += 1
+    at = DEMO_LOCKED_AT + timedelta(days=5)
+    mostly_trained = sorted(a for a, (other, in_trained) in calls.items() if in_trained > other)
+    for agent in mostly_trained:
+        db.add(AgentExposure(agent=agent, intervention=plan.intervention.name, at=at))
+    db.flush()
+    return True
+
+
 __all__ = [
     "DRAFT",
     "LOCKED",
     "ExperimentPlanError",
     "ExperimentStoreError",
     "StoredExperiment",
+    "add_demo_experiment",
     "all_experiments",
     "amend",
     "assign",

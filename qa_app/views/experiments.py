@@ -8,7 +8,10 @@ problem (each naming its line) beside the form, with the text as typed, and stor
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from datetime import UTC, datetime
 from importlib.resources import files
+from threading import Lock
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +29,12 @@ READERS = (Role.COACH, Role.LEAD, Role.ADMIN)
 MANAGERS = (Role.LEAD, Role.ADMIN)
 MAX_PLAN_BYTES = 200_000
 MAX_SEED = 2**63 - 1
+# Computed reports, keyed by experiment, exploratory metrics, rubric and the data fingerprint
+# (experiment_queries.data_fingerprint): the randomisation inference takes seconds, and the
+# same data always give the same report, so a page view recomputes only after a change.
+_REPORTS: OrderedDict[tuple, tuple[dict, datetime]] = OrderedDict()
+_REPORTS_KEPT = 16
+_REPORTS_LOCK = Lock()
 
 
 def example_plan() -> str:
@@ -174,16 +183,27 @@ def assign(name: str):
 @roles_required(*READERS)
 def report(name: str):
     """The report: what was promised, then what happened; refused before the lock."""
+    from qa_app.experiment_queries import data_fingerprint
     from qa_app.experiment_queries import report as build_report
 
     stored = _stored(name)
     explore = tuple(k.strip() for k in request.args.getlist("explore") if k.strip())[:5]
-    try:
-        data = build_report(
-            get_session(), name, explore=explore, rubric_id=current_app.config["RUBRIC_ID"]
-        )
-    except ExperimentStoreError as exc:
-        return _show(stored, f"No report: {exc}", 409)
+    rubric_id = current_app.config["RUBRIC_ID"]
+    key = (name, explore, rubric_id, data_fingerprint(get_session(), name))
+    with _REPORTS_LOCK:
+        cached = _REPORTS.get(key)
+    if cached is None:
+        try:
+            data = build_report(get_session(), name, explore=explore, rubric_id=rubric_id)
+        except ExperimentStoreError as exc:
+            return _show(stored, f"No report: {exc}", 409)
+        cached = (data, datetime.now(UTC))
+        with _REPORTS_LOCK:
+            _REPORTS[key] = cached
+            while len(_REPORTS) > _REPORTS_KEPT:
+                _REPORTS.popitem(last=False)
+    data, computed_at = cached
     return render_template(
-        "experiments/report.html", data=data, stored=stored, explore=", ".join(explore)
-    )
+        "experiments/report.html", data=data, stored=stored, explore=", ".join(explore),
+        computed_at=computed_at,
+    )  # fmt: skip

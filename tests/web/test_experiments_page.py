@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC, datetime
 
 from qa_app import db
 from tests.storage.helpers import snapshot
@@ -80,3 +81,53 @@ def test_a_coach_reads_but_cannot_change(web_app, users, auth, client):
     assert "Lock (register) the plan" not in page
     refused = _post(client, "/experiments/pilot/lock", {}, "/experiments/pilot")
     assert refused.status_code == 403
+
+
+def test_the_demo_shows_a_locked_assigned_pilot_whose_report_is_kept_until_the_data_change(
+    web_app, users, monkeypatch
+):
+    """qa-app demo loads the issue's pilot on the demo's queues (two of five trained); its
+    report says plainly that no result can reach 0.05 (the smallest attainable p-value from
+    the design's 10 assignments), and a second view reuses the computed report until a call
+    changes."""
+    from sqlmodel import Session, select
+
+    from qa_app import experiment_queries
+    from qa_app.demo_loader import load_demo
+    from qa_app.models import Call
+    from tests.conftest import RUBRICS_DIR
+    from tests.web.test_mix_page import login
+
+    engine = db.get_engine_for(web_app)
+    load_demo(engine, RUBRICS_DIR)
+    load_demo(engine, RUBRICS_DIR)  # a second load adds nothing
+    lead = login(web_app, "lead@example.com", "demo-lead-pass")
+    listing = lead.get("/experiments").get_data(as_text=True)
+    assert len(re.findall(r'data-experiment="demo-empathy-pilot"', listing)) == 1
+    assert "locked 2026-06-20 09:00 UTC" in listing and "assigned, seed 20260620" in listing
+    plan_page = html.unescape(lead.get("/experiments/demo-empathy-pilot").get_data(as_text=True))
+    assert "Exploratory pilot." in plan_page and "never fall below 0.100" in plan_page
+    assert "control 3 : training 2" in plan_page
+    assert len(re.findall(r'<tr data-unit="', plan_page)) == 5
+
+    computed = []
+    real_report = experiment_queries.report
+    monkeypatch.setattr(
+        experiment_queries, "report", lambda *a, **k: computed.append(1) or real_report(*a, **k)
+    )
+    first = html.unescape(lead.get("/experiments/demo-empathy-pilot/report").get_data(as_text=True))
+    assert 'data-smallest-p="0.1000"' in first
+    assert "10 distinct assignments" in first and "exploratory, underpowered pilot" in first
+    assert "Primary: flag:empathy_absent — training vs control" in first
+    assert "nan" not in re.sub(r"<[^>]+>", " ", first).lower().split()
+    assert re.search(r'id="computed-at">computed \d{4}-\d\d-\d\d \d\d:\d\d UTC', first)
+    again = html.unescape(lead.get("/experiments/demo-empathy-pilot/report").get_data(as_text=True))
+    assert again == first and len(computed) == 1  # kept: the same data give the same report
+
+    with Session(engine) as session:  # a call changes: the report is computed again
+        call = session.exec(select(Call).where(Call.queue == "billing")).first()
+        call.updated_at = datetime(2030, 1, 1, tzinfo=UTC)
+        session.add(call)
+        session.commit()
+    assert lead.get("/experiments/demo-empathy-pilot/report").status_code == 200
+    assert len(computed) == 2
