@@ -86,3 +86,25 @@ def test_calls_count_from_the_end_of_the_lag_after_assignment(engine):
         db.add(row)
         db.commit()
         assert analysis_days(load(db, "pilot")) == (date(2027, 1, 27), date(2027, 2, 5))
+
+
+def test_the_plans_allocation_is_the_assignments_and_fixed_once_assigned(engine):
+    """Two of six queues trained: the allocation is read from the (registered or amended)
+    plan, the stored draw is assign_units' with it, and it cannot change after assignment."""
+    from qa_app.experiment_store import amend
+
+    two_arms = plan_text().replace('"training", "playbook"]', '"training"]')
+    two_to_one = two_arms.replace(
+        'arms = ["control", "training"]',
+        'arms = ["control", "training"]\nallocation = { control = 2, training = 1 }',
+    )
+    with Session(engine) as db:
+        register(db, two_to_one, "pilot.toml", None)
+        result = assign(db, "pilot", 99, None)
+        db.commit()
+        allocation = {"control": 2, "training": 1}
+        assert result.assignment == assign_units(QUEUES, ["control", "training"], 99, allocation)
+        assert sorted(result.assignment.values()).count("training") == 2
+        assert all(row["training"] * 2 == row["control"] for row in result.balance)
+        with pytest.raises(ExperimentStoreError, match="arms and allocation are fixed"):
+            amend(db, "pilot", two_arms, "even.toml", "back to even arms", None)
