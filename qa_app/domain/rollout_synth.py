@@ -422,7 +422,8 @@ def synthetic_control(
     """Synthetic control for a rollout to ``treated_unit`` starting at ``treatment_start``.
 
     ``panel`` is long: one row per unit and time; times sort in order (numbers, dates or
-    period strings such as ``2024-03``). Periods before ``treatment_start`` are the
+    period strings such as ``2024-03``; strings are compared as text, so write them
+    zero-padded: ``2024-W09``, not ``2024-W9``). Periods before ``treatment_start`` are the
     pre-period; from it on, the post-period. Donors are all other units. Without
     ``predictors`` the donors are matched on the outcome's whole pre-period path; with them,
     on their pre-period means and a few outcome lags (see the module docstring).
