@@ -58,7 +58,9 @@ def test_an_amendment_keeps_the_registered_plan_and_cannot_redraw_the_units(engi
         registered_hash = row.content_hash
         assign(db, "pilot", 3, None)
         fewer_arms = plan_text().replace('"training", "playbook"]', '"training"]')
-        with pytest.raises(ExperimentStoreError, match="its units, strata, arms and allocation are fixed"):
+        with pytest.raises(
+            ExperimentStoreError, match="its units, strata, arms and allocation are fixed"
+        ):
             amend(db, "pilot", fewer_arms, "v2.toml", "Drop an arm", None)
         with pytest.raises(ExperimentStoreError, match="unchanged: nothing to amend"):
             amend(db, "pilot", plan_text(), "v1.toml", "Nothing", None)
