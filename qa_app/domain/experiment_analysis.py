@@ -570,7 +570,7 @@ def estimate_effect(
         warnings.append(
             f"this design can never give a p-value below {resolution['smallest_p_value']:.3f} "
             f"({resolution['distinct_assignments']} distinct assignments of the {control} and "
-            f"{treatment} units with calls), so no result can reach α = {alpha:g}: read it as an "
+            f"{treatment} units), so no result can reach α = {alpha:g}: read it as an "
             "exploratory, underpowered pilot, not as a test",
         )
     if dropped:
