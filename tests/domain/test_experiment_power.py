@@ -95,3 +95,19 @@ def test_bad_designs_are_refused_with_a_clear_message(change, message):
                  "calls_per_unit": 100, "icc": 0.05, "binary": False, **change}  # fmt: skip
     with pytest.raises(ValueError, match=message):
         minimum_detectable_effect(**arguments)
+
+
+def test_unequal_arms_follow_cohens_harmonic_mean_rule():
+    """Cohen (1988), section 2.3.2: with unequal groups the tables are read at the harmonic
+    mean n' = 2·n1·n2 / (n1 + n2). 48 treated and 96 control give n' = 64, the Table 2.4.1
+    size for d = 0.5 at 80% power (measured 0.802); 2 trained and 4 control queues are the
+    issue's pilot."""
+    unequal = power_for_effect(
+        effect=0.5, units_per_arm=48, control_units=96, binary=False, **_plain()
+    )
+    assert unequal == pytest.approx(0.80, abs=0.01)
+    pilot = minimum_detectable_effect(units_per_arm=2, control_units=4, binary=False, **_plain())
+    assert pilot["df"] == 4 and pilot["control_units"] == 4
+    assert "2 treatment and 4 control units" in pilot["explanation"]
+    # C(6, 2) = 15 assignments, no mirror image with unequal arms: p never below 1/15
+    assert any("15 possible assignments" in w and "0.067" in w for w in pilot["warnings"])
