@@ -2,7 +2,8 @@
 
 Two inputs: a rollout file (adoption date per queue or team) with a catalogue metric read from
 the database, or an analyst's panel file. Two methods: staggered difference-in-differences
-(qa_app.domain.rollout_did) and, for a rollout to one unit, a synthetic control
+(qa_app.domain.rollout_did, reported by qa_app.domain.rollout_evaluation) and, for a
+rollout to one unit, a synthetic control
 (qa_app.domain.rollout_synth).
 """
 
@@ -112,7 +113,8 @@ def evaluate(
             panel, unit_column, time_column, outcome_column, first_treated_column
         )
         columns = (unit_column, time_column, outcome_column, first_treated_column)
-    from qa_app.domain.rollout_did import DidError, evaluate_panel
+    from qa_app.domain.rollout_did import DidError
+    from qa_app.domain.rollout_evaluation import evaluate_panel
 
     try:
         report = evaluate_panel(

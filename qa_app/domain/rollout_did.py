@@ -5,8 +5,10 @@ package (``ATTgt``, outcome-regression DiD without covariates, varying base peri
 clustered by unit, analytic standard errors from the influence functions). It is robust to
 effects that differ by cohort and over time, unlike a two-way fixed-effects regression.
 
-What we add: data checks, the pre-trend test in words, placebo windows, sensitivity runs,
-warnings, and the sentence saying that this is an association.
+This module prepares and checks the panel and makes one fit with its event study and
+pre-trend tests. The robustness checks (placebo windows, leave-one-out, window sensitivity)
+are in qa_app.domain.rollout_robustness; the full report, with its warnings, and the choice
+between DiD and a synthetic control are in qa_app.domain.rollout_evaluation.
 
 The panel is one row per unit and period: ``unit``, ``time`` (an integer period index),
 ``outcome`` and ``first_treated`` (the period index of adoption; NaN or 0 for never treated).
@@ -19,25 +21,18 @@ The panel is one row per unit and period: ``unit``, ``time`` (an integer period 
   W = n b' V^-1 b with V the covariance of the leads from the library's influence functions
   (``get_vcv_from_if``), chi-square with as many degrees of freedom as leads. The library's
   own test over every pre-treatment ATT(g,t) (the one R's ``did`` prints) is reported too.
-- **placebos**: every cohort's adoption moved back k periods, using only the periods before
-  its real adoption; the simple ATT of that fake rollout should be near zero.
-- **sensitivity**: the ATT leaving each unit out (small panels), and over a shorter and a
-  longer window of periods around the adoptions.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 CONTROLS = {"never": "never_treated", "notyet": "not_yet_treated"}
-FEW_UNITS = 5
-LEAVE_ONE_OUT_LIMIT = 60
-PLACEBO_SHIFTS = (1, 2)
 NOT_ESTIMABLE = (
     "no group-time effect could be estimated: each adopting unit needs values in the period "
     "before its adoption and after it, and so do comparison units"
@@ -75,41 +70,8 @@ class DidFit:
     control: str
 
 
-@dataclass
-class DidReport:
-    fit: DidFit
-    placebos: list[dict]
-    sensitivity: dict
-    warnings: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict:
-        fit = self.fit
-        return {
-            "method": "did",
-            "estimator": "Callaway-Sant'Anna ATT(g,t), simple aggregation (differences.ATTgt)",
-            "control_group": fit.control,
-            "att": _r(fit.att),
-            "se": _r(fit.se),
-            "ci": [_r(fit.ci[0]), _r(fit.ci[1])],
-            "units": fit.units,
-            "treated_units": fit.treated_units,
-            "control_units": fit.control_units,
-            "event_study": fit.event_study,
-            "pretrend_p_value": _r(fit.pretrend_p_value),
-            "pretrend": fit.pretrend_problem or pretrend_sentence(fit.pretrend_p_value),
-            "pretrend_test": {
-                "leads": fit.pretrend_leads,
-                "wald": _r(fit.pretrend_statistic),
-                "group_time": fit.group_time_pretest,
-            },
-            "placebos": self.placebos,
-            "sensitivity": self.sensitivity,
-            "warnings": self.warnings,
-            "association": ASSOCIATION,
-        }
-
-
-def _r(value, digits: int = 6):
+def rounded(value, digits: int = 6):
+    """``value`` rounded for the JSON report; None for a missing value."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     return round(float(value), digits)
@@ -152,7 +114,7 @@ def prepare_panel(
     frame["cohort"] = frame["cohort"].where(frame["cohort"] > 0)
     if frame["time"].nunique() < 2:
         raise DidError("the panel needs at least two periods")
-    frame, recoded = _recode(frame)
+    frame, recoded = recode_edges(frame)
     notes.extend(recoded)
     periods = frame["time"].nunique()
     counts = frame.groupby("unit")["time"].nunique()
@@ -160,7 +122,7 @@ def prepare_panel(
     if gaps:
         missing = int(periods * len(counts) - counts.sum())
         notes.append(
-            f"{missing} unit-period(s) have no value ({len(gaps)} unit(s): {_names(gaps)}): "
+            f"{missing} unit-period(s) have no value ({len(gaps)} unit(s): {name_list(gaps)}): "
             "the panel is unbalanced, so the estimator treats it as repeated cross-sections "
             "(less precise, and it assumes the units seen in each period are comparable)"
         )
@@ -169,22 +131,23 @@ def prepare_panel(
     return frame.reset_index(drop=True), notes
 
 
-def _recode(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Units that adopted in the first period have no period before to compare: left out.
-    Units that adopt after the last period are untreated throughout: never treated here."""
+def recode_edges(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The panel with its edges recoded, and a note for each change. Units that adopted in
+    the first period have no period before to compare: left out. Units that adopt after the
+    last period are untreated throughout: never treated here."""
     notes = []
     first, last = frame["time"].min(), frame["time"].max()
     early = sorted(frame.loc[frame["cohort"] <= first, "unit"].unique())
     if early:
         notes.append(
-            f"{len(early)} unit(s) adopted in or before the first period ({_names(early)}): "
+            f"{len(early)} unit(s) adopted in or before the first period ({name_list(early)}): "
             "left out, there is no period before their adoption to compare"
         )
         frame = frame[~frame["unit"].isin(early)]
     late = sorted(frame.loc[frame["cohort"] > last, "unit"].unique())
     if late:
         notes.append(
-            f"{len(late)} unit(s) adopted after the last period ({_names(late)}): "
+            f"{len(late)} unit(s) adopted after the last period ({name_list(late)}): "
             "counted as never treated in this window"
         )
         frame = frame.copy()
@@ -192,7 +155,8 @@ def _recode(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return frame.reset_index(drop=True), notes
 
 
-def _names(units: list[str], limit: int = 5) -> str:
+def name_list(units: list[str], limit: int = 5) -> str:
+    """The first ``limit`` unit names, and how many more there are."""
     return ", ".join(units[:limit]) + (
         f" and {len(units) - limit} more" if len(units) > limit else ""
     )
@@ -245,9 +209,9 @@ def fit_did(
     event_study = [
         {
             "relative_period": int(k),
-            "estimate": _r(row["ATT"]),
-            "se": _r(row["std_error"]),
-            "ci": [_r(row["lower"]), _r(row["upper"])],
+            "estimate": rounded(row["ATT"]),
+            "se": rounded(row["std_error"]),
+            "ci": [rounded(row["lower"]), rounded(row["upper"])],
         }
         for k, row in event.iterrows()
         if not math.isnan(row["ATT"])
@@ -355,241 +319,4 @@ def _group_time_pretest(model) -> dict | None:
         return None
     if not math.isfinite(result["W"]):
         return None
-    return {"wald": _r(result["W"]), "p_value": _r(result["p_value"])}
-
-
-# --------------------------------------------------------------------------- the report
-
-
-def evaluate_did(
-    panel: pd.DataFrame,
-    *,
-    unit: str,
-    time: str,
-    outcome: str,
-    first_treated: str,
-    control: str = "never",
-    window: int | None = None,
-    period_labels: dict | None = None,
-    alpha: float = 0.05,
-) -> DidReport:
-    """The full DiD report: the fit, placebo windows, sensitivity and warnings.
-
-    ``window``: periods kept before the first adoption and after the last one (None: all);
-    the sensitivity runs use half and double that. ``period_labels`` maps period indexes to
-    labels (week or month) for the placebo dates.
-    """
-    frame, notes = prepare_panel(
-        panel, unit=unit, time=time, outcome=outcome, first_treated=first_treated
-    )
-    if control == "never" and frame["cohort"].notna().all():
-        notes.append("no unit is never treated: not-yet-treated units are the controls instead")
-        control = "notyet"
-    windowed = _window(frame, window) if window else frame
-    fit = fit_did(windowed, control, alpha)
-    report = DidReport(fit, _placebos(windowed, control, alpha, period_labels), {}, notes)
-    report.sensitivity = _sensitivity(frame, windowed, control, alpha, window, period_labels)
-    report.warnings.extend(_warnings(fit, report.placebos))
-    return report
-
-
-def _window(frame: pd.DataFrame, window: int) -> pd.DataFrame:
-    """``window`` periods before the first adoption through ``window`` after the last."""
-    cohorts = frame["cohort"].dropna()
-    if cohorts.empty:
-        return frame
-    start, end = cohorts.min() - window, cohorts.max() + window - 1
-    return _trim(frame, start, end)
-
-
-def _trim(frame: pd.DataFrame, start, end) -> pd.DataFrame:
-    kept = frame[(frame["time"] >= start) & (frame["time"] <= end)]
-    return _recode(kept)[0]
-
-
-def _placebos(frame, control, alpha, period_labels) -> list[dict]:
-    placebos = []
-    first = frame["time"].min()
-    for shift in PLACEBO_SHIFTS:
-        # Only the periods before each unit's real adoption; the fake adoption needs a period
-        # before it inside the panel.
-        data = frame[frame["cohort"].isna() | (frame["time"] < frame["cohort"])].copy()
-        data["cohort"] = data["cohort"] - shift
-        data = data[~(data["cohort"] <= first)]
-        if data["cohort"].notna().sum() == 0 or (
-            control == "never" and data["cohort"].isna().all()
-        ):
-            continue
-        try:
-            fit = fit_did(data, control, alpha, details=False)
-        except DidError:
-            continue
-        fakes = sorted(data["cohort"].dropna().unique())
-        placebos.append(
-            {
-                "fake_start": -shift,
-                "fake_start_periods": [_label(f, period_labels) for f in fakes],
-                "estimate": _r(fit.att),
-                "se": _r(fit.se),
-                "ci": [_r(fit.ci[0]), _r(fit.ci[1])],
-                "covers_zero": fit.ci[0] <= 0 <= fit.ci[1],
-            }
-        )
-    return placebos
-
-
-def _label(period, labels):
-    value = int(period)
-    return labels.get(value, value) if labels else value
-
-
-def _sensitivity(frame, windowed, control, alpha, window, labels) -> dict:
-    result: dict = {}
-    units = sorted(windowed["unit"].unique())
-    if len(units) <= LEAVE_ONE_OUT_LIMIT:
-        estimates = {}
-        for left_out in units:
-            try:
-                estimates[left_out] = fit_did(
-                    windowed[windowed["unit"] != left_out], control, alpha, details=False
-                ).att
-            except DidError:
-                continue
-        if estimates:
-            low = min(estimates, key=estimates.get)
-            high = max(estimates, key=estimates.get)
-            result["leave_one_out"] = {
-                "min": _r(estimates[low]),
-                "min_without": low,
-                "max": _r(estimates[high]),
-                "max_without": high,
-                "runs": len(estimates),
-                "units": len(units),
-            }
-    else:
-        result["leave_one_out"] = {
-            "not_run": f"{len(units)} units (leave-one-out runs up to {LEAVE_ONE_OUT_LIMIT})"
-        }
-    for name, data in _windows(frame, windowed, window).items():
-        if isinstance(data, str):
-            result[name] = {"not_run": data}
-            continue
-        try:
-            fit = fit_did(data, control, alpha, details=False)
-        except DidError as exc:
-            result[name] = {"not_run": str(exc)}
-            continue
-        result[name] = {
-            "periods": [_label(data["time"].min(), labels), _label(data["time"].max(), labels)],
-            "att": _r(fit.att),
-            "ci": [_r(fit.ci[0]), _r(fit.ci[1])],
-        }
-    return result
-
-
-def _windows(frame, windowed, window) -> dict:
-    """The shorter and the longer window: half and double ``window`` periods around the
-    adoptions. With no window (or when half of it still holds every period used), the
-    shorter one takes a quarter of the periods off each end; with no window there is no
-    longer one."""
-    shorter = _window(frame, max(1, window // 2)) if window else None
-    if window:
-        longer = _window(frame, window * 2)
-        if len(longer) == len(windowed):
-            longer = "the data has no periods beyond those used"
-    if shorter is None or len(shorter) == len(windowed):
-        times = sorted(windowed["time"].unique())
-        cut = len(times) // 4
-        shorter = (
-            _trim(windowed, times[cut], times[-1 - cut])
-            if cut
-            else "too few periods to shorten (fewer than four)"
-        )
-    if not window:
-        longer = "the data has no periods beyond those used"
-    return {"shorter_window": shorter, "longer_window": longer}
-
-
-def _warnings(fit: DidFit, placebos: list[dict]) -> list[str]:
-    found = []
-    if fit.treated_units < FEW_UNITS or fit.control_units < FEW_UNITS:
-        found.append(
-            f"few units ({fit.treated_units} adopting, {fit.control_units} comparison): the "
-            "standard errors rely on many units and may be too small, and the pre-trend test "
-            "rejects too often; read the interval and the test as rough"
-        )
-    if fit.pretrend_p_value is not None and fit.pretrend_p_value < 0.05:
-        found.append(pretrend_sentence(fit.pretrend_p_value))
-    if fit.pretrend_p_value is None:
-        found.append(fit.pretrend_problem or NO_LEADS)
-    off = [p for p in placebos if not p["covers_zero"]]
-    if off:
-        shifts = ", ".join(str(-p["fake_start"]) for p in off)
-        found.append(
-            f"placebo rollouts {shifts} period(s) early show an 'effect' whose interval "
-            "excludes zero: something other than the rollout moves the outcome"
-        )
-    return found
-
-
-# --------------------------------------------------------------------------- either method
-
-
-def evaluate_panel(
-    data: pd.DataFrame,
-    columns: tuple[str, str, str, str],
-    *,
-    method: str = "did",
-    control: str = "never",
-    window: int | None = None,
-    period_labels: dict | None = None,
-) -> dict:
-    """The JSON report of ``method`` (did, or synth for a rollout to one unit) on a panel whose
-    ``columns`` are (unit, time, outcome, first treated); DidError says what is wrong."""
-    unit, time, outcome, first_treated = columns
-    if method == "did":
-        return evaluate_did(
-            data,
-            unit=unit,
-            time=time,
-            outcome=outcome,
-            first_treated=first_treated,
-            control=control,
-            window=window,
-            period_labels=period_labels,
-        ).to_json()
-    if method != "synth":
-        raise DidError(f"method must be did or synth, not '{method}'")
-    adopting = data[first_treated].fillna(0) > 0
-    treated = sorted(data.loc[adopting, unit].astype(str).unique())
-    if len(treated) != 1:
-        listed = f" ({_names(treated)})" if treated else ""
-        raise DidError(
-            "a synthetic control needs exactly one adopting unit; this rollout has "
-            f"{len(treated)}{listed}. Use the did method for several"
-        )
-    try:
-        from qa_app.domain.rollout_synth import synthetic_control
-    except ModuleNotFoundError:
-        raise DidError("the synthetic control is not available in this installation") from None
-
-    start = int(data.loc[data[unit].astype(str) == treated[0], first_treated].iloc[0])
-    panel = data[[unit, time, outcome]].copy()
-    panel[unit] = panel[unit].astype(str)
-    try:
-        result = synthetic_control(
-            panel,
-            unit=unit,
-            time=time,
-            outcome=outcome,
-            treated_unit=treated[0],
-            treatment_start=start,
-        )
-    except ValueError as exc:
-        raise DidError(str(exc)) from None
-    report = result.to_json()
-    report.setdefault("treatment_start", start)
-    if period_labels:
-        report["treatment_start_period"] = _label(start, period_labels)
-    report.setdefault("association", ASSOCIATION)
-    return report
+    return {"wald": rounded(result["W"]), "p_value": rounded(result["p_value"])}

@@ -26,11 +26,9 @@ the first, middle and last pre-period times (lagged outcomes, as ADH 2010 use ci
 in 1975, 1980 and 1988), and the predictor importances V are chosen by pysyncon's search to
 minimise the pre-period outcome error (Abadie & Gardeazabal's procedure).
 
-pysyncon's ``PlaceboTest`` is not used for the in-space placebos: it always runs a process
-pool (a web worker must not fork), prints progress to standard output (which would corrupt
-``--format json``), and its ``pvalue`` counts the rollout period in both the pre and the post
-window and leaves the treated unit out of the count, so its smallest p-value is 0 rather than
-1/(J+1). The placebos here are the same pysyncon fits, run one after another.
+The fit itself goes through qa_app.domain.rollout_synth_fit (pysyncon's ``Synth``); the
+placebos are in qa_app.domain.rollout_synth_placebos, which explains why pysyncon's
+``PlaceboTest`` is not used.
 """
 
 from __future__ import annotations
@@ -43,16 +41,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["SynthResult", "fit_synth", "synthetic_control"]
+from qa_app.domain.rollout_synth_fit import (
+    MIN_PRE_PERIODS,
+    fit_gaps,
+    json_time,
+    outcome_lags,
+    post_pre_ratio,
+    rmspe,
+)
+from qa_app.domain.rollout_synth_placebos import (
+    in_space_placebos,
+    in_time_placebo,
+    placebo_p_value,
+)
 
-# Outer (V) search settings handed to pysyncon's Synth.fit; pysyncon's own defaults, which
-# reproduce Abadie & Gardeazabal's published Basque weights (tests/domain/test_rollout_synth.py).
-FIT_OPTIONS: dict[str, Any] = {
-    "optim_method": "Nelder-Mead",
-    "optim_initial": "equal",
-    "optim_options": {"maxiter": 1000},
-}
-MIN_PRE_PERIODS = 2
+__all__ = ["SynthResult", "synthetic_control"]
+
 FEW_PRE_PERIODS = 5
 MIN_DONORS = 2
 # Pre-period fit is called poor when the pre-RMSPE exceeds this share of the outcome's
@@ -101,7 +105,7 @@ class SynthResult:
         return {
             "method": "synth",
             "treated_unit": self.treated_unit,
-            "treatment_start": _json_time(self.treatment_start),
+            "treatment_start": json_time(self.treatment_start),
             "att": _finite(self.att),
             "se": None,
             "ci": None,
@@ -109,7 +113,7 @@ class SynthResult:
             "weights": self.weights,
             "gap": [
                 {
-                    "time": _json_time(row["time"]),
+                    "time": json_time(row["time"]),
                     "treated": _finite(row["treated"]),
                     "synthetic": _finite(row["synthetic"]),
                     "gap": _finite(row["gap"]),
@@ -127,7 +131,7 @@ class SynthResult:
                 None
                 if self.in_time_placebo is None
                 else {
-                    "fake_start": _json_time(self.in_time_placebo["fake_start"]),
+                    "fake_start": json_time(self.in_time_placebo["fake_start"]),
                     "estimate": _finite(self.in_time_placebo["estimate"]),
                     "pre_rmspe": _finite(self.in_time_placebo["pre_rmspe"]),
                 }
@@ -146,70 +150,6 @@ def _finite(value: Any) -> float | None:
         return None
     value = float(value)
     return value if math.isfinite(value) else None
-
-
-def _json_time(value: Any) -> Any:
-    if isinstance(value, np.datetime64):
-        value = pd.Timestamp(value)
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat() if value == value.normalize() else value.isoformat()
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return value
-
-
-def fit_synth(dataprep: Any | None = None, **options: Any) -> Any:
-    """Fit pysyncon's ``Synth`` with this module's settings; returns the fitted ``Synth``.
-
-    The seam every fit here goes through (the main fit, the placebos and the published-value
-    test), so the settings that reproduce the published weights are the ones used in reports.
-    Give a pysyncon ``Dataprep``, or the matrices ``X0, X1, Z0, Z1`` (and ``custom_V``) as
-    ``Synth.fit`` takes them; other ``options`` override ``FIT_OPTIONS``.
-    """
-    synth = _synth_class()()
-    synth.fit(dataprep=dataprep, **{**FIT_OPTIONS, **options})
-    return synth
-
-
-def _synth_class() -> type:
-    """pysyncon's Synth, handing SLSQP the exact gradient of its own weight problem.
-
-    pysyncon's inner step minimises 0.5 w'Pw - q'w over the simplex with SLSQP but without
-    the gradient, so SLSQP estimates it by finite differences, one objective call per donor;
-    the outer V search calls that step thousands of times. The gradient, Pw - q, is passed
-    here; the problem, constraints, solver and start are pysyncon's, and the published Basque
-    weights and loss are reproduced (tests/domain/test_rollout_synth.py), about six times
-    faster.
-    """
-    from pysyncon import Synth
-    from scipy.optimize import Bounds, LinearConstraint, minimize
-
-    class _Synth(Synth):
-        @staticmethod
-        def w_optimize(
-            V_mat: np.ndarray,
-            X0: np.ndarray,
-            X1: np.ndarray,
-            qp_method: str = "SLSQP",
-            qp_options: dict | None = None,
-        ) -> tuple[np.ndarray, float]:
-            _, n_c = X0.shape
-            P = X0.T @ V_mat @ X0
-            q = X1.T @ V_mat @ X0
-            res = minimize(
-                fun=lambda x: 0.5 * x.T @ P @ x - q.T @ x,
-                jac=lambda x: P @ x - q,
-                x0=np.full(n_c, 1 / n_c),
-                bounds=Bounds(lb=np.full(n_c, 0.0), ub=np.full(n_c, 1.0)),
-                constraints=LinearConstraint(A=np.full(n_c, 1.0), lb=1.0, ub=1.0),
-                method=qp_method,
-                options=qp_options or {"maxiter": 1000},
-            )
-            return res["x"], res["fun"].item()
-
-    return _Synth
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,114 +238,12 @@ def _check_panel(
     if len(frame) != expected:
         present = set(zip(frame[unit], frame[time], strict=True))
         gaps = [(u, t) for u in units for t in times if (u, t) not in present]
-        shown = "; ".join(f"unit {u!r} at {_json_time(t)!r}" for u, t in gaps[:5])
+        shown = "; ".join(f"unit {u!r} at {json_time(t)!r}" for u, t in gaps[:5])
         raise ValueError(
             f"{len(gaps)} unit-time cell(s) are missing; every unit needs a row at every time "
             f"({shown}{' ...' if len(gaps) > 5 else ''})"
         )
     return frame
-
-
-# ---------------------------------------------------------------------------------------------
-# Fitting
-
-
-def _outcome_lags(pre_times: Sequence[Any]) -> list[Any]:
-    """The first, middle and last pre-period times (deduplicated, in order)."""
-    picks = [pre_times[0], pre_times[(len(pre_times) - 1) // 2], pre_times[-1]]
-    return list(dict.fromkeys(picks))
-
-
-def _dataprep(
-    frame: pd.DataFrame,
-    *,
-    unit: str,
-    time: str,
-    outcome: str,
-    treated: str,
-    donors: list[str],
-    pre_times: list[Any],
-    predictors: Sequence[str],
-) -> Any:
-    """A pysyncon Dataprep for named predictors over ``pre_times``: their pre-period means,
-    the outcome's pre-period mean, and the outcome at the first, middle and last pre-period
-    times."""
-    from pysyncon import Dataprep
-
-    special = [(outcome, pre_times, "mean")]
-    special += [(outcome, [t], "mean") for t in _outcome_lags(pre_times)]
-    return Dataprep(
-        foo=frame,
-        predictors=list(predictors),
-        predictors_op="mean",
-        dependent=outcome,
-        unit_variable=unit,
-        time_variable=time,
-        treatment_identifier=treated,
-        controls_identifier=list(donors),
-        time_predictors_prior=pre_times,
-        time_optimize_ssr=pre_times,
-        special_predictors=special,
-    )
-
-
-def _fit_gaps(
-    frame: pd.DataFrame,
-    *,
-    unit: str,
-    time: str,
-    outcome: str,
-    treated: str,
-    donors: list[str],
-    pre_times: list[Any],
-    predictors: Sequence[str],
-) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Weights, treated path and synthetic path over every time in ``frame``."""
-    wide = frame.pivot(index=time, columns=unit, values=outcome).sort_index()
-    if predictors:
-        prep = _dataprep(
-            frame,
-            unit=unit,
-            time=time,
-            outcome=outcome,
-            treated=treated,
-            donors=donors,
-            pre_times=pre_times,
-            predictors=predictors,
-        )
-        synth = fit_synth(prep)
-    else:
-        # Lagged outcomes only: the pre-period mean and every pre-period value, each
-        # standardised across units by pysyncon and counted equally (a fixed V), so the
-        # weights minimise the pre-period gap itself; a V search over dozens of lags would
-        # add run time, not fit. The matrices are built here from the pivot, which is much
-        # faster than Dataprep's one-filter-per-unit-and-lag for long panels.
-        pre = wide.loc[pre_times, [*donors, treated]]
-        X = pd.concat([pre.mean().to_frame("pre-period mean").T, pre])
-        X.index = X.index.map(str)
-        # A time at which every unit has the same value cannot tell donors apart, and
-        # pysyncon's scaling would divide by its zero spread.
-        X = X[X.std(axis=1) > 0]
-        synth = fit_synth(
-            X0=X[donors],
-            X1=X[treated],
-            Z0=pre[donors],
-            Z1=pre[treated],
-            custom_V=np.ones(len(X)),
-        )
-    weights = pd.Series(synth.W, index=list(donors))
-    synthetic = wide[list(donors)] @ weights
-    return weights, wide[treated], synthetic
-
-
-def _rmspe(gap: pd.Series) -> float:
-    return float(np.sqrt(np.mean(np.square(gap.to_numpy(dtype=float))))) if len(gap) else 0.0
-
-
-def _ratio(post: float, pre: float) -> float:
-    if pre > 0:
-        return post / pre
-    return math.inf if post > 0 else math.nan
 
 
 def synthetic_control(
@@ -453,12 +291,12 @@ def synthetic_control(
     if len(pre_times) < MIN_PRE_PERIODS:
         raise ValueError(
             f"a synthetic control needs at least {MIN_PRE_PERIODS} periods before the rollout "
-            f"({_json_time(start)!r}); the panel has {len(pre_times)}"
+            f"({json_time(start)!r}); the panel has {len(pre_times)}"
         )
     if not post_times:
         raise ValueError(
-            f"the panel has no period at or after the rollout start {_json_time(start)!r}; "
-            f"its last period is {_json_time(times[-1])!r}"
+            f"the panel has no period at or after the rollout start {json_time(start)!r}; "
+            f"its last period is {json_time(times[-1])!r}"
         )
     if len(pre_times) < FEW_PRE_PERIODS:
         warnings.append(
@@ -489,13 +327,13 @@ def synthetic_control(
         predictors = [c for c in predictors if c not in constant]
 
     fit_args = {"unit": unit, "time": time, "outcome": outcome, "predictors": predictors}
-    weights, treated_path, synthetic = _fit_gaps(
+    weights, treated_path, synthetic = fit_gaps(
         frame, treated=treated, donors=donors, pre_times=pre_times, **fit_args
     )
     gap = treated_path - synthetic
     is_pre = gap.index.isin(pre_times)
-    pre_rmspe, post_rmspe = _rmspe(gap[is_pre]), _rmspe(gap[~is_pre])
-    ratio = _ratio(post_rmspe, pre_rmspe)
+    pre_rmspe, post_rmspe = rmspe(gap[is_pre]), rmspe(gap[~is_pre])
+    ratio = post_pre_ratio(post_rmspe, pre_rmspe)
     att = float(gap[~is_pre].mean())
 
     pre_frame = frame[frame[time].isin(pre_times)]
@@ -516,9 +354,9 @@ def synthetic_control(
             "weighted average of donors can match it; read the gap with caution."
         )
 
-    placebos = _in_space_placebos(frame, donors=donors, pre_times=pre_times, **fit_args)
-    placebo_p = _placebo_p_value(ratio, [p["rmspe_ratio"] for p in placebos])
-    in_time = _in_time_placebo(
+    placebos = in_space_placebos(frame, donors=donors, pre_times=pre_times, **fit_args)
+    placebo_p = placebo_p_value(ratio, [p["rmspe_ratio"] for p in placebos])
+    in_time = in_time_placebo(
         frame,
         treated=treated,
         donors=donors,
@@ -551,90 +389,11 @@ def synthetic_control(
         in_time_placebo=in_time,
         predictors=[f"{outcome} (pre-period mean)"]
         + [
-            f"{outcome} at {_json_time(t)}"
-            for t in (_outcome_lags(pre_times) if predictors else pre_times)
+            f"{outcome} at {json_time(t)}"
+            for t in (outcome_lags(pre_times) if predictors else pre_times)
         ]
         + [f"{c} (pre-period mean)" for c in predictors],
         n_pre_periods=len(pre_times),
         n_post_periods=len(post_times),
         warnings=warnings,
     )
-
-
-def _in_space_placebos(
-    frame: pd.DataFrame,
-    *,
-    donors: list[str],
-    pre_times: list[Any],
-    **fit_args: Any,
-) -> list[dict[str, Any]]:
-    """Each donor refitted as if treated, the other donors as its pool (treated unit left out)."""
-    placebos = []
-    pool_frame = frame[frame[fit_args["unit"]].isin(donors)]
-    for donor in donors:
-        others = [d for d in donors if d != donor]
-        _, path, synthetic = _fit_gaps(
-            pool_frame, treated=donor, donors=others, pre_times=pre_times, **fit_args
-        )
-        gap = path - synthetic
-        is_pre = gap.index.isin(pre_times)
-        placebos.append(
-            {"unit": donor, "rmspe_ratio": _ratio(_rmspe(gap[~is_pre]), _rmspe(gap[is_pre]))}
-        )
-    return placebos
-
-
-def _placebo_p_value(treated_ratio: float, placebo_ratios: list[float]) -> float | None:
-    """Share of all units (treated included) whose ratio is at least the treated unit's."""
-    if math.isnan(treated_ratio):
-        return None
-    at_least = sum(1 for r in placebo_ratios if not math.isnan(r) and r >= treated_ratio)
-    return (1 + at_least) / (1 + len(placebo_ratios))
-
-
-def _in_time_placebo(
-    frame: pd.DataFrame,
-    *,
-    treated: str,
-    donors: list[str],
-    pre_times: list[Any],
-    periods: int | None,
-    warnings: list[str],
-    **fit_args: Any,
-) -> dict[str, Any] | None:
-    """The fit with a fake rollout ``periods`` before the real one, on pre-period data only."""
-    n_pre = len(pre_times)
-    if periods is None:
-        periods = n_pre // 2
-    if isinstance(periods, bool) or not isinstance(periods, (int, np.integer)) or periods < 1:
-        raise ValueError(
-            f"in_time_placebo_periods must be a whole number of 1 or more; got {periods!r}"
-        )
-    if n_pre - periods < MIN_PRE_PERIODS:
-        warnings.append(
-            f"No in-time placebo: a fake rollout {periods} period(s) before the real one "
-            f"leaves {n_pre - periods} earlier period(s) to fit on; at least "
-            f"{MIN_PRE_PERIODS} are needed."
-        )
-        return None
-    fake_pre = pre_times[: n_pre - periods]
-    pre_frame = frame[frame[fit_args["time"]].isin(pre_times)]
-    _, path, synthetic = _fit_gaps(
-        pre_frame, treated=treated, donors=donors, pre_times=fake_pre, **fit_args
-    )
-    gap = path - synthetic
-    is_fake_pre = gap.index.isin(fake_pre)
-    estimate = float(gap[~is_fake_pre].mean())
-    fake_pre_rmspe = _rmspe(gap[is_fake_pre])
-    if fake_pre_rmspe > 0 and abs(estimate) > 2 * fake_pre_rmspe:
-        warnings.append(
-            f"In-time placebo: with a fake rollout at {_json_time(pre_times[n_pre - periods])!r} "
-            f"the gap before the real rollout averages {estimate:.3g}, more than twice the fit "
-            f"error ({fake_pre_rmspe:.3g}); the treated unit drifted from its synthetic control "
-            "before the rollout, so the post-rollout gap may not be the rollout's doing."
-        )
-    return {
-        "fake_start": pre_times[n_pre - periods],
-        "estimate": estimate,
-        "pre_rmspe": fake_pre_rmspe,
-    }

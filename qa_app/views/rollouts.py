@@ -1,7 +1,7 @@
 """The Rollouts page: was a phased rollout (never randomised) followed by a lift?
 
 Reads the rollout file (uploaded, or pasted as CSV), the metric and the method; builds the
-panel with qa_app.rollout_queries and evaluates it with qa_app.domain.rollout_did, as
+panel with qa_app.rollout_queries and evaluates it with qa_app.domain.rollout_evaluation, as
 ``qa-app rollout evaluate`` does; renders the report with its chart. The form is a POST
 because it carries a file; it changes nothing stored.
 """
@@ -100,7 +100,8 @@ def evaluate():
     from qa_app.call_metrics import MetricError
     from qa_app.charts_rollout import data_url, event_study_png, gap_png
     from qa_app.domain.metric_catalogue import parse_metric
-    from qa_app.domain.rollout_did import DidError, evaluate_panel
+    from qa_app.domain.rollout_did import DidError
+    from qa_app.domain.rollout_evaluation import evaluate_panel
     from qa_app.domain.rollout_files import RolloutFileError, read_rollout_file
     from qa_app.export_queries import ExportError
     from qa_app.rollout_queries import rollout_panel

@@ -9,13 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qa_app.domain.rollout_did import (
-    DidError,
-    evaluate_did,
-    fit_did,
-    prepare_panel,
-    pretrend_sentence,
-)
+from qa_app.domain.rollout_did import DidError, fit_did, prepare_panel, pretrend_sentence
+from qa_app.domain.rollout_evaluation import evaluate_did
 
 MPDTA = Path(__file__).parents[1] / "data" / "mpdta.csv"
 

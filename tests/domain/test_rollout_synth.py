@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qa_app.domain.rollout_synth import fit_synth, synthetic_control
+from qa_app.domain.rollout_synth import synthetic_control
+from qa_app.domain.rollout_synth_fit import fit_synth
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
