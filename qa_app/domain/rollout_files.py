@@ -7,6 +7,9 @@
 - A **panel file** has one row per unit and period, with the columns the analyst names: the
   unit, the period (a whole number such as a year or a week index), the outcome (a number)
   and the period of first treatment (0 or blank for never treated).
+- An **instrument file** (for two-stage least squares) has one row per observation, with the
+  numeric columns the analyst names (outcome, exposure, instruments, controls) and, optionally,
+  a cluster column (text).
 
 Both are all-or-nothing: every problem is reported with its row and column, and nothing is
 returned until the whole file is right.
@@ -173,6 +176,61 @@ def read_panel_file(
         raise RolloutFileError(path, problems)
     frame = pd.DataFrame(records, columns=[unit, time, outcome, first_treated])
     frame[outcome] = frame[outcome].astype(float)
+    return frame
+
+
+def read_instrument_file(
+    path: Path, numeric: list[tuple[str, str]], cluster: str | None = None
+) -> pd.DataFrame:
+    """An instrument file's named columns: ``numeric`` is (option, column) pairs, e.g.
+    ``[("--outcome", "csat"), ("--instrument", "rotation")]``, read as numbers; ``cluster``
+    is read as text. Every blank or non-numeric cell is named by row and column."""
+    try:
+        table = read_table(Path(path))
+    except FileProblem as exc:
+        raise RolloutFileError(path, [str(exc)]) from None
+    named = [*numeric, *([("--cluster", cluster)] if cluster else [])]
+    missing = [f"{option} {name}" for option, name in named if name not in table.columns]
+    if missing:
+        raise RolloutFileError(
+            path,
+            [
+                f"header: no column for {', '.join(missing)}; the columns are "
+                f"{', '.join(table.columns)}"
+            ],
+        )
+    columns = list(dict.fromkeys(name for _option, name in numeric))
+    problems: list[str] = []
+    records = []
+    for row, raw in table.rows:
+        errors = []
+        values = []
+        for name in columns:
+            value = _number(raw.get(name))
+            if value is None:
+                text = as_text(raw.get(name))
+                errors.append(
+                    f"column '{name}': '{text}' is not a number"
+                    if text
+                    else f"column '{name}' is blank"
+                )
+            values.append(value)
+        if cluster and cluster not in columns:
+            group = as_text(raw.get(cluster))
+            if not group:
+                errors.append(f"column '{cluster}' is blank")
+            values.append(group)
+        if errors:
+            problems.extend(str(RowError(row, e, table.row_unit)) for e in errors)
+            continue
+        records.append(values)
+    if not records and not problems:
+        problems.append("the file has no rows")
+    if problems:
+        raise RolloutFileError(path, problems)
+    text = [cluster] if cluster and cluster not in columns else []
+    frame = pd.DataFrame(records, columns=[*columns, *text])
+    frame[columns] = frame[columns].astype(float)
     return frame
 
 
