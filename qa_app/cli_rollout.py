@@ -47,7 +47,11 @@ def _ci(pair) -> str:
     help="Panel file: one row per unit and period (with --unit --time --outcome --first-treated).",
 )
 @click.option("--unit", "unit_column", help="Panel: the unit column.")
-@click.option("--time", "time_column", help="Panel: the period column (whole numbers).")
+@click.option(
+    "--time",
+    "time_column",
+    help="Panel: the period column (whole numbers, ISO weeks 2025-W09 or months 2025-03).",
+)
 @click.option("--outcome", "outcome_column", help="Panel: the outcome column.")
 @click.option(
     "--first-treated", "first_treated_column", help="Panel: first treated period (0 = never)."
@@ -253,15 +257,12 @@ def _file_panel(path, unit, time, outcome, first_treated):
     if not all((unit, time, outcome, first_treated)):
         raise click.UsageError("--panel needs --unit, --time, --outcome and --first-treated")
     try:
-        return (
-            read_panel_file(
-                path, unit=unit, time=time, outcome=outcome, first_treated=first_treated
-            ),
-            None,
-            [],
+        panel = read_panel_file(
+            path, unit=unit, time=time, outcome=outcome, first_treated=first_treated
         )
     except RolloutFileError as exc:
         raise click.ClickException(str(exc)) from None
+    return panel.frame, panel.labels, []
 
 
 def _write_chart(report: dict, path: Path) -> None:

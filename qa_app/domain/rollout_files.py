@@ -5,8 +5,9 @@
   ``--unit-kind``), and ``adopted_on`` (a date, YYYY-MM-DD). Units without a row are never
   treated: they are the comparison units.
 - A **panel file** has one row per unit and period, with the columns the analyst names: the
-  unit, the period (a whole number such as a year or a week index), the outcome (a number)
-  and the period of first treatment (0 or blank for never treated).
+  unit, the period (a whole number such as a year or a week index, or an ISO week or month
+  label such as 2025-W09 or 2025-03, put in calendar order), the outcome (a number) and the
+  period of first treatment (0 or blank for never treated).
 - An **instrument file** (for two-stage least squares) has one row per observation, with the
   numeric columns the analyst names (outcome, exposure, instruments, controls) and, optionally,
   a cluster column (text).
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from qa_app.domain.rollout_periods import EXPECTED, KINDS, Period, label_of, parse_period
 from qa_app.domain.tabular import FileProblem, RowError, as_text, read_table
 
 UNIT_KINDS = ("queue", "team")
@@ -123,11 +125,19 @@ def read_rollout_file(path: Path, unit_kind: str | None = None) -> Rollout:
     return Rollout(kind, adopted)
 
 
-def read_panel_file(
-    path: Path, *, unit: str, time: str, outcome: str, first_treated: str
-) -> pd.DataFrame:
-    """An analyst's panel: columns ``unit`` (text), ``time`` (int), ``outcome`` (float) and
-    ``first_treated`` (int; 0 for never treated), under the names given."""
+@dataclass(frozen=True)
+class Panel:
+    """An analyst's panel: ``frame`` with whole-number periods (in calendar order when the
+    file has week or month labels) and ``labels``, each period's label (None for numbers)."""
+
+    frame: pd.DataFrame
+    labels: dict[int, str] | None
+
+
+def read_panel_file(path: Path, *, unit: str, time: str, outcome: str, first_treated: str) -> Panel:
+    """An analyst's panel: columns ``unit`` (text), ``time`` (a period: whole number, ISO week
+    or month; see qa_app.domain.rollout_periods), ``outcome`` (float) and ``first_treated``
+    (a period of the same kind; 0 or blank for never treated), under the names given."""
     try:
         table = read_table(Path(path))
     except FileProblem as exc:
@@ -145,38 +155,77 @@ def read_panel_file(
     problems: list[str] = []
     records = []
     seen: dict[tuple[str, int], int] = {}
+    kinds: dict[str, tuple[int, str]] = {}  # kind -> first row and column holding it
     for row, raw in table.rows:
         errors = []
         name = as_text(raw.get(unit))
         if not name:
             errors.append(f"column '{unit}' is blank")
-        period = _whole(raw.get(time))
+        period = _period(raw.get(time))
         if period is None:
-            errors.append(f"column '{time}': '{as_text(raw.get(time))}' is not a whole number")
+            errors.append(
+                f"column '{time}': '{as_text(raw.get(time))}' is not a period: {EXPECTED}"
+            )
         value = _number(raw.get(outcome))
         if value is None and as_text(raw.get(outcome)):
             errors.append(f"column '{outcome}': '{as_text(raw.get(outcome))}' is not a number")
-        cohort = 0 if not as_text(raw.get(first_treated)) else _whole(raw.get(first_treated))
-        if cohort is None or cohort < 0:
+        cohort_text = as_text(raw.get(first_treated))
+        never = not cohort_text or _whole(cohort_text) == 0
+        cohort = None if never else _period(cohort_text)
+        if not never and (cohort is None or (cohort.kind == "number" and cohort.key < 0)):
             errors.append(
-                f"column '{first_treated}': '{as_text(raw.get(first_treated))}' is not a "
-                "period (a whole number; 0 or blank for never treated)"
+                f"column '{first_treated}': '{cohort_text}' is not a period ({EXPECTED}; 0 or "
+                "blank for never treated)"
             )
-        if not errors and (name, period) in seen:
-            errors.append(f"unit '{name}' has period {period} already (row {seen[(name, period)]})")
+        if not errors and (name, period.key) in seen:
+            errors.append(
+                f"unit '{name}' has period {period.label} already (row {seen[(name, period.key)]})"
+            )
         if errors:
             problems.extend(str(RowError(row, e, table.row_unit)) for e in errors)
             continue
-        seen[(name, period)] = row
+        for column, found in ((time, period), (first_treated, cohort)):
+            if found is not None:
+                kinds.setdefault(found.kind, (row, column))
+        seen[(name, period.key)] = row
         records.append((name, period, value, cohort))
     if not records and not problems:
         problems.append("the file has no rows")
+    if len(kinds) > 1:
+        mixed = ", ".join(
+            f"{KINDS[kind]} (first: {table.row_unit} {row}, column '{column}')"
+            for kind, (row, column) in kinds.items()
+        )
+        problems.append(f"the periods mix {mixed}: use one kind of period throughout")
     problems.extend(_one_cohort_per_unit(records))
     if problems:
         raise RolloutFileError(path, problems)
-    frame = pd.DataFrame(records, columns=[unit, time, outcome, first_treated])
-    frame[outcome] = frame[outcome].astype(float)
-    return frame
+    return _numbered(records, (unit, time, outcome, first_treated), next(iter(kinds)))
+
+
+def _period(raw) -> Period | None:
+    """A whole number, or a week or month label."""
+    whole = _whole(raw)
+    if whole is not None:
+        return Period("number", whole, str(whole))
+    return parse_period(as_text(raw))
+
+
+def _numbered(records, columns, kind: str) -> Panel:
+    """Periods as whole numbers: as they are, or (for labels) counted from 1 at the earliest
+    period or adoption, so the calendar orders them and a missing period is still a period."""
+    base = 0
+    labels = None
+    if kind != "number":
+        keys = [p.key for _n, p, _v, c in records] + [c.key for *_r, c in records if c]
+        base = min(keys) - 1
+        labels = {key - base: label_of(kind, key) for key in range(base + 1, max(keys) + 1)}
+    frame = pd.DataFrame(
+        [(n, p.key - base, v, c.key - base if c else 0) for n, p, v, c in records],
+        columns=list(columns),
+    )
+    frame[columns[2]] = frame[columns[2]].astype(float)
+    return Panel(frame, labels)
 
 
 def read_instrument_file(
@@ -235,12 +284,13 @@ def read_instrument_file(
 
 
 def _one_cohort_per_unit(records) -> list[str]:
-    cohorts: dict[str, set[int]] = {}
+    cohorts: dict[str, dict[int, str]] = {}
     for name, _period, _value, cohort in records:
-        cohorts.setdefault(name, set()).add(cohort)
+        key, label = (cohort.key, cohort.label) if cohort else (0, "0")
+        cohorts.setdefault(name, {})[key] = label
     return [
         f"unit '{name}': first-treated period differs between its rows "
-        f"({', '.join(str(c) for c in sorted(found))})"
+        f"({', '.join(found[key] for key in sorted(found))})"
         for name, found in cohorts.items()
         if len(found) > 1
     ]

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from qa_app.domain.rollout_periods import parse_period
 from qa_app.domain.rollout_synth_fit import (
     MIN_PRE_PERIODS,
     fit_gaps,
@@ -183,6 +184,21 @@ def _coerce_start(times: pd.Series, treatment_start: Any) -> Any:
     return treatment_start
 
 
+def _check_text_periods(times: pd.Series, treatment_start: Any) -> None:
+    """Text periods are compared as text: a week or month label that is not zero-padded
+    (2025-W9, sorting after 2025-W10) is refused, naming the padded form."""
+    if pd.api.types.is_numeric_dtype(times) or pd.api.types.is_datetime64_any_dtype(times):
+        return
+    for text in [*pd.unique(times), treatment_start]:
+        period = parse_period(text) if isinstance(text, str) else None
+        if period is not None and period.label != text:
+            raise ValueError(
+                f"period {text!r} is not zero-padded: periods given as text are ordered as "
+                f"text, where {text!r} would sort out of calendar order; write "
+                f"{period.label!r} (ISO weeks as 2025-W09, months as 2025-03)"
+            )
+
+
 def _check_panel(
     panel: pd.DataFrame,
     unit: str,
@@ -262,7 +278,8 @@ def synthetic_control(
     ``panel`` is long: one row per unit and time; times sort in order (numbers, dates or
     period strings such as ``2024-03``; strings are compared as text, so write them
     zero-padded: ``2024-W09``, not ``2024-W9``). Periods before ``treatment_start`` are the
-    pre-period; from it on, the post-period. Donors are all other units. Without
+    pre-period; from it on, the post-period. Week or month labels that are not zero-padded
+    are refused, since they would sort out of order. Donors are all other units. Without
     ``predictors`` the donors are matched on the outcome's whole pre-period path; with them,
     on their pre-period means and a few outcome lags (see the module docstring).
     ``in_time_placebo_periods`` is how many periods before the real start the fake rollout is
@@ -277,6 +294,7 @@ def synthetic_control(
     frame = _check_panel(panel, unit, time, outcome, str(treated_unit), predictors)
     treated = str(treated_unit)
     start = _coerce_start(frame[time], treatment_start)
+    _check_text_periods(frame[time], start)
     times = sorted(frame[time].unique())
     pre_times = [t for t in times if t < start]
     post_times = [t for t in times if t >= start]

@@ -66,7 +66,7 @@ def test_panel_file_table_and_refusals(cli, tmp_path):
     )
     assert result.exit_code == 1
     assert "row 3: column 'y': 'x' is not a number" in result.output
-    assert "row 5: column 't': 'two' is not a whole number" in result.output
+    assert "row 5: column 't': 'two' is not a period: use whole numbers" in result.output
     result = cli("rollout", "evaluate", *MPDTA_ARGS, "--method", "synth")
     assert result.exit_code == 1
     assert "exactly one adopting unit; this rollout has 191" in result.output
@@ -196,3 +196,29 @@ def test_synthetic_control_for_a_rollout_to_one_unit(cli, tmp_path):
         "--outcome", "y", "--first-treated", "g", "--method", "synth",
     )  # fmt: skip
     assert "donor weights: u" in table.output and "in-space placebo p-value: 0.125" in table.output
+
+
+def test_panel_with_unpadded_week_labels_is_evaluated_in_calendar_order(cli, tmp_path):
+    """Weeks written 2025-W4 ... 2025-W15 (as text, W10 would sort before W4): the same
+    estimate as the panel numbered 1..12, with padded week labels in the report."""
+    from tests.domain.test_rollout_did import simulate
+
+    frame = simulate(seed=1, units=10, periods=12, effect=2.0, cohorts=(0, 6, 9))
+    numbered = tmp_path / "numbered.csv"
+    frame.to_csv(numbered, index=False)
+    labelled = tmp_path / "labelled.csv"
+    week = {t: f"2025-W{t + 3}" for t in range(1, 13)}
+    frame.assign(
+        week=frame["week"].map(week), adopted=frame["adopted"].map({0: "", **week})
+    ).sample(frac=1, random_state=0).to_csv(labelled, index=False)
+    args = ("--unit", "queue", "--time", "week", "--outcome", "score", "--first-treated",
+            "adopted", "--format", "json")  # fmt: skip
+    by_number = json.loads(cli("rollout", "evaluate", "--panel", numbered, *args).output)
+    result = cli("rollout", "evaluate", "--panel", labelled, *args)
+    assert result.exit_code == 0, result.output
+    by_label = json.loads(result.output)
+    assert by_label["att"] == pytest.approx(by_number["att"])
+    assert by_label["event_study"] == by_number["event_study"]
+    # Adoptions in periods 6 and 9 (2025-W09, 2025-W12); one period early: 2025-W08, W11.
+    assert by_label["placebos"][0]["fake_start_periods"] == ["2025-W08", "2025-W11"]
+    assert by_label["sensitivity"]["shorter_window"]["periods"] == ["2025-W07", "2025-W12"]

@@ -43,8 +43,9 @@ def test_every_bad_row_is_named_and_nothing_is_returned(tmp_path):
 
 def test_panel_file_reads_blank_first_treated_as_never(tmp_path):
     path = _write(tmp_path, "u,t,y,g\na,1,1.5,2\na,2,2.5,2\nb,1,1.0,\nb,2,1.2,0\n", "p.csv")
-    frame = read_panel_file(path, unit="u", time="t", outcome="y", first_treated="g")
-    assert frame.to_dict("list") == {
+    panel = read_panel_file(path, unit="u", time="t", outcome="y", first_treated="g")
+    assert panel.labels is None
+    assert panel.frame.to_dict("list") == {
         "u": ["a", "a", "b", "b"],
         "t": [1, 2, 1, 2],
         "y": [1.5, 2.5, 1.0, 1.2],
@@ -60,9 +61,52 @@ def test_panel_file_problems(tmp_path):
         read_panel_file(path, unit="u", time="t", outcome="y", first_treated="g")
     assert raised.value.problems == [
         "row 3: unit 'a' has period 1 already (row 2)",
-        "row 4: column 't': '1.5' is not a whole number",
-        "row 4: column 'g': '-1' is not a period (a whole number; 0 or blank for never treated)",
+        "row 4: column 't': '1.5' is not a period: use whole numbers (1, 2, ...), ISO weeks "
+        "(2025-W09) or months (2025-03)",
+        "row 4: column 'g': '-1' is not a period (use whole numbers (1, 2, ...), ISO weeks "
+        "(2025-W09) or months (2025-03); 0 or blank for never treated)",
         "unit 'c': first-treated period differs between its rows (1, 2)",
     ]
     with pytest.raises(RolloutFileError, match="no column for --outcome sales"):
         read_panel_file(path, unit="u", time="t", outcome="sales", first_treated="g")
+
+
+def test_panel_week_and_month_labels_are_put_in_calendar_order(tmp_path):
+    """As text, 2025-W9 sorts after 2025-W10 and 2025-W52 after 2026-W1; the panel numbers
+    periods on the calendar instead, counts a week no row has, and shows padded labels."""
+    path = _write(
+        tmp_path,
+        "u,t,y,g\n"
+        "a,2025-W10,2,2025-W10\na,2025-W9,1,2025-W10\na,2026-W1,4,2025-W10\n"
+        "b,2025W09,1,\nb,2025-w10,1,0\nb,2025-W52,3,\n",
+        "weeks.csv",
+    )
+    panel = read_panel_file(path, unit="u", time="t", outcome="y", first_treated="g")
+    rows = sorted(zip(panel.frame["u"], panel.frame["t"], panel.frame["g"], strict=True))
+    # 2025-W09 is period 1; 2025-W52 is 44 weeks later; 2026-W01 the week after.
+    assert rows == [("a", 1, 2), ("a", 2, 2), ("a", 45, 2), ("b", 1, 0), ("b", 2, 0), ("b", 44, 0)]
+    assert [panel.labels[p] for p in (1, 2, 3, 44, 45)] == [
+        "2025-W09", "2025-W10", "2025-W11", "2025-W52", "2026-W01",
+    ]  # fmt: skip
+    months = _write(tmp_path, "u,t,y,g\na,2025-9,1,2025-10\na,2025-10,2,2025-10\n", "m.csv")
+    panel = read_panel_file(months, unit="u", time="t", outcome="y", first_treated="g")
+    assert panel.frame["t"].tolist() == [1, 2] and panel.frame["g"].tolist() == [2, 2]
+    assert panel.labels == {1: "2025-09", 2: "2025-10"}
+
+
+def test_panel_labels_that_are_not_periods_or_mix_kinds_are_refused(tmp_path):
+    path = _write(
+        tmp_path,
+        "u,t,y,g\na,2025-W9,1,2025-W10\na,2025-W54,1,2025-W10\nb,3,1,0\nb,2025-13,1,0\n",
+        "p.csv",
+    )
+    with pytest.raises(RolloutFileError) as raised:
+        read_panel_file(path, unit="u", time="t", outcome="y", first_treated="g")
+    assert raised.value.problems == [
+        "row 3: column 't': '2025-W54' is not a period: use whole numbers (1, 2, ...), ISO "
+        "weeks (2025-W09) or months (2025-03)",
+        "row 5: column 't': '2025-13' is not a period: use whole numbers (1, 2, ...), ISO "
+        "weeks (2025-W09) or months (2025-03)",
+        "the periods mix ISO weeks (first: row 2, column 't'), whole numbers (first: row 4, "
+        "column 't'): use one kind of period throughout",
+    ]

@@ -154,6 +154,12 @@ def test_bad_inputs_are_refused_with_the_problem_named():
         run(panel, outcome="score")
     with pytest.raises(ValueError, match="not text"):
         run(panel, treatment_start=14)
+    # 2025-W1 ... 2025-W6: as text, a seventh week 2025-W10 would sort before 2025-W2.
+    unpadded = small_panel().assign(
+        week=lambda f: "2025-W" + f["week"].str[-1:].astype(int).add(1).astype(str)
+    )
+    with pytest.raises(ValueError, match="period '2025-W1' is not zero-padded.*'2025-W01'"):
+        run(unpadded, treatment_start="2025-W5")
     doubled = pd.concat([panel, panel.iloc[[3]]])
     with pytest.raises(ValueError, match="one row per unit and time"):
         run(doubled)
