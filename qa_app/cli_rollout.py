@@ -57,6 +57,13 @@ def _ci(pair) -> str:
     "--first-treated", "first_treated_column", help="Panel: first treated period (0 = never)."
 )
 @click.option("--method", type=click.Choice(("did", "synth")), default="did", show_default=True)
+@click.option(
+    "--predictor",
+    "predictor_columns",
+    multiple=True,
+    help="Panel, --method synth: a column to match donors on (its pre-rollout mean; repeat "
+    "for several).",
+)
 @click.option("--period", type=click.Choice(("week", "month")), default="month", show_default=True)
 @click.option(
     "--control",
@@ -87,6 +94,7 @@ def evaluate(
     time_column,
     outcome_column,
     first_treated_column,
+    predictor_columns,
     method,
     period,
     control,
@@ -106,6 +114,8 @@ def evaluate(
     """
     if (rollouts is None) == (panel is None):
         raise click.UsageError("give either --rollouts FILE (with --metric) or --panel FILE")
+    if predictor_columns and (panel is None or method != "synth"):
+        raise click.UsageError("--predictor is for --panel with --method synth")
     if chart is not None:
         check_output_path(chart)
     if rollouts is not None:
@@ -115,7 +125,7 @@ def evaluate(
         columns = ("unit", "period", "value", "first_treated")
     else:
         data, labels, notes = _file_panel(
-            panel, unit_column, time_column, outcome_column, first_treated_column
+            panel, unit_column, time_column, outcome_column, first_treated_column, predictor_columns
         )
         columns = (unit_column, time_column, outcome_column, first_treated_column)
     from qa_app.domain.rollout_did import DidError
@@ -123,7 +133,13 @@ def evaluate(
 
     try:
         report = evaluate_panel(
-            data, columns, method=method, control=control, window=window, period_labels=labels
+            data,
+            columns,
+            method=method,
+            control=control,
+            window=window,
+            period_labels=labels,
+            predictors=predictor_columns,
         )
     except DidError as exc:
         raise click.ClickException(str(exc)) from None
@@ -251,14 +267,19 @@ def _database_panel(path, metric, unit_kind, period, window, rubric_key):
     return built.frame, built.labels, notes, built.window
 
 
-def _file_panel(path, unit, time, outcome, first_treated):
+def _file_panel(path, unit, time, outcome, first_treated, predictors=()):
     from qa_app.domain.rollout_files import RolloutFileError, read_panel_file
 
     if not all((unit, time, outcome, first_treated)):
         raise click.UsageError("--panel needs --unit, --time, --outcome and --first-treated")
     try:
         panel = read_panel_file(
-            path, unit=unit, time=time, outcome=outcome, first_treated=first_treated
+            path,
+            unit=unit,
+            time=time,
+            outcome=outcome,
+            first_treated=first_treated,
+            predictors=predictors,
         )
     except RolloutFileError as exc:
         raise click.ClickException(str(exc)) from None

@@ -8,6 +8,7 @@ for the fit, qa_app.domain.rollout_robustness for placebo windows and sensitivit
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -131,10 +132,14 @@ def evaluate_panel(
     control: str = "never",
     window: int | None = None,
     period_labels: dict | None = None,
+    predictors: Sequence[str] = (),
 ) -> dict:
     """The JSON report of ``method`` (did, or synth for a rollout to one unit) on a panel whose
-    ``columns`` are (unit, time, outcome, first treated); DidError says what is wrong."""
+    ``columns`` are (unit, time, outcome, first treated); DidError says what is wrong.
+    ``predictors`` (columns of ``data``) are the synthetic control's named predictors."""
     unit, time, outcome, first_treated = columns
+    if predictors and method != "synth":
+        raise DidError("predictors are for the synthetic control (method synth), not for did")
     if method == "did":
         return evaluate_did(
             data,
@@ -162,7 +167,7 @@ def evaluate_panel(
         raise DidError("the synthetic control is not available in this installation") from None
 
     start = int(data.loc[data[unit].astype(str) == treated[0], first_treated].iloc[0])
-    panel = data[[unit, time, outcome]].copy()
+    panel = data[[unit, time, outcome, *predictors]].copy()
     panel[unit] = panel[unit].astype(str)
     try:
         result = synthetic_control(
@@ -172,6 +177,7 @@ def evaluate_panel(
             outcome=outcome,
             treated_unit=treated[0],
             treatment_start=start,
+            predictors=list(predictors),
         )
     except ValueError as exc:
         raise DidError(str(exc)) from None

@@ -19,6 +19,7 @@ returned until the whole file is right.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -134,16 +135,26 @@ class Panel:
     labels: dict[int, str] | None
 
 
-def read_panel_file(path: Path, *, unit: str, time: str, outcome: str, first_treated: str) -> Panel:
+def read_panel_file(
+    path: Path,
+    *,
+    unit: str,
+    time: str,
+    outcome: str,
+    first_treated: str,
+    predictors: Sequence[str] = (),
+) -> Panel:
     """An analyst's panel: columns ``unit`` (text), ``time`` (a period: whole number, ISO week
     or month; see qa_app.domain.rollout_periods), ``outcome`` (float) and ``first_treated``
-    (a period of the same kind; 0 or blank for never treated), under the names given."""
+    (a period of the same kind; 0 or blank for never treated), under the names given, and
+    the ``predictors`` (numbers in every row) for a synthetic control."""
     try:
         table = read_table(Path(path))
     except FileProblem as exc:
         raise RolloutFileError(path, [str(exc)]) from None
-    named = {"--unit": unit, "--time": time, "--outcome": outcome, "--first-treated": first_treated}
-    missing = [f"{option} {name}" for option, name in named.items() if name not in table.columns]
+    named = [("--unit", unit), ("--time", time), ("--outcome", outcome)]
+    named += [("--first-treated", first_treated), *(("--predictor", p) for p in predictors)]
+    missing = [f"{option} {name}" for option, name in named if name not in table.columns]
     if missing:
         raise RolloutFileError(
             path,
@@ -152,8 +163,20 @@ def read_panel_file(path: Path, *, unit: str, time: str, outcome: str, first_tre
                 f"{', '.join(table.columns)}"
             ],
         )
+    roles = {unit: "--unit", time: "--time", outcome: "--outcome", first_treated: "--first-treated"}
+    taken = [f"--predictor {p} is the {roles[p]} column" for p in predictors if p in roles]
+    if taken:
+        raise RolloutFileError(
+            path,
+            [
+                f"{'; '.join(taken)}: a predictor must be another column (the outcome's own "
+                "pre-rollout path is always matched)"
+            ],
+        )
+    predictors = list(dict.fromkeys(predictors))
     problems: list[str] = []
     records = []
+    extra = []
     seen: dict[tuple[str, int], int] = {}
     kinds: dict[str, tuple[int, str]] = {}  # kind -> first row and column holding it
     for row, raw in table.rows:
@@ -177,6 +200,15 @@ def read_panel_file(path: Path, *, unit: str, time: str, outcome: str, first_tre
                 f"column '{first_treated}': '{cohort_text}' is not a period ({EXPECTED}; 0 or "
                 "blank for never treated)"
             )
+        values = [_number(raw.get(column)) for column in predictors]
+        for column, found in zip(predictors, values, strict=True):
+            if found is None:
+                text = as_text(raw.get(column))
+                errors.append(
+                    f"column '{column}': '{text}' is not a number"
+                    if text
+                    else f"column '{column}' is blank (a predictor needs a value in every row)"
+                )
         if not errors and (name, period.key) in seen:
             errors.append(
                 f"unit '{name}' has period {period.label} already (row {seen[(name, period.key)]})"
@@ -189,6 +221,7 @@ def read_panel_file(path: Path, *, unit: str, time: str, outcome: str, first_tre
                 kinds.setdefault(found.kind, (row, column))
         seen[(name, period.key)] = row
         records.append((name, period, value, cohort))
+        extra.append(values)
     if not records and not problems:
         problems.append("the file has no rows")
     if len(kinds) > 1:
@@ -200,7 +233,10 @@ def read_panel_file(path: Path, *, unit: str, time: str, outcome: str, first_tre
     problems.extend(_one_cohort_per_unit(records))
     if problems:
         raise RolloutFileError(path, problems)
-    return _numbered(records, (unit, time, outcome, first_treated), next(iter(kinds)))
+    panel = _numbered(records, (unit, time, outcome, first_treated), next(iter(kinds)))
+    for column, found in zip(predictors, zip(*extra, strict=True), strict=True):
+        panel.frame[column] = list(found)
+    return panel
 
 
 def _period(raw) -> Period | None:

@@ -222,3 +222,41 @@ def test_panel_with_unpadded_week_labels_is_evaluated_in_calendar_order(cli, tmp
     # Adoptions in periods 6 and 9 (2025-W09, 2025-W12); one period early: 2025-W08, W11.
     assert by_label["placebos"][0]["fake_start_periods"] == ["2025-W08", "2025-W11"]
     assert by_label["sensitivity"]["shorter_window"]["periods"] == ["2025-W07", "2025-W12"]
+
+
+def test_synthetic_control_with_named_predictors_from_the_panel(cli, tmp_path):
+    """--predictor columns reach the synthetic control: donors are matched on their
+    pre-rollout means (with outcome lags) and the report lists them."""
+    rng = np.random.default_rng(5)
+    rows = ["unit,t,y,g,tenure"]
+    for i in range(6):
+        base, tenure = rng.normal(0, 1), rng.uniform(2, 10)
+        for t in range(1, 11):
+            y = 5 + base + 0.2 * t + (3.0 if i == 0 and t >= 7 else 0.0) + rng.normal(0, 0.2)
+            rows.append(f"u{i},{t},{y:.4f},{7 if i == 0 else ''},{tenure + rng.normal(0, 0.1):.3f}")
+    panel = tmp_path / "one.csv"
+    panel.write_text("\n".join(rows) + "\n")
+    args = ("rollout", "evaluate", "--panel", panel, "--unit", "unit", "--time", "t",
+            "--outcome", "y", "--first-treated", "g")  # fmt: skip
+    result = cli(*args, "--method", "synth", "--predictor", "tenure", "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["treated_unit"] == "u0" and report["att"] > 2.0
+    assert report["predictors"] == [
+        "y (pre-period mean)", "y at 1", "y at 3", "y at 6", "tenure (pre-period mean)",
+    ]  # fmt: skip
+    assert report["placebo_p_value"] == pytest.approx(1 / 6)
+    result = cli(*args, "--predictor", "tenure")
+    assert (
+        result.exit_code == 2 and "--predictor is for --panel with --method synth" in result.output
+    )
+    result = cli(*args, "--method", "synth", "--predictor", "seniority")
+    assert result.exit_code == 1 and "no column for --predictor seniority" in result.output
+    lines = panel.read_text().splitlines()
+    lines[3] = lines[3].rsplit(",", 1)[0] + ","  # row 4: tenure blank
+    panel.write_text("\n".join(lines) + "\n")
+    result = cli(*args, "--method", "synth", "--predictor", "tenure")
+    assert result.exit_code == 1
+    assert (
+        "row 4: column 'tenure' is blank (a predictor needs a value in every row)" in result.output
+    )

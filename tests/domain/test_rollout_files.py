@@ -110,3 +110,13 @@ def test_panel_labels_that_are_not_periods_or_mix_kinds_are_refused(tmp_path):
         "the periods mix ISO weeks (first: row 2, column 't'), whole numbers (first: row 4, "
         "column 't'): use one kind of period throughout",
     ]
+
+
+def test_panel_predictors_are_read_as_numbers_and_may_not_be_another_role(tmp_path):
+    path = _write(tmp_path, "u,t,y,g,tenure\na,1,1.5,2,3\na,2,2.5,2,3.5\nb,1,1,0,7\n", "p.csv")
+    panel = read_panel_file(
+        path, unit="u", time="t", outcome="y", first_treated="g", predictors=["tenure"]
+    )
+    assert panel.frame["tenure"].tolist() == [3.0, 3.5, 7.0]
+    with pytest.raises(RolloutFileError, match="--predictor y is the --outcome column"):
+        read_panel_file(path, unit="u", time="t", outcome="y", first_treated="g", predictors=["y"])
