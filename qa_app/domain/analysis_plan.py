@@ -21,7 +21,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from qa_app.domain.toml_files import LineProblems, read_toml
+from qa_app.domain.toml_files import FileProblems, LineProblems, read_toml
 
 OUTCOMES = ("nps", "renewal", "spend", "churn")
 DOSES = ("share", "count")
@@ -30,12 +30,8 @@ FLAG_NAME = re.compile(r"[a-z][a-z0-9_]{0,99}")
 KNOWN_KEYS = {"name", "flag", "dose", "description", "outcomes"}
 
 
-class AnalysisPlanError(ValueError):
+class AnalysisPlanError(FileProblems):
     """A plan file that cannot be used; ``problems`` lists every one, each naming its line."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from qa_app.domain.sampling_plan import _line_of
 from qa_app.domain.tabular import one_line
+from qa_app.domain.toml_files import FileProblems
 
 SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
 SURVEY_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -27,12 +28,8 @@ MAX_TEXT = 300
 KNOWN_KEYS = {"id", "version", "title", "rubric", "rotate", "intro", "scale", "items", "open_text"}
 
 
-class SurveyError(ValueError):
+class SurveyError(FileProblems):
     """Raised when a survey file cannot be used; carries every problem found."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from qa_app.domain.metric_catalogue import FLAG, parse_metric
-from qa_app.domain.toml_files import LineProblems, read_toml
+from qa_app.domain.toml_files import FileProblems, LineProblems, read_toml
 
 UNITS = ("queue", "schedule_block")
 KINDS = ("training", "script", "playbook")
@@ -73,12 +73,8 @@ KNOWN_KEYS = {
 _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.\-]{0,99}")
 
 
-class ExperimentPlanError(ValueError):
+class ExperimentPlanError(FileProblems):
     """A plan that cannot be used; ``problems`` lists every one, each naming its line."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
+from qa_app.domain.toml_files import FileProblems
 from qa_app.domain.toml_files import line_of as _line_of
 
 SIGNALS = ("empathy_absent", "usage_dip", "repeated_contacts", "negative_sentiment")
@@ -41,12 +42,8 @@ RULE_KEYS = {"name", "all_of", "any_of", "priority"}
 RULES_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 
 
-class RulesError(ValueError):
+class RulesError(FileProblems):
     """The rules file cannot be used; ``problems`` names each one with its line."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)

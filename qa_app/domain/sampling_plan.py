@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from qa_app.domain.comparison_statistics import effective_n
-from qa_app.domain.toml_files import LineProblems, line_of, read_toml
+from qa_app.domain.toml_files import FileProblems, LineProblems, line_of, read_toml
 
 # Older name, still imported by modules that read other TOML files.
 _line_of = line_of
@@ -72,12 +72,8 @@ PROBABILITY_SAMPLE = "probability"
 AGENT_MINIMUM = "agent_minimum"
 
 
-class PlanError(ValueError):
+class PlanError(FileProblems):
     """A plan file that cannot be used; ``problems`` lists every one, each naming its line."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,16 @@ def line_of(text: str, key: str, table: str | None = None) -> int | None:
     return None
 
 
+class FileProblems(ValueError):
+    """A file that cannot be used; ``problems`` lists every one, each naming its line.
+
+    Each kind of file has its own subclass, so callers catch the one they read."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
 class LineProblems:
     """Every problem in one file, each as ``source:line: message`` (the line when known)."""
 
