@@ -23,11 +23,11 @@ from qa_app.domain.experiment_plan import ExperimentPlanError
 from qa_app.domain.experiment_units import design_summary, minimum_detectable
 from qa_app.experiment_store import ExperimentStoreError
 from qa_app.models import Role
+from qa_app.views.plan_upload import typed_plan_text
 
 bp = Blueprint("experiments", __name__, url_prefix="/experiments")
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)
 MANAGERS = (Role.LEAD, Role.ADMIN)
-MAX_PLAN_BYTES = 200_000
 MAX_SEED = 2**63 - 1
 # Computed reports, keyed by experiment, exploratory metrics, rubric and the data fingerprint
 # (experiment_queries.data_fingerprint): the randomisation inference takes seconds, and the
@@ -62,30 +62,11 @@ def index():
     return _index()
 
 
-def _typed_text() -> tuple[str, str, list[str]]:
-    """The plan text from the upload (when a file is chosen) or the textarea, its source
-    name, and any problem with the upload itself."""
-    typed = request.form.get("content", "")
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return typed, "plan", []
-    data = upload.read(MAX_PLAN_BYTES + 1)
-    name = upload.filename
-    if len(data) > MAX_PLAN_BYTES:
-        return typed, name, [f"{name}: the file is over {MAX_PLAN_BYTES:,} bytes"]
-    try:
-        return data.decode("utf-8-sig"), name, []
-    except UnicodeDecodeError as exc:
-        return typed, name, [f"{name}: not UTF-8 text (byte {exc.start}); save it as UTF-8"]
-
-
 @bp.post("")
 @roles_required(*MANAGERS)
 def save():
     """Store the plan as a draft (replacing a draft of the same name); nothing on a problem."""
-    text, source, problems = _typed_text()
-    if not problems and len(text.encode()) > MAX_PLAN_BYTES:
-        problems = [f"{source}: the plan is over {MAX_PLAN_BYTES:,} bytes"]
+    text, source, problems = typed_plan_text()
     if problems:
         return _index(text, problems, 422)
     db = get_session()

@@ -11,7 +11,7 @@ import calendar
 from collections import defaultdict
 from datetime import UTC, date, datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
@@ -22,11 +22,11 @@ from qa_app.domain.sampling_plan import DEFAULT_OVERSAMPLING, PROBABILITY_SAMPLE
 from qa_app.models import Assignment, Call, Review, Role, SampledCall, SamplingPlan, User
 from qa_app.queue_queries import assignable_users
 from qa_app.sampling_store import SamplingError
+from qa_app.views.plan_upload import MAX_PLAN_BYTES, typed_plan_text
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)
 MANAGERS = (Role.LEAD, Role.ADMIN)
-MAX_PLAN_BYTES = 200_000
 
 
 def example_plan(db, today: date | None = None) -> str:
@@ -92,34 +92,13 @@ def index():
     return _index()
 
 
-def _typed_text() -> tuple[str, list[str]]:
-    """The plan text from the upload (when a file is chosen) or the textarea, and any
-    problem with the upload itself."""
-    typed = request.form.get("content", "")
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return typed, []
-    data = upload.read(MAX_PLAN_BYTES + 1)
-    name = upload.filename
-    if len(data) > MAX_PLAN_BYTES:
-        return typed, [f"{name}: the file is over {MAX_PLAN_BYTES:,} bytes; a plan is a few lines"]
-    try:
-        return data.decode("utf-8-sig"), []
-    except UnicodeDecodeError as exc:
-        return typed, [f"{name}: not UTF-8 text (byte {exc.start}); save the plan as UTF-8"]
-
-
 @bp.post("")
 @roles_required(*MANAGERS)
 def save():
     """Store a new plan, or replace one not drawn yet; on any problem nothing is stored."""
-    text, problems = _typed_text()
+    text, source, problems = typed_plan_text()
     if problems:
         return _index(text, problems, 422)
-    upload = request.files.get("file")
-    source = upload.filename if upload is not None and upload.filename else "plan"
-    if len(text.encode()) > MAX_PLAN_BYTES:
-        return _index(text, [f"{source}: the plan is over {MAX_PLAN_BYTES:,} bytes"], 422)
     db = get_session()
     try:
         row = sampling_store.save_plan(db, text, source, current_user())
