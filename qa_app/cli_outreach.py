@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from qa_app.cli_support import command_app, table_or_json_option
+from qa_app.cli_support import as_of_option, command_app, table_or_json_option
 
 
 @click.group("outreach")
@@ -35,12 +35,7 @@ def check(path: Path) -> None:
 
 
 @outreach_group.command("run")
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="The day to evaluate (default: today, UTC).",
-)
+@as_of_option("The day to evaluate (default: today, UTC).")
 @click.option("--dry-run", is_flag=True, help="Show what would be created; write nothing.")
 @click.option(
     "--rules",
@@ -160,12 +155,7 @@ def _echo_tracking(report: dict) -> None:
 
 
 @outreach_group.command("report")
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Count follow-up up to this day (default: today, UTC).",
-)
+@as_of_option("Count follow-up up to this day (default: today, UTC).")
 @click.option(
     "--rules",
     "rules_path",

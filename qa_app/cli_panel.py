@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from qa_app.cli_support import command_app, table_or_json_option
+from qa_app.cli_support import as_of_option, command_app, table_or_json_option
 
 # qa_app.domain.analysis_plan.OUTCOMES and DOSES (a test keeps them equal).
 OUTCOMES = ("nps", "renewal", "spend", "churn")
@@ -116,12 +116,7 @@ def _lags(_ctx, _param, value: str | None) -> list[int] | None:
 @click.option("--outcome", type=click.Choice(OUTCOMES), help="The outcome (a plan may fix it).")
 @click.option("--flag", help="The rubric flag whose dose is the exposure, e.g. acknowledged.")
 @click.option("--lags", callback=_lags, help="Months between dose and outcome, e.g. 1,3,12.")
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(["%Y-%m-%d"]),
-    help="Data after this date is not seen (default: the latest date in the data).",
-)
+@as_of_option("Data after this date is not seen (default: the latest date in the data).")
 @click.option(
     "--dose",
     type=click.Choice(DOSES),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from qa_app.cli_support import check_output_path, command_app, table_or_json_option
+from qa_app.cli_support import as_of_option, check_output_path, command_app, table_or_json_option
 
 
 def _percent(value: float | None, signed: bool = False) -> str:
@@ -57,12 +57,7 @@ def _print_table(board) -> None:
 
 @click.command("board")
 @click.option("--quarter", help="The quarter, e.g. 2026Q3 (default: the latest one followed up).")
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="The day the board is as of (default: today, UTC).",
-)
+@as_of_option("The day the board is as of (default: today, UTC).")
 @click.option("--sort", "sort", default="team", show_default=True, help="Column to sort by.")
 @click.option(
     "--dir",

@@ -87,6 +87,12 @@ def output_format_option(help: str = "Output format."):  # noqa: A002 - click's 
     )
 
 
+def as_of_option(help: str):  # noqa: A002 - click's own name
+    """``--as-of YYYY-MM-DD``, passed to the command as ``as_of`` (a datetime, or None);
+    ``help`` says what the day means for this command and its default."""
+    return click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help=help)
+
+
 def table_or_json_option(command):
     """``--format table|json`` (default table), passed to the command as ``output``."""
     return click.option(

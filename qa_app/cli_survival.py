@@ -6,7 +6,7 @@ import json
 
 import click
 
-from qa_app.cli_support import command_app, table_or_json_option
+from qa_app.cli_support import as_of_option, command_app, table_or_json_option
 
 # qa_app.domain.survival.COHORTS and BY_CHOICES (tests/web/test_survival_page.py keeps them
 # equal); that module is light, but the CLI module list stays explicit.
@@ -74,12 +74,7 @@ def _echo_comparison(part: dict, indent: str = "") -> None:
     show_default=True,
     help="Rubric flag on the customer's first reviewed call in the window.",
 )
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Censor active customers at this day (default: the latest date in the data).",
-)
+@as_of_option("Censor active customers at this day (default: the latest date in the data).")
 @click.option(
     "--horizon",
     type=click.FloatRange(min=1),
