@@ -135,6 +135,25 @@ class Panel:
     labels: dict[int, str] | None
 
 
+def _table_with(path: Path | str, named: list[tuple[str, str]]):
+    """The file's table, refused when it cannot be read or lacks a column of ``named``
+    ((option, column) pairs), each missing one named with the option that asked for it."""
+    try:
+        table = read_table(Path(path))
+    except FileProblem as exc:
+        raise RolloutFileError(path, [str(exc)]) from None
+    missing = [f"{option} {name}" for option, name in named if name not in table.columns]
+    if missing:
+        raise RolloutFileError(
+            path,
+            [
+                f"header: no column for {', '.join(missing)}; the columns are "
+                f"{', '.join(table.columns)}"
+            ],
+        )
+    return table
+
+
 def read_panel_file(
     path: Path,
     *,
@@ -148,21 +167,9 @@ def read_panel_file(
     or month; see qa_app.domain.rollout_periods), ``outcome`` (float) and ``first_treated``
     (a period of the same kind; 0 or blank for never treated), under the names given, and
     the ``predictors`` (numbers in every row) for a synthetic control."""
-    try:
-        table = read_table(Path(path))
-    except FileProblem as exc:
-        raise RolloutFileError(path, [str(exc)]) from None
     named = [("--unit", unit), ("--time", time), ("--outcome", outcome)]
     named += [("--first-treated", first_treated), *(("--predictor", p) for p in predictors)]
-    missing = [f"{option} {name}" for option, name in named if name not in table.columns]
-    if missing:
-        raise RolloutFileError(
-            path,
-            [
-                f"header: no column for {', '.join(missing)}; the columns are "
-                f"{', '.join(table.columns)}"
-            ],
-        )
+    table = _table_with(path, named)
     roles = {unit: "--unit", time: "--time", outcome: "--outcome", first_treated: "--first-treated"}
     taken = [f"--predictor {p} is the {roles[p]} column" for p in predictors if p in roles]
     if taken:
@@ -270,20 +277,7 @@ def read_instrument_file(
     """An instrument file's named columns: ``numeric`` is (option, column) pairs, e.g.
     ``[("--outcome", "csat"), ("--instrument", "rotation")]``, read as numbers; ``cluster``
     is read as text. Every blank or non-numeric cell is named by row and column."""
-    try:
-        table = read_table(Path(path))
-    except FileProblem as exc:
-        raise RolloutFileError(path, [str(exc)]) from None
-    named = [*numeric, *([("--cluster", cluster)] if cluster else [])]
-    missing = [f"{option} {name}" for option, name in named if name not in table.columns]
-    if missing:
-        raise RolloutFileError(
-            path,
-            [
-                f"header: no column for {', '.join(missing)}; the columns are "
-                f"{', '.join(table.columns)}"
-            ],
-        )
+    table = _table_with(path, [*numeric, *([("--cluster", cluster)] if cluster else [])])
     columns = list(dict.fromkeys(name for _option, name in numeric))
     problems: list[str] = []
     records = []
