@@ -49,11 +49,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from qa_app.domain.metric_catalogue import FLAG, parse_metric
-from qa_app.domain.toml_files import FileProblems, LineProblems, read_toml
+from qa_app.domain.toml_files import FileProblems, LineProblems, as_date, read_toml
 
 UNITS = ("queue", "schedule_block")
 KINDS = ("training", "script", "playbook")
@@ -174,19 +174,6 @@ class ExperimentPlan:
     def metrics(self) -> tuple[str, ...]:
         """The primary metric, then the secondaries."""
         return (self.primary_metric, *self.secondary_metrics)
-
-
-def _as_date(value) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
 
 
 def _text(
@@ -524,7 +511,7 @@ def line_of_value(text: str, key: str, value) -> int | None:
 
 def _window(doc, check: LineProblems):
     table = _table(doc, "window", check, required=True)
-    start, end = _as_date(table.get("start")), _as_date(table.get("end"))
+    start, end = as_date(table.get("start")), as_date(table.get("end"))
     if table and start is None:
         check.add("[window] 'start' must be a date such as 2027-01-11", "start", "window")
     if table and end is None:

@@ -33,10 +33,10 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from qa_app.domain.comparison_statistics import effective_n
-from qa_app.domain.toml_files import FileProblems, LineProblems, line_of, read_toml
+from qa_app.domain.toml_files import FileProblems, LineProblems, as_date, line_of, read_toml
 
 # Older name, still imported by modules that read other TOML files.
 _line_of = line_of
@@ -93,26 +93,13 @@ class SamplingPlanSpec:
     description: str = ""
 
 
-def _as_date(value) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
 def parse_plan(text: str, source: str = "<plan>") -> SamplingPlanSpec:
     """Parse and check a plan's TOML text; raise :class:`PlanError` listing every problem."""
     doc = read_toml(text, source, PlanError)
     check = LineProblems(text, source)
     check.unknown_keys(doc, KNOWN_KEYS)
     name = check.name(doc)
-    since, until = _as_date(doc.get("since")), _as_date(doc.get("until"))
+    since, until = as_date(doc.get("since")), as_date(doc.get("until"))
     if since is None:
         check.add("'since' must be a date such as 2026-12-01", "since")
     if until is None:

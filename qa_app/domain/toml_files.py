@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable
+from datetime import date, datetime
 
 # A plan's name: what the command line and the pages call it.
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
@@ -28,6 +29,20 @@ def line_of(text: str, key: str, table: str | None = None) -> int | None:
             break
         if pattern.match(lines[number]):
             return number + 1
+    return None
+
+
+def as_date(value) -> date | None:
+    """A TOML value as a date: a TOML date or date-time, or ISO text; None for anything else."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
     return None
 
 
