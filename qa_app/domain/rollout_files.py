@@ -207,15 +207,8 @@ def read_panel_file(
                 f"column '{first_treated}': '{cohort_text}' is not a period ({EXPECTED}; 0 or "
                 "blank for never treated)"
             )
-        values = [_number(raw.get(column)) for column in predictors]
-        for column, found in zip(predictors, values, strict=True):
-            if found is None:
-                text = as_text(raw.get(column))
-                errors.append(
-                    f"column '{column}': '{text}' is not a number"
-                    if text
-                    else f"column '{column}' is blank (a predictor needs a value in every row)"
-                )
+        blank = " (a predictor needs a value in every row)"
+        values = [_required_number(raw, column, errors, blank) for column in predictors]
         if not errors and (name, period.key) in seen:
             errors.append(
                 f"unit '{name}' has period {period.label} already (row {seen[(name, period.key)]})"
@@ -283,17 +276,7 @@ def read_instrument_file(
     records = []
     for row, raw in table.rows:
         errors = []
-        values = []
-        for name in columns:
-            value = _number(raw.get(name))
-            if value is None:
-                text = as_text(raw.get(name))
-                errors.append(
-                    f"column '{name}': '{text}' is not a number"
-                    if text
-                    else f"column '{name}' is blank"
-                )
-            values.append(value)
+        values: list = [_required_number(raw, name, errors) for name in columns]
         if cluster and cluster not in columns:
             group = as_text(raw.get(cluster))
             if not group:
@@ -335,6 +318,19 @@ def _number(raw) -> float | None:
     except ValueError:
         return None
     return value if math.isfinite(value) else None
+
+
+def _required_number(raw, column: str, errors: list[str], blank_note: str = "") -> float | None:
+    """The cell as a number; a blank or non-numeric cell is added to ``errors`` by column."""
+    value = _number(raw.get(column))
+    if value is None:
+        text = as_text(raw.get(column))
+        errors.append(
+            f"column '{column}': '{text}' is not a number"
+            if text
+            else f"column '{column}' is blank{blank_note}"
+        )
+    return value
 
 
 def _whole(raw) -> int | None:
