@@ -241,7 +241,11 @@ def qa_panel_mixed(scores: Sequence[tuple[str, str, str, float]]) -> MixedGap | 
     problems += [str(w.message).splitlines()[0].rstrip(".") for w in caught]
     if fitted is None:
         return MixedGap(None, None, None, *counts, warning="; ".join(problems))
-    if not fitted.converged:
+    # statsmodels retries a failed optimiser with others; a retry that "converges" on a singular
+    # fit is still a fit that did not converge the first time, and is said so either way.
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    if not fitted.converged or any(issubclass(w.category, ConvergenceWarning) for w in caught):
         problems.insert(0, "the fit did not converge")
     half = float(stats.t.ppf(0.975, counts[0] + counts[1] - 2)) * error
     if not math.isfinite(half):
