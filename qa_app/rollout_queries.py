@@ -78,8 +78,15 @@ def rollout_panel(
     window = window or DEFAULT_WINDOW[period]
     first = period_start(min(rollout.adopted_on.values()), period)
     last = period_start(max(rollout.adopted_on.values()), period)
-    since = _shift(first, -2 * window, period)
-    until = _shift(last, 2 * window, period) - timedelta(days=1)
+    try:
+        since = _shift(first, -2 * window, period)
+        until = _shift(last, 2 * window, period) - timedelta(days=1)
+    except (OverflowError, ValueError):
+        # read_rollout_file refuses such years; this guards a Rollout built some other way.
+        raise MetricError(
+            f"adoption dates {first} to {last}: {2 * window} {period}s either side run off "
+            "the calendar; check the years"
+        ) from None
     calls = call_metric_frame(
         engine_or_session,
         spec,

@@ -2,8 +2,8 @@
 
 - A **rollout file** (CSV, XLSX or JSONL) says when each unit got the intervention: a column
   ``queue`` or ``team`` (which names the unit kind) or ``unit`` (the kind then comes from
-  ``--unit-kind``), and ``adopted_on`` (a date, YYYY-MM-DD). Units without a row are never
-  treated: they are the comparison units.
+  ``--unit-kind``), and ``adopted_on`` (a date, YYYY-MM-DD, or an ISO date and time; in the
+  years 1900 to 2199). Units without a row are never treated: they are the comparison units.
 - A **panel file** has one row per unit and period, with the columns the analyst names: the
   unit, the period (a whole number such as a year or a week index, or an ISO week or month
   label such as 2025-W09 or 2025-03, put in calendar order), the outcome (a number) and the
@@ -19,9 +19,10 @@ returned until the whole file is right.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -31,6 +32,9 @@ from qa_app.domain.tabular import FileProblem, RowError, as_text, read_table
 
 UNIT_KINDS = ("queue", "team")
 MAX_SHOWN = 20
+# Adoption dates must fall in these years (see _adoption_date).
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\S.*)?\Z")
 
 
 class RolloutFileError(ValueError):
@@ -91,20 +95,9 @@ def read_rollout_file(path: Path, unit_kind: str | None = None) -> Rollout:
         if not name:
             problems.append(str(RowError(row, f"column '{unit_column}' is blank", table.row_unit)))
             continue
-        try:
-            day = date.fromisoformat(text[:10]) if text else None
-        except ValueError:
-            day = None
-        if day is None:
-            problems.append(
-                str(
-                    RowError(
-                        row,
-                        f"column 'adopted_on': '{text}' is not a date (YYYY-MM-DD)",
-                        table.row_unit,
-                    )
-                )
-            )
+        day, wrong = _adoption_date(text)
+        if wrong:
+            problems.append(str(RowError(row, f"column 'adopted_on': {wrong}", table.row_unit)))
             continue
         if name in adopted:
             problems.append(
@@ -124,6 +117,27 @@ def read_rollout_file(path: Path, unit_kind: str | None = None) -> Rollout:
     if problems:
         raise RolloutFileError(path, problems)
     return Rollout(kind, adopted)
+
+
+def _adoption_date(text: str) -> tuple[date | None, str | None]:
+    """The cell as a date, or what is wrong with it. The whole cell must be a date
+    (YYYY-MM-DD) or an ISO date and time (an XLSX date cell reads as '2025-06-02 00:00:00');
+    trailing text is refused rather than cut off. Years outside FIRST_YEAR..LAST_YEAR are
+    refused here: they are typos, and the calendar arithmetic around them (periods before and
+    after the adoption) would run off the end of the calendar later."""
+    shown = text if len(text) <= 40 else text[:40] + "..."
+    moment = None
+    if _ISO_DATE.match(text):
+        try:
+            moment = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1] in "Zz" else text)
+        except ValueError:
+            moment = None
+    if moment is None:
+        return None, f"'{shown}' is not a date (YYYY-MM-DD)"
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        years = f"{FIRST_YEAR} to {LAST_YEAR}"
+        return None, f"'{shown}' is outside the years {years}: check the year"
+    return moment.date(), None
 
 
 @dataclass(frozen=True)

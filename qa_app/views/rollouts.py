@@ -21,6 +21,7 @@ from qa_app.views import form_int, wants_fragment
 bp = Blueprint("rollouts", __name__, url_prefix="/rollouts")
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)
 MAX_FILE_BYTES = 1_000_000
+MAX_FILE_CHARS = 1_000_000  # pasted text
 SUFFIXES = (".csv", ".xlsx", ".jsonl")
 EXAMPLE = "queue,adopted_on\nBilling,2025-06-02\nRetention,2025-08-04\n"
 
@@ -52,12 +53,22 @@ def index():
     return _page(chosen)
 
 
-def _form() -> tuple[dict, list[str]]:
+def _form() -> tuple[dict, list[str], int]:
+    """The form's choices, the problems with them and the status to refuse them with."""
     form = request.form
     chosen = {name: (form.get(name) or "").strip()[:200] for name in
               ("metric", "method", "period", "control", "window", "unit_kind")}  # fmt: skip
-    chosen["text"] = form.get("content", "")[:MAX_FILE_BYTES]
+    chosen["text"] = form.get("content", "")
     problems = []
+    if len(chosen["text"]) > MAX_FILE_CHARS:
+        # Refused, not cut: a cut would drop rows silently. The text is not echoed back.
+        size = len(chosen["text"])
+        chosen["text"] = ""
+        problems.append(
+            f"pasted text: {size:,} characters, over the limit of {MAX_FILE_CHARS:,}; "
+            "split the rollout file or paste only its rows"
+        )
+        return chosen, problems, 413
     choices = {"method": ("did", "synth"), "period": ("week", "month"),
                "control": ("never", "notyet"), "unit_kind": ("", "queue", "team")}  # fmt: skip
     for name, allowed in choices.items():
@@ -69,7 +80,7 @@ def _form() -> tuple[dict, list[str]]:
             problems.append("window: a whole number of periods from 1 to 520")
     if not chosen["metric"]:
         problems.append("metric: choose one")
-    return chosen, problems
+    return chosen, problems, 422
 
 
 def _rollout_file(chosen: dict, folder: Path) -> tuple[Path | None, list[str]]:
@@ -106,9 +117,9 @@ def evaluate():
     from qa_app.export_queries import ExportError
     from qa_app.rollout_queries import rollout_panel
 
-    chosen, problems = _form()
+    chosen, problems, status = _form()
     if problems:
-        return _page(chosen, problems, status=422)
+        return _page(chosen, problems, status=status)
     with tempfile.TemporaryDirectory() as folder:
         path, problems = _rollout_file(chosen, Path(folder))
         if problems:

@@ -152,6 +152,14 @@ def test_rollout_file_problems_change_nothing(app, cli, tmp_path):
     assert result.exit_code == 1
     assert "row 2: column 'adopted_on': '2025-13-01' is not a date" in result.output
     assert "row 3: column 'queue' is blank" in result.output
+    # Years that would overflow the calendar later are refused at their row (was a traceback).
+    far = tmp_path / "far.csv"
+    far.write_text("queue,adopted_on\nQ1,0001-01-05\nQ3,9999-12-01\nQ4,2025-06-02junk\n")
+    result = cli("rollout", "evaluate", "--rollouts", far, "--metric", "outcome:csat")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "row 2: column 'adopted_on': '0001-01-05' is outside the years" in result.output
+    assert "row 3: column 'adopted_on': '9999-12-01' is outside the years" in result.output
+    assert "row 4: column 'adopted_on': '2025-06-02junk' is not a date" in result.output
     result = cli("rollout", "evaluate", "--rollouts", rollout, "--metric", "outcome:nps")
     assert result.exit_code == 1
     assert "no outcome named 'nps'" in result.output and "csat" in result.output

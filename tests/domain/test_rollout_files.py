@@ -41,6 +41,28 @@ def test_every_bad_row_is_named_and_nothing_is_returned(tmp_path):
     assert "rollout.csv: nothing was read" in str(raised.value)
 
 
+def test_adoption_dates_are_whole_cells_in_a_sane_range(tmp_path):
+    """Trailing text is refused, not cut off; years a calendar cannot count periods around
+    (0001, 9999) are refused at the row rather than failing later; an ISO date and time (as
+    an XLSX date cell reads) gives its date."""
+    path = _write(
+        tmp_path,
+        "queue,adopted_on\nA,2025-06-02junk\nB,0001-01-05\nC,9999-12-01\nD,2025-06-02 noon\n",
+    )
+    with pytest.raises(RolloutFileError) as raised:
+        read_rollout_file(path)
+    assert raised.value.problems == [
+        "row 2: column 'adopted_on': '2025-06-02junk' is not a date (YYYY-MM-DD)",
+        "row 3: column 'adopted_on': '0001-01-05' is outside the years 1900 to 2199: "
+        "check the year",
+        "row 4: column 'adopted_on': '9999-12-01' is outside the years 1900 to 2199: "
+        "check the year",
+        "row 5: column 'adopted_on': '2025-06-02 noon' is not a date (YYYY-MM-DD)",
+    ]
+    path = _write(tmp_path, "queue,adopted_on\nA,2025-06-02 00:00:00\nB,2025-07-01T09:30Z\n")
+    assert read_rollout_file(path).adopted_on == {"A": date(2025, 6, 2), "B": date(2025, 7, 1)}
+
+
 def test_panel_file_reads_blank_first_treated_as_never(tmp_path):
     path = _write(tmp_path, "u,t,y,g\na,1,1.5,2\na,2,2.5,2\nb,1,1.0,\nb,2,1.2,0\n", "p.csv")
     panel = read_panel_file(path, unit="u", time="t", outcome="y", first_treated="g")

@@ -65,6 +65,30 @@ def test_problems_are_shown_escaped_and_nothing_runs(web_app, users, auth, clien
     assert "exactly one adopting unit; this rollout has 4" in response.get_data(as_text=True)
 
 
+def test_out_of_range_or_trailing_dates_and_oversized_text_are_refused(
+    web_app, users, auth, client, cli, tmp_path
+):
+    """Years 0001 and 9999 once passed the file check and crashed the page with a 500; text
+    past a date was cut off; pasted text over the limit was cut silently."""
+    _load_calls(cli, tmp_path)
+    auth.login("lead@test.example")
+    response = _form(
+        client, content="queue,adopted_on\nQ1,0001-01-05\nQ3,9999-12-01\nQ4,2025-06-02junk\n"
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Nothing was evaluated" in page and "Result (" not in page
+    assert "row 2: column &#39;adopted_on&#39;: &#39;0001-01-05&#39; is outside the years" in page
+    assert "row 3: column &#39;adopted_on&#39;: &#39;9999-12-01&#39; is outside the years" in page
+    assert "row 4: column &#39;adopted_on&#39;: &#39;2025-06-02junk&#39; is not a date" in page
+    rows = "queue,adopted_on\n" + "Q1,2025-06-10\n" * 80_000  # 1,120,017 characters
+    response = _form(client, content=rows)
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "pasted text: 1,120,017 characters, over the limit of 1,000,000" in page
+    assert "Result (" not in page
+
+
 def test_reviewers_may_not_use_the_page(web_app, users, auth, client):
     auth.login("reviewer@test.example")
     assert client.get("/rollouts").status_code == 403
