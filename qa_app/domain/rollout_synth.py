@@ -14,7 +14,9 @@ panel, checks it, and turns pysyncon's fits into numbers a reader can use:
   because its post-rollout outcomes carry the effect under study), and the p-value is the rank
   of the treated unit's post/pre RMSPE ratio among all units, divided by their number
   (Abadie, Diamond & Hainmueller 2010, section 3.3). With J donors the smallest possible value
-  is 1/(J+1); there is no standard error or confidence interval;
+  is 1/(J+1); there is no standard error or confidence interval. A placebo fit with no ratio
+  (its gaps before and after are both zero) is left out of the rank and the count, with a
+  warning;
 * an in-time placebo: the same fit with a fake rollout date inside the pre-period, using only
   pre-rollout data; its estimate should be near zero.
 
@@ -51,6 +53,7 @@ from qa_app.domain.rollout_synth_fit import (
     rmspe,
 )
 from qa_app.domain.rollout_synth_placebos import (
+    failed_placebos,
     in_space_placebos,
     in_time_placebo,
     placebo_p_value,
@@ -102,7 +105,7 @@ class SynthResult:
     def to_json(self) -> dict:
         """A JSON-ready dict; weights rounded to 3 places, donors whose weight rounds to 0
         dropped (the full donor list is in ``placebos``)."""
-        n_units = len(self.placebos) + 1
+        n_units = len(self.placebos) - len(failed_placebos(self.placebos)) + 1
         return {
             "method": "synth",
             "treated_unit": self.treated_unit,
@@ -374,6 +377,13 @@ def synthetic_control(
 
     placebos = in_space_placebos(frame, donors=donors, pre_times=pre_times, **fit_args)
     placebo_p = placebo_p_value(ratio, [p["rmspe_ratio"] for p in placebos])
+    failed = failed_placebos(placebos)
+    if failed:
+        warnings.append(
+            f"{len(failed)} placebo fits failed and are left out of the in-space placebo "
+            f"p-value ({', '.join(map(repr, failed[:10]))}): their gaps before and after the "
+            "rollout are both zero, so they have no post/pre RMSPE ratio to rank."
+        )
     in_time = in_time_placebo(
         frame,
         treated=treated,

@@ -53,12 +53,21 @@ def in_space_placebos(
     return placebos
 
 
+def failed_placebos(placebos: list[dict[str, Any]]) -> list[str]:
+    """The donors whose placebo fit has no post/pre RMSPE ratio (NaN: both gaps are zero)."""
+    return [p["unit"] for p in placebos if math.isnan(p["rmspe_ratio"])]
+
+
 def placebo_p_value(treated_ratio: float, placebo_ratios: list[float]) -> float | None:
-    """Share of all units (treated included) whose ratio is at least the treated unit's."""
+    """Share of all units (treated included) whose ratio is at least the treated unit's.
+
+    A failed placebo (NaN ratio) is left out of both the count and the number of units: kept
+    in the number of units only, it would make the p-value smaller than the ranks allow."""
     if math.isnan(treated_ratio):
         return None
-    at_least = sum(1 for r in placebo_ratios if not math.isnan(r) and r >= treated_ratio)
-    return (1 + at_least) / (1 + len(placebo_ratios))
+    usable = [r for r in placebo_ratios if not math.isnan(r)]
+    at_least = sum(1 for r in usable if r >= treated_ratio)
+    return (1 + at_least) / (1 + len(usable))
 
 
 def in_time_placebo(

@@ -12,6 +12,7 @@ import pytest
 
 from qa_app.domain.rollout_synth import synthetic_control
 from qa_app.domain.rollout_synth_fit import fit_synth
+from qa_app.domain.rollout_synth_placebos import placebo_p_value
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -120,6 +121,44 @@ def test_no_planted_effect_gives_no_small_p_value_and_a_near_zero_in_time_placeb
     assert abs(result["att"]) < 0.5
     assert result["placebo_p_value"] > 0.2
     assert abs(result["in_time_placebo"]["estimate"]) < 0.75
+
+
+def test_failed_placebos_are_left_out_of_the_rank_and_the_count():
+    """A placebo without a post/pre ratio (NaN) once counted in the number of units but not
+    in the rank, so the p-value could be smaller than the ranks allow."""
+    nan, inf = float("nan"), float("inf")
+    assert placebo_p_value(5.0, [1.0, 2.0, nan, nan]) == pytest.approx(1 / 3)
+    assert placebo_p_value(2.0, [1.0, 2.0, inf, nan]) == pytest.approx(3 / 4)
+    assert placebo_p_value(nan, [1.0, 2.0]) is None
+
+
+def test_a_failed_placebo_fit_is_warned_about_and_not_counted(monkeypatch):
+    from qa_app.domain import rollout_synth
+
+    real = rollout_synth.in_space_placebos
+
+    def two_fail(*args, **kwargs):
+        # Two donors' placebo fits come back without a ratio, as a fit whose gaps before and
+        # after the rollout are both exactly zero does.
+        placebos = real(*args, **kwargs)
+        for placebo in placebos[:2]:
+            placebo["rmspe_ratio"] = float("nan")
+        return placebos
+
+    monkeypatch.setattr(rollout_synth, "in_space_placebos", two_fail)
+    panel = simulated_panel(seed=1, effect=3.0, donors=8)
+    result = synthetic_control(
+        panel, unit="queue", time="week", outcome="aht", treated_unit="pilot", treatment_start=20
+    ).to_json()
+    # 8 donors, 2 failed: the pilot ranks first among 7 units (was 1/9: 1 over all 9).
+    assert result["placebo_p_value"] == pytest.approx(1 / 7)
+    assert "with 7 units the smallest possible value is 1/7" in result["inference"]
+    assert [p["rmspe_ratio"] for p in result["placebos"][:2]] == [None, None]
+    assert result["warnings"] == [
+        "2 placebo fits failed and are left out of the in-space placebo p-value ('q00', "
+        "'q01'): their gaps before and after the rollout are both zero, so they have no "
+        "post/pre RMSPE ratio to rank."
+    ]
 
 
 def small_panel(units=("a", "b", "c", "d"), weeks=6, seed=0):
