@@ -26,8 +26,17 @@ def _money(value: float | None, signed: bool = False) -> str:
     return f"{value:+.2f}" if signed else f"{value:.2f}"
 
 
+def _interval(pair: tuple[float, float] | None, signed: bool = False) -> str:
+    """A 95% interval in percent (points when ``signed``), or a dash when there is none."""
+    if pair is None:
+        return "—"
+    if signed:
+        return f"{100 * pair[0]:+.1f} to {100 * pair[1]:+.1f}"
+    return f"{100 * pair[0]:.1f}–{100 * pair[1]:.1f}%"
+
+
 def _print_table(board) -> None:
-    from qa_app.domain.recognition import ASSOCIATION_NOTE
+    from qa_app.domain.recognition import ASSOCIATION_NOTE, SMALL_NUMBER
 
     click.echo(
         f"Team board {board.quarter} (against {board.previous_quarter}), as of "
@@ -39,19 +48,25 @@ def _print_table(board) -> None:
         return
     click.echo(
         f"{'team':<20} {'customers':>9} {'follow-up':>9} {'retained':>11} {'rate':>7} "
-        f"{'Δ rate':>10} {'no credit':>9} {'credit/ret.':>11} {'Δ credit/ret.':>13}"
+        f"{'95% CI':>13} {'Δ rate':>10} {'Δ 95% CI (pp)':>16} {'no credit':>9} "
+        f"{'credit/ret.':>11} {'Δ credit/ret.':>13}"
     )
     for row in board.rows:
         now = row.current
         click.echo(
             f"{row.team[:20]:<20} {now.customers:>9} {now.in_follow_up:>9} "
             f"{f'{now.retained}/{now.followed_up}':>11} {_percent(now.retention_rate):>7} "
-            f"{_percent(row.rate_change, True):>10} {now.retained_without_credit:>9} "
+            f"{_interval(now.retention_ci):>13} {_percent(row.rate_change, True):>10} "
+            f"{_interval(row.rate_change_ci, True):>16} {now.retained_without_credit:>9} "
             f"{_money(now.credit_per_retained):>11} "
             f"{_money(row.credit_per_retained_change, True):>13}"
         )
         for note in row.notes:
             click.echo(f"{'':<20} note: {note}")
+    click.echo(
+        f"95% CI: Wilson interval of the rate; Δ 95% CI: Newcombe interval of the change in "
+        f"percentage points; none with fewer than {SMALL_NUMBER} followed-up customers."
+    )
     click.echo(ASSOCIATION_NOTE)
 
 
@@ -89,9 +104,13 @@ def board(quarter, as_of, sort, direction, xlsx_path, output) -> None:
     )
     from qa_app.recognition_queries import team_board
 
-    day = (as_of or datetime.now(UTC)).date()
+    today = datetime.now(UTC).date()
+    day = as_of.date() if as_of else today
     try:
-        check_as_of(day)
+        check_as_of(day, today)
+    except RecognitionError as exc:
+        raise click.UsageError(str(exc)) from None
+    try:
         chosen = Quarter.parse(quarter) if quarter else default_quarter(day)
     except RecognitionError as exc:
         raise click.ClickException(str(exc)) from None

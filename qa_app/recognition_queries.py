@@ -3,8 +3,11 @@ quarter and the one before it, and the end days of their customers.
 
 Attempts: outreach alerts closed with a pathway in which someone spoke with the customer
 (qa_app.domain.outreach_opening.CONTACTED), on the alert's day, with the credit recorded at
-closing; and save calls, calls with a customer id and a ``saved`` outcome of 1, on the day they
-started, with their ``credit_amount`` outcome. Moments are stored in UTC; days are UTC days.
+closing, credited to the team that worked them (qa_app.domain.recognition.attributed_team: the
+team named in ``assigned_to``, else the team of the agent named there on their most recent call
+started by the end of the as-of day, else the alert's own team); and save calls, calls with a
+customer id and a ``saved`` outcome of 1, on the day they started, with their ``credit_amount``
+outcome. Moments are stored in UTC; days are UTC days.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from qa_app.domain.outreach_opening import CONTACTED
-from qa_app.domain.recognition import Attempt, Board, Quarter, build_board
+from qa_app.domain.recognition import Attempt, Board, Quarter, attributed_team, build_board
 from qa_app.models import Call, Customer, Outcome, OutreachAlert, naive_utc
 from qa_app.queue_queries import day_start
 
@@ -25,23 +28,61 @@ CREDIT_OUTCOME = "credit_amount"
 NO_TEAM = "(no team)"
 
 
-def retention_attempts(db: Session, first_day: date, last_day: date) -> list[Attempt]:
-    """Every alert worked and every save call from ``first_day`` through ``last_day``."""
-    attempts = [
-        Attempt(team or NO_TEAM, customer, day, "alert", credit)
-        for team, customer, day, credit in db.exec(
-            select(
-                OutreachAlert.team,
-                OutreachAlert.customer_id,
-                OutreachAlert.day,
-                OutreachAlert.credit,
-            ).where(
-                OutreachAlert.status == "closed",
-                OutreachAlert.pathway.in_(CONTACTED),
-                OutreachAlert.day >= first_day,
-                OutreachAlert.day <= last_day,
+def assignee_teams(db: Session, names: set[str], as_of: date) -> tuple[set[str], dict[str, str]]:
+    """Of ``names`` (alerts' assigned_to values): those that are teams (a value of calls.team),
+    and each one that is an agent mapped to the team of their most recent call with a team
+    started by the end of ``as_of``."""
+    teams: set[str] = set()
+    agent_teams: dict[str, str] = {}
+    ids = sorted(names)
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        teams.update(db.exec(select(Call.team).where(Call.team.in_(chunk)).distinct()))
+        # Oldest first, so each agent's most recent call is the one left in the dict.
+        for agent, team in db.exec(
+            select(Call.agent, Call.team)
+            .where(
+                Call.agent.in_(chunk),
+                Call.team.is_not(None),
+                Call.team != "",
+                Call.started_at < day_start(as_of + timedelta(days=1)),
             )
+            .order_by(Call.started_at, Call.id)
+        ):
+            agent_teams[agent] = team
+    return teams, agent_teams
+
+
+def retention_attempts(
+    db: Session, first_day: date, last_day: date, as_of: date | None = None
+) -> list[Attempt]:
+    """Every alert worked and every save call from ``first_day`` through ``last_day``; an
+    alert's team is the one that worked it as known on ``as_of`` (default ``last_day``)."""
+    alerts = db.exec(
+        select(
+            OutreachAlert.team,
+            OutreachAlert.assigned_to,
+            OutreachAlert.customer_id,
+            OutreachAlert.day,
+            OutreachAlert.credit,
+        ).where(
+            OutreachAlert.status == "closed",
+            OutreachAlert.pathway.in_(CONTACTED),
+            OutreachAlert.day >= first_day,
+            OutreachAlert.day <= last_day,
         )
+    ).all()
+    names = {(assigned or "").strip() for _team, assigned, *_rest in alerts} - {""}
+    teams, agent_teams = assignee_teams(db, names, as_of or last_day)
+    attempts = [
+        Attempt(
+            attributed_team(team or NO_TEAM, assigned, teams, agent_teams),
+            customer,
+            day,
+            "alert",
+            credit,
+        )
+        for team, assigned, customer, day, credit in alerts
     ]
     saved = aliased(Outcome)
     credit = aliased(Outcome)
@@ -82,6 +123,6 @@ def team_board(
     db: Session, quarter: Quarter, as_of: date, sort: str = "team", direction: str | None = None
 ) -> Board:
     """The board for ``quarter`` (against the quarter before) as known on ``as_of``."""
-    attempts = retention_attempts(db, quarter.previous().first_day, quarter.last_day)
+    attempts = retention_attempts(db, quarter.previous().first_day, quarter.last_day, as_of)
     ended = customer_end_days(db, {a.customer_id for a in attempts})
     return build_board(attempts, ended, quarter, as_of, sort, direction)

@@ -6,7 +6,9 @@ A *retention attempt* is one of:
 
 - an **alert**: an outreach alert closed with a pathway other than "no contact made" (the team
   reached the customer); its day is the day the alert was raised, its credit the credit
-  recorded when it was closed;
+  recorded when it was closed. It is credited to the team that worked it (attributed_team):
+  the team named in its ``assigned_to`` when that is a known team, else the most recent team
+  of the agent named there when that is a known agent, else the team of the call behind it;
 - a **save call**: a call with a customer id and a ``saved`` outcome of 1; its day is the day
   the call started, its credit the call's ``credit_amount`` outcome (blank counts as none).
 
@@ -14,10 +16,13 @@ For a quarter (e.g. 2026Q3), each team's customers are those with at least one o
 attempts in the quarter, counted once however many attempts (an alert and a save call for the
 same customer is one customer). The 90-day follow-up starts on the customer's first attempt in
 the quarter. A customer is **retained** when they had not ended on or before day 90 of the
-follow-up (ended 90 days after the attempt counts as lost; 91 days, as retained). Only customers
-whose 90 days have passed by the as-of date count; the others are *still in follow-up*, and a
-customer missing from the customer list cannot be followed (*unknown*). Both are shown, never
-counted as retained or lost.
+follow-up (ended 90 days after the attempt counts as lost; 91 days, as retained). A customer
+who had already ended on or before that first attempt was not at risk and is left out (as in
+the outreach tracking report), shown as *ended before the attempt*. Only customers whose 90
+days have passed by the as-of date count; the others are *still in follow-up*, and a customer
+missing from the customer list cannot be followed (*unknown*). These are shown, never counted
+as retained or lost. The as-of date cannot be after today: a customer whose 90 days end in the
+future cannot be known to be retained.
 
 **Credit** for a customer is the sum of the team's attempt credits for that customer in the
 quarter; *retained without credit* means none of those attempts gave any credit. *Credit per
@@ -25,14 +30,18 @@ retained customer* is the credit given to the followed-up customers divided by t
 what keeping one customer cost, credits that did not keep anyone included.
 
 Each team is set against its own previous quarter, computed the same way on the same as-of
-date. These are associations: a retained customer may have stayed anyway, and teams see
+date. A retention rate carries a Wilson 95% interval and the change against the previous
+quarter a Newcombe (hybrid score) 95% interval, both from statsmodels; with fewer than
+SMALL_NUMBER followed-up customers (in either quarter, for the change) there is no interval,
+only the small-number note. The intervals treat customers as independent and say nothing of
+cause. These are associations: a retained customer may have stayed anyway, and teams see
 different customers; the board recognises wins, it does not prove the team caused them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -102,13 +111,39 @@ class Quarter:
         return f"{self.year}Q{self.number}"
 
 
-def check_as_of(day: date) -> date:
-    """``day`` if the board can be built on it; a RecognitionError otherwise."""
+def check_as_of(day: date, today: date) -> date:
+    """``day`` if the board can be built on it; a RecognitionError otherwise.
+
+    ``today`` (the caller's UTC day) bounds it: on a later day customers would count as
+    retained before their 90 days are up."""
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise RecognitionError(
             f"as of: {day.isoformat()} is outside the years {FIRST_YEAR} to {LAST_YEAR}"
         )
+    if day > today:
+        raise RecognitionError(
+            f"as of: {day.isoformat()} is after today ({today.isoformat()}, UTC); a customer's "
+            f"{FOLLOW_UP_DAYS} days cannot be known to have passed on a day still to come"
+        )
     return day
+
+
+def attributed_team(
+    alert_team: str, assigned_to: str, teams: Collection[str], agent_teams: Mapping[str, str]
+) -> str:
+    """The team an alert worked is credited to.
+
+    ``assigned_to`` is free text (an agent or a team): a known team (in ``teams``, the values
+    of calls.team) is that team; a known agent (a key of ``agent_teams``, calls.agent mapped to
+    their most recent team) is that agent's team; anything else, blank included, falls back
+    to ``alert_team``, the team of the call behind the alert. A name that is both a team and
+    an agent counts as the team."""
+    name = (assigned_to or "").strip()
+    if name in teams:
+        return name
+    if name in agent_teams:
+        return agent_teams[name]
+    return alert_team
 
 
 def default_quarter(as_of: date) -> Quarter:
@@ -134,6 +169,7 @@ class QuarterFigures:
     customers: int = 0
     in_follow_up: int = 0
     unknown: int = 0
+    ended_before: int = 0  # had ended on or before their first attempt: not at risk, left out
     followed_up: int = 0
     retained: int = 0
     retained_without_credit: int = 0
@@ -149,15 +185,27 @@ class QuarterFigures:
     def credit_per_retained(self) -> float | None:
         return self.credit / self.retained if self.retained else None
 
+    @property
+    def retention_ci(self) -> tuple[float, float] | None:
+        """Wilson 95% interval of the retention rate; None under SMALL_NUMBER followed up."""
+        if self.followed_up < SMALL_NUMBER:
+            return None
+        from statsmodels.stats.proportion import proportion_confint
+
+        low, high = proportion_confint(self.retained, self.followed_up, 0.05, "wilson")
+        return float(low), float(high)
+
     def as_json(self) -> dict:
         return {
             "customers": self.customers,
             "in_follow_up": self.in_follow_up,
             "unknown_customer": self.unknown,
+            "ended_before_attempt": self.ended_before,
             "followed_up": self.followed_up,
             "retained": self.retained,
             "retained_without_credit": self.retained_without_credit,
             "retention_rate": _round(self.retention_rate),
+            "retention_rate_ci95": _round_pair(self.retention_ci),
             "credit": round(self.credit, 2),
             "credit_per_retained": _round(self.credit_per_retained, 2),
             "via_alert": self.via_alert,
@@ -167,6 +215,10 @@ class QuarterFigures:
 
 def _round(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(value, digits)
+
+
+def _round_pair(pair: tuple[float, float] | None) -> list[float] | None:
+    return None if pair is None else [round(pair[0], 4), round(pair[1], 4)]
 
 
 def _difference(now: float | None, before: float | None) -> float | None:
@@ -185,6 +237,26 @@ class TeamRow:
     @property
     def rate_change(self) -> float | None:
         return _difference(self.current.retention_rate, self.previous.retention_rate)
+
+    @property
+    def rate_change_ci(self) -> tuple[float, float] | None:
+        """Newcombe's hybrid score 95% interval of the rate change (this quarter minus the
+        previous); None when either quarter has fewer than SMALL_NUMBER followed up."""
+        now, before = self.current, self.previous
+        if min(now.followed_up, before.followed_up) < SMALL_NUMBER:
+            return None
+        from statsmodels.stats.proportion import confint_proportions_2indep
+
+        low, high = confint_proportions_2indep(
+            now.retained,
+            now.followed_up,
+            before.retained,
+            before.followed_up,
+            method="newcomb",
+            compare="diff",
+            alpha=0.05,
+        )
+        return float(low), float(high)
 
     @property
     def retained_change(self) -> int:
@@ -211,6 +283,7 @@ class TeamRow:
                 "retained": self.retained_change,
                 "retained_without_credit": self.without_credit_change,
                 "retention_rate": _round(self.rate_change),
+                "retention_rate_ci95": _round_pair(self.rate_change_ci),
                 "credit_per_retained": _round(self.credit_per_retained_change, 2),
             },
             "notes": list(self.notes),
@@ -308,6 +381,10 @@ def _quarter_figures(
             figures.unknown += 1
             continue
         first = min(a.day for a in own)
+        end = ended[customer]
+        if end is not None and end <= first:
+            figures.ended_before += 1
+            continue
         follow_up_end = first + timedelta(days=FOLLOW_UP_DAYS)
         if follow_up_end > as_of:
             figures.in_follow_up += 1
@@ -315,7 +392,6 @@ def _quarter_figures(
         figures.followed_up += 1
         credit = sum(a.credit or 0.0 for a in own)
         figures.credit += credit
-        end = ended[customer]
         if end is None or end > follow_up_end:
             figures.retained += 1
             if not any((a.credit or 0.0) > 0 for a in own):
@@ -331,10 +407,15 @@ def _notes(row: TeamRow, quarter: Quarter) -> list[str]:
         elif figures.followed_up < SMALL_NUMBER:
             notes.append(
                 f"only {figures.followed_up} customer(s) followed up in {which}: "
-                "its rate can swing a lot by chance"
+                "its rate can swing a lot by chance (no interval)"
             )
     if row.current.unknown:
         notes.append(f"{row.current.unknown} customer(s) not in the customer list: not counted")
+    if row.current.ended_before:
+        notes.append(
+            f"{row.current.ended_before} customer(s) had already ended on or before the attempt: "
+            "not counted"
+        )
     return notes
 
 

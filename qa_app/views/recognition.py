@@ -38,7 +38,8 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _choices(args) -> tuple[Quarter, date, str, str, list[str]]:
     """The quarter, as-of day, sort column and direction asked for, and what is wrong."""
     problems = []
-    as_of = datetime.now(UTC).date()
+    today = datetime.now(UTC).date()
+    as_of = today
     typed_as_of = (args.get("as_of") or "").strip()
     if typed_as_of:
         try:
@@ -47,10 +48,10 @@ def _choices(args) -> tuple[Quarter, date, str, str, list[str]]:
             problems.append(f"as of: '{typed_as_of[:40]}' is not a day; write it as YYYY-MM-DD")
         else:
             try:
-                check_as_of(as_of)
+                check_as_of(as_of, today)
             except RecognitionError as exc:
                 problems.append(str(exc))
-                as_of = datetime.now(UTC).date()
+                as_of = today
     quarter = default_quarter(as_of)
     typed_quarter = (args.get("quarter") or "").strip()
     if typed_quarter:

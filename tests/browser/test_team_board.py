@@ -18,7 +18,9 @@ pytestmark = pytest.mark.browser
 
 def _rates(page) -> list[float]:
     texts = page.locator('#team-board-table tbody td[data-col="retention_rate"]').all_inner_texts()
-    return [float(t.rstrip("%")) for t in texts if t.strip() != "—"]
+    # Each cell holds the rate, then its interval (or "no interval") on the next line.
+    firsts = [t.split()[0] for t in texts if t.strip()]
+    return [float(t.rstrip("%")) for t in firsts if t != "—"]
 
 
 def test_coach_sorts_the_team_board(live_demo, browser, page):
@@ -31,6 +33,8 @@ def test_coach_sorts_the_team_board(live_demo, browser, page):
     expect(rows.first).to_be_visible()
     assert rows.count() >= 2
     expect(page.locator("#board-caveat")).to_contain_text("not proof")
+    # The demo teams have 14 to 20 followed-up customers: every rate carries its interval.
+    expect(page.locator('td[data-col="retention_rate"] .ci').first).to_contain_text("95% CI")
     page.evaluate("window.boardMarker = 'same page'")
     page.locator('th[data-col="retention_rate"] a').click()
     expect(page.locator('th[data-col="retention_rate"]')).to_have_attribute(

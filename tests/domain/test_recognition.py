@@ -16,6 +16,7 @@ from qa_app.domain.recognition import (
     Attempt,
     Quarter,
     RecognitionError,
+    attributed_team,
     build_board,
     check_as_of,
     default_quarter,
@@ -76,8 +77,12 @@ def test_retention_boundary_credit_and_previous_quarter():
     assert row.credit_per_retained_change == pytest.approx(35.0 / 3 - 30.0)
     # Five followed up is enough; two in the previous quarter gets a caution.
     assert row.notes == [
-        "only 2 customer(s) followed up in 2026Q2: its rate can swing a lot by chance"
+        "only 2 customer(s) followed up in 2026Q2: its rate can swing a lot by chance (no interval)"
     ]
+    # Five followed up gets a Wilson interval; two do not, and so neither does the change.
+    assert now.retention_ci == pytest.approx((0.2307, 0.8824), abs=1e-4)
+    assert before.retention_ci is None and row.rate_change_ci is None
+    assert row.as_json()["previous_quarter"]["retention_rate_ci95"] is None
     payload = board.as_json()
     assert payload["note"] == ASSOCIATION_NOTE and "not proof" in ASSOCIATION_NOTE
     assert payload["teams"][0]["quarter"]["credit_per_retained"] == 11.67
@@ -169,7 +174,91 @@ def test_quarters():
     with pytest.raises(RecognitionError, match="quarter: '0001Q1' is not a quarter"):
         Quarter.parse("0001Q1")  # its previous quarter would be in year 0
     with pytest.raises(RecognitionError, match="as of: 0001-02-01 is outside the years"):
-        check_as_of(date(1, 2, 1))
+        check_as_of(date(1, 2, 1), date(2026, 12, 3))
+
+
+def test_as_of_after_today_is_refused():
+    today = date(2026, 12, 3)
+    assert check_as_of(today, today) == today
+    with pytest.raises(RecognitionError, match=r"as of: 2026-12-04 is after today \(2026-12-03"):
+        check_as_of(date(2026, 12, 4), today)
+
+
+def test_alert_credited_to_the_assigned_team_or_agent_else_the_call_team():
+    teams = {"Harbour", "Summit"}
+    agent_teams = {"Ana B.": "Summit", "Harbour": "Summit"}
+    # A known team named in assigned_to wins, even when an agent shares the name.
+    assert attributed_team("Coast", "Harbour", teams, agent_teams) == "Harbour"
+    assert attributed_team("Coast", " Summit ", teams, agent_teams) == "Summit"
+    # A known agent: their (most recent) team.
+    assert attributed_team("Coast", "Ana B.", teams, agent_teams) == "Summit"
+    # Unknown text or nobody assigned: the team of the call behind the alert.
+    assert attributed_team("Coast", "someone new", teams, agent_teams) == "Coast"
+    assert attributed_team("Coast", "", teams, agent_teams) == "Coast"
+
+
+def test_customer_who_ended_before_the_attempt_is_left_out_and_noted():
+    attempts = [
+        Attempt("Harbour", "GONE", JULY_1, "save_call", 10.0),  # ended the day before
+        Attempt("Harbour", "SAME", JULY_1, "alert", None),  # ended on the attempt's day
+        Attempt("Harbour", "NEXT", JULY_1, "alert", None),  # ended the day after: lost
+        Attempt("Harbour", "KEPT", JULY_1, "alert", None),
+    ]
+    ended = {"GONE": after(-1), "SAME": JULY_1, "NEXT": after(1), "KEPT": None}
+    (row,) = build_board(attempts, ended, Q3, LATE).rows
+    now = row.current
+    assert (now.customers, now.ended_before, now.followed_up, now.retained) == (4, 2, 2, 1)
+    assert now.credit == 0.0  # GONE's credit is not a cost of keeping anyone
+    assert "2 customer(s) had already ended on or before the attempt: not counted" in row.notes
+    assert row.as_json()["quarter"]["ended_before_attempt"] == 2
+
+
+def _published_board():
+    """Team "Newcombe": 2026Q3 as Newcombe (1998b) Table II's 56/70, 2026Q2 as its 48/80;
+    team "Wilson": 81 of 263 retained in 2026Q3."""
+    attempts, ended = [], {}
+    for team, quarter_start, retained, total in (
+        ("Newcombe", JULY_1, 56, 70),
+        ("Newcombe", date(2026, 4, 1), 48, 80),
+        ("Wilson", JULY_1, 81, 263),
+    ):
+        for i in range(total):
+            customer = f"{team}-{quarter_start}-{i}"
+            attempts.append(Attempt(team, customer, quarter_start, "alert", None))
+            ended[customer] = None if i < retained else quarter_start + timedelta(days=30)
+    return build_board(attempts, ended, Q3, LATE, sort="team")
+
+
+def test_intervals_match_published_values():
+    newcombe, wilson = _published_board().rows
+    # Newcombe RG (1998) Stat Med 17:857-872, Table I: 81/263, Wilson score 0.2553 to 0.3662.
+    assert wilson.current.retention_rate == pytest.approx(81 / 263)
+    assert wilson.current.retention_ci == pytest.approx((0.2553, 0.3662), abs=5e-5)
+    # Newcombe RG (1998) Stat Med 17:873-890, Table II: 56/70 vs 48/80, method 10 (hybrid
+    # score), 0.0524 to 0.3339.
+    assert newcombe.rate_change == pytest.approx(56 / 70 - 48 / 80)
+    assert newcombe.rate_change_ci == pytest.approx((0.0524, 0.3339), abs=5e-5)
+    assert wilson.rate_change_ci is None  # no previous quarter
+
+
+def test_intervals_in_json_and_xlsx_as_numbers():
+    board = _published_board()
+    newcombe, wilson = board.as_json()["teams"]
+    assert wilson["quarter"]["retention_rate_ci95"] == [0.2553, 0.3662]
+    assert newcombe["change"]["retention_rate_ci95"] == [0.0524, 0.3339]
+    assert newcombe["previous_quarter"]["retention_rate_ci95"] is not None
+    sheet = load_workbook(io.BytesIO(board_xlsx(board)))[BOARD_SHEET]
+    rows = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
+    low = rows["Wilson"][HEADER.index("retention rate 95% low")]
+    high = rows["Wilson"][HEADER.index("retention rate 95% high")]
+    assert (low.data_type, low.number_format) == ("n", "0.0%")
+    assert (low.value, high.value) == pytest.approx((0.2553, 0.3662), abs=5e-5)
+    change = rows["Newcombe"]
+    assert [
+        change[HEADER.index("change: retention rate 95% low")].value,
+        change[HEADER.index("change: retention rate 95% high")].value,
+    ] == pytest.approx([0.0524, 0.3339], abs=5e-5)
+    assert rows["Wilson"][HEADER.index("change: retention rate 95% low")].value is None
 
 
 def test_xlsx_export_neutralises_formula_team_names():

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from qa_app import db
 from tests.storage.test_recognition_board import AS_OF, HOSTILE, add_world
 
-BOARD = f"/outreach/board?quarter=2026Q3&as_of={AS_OF}"
+BOARD = f"/outreach/board?quarter=2025Q3&as_of={AS_OF}"
 HTMX = {"HX-Request": "true"}
 
 
@@ -28,11 +28,13 @@ def test_board_page_sorts_with_a_fragment(web_app, users, client, auth):
     assert page.status_code == 200
     assert "<h1>Team board" in html and 'href="/outreach/board"' in html  # the nav link
     assert "Read with care." in html and "not proof" in html
+    # Three followed up is too few for an interval: the rate says so instead.
+    assert "no interval" in html and "Wilson 95% interval" in html
     escaped = "=HYPERLINK(&#34;https://example.com&#34;,&#34;&lt;b&gt;x&lt;/b&gt;&#34;)"
     assert "<b>x</b>" not in html and escaped in html
     assert teams_in_order(html) == [escaped, "Harbour", "Summit"]  # by team, A to Z ('=' first)
     # The column header links ask for the fragment; the current sort flips direction.
-    assert 'hx-get="/outreach/board?quarter=2026Q3' in html
+    assert 'hx-get="/outreach/board?quarter=2025Q3' in html
     fragment = client.get(f"{BOARD}&sort=retention_rate&dir=asc", headers=HTMX)
     body = fragment.get_data(as_text=True)
     assert fragment.status_code == 200
@@ -46,18 +48,22 @@ def test_board_page_sorts_with_a_fragment(web_app, users, client, auth):
 
 def test_bad_choices_and_roles(web_app, users, client, auth):
     auth.login("lead@test.example")
-    bad = client.get("/outreach/board?quarter=Q3-2026&sort=fame", headers=HTMX)
+    bad = client.get("/outreach/board?quarter=Q3-2025&sort=fame", headers=HTMX)
     text = bad.get_data(as_text=True)
     assert bad.status_code == 422
-    assert "quarter: &#39;Q3-2026&#39; is not a quarter" in text
+    assert "quarter: &#39;Q3-2025&#39; is not a quarter" in text
     assert "sort: &#39;fame&#39; is not a column" in text
     ancient = client.get("/outreach/board?as_of=0001-01-01")
     assert (
         ancient.status_code == 422
         and "as of: 0001-01-01 is outside the years" in ancient.get_data(as_text=True)
     )
+    future = client.get("/outreach/board?as_of=2999-01-01")
+    assert future.status_code == 422
+    assert "as of: 2999-01-01 is after today" in future.get_data(as_text=True)
+    assert client.get("/outreach/board.xlsx?as_of=2999-01-01").status_code == 422
     empty = client.get(BOARD).get_data(as_text=True)
-    assert "No alert worked and no save call in 2026Q3 or 2026Q2." in empty
+    assert "No alert worked and no save call in 2025Q3 or 2025Q2." in empty
     auth.logout()
     auth.login("reviewer@test.example")
     assert client.get(BOARD).status_code == 403
@@ -71,7 +77,7 @@ def test_xlsx_download_keeps_the_sort_and_neutralises_formulas(web_app, users, c
     link = re.search(r'href="([^"]+)"[^>]*id="board-export"', page).group(1).replace("&amp;", "&")
     download = client.get(link)
     assert download.status_code == 200
-    assert "team-board-2026Q3-as-of-2027-01-31.xlsx" in download.headers["Content-Disposition"]
+    assert "team-board-2025Q3-as-of-2026-01-31.xlsx" in download.headers["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(download.data))["Team board"]
     rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
     # Credit, most first: Harbour 35, Summit 12, the formula team 0 (text, not a formula).
