@@ -133,6 +133,8 @@ def test_board_table_and_bad_choices(engine, cli):
     # On 5 October only the early July customers are followed up; S-3 is still in follow-up.
     harbour = next(line for line in table.output.splitlines() if line.startswith("Harbour"))
     assert harbour.split()[1:4] == ["3", "1", "1/2"]
+    # Two followed up: no interval, and the table says why.
+    assert "95% CI" in table.output and "none with fewer than 5 followed-up" in table.output
     assert "not proof" in table.output
     bad = cli("outreach", "board", "--quarter", "2025Q9")
     assert bad.exit_code != 0 and "quarter: '2025Q9' is not a quarter" in bad.output
