@@ -113,6 +113,11 @@ def _echo_tracking(report: dict) -> None:
             f"{label}: {shown} ({rate['count']} of {rate['n']}; 95% interval "
             f"{_interval(rate['ci'])})" + (f" — {rate['warning']}" if rate["warning"] else "")
         )
+    if report["opt_out_rate"]["in_window"]:
+        click.echo(
+            f"  ({report['opt_out_rate']['in_window']} contacted alert(s) still within their "
+            f"{report['follow_up_days']} days are not counted yet.)"
+        )
     click.echo("pathway                 alerts   share  credit given")
     for row in report["pathways"]:
         share = "—" if row["rate"] is None else f"{row['rate']:.0%}"
@@ -149,6 +154,7 @@ def _echo_tracking(report: dict) -> None:
         )
     for warning in {churn["warning"], spend["warning"]} - {None}:
         click.echo(f"Warning: {warning}")
+    click.echo(spend["caveat"])
     click.echo(report["association_note"])
     for note in report["notes"]:
         click.echo(f"Note: {note}")
@@ -167,12 +173,21 @@ def report(as_of, rules_path, output) -> None:
     """What happened after outreach: contact rate, opt-outs after outreach, resolution
     pathways, and 90-day churn and spend of alerted customers against customers who met the
     same signals but were held back by the daily cap or came before the rules (an
-    association, with 95% intervals)."""
+    association, with 95% intervals). Refuses an --as-of after today (UTC)."""
+    from datetime import UTC, datetime
+
     from sqlmodel import Session
 
+    from qa_app.domain.outreach_outcomes import AsOfError, check_as_of
     from qa_app.domain.outreach_rules import RulesError, load_rules
     from qa_app.export_queries import ExportError
     from qa_app.outreach_outcome_queries import outreach_tracking
+
+    if as_of is not None:
+        try:
+            check_as_of(as_of.date(), datetime.now(UTC).date())
+        except AsOfError as exc:
+            raise click.ClickException(f"--as-of: {exc}") from None
 
     try:
         rules = load_rules(rules_path)

@@ -20,15 +20,20 @@ from qa_app.domain.outreach_outcomes import (
     AlertRow,
     ComparisonRow,
     SpendRow,
+    check_as_of,
     tracking_report,
 )
 from qa_app.domain.outreach_rules import OutreachRules
 from qa_app.models import (
+    Call,
     Customer,
     CustomerEvent,
     OutreachAlert,
     OutreachOptOut,
     OutreachSuppression,
+    Review,
+    ReviewScore,
+    TranscriptTurn,
     naive_utc,
 )
 
@@ -151,8 +156,10 @@ def outreach_tracking(
 ) -> dict:
     """The tracking report as of ``as_of`` (default: today, UTC); ``rules`` are evaluated on
     past days for the "before the rules" group. Raises ExportError when the rubric cannot be
-    chosen (the rules read reviewed calls' flags)."""
-    as_of = as_of or datetime.now(UTC).date()
+    chosen (the rules read reviewed calls' flags), AsOfError when ``as_of`` is after today."""
+    today = datetime.now(UTC).date()
+    as_of = as_of or today
+    check_as_of(as_of, today)
     alerts = alert_rows(db)
     notes = []
     comparison = daily_cap_rows(db)
@@ -177,3 +184,27 @@ def outreach_tracking(
     report = tracking_report(alerts, comparison, opt_out_moments(db), ended, spend, as_of, notes)
     report["rules"] = rules.key
     return report
+
+
+def data_fingerprint(db: Session) -> tuple:
+    """What the tracking report depends on, cheaply: the database, and the row count and
+    latest change of every table it reads (alerts and their closing, suppressions, opt-outs,
+    customers, customer events, and the calls, transcripts, reviews and scores the rules
+    read for the "before the rules" group). The same fingerprint, rules and as-of day give the
+    same report, so the page can keep a computed one."""
+    parts: list = [str(db.get_bind().url)]
+    for column, latest in (
+        (OutreachAlert.id, func.max(OutreachAlert.updated_at)),
+        (OutreachSuppression.id, func.max(OutreachSuppression.id)),
+        (OutreachOptOut.id, func.max(OutreachOptOut.at)),
+        (Customer.id, func.max(Customer.updated_at)),
+        # A re-import updates an event's value in place: its sum changes, its id does not.
+        (CustomerEvent.id, func.sum(CustomerEvent.value)),
+        (Call.id, func.max(Call.updated_at)),
+        (TranscriptTurn.id, func.max(TranscriptTurn.id)),
+        (Review.id, func.max(Review.updated_at)),
+        (ReviewScore.id, func.max(ReviewScore.id)),
+    ):
+        count, last = db.exec(select(func.count(column), latest)).one()
+        parts += [count, str(last)]
+    return tuple(parts)

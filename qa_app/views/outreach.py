@@ -9,6 +9,10 @@ Parses, calls qa_app.outreach_store, renders. Every change is role-checked, CSRF
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from datetime import UTC, datetime
+from threading import Lock
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlmodel import select
 
@@ -22,6 +26,13 @@ WORKERS = (Role.COACH, Role.LEAD, Role.ADMIN)
 # Roles that may open a submitted review (scoring.review).
 REVIEW_READERS = (Role.REVIEWER, Role.LEAD, Role.ADMIN)
 CLOSED_SHOWN = 50
+# Computed tracking reports, keyed by the data fingerprint
+# (outreach_outcome_queries.data_fingerprint, which names the database), the rules, the rubric
+# and the day: the report evaluates the rules on 26 past days, and the same data always give
+# the same report, so a page view recomputes only after a change (or on a new day).
+_TRACKING: OrderedDict[tuple, dict] = OrderedDict()
+_TRACKING_KEPT = 8
+_TRACKING_LOCK = Lock()
 
 
 def _opening_for(db, rubric, rubric_pk: int | None, call_pk: int | None):
@@ -163,15 +174,29 @@ def close():
 
 
 def _tracking() -> tuple[dict | None, str | None]:
-    """The tracking report as of today, or why it cannot be made."""
+    """The tracking report as of today (UTC), kept while the data stay the same, or why it
+    cannot be made."""
+    from qa_app import outreach_outcome_queries as queries
+    from qa_app.domain.outreach_outcomes import AsOfError
     from qa_app.domain.outreach_rules import RulesError, load_rules
     from qa_app.export_queries import ExportError
-    from qa_app.outreach_outcome_queries import outreach_tracking
 
+    db = get_session()
+    rubric_id = current_app.config["RUBRIC_ID"]
     try:
         rules = load_rules()
-        return outreach_tracking(get_session(), rules, None, current_app.config["RUBRIC_ID"]), None
-    except (RulesError, ExportError) as exc:
+        today = datetime.now(UTC).date()
+        key = (queries.data_fingerprint(db), rules.key, rubric_id, today.isoformat())
+        with _TRACKING_LOCK:
+            cached = _TRACKING.get(key)
+        if cached is None:
+            cached = queries.outreach_tracking(db, rules, today, rubric_id)
+            with _TRACKING_LOCK:
+                _TRACKING[key] = cached
+                while len(_TRACKING) > _TRACKING_KEPT:
+                    _TRACKING.popitem(last=False)
+        return cached, None
+    except (RulesError, ExportError, AsOfError) as exc:
         return None, str(exc)
 
 

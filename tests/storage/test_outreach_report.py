@@ -103,6 +103,7 @@ def test_report_json_on_both_backends(app, engine, cli, tmp_path):
     assert contact["rate"] == pytest.approx(11 / 12) and len(contact["ci"]) == 2
     # A3 asked on the call, A4 opted out in the app on day 40; A5's event on day 120 is late.
     assert (report["opt_out_rate"]["count"], report["opt_out_rate"]["n"]) == (2, 11)
+    assert report["opt_out_rate"]["in_window"] == 0
     pathways = {row["pathway"]: row for row in report["pathways"]}
     assert pathways["apology_and_fix"]["count"] == 6
     assert pathways["apology_and_fix"]["credit_total"] == 50.0
@@ -117,7 +118,9 @@ def test_report_json_on_both_backends(app, engine, cli, tmp_path):
     spend = report["spend_90d"]
     assert spend["alerted"]["mean"] == pytest.approx(105.5)
     assert spend["comparison"]["mean"] == pytest.approx((sum(80 + 2 * i for i in range(12))) / 14)
-    assert spend["ci"] is not None and spend["association"] is True
+    # 12 and 14 customers: too few for the spend interval (30 per group, spend is skewed).
+    assert spend["ci"] is None and spend["association"] is True
+    assert "at least 30 in each are needed because spend is skewed" in spend["warning"]
     assert report["in_follow_up"] == {"alerted": 1, "comparison": 0}
     sources = report["comparison_sources"]
     assert sources["daily_cap"]["customers"] == 12
@@ -131,6 +134,7 @@ def test_report_json_on_both_backends(app, engine, cli, tmp_path):
     assert "Contact rate: 91.7% (11 of 12; 95% interval" in table.output
     assert "Churn difference (alerted minus comparison): -41.7%" in table.output
     assert "An association, not an effect" in table.output
+    assert "Warning: Too few customers to compare (12 alerted, 14" in table.output
 
 
 def test_report_with_no_alerts_says_so(app, cli, tmp_path):
@@ -139,3 +143,14 @@ def test_report_with_no_alerts_says_so(app, cli, tmp_path):
     report = json.loads(result.output)
     assert report["alerts"] == 0 and report["notes"] == ["No alerts yet: nothing to compare."]
     assert report["contact_rate"]["warning"] == "No closed alerts yet."
+
+
+def test_report_refuses_an_as_of_after_today(app, cli, tmp_path):
+    setup(cli, tmp_path)
+    tomorrow = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
+    result = cli("outreach", "report", "--as-of", tomorrow, "--format", "json")
+    assert result.exit_code != 0
+    assert f"--as-of: as-of date {tomorrow} is after today" in result.output
+    assert "before those days are over" in result.output
+    today = datetime.now(UTC).date().isoformat()
+    assert cli("outreach", "report", "--as-of", today, "--format", "json").exit_code == 0

@@ -1,13 +1,18 @@
 """The Outreach page's "What happened next": asked for after the page loads (an htmx
 fragment), the whole page without htmx or when boosted, plain words with intervals and the
-association label, a warning when a group is too small, and only for leads and coaches."""
+association label, a warning when a group is too small, kept between views until the data
+change, and only for leads and coaches."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import UTC, date, datetime, timedelta
 
-from qa_app import db
+from sqlmodel import select
+
+from qa_app import db, outreach_outcome_queries
 from qa_app.models import Customer, CustomerEvent, OutreachAlert, OutreachSuppression
+from qa_app.views import outreach as outreach_views
 
 DAY = date(2026, 3, 1)
 
@@ -55,7 +60,11 @@ def test_section_loads_as_a_fragment_in_plain_words(scoring, auth, client):
     # 2/12 alerted vs 6/12 held back left within 90 days.
     assert "alerted minus comparison: <strong>-33 points</strong>" in html
     assert "95% interval -61 points to +4 points" in html
-    assert 'id="outreach-warnings"' not in html
+    # Churn has its interval; spend (12 per group, 30 needed) is warned, with the reason.
+    warned = html.split('id="outreach-warnings"')[1].split("</ul>")[0]
+    assert warned.count("<li>") == 1
+    assert "at least 30 in each are needed because spend is skewed" in warned
+    assert 'id="spend-caveat"' in html
     # Boosted navigation and plain requests get the whole page with the section filled in.
     boosted = client.get(
         "/outreach/outcomes", headers={"HX-Request": "true", "HX-Boosted": "true"}
@@ -75,3 +84,31 @@ def test_small_comparison_group_is_warned_not_given_an_interval(scoring, auth, c
     assert 'id="outreach-warnings"' in html
     assert "Too few customers to compare (12 alerted, 4 in the comparison group" in html
     assert "no interval" in html
+
+
+def test_second_view_is_kept_and_a_change_recomputes(scoring, auth, client, monkeypatch):
+    _history(scoring)
+    monkeypatch.setattr(outreach_views, "_TRACKING", OrderedDict())
+    computed = []
+    real = outreach_outcome_queries.outreach_tracking
+
+    def counting(*args, **kwargs):
+        computed.append(args[2])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(outreach_outcome_queries, "outreach_tracking", counting)
+    auth.login("lead@test.example")
+    fragment = {"HX-Request": "true"}
+    first = client.get("/outreach/outcomes", headers=fragment).get_data(as_text=True)
+    second = client.get("/outreach/outcomes", headers=fragment).get_data(as_text=True)
+    assert len(computed) == 1 and first == second
+    assert computed[0] == datetime.now(UTC).date()  # as of today
+    # A new spend event changes the data: the next view recomputes, the one after does not.
+    with db.transaction(db.get_engine_for(scoring)) as session:
+        customer = session.exec(select(Customer).where(Customer.customer_id == "A5")).one()
+        session.add(CustomerEvent(customer_pk=customer.id, at=_moment(20), kind="spend",
+                                  value=1000.0))  # fmt: skip
+    changed = client.get("/outreach/outcomes", headers=fragment).get_data(as_text=True)
+    assert len(computed) == 2 and changed != first
+    client.get("/outreach/outcomes", headers=fragment)
+    assert len(computed) == 2
