@@ -316,7 +316,8 @@ def _echo(report: dict) -> None:
             )
     for placebo in report.get("placebos", []) if report.get("method") == "did" else []:
         click.echo(
-            f"placebo, adoption {-placebo['fake_start']} period(s) early: "
+            f"placebo, adoption {placebo['shift_periods']} period(s) early (fake start "
+            f"{', '.join(map(str, placebo['fake_starts']))}): "
             f"{_fmt(placebo['estimate'])} {_ci(placebo['ci'])}"
         )
     sensitivity = report.get("sensitivity") or {}

@@ -116,7 +116,7 @@ def _warnings(fit: DidFit, placebos: list[dict]) -> list[str]:
         found.append(fit.pretrend_problem or NO_LEADS)
     off = [p for p in placebos if not p["covers_zero"]]
     if off:
-        shifts = ", ".join(str(-p["fake_start"]) for p in off)
+        shifts = ", ".join(str(p["shift_periods"]) for p in off)
         found.append(
             f"placebo rollouts {shifts} period(s) early show an 'effect' whose interval "
             "excludes zero: something other than the rollout moves the outcome"

@@ -4,7 +4,10 @@ Each re-runs the Callaway–Sant'Anna fit (qa_app.domain.rollout_did.fit_did, th
 only) on a changed panel; an estimate that moves a lot under them is not one to act on.
 
 - **placebo_windows**: every cohort's adoption moved back k periods, using only the periods
-  before its real adoption; the simple ATT of that fake rollout should be near zero.
+  before its real adoption; the simple ATT of that fake rollout should be near zero. Each
+  placebo gives ``fake_start``, the earliest fake adoption period (its week or month label,
+  or the period number), ``fake_starts``, the fake adoption period of every cohort (earliest
+  first; staggered adoption has one per cohort), and ``shift_periods``, k.
 - **sensitivity**: the ATT leaving each unit out (small panels), and over a shorter and a
   longer window of periods around the adoptions.
 """
@@ -52,11 +55,12 @@ def placebo_windows(frame, control, alpha, period_labels) -> list[dict]:
             fit = fit_did(data, control, alpha, details=False)
         except DidError:
             continue
-        fakes = sorted(data["cohort"].dropna().unique())
+        fakes = [period_label(f, period_labels) for f in sorted(data["cohort"].dropna().unique())]
         placebos.append(
             {
-                "fake_start": -shift,
-                "fake_start_periods": [period_label(f, period_labels) for f in fakes],
+                "fake_start": fakes[0],
+                "fake_starts": fakes,
+                "shift_periods": shift,
                 "estimate": rounded(fit.att),
                 "se": rounded(fit.se),
                 "ci": [rounded(fit.ci[0]), rounded(fit.ci[1])],

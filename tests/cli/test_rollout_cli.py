@@ -37,7 +37,9 @@ def test_panel_file_json_reports_the_published_att_and_the_pieces(cli, tmp_path)
     assert report["ci"][0] < report["att"] < report["ci"][1] < 0
     assert [e["relative_period"] for e in report["event_study"]] == [-3, -2, -1, 0, 1, 2, 3]
     assert report["pretrend"].startswith("no evidence against parallel trends")
-    assert [p["fake_start"] for p in report["placebos"]] == [-1, -2]
+    # Cohorts 2004, 2006, 2007 in 2003-2007; a fake start needs a year before it in the data.
+    placebos = [(p["shift_periods"], p["fake_start"], p["fake_starts"]) for p in report["placebos"]]
+    assert placebos == [(1, 2005, [2005, 2006]), (2, 2004, [2004, 2005])]
     assert set(report["sensitivity"]) == {"leave_one_out", "shorter_window", "longer_window"}
     assert "association" in report["association"]
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -48,6 +50,7 @@ def test_panel_file_table_and_refusals(cli, tmp_path):
     assert result.exit_code == 0, result.output
     assert "comparison units: not yet treated" in result.output
     assert "ATT: -0.0398" in result.output
+    assert "placebo, adoption 1 period(s) early (fake start 2005, 2006): " in result.output
     bad = tmp_path / "panel.csv"
     bad.write_text("unit,t,y,g\na,1,1.5,2\na,2,x,2\nb,1,2.0,0\nb,two,2.5,0\n")
     result = cli(
@@ -135,7 +138,8 @@ def test_rollout_file_on_database_calls_recovers_the_planted_lift(app, cli, tmp_
     assert report["ci"][0] > 0
     assert report["warnings"][0] == "metric: outcome 'csat', mean per queue and month"
     # Placebo dates are months: Q1/Q2 adopted in 2025-06, so one month early is 2025-05.
-    assert report["placebos"][0]["fake_start_periods"][0] == "2025-05"
+    assert report["placebos"][0]["fake_start"] == "2025-05"
+    assert report["placebos"][0]["fake_starts"] == ["2025-05", "2025-07"]
     assert report["sensitivity"]["shorter_window"]["periods"] == ["2025-04", "2025-09"]
     assert report["sensitivity"]["longer_window"]["periods"] == ["2025-01", "2025-12"]
     assert report["sensitivity"]["leave_one_out"]["runs"] == 8
@@ -228,7 +232,8 @@ def test_panel_with_unpadded_week_labels_is_evaluated_in_calendar_order(cli, tmp
     assert by_label["att"] == pytest.approx(by_number["att"])
     assert by_label["event_study"] == by_number["event_study"]
     # Adoptions in periods 6 and 9 (2025-W09, 2025-W12); one period early: 2025-W08, W11.
-    assert by_label["placebos"][0]["fake_start_periods"] == ["2025-W08", "2025-W11"]
+    assert by_label["placebos"][0]["fake_starts"] == ["2025-W08", "2025-W11"]
+    assert by_label["placebos"][0]["fake_start"] == "2025-W08"
     assert by_label["sensitivity"]["shorter_window"]["periods"] == ["2025-W07", "2025-W12"]
 
 

@@ -107,7 +107,11 @@ def test_planted_effect_is_recovered_with_quiet_pretrends_and_placebos():
     assert low <= 2.0 <= high and low > 0
     assert report["pretrend_p_value"] > 0.05
     assert report["pretrend"].startswith("no evidence against parallel trends")
-    assert [p["fake_start"] for p in report["placebos"]] == [-1, -2]
+    # Cohorts adopt in periods 3 and 5: one period early is 2 and 4; two early, 3 (the
+    # period-3 cohort's fake start, 1, has no period before it and is left out).
+    assert [p["shift_periods"] for p in report["placebos"]] == [1, 2]
+    assert [p["fake_starts"] for p in report["placebos"]] == [[2, 4], [3]]
+    assert [p["fake_start"] for p in report["placebos"]] == [2, 3]
     for placebo in report["placebos"]:
         assert placebo["ci"][0] <= 0 <= placebo["ci"][1]
         assert abs(placebo["estimate"]) < 1.0

@@ -44,6 +44,7 @@ def test_coach_reads_the_report_with_its_event_study_chart(
     chart = re.search(r'<img src="data:image/svg\+xml;base64,([^"]+)"', page)
     assert chart and b"<svg" in base64.b64decode(chart.group(1))
     assert 'id="rollout-placebos"' in page and 'id="rollout-sensitivity"' in page
+    assert "<li>1 period(s) early (fake start 2025-05, 2025-07): " in page
 
 
 def test_problems_are_shown_escaped_and_nothing_runs(web_app, users, auth, client, cli, tmp_path):
