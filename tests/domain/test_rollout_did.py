@@ -195,3 +195,52 @@ def test_a_panel_with_no_estimable_effect_is_refused_in_words():
     panel = panel[~adopting | (panel["week"] >= 3)]
     with pytest.raises(DidError, match="no group-time effect could be estimated"):
         evaluate_did(panel, unit="queue", time="week", outcome="score", first_treated="adopted")
+
+
+UPGRADE_NOTE = (
+    "differences {version}: the pre-trend tests in qa_app/domain/rollout_did.py (_leads_wald, "
+    "_group_time_pretest) read this library's internals, which have no public accessor: {what}. "
+    "After upgrading `differences`, find where the event aggregation keeps each relative "
+    "period's ATT and influence function, and where the ATT(g,t) results and wald_pre_test "
+    "live, then update those two functions (the mpdta test checks the figures)."
+)
+
+
+def test_the_differences_internals_the_pretrend_tests_read_are_there():
+    """Written for differences 0.3.0. If this fails after an upgrade, read its message."""
+    import differences
+    from differences.models.attgt import utility_ntl
+
+    from qa_app.domain.rollout_did import _aggregate, _run
+
+    def need(condition, what):
+        assert condition, UPGRADE_NOTE.format(version=differences.__version__, what=what)
+
+    for name in ("get_vcv_from_if", "stack_influence_funcs", "wald_pre_test"):
+        need(callable(getattr(utility_ntl, name, None)), f"utility_ntl.{name} is gone")
+    frame, _ = prepare_panel(
+        simulate(seed=4, units=9),
+        unit="queue",
+        time="week",
+        outcome="score",
+        first_treated="adopted",
+    )
+    model, _ = _run(frame, "never_treated", 0.05)
+    public = _aggregate(model, "event", 0.05)
+    results = getattr(model, "_result_dict", None)
+    need(isinstance(results, dict) and "full_sample" in results, "model._result_dict changed")
+    full = results["full_sample"]
+    need("aggregate_inst" in full and "ATTgt_ntl" in full, f"its keys are now {sorted(full)}")
+    event = list(full["aggregate_inst"].event)
+    need(event, "aggregate_inst.event is empty after an event aggregation")
+    for field in ("relative_period", "ATT", "influence_func"):
+        need(all(hasattr(r, field) for r in event), f"event rows have no '{field}'")
+    need(
+        [int(r.relative_period) for r in event] == [int(k) for k in public.index]
+        and np.allclose([r.ATT for r in event], public["ATT"]),
+        "the event rows no longer match the public event aggregation (period by period)",
+    )
+    lead = next(r for r in event if r.relative_period == -1)
+    need(np.shape(lead.influence_func) == (9,), "influence_func is not one value per unit")
+    pretest = utility_ntl.wald_pre_test(full["ATTgt_ntl"])
+    need({"W", "p_value"} <= set(pretest), "wald_pre_test no longer returns W and p_value")
