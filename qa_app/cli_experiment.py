@@ -158,8 +158,9 @@ def experiment_list(output: str) -> None:
 def experiment_report(name: str, explore: tuple[str, ...], output: str) -> None:
     """The experiment's report: the plan hash and lock time, the pre-registered analysis
     (primary metric, then secondaries: effect, interval, p-value, method, equity subgroups),
-    the power calculation, contamination and amendments; exploratory results last, labelled.
-    Refused before the plan is registered."""
+    the power calculation, contamination and amendments; when an amendment changed the
+    metrics, window, lags or subgroups, the amended analysis below, labelled as amended;
+    exploratory results last, labelled. Refused before the plan is registered."""
     from qa_app import db
     from qa_app.experiment_queries import report
 
@@ -253,7 +254,20 @@ def report_lines(data: dict) -> list[str]:
     for a in data["amendments"]:
         lines.append(f"  {a['at'][:16]} UTC by {a['by']} (sha256 {a['content_hash'][:12]}): "
                      f"{a['reason']}")  # fmt: skip
+        lines += [f"    changed: {change}" for change in a.get("changes", [])]
     lines += [f"! {w}" for w in data["warnings"]]
+    amended = data.get("amended_analysis")
+    if amended:
+        window = amended["analysis_window"]
+        lines += ["", amended["label"]]
+        lines += [f"  changed: {change}" for change in amended["changes"]]
+        lines += [
+            f"  reason ({r['at'][:10]}, {r['by']}): {r['reason']}" for r in amended["reasons"]
+        ]
+        lines.append(f"  calls from {window['first_day']} to {window['last_day']}")
+        for entry in amended["metrics"]:
+            lines += _metric_lines(entry)
+        lines += [f"! {w}" for w in amended["warnings"]]
     if data["exploratory"]["metrics"]:
         lines += ["", data["exploratory"]["label"]]
         for entry in data["exploratory"]["metrics"]:

@@ -1,5 +1,11 @@
 """An experiment's report: the pre-registered analysis of every metric, the power calculation,
-the contamination check, the amendments, and (below, labelled) anything exploratory.
+the contamination check, the amendments, the analysis as amended (when an amendment changed
+the metrics, window, lags or subgroups; labelled as amended) and (below, labelled) anything
+exploratory.
+
+The pre-registered analysis reads the plan as registered (its metrics, window, lags,
+subgroups and power inputs), never the amended one: an amendment made after seeing the data
+cannot make its metric "pre-registered" (qa_app.domain.experiment_amendments).
 
 The calls that count: started in the plan's window, from the day the lag after assignment
 ends, in one of the experiment's units (its queue, or the weekday-shift of its start). Each
@@ -17,9 +23,14 @@ import pandas as pd
 from sqlmodel import Session, select
 
 from qa_app.call_metrics import call_metric_frame
+from qa_app.domain.experiment_amendments import (
+    analysis_changed,
+    analysis_changes,
+    registered_analysis,
+)
 from qa_app.domain.experiment_analysis import estimate_effect
 from qa_app.domain.experiment_contamination import contamination_check
-from qa_app.domain.experiment_plan import ExperimentPlan
+from qa_app.domain.experiment_plan import ExperimentPlan, parse_experiment_plan
 from qa_app.domain.experiment_units import (
     design_summary,
     minimum_detectable,
@@ -47,13 +58,18 @@ from qa_app.models import (
 from qa_app.rubric_store import DEFAULT_RUBRIC_ID
 
 EXPLORATORY = "Exploratory — not pre-registered"
+AMENDED = "Amended after registration — not pre-registered"
 PERMUTATIONS = 2000
 
 
-def analysis_days(stored: StoredExperiment) -> tuple[date, date]:
-    """The first and last day whose calls count: the window, from the end of the lag after
-    assignment."""
-    plan, row = stored.plan, stored.row
+def analysis_days(
+    stored: StoredExperiment, plan: ExperimentPlan | None = None
+) -> tuple[date, date]:
+    """The first and last day whose calls count under ``plan`` (by default the registered
+    plan's analysis): the window, from the end of the lag after assignment."""
+    row = stored.row
+    if plan is None:
+        plan = registered_analysis(stored.registered_plan, stored.plan)
     first = plan.window_start
     if row.assigned_at is not None:
         # The UTC day (PostgreSQL hands the time back in the session's zone).
@@ -84,9 +100,8 @@ def _with_units(plan: ExperimentPlan, frame: pd.DataFrame, assignment: dict) -> 
     return frame
 
 
-def _effects(stored, key, primary, frame_of, permutations) -> list[dict]:
+def _effects(stored, plan, key, primary, frame_of, permutations) -> list[dict]:
     """One entry per treatment arm against the control: the estimate, or why there is none."""
-    plan = stored.plan
     try:
         spec = parse_metric(key)
         frame = frame_of(spec)
@@ -116,7 +131,7 @@ def _missing(metric, primary, control, treatment, reason) -> dict:
     }  # fmt: skip
 
 
-def _calls_in_units(db: Session, stored: StoredExperiment, first: date, last: date):
+def _calls_in_units(db: Session, stored: StoredExperiment, first: date, last: date) -> pd.DataFrame:
     """Every call in the window and the units (for the contamination check), any metric."""
     start = datetime.combine(first, time(), tzinfo=UTC)
     end = datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC)
@@ -179,17 +194,53 @@ def _iso(moment) -> str | None:
 
 
 def _amendments(db: Session, stored: StoredExperiment) -> list[dict]:
+    """Each amendment with who made it, why, and what it changed in the analysis (against
+    the plan before it)."""
     ids = {a.by for a in stored.amendments if a.by}
-    emails = dict(db.exec(select(User.id, User.email).where(User.id.in_(ids)))) if ids else {}
-    return [
-        {
+    # .all(): a Result has .keys() (its column names), so dict() would read it as a mapping.
+    emails = dict(db.exec(select(User.id, User.email).where(User.id.in_(ids))).all()) if ids else {}
+    entries, before = [], stored.registered_plan
+    for a in stored.amendments:
+        after = parse_experiment_plan(a.content, stored.row.name)
+        entries.append({
             "at": _iso(a.at),
             "by": emails.get(a.by, "system"),
             "reason": a.reason,
             "content_hash": a.content_hash,
-        }  # fmt: skip
-        for a in stored.amendments
-    ]
+            "changes": analysis_changes(before, after),
+        })  # fmt: skip
+        before = after
+    return entries
+
+
+def _analysis(db, stored, plan, explore, rubric_id, permutations) -> dict:
+    """The metrics of ``plan`` (and the exploratory ones it lacks) over its window and lags."""
+    first, last = analysis_days(stored, plan)
+    warnings = []
+    if first > last:
+        warnings.append(
+            f"the lag after assignment ends on {first}, after the window's end ({last}): "
+            "no call counts"
+        )
+
+    def frame_of(spec):
+        frame = call_metric_frame(db, spec, since=first, until=last, default_rubric_id=rubric_id)
+        return _with_units(plan, frame, stored.assignment)
+
+    metrics = []
+    for key in plan.metrics:
+        metrics += _effects(stored, plan, key, key == plan.primary_metric, frame_of, permutations)
+    explored = []
+    for key in explore:
+        if key not in plan.metrics:
+            explored += _effects(stored, plan, key, False, frame_of, permutations)
+    return {"first": first, "last": last, "warnings": warnings, "metrics": metrics,
+            "explored": explored}  # fmt: skip
+
+
+def _window_json(analysed: dict, calls: int | None) -> dict:
+    window = {"first_day": analysed["first"].isoformat(), "last_day": analysed["last"].isoformat()}
+    return window if calls is None else window | {"calls_in_units": calls}
 
 
 def data_fingerprint(db: Session, name: str) -> tuple:
@@ -236,34 +287,38 @@ def report(
         raise ExperimentStoreError(
             f"experiment '{name}' has no assignment yet: qa-app experiment assign {name} --seed S"
         )
-    first, last = analysis_days(stored)
-    warnings = []
-    if first > last:
-        warnings.append(
-            f"the lag after assignment ends on {first}, after the window's end ({last}): "
-            "no call counts"
-        )
-
-    def frame_of(spec):
-        frame = call_metric_frame(db, spec, since=first, until=last, default_rubric_id=rubric_id)
-        return _with_units(plan, frame, stored.assignment)
-
-    metrics = []
-    for key in plan.metrics:
-        metrics += _effects(stored, key, key == plan.primary_metric, frame_of, permutations)
-    explored = []
-    for key in explore:
-        if key not in plan.metrics:
-            explored += _effects(stored, key, False, frame_of, permutations)
+    registered = registered_analysis(stored.registered_plan, plan)
+    analysed = _analysis(db, stored, registered, explore, rubric_id, permutations)
+    first, last, warnings = analysed["first"], analysed["last"], analysed["warnings"]
     calls = _calls_in_units(db, stored, first, last)
     contamination = contamination_check(
-        calls, _exposures(db, plan), intervention=plan.intervention.name,
+        calls, _exposures(db, registered), intervention=plan.intervention.name,
         treatment_arms=list(plan.treatment_arms),
     )  # fmt: skip
     try:
-        power = minimum_detectable(plan, stored.strata)
+        power = minimum_detectable(registered, stored.strata)
     except ValueError as exc:  # inputs the power calculation cannot use: said, not hidden
         power, warnings = None, [*warnings, f"no power calculation: {exc}"]
+    amendments = _amendments(db, stored)
+    amended = None
+    if analysis_changed(registered, plan):
+        # Analysed too, since an amendment may have good reasons; but labelled as amended,
+        # below the registered analysis, with what changed and why.
+        again = _analysis(db, stored, plan, (), rubric_id, permutations)
+        amended = {
+            "label": AMENDED,
+            "current_plan_hash": stored.current_hash,
+            "changes": analysis_changes(registered, plan),
+            "reasons": [
+                {"at": a["at"], "by": a["by"], "reason": a["reason"], "changes": a["changes"]}
+                for a in amendments
+                if a["changes"]
+            ],
+            "plan": _plan_json(plan),
+            "analysis_window": _window_json(again, None),
+            "metrics": again["metrics"],
+            "warnings": again["warnings"],
+        }
     return {
         "experiment": name,
         "plan_hash": row.content_hash,
@@ -271,19 +326,16 @@ def report(
         "current_plan_hash": stored.current_hash,
         "seed": row.seed,
         "assigned_at": _iso(row.assigned_at),
-        "plan": _plan_json(plan),
-        "analysis_window": {
-            "first_day": first.isoformat(),
-            "last_day": last.isoformat(),
-            "calls_in_units": len(calls),
-        },  # fmt: skip
+        "plan": _plan_json(stored.registered_plan),
+        "analysis_window": _window_json(analysed, len(calls)),
         "assignment": [{"unit": u.unit, "stratum": u.stratum, "arm": u.arm} for u in stored.units],
         "balance": stored_balance(stored),
-        "metrics": metrics,
+        "metrics": analysed["metrics"],
         "design": design_summary(plan, stored.strata, seed=int(row.seed)),
         "power": power,
         "contamination": contamination.to_json() | {"clean": contamination.clean},
-        "amendments": _amendments(db, stored),
-        "exploratory": {"label": EXPLORATORY, "metrics": explored},
+        "amendments": amendments,
+        "amended_analysis": amended,
+        "exploratory": {"label": EXPLORATORY, "metrics": analysed["explored"]},
         "warnings": warnings,
     }

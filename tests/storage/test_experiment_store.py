@@ -110,3 +110,73 @@ def test_the_plans_allocation_is_the_assignments_and_fixed_once_assigned(engine)
         assert all(row["training"] * 2 == row["control"] for row in result.balance)
         with pytest.raises(ExperimentStoreError, match="arms and allocation are fixed"):
             amend(db, "pilot", two_arms, "even.toml", "back to even arms", None)
+
+
+def test_an_amended_primary_metric_and_window_are_never_reported_as_pre_registered(engine):
+    """After assignment a lead makes another metric primary and lengthens the window: the
+    report's pre-registered metrics are still the registered ones over the registered window;
+    the amended ones appear only below, labelled as amended, with what changed and why."""
+    from qa_app.cli_experiment import report_lines
+    from qa_app.experiment_queries import AMENDED
+    from qa_app.experiment_store import amend
+
+    amended_text = (
+        plan_text()
+        .replace('primary_metric = "outcome:csat"', 'primary_metric = "outcome:saved"')
+        .replace('secondary_metrics = ["outcome:saved"]', 'secondary_metrics = ["outcome:nps"]')
+        .replace("end = 2027-02-05", "end = 2027-02-12")
+    )
+    with Session(engine) as db:
+        register(db, plan_text(), "pilot.toml", None)
+        assign(db, "pilot", 3, None)
+        amend(db, "pilot", amended_text, "v2.toml", "Saves matter more than CSAT", None)
+        db.commit()
+        data = report(db, "pilot", permutations=99)
+
+    assert [
+        (m["metric"], m["primary"]) for m in data["metrics"] if m["treatment"] == "training"
+    ] == [
+        ("outcome:csat", True),
+        ("outcome:saved", False),
+    ]
+    assert data["analysis_window"]["last_day"] == "2027-02-05"
+    assert data["plan"]["primary_metric"] == "outcome:csat"
+    assert data["plan"]["window"]["end"] == "2027-02-05"
+    assert data["amendments"][0]["changes"][:3] == [
+        "primary metric changed from outcome:csat to outcome:saved",
+        "metric added: outcome:nps",
+        "metric removed: outcome:csat",
+    ]
+    amended = data["amended_analysis"]
+    assert amended["label"] == AMENDED == "Amended after registration — not pre-registered"
+    assert [r["reason"] for r in amended["reasons"]] == ["Saves matter more than CSAT"]
+    assert (
+        "window changed from 2027-01-11 to 2027-02-05 to 2027-01-11 to 2027-02-12"
+        in (amended["changes"])
+    )
+    assert amended["analysis_window"]["last_day"] == "2027-02-12"
+    training = [m for m in amended["metrics"] if m["treatment"] == "training"]
+    assert [(m["metric"], m["primary"]) for m in training] == [
+        ("outcome:saved", True),
+        ("outcome:nps", False),
+    ]
+    assert "outcome:nps" not in {m["metric"] for m in data["metrics"]}
+
+    text = "\n".join(report_lines(data))
+    assert text.index("Pre-registered analysis") < text.index("PRIMARY outcome:csat")
+    assert text.index("PRIMARY outcome:csat") < text.index(AMENDED)
+    assert text.index(AMENDED) < text.index("PRIMARY outcome:saved")
+    assert "reason" in text and "Saves matter more than CSAT" in text
+
+
+def test_a_reworded_amendment_adds_no_amended_analysis(engine):
+    from qa_app.experiment_store import amend
+
+    with Session(engine) as db:
+        register(db, plan_text(), "pilot.toml", None)
+        assign(db, "pilot", 3, None)
+        amend(db, "pilot", plan_text(extra='description = "x"'), "v2.toml", "Wording", None)
+        db.commit()
+        data = report(db, "pilot", permutations=99)
+    assert data["amended_analysis"] is None
+    assert data["amendments"][0]["changes"] == [] and data["amendments"][0]["reason"] == "Wording"
