@@ -1,5 +1,5 @@
 """Experiments on the web: list, store a plan as a draft (pasted or uploaded TOML), lock it,
-assign its units from a seed, and read the report.
+amend it with a reason, assign its units from a seed, and read the report.
 
 The logic is qa_app.experiment_store's and experiment_queries' (the same as ``qa-app
 experiment``); this module reads the form, calls them and renders. A refused plan shows every
@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from qa_app import experiment_store
 from qa_app.auth import current_user, roles_required
 from qa_app.db import get_session
-from qa_app.domain.experiment_plan import ExperimentPlanError
+from qa_app.domain.experiment_plan import ExperimentPlanError, parse_experiment_plan
 from qa_app.domain.experiment_units import design_summary, minimum_detectable
 from qa_app.experiment_store import ExperimentStoreError
 from qa_app.models import Role
@@ -29,6 +29,7 @@ bp = Blueprint("experiments", __name__, url_prefix="/experiments")
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)
 MANAGERS = (Role.LEAD, Role.ADMIN)
 MAX_SEED = 2**63 - 1
+MAX_REASON = 2000
 # Computed reports, keyed by experiment, exploratory metrics, rubric and the data fingerprint
 # (experiment_queries.data_fingerprint): the randomisation inference takes seconds, and the
 # same data always give the same report, so a page view recomputes only after a change.
@@ -93,7 +94,8 @@ def _stored(name: str):
         abort(404, description=f"There is no experiment named '{name}'.")
 
 
-def _show(stored, error: str | None = None, status: int = 200, balance=None):
+def _show(stored, error: str | None = None, status: int = 200, balance=None, amend=None):
+    """The experiment's page; ``amend`` is (text, reason, problems) of a refused amendment."""
     mde, mde_error = None, None
     strata = stored.strata or None
     try:
@@ -112,7 +114,14 @@ def _show(stored, error: str | None = None, status: int = 200, balance=None):
         balance=balance if balance is not None else experiment_store.stored_balance(stored),
         error=error,
         can_manage=current_user().role in MANAGERS,
+        amend_text=amend[0] if amend else _current_text(stored),
+        amend_reason=amend[1] if amend else "",
+        amend_problems=amend[2] if amend else [],
     ), status
+
+
+def _current_text(stored) -> str:
+    return stored.amendments[-1].content if stored.amendments else stored.row.content
 
 
 @bp.get("/<name>")
@@ -135,6 +144,40 @@ def lock(name: str):
         return _show(_stored(name), f"Not locked: {exc}", 409)
     flash(f"Registered '{name}': sha256 {row.content_hash[:12]}, locked.", "info")
     return redirect(url_for("experiments.show", name=name), 303)
+
+
+@bp.post("/<name>/amend")
+@roles_required(*MANAGERS)
+def amend(name: str):
+    """Amend the registered plan with a reason (the same as ``qa-app experiment amend``);
+    every problem (the plan's named by line, a missing reason) is shown beside the text, and
+    nothing is stored."""
+    stored = _stored(name)
+    text, source, problems = typed_plan_text()
+    reason = (request.form.get("reason") or "").strip()
+    if not problems:
+        try:
+            parse_experiment_plan(text, source)
+        except ExperimentPlanError as exc:
+            problems = list(exc.problems)
+    if not reason:
+        problems.append("reason: an amendment needs a reason; it is shown on every report")
+    elif len(reason) > MAX_REASON:
+        problems.append(f"reason: over {MAX_REASON} characters; a sentence or two is enough")
+    if problems:
+        return _show(stored, status=422, amend=(text, reason, problems))
+    db = get_session()
+    try:
+        amendment = experiment_store.amend(db, name, text, source, reason, current_user())
+        db.commit()
+    except ExperimentPlanError as exc:
+        db.rollback()
+        return _show(_stored(name), status=422, amend=(text, reason, list(exc.problems)))
+    except ExperimentStoreError as exc:
+        db.rollback()
+        return _show(_stored(name), status=409, amend=(text, reason, [str(exc)]))
+    flash(f"Amended '{name}': sha256 {amendment.content_hash[:12]}, with its reason.", "info")
+    return redirect(url_for("experiments.show", name=name, _anchor="amendments"), 303)
 
 
 @bp.post("/<name>/assign")

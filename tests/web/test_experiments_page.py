@@ -134,3 +134,91 @@ def test_the_demo_shows_a_locked_assigned_pilot_whose_report_is_kept_until_the_d
         session.commit()
     assert lead.get("/experiments/demo-empathy-pilot/report").status_code == 200
     assert len(computed) == 2
+
+
+def test_a_lead_amends_from_the_page_with_a_reason_and_the_report_keeps_the_registered_first(
+    web_app, users, auth, client
+):
+    """The plan page's Amend form: without a reason (or with a broken plan) it is refused,
+    the text is kept and nothing is stored; with a reason the amendment is audited and listed
+    on the report, whose pre-registered analysis stays the registered plan's, the amended
+    one below it, labelled."""
+    from sqlmodel import Session, select
+
+    from qa_app.models import AuditEvent, ExperimentAmendment
+
+    auth.login("lead@test.example")
+    engine = db.get_engine_for(web_app)
+    _post(client, "/experiments", {"content": plan_text()})
+    _post(client, "/experiments/pilot/lock", {}, "/experiments/pilot")
+    _post(client, "/experiments/pilot/assign", {"seed": "7"}, "/experiments/pilot")
+    page = html.unescape(client.get("/experiments/pilot").get_data(as_text=True))
+    assert "Amend the plan" in page and 'primary_metric = "outcome:csat"' in page  # prefilled
+
+    amended = (
+        plan_text()
+        .replace('primary_metric = "outcome:csat"', 'primary_metric = "outcome:saved"')
+        .replace('secondary_metrics = ["outcome:saved"]', 'secondary_metrics = ["outcome:csat"]')
+    )
+    before = snapshot(engine)
+    refused = _post(
+        client, "/experiments/pilot/amend", {"content": amended, "reason": "  "},
+        "/experiments/pilot",
+    )  # fmt: skip
+    assert refused.status_code == 422
+    page = html.unescape(refused.get_data(as_text=True))
+    assert "reason: an amendment needs a reason" in page
+    assert 'primary_metric = "outcome:saved"' in page  # the text as typed is kept
+    broken = amended.replace('unit = "queue"', 'unit = "agent"')
+    refused = _post(
+        client, "/experiments/pilot/amend", {"content": broken, "reason": "Saves matter"},
+        "/experiments/pilot",
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert "plan:4: 'unit' must be one of queue, schedule_block" in html.unescape(
+        refused.get_data(as_text=True)
+    )
+    assert snapshot(engine) == before
+
+    done = _post(
+        client, "/experiments/pilot/amend",
+        {"content": amended, "reason": "Saves matter more than CSAT"}, "/experiments/pilot",
+    )  # fmt: skip
+    assert done.status_code == 303
+    with Session(engine) as session:
+        assert [a.reason for a in session.exec(select(ExperimentAmendment))] == [
+            "Saves matter more than CSAT"
+        ]
+        actions = [e.action for e in session.exec(select(AuditEvent))]
+    assert "experiment.amended" in actions
+    page = html.unescape(client.get("/experiments/pilot").get_data(as_text=True))
+    assert "Saves matter more than CSAT" in page and "The plan as amended" in page
+
+    report = html.unescape(client.get("/experiments/pilot/report").get_data(as_text=True))
+    promised = report[report.index("What was promised") : report.index("Pre-registered analysis")]
+    assert "primary <strong>outcome:csat</strong>" in promised
+    order = [report.index(s) for s in (
+        "Pre-registered analysis", "Primary: outcome:csat", "Amendments (1)",
+        "Saves matter more than CSAT", "Amended after registration — not pre-registered",
+        'id="amended-changes"', "Amended primary: outcome:saved",
+        "Exploratory — not pre-registered",
+    )]  # fmt: skip
+    assert order == sorted(order)
+    amended_section = report[report.index('id="amended-analysis"') :]
+    assert "<li>primary metric changed from outcome:csat to outcome:saved</li>" in amended_section
+    assert "by lead@test.example: Saves matter more than CSAT" in amended_section
+    assert "Primary: outcome:saved" not in report
+
+
+def test_a_coach_sees_no_amend_form_and_cannot_amend(web_app, users, auth, client):
+    auth.login("lead@test.example")
+    _post(client, "/experiments", {"content": plan_text()})
+    _post(client, "/experiments/pilot/lock", {}, "/experiments/pilot")
+    auth.logout()
+    auth.login("coach@test.example")
+    assert "Amend the plan" not in client.get("/experiments/pilot").get_data(as_text=True)
+    refused = _post(
+        client, "/experiments/pilot/amend", {"content": plan_text(), "reason": "x"},
+        "/experiments/pilot",
+    )  # fmt: skip
+    assert refused.status_code == 403

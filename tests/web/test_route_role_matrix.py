@@ -134,6 +134,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("experiments.show", "GET"): staff(*READERS) | dict.fromkeys(READERS, MISSING),
     ("experiments.report", "GET"): staff(*READERS) | dict.fromkeys(READERS, MISSING),
     ("experiments.lock", "POST"): staff(*LEADS) | dict.fromkeys(LEADS, MISSING),
+    ("experiments.amend", "POST"): staff(*LEADS) | dict.fromkeys(LEADS, MISSING),
     ("experiments.assign", "POST"): staff(*LEADS) | dict.fromkeys(LEADS, MISSING),
 }
 RESULTS = {
