@@ -1,5 +1,6 @@
-"""Experiments on the web: list, store a plan as a draft (pasted or uploaded TOML), lock it,
-amend it with a reason, assign its units from a seed, and read the report.
+"""Experiments on the web: list, store a plan as a draft (pasted or uploaded TOML, or the New
+experiment form, written as TOML), lock it, amend it with a reason, assign its units from a
+seed, and read the report.
 
 The logic is qa_app.experiment_store's and experiment_queries' (the same as ``qa-app
 experiment``); this module reads the form, calls them and renders. A refused plan shows every
@@ -23,7 +24,7 @@ from qa_app.domain.experiment_plan import ExperimentPlanError, parse_experiment_
 from qa_app.domain.experiment_units import design_summary, minimum_detectable
 from qa_app.experiment_store import ExperimentStoreError
 from qa_app.models import Role
-from qa_app.views.plan_upload import typed_plan_text
+from qa_app.views.plan_upload import MAX_PLAN_BYTES, typed_plan_text
 
 bp = Blueprint("experiments", __name__, url_prefix="/experiments")
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)
@@ -83,6 +84,46 @@ def save():
     except IntegrityError:  # the same name stored by another request at the same moment
         db.rollback()
         return _index(text, ["an experiment of that name was stored at the same moment"], 409)
+    flash(f"Saved '{row.name}' as a draft. Check it, then lock (register) it.", "info")
+    return redirect(url_for("experiments.show", name=row.name), 303)
+
+
+@bp.get("/new")
+@roles_required(*MANAGERS)
+def new():
+    """The structured "New experiment" form (queue-randomised plans)."""
+    from qa_app.views.experiment_form import render_form
+
+    return render_form()
+
+
+@bp.post("/new")
+@roles_required(*MANAGERS)
+def create():
+    """Write the form's plan as TOML and store it as a draft through the same path as a
+    pasted plan; on a problem the form comes back with its values and the written plan."""
+    from qa_app.domain.experiment_plan_form import plan_toml
+    from qa_app.views.experiment_form import read_fields, render_form
+
+    fields = read_fields()
+    text = plan_toml(fields)
+    if len(text.encode()) > MAX_PLAN_BYTES:
+        return render_form(fields, [f"plan: over {MAX_PLAN_BYTES:,} bytes; shorten the texts"],
+                           text, 422)  # fmt: skip
+    db = get_session()
+    try:
+        row = experiment_store.save_draft(db, text, "plan", current_user())
+        db.commit()
+    except ExperimentPlanError as exc:
+        db.rollback()
+        return render_form(fields, exc.problems, text, 422)
+    except ExperimentStoreError as exc:
+        db.rollback()
+        return render_form(fields, [str(exc)], text, 409)
+    except IntegrityError:
+        db.rollback()
+        problem = "an experiment of that name was stored at the same moment"
+        return render_form(fields, [problem], text, 409)
     flash(f"Saved '{row.name}' as a draft. Check it, then lock (register) it.", "info")
     return redirect(url_for("experiments.show", name=row.name), 303)
 

@@ -130,6 +130,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("rollouts.index", "GET"): staff(*READERS),
     ("rollouts.evaluate", "POST"): staff(*READERS),
     ("experiments.save", "POST"): staff(*LEADS),
+    ("experiments.new", "GET"): staff(*LEADS),
+    ("experiments.create", "POST"): staff(*LEADS),
     # No experiment is named 'alpha': a role the check lets through is told there is none.
     ("experiments.show", "GET"): staff(*READERS) | dict.fromkeys(READERS, MISSING),
     ("experiments.report", "GET"): staff(*READERS) | dict.fromkeys(READERS, MISSING),

@@ -1,0 +1,82 @@
+"""The "New experiment" form: read its fields, list the choices it offers (queues, interaction
+types, metrics) and render it. The routes are in qa_app.views.experiments; the TOML is written
+by qa_app.domain.experiment_plan_form.plan_toml and checked like any plan."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+from sqlmodel import select
+
+from qa_app.db import get_session
+from qa_app.domain.experiment_plan import KINDS
+from qa_app.domain.experiment_plan_form import POWER_KEYS
+from qa_app.models import Call
+
+MAX_TREATMENTS = 4
+_TEXT_KEYS = (
+    "name", "hypothesis", "decision_rule", "intervention_kind", "intervention_name",
+    "intervention_playbook", "control", "primary_metric", "window_start", "window_end",
+    "after_assignment_days", "after_exposure_days", "new_agent_days", "binary", *POWER_KEYS,
+)  # fmt: skip
+DEFAULTS = {
+    "control": "control", "treatments": ["training"], "intervention_kind": "training",
+    "after_assignment_days": "0", "after_exposure_days": "0", "alpha": "0.05", "power": "0.8",
+}  # fmt: skip
+
+
+def _distinct(column) -> list[str]:
+    rows = get_session().exec(select(column).where(column.is_not(None)).distinct()).all()
+    return sorted(str(v) for v in rows if str(v).strip())
+
+
+def read_fields() -> dict:
+    """The posted form as plan_toml's fields (and as the values to show again)."""
+    form = request.form
+    fields: dict = {key: form.get(key, "") for key in _TEXT_KEYS}
+    fields["treatments"] = [form.get(f"treatment_{i}", "") for i in range(MAX_TREATMENTS)]
+    fields["treatments"] = [t for t in fields["treatments"] if t.strip()]
+    arms = [fields["control"].strip(), *(t.strip() for t in fields["treatments"])]
+    slots = ["control", *(f"treatment_{i}" for i in range(MAX_TREATMENTS))]
+    fields["allocation_slots"] = {s: form.get(f"ratio_{s}", "") for s in slots}
+    named = [s for s in slots if s == "control" or form.get(s, "").strip()]
+    fields["allocation"] = dict(
+        zip(arms, (fields["allocation_slots"][s] for s in named), strict=True)
+    )
+    fields["treatment_slots"] = [form.get(f"treatment_{i}", "") for i in range(MAX_TREATMENTS)]
+    fields["secondary_metrics"] = form.getlist("secondary_metrics")
+    fields["complex_interaction_types"] = form.getlist("complex_interaction_types")
+    fields["channel"] = form.get("channel") == "on"
+    queues = []
+    for i, name in enumerate(form.getlist("queue_name")):
+        stratum = form.get(f"queue_stratum_{i}", "")
+        included = form.get(f"queue_include_{i}") == "on"
+        queues.append({"name": name, "stratum": stratum, "included": included})
+    fields["queue_rows"] = queues
+    fields["queues"] = [q for q in queues if q["included"]]
+    return fields
+
+
+def render_form(fields: dict | None = None, problems=(), text: str = "", status: int = 200):
+    """The form with ``fields`` kept; ``problems`` and the generated ``text`` beside it."""
+    from qa_app.call_metrics import available_metrics
+
+    fields = dict(DEFAULTS) if fields is None else fields
+    known = {q["name"]: q for q in fields.get("queue_rows", ())}
+    queue_rows = [known.get(q, {"name": q, "stratum": "", "included": False})
+                  for q in _distinct(Call.queue)]  # fmt: skip
+    slots = list(fields.get("treatment_slots") or fields.get("treatments") or [])
+    slots += [""] * (MAX_TREATMENTS - len(slots))
+    numbered = list(enumerate(text.splitlines(), start=1)) if text else []
+    return render_template(
+        "experiments/new.html",
+        f=fields,
+        kinds=KINDS,
+        queue_rows=queue_rows,
+        treatment_slots=slots[:MAX_TREATMENTS],
+        ratios=fields.get("allocation_slots", {}),
+        metrics=available_metrics(get_session()),
+        interaction_types=_distinct(Call.interaction_type),
+        power_keys=POWER_KEYS,
+        problems=list(problems),
+        numbered=numbered,
+    ), status
