@@ -146,3 +146,39 @@ def plan_toml(fields: Mapping) -> str:
         if binary in ("true", "false"):
             lines.append(f"binary = {binary}")
     return "\n".join(lines) + "\n"
+
+
+_LABELS = {
+    ("", "name"): "Name", ("", "hypothesis"): "Hypothesis",
+    ("", "decision_rule"): "Decision rule", ("", "arms"): "Arms",
+    ("", "allocation"): "Allocation ratios", ("", "primary_metric"): "Primary metric",
+    ("", "secondary_metrics"): "Secondary metrics", ("", "units"): "Queues",
+    ("intervention", "kind"): "Intervention kind", ("intervention", "name"): "Intervention name",
+    ("intervention", "playbook"): "Playbook", ("units", "name"): "Queues",
+    ("units", "stratum"): "Queue strata", ("window", "start"): "Window start",
+    ("window", "end"): "Window end", ("lags", "after_assignment_days"): "Days after assignment",
+    ("lags", "after_exposure_days"): "Days after an exposure",
+    ("subgroups", "complex_interaction_types"): "Complex interaction types",
+    ("subgroups", "new_agent_days"): "New agents' days", ("subgroups", "channel"): "By channel",
+}  # fmt: skip
+_WHERE = re.compile(r"^[^:]*:(\d+): ")
+_HEADER = re.compile(r"^\[\[?\s*([A-Za-z_]+)\s*\]\]?")
+
+
+def field_of_problem(text: str, problem: str) -> str | None:
+    """The form field a checker problem (``plan:LINE: ...``) is about, from the line it names
+    in the written plan; None when it names no line or a line no field wrote."""
+    found = _WHERE.match(problem)
+    lines = text.splitlines()
+    if not found or not 1 <= int(found.group(1)) <= len(lines):
+        return None
+    index = int(found.group(1)) - 1
+    line = lines[index]
+    table = next((m.group(1) for m in map(_HEADER.match, reversed(lines[: index + 1])) if m), "")
+    header = _HEADER.match(line)
+    if header:
+        return "Queues" if header.group(1) == "units" else None
+    key = line.split("=", 1)[0].strip()
+    if table == "power":
+        return f"Power: {key.replace('_', ' ')}" if key in (*POWER_KEYS, "binary") else None
+    return _LABELS.get((table, key))

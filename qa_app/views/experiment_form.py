@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from qa_app.db import get_session
 from qa_app.domain.experiment_plan import KINDS
-from qa_app.domain.experiment_plan_form import POWER_KEYS
+from qa_app.domain.experiment_plan_form import POWER_KEYS, field_of_problem
 from qa_app.models import Call
 
 MAX_TREATMENTS = 4
@@ -77,6 +77,6 @@ def render_form(fields: dict | None = None, problems=(), text: str = "", status:
         metrics=available_metrics(get_session()),
         interaction_types=_distinct(Call.interaction_type),
         power_keys=POWER_KEYS,
-        problems=list(problems),
+        problems=[(p, field_of_problem(text, p)) for p in problems],
         numbered=numbered,
     ), status

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from qa_app.domain.experiment_plan import ExperimentPlanError, parse_experiment_plan
-from qa_app.domain.experiment_plan_form import plan_toml, toml_string
+from qa_app.domain.experiment_plan_form import field_of_problem, plan_toml, toml_string
 
 
 def fields(**changes) -> dict:
@@ -134,3 +134,12 @@ def test_bad_values_are_named_by_the_checker_with_their_line():
     )
     assert any("'icc' must be from 0 to below 1" in p for p in problems)
     assert any("after_assignment_days" in p for p in problems)
+
+
+def test_each_problem_is_mapped_back_to_its_form_field():
+    text = plan_toml(fields(window_end="2027-01-01", icc="lots", intervention_kind="memo"))
+    with pytest.raises(ExperimentPlanError) as caught:
+        parse_experiment_plan(text, "plan")
+    labels = {p: field_of_problem(text, p) for p in caught.value.problems}
+    assert set(labels.values()) == {"Window end", "Power: icc", "Intervention kind"}, labels
+    assert field_of_problem(text, "plan: the file is empty") is None

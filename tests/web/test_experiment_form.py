@@ -70,6 +70,7 @@ def test_a_bad_window_is_refused_with_nothing_stored_and_values_kept(web_app, us
     assert response.status_code == 422
     text = html.unescape(response.get_data(as_text=True))
     assert "[window] 'end' (2027-01-01) is before 'start' (2027-01-11)" in text
+    assert '<strong class="problem-field">Window end:</strong>' in text
     assert 'value="2027-01-01"' in text and 'value="form-pilot"' in text
     assert HOSTILE in text  # the hypothesis as typed, back in its textarea (escaped)
     assert 'id="generated-toml"' in text and "end = 2027-01-01" in text
