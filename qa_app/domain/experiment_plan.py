@@ -70,6 +70,8 @@ KNOWN_KEYS = {
     "secondary_metrics", "decision_rule", "intervention", "units", "stratify_by", "window",
     "lags", "subgroups", "power", "schedule", "allocation",
 }  # fmt: skip
+# Names the Experiments pages use for themselves (/experiments/new).
+RESERVED_NAMES = frozenset({"new"})
 _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.\-]{0,99}")
 
 
@@ -200,6 +202,10 @@ def parse_experiment_plan(text: str, source: str = "<experiment>") -> Experiment
     check = LineProblems(text, source)
     check.unknown_keys(doc, KNOWN_KEYS)
     name = check.name(doc)
+    if name in RESERVED_NAMES:  # /experiments/new is the form: a plan there could not be opened
+        check.add(f"'name' cannot be '{name}' (the page for a new experiment has that address)",
+                  "name")  # fmt: skip
+        name = None
     hypothesis = _text(doc, "hypothesis", check)
     decision_rule = _text(doc, "decision_rule", check)
     description = _text(doc, "description", check, required=False)

@@ -166,3 +166,12 @@ def test_a_bad_allocation_is_named_at_its_line(allocation, message):
     found = problems(text.replace(original, allocation))
     assert all(problem.startswith(f"plan.toml:{line}: ") for problem in found), found
     assert any(message in problem for problem in found), found
+
+
+def test_a_plan_cannot_take_the_new_experiment_pages_name():
+    """/experiments/new is the form, so a plan named 'new' could never be opened: refused."""
+    text = EXAMPLE.read_text(encoding="utf-8").replace('name = "empathy-pilot"', 'name = "new"', 1)
+    with pytest.raises(ExperimentPlanError) as refused:
+        parse_experiment_plan(text, "plan.toml")
+    problems = refused.value.problems
+    assert any("'name' cannot be 'new'" in p and p.startswith("plan.toml:5:") for p in problems)
