@@ -77,16 +77,24 @@ def rounded(value, digits: int = 6):
     return round(float(value), digits)
 
 
-def pretrend_sentence(p_value: float | None) -> str:
-    """The pre-trend test's p-value in words."""
+def pretrend_sentence(p_value: float | None, few_units: str | None = None) -> str:
+    """The pre-trend test's p-value in words. ``few_units`` ("2 adopting, 3 comparison") says
+    the test is rough: with a handful of units its p-values run far too small, so a tiny one
+    is printed as "p < 0.001" rather than as a figure nobody can stand behind."""
     if p_value is None:
         return NO_LEADS
+    shown = f"p = {p_value:.3g}" if p_value >= 0.001 else "p < 0.001"
+    rough = (
+        f" (with only {few_units} units the test is rough and rejects too often)"
+        if few_units
+        else ""
+    )
     if p_value < 0.05:
         return (
-            f"pre-trends differ: p = {p_value:.3g} — adopting and comparison units were already "
+            f"pre-trends differ: {shown}{rough} — adopting and comparison units were already "
             "moving apart before adoption; the estimate is not trustworthy"
         )
-    return f"no evidence against parallel trends (p = {p_value:.2g})"
+    return f"no evidence against parallel trends (p = {p_value:.2g}){rough}"
 
 
 # --------------------------------------------------------------------------- preparation

@@ -57,7 +57,8 @@ class DidReport:
             "control_units": fit.control_units,
             "event_study": fit.event_study,
             "pretrend_p_value": rounded(fit.pretrend_p_value),
-            "pretrend": fit.pretrend_problem or pretrend_sentence(fit.pretrend_p_value),
+            "pretrend": fit.pretrend_problem
+            or pretrend_sentence(fit.pretrend_p_value, _few_units(fit)),
             "pretrend_test": {
                 "leads": fit.pretrend_leads,
                 "wald": rounded(fit.pretrend_statistic),
@@ -102,16 +103,23 @@ def evaluate_did(
     return report
 
 
+def _few_units(fit: DidFit) -> str | None:
+    """"2 adopting, 3 comparison" when either side has fewer than FEW_UNITS units."""
+    if fit.treated_units < FEW_UNITS or fit.control_units < FEW_UNITS:
+        return f"{fit.treated_units} adopting, {fit.control_units} comparison"
+    return None
+
+
 def _warnings(fit: DidFit, placebos: list[dict]) -> list[str]:
     found = []
-    if fit.treated_units < FEW_UNITS or fit.control_units < FEW_UNITS:
+    if _few_units(fit):
         found.append(
             f"few units ({fit.treated_units} adopting, {fit.control_units} comparison): the "
             "standard errors rely on many units and may be too small, and the pre-trend test "
             "rejects too often; read the interval and the test as rough"
         )
     if fit.pretrend_p_value is not None and fit.pretrend_p_value < 0.05:
-        found.append(pretrend_sentence(fit.pretrend_p_value))
+        found.append(pretrend_sentence(fit.pretrend_p_value, _few_units(fit)))
     if fit.pretrend_p_value is None:
         found.append(fit.pretrend_problem or NO_LEADS)
     off = [p for p in placebos if not p["covers_zero"]]

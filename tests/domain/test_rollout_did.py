@@ -244,3 +244,13 @@ def test_the_differences_internals_the_pretrend_tests_read_are_there():
     need(np.shape(lead.influence_func) == (9,), "influence_func is not one value per unit")
     pretest = utility_ntl.wald_pre_test(full["ATTgt_ntl"])
     need({"W", "p_value"} <= set(pretest), "wald_pre_test no longer returns W and p_value")
+
+
+def test_a_tiny_pretrend_p_value_from_few_units_is_not_printed_as_a_figure():
+    """With 2 adopting and 3 comparison units the asymptotic test gives p-values like 3.5e-37:
+    shown as "p < 0.001" and said to be rough, not as a figure nobody can stand behind."""
+    sentence = pretrend_sentence(3.54e-37, "2 adopting, 3 comparison")
+    assert sentence.startswith("pre-trends differ: p < 0.001 (with only 2 adopting, 3 comparison")
+    assert "e-37" not in sentence and "rejects too often" in sentence
+    assert pretrend_sentence(0.41) == "no evidence against parallel trends (p = 0.41)"
+    assert pretrend_sentence(0.003).startswith("pre-trends differ: p = 0.003 —")
