@@ -235,7 +235,9 @@ def _too_small(alerted: int, compared: int, minimum: int = MIN_GROUP, why: str =
 def churn_comparison(alerted: Followed, compared: Followed) -> dict:
     """90-day churn of the two groups, their difference (alerted minus comparison) with
     Newcombe's hybrid score interval and the score test's p-value."""
-    from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
+    from statsmodels.stats.proportion import test_proportions_2indep
+
+    from qa_app.domain.comparison_statistics import rate_difference_interval
 
     groups = {}
     for name, group in (("alerted", alerted), ("comparison", compared)):
@@ -247,10 +249,7 @@ def churn_comparison(alerted: Followed, compared: Followed) -> dict:
     if a["n"] and c["n"]:
         result["difference"] = a["rate"] - c["rate"]
     if result["warning"] is None:
-        low, high = confint_proportions_2indep(
-            a["count"], a["n"], c["count"], c["n"], method="newcomb", compare="diff"
-        )
-        result["ci"] = [float(low), float(high)]
+        result["ci"] = rate_difference_interval(a["rate"], a["n"], c["rate"], c["n"])
         if a["count"] + c["count"] in (0, a["n"] + c["n"]):
             # Nobody (or everybody) left in both groups: the score test divides by zero.
             result["p_value"] = 1.0

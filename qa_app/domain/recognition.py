@@ -245,18 +245,15 @@ class TeamRow:
         now, before = self.current, self.previous
         if min(now.followed_up, before.followed_up) < SMALL_NUMBER:
             return None
-        from statsmodels.stats.proportion import confint_proportions_2indep
+        from qa_app.domain.comparison_statistics import rate_difference_interval
 
-        low, high = confint_proportions_2indep(
-            now.retained,
+        low, high = rate_difference_interval(
+            now.retained / now.followed_up,
             now.followed_up,
-            before.retained,
+            before.retained / before.followed_up,
             before.followed_up,
-            method="newcomb",
-            compare="diff",
-            alpha=0.05,
         )
-        return float(low), float(high)
+        return low, high
 
     @property
     def retained_change(self) -> int:
