@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from qa_app.cli_support import command_app, output_format_option
+from qa_app.cli.support import command_app, output_format_option
 
 TABLE_COLUMNS = ("at", "actor", "action", "object_type", "object_id", "reason")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from qa_app.cli_support import check_output_path, command_app
+from qa_app.cli.support import check_output_path, command_app
 
 # The storage and domain modules below load SQLAlchemy, NumPy and openpyxl; each command
 # imports them when it runs, so `qa-app --help` does not.

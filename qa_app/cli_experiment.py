@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from qa_app.cli_support import command_app, table_or_json_option
+from qa_app.cli.support import command_app, table_or_json_option
 
 MAX_ERRORS_SHOWN = 200
 

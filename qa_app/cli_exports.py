@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from qa_app.cli_support import check_output_path, command_app, table_or_json_option
+from qa_app.cli.support import check_output_path, command_app, table_or_json_option
 
 if TYPE_CHECKING:
     from qa_app.queue_queries import CallFilters

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from qa_app.cli_support import as_of_option, command_app, table_or_json_option
+from qa_app.cli.support import as_of_option, command_app, table_or_json_option
 
 
 @click.group("outreach")

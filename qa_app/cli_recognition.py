@@ -1,6 +1,6 @@
 """``qa-app outreach board``: the team board of relationship-driven wins (issue 15).
 
-Registered under the ``outreach`` group by qa_app.cli; the domain code and the database are
+Registered under the ``outreach`` group by qa_app.cli.main; the domain code and the database are
 imported inside the command so ``qa-app --help`` stays light.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from qa_app.cli_support import as_of_option, check_output_path, command_app, table_or_json_option
+from qa_app.cli.support import as_of_option, check_output_path, command_app, table_or_json_option
 
 
 def _percent(value: float | None, signed: bool = False) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from qa_app.cli_support import check_output_path, command_app, table_or_json_option
+from qa_app.cli.support import check_output_path, command_app, table_or_json_option
 
 
 @click.group("rollout")

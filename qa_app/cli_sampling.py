@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
+from qa_app.cli.support import command_app, table_or_json_option
 from qa_app.cli_exports import _filters, filter_options
-from qa_app.cli_support import command_app, table_or_json_option
 
 # qa_app.flag_summary.BY_CHOICES (a test keeps them equal); that module loads SQLAlchemy.
 BY_CHOICES = ("team", "queue", "channel", "interaction_type", "tenure_band")

@@ -94,7 +94,7 @@ def survey_links(
     import csv
     from datetime import UTC, timedelta
 
-    from qa_app.cli_support import check_output_path, command_app
+    from qa_app.cli.support import check_output_path, command_app
     from qa_app.customer_survey_files import find_survey
     from qa_app.customer_survey_store import issue_links
     from qa_app.db import transaction
@@ -139,7 +139,7 @@ def survey_links(
 
 def _import_survey_command():
     """``qa-app import survey``, built with the import group's own options and runner."""
-    from qa_app.cli import _import_options, _replace_option, _run_import
+    from qa_app.cli.main import _import_options, _replace_option, _run_import
 
     @click.command("survey")
     @_import_options
@@ -191,7 +191,7 @@ def survey_compare(item, dimension, since, until, survey_name, output) -> None:
     """
     import json
 
-    from qa_app.cli_support import command_app
+    from qa_app.cli.support import command_app
     from qa_app.customer_survey_files import find_survey
     from qa_app.customer_survey_queries import comparison
     from qa_app.db import transaction

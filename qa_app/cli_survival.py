@@ -6,7 +6,7 @@ import json
 
 import click
 
-from qa_app.cli_support import as_of_option, command_app, table_or_json_option
+from qa_app.cli.support import as_of_option, command_app, table_or_json_option
 
 # qa_app.domain.survival.COHORTS and BY_CHOICES (tests/web/test_survival_page.py keeps them
 # equal); that module is light, but the CLI module list stays explicit.

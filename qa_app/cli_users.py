@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from qa_app.cli_support import command_app, output_format_option
+from qa_app.cli.support import command_app, output_format_option
 
 # Copies of qa_app.models.Role and qa_app.accounts.MIN_PASSWORD_LENGTH (a test keeps them
 # equal): those modules load SQLAlchemy, which `qa-app --help` should not wait for.

@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 import pytest
 
-from qa_app.cli import main
+from qa_app.cli.main import main
 
 pytestmark = pytest.mark.benchmark
 
@@ -31,7 +31,7 @@ def qa_app_command() -> list[str]:
     script = Path(sys.executable).parent / "qa-app"
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "import sys; from qa_app.cli import main; sys.exit(main())"]
+    return [sys.executable, "-c", "import sys; from qa_app.cli.main import main; sys.exit(main())"]
 
 
 def command_paths(group: click.Group = main, prefix: tuple[str, ...] = ()) -> list[tuple]:

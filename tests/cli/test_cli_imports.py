@@ -15,7 +15,7 @@ import pytest
 
 from qa_app import cli_agreement, cli_exports, cli_users
 from qa_app.accounts import MIN_PASSWORD_LENGTH
-from qa_app.cli import main
+from qa_app.cli.main import main
 from qa_app.domain.agreement import LEVELS
 from qa_app.domain.agreement.report import BOOTSTRAP_METHODS, DEFAULT_REPLICATES
 from qa_app.export_service import FORMATS
@@ -27,7 +27,7 @@ HEAVY = ("flask", "sqlalchemy", "sqlmodel", "alembic", "numpy", "pandas", "openp
 RENDER_EVERY_HELP = """
 import json, sys
 import click
-import qa_app.cli
+import qa_app.cli.main
 
 def walk(command, parent, name):
     context = click.Context(command, info_name=name, parent=parent)
@@ -38,7 +38,7 @@ def walk(command, parent, name):
         for sub in command.list_commands(context):
             yield from walk(command.get_command(context, sub), context, sub)
 
-helped = list(walk(qa_app.cli.main, None, "qa-app"))
+helped = list(walk(qa_app.cli.main.main, None, "qa-app"))
 loaded = sorted({name.split(".")[0] for name in sys.modules})
 print(json.dumps({"helped": helped, "loaded": loaded}))
 """

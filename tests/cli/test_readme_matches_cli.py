@@ -11,7 +11,7 @@ import re
 import click
 import pytest
 
-from qa_app.cli import main
+from qa_app.cli.main import main
 from tests.cli.test_cli_imports import leaf_commands
 from tests.conftest import PROJECT_ROOT
 

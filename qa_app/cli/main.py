@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from qa_app.cli_support import DatabaseAwareGroup, check_output_path, command_app
+from qa_app.cli.support import DatabaseAwareGroup, check_output_path, command_app
 
 if TYPE_CHECKING:
     from qa_app.import_service import ImportResult
