@@ -32,7 +32,8 @@ def create_app(config: Mapping | None = None) -> Flask:
     )
     app.config.from_mapping(load_settings(instance, config))
 
-    from qa_app import db, scratch, security, views
+    from qa_app import db, scratch, views
+    from qa_app.web import security
 
     # Uploads and exports interrupted by a killed process left scratch files: remove them.
     scratch.remove_stale_once(app.logger)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Flask, request
 
-from qa_app.auth import current_user
-from qa_app.security import MAX_ID
+from qa_app.web.auth import current_user
+from qa_app.web.security import MAX_ID
 
 
 def init_app(app: Flask) -> None:
@@ -13,7 +13,6 @@ def init_app(app: Flask) -> None:
         admin,
         assign,
         audit,
-        auth_views,
         calibration,
         coach,
         customer_survey,
@@ -33,6 +32,9 @@ def init_app(app: Flask) -> None:
         scoring,
         survival,
     )
+    from qa_app.views import (
+        auth as auth_views,
+    )
 
     modules = (
         health, auth_views, home, queue, scoring, assign, admin, audit, imports, coach, calibration,
@@ -42,7 +44,7 @@ def init_app(app: Flask) -> None:
     for module in modules:
         app.register_blueprint(module.bp)
     app.context_processor(lambda: {"current_user": current_user()})
-    from qa_app.views import errors
+    from qa_app.web import errors
 
     errors.init_app(app)
 

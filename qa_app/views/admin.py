@@ -10,9 +10,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.datastructures import MultiDict
 
 from qa_app import accounts, audit
-from qa_app.auth import current_user, roles_required
 from qa_app.db import get_session
 from qa_app.models import Role, User
+from qa_app.web.auth import current_user, roles_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ROLES = [r.value for r in Role]

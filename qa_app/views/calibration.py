@@ -27,7 +27,6 @@ from werkzeug.datastructures import MultiDict
 
 from qa_app import audit, sampling_store
 from qa_app import calibration_store as store
-from qa_app.auth import current_user, roles_required
 from qa_app.db import get_session
 from qa_app.domain.calibration import CalibrationError, panel_link_state, parse_link_grace
 from qa_app.domain.tabular import parse_timestamp
@@ -41,6 +40,7 @@ from qa_app.models import (
 from qa_app.queue_queries import CallFilters, assignable_users, filter_choices
 from qa_app.rubric_store import current_rubric_row, rubric_from_row
 from qa_app.views import form_int
+from qa_app.web.auth import current_user, roles_required
 
 bp = Blueprint("calibration", __name__, url_prefix="/calibration")
 LEADS = (Role.LEAD, Role.ADMIN)

@@ -12,7 +12,6 @@ from sqlmodel import select
 
 from qa_app import calibration_store as store
 from qa_app import transcript_store
-from qa_app.auth import current_user, roles_required
 from qa_app.db import get_session
 from qa_app.domain.calibration import CalibrationError
 from qa_app.domain.rubrics import Rubric
@@ -27,6 +26,7 @@ from qa_app.models import (
 )
 from qa_app.views.calibration import _rubric, _session, bp
 from qa_app.views.scoring import edit_values
+from qa_app.web.auth import current_user, roles_required
 
 FIELDS = ("score", "note", "evidence")
 

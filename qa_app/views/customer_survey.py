@@ -17,7 +17,6 @@ from sqlmodel import select
 
 from qa_app import audit
 from qa_app import customer_survey_queries as queries
-from qa_app.auth import current_user, roles_required
 from qa_app.customer_survey_files import load_surveys
 from qa_app.db import get_session
 from qa_app.domain.customer_survey import SurveyError
@@ -41,6 +40,7 @@ from qa_app.models import (
 )
 from qa_app.queue_queries import CallFilters
 from qa_app.views import wants_fragment
+from qa_app.web.auth import current_user, roles_required
 
 bp = Blueprint("customer_surveys", __name__)
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)

@@ -18,13 +18,13 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from sqlalchemy.exc import IntegrityError
 
 from qa_app import experiment_store
-from qa_app.auth import current_user, roles_required
 from qa_app.db import get_session
 from qa_app.domain.experiment_plan import ExperimentPlanError, parse_experiment_plan
 from qa_app.domain.experiment_units import design_summary, minimum_detectable
 from qa_app.experiment_store import ExperimentStoreError
 from qa_app.models import Role
-from qa_app.views.plan_upload import MAX_PLAN_BYTES, typed_plan_text
+from qa_app.web.auth import current_user, roles_required
+from qa_app.web.plan_upload import MAX_PLAN_BYTES, typed_plan_text
 
 bp = Blueprint("experiments", __name__, url_prefix="/experiments")
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)

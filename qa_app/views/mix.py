@@ -10,13 +10,13 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 
 from qa_app import mix_queries
-from qa_app.auth import roles_required
 from qa_app.db import get_engine, get_session
 from qa_app.export_queries import ExportError
 from qa_app.flag_summary import BY_CHOICES, flags_summary
 from qa_app.models import Role
 from qa_app.queue_queries import CallFilters
 from qa_app.views import wants_fragment
+from qa_app.web.auth import roles_required
 
 bp = Blueprint("mix", __name__)
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)

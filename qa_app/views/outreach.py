@@ -16,10 +16,10 @@ from threading import Lock
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlmodel import select
 
-from qa_app.auth import current_user, roles_required
 from qa_app.db import get_session
 from qa_app.models import Call, OutreachAlert, Review, ReviewStatus, Role
 from qa_app.views import form_int, wants_fragment
+from qa_app.web.auth import current_user, roles_required
 
 bp = Blueprint("outreach", __name__)
 WORKERS = (Role.COACH, Role.LEAD, Role.ADMIN)

@@ -16,13 +16,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
 from qa_app import sampling_store
-from qa_app.auth import current_user, roles_required
 from qa_app.db import get_session
 from qa_app.domain.sampling_plan import DEFAULT_OVERSAMPLING, PROBABILITY_SAMPLE, PlanError
 from qa_app.models import Assignment, Call, Review, Role, SampledCall, SamplingPlan, User
 from qa_app.queue_queries import assignable_users
 from qa_app.sampling_store import SamplingError
-from qa_app.views.plan_upload import MAX_PLAN_BYTES, typed_plan_text
+from qa_app.web.auth import current_user, roles_required
+from qa_app.web.plan_upload import MAX_PLAN_BYTES, typed_plan_text
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)

@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask import Blueprint, Response, render_template, request
 
-from qa_app.auth import roles_required
 from qa_app.db import get_session
 from qa_app.domain.recognition import (
     ASSOCIATION_NOTE,
@@ -28,6 +27,7 @@ from qa_app.domain.recognition import (
 )
 from qa_app.models import Role
 from qa_app.views import wants_fragment
+from qa_app.web.auth import roles_required
 
 bp = Blueprint("recognition", __name__)
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)

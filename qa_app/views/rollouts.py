@@ -13,10 +13,10 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, render_template, request
 
-from qa_app.auth import roles_required
 from qa_app.db import get_session
 from qa_app.models import Role
 from qa_app.views import form_int, wants_fragment
+from qa_app.web.auth import roles_required
 
 bp = Blueprint("rollouts", __name__, url_prefix="/rollouts")
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)

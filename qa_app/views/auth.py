@@ -7,9 +7,9 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from qa_app import auth
 from qa_app.db import get_session
-from qa_app.security import safe_next
+from qa_app.web import auth
+from qa_app.web.security import safe_next
 
 bp = Blueprint("auth", __name__)
 

@@ -105,7 +105,7 @@ def busy_page(error: BaseException):
     # base.html shows who is logged in; if that was not read yet, do not ask the database now.
     g.setdefault("current_user", None)
     template = "errors/_busy.html" if wants_fragment() else "errors/busy.html"
-    from qa_app.security import safe_next
+    from qa_app.web.security import safe_next
 
     context = {
         "changed": request.method not in ("GET", "HEAD"),
@@ -118,7 +118,7 @@ def _reader() -> str:
     """Who is reading: 'panelist' (an invite-link page), 'user' (logged in) or 'visitor'."""
     if request.path.startswith("/panel/"):
         return "panelist"
-    from qa_app.auth import current_user
+    from qa_app.web.auth import current_user
 
     return "user" if current_user() is not None else "visitor"
 

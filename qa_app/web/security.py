@@ -9,7 +9,7 @@ from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.routing import IntegerConverter
 
-from qa_app.auth import current_user
+from qa_app.web.auth import current_user
 
 csrf = CSRFProtect()
 htmx = HTMX()
@@ -121,7 +121,7 @@ def _login_url(back: str | None) -> str:
 def _csrf_refused(error: CSRFError):
     # Flask-WTF's own text ("The CSRF tokens do not match.") tells nobody what happened to
     # their work: an expired session and a stale page both end here.
-    from qa_app.views import auth_views  # it imports this module
+    from qa_app.views import auth as auth_views  # it imports this module
 
     if request.endpoint == "auth.login":
         return auth_views.expired_login_form()
@@ -131,7 +131,7 @@ def _csrf_refused(error: CSRFError):
         # A panelist has no staff login to go back to: their invite link is the way in.
         from werkzeug.exceptions import BadRequest
 
-        from qa_app.views.errors import render_error
+        from qa_app.web.errors import render_error
 
         expired = BadRequest(
             "This page had expired, so your last answer was not saved. Open your invite link "
