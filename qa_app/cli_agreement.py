@@ -98,7 +98,7 @@ def agreement(
         csv_rows,
         format_table,
     )
-    from qa_app.domain.tabular import FileProblem, read_columns
+    from qa_app.domain.files.tables import FileProblem, read_columns
 
     points = parse_scale(scale) if scale else None
     try:

@@ -68,8 +68,8 @@ def import_ratings_command(
     from qa_app import ratings_import_store as ratings_store
     from qa_app.accounts import find_user
     from qa_app.domain.calibration import CalibrationError
+    from qa_app.domain.files.tables import FileProblem, read_table
     from qa_app.domain.ratings_import import skipped_summary, validate_ratings
-    from qa_app.domain.tabular import FileProblem, read_table
     from qa_app.import_service import command_line_user, count
     from qa_app.models import Role, RubricVersion
     from qa_app.rubric_store import current_rubric_row, rubric_from_row

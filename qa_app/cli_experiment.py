@@ -288,7 +288,7 @@ def _import_exposure_command():
         is written. The same exposure again is left unchanged."""
         from qa_app import db
         from qa_app.domain.exposure_import import validate_exposures
-        from qa_app.domain.tabular import FileProblem, read_table
+        from qa_app.domain.files.tables import FileProblem, read_table
         from qa_app.experiment_store import write_exposures
 
         try:

@@ -99,7 +99,7 @@ def survey_links(
     from qa_app.customer_survey_store import issue_links
     from qa_app.db import transaction
     from qa_app.domain.customer_survey import SurveyError
-    from qa_app.domain.spreadsheet_safety import protect_formula
+    from qa_app.domain.files.spreadsheet_safety import protect_formula
 
     if until < since:
         raise click.ClickException(f"--until {until:%Y-%m-%d} is before --since {since:%Y-%m-%d}")

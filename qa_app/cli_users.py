@@ -99,7 +99,7 @@ def users_list(output: str) -> None:
 def _write_csv(rows: list[dict]) -> None:
     import csv
 
-    from qa_app.domain.spreadsheet_safety import protect_formula
+    from qa_app.domain.files.spreadsheet_safety import protect_formula
 
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(LIST_COLUMNS)

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from qa_app.call_store import ChangesRefused, WriteResult
 from qa_app.domain.customer_import import CustomerRecord, EventRecord
-from qa_app.domain.tabular import ImportReport, Table
+from qa_app.domain.files.tables import ImportReport, Table
 from qa_app.models import AuditEvent, Customer, CustomerEvent, naive_utc, utcnow
 
 BATCH_SIZE = 500

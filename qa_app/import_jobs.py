@@ -35,7 +35,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from qa_app.domain.tabular import FileProblem
+from qa_app.domain.files.tables import FileProblem
 from qa_app.import_service import ImportResult, run_import
 from qa_app.models import ImportJob, User, utcnow
 from qa_app.scratch import UPLOAD_PREFIX

@@ -21,9 +21,9 @@ from qa_app.accounts import create_imported_reviewer, email_problem, normalise_e
 from qa_app.db import transaction
 from qa_app.domain.call_import import validate_calls
 from qa_app.domain.customer_import import validate_customers, validate_events
+from qa_app.domain.files.tables import ImportReport, Table, read_table
 from qa_app.domain.outcome_import import reject_unknown_calls, validate_outcomes
 from qa_app.domain.review_import import ReviewRecord, validate_reviews
-from qa_app.domain.tabular import ImportReport, Table, read_table
 from qa_app.models import RubricVersion, User
 from qa_app.review_import_store import write_imported_reviews
 from qa_app.rubric_store import DEFAULT_RUBRIC_ID, current_rubric_row, rubric_from_row
@@ -105,7 +105,7 @@ def run_import(
     :attr:`ImportResult.refused_changes` naming them. A changed call transcript needs no
     ``replace``: the old one is kept as a numbered transcript version.
 
-    Raises :class:`qa_app.domain.tabular.FileProblem` when the file as a whole is unreadable.
+    Raises :class:`qa_app.domain.files.tables.FileProblem` when the file as a whole is unreadable.
     """
     allowed = {"csv", "xlsx", "jsonl"} if kind == "calls" else {"csv", "xlsx"}
     with _cycle_collector_paused():

@@ -255,7 +255,7 @@ def _echo_some(file: Path, problems: list) -> None:
 
 def _report_problems(result: ImportResult, file: Path, rejects: Path | None) -> None:
     """Print warnings and row errors; exit 1 when they blocked the import."""
-    from qa_app.domain.tabular import write_rejects
+    from qa_app.domain.files.tables import write_rejects
     from qa_app.import_service import count
 
     report = result.report
@@ -301,7 +301,7 @@ def _run_import(
     create_reviewers: bool = False,
     replace: bool = False,
 ) -> None:
-    from qa_app.domain.tabular import FileProblem
+    from qa_app.domain.files.tables import FileProblem
     from qa_app.import_service import count, run_import
 
     if skip_invalid and not dry_run:

@@ -21,7 +21,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from qa_app.domain.toml_files import FileProblems, LineProblems, read_toml
+from qa_app.domain.files.toml_files import FileProblems, LineProblems, read_toml
 
 OUTCOMES = ("nps", "renewal", "spend", "churn")
 DOSES = ("share", "count")

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
-from qa_app.domain.spreadsheet_safety import protect_formula
-from qa_app.domain.tabular import parse_timestamp
+from qa_app.domain.files.spreadsheet_safety import protect_formula
+from qa_app.domain.files.tables import parse_timestamp
 
 COLUMNS = ("at", "actor", "action", "object_type", "object_id", "before", "after", "reason")
 

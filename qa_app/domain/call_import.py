@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from qa_app.domain.tabular import (
+from qa_app.domain.files.tables import (
     ImportReport,
     Table,
     as_text,

@@ -14,10 +14,10 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.utils import get_column_letter
 
 from qa_app.domain.comparison_statistics import ASSOCIATION_LABEL
+from qa_app.domain.files.sheet_layout import print_setup
+from qa_app.domain.files.spreadsheet_safety import protect_formula
 from qa_app.domain.flag_export import header_cells
 from qa_app.domain.outcome_comparison import SMALL_CELL
-from qa_app.domain.sheet_layout import print_setup
-from qa_app.domain.spreadsheet_safety import protect_formula
 
 SEGMENT_SHEET = "Comparison by segment"
 VALUE_COLUMNS = (

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from qa_app.domain.customer_survey import Survey
-from qa_app.domain.tabular import (
+from qa_app.domain.files.tables import (
     ImportReport,
     Table,
     as_text,

@@ -52,8 +52,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from qa_app.domain.files.toml_files import FileProblems, LineProblems, as_date, read_toml
 from qa_app.domain.metric_catalogue import FLAG, parse_metric
-from qa_app.domain.toml_files import FileProblems, LineProblems, as_date, read_toml
 
 UNITS = ("queue", "schedule_block")
 KINDS = ("training", "script", "playbook")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from qa_app.domain.tabular import (
+from qa_app.domain.files.tables import (
     ImportReport,
     Table,
     as_text,

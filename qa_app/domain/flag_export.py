@@ -27,10 +27,10 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from qa_app.domain.files.sheet_layout import COEFFICIENT, print_setup
+from qa_app.domain.files.spreadsheet_safety import protect_formula
+from qa_app.domain.files.xlsx_rows import RowStream, splice_rows
 from qa_app.domain.rubrics import Rubric
-from qa_app.domain.sheet_layout import COEFFICIENT, print_setup
-from qa_app.domain.spreadsheet_safety import protect_formula
-from qa_app.domain.xlsx_row_stream import RowStream, splice_rows
 
 EXCEL_MAX_DATA_ROWS = 1_048_575
 HEADER_FONT = Font(bold=True, color="FFFFFF")

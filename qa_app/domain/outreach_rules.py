@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
-from qa_app.domain.toml_files import FileProblems
-from qa_app.domain.toml_files import line_of as _line_of
+from qa_app.domain.files.toml_files import FileProblems
+from qa_app.domain.files.toml_files import line_of as _line_of
 
 SIGNALS = ("empathy_absent", "usage_dip", "repeated_contacts", "negative_sentiment")
 # Each signal's settings: (default, smallest allowed, largest allowed, kind).

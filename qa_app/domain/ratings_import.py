@@ -14,14 +14,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from qa_app.domain.rubrics import Rubric
-from qa_app.domain.scoring import DimensionAnswer, ScoringError, parse_answer
-from qa_app.domain.tabular import (
+from qa_app.domain.files.tables import (
     ImportReport,
     Table,
     as_text,
     rejected_for_missing_columns,
 )
+from qa_app.domain.rubrics import Rubric
+from qa_app.domain.scoring import DimensionAnswer, ScoringError, parse_answer
 
 REQUIRED_COLUMNS = ("call_id", "rater", "role", "dimension", "score")
 ROLES = ("qa", "panel")

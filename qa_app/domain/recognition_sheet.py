@@ -1,5 +1,5 @@
 """The team board as an XLSX workbook (openpyxl), with the flag spreadsheet's safety: every
-text cell goes through qa_app.domain.spreadsheet_safety.protect_formula, so a team named
+text cell goes through qa_app.domain.files.spreadsheet_safety.protect_formula, so a team named
 ``=HYPERLINK(...)`` is shown as text, never evaluated.
 
 Sheet "Team board": one row per team in the board's order, this quarter, the previous quarter
@@ -15,10 +15,10 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from qa_app.domain.files.sheet_layout import print_setup
+from qa_app.domain.files.spreadsheet_safety import protect_formula
 from qa_app.domain.flag_export import header_cells
 from qa_app.domain.recognition import ASSOCIATION_NOTE, FOLLOW_UP_DAYS, SMALL_NUMBER, Board
-from qa_app.domain.sheet_layout import print_setup
-from qa_app.domain.spreadsheet_safety import protect_formula
 
 BOARD_SHEET = "Team board"
 HEADER = (

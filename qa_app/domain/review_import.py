@@ -12,16 +12,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from qa_app.domain.ratings_import import integral_text
-from qa_app.domain.rubrics import Rubric
-from qa_app.domain.scoring import DimensionAnswer, ScoringError, missing_dimensions, parse_answer
-from qa_app.domain.tabular import (
+from qa_app.domain.files.tables import (
     ImportReport,
     Table,
     as_text,
     parse_timestamp,
     rejected_for_missing_columns,
 )
+from qa_app.domain.ratings_import import integral_text
+from qa_app.domain.rubrics import Rubric
+from qa_app.domain.scoring import DimensionAnswer, ScoringError, missing_dimensions, parse_answer
 
 REQUIRED_COLUMNS = ("call_id", "reviewer", "dimension", "score")
 

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from qa_app.domain.files.tables import FileProblem, RowError, as_text, read_table
 from qa_app.domain.rollout_periods import EXPECTED, KINDS, Period, label_of, parse_period
-from qa_app.domain.tabular import FileProblem, RowError, as_text, read_table
 
 UNIT_KINDS = ("queue", "team")
 MAX_SHOWN = 20

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from qa_app.domain.comparison_statistics import effective_n
-from qa_app.domain.toml_files import FileProblems, LineProblems, as_date, line_of, read_toml
+from qa_app.domain.files.toml_files import FileProblems, LineProblems, as_date, line_of, read_toml
 
 # Older name, still imported by modules that read other TOML files.
 _line_of = line_of

@@ -29,7 +29,7 @@ from qa_app import audit, sampling_store
 from qa_app import calibration_store as store
 from qa_app.db import get_session
 from qa_app.domain.calibration import CalibrationError, panel_link_state, parse_link_grace
-from qa_app.domain.tabular import parse_timestamp
+from qa_app.domain.files.tables import parse_timestamp
 from qa_app.models import (
     CalibrationParticipant,
     CalibrationSession,

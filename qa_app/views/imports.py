@@ -22,7 +22,7 @@ from werkzeug.utils import secure_filename
 
 from qa_app import import_jobs
 from qa_app.db import get_engine, get_engine_for, get_session
-from qa_app.domain.tabular import SUPPORTED
+from qa_app.domain.files.tables import SUPPORTED
 from qa_app.import_service import KINDS, RECORD_NOUNS, count
 from qa_app.models import ImportJob, Role
 from qa_app.views import wants_fragment

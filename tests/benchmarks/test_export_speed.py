@@ -142,7 +142,7 @@ def test_xlsx_export_is_twice_as_fast_as_dataframe_to_excel(tmp_path):
     baseline = time.perf_counter() - start
 
     # For the record: openpyxl's own write-only cell writer on the same rows, the reason
-    # the data rows are serialised by qa_app.domain.xlsx_row_stream instead.
+    # the data rows are serialised by qa_app.domain.files.xlsx_rows instead.
     start = time.perf_counter()
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Flags")

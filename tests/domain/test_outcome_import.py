@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from qa_app.domain.files.tables import Table
 from qa_app.domain.outcome_import import (
     BOOLEAN,
     NUMBER,
@@ -11,7 +12,6 @@ from qa_app.domain.outcome_import import (
     reject_unknown_calls,
     validate_outcomes,
 )
-from qa_app.domain.tabular import Table
 
 
 def table(columns, *rows):

@@ -10,9 +10,9 @@ from openpyxl import load_workbook
 
 from qa_app.domain.calibration import SessionRating
 from qa_app.domain.calibration_dashboard import build_dashboard
+from qa_app.domain.files.spreadsheet_safety import protect_formula
 from qa_app.domain.rubrics import load_rubric_file
 from qa_app.domain.session_report import write_session_report
-from qa_app.domain.spreadsheet_safety import protect_formula
 from tests.conftest import RUBRICS_DIR
 from tests.domain.test_flag_export_writer import assert_prints_landscape_one_page_wide
 

@@ -8,8 +8,8 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
-from qa_app.domain import tabular
-from qa_app.domain.tabular import FileProblem, read_table
+from qa_app.domain.files import tables as tabular
+from qa_app.domain.files.tables import FileProblem, read_table
 
 
 def workbook(path, rows):

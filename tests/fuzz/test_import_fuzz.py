@@ -1,6 +1,6 @@
 """Fuzzing the import readers and validators: a clean report or a one-line error, never a crash.
 
-Every importer goes through qa_app.domain.tabular (CSV, XLSX, JSONL) and then its
+Every importer goes through qa_app.domain.files.tables (CSV, XLSX, JSONL) and then its
 validator; whatever the file holds, the outcome is a Table and an ImportReport, or a
 FileProblem naming the problem on one line.
 """
@@ -19,13 +19,7 @@ from openpyxl import Workbook
 
 from qa_app.domain.call_import import OPTIONAL_COLUMNS, validate_calls
 from qa_app.domain.call_import import REQUIRED_COLUMNS as CALL_COLUMNS
-from qa_app.domain.outcome_import import validate_outcomes
-from qa_app.domain.ratings_import import REQUIRED_COLUMNS as RATING_COLUMNS
-from qa_app.domain.ratings_import import validate_ratings
-from qa_app.domain.review_import import REQUIRED_COLUMNS as REVIEW_COLUMNS
-from qa_app.domain.review_import import validate_reviews
-from qa_app.domain.rubrics import load_rubric_file
-from qa_app.domain.tabular import (
+from qa_app.domain.files.tables import (
     Columns,
     FileProblem,
     ImportReport,
@@ -34,6 +28,12 @@ from qa_app.domain.tabular import (
     read_columns,
     read_table,
 )
+from qa_app.domain.outcome_import import validate_outcomes
+from qa_app.domain.ratings_import import REQUIRED_COLUMNS as RATING_COLUMNS
+from qa_app.domain.ratings_import import validate_ratings
+from qa_app.domain.review_import import REQUIRED_COLUMNS as REVIEW_COLUMNS
+from qa_app.domain.review_import import validate_reviews
+from qa_app.domain.rubrics import load_rubric_file
 from tests.conftest import RUBRICS_DIR
 from tests.fuzz.strategies import CELL, FEW, FUZZ, raw_text, table_text
 

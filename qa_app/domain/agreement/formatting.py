@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qa_app.domain.agreement.report import AgreementReport, DimensionResult
-from qa_app.domain.spreadsheet_safety import protect_formula
+from qa_app.domain.files.spreadsheet_safety import protect_formula
 
 CSV_COLUMNS = (
     "dimension",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from qa_app.domain.tabular import Columns, RowError, Table, as_text
+from qa_app.domain.files.tables import Columns, RowError, Table, as_text
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 NOT_APPLICABLE = {"na", "n/a"}
@@ -95,7 +95,7 @@ def ratings_from_table(table: Table | Columns, level: str) -> pd.DataFrame:
     Returns a ratings frame (see :func:`ratings_frame`). Raises :class:`RatingsError`
     naming every bad row; a missing column or an unknown level is reported as row 1
     (the header). ``table`` may be a :class:`Table` or the quicker :class:`Columns`
-    (:func:`qa_app.domain.tabular.read_columns`).
+    (:func:`qa_app.domain.files.tables.read_columns`).
     """
     if level not in LEVELS:
         raise RatingsError(

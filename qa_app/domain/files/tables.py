@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from qa_app.domain.spreadsheet_safety import protect_formula
+from qa_app.domain.files.spreadsheet_safety import protect_formula
 
 SUPPORTED = {".csv": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # A long call's transcript is one cell; the csv module's default limit is 128 KiB a cell.
