@@ -23,8 +23,8 @@ from qa_app.domain.calibration import (
 )
 from qa_app.domain.calibration_dashboard import build_dashboard
 from qa_app.domain.rater_drift import SessionInput
-from qa_app.domain.rubrics import Rubric
-from qa_app.domain.scoring import MAX_NOTE_LENGTH, DimensionAnswer
+from qa_app.domain.rubrics.definitions import Rubric
+from qa_app.domain.rubrics.scoring import MAX_NOTE_LENGTH, DimensionAnswer
 from qa_app.domain.session_report import write_session_report
 from qa_app.models import (
     CalibrationCall,
@@ -42,7 +42,7 @@ from qa_app.models import (
     utcnow,
 )
 from qa_app.queue_queries import CallFilters
-from qa_app.rubric_store import rubric_from_row
+from qa_app.store.rubrics import rubric_from_row
 
 MAX_CALLS = 200
 MAX_NAME_LENGTH = 200  # the name columns of sessions and participants

@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 
 from qa_app.domain.agreement.alpha import RELIABLE, TENTATIVE  # noqa: E402
 from qa_app.domain.calibration import SessionRating  # noqa: E402
-from qa_app.domain.rubrics import Rubric  # noqa: E402
+from qa_app.domain.rubrics.definitions import Rubric  # noqa: E402
 
 GROUP_COLOURS = {"everyone": "#1c3f8a", "qa": "#d08a00", "panel": "#2a8a4a"}
 

@@ -72,7 +72,7 @@ def import_ratings_command(
     from qa_app.domain.ratings_import import skipped_summary, validate_ratings
     from qa_app.import_service import command_line_user, count
     from qa_app.models import Role, RubricVersion
-    from qa_app.rubric_store import current_rubric_row, rubric_from_row
+    from qa_app.store.rubrics import current_rubric_row, rubric_from_row
 
     app, engine = command_app()
     try:

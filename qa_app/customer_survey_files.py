@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from qa_app.domain.customer_survey import Survey, SurveyError, load_survey_file, survey_files
-from qa_app.domain.rubrics import RubricError, load_rubric_file
+from qa_app.domain.rubrics.definitions import RubricError, load_rubric_file
 
 DEFAULT_SURVEY = "customer-empathy"
 

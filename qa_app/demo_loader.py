@@ -27,7 +27,7 @@ from qa_app.models import (
     User,
     utcnow,
 )
-from qa_app.rubric_store import (
+from qa_app.store.rubrics import (
     DEFAULT_RUBRIC_ID,
     current_rubric_row,
     register_rubric_files,

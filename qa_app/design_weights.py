@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, func, or_, true
 from sqlmodel import Session, select
 
-from qa_app.domain.final_scores import mix_weights
+from qa_app.domain.rubrics.final_scores import mix_weights
 from qa_app.domain.sampling_plan import PROBABILITY_SAMPLE
 from qa_app.models import Call, SampledCall, SamplingPlan
 from qa_app.queue_queries import CallFilters

@@ -55,7 +55,7 @@ from qa_app.models import (
     User,
     naive_utc,
 )
-from qa_app.rubric_store import DEFAULT_RUBRIC_ID
+from qa_app.store.rubrics import DEFAULT_RUBRIC_ID
 
 EXPLORATORY = "Exploratory — not pre-registered"
 AMENDED = "Amended after registration — not pre-registered"

@@ -16,10 +16,10 @@ from sqlmodel import Session, select
 
 from qa_app.calibration_store import consensus_for_calls
 from qa_app.design_weights import Weighting, weighting_for
-from qa_app.domain.final_scores import final_scores
 from qa_app.domain.outcome_comparison import ComparisonRow
-from qa_app.domain.rubrics import Rubric
-from qa_app.domain.scoring import DimensionAnswer
+from qa_app.domain.rubrics.definitions import Rubric
+from qa_app.domain.rubrics.final_scores import final_scores
+from qa_app.domain.rubrics.scoring import DimensionAnswer
 from qa_app.models import (
     CalibrationConsensus,
     CalibrationSession,
@@ -32,7 +32,7 @@ from qa_app.models import (
     SurveyResponse,
 )
 from qa_app.queue_queries import TEXT_FILTERS, CallFilters
-from qa_app.rubric_store import current_rubric_row, rubric_from_row
+from qa_app.store.rubrics import current_rubric_row, rubric_from_row
 
 BATCH_SIZE = 2000
 CALL_FIELDS = (

@@ -26,7 +26,7 @@ from qa_app.domain.outcome_import import reject_unknown_calls, validate_outcomes
 from qa_app.domain.review_import import ReviewRecord, validate_reviews
 from qa_app.models import RubricVersion, User
 from qa_app.review_import_store import write_imported_reviews
-from qa_app.rubric_store import DEFAULT_RUBRIC_ID, current_rubric_row, rubric_from_row
+from qa_app.store.rubrics import DEFAULT_RUBRIC_ID, current_rubric_row, rubric_from_row
 
 KINDS = ("calls", "outcomes", "reviews", "customers", "events", "survey")
 # What one valid record of each kind is: a call is one row, an outcome value one cell of a

@@ -19,7 +19,7 @@ from qa_app.domain.outreach_engine import GuardState, RunPlan, plan_run
 from qa_app.domain.outreach_opening import CONTACTED, PATHWAYS
 from qa_app.domain.outreach_rules import OutreachRules
 from qa_app.domain.outreach_signals import OutreachCall, UsagePoint, is_customer_speaker, window
-from qa_app.domain.rubrics import Rubric
+from qa_app.domain.rubrics.definitions import Rubric
 from qa_app.export_queries import iter_flag_rows, plan_export
 from qa_app.models import (
     Call,

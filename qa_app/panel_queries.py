@@ -16,7 +16,7 @@ from qa_app.domain.panel_model import CustomerRecord, EventRecord, ReviewedCall
 from qa_app.export_queries import ExportError, iter_flag_rows, plan_export
 from qa_app.models import Call, Customer, CustomerEvent
 from qa_app.queue_queries import CallFilters
-from qa_app.rubric_store import current_rubric_row, rubric_from_row
+from qa_app.store.rubrics import current_rubric_row, rubric_from_row
 
 
 class PanelQueryError(ValueError):

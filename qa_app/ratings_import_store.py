@@ -21,8 +21,8 @@ from qa_app.calibration_store import (
 from qa_app.domain.calibration import (
     CalibrationError,
 )
-from qa_app.domain.rubrics import Rubric
-from qa_app.domain.scoring import DimensionAnswer
+from qa_app.domain.rubrics.definitions import Rubric
+from qa_app.domain.rubrics.scoring import DimensionAnswer
 from qa_app.models import (
     AuditEvent,
     CalibrationCall,
@@ -36,7 +36,7 @@ from qa_app.models import (
     User,
     utcnow,
 )
-from qa_app.rubric_store import rubric_from_row
+from qa_app.store.rubrics import rubric_from_row
 
 
 def import_ratings(

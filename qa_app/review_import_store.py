@@ -25,7 +25,7 @@ from qa_app.call_store import (
     select_in,
 )
 from qa_app.domain.review_import import ReviewRecord
-from qa_app.domain.scoring import DimensionAnswer, answer_as_dict
+from qa_app.domain.rubrics.scoring import DimensionAnswer, answer_as_dict
 from qa_app.models import AuditEvent, Call, Review, ReviewScore, ReviewStatus, utcnow
 
 BATCH_SIZE = 2_000

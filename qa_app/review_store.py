@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from qa_app import audit
-from qa_app.domain.rubrics import Rubric
-from qa_app.domain.scoring import (
+from qa_app.domain.rubrics.definitions import Rubric
+from qa_app.domain.rubrics.scoring import (
     DimensionAnswer,
     answer_as_dict,
     changed_dimensions,

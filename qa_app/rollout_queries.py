@@ -22,7 +22,7 @@ from sqlmodel import Session
 from qa_app.call_metrics import MetricError, call_metric_frame
 from qa_app.domain.metric_catalogue import MetricSpec
 from qa_app.domain.rollout_files import Rollout
-from qa_app.rubric_store import DEFAULT_RUBRIC_ID
+from qa_app.store.rubrics import DEFAULT_RUBRIC_ID
 
 PERIODS = ("week", "month")
 # Periods before the first adoption and after the last one in the headline estimate; the

@@ -167,8 +167,8 @@ def rubric_check(paths: tuple[Path, ...]) -> None:
     Without PATHS, checks the rubric files qa_app uses: those in QA_APP_RUBRICS_DIR, or the
     ones shipped with qa_app.
     """
-    from qa_app.domain.rubrics import check_rubric_file
-    from qa_app.rubric_store import rubric_files
+    from qa_app.domain.rubrics.definitions import check_rubric_file
+    from qa_app.store.rubrics import rubric_files
 
     paths = paths or tuple(rubric_files(_rubrics_dir()))
     if not paths:
@@ -196,8 +196,8 @@ def rubric_load(paths: tuple[Path, ...]) -> None:
 def _load_rubrics(app, paths: tuple[Path, ...]) -> None:
     """Register ``paths`` (default: the app's rubric folder) in one transaction; report each."""
     from qa_app import db
-    from qa_app.domain.rubrics import RubricError
-    from qa_app.rubric_store import RubricVersionConflict, register_rubric_files, rubric_files
+    from qa_app.domain.rubrics.definitions import RubricError
+    from qa_app.store.rubrics import RubricVersionConflict, register_rubric_files, rubric_files
 
     paths = paths or tuple(rubric_files(Path(app.config["RUBRICS_DIR"])))
     if not paths:

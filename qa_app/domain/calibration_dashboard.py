@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from qa_app.domain.agreement import compute_agreement
 from qa_app.domain.calibration import SessionRating, alignment, engine_ratings, qa_panel_gap
-from qa_app.domain.rubrics import Rubric
+from qa_app.domain.rubrics.definitions import Rubric
 
 GROUPS = (("everyone", None), ("qa", "qa"), ("panel", "panel"))
 REPLICATES = 1000

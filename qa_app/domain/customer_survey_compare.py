@@ -5,7 +5,7 @@
   (scipy.stats.bootstrap, BCa, pairs resampled together), and the calls where the two
   disagree most (QA in the top two points and the customer in the bottom two, or the reverse).
 - Each item's full distribution by interaction type or channel, weighted to the interaction
-  mix (qa_app.domain.final_scores.mix_weights: the share of the type among all calls of the
+  mix (qa_app.domain.rubrics.final_scores.mix_weights: the share of the type among all calls of the
   period over its share among the calls with an answer), with response rates and the mean by
   position shown.
 
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from qa_app.domain.final_scores import mix_weights
+from qa_app.domain.rubrics.final_scores import mix_weights
 
 MIN_PAIRS_FOR_INTERVAL = 10
 CONFIDENCE = 0.95

@@ -30,7 +30,7 @@ from openpyxl.utils import get_column_letter
 from qa_app.domain.files.sheet_layout import COEFFICIENT, print_setup
 from qa_app.domain.files.spreadsheet_safety import protect_formula
 from qa_app.domain.files.xlsx_rows import RowStream, splice_rows
-from qa_app.domain.rubrics import Rubric
+from qa_app.domain.rubrics.definitions import Rubric
 
 EXCEL_MAX_DATA_ROWS = 1_048_575
 HEADER_FONT = Font(bold=True, color="FFFFFF")

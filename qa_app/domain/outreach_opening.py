@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from qa_app.domain.rubrics import Rubric
+from qa_app.domain.rubrics.definitions import Rubric
 
 PATHWAYS = {
     "apology_and_fix": "Apology and fix",

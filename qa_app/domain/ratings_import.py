@@ -20,8 +20,8 @@ from qa_app.domain.files.tables import (
     as_text,
     rejected_for_missing_columns,
 )
-from qa_app.domain.rubrics import Rubric
-from qa_app.domain.scoring import DimensionAnswer, ScoringError, parse_answer
+from qa_app.domain.rubrics.definitions import Rubric
+from qa_app.domain.rubrics.scoring import DimensionAnswer, ScoringError, parse_answer
 
 REQUIRED_COLUMNS = ("call_id", "rater", "role", "dimension", "score")
 ROLES = ("qa", "panel")

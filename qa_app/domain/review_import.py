@@ -20,8 +20,13 @@ from qa_app.domain.files.tables import (
     rejected_for_missing_columns,
 )
 from qa_app.domain.ratings_import import integral_text
-from qa_app.domain.rubrics import Rubric
-from qa_app.domain.scoring import DimensionAnswer, ScoringError, missing_dimensions, parse_answer
+from qa_app.domain.rubrics.definitions import Rubric
+from qa_app.domain.rubrics.scoring import (
+    DimensionAnswer,
+    ScoringError,
+    missing_dimensions,
+    parse_answer,
+)
 
 REQUIRED_COLUMNS = ("call_id", "reviewer", "dimension", "score")
 

@@ -23,7 +23,7 @@ from qa_app.domain.calibration import MIXED_MIN_CALLS, MIXED_MIN_RATERS
 from qa_app.domain.files.sheet_layout import COEFFICIENT, MEAN, RATE, print_setup
 from qa_app.domain.files.spreadsheet_safety import protect_formula
 from qa_app.domain.flag_export import header_cells
-from qa_app.domain.rubrics import Rubric
+from qa_app.domain.rubrics.definitions import Rubric
 
 SUMMARY_HEADER = (
     "group",

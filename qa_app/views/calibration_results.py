@@ -15,7 +15,7 @@ from qa_app import calibration_store as store
 from qa_app.db import get_session
 from qa_app.domain.calibration import CalibrationError
 from qa_app.domain.files.spreadsheet_safety import protect_formula
-from qa_app.domain.scoring import ScoringError, missing_dimensions, parse_answer
+from qa_app.domain.rubrics.scoring import ScoringError, missing_dimensions, parse_answer
 from qa_app.models import CalibrationSession, Call, Role, SessionState
 from qa_app.views.calibration import LEADS, _rubric, _session, bp
 from qa_app.web.auth import current_user, roles_required

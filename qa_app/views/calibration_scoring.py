@@ -14,8 +14,8 @@ from qa_app import calibration_store as store
 from qa_app import transcript_store
 from qa_app.db import get_session
 from qa_app.domain.calibration import CalibrationError
-from qa_app.domain.rubrics import Rubric
-from qa_app.domain.scoring import ScoringError, parse_answer
+from qa_app.domain.rubrics.definitions import Rubric
+from qa_app.domain.rubrics.scoring import ScoringError, parse_answer
 from qa_app.models import (
     CalibrationParticipant,
     CalibrationSession,

@@ -36,8 +36,8 @@ _TRACKING_LOCK = Lock()
 
 
 def _opening_for(db, rubric, rubric_pk: int | None, call_pk: int | None):
-    from qa_app.domain.final_scores import final_scores
     from qa_app.domain.outreach_opening import humane_opening
+    from qa_app.domain.rubrics.final_scores import final_scores
     from qa_app.export_queries import _answers_by_call
 
     scores = {}
@@ -50,7 +50,7 @@ def _opening_for(db, rubric, rubric_pk: int | None, call_pk: int | None):
 
 def _context(problems: list[str] | None = None) -> dict:
     from qa_app.domain.outreach_opening import PATHWAYS
-    from qa_app.rubric_store import current_rubric_row, rubric_from_row
+    from qa_app.store.rubrics import current_rubric_row, rubric_from_row
 
     db = get_session()
     row = current_rubric_row(db, current_app.config["RUBRIC_ID"])

@@ -16,7 +16,7 @@ from qa_app.models import (
     RubricVersion,
     utcnow,
 )
-from qa_app.rubric_store import rubric_from_row
+from qa_app.store.rubrics import rubric_from_row
 from qa_app.views.calibration_scoring import after_save, save_scores, score_page, session_call
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")

@@ -26,7 +26,7 @@ from qa_app.export_queries import iter_flag_rows, plan_export
 from qa_app.export_service import export_flags
 from qa_app.models import Call, Outcome, Review, ReviewScore
 from qa_app.queue_queries import CallFilters
-from qa_app.rubric_store import register_rubric_files, rubric_files
+from qa_app.store.rubrics import register_rubric_files, rubric_files
 from tests.conftest import RUBRICS_DIR
 
 pytestmark = pytest.mark.benchmark

@@ -21,7 +21,7 @@ from qa_app import db
 from qa_app.accounts import create_user
 from qa_app.import_service import run_import
 from qa_app.models import AuditEvent, Call, Review, ReviewScore, TranscriptTurn
-from qa_app.rubric_store import register_rubric_files, rubric_files
+from qa_app.store.rubrics import register_rubric_files, rubric_files
 from tests.conftest import RUBRICS_DIR
 
 pytestmark = pytest.mark.benchmark

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from qa_app.charts import alpha_chart
 from qa_app.domain.agreement.alpha import Interval
-from qa_app.domain.rubrics import load_rubric_file
+from qa_app.domain.rubrics.definitions import load_rubric_file
 from tests.conftest import RUBRICS_DIR
 
 

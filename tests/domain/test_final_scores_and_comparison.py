@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from qa_app.domain.final_scores import final_scores, mix_weights
 from qa_app.domain.outcome_comparison import SMALL_CELL, Comparison, ComparisonRow
-from qa_app.domain.rubrics import load_rubric_file
-from qa_app.domain.scoring import DimensionAnswer
+from qa_app.domain.rubrics.definitions import load_rubric_file
+from qa_app.domain.rubrics.final_scores import final_scores, mix_weights
+from qa_app.domain.rubrics.scoring import DimensionAnswer
 from qa_app.domain.survey_estimates import DesignCall, design_difference
 from tests.conftest import RUBRICS_DIR
 

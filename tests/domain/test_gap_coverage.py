@@ -134,7 +134,7 @@ def test_t_interval_is_wider_than_the_normal_one_on_few_calls(calls):
 def test_dashboard_gives_the_gap_its_scope_mixed_model_and_the_interval_warnings():
     from qa_app.domain.calibration import SessionRating
     from qa_app.domain.calibration_dashboard import build_dashboard
-    from qa_app.domain.rubrics import load_rubric_file
+    from qa_app.domain.rubrics.definitions import load_rubric_file
     from tests.conftest import RUBRICS_DIR
 
     rubric = load_rubric_file(RUBRICS_DIR / "empathy-v1.toml")

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from qa_app.domain.rubrics import RubricError, check_rubric_file, load_rubric_file, parse_rubric
+from qa_app.domain.rubrics.definitions import (
+    RubricError,
+    check_rubric_file,
+    load_rubric_file,
+    parse_rubric,
+)
 from tests.conftest import RUBRICS_DIR
 
 EMPATHY = RUBRICS_DIR / "empathy-v1.toml"

@@ -33,7 +33,7 @@ from qa_app.domain.ratings_import import REQUIRED_COLUMNS as RATING_COLUMNS
 from qa_app.domain.ratings_import import validate_ratings
 from qa_app.domain.review_import import REQUIRED_COLUMNS as REVIEW_COLUMNS
 from qa_app.domain.review_import import validate_reviews
-from qa_app.domain.rubrics import load_rubric_file
+from qa_app.domain.rubrics.definitions import load_rubric_file
 from tests.conftest import RUBRICS_DIR
 from tests.fuzz.strategies import CELL, FEW, FUZZ, raw_text, table_text
 

@@ -15,7 +15,7 @@ import pytest
 from openpyxl import Workbook
 
 from qa_app.domain.flag_export import flag_columns, write_xlsx
-from qa_app.domain.rubrics import load_rubric_file
+from qa_app.domain.rubrics.definitions import load_rubric_file
 from tests.conftest import RUBRICS_DIR
 
 RUBRIC = load_rubric_file(RUBRICS_DIR / "empathy-v1.toml")

@@ -13,7 +13,7 @@ from qa_app.domain.calibration import engine_ratings
 from qa_app.domain.calibration_dashboard import build_dashboard
 from qa_app.domain.rater_drift import rater_history
 from qa_app.models import CalibrationSession, RubricVersion
-from qa_app.rubric_store import rubric_from_row
+from qa_app.store.rubrics import rubric_from_row
 from tests.storage.test_calibration_cli import DIMENSIONS, HEADER, rows, setup
 from tests.storage.test_exports import load as load_reviewed_calls
 

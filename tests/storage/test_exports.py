@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
-from qa_app.domain.scoring import DimensionAnswer
+from qa_app.domain.rubrics.scoring import DimensionAnswer
 from qa_app.export_queries import iter_flag_rows, plan_export
 from qa_app.models import Call, RubricVersion, User
 from qa_app.queue_queries import CallFilters

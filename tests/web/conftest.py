@@ -99,7 +99,7 @@ def assign(app, call_id: str, email: str):
 @pytest.fixture
 def scoring(web_app, users):
     """The empathy rubric loaded and three calls, two in the reviewer's queue."""
-    from qa_app.rubric_store import register_rubric_files, rubric_files
+    from qa_app.store.rubrics import register_rubric_files, rubric_files
     from tests.conftest import RUBRICS_DIR
 
     with db.transaction(db.get_engine_for(web_app)) as session:

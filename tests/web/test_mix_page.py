@@ -36,7 +36,7 @@ CALLS = [
 
 @pytest.fixture
 def mix_world(web_app, users):
-    from qa_app.rubric_store import register_rubric_files, rubric_files
+    from qa_app.store.rubrics import register_rubric_files, rubric_files
 
     engine = db.get_engine_for(web_app)
     transcript = parse_transcript_text(TRANSCRIPT)

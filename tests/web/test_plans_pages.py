@@ -60,7 +60,7 @@ escalation = "lots"
 @pytest.fixture
 def plan_world(web_app, users):
     """Calls of October 2026 (and a few in September), a second reviewer, the rubric."""
-    from qa_app.rubric_store import register_rubric_files, rubric_files
+    from qa_app.store.rubrics import register_rubric_files, rubric_files
     from tests.conftest import RUBRICS_DIR
 
     engine = db.get_engine_for(web_app)

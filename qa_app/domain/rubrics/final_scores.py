@@ -11,8 +11,8 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from qa_app.domain.rubrics import Rubric
-from qa_app.domain.scoring import DimensionAnswer
+from qa_app.domain.rubrics.definitions import Rubric
+from qa_app.domain.rubrics.scoring import DimensionAnswer
 
 CONSENSUS = "consensus"
 SINGLE_REVIEW = "review"

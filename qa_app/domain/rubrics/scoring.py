@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from qa_app.domain.rubrics import Rubric
+from qa_app.domain.rubrics.definitions import Rubric
 
 WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")
 MAX_NOTE_LENGTH = 4000

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from qa_app.domain.rubrics import Rubric, load_rubric_file, parse_rubric
+from qa_app.domain.rubrics.definitions import Rubric, load_rubric_file, parse_rubric
 from qa_app.models import RubricVersion
 
 DEFAULT_RUBRIC_ID = "empathy"
