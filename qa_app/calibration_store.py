@@ -41,7 +41,7 @@ from qa_app.models import (
     User,
     utcnow,
 )
-from qa_app.queue_queries import CallFilters
+from qa_app.store.reviews.queue import CallFilters
 from qa_app.store.rubrics import rubric_from_row
 
 MAX_CALLS = 200

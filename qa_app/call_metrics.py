@@ -39,7 +39,7 @@ from qa_app.domain.metric_catalogue import (
 )
 from qa_app.export_queries import iter_flag_rows, outcome_kinds, plan_export
 from qa_app.models import Call, Outcome, Review, ReviewStatus, RubricVersion
-from qa_app.queue_queries import CallFilters
+from qa_app.store.reviews.queue import CallFilters
 from qa_app.store.rubrics import DEFAULT_RUBRIC_ID, rubric_from_row
 
 COLUMNS = [

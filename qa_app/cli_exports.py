@@ -12,7 +12,7 @@ import click
 from qa_app.cli.support import check_output_path, command_app, table_or_json_option
 
 if TYPE_CHECKING:
-    from qa_app.queue_queries import CallFilters
+    from qa_app.store.reviews.queue import CallFilters
 
 BY_CHOICES = ("save_script", "channel", "interaction_type", "team", "queue")
 # qa_app.export_service.FORMATS (a test keeps them equal); that module loads SQLAlchemy and
@@ -46,7 +46,7 @@ def filter_options(command):
 
 
 def _filters(options: dict) -> CallFilters:
-    from qa_app.queue_queries import CallFilters
+    from qa_app.store.reviews.queue import CallFilters
 
     return CallFilters(
         queue=options["queue"],

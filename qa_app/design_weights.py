@@ -29,7 +29,7 @@ from sqlmodel import Session, select
 from qa_app.domain.rubrics.final_scores import mix_weights
 from qa_app.domain.sampling_plan import PROBABILITY_SAMPLE
 from qa_app.models import Call, SampledCall, SamplingPlan
-from qa_app.queue_queries import CallFilters
+from qa_app.store.reviews.queue import CallFilters
 
 PLAN, MIX, NONE = "plan", "mix", "none"
 OUTSIDE = "outside plans"

@@ -31,7 +31,7 @@ from qa_app.models import (
     RubricVersion,
     SurveyResponse,
 )
-from qa_app.queue_queries import TEXT_FILTERS, CallFilters
+from qa_app.store.reviews.queue import TEXT_FILTERS, CallFilters
 from qa_app.store.rubrics import current_rubric_row, rubric_from_row
 
 BATCH_SIZE = 2000

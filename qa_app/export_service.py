@@ -26,7 +26,7 @@ from qa_app.export_queries import (
     iter_flag_rows,
     plan_export,
 )
-from qa_app.queue_queries import CallFilters
+from qa_app.store.reviews.queue import CallFilters
 
 FORMATS = ("xlsx", "csv")
 

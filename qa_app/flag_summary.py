@@ -18,7 +18,7 @@ from qa_app.domain.survey_estimates import (
     design_estimates,
 )
 from qa_app.export_queries import iter_flag_rows, plan_export
-from qa_app.queue_queries import CallFilters
+from qa_app.store.reviews.queue import CallFilters
 
 BY_CHOICES = ("team", "queue", "channel", "interaction_type", "tenure_band")
 ALL = "(all)"

@@ -16,7 +16,7 @@ from sqlalchemy import case, exists, func
 from sqlmodel import Session, select
 
 from qa_app.models import Call, Review, ReviewStatus
-from qa_app.queue_queries import day_start
+from qa_app.store.reviews.queue import day_start
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 FIELDS = ("interaction_type", "channel")

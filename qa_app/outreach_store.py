@@ -33,7 +33,7 @@ from qa_app.models import (
     naive_utc,
     utcnow,
 )
-from qa_app.queue_queries import CallFilters
+from qa_app.store.reviews.queue import CallFilters
 
 MAX_CREDIT = 1_000_000
 MAX_NOTE = 2000

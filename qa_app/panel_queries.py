@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from qa_app.domain.panel_model import CustomerRecord, EventRecord, ReviewedCall
 from qa_app.export_queries import ExportError, iter_flag_rows, plan_export
 from qa_app.models import Call, Customer, CustomerEvent
-from qa_app.queue_queries import CallFilters
+from qa_app.store.reviews.queue import CallFilters
 from qa_app.store.rubrics import current_rubric_row, rubric_from_row
 
 

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from qa_app.domain.outreach_opening import CONTACTED
 from qa_app.domain.recognition import Attempt, Board, Quarter, attributed_team, build_board
 from qa_app.models import Call, Customer, Outcome, OutreachAlert, naive_utc
-from qa_app.queue_queries import day_start
+from qa_app.store.reviews.queue import day_start
 
 SAVED_OUTCOME = "saved"
 CREDIT_OUTCOME = "credit_amount"

@@ -30,7 +30,7 @@ from qa_app.domain.sampling_plan import (
     stratum_key,
 )
 from qa_app.models import Assignment, Call, Review, Role, SampledCall, SamplingPlan, User, utcnow
-from qa_app.queue_queries import day_start
+from qa_app.store.reviews.queue import day_start
 
 
 class SamplingError(ValueError):

@@ -11,7 +11,6 @@ from qa_app.web.security import MAX_ID
 def init_app(app: Flask) -> None:
     from qa_app.views import (
         admin,
-        assign,
         audit,
         calibration,
         coach,
@@ -26,15 +25,14 @@ def init_app(app: Flask) -> None:
         outreach,
         panel,
         plans,
-        queue,
         recognition,
         rollouts,
-        scoring,
         survival,
     )
     from qa_app.views import (
         auth as auth_views,
     )
+    from qa_app.views.reviews import assign, queue, scoring
 
     modules = (
         health, auth_views, home, queue, scoring, assign, admin, audit, imports, coach, calibration,

@@ -37,7 +37,7 @@ from qa_app.models import (
     Role,
     RubricVersion,
 )
-from qa_app.queue_queries import CallFilters, assignable_users, filter_choices
+from qa_app.store.reviews.queue import CallFilters, assignable_users, filter_choices
 from qa_app.store.rubrics import current_rubric_row, rubric_from_row
 from qa_app.views import form_int
 from qa_app.web.auth import current_user, roles_required

@@ -38,7 +38,7 @@ from qa_app.models import (
     Role,
     SessionState,
 )
-from qa_app.queue_queries import CallFilters
+from qa_app.store.reviews.queue import CallFilters
 from qa_app.views import wants_fragment
 from qa_app.web.auth import current_user, roles_required
 

@@ -19,8 +19,8 @@ from qa_app import sampling_store
 from qa_app.db import get_session
 from qa_app.domain.sampling_plan import DEFAULT_OVERSAMPLING, PROBABILITY_SAMPLE, PlanError
 from qa_app.models import Assignment, Call, Review, Role, SampledCall, SamplingPlan, User
-from qa_app.queue_queries import assignable_users
 from qa_app.sampling_store import SamplingError
+from qa_app.store.reviews.queue import assignable_users
 from qa_app.web.auth import current_user, roles_required
 from qa_app.web.plan_upload import MAX_PLAN_BYTES, typed_plan_text
 

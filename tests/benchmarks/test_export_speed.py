@@ -25,7 +25,7 @@ from qa_app.domain.flag_export import flag_columns, write_xlsx
 from qa_app.export_queries import iter_flag_rows, plan_export
 from qa_app.export_service import export_flags
 from qa_app.models import Call, Outcome, Review, ReviewScore
-from qa_app.queue_queries import CallFilters
+from qa_app.store.reviews.queue import CallFilters
 from qa_app.store.rubrics import register_rubric_files, rubric_files
 from tests.conftest import RUBRICS_DIR
 
@@ -167,7 +167,7 @@ MEMORY_SCRIPT = """
 import sys
 from qa_app import db
 from qa_app.export_service import export_flags
-from qa_app.queue_queries import CallFilters
+from qa_app.store.reviews.queue import CallFilters
 engine = db.make_engine(f"sqlite:///{sys.argv[1]}")
 summary = export_flags(engine, CallFilters(), "xlsx", sys.argv[2])
 # VmHWM is this process's own peak (ru_maxrss would carry the parent's peak across exec).

@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 from qa_app.domain.rubrics.scoring import DimensionAnswer
 from qa_app.export_queries import iter_flag_rows, plan_export
 from qa_app.models import Call, RubricVersion, User
-from qa_app.queue_queries import CallFilters
-from qa_app.review_store import save_draft_answer
+from qa_app.store.reviews.queue import CallFilters
+from qa_app.store.reviews.reviews import save_draft_answer
 from tests.conftest import RUBRICS_DIR
 from tests.storage.test_imports import HEADER, write_calls
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from qa_app.models import Call
-from qa_app.queue_queries import filter_choices
+from qa_app.store.reviews.queue import filter_choices
 
 
 def test_filter_choices_are_the_distinct_stored_values(app, engine):

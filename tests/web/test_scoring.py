@@ -422,7 +422,7 @@ def test_flags_read_by_what_they_mean(reviewer, client, htmx):
 
 def test_flag_meaning_follows_the_direction_of_its_rule():
     from qa_app.domain.rubrics.definitions import Condition, FlagRule
-    from qa_app.views.scoring import flag_meaning
+    from qa_app.views.reviews.scoring import flag_meaning
 
     def flag(*conditions):
         return FlagRule("f", "", "", tuple(Condition(*c) for c in conditions))

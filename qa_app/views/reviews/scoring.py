@@ -16,11 +16,19 @@ from flask import (
 )
 from sqlmodel import select
 
-from qa_app import queue_queries, review_store, transcript_store
 from qa_app.db import get_session
 from qa_app.domain.rubrics.definitions import FlagRule, Rubric
 from qa_app.domain.rubrics.scoring import DimensionAnswer, ScoringError, parse_answer
 from qa_app.models import Call, Review, ReviewStatus, Role, RubricVersion, User
+from qa_app.store.reviews import (
+    queue as queue_queries,
+)
+from qa_app.store.reviews import (
+    reviews as review_store,
+)
+from qa_app.store.reviews import (
+    transcripts as transcript_store,
+)
 from qa_app.store.rubrics import current_rubric_row, rubric_from_row
 from qa_app.views import form_int, wants_fragment
 from qa_app.web.auth import current_user, roles_required
