@@ -10,7 +10,6 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from qa_app.accounts import create_user, find_user
 from qa_app.call_store import existing_call_ids, upsert_calls, upsert_outcomes
 from qa_app.db import transaction
 from qa_app.domain.demo import DEMO_PLAN, DemoData, DemoReview, generate_demo, plan_reviews
@@ -33,6 +32,7 @@ from qa_app.store.rubrics import (
     register_rubric_files,
     rubric_files,
 )
+from qa_app.store.users import create_user, find_user
 
 
 @dataclass

@@ -17,7 +17,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from qa_app import audit, call_store, customer_store
-from qa_app.accounts import create_imported_reviewer, email_problem, normalise_email
 from qa_app.db import transaction
 from qa_app.domain.call_import import validate_calls
 from qa_app.domain.customer_import import validate_customers, validate_events
@@ -27,6 +26,7 @@ from qa_app.domain.review_import import ReviewRecord, validate_reviews
 from qa_app.models import RubricVersion, User
 from qa_app.review_import_store import write_imported_reviews
 from qa_app.store.rubrics import DEFAULT_RUBRIC_ID, current_rubric_row, rubric_from_row
+from qa_app.store.users import create_imported_reviewer, email_problem, normalise_email
 
 KINDS = ("calls", "outcomes", "reviews", "customers", "events", "survey")
 # What one valid record of each kind is: a call is one row, an outcome value one cell of a

@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from sqlmodel import Session, select
 
 from qa_app import audit
-from qa_app.accounts import create_imported_reviewer, email_problem, find_user
 from qa_app.calibration_store import (
     MAX_NAME_LENGTH,
     checked_session_name,
@@ -37,6 +36,7 @@ from qa_app.models import (
     utcnow,
 )
 from qa_app.store.rubrics import rubric_from_row
+from qa_app.store.users import create_imported_reviewer, email_problem, find_user
 
 
 def import_ratings(

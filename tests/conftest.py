@@ -12,8 +12,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
-from qa_app import accounts, create_app, db
+from qa_app import create_app, db
 from qa_app.cli.main import main as cli_main
+from qa_app.store import users as accounts
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RUBRICS_DIR = PROJECT_ROOT / "rubrics"

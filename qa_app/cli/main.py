@@ -445,6 +445,7 @@ def import_reviews(
 
 
 def _register_commands() -> None:
+    from qa_app.cli.users import users
     from qa_app.cli_agreement import agreement
     from qa_app.cli_audit import audit
     from qa_app.cli_backup import backup, restore
@@ -458,7 +459,6 @@ def _register_commands() -> None:
     from qa_app.cli_sampling import flags_group, sample_group
     from qa_app.cli_survey import import_survey, survey_group
     from qa_app.cli_survival import survival
-    from qa_app.cli_users import users
 
     for command in (
         users,

@@ -10,7 +10,6 @@ from qa_app.web.security import MAX_ID
 
 def init_app(app: Flask) -> None:
     from qa_app.views import (
-        admin,
         audit,
         calibration,
         coach,
@@ -31,6 +30,9 @@ def init_app(app: Flask) -> None:
     )
     from qa_app.views import (
         auth as auth_views,
+    )
+    from qa_app.views import (
+        users as admin,
     )
     from qa_app.views.reviews import assign, queue, scoring
 

@@ -11,9 +11,9 @@ from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from qa_app import audit
-from qa_app.accounts import end_sessions, find_user, normalise_email
 from qa_app.db import get_session
 from qa_app.models import LoginAttempt, Role, User, utcnow
+from qa_app.store.users import end_sessions, find_user, normalise_email
 
 ALL_ROLES = tuple(Role)
 # Checked when the email is unknown, so a wrong email costs as much time as a wrong password.

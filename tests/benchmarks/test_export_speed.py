@@ -20,13 +20,13 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from qa_app import db
-from qa_app.accounts import create_user
 from qa_app.domain.flag_export import flag_columns, write_xlsx
 from qa_app.export_queries import iter_flag_rows, plan_export
 from qa_app.export_service import export_flags
 from qa_app.models import Call, Outcome, Review, ReviewScore
 from qa_app.store.reviews.queue import CallFilters
 from qa_app.store.rubrics import register_rubric_files, rubric_files
+from qa_app.store.users import create_user
 from tests.conftest import RUBRICS_DIR
 
 pytestmark = pytest.mark.benchmark

@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import insert, text
 
 from qa_app import create_app, db
-from qa_app.accounts import create_user
 from qa_app.models import Assignment, Call, Review, ReviewScore, TranscriptTurn
 from qa_app.store.rubrics import register_rubric_files, rubric_files
+from qa_app.store.users import create_user
 from tests.conftest import RUBRICS_DIR
 
 pytestmark = pytest.mark.benchmark

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from qa_app import db
-from qa_app.accounts import create_user
+from qa_app.store.users import create_user
 
 PASSWORD = "correct-horse-battery"
 CSRF_INPUT = re.compile(

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from qa_app import create_app, db
-from qa_app.accounts import create_user
 from qa_app.config import SettingsError, load_settings
+from qa_app.store.users import create_user
 from tests.conftest import RUBRICS_DIR
 from tests.web.conftest import PASSWORD, Auth, csrf_token
 

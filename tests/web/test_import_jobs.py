@@ -11,8 +11,8 @@ import pytest
 from sqlmodel import Session, select
 
 from qa_app import create_app, db, import_jobs, import_service
-from qa_app.accounts import create_user
 from qa_app.models import Call, ImportJob, User, utcnow
+from qa_app.store.users import create_user
 from tests.conftest import RUBRICS_DIR
 from tests.storage.helpers import snapshot
 from tests.web.conftest import PASSWORD, csrf_token

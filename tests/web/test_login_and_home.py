@@ -88,7 +88,7 @@ def test_security_headers_and_cookie_flags(users, auth, client):
 
 
 def test_user_text_is_escaped(web_app, auth, client):
-    from qa_app.accounts import create_user
+    from qa_app.store.users import create_user
 
     with db.transaction(db.get_engine_for(web_app)) as session:
         create_user(session, "x@test.example", "<script>alert(1)</script>", "reviewer", PASSWORD)

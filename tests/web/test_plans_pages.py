@@ -13,7 +13,6 @@ import pytest
 from sqlmodel import Session, func, select
 
 from qa_app import db
-from qa_app.accounts import create_user
 from qa_app.call_store import upsert_calls
 from qa_app.domain.call_import import CallRecord, parse_transcript_text
 from qa_app.domain.sampling_plan import parse_plan
@@ -27,6 +26,7 @@ from qa_app.models import (
     User,
 )
 from qa_app.sampling_store import find_plan, plan_calls
+from qa_app.store.users import create_user
 from tests.web.conftest import PASSWORD, TRANSCRIPT, csrf_token
 
 # October 2026: 10 escalations, 20 quick wins, 6 billing corrections (and calls outside it).

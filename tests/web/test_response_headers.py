@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qa_app import create_app, db
-from qa_app.accounts import create_user
+from qa_app.store.users import create_user
 from tests.conftest import RUBRICS_DIR
 from tests.web.conftest import PASSWORD, Auth
 

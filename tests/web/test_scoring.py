@@ -217,7 +217,7 @@ def test_other_reviewers_cannot_see_or_edit_a_review_but_leads_can(scoring, auth
     review, _ = stored(scoring)
     auth.logout()
 
-    from qa_app.accounts import create_user
+    from qa_app.store.users import create_user
 
     with db.transaction(db.get_engine_for(scoring)) as session:
         create_user(session, "other@test.example", "Other", "reviewer", "correct-horse-battery")
@@ -475,7 +475,7 @@ def test_reviewer_home_shows_the_queue_and_the_next_call(scoring, auth, client, 
     assert "arrives with the scoring pages" not in page
     auth.logout()
 
-    from qa_app.accounts import create_user
+    from qa_app.store.users import create_user
 
     with db.transaction(db.get_engine_for(scoring)) as session:
         create_user(session, "new@test.example", "New", "reviewer", "correct-horse-battery")

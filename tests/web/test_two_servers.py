@@ -14,8 +14,8 @@ import pytest
 from sqlmodel import Session, func, select
 
 from qa_app import db
-from qa_app.accounts import create_user
 from qa_app.models import LoginAttempt
+from qa_app.store.users import create_user
 from tests.conftest import TEST_SECRET
 from tests.install.conftest import CSRF, Browser, free_port
 from tests.web.conftest import PASSWORD

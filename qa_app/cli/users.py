@@ -8,7 +8,7 @@ import click
 
 from qa_app.cli.support import command_app, output_format_option
 
-# Copies of qa_app.models.Role and qa_app.accounts.MIN_PASSWORD_LENGTH (a test keeps them
+# Copies of qa_app.models.Role and qa_app.store.users.MIN_PASSWORD_LENGTH (a test keeps them
 # equal): those modules load SQLAlchemy, which `qa-app --help` should not wait for.
 ROLES = ("admin", "lead", "reviewer", "coach")
 MIN_PASSWORD_LENGTH = 10
@@ -38,7 +38,7 @@ def users_add(email: str, name: str, role: str, password_stdin: bool) -> None:
     standard input with --password-stdin.
     """
     from qa_app import audit, db
-    from qa_app.accounts import AccountError, create_user
+    from qa_app.store.users import AccountError, create_user
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -70,7 +70,7 @@ def users_list(output: str) -> None:
     Active accounts come first, then by name. (Last logins are not stored.)
     """
     from qa_app import db
-    from qa_app.accounts import all_users
+    from qa_app.store.users import all_users
 
     _app, engine = command_app()
     with db.transaction(engine) as session:
@@ -129,7 +129,7 @@ def _echo_table(rows: list[dict]) -> None:
 
 def _set_active(email: str, active: bool) -> None:
     from qa_app import db
-    from qa_app.accounts import AccountError, find_user, set_active
+    from qa_app.store.users import AccountError, find_user, set_active
 
     command = "activate" if active else "deactivate"
     _app, engine = command_app()
