@@ -9,9 +9,9 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from qa_app import audit
 from qa_app.domain.analysis_plan import AnalysisPlanSpec, parse_analysis_plan
 from qa_app.models import AnalysisPlan, AuditEvent, User, utcnow
+from qa_app.store import audit
 
 ENTITY = "analysis_plan"
 

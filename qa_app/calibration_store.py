@@ -13,7 +13,6 @@ from datetime import datetime
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
-from qa_app import audit
 from qa_app.domain.calibration import (
     CalibrationError,
     SessionRating,
@@ -41,6 +40,7 @@ from qa_app.models import (
     User,
     utcnow,
 )
+from qa_app.store import audit
 from qa_app.store.reviews.queue import CallFilters
 from qa_app.store.rubrics import rubric_from_row
 

@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from qa_app import audit
 from qa_app.domain.experiment_assignment import assign_units, balance_table
 from qa_app.domain.experiment_plan import (
     ExperimentPlan,
@@ -34,6 +33,7 @@ from qa_app.models import (
     naive_utc,
     utcnow,
 )
+from qa_app.store import audit
 
 ENTITY = "experiment"
 DRAFT, LOCKED = "draft", "locked"

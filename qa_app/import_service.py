@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from qa_app import audit, call_store, customer_store
+from qa_app import call_store, customer_store
 from qa_app.db import transaction
 from qa_app.domain.call_import import validate_calls
 from qa_app.domain.customer_import import validate_customers, validate_events
@@ -25,6 +25,7 @@ from qa_app.domain.outcome_import import reject_unknown_calls, validate_outcomes
 from qa_app.domain.review_import import ReviewRecord, validate_reviews
 from qa_app.models import RubricVersion, User
 from qa_app.review_import_store import write_imported_reviews
+from qa_app.store import audit
 from qa_app.store.rubrics import DEFAULT_RUBRIC_ID, current_rubric_row, rubric_from_row
 from qa_app.store.users import create_imported_reviewer, email_problem, normalise_email
 

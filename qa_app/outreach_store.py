@@ -14,7 +14,6 @@ from datetime import UTC, date, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from qa_app import audit
 from qa_app.domain.outreach_engine import GuardState, RunPlan, plan_run
 from qa_app.domain.outreach_opening import CONTACTED, PATHWAYS
 from qa_app.domain.outreach_rules import OutreachRules
@@ -33,6 +32,7 @@ from qa_app.models import (
     naive_utc,
     utcnow,
 )
+from qa_app.store import audit
 from qa_app.store.reviews.queue import CallFilters
 
 MAX_CREDIT = 1_000_000

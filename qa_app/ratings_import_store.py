@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 
 from sqlmodel import Session, select
 
-from qa_app import audit
 from qa_app.calibration_store import (
     MAX_NAME_LENGTH,
     checked_session_name,
@@ -35,6 +34,7 @@ from qa_app.models import (
     User,
     utcnow,
 )
+from qa_app.store import audit
 from qa_app.store.rubrics import rubric_from_row
 from qa_app.store.users import create_imported_reviewer, email_problem, find_user
 

@@ -15,7 +15,6 @@ from datetime import timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from qa_app import audit
 from qa_app.domain.sampling_plan import (
     DEFAULT_OVERSAMPLING,
     PROBABILITY_SAMPLE,
@@ -30,6 +29,7 @@ from qa_app.domain.sampling_plan import (
     stratum_key,
 )
 from qa_app.models import Assignment, Call, Review, Role, SampledCall, SamplingPlan, User, utcnow
+from qa_app.store import audit
 from qa_app.store.reviews.queue import day_start
 
 

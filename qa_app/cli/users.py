@@ -37,7 +37,8 @@ def users_add(email: str, name: str, role: str, password_stdin: bool) -> None:
     The password (at least 10 characters) is prompted for twice, or read from
     standard input with --password-stdin.
     """
-    from qa_app import audit, db
+    from qa_app import db
+    from qa_app.store import audit
     from qa_app.store.users import AccountError, create_user
 
     if password_stdin:

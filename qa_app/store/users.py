@@ -12,8 +12,8 @@ import secrets
 from sqlmodel import Session, func, select
 from werkzeug.security import generate_password_hash
 
-from qa_app import audit
 from qa_app.models import Role, User, utcnow
+from qa_app.store import audit
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_NAME_LENGTH = 200  # the users.name column

@@ -25,8 +25,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from werkzeug.datastructures import MultiDict
 
-from qa_app import audit, sampling_store
 from qa_app import calibration_store as store
+from qa_app import sampling_store
 from qa_app.db import get_session
 from qa_app.domain.calibration import CalibrationError, panel_link_state, parse_link_grace
 from qa_app.domain.files.tables import parse_timestamp
@@ -37,6 +37,7 @@ from qa_app.models import (
     Role,
     RubricVersion,
 )
+from qa_app.store import audit
 from qa_app.store.reviews.queue import CallFilters, assignable_users, filter_choices
 from qa_app.store.rubrics import current_rubric_row, rubric_from_row
 from qa_app.views import form_int

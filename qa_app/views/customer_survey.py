@@ -15,7 +15,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import func
 from sqlmodel import select
 
-from qa_app import audit
 from qa_app import customer_survey_queries as queries
 from qa_app.customer_survey_files import load_surveys
 from qa_app.db import get_session
@@ -38,6 +37,7 @@ from qa_app.models import (
     Role,
     SessionState,
 )
+from qa_app.store import audit
 from qa_app.store.reviews.queue import CallFilters
 from qa_app.views import wants_fragment
 from qa_app.web.auth import current_user, roles_required

@@ -10,9 +10,9 @@ from sqlalchemy import delete, false, func
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from qa_app import audit
 from qa_app.db import get_session
 from qa_app.models import LoginAttempt, Role, User, utcnow
+from qa_app.store import audit
 from qa_app.store.users import end_sessions, find_user, normalise_email
 
 ALL_ROLES = tuple(Role)

@@ -8,8 +8,9 @@ import json
 
 from sqlmodel import select
 
-from qa_app import audit, db
+from qa_app import db
 from qa_app.models import User
+from qa_app.store import audit
 from tests.web.conftest import PASSWORD
 
 

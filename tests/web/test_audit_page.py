@@ -7,7 +7,8 @@ import io
 
 import pytest
 
-from qa_app import audit, db
+from qa_app import db
+from qa_app.store import audit
 
 
 @pytest.fixture

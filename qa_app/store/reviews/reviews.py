@@ -12,7 +12,6 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from qa_app import audit
 from qa_app.domain.rubrics.definitions import Rubric
 from qa_app.domain.rubrics.scoring import (
     DimensionAnswer,
@@ -30,6 +29,7 @@ from qa_app.models import (
     User,
     utcnow,
 )
+from qa_app.store import audit
 
 
 class StaleReview(Exception):

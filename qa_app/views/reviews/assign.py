@@ -11,9 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 from werkzeug.datastructures import MultiDict
 
-from qa_app import audit
 from qa_app.db import get_session
 from qa_app.models import Assignment, Call, Role, User
+from qa_app.store import audit
 from qa_app.store.reviews import queue as queue_queries
 from qa_app.views import form_int
 from qa_app.web.auth import current_user, roles_required

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from qa_app.domain.audit_trail import AuditFilter, event_row
+from qa_app.domain.audit import AuditFilter, event_row
 from qa_app.models import AuditEvent
 
 EXPORT_BATCH = 2000

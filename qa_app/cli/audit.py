@@ -30,8 +30,8 @@ def audit(since: str, until: str, user: str, action: str, object_: str, output: 
     sessions, invite links and consensus are all recorded.
     """
     from qa_app import db
-    from qa_app.audit_queries import iter_events
-    from qa_app.domain.audit_trail import AuditFilter, FilterProblem, write_csv, write_json_lines
+    from qa_app.domain.audit import AuditFilter, FilterProblem, write_csv, write_json_lines
+    from qa_app.store.audit_trail import iter_events
 
     try:
         where = AuditFilter.parse(since, until, user, action, object_)
