@@ -10,7 +10,7 @@ from qa_app.cli.support import check_output_path, command_app
 
 
 def _database_file() -> tuple[Path, object]:
-    from qa_app.backup import BackupProblem, sqlite_path
+    from qa_app.store.backup import BackupProblem, sqlite_path
 
     app, engine = command_app(check_schema=False)
     try:
@@ -27,7 +27,7 @@ def backup(path: Path) -> None:
     Reviewers keep saving during the copy; the file holds one consistent moment. For
     PostgreSQL use pg_dump (README, "Backups").
     """
-    from qa_app.backup import BackupProblem, backup_sqlite
+    from qa_app.store.backup import BackupProblem, backup_sqlite
 
     check_output_path(path)
     database, _ = _database_file()
@@ -52,7 +52,7 @@ def restore(path: Path, yes: bool) -> None:
     from alembic.util import CommandError
 
     from qa_app import db
-    from qa_app.backup import BackupProblem, backup_revision, restore_sqlite
+    from qa_app.store.backup import BackupProblem, backup_revision, restore_sqlite
 
     database, engine = _database_file()
     try:
