@@ -65,12 +65,12 @@ def import_ratings_command(
 
     from qa_app import calibration_store as store
     from qa_app import db
-    from qa_app import ratings_import_store as ratings_store
     from qa_app.domain.calibration import CalibrationError
     from qa_app.domain.files.tables import FileProblem, read_table
-    from qa_app.domain.ratings_import import skipped_summary, validate_ratings
-    from qa_app.import_service import command_line_user, count
+    from qa_app.domain.imports.ratings import skipped_summary, validate_ratings
     from qa_app.models import Role, RubricVersion
+    from qa_app.store.imports import ratings as ratings_store
+    from qa_app.store.imports.service import command_line_user, count
     from qa_app.store.rubrics import current_rubric_row, rubric_from_row
     from qa_app.store.users import find_user
 

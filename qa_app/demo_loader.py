@@ -10,11 +10,10 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from qa_app.call_store import existing_call_ids, upsert_calls, upsert_outcomes
 from qa_app.db import transaction
 from qa_app.domain.demo import DEMO_PLAN, DemoData, DemoReview, generate_demo, plan_reviews
 from qa_app.domain.demo_customers import DemoCustomers, generate_customers
-from qa_app.domain.outcome_import import OutcomeRecord
+from qa_app.domain.imports.outcomes import OutcomeRecord
 from qa_app.models import (
     Assignment,
     Call,
@@ -26,6 +25,7 @@ from qa_app.models import (
     User,
     utcnow,
 )
+from qa_app.store.calls import existing_call_ids, upsert_calls, upsert_outcomes
 from qa_app.store.rubrics import (
     DEFAULT_RUBRIC_ID,
     current_rubric_row,
@@ -104,7 +104,7 @@ def load_demo(engine: Engine, rubrics_dir: Path, data: DemoData | None = None) -
 
 def _add_customers(db: Session, base: DemoCustomers) -> int:
     """The demo customers and their events (once)."""
-    from qa_app.customer_store import upsert_customers, upsert_events
+    from qa_app.store.customers import upsert_customers, upsert_events
 
     if db.exec(select(Customer.id).limit(1)).first() is not None:
         return 0

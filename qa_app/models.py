@@ -248,7 +248,7 @@ class ExportJob(SQLModel, table=True):
 
 
 class ImportJob(SQLModel, table=True):
-    """A web upload being imported in the background (qa_app.import_jobs).
+    """A web upload being imported in the background (qa_app.store.imports.jobs).
 
     ``summary`` keeps the report the Import page shows (counts, the first row errors and
     refused changes), so the result outlives the thread and any server process can show it.

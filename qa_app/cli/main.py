@@ -16,7 +16,7 @@ import click
 from qa_app.cli.support import DatabaseAwareGroup, check_output_path, command_app
 
 if TYPE_CHECKING:
-    from qa_app.import_service import ImportResult
+    from qa_app.store.imports.service import ImportResult
 
 MAX_ERRORS_SHOWN = 200
 PROGRESS_DELAY_SECONDS = 1.5
@@ -256,7 +256,7 @@ def _echo_some(file: Path, problems: list) -> None:
 def _report_problems(result: ImportResult, file: Path, rejects: Path | None) -> None:
     """Print warnings and row errors; exit 1 when they blocked the import."""
     from qa_app.domain.files.tables import write_rejects
-    from qa_app.import_service import count
+    from qa_app.store.imports.service import count
 
     report = result.report
     if result.refused_changes:
@@ -302,7 +302,7 @@ def _run_import(
     replace: bool = False,
 ) -> None:
     from qa_app.domain.files.tables import FileProblem
-    from qa_app.import_service import count, run_import
+    from qa_app.store.imports.service import count, run_import
 
     if skip_invalid and not dry_run:
         check_output_path(rejects or file.with_name(f"{file.stem}.rejects.csv"), file)

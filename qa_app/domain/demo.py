@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from qa_app.domain import demo_scenarios as text
-from qa_app.domain.call_import import CallRecord, Turn
+from qa_app.domain.imports.calls import CallRecord, Turn
 
 SEED = 20260601
 CALL_COUNT = 360

@@ -15,8 +15,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from qa_app.domain.customer_import import CustomerRecord, EventRecord
 from qa_app.domain.demo import DemoData
+from qa_app.domain.imports.customers import CustomerRecord, EventRecord
 
 SEED = 20261203
 AS_OF = datetime(2026, 11, 30, tzinfo=UTC)

@@ -1,7 +1,7 @@
 """Uploading calls, outcomes and reviews through the web, with the same report as the CLI.
 
 The request is checked at once (what the file holds, its type; Flask refuses one over the
-size limit) and the import runs in the background (qa_app.import_jobs): a mistaken big upload
+size limit) and the import runs in the background (qa_app.store.imports.jobs): a mistaken big upload
 does not hold a server thread for minutes. The upload redirects to the job's page, which
 shows its progress and, when it ends, the report.
 
@@ -20,11 +20,11 @@ from sqlmodel import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.utils import secure_filename
 
-from qa_app import import_jobs
 from qa_app.db import get_engine, get_engine_for, get_session
 from qa_app.domain.files.tables import SUPPORTED
-from qa_app.import_service import KINDS, RECORD_NOUNS, count
 from qa_app.models import ImportJob, Role
+from qa_app.store.imports import jobs as import_jobs
+from qa_app.store.imports.service import KINDS, RECORD_NOUNS, count
 from qa_app.views import wants_fragment
 from qa_app.web.auth import current_user, roles_required
 

@@ -18,8 +18,8 @@ import pytest
 from sqlmodel import Session
 
 from qa_app import db
-from qa_app.import_service import run_import
 from qa_app.models import AuditEvent, Call, Review, ReviewScore, TranscriptTurn
+from qa_app.store.imports.service import run_import
 from qa_app.store.rubrics import register_rubric_files, rubric_files
 from qa_app.store.users import create_user
 from tests.conftest import RUBRICS_DIR

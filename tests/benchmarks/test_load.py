@@ -28,9 +28,9 @@ import pytest
 from sqlalchemy import text
 
 from qa_app import db
-from qa_app.call_store import existing_call_ids, upsert_calls
-from qa_app.domain.call_import import CallRecord, parse_transcript_text
+from qa_app.domain.imports.calls import CallRecord, parse_transcript_text
 from qa_app.models import Assignment, Role
+from qa_app.store.calls import existing_call_ids, upsert_calls
 from qa_app.store.users import create_user
 from tests.benchmarks.test_cli_speed import qa_app_command
 from tests.install.conftest import CSRF, free_port

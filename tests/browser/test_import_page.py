@@ -7,7 +7,8 @@ import threading
 import pytest
 from playwright.sync_api import expect
 
-from qa_app import import_jobs, import_service
+from qa_app.store.imports import jobs as import_jobs
+from qa_app.store.imports import service as import_service
 from tests.browser.test_scoring_keyboard import log_in
 
 pytestmark = pytest.mark.browser

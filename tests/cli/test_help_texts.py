@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib.metadata import version
 
 from qa_app.domain.agreement.ratings import ALIASES
-from qa_app.import_service import KINDS
+from qa_app.store.imports.service import KINDS
 from qa_app.store.users import MIN_PASSWORD_LENGTH
 
 

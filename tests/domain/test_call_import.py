@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from openpyxl import Workbook
 
-from qa_app.domain.call_import import parse_transcript_text, validate_calls
 from qa_app.domain.files.tables import FileProblem, read_table
+from qa_app.domain.imports.calls import parse_transcript_text, validate_calls
 
 GOOD_TRANSCRIPT = "Agent: Hello, how can I help?\nCustomer: My parcel is late.\nIt was a gift."
 

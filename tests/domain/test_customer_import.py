@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from qa_app.domain.customer_import import validate_customers, validate_events
 from qa_app.domain.files.tables import Table
+from qa_app.domain.imports.customers import validate_customers, validate_events
 
 
 def table(columns: list[str], *rows: list[str]) -> Table:

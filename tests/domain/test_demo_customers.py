@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from qa_app.domain.customer_import import EVENT_KINDS
 from qa_app.domain.demo import generate_demo
 from qa_app.domain.demo_customers import AS_OF, generate_customers
+from qa_app.domain.imports.customers import EVENT_KINDS
 
 
 def test_the_same_seed_gives_the_same_customers_and_every_call_has_one():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa_app.domain.files.tables import Table
-from qa_app.domain.outcome_import import (
+from qa_app.domain.imports.outcomes import (
     BOOLEAN,
     NUMBER,
     infer_kind,

@@ -15,7 +15,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from qa_app.cli.main import main as cli_main
-from qa_app.domain.call_import import OPTIONAL_COLUMNS
+from qa_app.domain.imports.calls import OPTIONAL_COLUMNS
 from tests.fuzz.strategies import CELL, FUZZ, csv_text, raw_text, table_text
 from tests.fuzz.test_import_fuzz import DIMENSIONS, SCORES, xlsx_bytes
 

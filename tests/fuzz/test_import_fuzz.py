@@ -17,8 +17,6 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from qa_app.domain.call_import import OPTIONAL_COLUMNS, validate_calls
-from qa_app.domain.call_import import REQUIRED_COLUMNS as CALL_COLUMNS
 from qa_app.domain.files.tables import (
     Columns,
     FileProblem,
@@ -28,11 +26,13 @@ from qa_app.domain.files.tables import (
     read_columns,
     read_table,
 )
-from qa_app.domain.outcome_import import validate_outcomes
-from qa_app.domain.ratings_import import REQUIRED_COLUMNS as RATING_COLUMNS
-from qa_app.domain.ratings_import import validate_ratings
-from qa_app.domain.review_import import REQUIRED_COLUMNS as REVIEW_COLUMNS
-from qa_app.domain.review_import import validate_reviews
+from qa_app.domain.imports.calls import OPTIONAL_COLUMNS, validate_calls
+from qa_app.domain.imports.calls import REQUIRED_COLUMNS as CALL_COLUMNS
+from qa_app.domain.imports.outcomes import validate_outcomes
+from qa_app.domain.imports.ratings import REQUIRED_COLUMNS as RATING_COLUMNS
+from qa_app.domain.imports.ratings import validate_ratings
+from qa_app.domain.imports.reviews import REQUIRED_COLUMNS as REVIEW_COLUMNS
+from qa_app.domain.imports.reviews import validate_reviews
 from qa_app.domain.rubrics.definitions import load_rubric_file
 from tests.conftest import RUBRICS_DIR
 from tests.fuzz.strategies import CELL, FEW, FUZZ, raw_text, table_text

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import insert, text
 from sqlmodel import Session, select
 
-from qa_app.call_store import TURN_COLUMNS, bind_converter, insert_rows
 from qa_app.db import transaction
 from qa_app.models import AuditEvent, Call, TranscriptTurn, User
+from qa_app.store.calls import TURN_COLUMNS, bind_converter, insert_rows
 
 NOW = datetime(2026, 5, 1, 9, 30, 15, 123456, tzinfo=UTC)
 STARTED = datetime(2026, 3, 1, 10, 0, tzinfo=timezone(timedelta(hours=2)))

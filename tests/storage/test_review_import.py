@@ -156,7 +156,7 @@ def test_changed_score_updates_the_review_and_is_audited_across_batches(
     app, engine, cli, tmp_path, monkeypatch
 ):
     # One review per write batch, so lookups and writes are spread over several batches.
-    monkeypatch.setattr("qa_app.review_import_store.BATCH_SIZE", 1)
+    monkeypatch.setattr("qa_app.store.imports.reviews.BATCH_SIZE", 1)
     setup(cli, tmp_path)
     path = tmp_path / "reviews.csv"
     path.write_text(

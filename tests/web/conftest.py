@@ -72,8 +72,8 @@ TRANSCRIPT = (
 
 def add_call(app, call_id: str, **fields):
     """Store one call with a short transcript (and a script tag in it, to prove escaping)."""
-    from qa_app.call_store import upsert_calls
-    from qa_app.domain.call_import import CallRecord, parse_transcript_text
+    from qa_app.domain.imports.calls import CallRecord, parse_transcript_text
+    from qa_app.store.calls import upsert_calls
 
     record = CallRecord(
         call_id=call_id,

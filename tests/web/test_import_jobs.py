@@ -10,8 +10,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from qa_app import create_app, db, import_jobs, import_service
+from qa_app import create_app, db
 from qa_app.models import Call, ImportJob, User, utcnow
+from qa_app.store.imports import jobs as import_jobs
+from qa_app.store.imports import service as import_service
 from qa_app.store.users import create_user
 from tests.conftest import RUBRICS_DIR
 from tests.storage.helpers import snapshot

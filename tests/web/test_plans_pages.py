@@ -13,8 +13,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from qa_app import db
-from qa_app.call_store import upsert_calls
-from qa_app.domain.call_import import CallRecord, parse_transcript_text
+from qa_app.domain.imports.calls import CallRecord, parse_transcript_text
 from qa_app.domain.sampling_plan import parse_plan
 from qa_app.models import (
     Assignment,
@@ -26,6 +25,7 @@ from qa_app.models import (
     User,
 )
 from qa_app.sampling_store import find_plan, plan_calls
+from qa_app.store.calls import upsert_calls
 from qa_app.store.users import create_user
 from tests.web.conftest import PASSWORD, TRANSCRIPT, csrf_token
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa_app import import_jobs, import_service, scratch
+from qa_app import scratch
+from qa_app.store.imports import jobs as import_jobs
+from qa_app.store.imports import service as import_service
 from tests.web.conftest import csrf_token
 from tests.web.imports import upload
 

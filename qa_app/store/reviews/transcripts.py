@@ -1,7 +1,7 @@
 """Reading a call's transcripts: the current one, or an earlier version a review was scored on.
 
 An import that changes a transcript keeps the old turns in ``transcript_versions``
-(see :func:`qa_app.call_store.upsert_calls`), so a review's evidence turns keep meaning
+(see :func:`qa_app.store.calls.upsert_calls`), so a review's evidence turns keep meaning
 the text the reviewer read.
 """
 

@@ -12,8 +12,8 @@ from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
-from qa_app.domain.call_import import OPTIONAL_COLUMNS, CallRecord, Turn
-from qa_app.domain.outcome_import import OutcomeRecord
+from qa_app.domain.imports.calls import OPTIONAL_COLUMNS, CallRecord, Turn
+from qa_app.domain.imports.outcomes import OutcomeRecord
 from qa_app.models import AuditEvent, Call, Outcome, TranscriptTurn, TranscriptVersion, utcnow
 
 BATCH_SIZE = 500

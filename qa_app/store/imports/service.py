@@ -16,16 +16,17 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from qa_app import call_store, customer_store
 from qa_app.db import transaction
-from qa_app.domain.call_import import validate_calls
-from qa_app.domain.customer_import import validate_customers, validate_events
 from qa_app.domain.files.tables import ImportReport, Table, read_table
-from qa_app.domain.outcome_import import reject_unknown_calls, validate_outcomes
-from qa_app.domain.review_import import ReviewRecord, validate_reviews
+from qa_app.domain.imports.calls import validate_calls
+from qa_app.domain.imports.customers import validate_customers, validate_events
+from qa_app.domain.imports.outcomes import reject_unknown_calls, validate_outcomes
+from qa_app.domain.imports.reviews import ReviewRecord, validate_reviews
 from qa_app.models import RubricVersion, User
-from qa_app.review_import_store import write_imported_reviews
 from qa_app.store import audit
+from qa_app.store import calls as call_store
+from qa_app.store import customers as customer_store
+from qa_app.store.imports.reviews import write_imported_reviews
 from qa_app.store.rubrics import DEFAULT_RUBRIC_ID, current_rubric_row, rubric_from_row
 from qa_app.store.users import create_imported_reviewer, email_problem, normalise_email
 

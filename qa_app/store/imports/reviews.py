@@ -16,7 +16,10 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
-from qa_app.call_store import (
+from qa_app.domain.imports.reviews import ReviewRecord
+from qa_app.domain.rubrics.scoring import DimensionAnswer, answer_as_dict
+from qa_app.models import AuditEvent, Call, Review, ReviewScore, ReviewStatus, utcnow
+from qa_app.store.calls import (
     IN_LIST_SIZE,
     ChangesRefused,
     WriteResult,
@@ -24,9 +27,6 @@ from qa_app.call_store import (
     insert_rows,
     select_in,
 )
-from qa_app.domain.review_import import ReviewRecord
-from qa_app.domain.rubrics.scoring import DimensionAnswer, answer_as_dict
-from qa_app.models import AuditEvent, Call, Review, ReviewScore, ReviewStatus, utcnow
 
 BATCH_SIZE = 2_000
 ReviewKey = tuple[int, int, int]  # call pk, reviewer id, rubric pk

@@ -19,7 +19,7 @@ from qa_app.domain.files.tables import (
     parse_timestamp,
     rejected_for_missing_columns,
 )
-from qa_app.domain.ratings_import import integral_text
+from qa_app.domain.imports.ratings import integral_text
 from qa_app.domain.rubrics.definitions import Rubric
 from qa_app.domain.rubrics.scoring import (
     DimensionAnswer,

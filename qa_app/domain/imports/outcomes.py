@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from qa_app.domain.files.tables import ImportReport, Table, as_text
-from qa_app.domain.ratings_import import integral_text
+from qa_app.domain.imports.ratings import integral_text
 
 
 def _text(raw, name: str) -> str:

@@ -14,10 +14,10 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from qa_app.call_store import ChangesRefused, WriteResult
-from qa_app.domain.customer_import import CustomerRecord, EventRecord
 from qa_app.domain.files.tables import ImportReport, Table
+from qa_app.domain.imports.customers import CustomerRecord, EventRecord
 from qa_app.models import AuditEvent, Customer, CustomerEvent, naive_utc, utcnow
+from qa_app.store.calls import ChangesRefused, WriteResult
 
 BATCH_SIZE = 500
 CUSTOMER_FIELDS = ("onboarded_at", "ended_at", "segment", "monthly_value")

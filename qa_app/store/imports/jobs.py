@@ -3,7 +3,7 @@ telling a job whose server process died from one still running.
 
 One mistaken big upload must not hold a server thread for minutes, so the Import page saves
 the file to an upload scratch folder (qa_app.scratch), writes an :class:`ImportJob` row and
-runs :func:`qa_app.import_service.run_import` in a thread of the same process (the file is on
+runs :func:`qa_app.store.imports.service.run_import` in a thread of the same process (the file is on
 its disk). The page polls the row; the finished report is kept in it as JSON, so any server
 process can show it.
 
@@ -36,9 +36,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from qa_app.domain.files.tables import FileProblem
-from qa_app.import_service import ImportResult, run_import
 from qa_app.models import ImportJob, User, utcnow
 from qa_app.scratch import UPLOAD_PREFIX
+from qa_app.store.imports.service import ImportResult, run_import
 
 ACTIVE = ("queued", "running")
 OPTIONS = ("skip_invalid", "dry_run", "create_reviewers", "replace")
