@@ -13,7 +13,8 @@ import sys
 import click
 import pytest
 
-from qa_app import cli_agreement, cli_exports
+from qa_app import cli_exports
+from qa_app.cli import agreement as cli_agreement
 from qa_app.cli import users as cli_users
 from qa_app.cli.main import main
 from qa_app.domain.agreement import LEVELS
