@@ -17,10 +17,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from qa_app.calibration_store import token_hash
 from qa_app.domain.customer_survey import Survey
 from qa_app.domain.customer_survey_import import SurveyAnswerRecord
 from qa_app.models import AuditEvent, Call, SurveyLink, SurveyResponse, utcnow
+from qa_app.store.calibration.sessions import token_hash
 from qa_app.store.calls import ChangesRefused, WriteResult, existing_call_ids
 
 BATCH_SIZE = 500

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, union
 from sqlmodel import Session, select
 
-from qa_app.calibration_store import consensus_for_calls
 from qa_app.design_weights import Weighting, weighting_for
 from qa_app.domain.outcome_comparison import ComparisonRow
 from qa_app.domain.rubrics.definitions import Rubric
@@ -31,6 +30,7 @@ from qa_app.models import (
     RubricVersion,
     SurveyResponse,
 )
+from qa_app.store.calibration.sessions import consensus_for_calls
 from qa_app.store.reviews.queue import TEXT_FILTERS, CallFilters
 from qa_app.store.rubrics import current_rubric_row, rubric_from_row
 

@@ -11,10 +11,9 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from qa_app.calibration_store import revealed_sessions, session_ratings
 from qa_app.design_weights import NONE, Weighting
 from qa_app.domain.agreement import compute_agreement
-from qa_app.domain.calibration import engine_ratings
+from qa_app.domain.calibration.sessions import engine_ratings
 from qa_app.domain.comparison_sheet import add_comparison_sheets
 from qa_app.domain.comparison_statistics import ASSOCIATION_LABEL, INTERVAL_METHODS
 from qa_app.domain.flag_export import flag_columns, write_csv, write_xlsx
@@ -26,6 +25,7 @@ from qa_app.export_queries import (
     iter_flag_rows,
     plan_export,
 )
+from qa_app.store.calibration.sessions import revealed_sessions, session_ratings
 from qa_app.store.reviews.queue import CallFilters
 
 FORMATS = ("xlsx", "csv")

@@ -448,8 +448,8 @@ def _register_commands() -> None:
     from qa_app.cli.agreement import agreement
     from qa_app.cli.audit import audit
     from qa_app.cli.backup import backup, restore
+    from qa_app.cli.calibration import register
     from qa_app.cli.users import users
-    from qa_app.cli_calibration import register
     from qa_app.cli_experiment import experiment_group, import_exposure
     from qa_app.cli_exports import export_group, outcomes_group
     from qa_app.cli_outreach import outreach_group

@@ -11,7 +11,6 @@ from qa_app.web.security import MAX_ID
 def init_app(app: Flask) -> None:
     from qa_app.views import (
         audit,
-        calibration,
         coach,
         customer_survey,
         customer_survey_respond,
@@ -22,7 +21,6 @@ def init_app(app: Flask) -> None:
         mix,
         outcomes_over_time,
         outreach,
-        panel,
         plans,
         recognition,
         rollouts,
@@ -34,6 +32,8 @@ def init_app(app: Flask) -> None:
     from qa_app.views import (
         users as admin,
     )
+    from qa_app.views.calibration import panelists as panel
+    from qa_app.views.calibration import sessions as calibration
     from qa_app.views.reviews import assign, queue, scoring
 
     modules = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from qa_app.charts import alpha_chart
+from qa_app.charts.calibration import alpha_chart
 from qa_app.domain.agreement.alpha import Interval
 from qa_app.domain.rubrics.definitions import load_rubric_file
 from tests.conftest import RUBRICS_DIR

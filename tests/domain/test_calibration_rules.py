@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from qa_app.domain.calibration import (
+from qa_app.domain.calibration.sessions import (
     CalibrationError,
     alignment,
     check_reveal,
@@ -70,8 +70,8 @@ def test_gap_is_the_mean_per_call_difference_with_an_interval():
 
 
 def test_rater_history_flags_a_rater_drifting_past_the_threshold():
-    from qa_app.domain.calibration import SessionRating
-    from qa_app.domain.rater_drift import SessionInput, rater_history
+    from qa_app.domain.calibration.drift import SessionInput, rater_history
+    from qa_app.domain.calibration.sessions import SessionRating
 
     def session(name, day, rob_shift):
         ratings = []
@@ -104,7 +104,7 @@ def test_rater_history_flags_a_rater_drifting_past_the_threshold():
 
 
 def test_panel_links_end_with_the_session_and_after_the_deadline_grace():
-    from qa_app.domain.calibration import panel_link_state
+    from qa_app.domain.calibration.sessions import panel_link_state
 
     deadline = NOW - timedelta(hours=3)
     assert panel_link_state("draft", None, None, NOW) == "not_started"
@@ -135,7 +135,7 @@ def test_panel_links_end_with_the_session_and_after_the_deadline_grace():
     ],
 )
 def test_link_grace_is_whole_hours_or_blank(text, hours, refused):
-    from qa_app.domain.calibration import parse_link_grace
+    from qa_app.domain.calibration.sessions import parse_link_grace
 
     value, problem = parse_link_grace(text)
     assert value == hours and (problem is not None) == refused

@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 import pytest
 
-from qa_app.domain.calibration import qa_panel_gap, qa_panel_mixed
+from qa_app.domain.calibration.sessions import qa_panel_gap, qa_panel_mixed
 
 TRUE_GAP = 0.4
 SESSIONS = 1000
@@ -132,8 +132,8 @@ def test_t_interval_is_wider_than_the_normal_one_on_few_calls(calls):
 
 
 def test_dashboard_gives_the_gap_its_scope_mixed_model_and_the_interval_warnings():
-    from qa_app.domain.calibration import SessionRating
-    from qa_app.domain.calibration_dashboard import build_dashboard
+    from qa_app.domain.calibration.dashboard import build_dashboard
+    from qa_app.domain.calibration.sessions import SessionRating
     from qa_app.domain.rubrics.definitions import load_rubric_file
     from tests.conftest import RUBRICS_DIR
 

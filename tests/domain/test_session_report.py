@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 import pytest
 from openpyxl import load_workbook
 
-from qa_app.domain.calibration import SessionRating
-from qa_app.domain.calibration_dashboard import build_dashboard
+from qa_app.domain.calibration.dashboard import build_dashboard
+from qa_app.domain.calibration.report import write_session_report
+from qa_app.domain.calibration.sessions import SessionRating
 from qa_app.domain.files.spreadsheet_safety import protect_formula
 from qa_app.domain.rubrics.definitions import load_rubric_file
-from qa_app.domain.session_report import write_session_report
 from tests.conftest import RUBRICS_DIR
 from tests.domain.test_flag_export_writer import assert_prints_landscape_one_page_wide
 

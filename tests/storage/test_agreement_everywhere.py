@@ -7,12 +7,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
-from qa_app.calibration_store import drift_inputs, session_ratings
 from qa_app.domain.agreement import compute_agreement
-from qa_app.domain.calibration import engine_ratings
-from qa_app.domain.calibration_dashboard import build_dashboard
-from qa_app.domain.rater_drift import rater_history
+from qa_app.domain.calibration.dashboard import build_dashboard
+from qa_app.domain.calibration.drift import rater_history
+from qa_app.domain.calibration.sessions import engine_ratings
 from qa_app.models import CalibrationSession, RubricVersion
+from qa_app.store.calibration.sessions import drift_inputs, session_ratings
 from qa_app.store.rubrics import rubric_from_row
 from tests.storage.test_calibration_cli import DIMENSIONS, HEADER, rows, setup
 from tests.storage.test_exports import load as load_reviewed_calls

@@ -418,8 +418,8 @@ def test_sending_the_create_form_twice_makes_one_session(demo, lead):
 def test_two_servers_sending_the_same_form_at_once_still_make_one(demo, lead, monkeypatch):
     """The check before creating can race with another server process; the database's unique
     form token settles it, and the loser answers with the winner's session."""
-    from qa_app import calibration_store
     from qa_app.models import CalibrationSession
+    from qa_app.store.calibration import sessions as calibration_store
 
     page = lead.get("/calibration").get_data(as_text=True)
     form = {

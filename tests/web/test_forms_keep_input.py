@@ -10,10 +10,10 @@ from html import unescape
 import pytest
 from sqlmodel import Session, select
 
-from qa_app import calibration_store as store
 from qa_app import db
 from qa_app.domain.rubrics.scoring import DimensionAnswer
 from qa_app.models import CalibrationSession, RubricVersion, User
+from qa_app.store.calibration import sessions as store
 from qa_app.store.rubrics import rubric_from_row
 from qa_app.store.users import find_user
 from tests.storage.helpers import snapshot

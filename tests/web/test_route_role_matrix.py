@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlmodel import Session, select
 
-from qa_app import calibration_store, create_app, db
+from qa_app import create_app, db
 from qa_app.demo_loader import load_demo
 from qa_app.models import (
     Assignment,
@@ -29,6 +29,7 @@ from qa_app.models import (
     User,
     utcnow,
 )
+from qa_app.store.calibration import sessions as calibration_store
 from tests.conftest import RUBRICS_DIR
 from tests.web.conftest import csrf_token
 

@@ -7,16 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from sqlmodel import Session, select
 
-from qa_app.calibration_store import (
-    MAX_NAME_LENGTH,
-    checked_session_name,
-    own_answers,
-    participants,
-    record_refusal,
-    session_calls,
-    store_call_ratings,
-)
-from qa_app.domain.calibration import (
+from qa_app.domain.calibration.sessions import (
     CalibrationError,
 )
 from qa_app.domain.rubrics.definitions import Rubric
@@ -35,6 +26,15 @@ from qa_app.models import (
     utcnow,
 )
 from qa_app.store import audit
+from qa_app.store.calibration.sessions import (
+    MAX_NAME_LENGTH,
+    checked_session_name,
+    own_answers,
+    participants,
+    record_refusal,
+    session_calls,
+    store_call_ratings,
+)
 from qa_app.store.rubrics import rubric_from_row
 from qa_app.store.users import create_imported_reviewer, email_problem, find_user
 

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first
 import numpy as np  # noqa: E402
 
 from qa_app.domain.agreement.alpha import RELIABLE, TENTATIVE  # noqa: E402
-from qa_app.domain.calibration import SessionRating  # noqa: E402
+from qa_app.domain.calibration.sessions import SessionRating  # noqa: E402
 from qa_app.domain.rubrics.definitions import Rubric  # noqa: E402
 
 GROUP_COLOURS = {"everyone": "#1c3f8a", "qa": "#d08a00", "panel": "#2a8a4a"}

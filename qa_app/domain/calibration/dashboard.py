@@ -10,7 +10,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from qa_app.domain.agreement import compute_agreement
-from qa_app.domain.calibration import SessionRating, alignment, engine_ratings, qa_panel_gap
+from qa_app.domain.calibration.sessions import (
+    SessionRating,
+    alignment,
+    engine_ratings,
+    qa_panel_gap,
+)
 from qa_app.domain.rubrics.definitions import Rubric
 
 GROUPS = (("everyone", None), ("qa", "qa"), ("panel", "panel"))

@@ -6,9 +6,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlmodel import select
 from werkzeug.exceptions import Forbidden
 
-from qa_app import calibration_store as store
 from qa_app.db import get_session
-from qa_app.domain.calibration import panel_link_state
+from qa_app.domain.calibration.sessions import panel_link_state
 from qa_app.models import (
     CalibrationParticipant,
     CalibrationSession,
@@ -16,8 +15,9 @@ from qa_app.models import (
     RubricVersion,
     utcnow,
 )
+from qa_app.store.calibration import sessions as store
 from qa_app.store.rubrics import rubric_from_row
-from qa_app.views.calibration_scoring import after_save, save_scores, score_page, session_call
+from qa_app.views.calibration.scoring import after_save, save_scores, score_page, session_call
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 

@@ -32,9 +32,9 @@ def session_report(name: str, out: Path) -> None:
     Per call, Per rater and About (session, rubric, methods). Text cells are
     formula-safe.
     """
-    from qa_app import calibration_store as store
     from qa_app import db
     from qa_app.models import SessionState
+    from qa_app.store.calibration import sessions as store
 
     check_output_path(out)
     _app, engine = command_app()
@@ -63,12 +63,12 @@ def import_ratings_command(
     Stored ratings the file changes are replaced only with ``replace``."""
     from sqlmodel import select
 
-    from qa_app import calibration_store as store
     from qa_app import db
-    from qa_app.domain.calibration import CalibrationError
+    from qa_app.domain.calibration.sessions import CalibrationError
     from qa_app.domain.files.tables import FileProblem, read_table
     from qa_app.domain.imports.ratings import skipped_summary, validate_ratings
     from qa_app.models import Role, RubricVersion
+    from qa_app.store.calibration import sessions as store
     from qa_app.store.imports import ratings as ratings_store
     from qa_app.store.imports.service import command_line_user, count
     from qa_app.store.rubrics import current_rubric_row, rubric_from_row

@@ -11,13 +11,13 @@ import io
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from sqlmodel import select
 
-from qa_app import calibration_store as store
 from qa_app.db import get_session
-from qa_app.domain.calibration import CalibrationError
+from qa_app.domain.calibration.sessions import CalibrationError
 from qa_app.domain.files.spreadsheet_safety import protect_formula
 from qa_app.domain.rubrics.scoring import ScoringError, missing_dimensions, parse_answer
 from qa_app.models import CalibrationSession, Call, Role, SessionState
-from qa_app.views.calibration import LEADS, _rubric, _session, bp
+from qa_app.store.calibration import sessions as store
+from qa_app.views.calibration.sessions import LEADS, _rubric, _session, bp
 from qa_app.web.auth import current_user, roles_required
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -111,7 +111,7 @@ def report_xlsx(session_id: int):
 @roles_required(*LEADS)
 def chart(session_id: int, name: str):
     """The dashboard's charts, rendered on the server (only once revealed)."""
-    from qa_app import charts
+    from qa_app.charts import calibration as charts
 
     db = get_session()
     session = _revealed(session_id)

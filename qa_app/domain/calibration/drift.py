@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from qa_app.domain.agreement import compute_agreement
-from qa_app.domain.calibration import SessionRating, engine_ratings
+from qa_app.domain.calibration.sessions import SessionRating, engine_ratings
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,8 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlmodel import select
 
-from qa_app import calibration_store as store
 from qa_app.db import get_session
-from qa_app.domain.calibration import CalibrationError
+from qa_app.domain.calibration.sessions import CalibrationError
 from qa_app.domain.rubrics.definitions import Rubric
 from qa_app.domain.rubrics.scoring import ScoringError, parse_answer
 from qa_app.models import (
@@ -23,8 +22,9 @@ from qa_app.models import (
     Role,
     SessionState,
 )
+from qa_app.store.calibration import sessions as store
 from qa_app.store.reviews import transcripts as transcript_store
-from qa_app.views.calibration import _rubric, _session, bp
+from qa_app.views.calibration.sessions import _rubric, _session, bp
 from qa_app.views.reviews.scoring import edit_values
 from qa_app.web.auth import current_user, roles_required
 

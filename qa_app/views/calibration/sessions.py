@@ -25,10 +25,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from werkzeug.datastructures import MultiDict
 
-from qa_app import calibration_store as store
 from qa_app import sampling_store
 from qa_app.db import get_session
-from qa_app.domain.calibration import CalibrationError, panel_link_state, parse_link_grace
+from qa_app.domain.calibration.sessions import CalibrationError, panel_link_state, parse_link_grace
 from qa_app.domain.files.tables import parse_timestamp
 from qa_app.models import (
     CalibrationParticipant,
@@ -38,6 +37,7 @@ from qa_app.models import (
     RubricVersion,
 )
 from qa_app.store import audit
+from qa_app.store.calibration import sessions as store
 from qa_app.store.reviews.queue import CallFilters, assignable_users, filter_choices
 from qa_app.store.rubrics import current_rubric_row, rubric_from_row
 from qa_app.views import form_int
@@ -243,7 +243,7 @@ def _manage(
 @roles_required(*LEADS)
 def drift():
     """Each QA rater's bias and distance from consensus per dimension, session after session."""
-    from qa_app.domain.rater_drift import rater_history
+    from qa_app.domain.calibration.drift import rater_history
 
     typed = request.args.get("threshold") or "0.5"
     try:
@@ -391,8 +391,12 @@ def _audit_link(db, session, participant, what: str) -> None:
 
 
 # The blueprint's other routes live in these modules; importing them registers them.
-from qa_app.views import (  # noqa: E402, F401
-    calibration_feedback,
-    calibration_results,
-    calibration_scoring,
+from qa_app.views.calibration import (
+    feedback as calibration_feedback,
+)
+from qa_app.views.calibration import (
+    results as calibration_results,
+)
+from qa_app.views.calibration import (
+    scoring as calibration_scoring,
 )

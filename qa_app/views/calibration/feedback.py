@@ -14,11 +14,11 @@ import string
 
 from flask import abort, render_template, url_for
 
-from qa_app import calibration_store as store
 from qa_app.db import get_session
 from qa_app.models import CalibrationParticipant, ParticipantKind, Role, SessionState
-from qa_app.views.calibration import _rubric, _session, bp
-from qa_app.views.calibration_scoring import _my_participation
+from qa_app.store.calibration import sessions as store
+from qa_app.views.calibration.scoring import _my_participation
+from qa_app.views.calibration.sessions import _rubric, _session, bp
 from qa_app.web.auth import roles_required
 
 

@@ -13,18 +13,18 @@ from datetime import datetime
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
-from qa_app.domain.calibration import (
+from qa_app.domain.calibration.dashboard import build_dashboard
+from qa_app.domain.calibration.drift import SessionInput
+from qa_app.domain.calibration.report import write_session_report
+from qa_app.domain.calibration.sessions import (
     CalibrationError,
     SessionRating,
     check_reveal,
     check_transition,
     rotated_items,
 )
-from qa_app.domain.calibration_dashboard import build_dashboard
-from qa_app.domain.rater_drift import SessionInput
 from qa_app.domain.rubrics.definitions import Rubric
 from qa_app.domain.rubrics.scoring import MAX_NOTE_LENGTH, DimensionAnswer
-from qa_app.domain.session_report import write_session_report
 from qa_app.models import (
     CalibrationCall,
     CalibrationConsensus,
