@@ -1,7 +1,7 @@
 """Per-call values of a catalogue metric (qa_app.domain.metric_catalogue), read from the database.
 
 Flags and dimensions come from each call's *final* scores, exactly as the exports compute them
-(qa_app.export_queries.iter_flag_rows: consensus, else the review, else the median of the
+(qa_app.store.flags.rows.iter_flag_rows: consensus, else the review, else the median of the
 reviews); outcomes come from the outcomes table.
 
 Both functions take an Engine or a Session. The *_queries modules take the request's Session
@@ -37,8 +37,8 @@ from qa_app.domain.metric_catalogue import (
     flag_metric,
     outcome_metric,
 )
-from qa_app.export_queries import iter_flag_rows, outcome_kinds, plan_export
 from qa_app.models import Call, Outcome, Review, ReviewStatus, RubricVersion
+from qa_app.store.flags.rows import iter_flag_rows, outcome_kinds, plan_export
 from qa_app.store.reviews.queue import CallFilters
 from qa_app.store.rubrics import DEFAULT_RUBRIC_ID, rubric_from_row
 

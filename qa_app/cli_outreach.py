@@ -53,8 +53,8 @@ def run(as_of, dry_run, rules_path, output) -> None:
     from sqlmodel import Session
 
     from qa_app.domain.outreach_rules import RulesError, load_rules
-    from qa_app.export_queries import ExportError
     from qa_app.outreach_store import run_outreach
+    from qa_app.store.flags.rows import ExportError
 
     try:
         rules = load_rules(rules_path)
@@ -180,8 +180,8 @@ def report(as_of, rules_path, output) -> None:
 
     from qa_app.domain.outreach_outcomes import AsOfError, check_as_of
     from qa_app.domain.outreach_rules import RulesError, load_rules
-    from qa_app.export_queries import ExportError
     from qa_app.outreach_outcome_queries import outreach_tracking
+    from qa_app.store.flags.rows import ExportError
 
     if as_of is not None:
         try:

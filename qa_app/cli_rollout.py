@@ -240,8 +240,8 @@ def _database_panel(path, metric, unit_kind, period, window, rubric_key):
     from qa_app.call_metrics import MetricError
     from qa_app.domain.metric_catalogue import parse_metric
     from qa_app.domain.rollout_files import RolloutFileError, read_rollout_file
-    from qa_app.export_queries import ExportError
     from qa_app.rollout_queries import rollout_panel
+    from qa_app.store.flags.rows import ExportError
 
     if not metric:
         raise click.UsageError("--rollouts needs --metric (e.g. flag:empathy_absent)")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
+from qa_app.cli.flags import _filters, filter_options
 from qa_app.cli.support import command_app, table_or_json_option
-from qa_app.cli_exports import _filters, filter_options
 
-# qa_app.flag_summary.BY_CHOICES (a test keeps them equal); that module loads SQLAlchemy.
+# qa_app.store.flags.summary.BY_CHOICES (a test keeps them equal); that module loads SQLAlchemy.
 BY_CHOICES = ("team", "queue", "channel", "interaction_type", "tenure_band")
 PLAN_AUDIT_REASON = "qa-app sample {command} (command line)"
 
@@ -186,8 +186,8 @@ def summary_command(by: str | None, output: str, rubric_key, **options) -> None:
     """Each flag's rate per group: unweighted, weighted (by the sampling plan's design, else
     to the interaction mix; the weighting is named), its 95% design-based interval and
     effective sample size."""
-    from qa_app.export_queries import ExportError
-    from qa_app.flag_summary import flags_summary
+    from qa_app.store.flags.rows import ExportError
+    from qa_app.store.flags.summary import flags_summary
 
     app, engine = command_app()
     try:

@@ -197,7 +197,7 @@ def survey_compare(item, dimension, since, until, survey_name, output) -> None:
     from qa_app.db import transaction
     from qa_app.domain.customer_survey import SurveyError
     from qa_app.domain.customer_survey_compare import ASSOCIATION
-    from qa_app.export_queries import ExportError
+    from qa_app.store.flags.rows import ExportError
     from qa_app.store.reviews.queue import CallFilters
 
     try:

@@ -108,7 +108,7 @@ def survival(cohort, flag, as_of, horizon, by, window, rubric_key, output) -> No
     from sqlmodel import Session
 
     from qa_app.domain.survival import SurvivalError
-    from qa_app.export_queries import ExportError
+    from qa_app.store.flags.rows import ExportError
     from qa_app.survival_queries import survival_report
 
     app, engine = command_app()

@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 
 from qa_app.domain.customer_survey import Survey
 from qa_app.domain.customer_survey_compare import Answer, Comparison, Pair, compare
-from qa_app.export_queries import iter_flag_rows, plan_export
 from qa_app.models import Call, SurveyLink, SurveyResponse
+from qa_app.store.flags.rows import iter_flag_rows, plan_export
 from qa_app.store.reviews.queue import CallFilters
 
 

@@ -19,7 +19,6 @@ from qa_app.domain.outreach_opening import CONTACTED, PATHWAYS
 from qa_app.domain.outreach_rules import OutreachRules
 from qa_app.domain.outreach_signals import OutreachCall, UsagePoint, is_customer_speaker, window
 from qa_app.domain.rubrics.definitions import Rubric
-from qa_app.export_queries import iter_flag_rows, plan_export
 from qa_app.models import (
     Call,
     Customer,
@@ -33,6 +32,7 @@ from qa_app.models import (
     utcnow,
 )
 from qa_app.store import audit
+from qa_app.store.flags.rows import iter_flag_rows, plan_export
 from qa_app.store.reviews.queue import CallFilters
 
 MAX_CREDIT = 1_000_000

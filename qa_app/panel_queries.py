@@ -1,7 +1,7 @@
 """Database rows for the panel model, as plain records (qa_app.domain.panel_model).
 
 Customers and their events come straight from their tables; reviewed calls and their flags
-come from the export's own reading of final scores (qa_app.export_queries), so the panel
+come from the export's own reading of final scores (qa_app.store.flags.rows), so the panel
 sees a call's flag exactly as the flag export does.
 """
 
@@ -13,8 +13,8 @@ from datetime import date, datetime
 from sqlmodel import Session, select
 
 from qa_app.domain.panel_model import CustomerRecord, EventRecord, ReviewedCall
-from qa_app.export_queries import ExportError, iter_flag_rows, plan_export
 from qa_app.models import Call, Customer, CustomerEvent
+from qa_app.store.flags.rows import ExportError, iter_flag_rows, plan_export
 from qa_app.store.reviews.queue import CallFilters
 from qa_app.store.rubrics import current_rubric_row, rubric_from_row
 

@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from qa_app.domain.survival import ANCHOR_KINDS, CallRecord, CustomerRecord, EventRecord
-from qa_app.export_queries import iter_flag_rows, plan_export
 from qa_app.models import Call, Customer, CustomerEvent, naive_utc
+from qa_app.store.flags.rows import iter_flag_rows, plan_export
 from qa_app.store.reviews.queue import CallFilters
 
 

@@ -449,9 +449,9 @@ def _register_commands() -> None:
     from qa_app.cli.audit import audit
     from qa_app.cli.backup import backup, restore
     from qa_app.cli.calibration import register
+    from qa_app.cli.flags import export_group, outcomes_group
     from qa_app.cli.users import users
     from qa_app.cli_experiment import experiment_group, import_exposure
-    from qa_app.cli_exports import export_group, outcomes_group
     from qa_app.cli_outreach import outreach_group
     from qa_app.cli_panel import analysis_plan_group, panel
     from qa_app.cli_recognition import board

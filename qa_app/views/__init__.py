@@ -11,7 +11,6 @@ from qa_app.web.security import MAX_ID
 def init_app(app: Flask) -> None:
     from qa_app.views import (
         audit,
-        coach,
         customer_survey,
         customer_survey_respond,
         experiments,
@@ -28,6 +27,9 @@ def init_app(app: Flask) -> None:
     )
     from qa_app.views import (
         auth as auth_views,
+    )
+    from qa_app.views import (
+        flags as coach,
     )
     from qa_app.views import (
         users as admin,

@@ -27,7 +27,6 @@ from qa_app.domain.customer_survey_compare import (
     mix_weights_for,
     response_rates,
 )
-from qa_app.export_queries import ExportError
 from qa_app.models import (
     CalibrationCall,
     CalibrationSession,
@@ -38,6 +37,7 @@ from qa_app.models import (
     SessionState,
 )
 from qa_app.store import audit
+from qa_app.store.flags.rows import ExportError
 from qa_app.store.reviews.queue import CallFilters
 from qa_app.views import wants_fragment
 from qa_app.web.auth import current_user, roles_required

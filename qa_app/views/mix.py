@@ -11,9 +11,9 @@ from flask import Blueprint, current_app, render_template, request
 
 from qa_app import mix_queries
 from qa_app.db import get_engine, get_session
-from qa_app.export_queries import ExportError
-from qa_app.flag_summary import BY_CHOICES, flags_summary
 from qa_app.models import Role
+from qa_app.store.flags.rows import ExportError
+from qa_app.store.flags.summary import BY_CHOICES, flags_summary
 from qa_app.store.reviews.queue import CallFilters
 from qa_app.views import wants_fragment
 from qa_app.web.auth import roles_required

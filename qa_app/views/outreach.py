@@ -38,7 +38,7 @@ _TRACKING_LOCK = Lock()
 def _opening_for(db, rubric, rubric_pk: int | None, call_pk: int | None):
     from qa_app.domain.outreach_opening import humane_opening
     from qa_app.domain.rubrics.final_scores import final_scores
-    from qa_app.export_queries import _answers_by_call
+    from qa_app.store.flags.rows import _answers_by_call
 
     scores = {}
     if call_pk is not None and rubric_pk is not None:
@@ -179,7 +179,7 @@ def _tracking() -> tuple[dict | None, str | None]:
     from qa_app import outreach_outcome_queries as queries
     from qa_app.domain.outreach_outcomes import AsOfError
     from qa_app.domain.outreach_rules import RulesError, load_rules
-    from qa_app.export_queries import ExportError
+    from qa_app.store.flags.rows import ExportError
 
     db = get_session()
     rubric_id = current_app.config["RUBRIC_ID"]

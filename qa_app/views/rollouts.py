@@ -114,8 +114,8 @@ def evaluate():
     from qa_app.domain.rollout_did import DidError
     from qa_app.domain.rollout_evaluation import evaluate_panel
     from qa_app.domain.rollout_files import RolloutFileError, read_rollout_file
-    from qa_app.export_queries import ExportError
     from qa_app.rollout_queries import rollout_panel
+    from qa_app.store.flags.rows import ExportError
 
     chosen, problems, status = _form()
     if problems:

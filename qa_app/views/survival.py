@@ -73,7 +73,7 @@ def index():
 def _analysis(chosen: dict) -> dict:
     from qa_app.charts_survival import data_url, km_chart_svg
     from qa_app.domain.survival import SurvivalError, at_risk, curves
-    from qa_app.export_queries import ExportError
+    from qa_app.store.flags.rows import ExportError
     from qa_app.survival_queries import survival_report
 
     try:

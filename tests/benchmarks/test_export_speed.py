@@ -20,10 +20,10 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from qa_app import db
-from qa_app.domain.flag_export import flag_columns, write_xlsx
-from qa_app.export_queries import iter_flag_rows, plan_export
-from qa_app.export_service import export_flags
+from qa_app.domain.flags.export import flag_columns, write_xlsx
 from qa_app.models import Call, Outcome, Review, ReviewScore
+from qa_app.store.flags.exports import export_flags
+from qa_app.store.flags.rows import iter_flag_rows, plan_export
 from qa_app.store.reviews.queue import CallFilters
 from qa_app.store.rubrics import register_rubric_files, rubric_files
 from qa_app.store.users import create_user
@@ -166,7 +166,7 @@ def test_xlsx_export_is_twice_as_fast_as_dataframe_to_excel(tmp_path):
 MEMORY_SCRIPT = """
 import sys
 from qa_app import db
-from qa_app.export_service import export_flags
+from qa_app.store.flags.exports import export_flags
 from qa_app.store.reviews.queue import CallFilters
 engine = db.make_engine(f"sqlite:///{sys.argv[1]}")
 summary = export_flags(engine, CallFilters(), "xlsx", sys.argv[2])

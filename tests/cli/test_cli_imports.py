@@ -13,14 +13,14 @@ import sys
 import click
 import pytest
 
-from qa_app import cli_exports
 from qa_app.cli import agreement as cli_agreement
+from qa_app.cli import flags as cli_exports
 from qa_app.cli import users as cli_users
 from qa_app.cli.main import main
 from qa_app.domain.agreement import LEVELS
 from qa_app.domain.agreement.report import BOOTSTRAP_METHODS, DEFAULT_REPLICATES
-from qa_app.export_service import FORMATS
 from qa_app.models import Role
+from qa_app.store.flags.exports import FORMATS
 from qa_app.store.users import MIN_PASSWORD_LENGTH
 
 HEAVY = ("flask", "sqlalchemy", "sqlmodel", "alembic", "numpy", "pandas", "openpyxl", "matplotlib")

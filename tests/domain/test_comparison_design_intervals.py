@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from qa_app.domain.comparison_statistics import INTERVAL_METHODS
-from qa_app.domain.outcome_comparison import ALL, EQUITY_CUTS, Comparison, ComparisonRow
+from qa_app.domain.flags.comparison import ALL, EQUITY_CUTS, Comparison, ComparisonRow
 from qa_app.domain.survey_estimates import (
     DesignCall,
     design_difference,

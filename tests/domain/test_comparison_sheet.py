@@ -6,10 +6,10 @@ import io
 
 from openpyxl import Workbook, load_workbook
 
-from qa_app.domain.comparison_sheet import SEGMENT_SHEET, add_comparison_sheets
 from qa_app.domain.comparison_statistics import ASSOCIATION_LABEL, INTERVAL_METHODS
 from qa_app.domain.files.sheet_layout import MARGINS
-from qa_app.domain.outcome_comparison import Comparison
+from qa_app.domain.flags.comparison import Comparison
+from qa_app.domain.flags.comparison_sheet import SEGMENT_SHEET, add_comparison_sheets
 from tests.domain.test_comparison_statistics import simpson_rows
 
 

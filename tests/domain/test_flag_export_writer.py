@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from qa_app.domain.files.xlsx_rows import RowStream
-from qa_app.domain.flag_export import CALL_COLUMNS, flag_columns, write_csv, write_xlsx
+from qa_app.domain.flags.export import CALL_COLUMNS, flag_columns, write_csv, write_xlsx
 from qa_app.domain.rubrics.definitions import load_rubric_file
 from tests.conftest import RUBRICS_DIR
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pytest
 from openpyxl import Workbook
 
-from qa_app.domain.flag_export import flag_columns, write_xlsx
+from qa_app.domain.flags.export import flag_columns, write_xlsx
 from qa_app.domain.rubrics.definitions import load_rubric_file
 from tests.conftest import RUBRICS_DIR
 

@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from qa_app.domain.rubrics.scoring import DimensionAnswer
-from qa_app.export_queries import iter_flag_rows, plan_export
 from qa_app.models import Call, RubricVersion, User
+from qa_app.store.flags.rows import iter_flag_rows, plan_export
 from qa_app.store.reviews.queue import CallFilters
 from qa_app.store.reviews.reviews import save_draft_answer
 from tests.conftest import RUBRICS_DIR

@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from qa_app.domain.calibration.sessions import MIXED_MIN_CALLS, MIXED_MIN_RATERS
 from qa_app.domain.files.sheet_layout import COEFFICIENT, MEAN, RATE, print_setup
 from qa_app.domain.files.spreadsheet_safety import protect_formula
-from qa_app.domain.flag_export import header_cells
+from qa_app.domain.flags.export import header_cells
 from qa_app.domain.rubrics.definitions import Rubric
 
 SUMMARY_HEADER = (

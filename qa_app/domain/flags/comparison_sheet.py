@@ -16,8 +16,8 @@ from openpyxl.utils import get_column_letter
 from qa_app.domain.comparison_statistics import ASSOCIATION_LABEL
 from qa_app.domain.files.sheet_layout import print_setup
 from qa_app.domain.files.spreadsheet_safety import protect_formula
-from qa_app.domain.flag_export import header_cells
-from qa_app.domain.outcome_comparison import SMALL_CELL
+from qa_app.domain.flags.comparison import SMALL_CELL
+from qa_app.domain.flags.export import header_cells
 
 SEGMENT_SHEET = "Comparison by segment"
 VALUE_COLUMNS = (
@@ -174,7 +174,7 @@ def _print_setup(sheet, header_row: int) -> None:
 def add_comparison_sheets(workbook, report: dict) -> None:
     """Write the Comparison sheet (with its chart) and the Comparison by segment sheet.
 
-    ``report`` has the shape of :func:`qa_app.export_service.compare_outcomes`.
+    ``report`` has the shape of :func:`qa_app.store.flags.exports.compare_outcomes`.
     """
     groups, by = report["groups"], report["by"]
     credit = has_credit(groups) or any(has_credit(c["groups"]) for c in report["equity"])

@@ -14,18 +14,18 @@ from sqlmodel import Session
 from qa_app.design_weights import NONE, Weighting
 from qa_app.domain.agreement import compute_agreement
 from qa_app.domain.calibration.sessions import engine_ratings
-from qa_app.domain.comparison_sheet import add_comparison_sheets
 from qa_app.domain.comparison_statistics import ASSOCIATION_LABEL, INTERVAL_METHODS
-from qa_app.domain.flag_export import flag_columns, write_csv, write_xlsx
-from qa_app.domain.outcome_comparison import Comparison
-from qa_app.export_queries import (
+from qa_app.domain.flags.comparison import Comparison
+from qa_app.domain.flags.comparison_sheet import add_comparison_sheets
+from qa_app.domain.flags.export import flag_columns, write_csv, write_xlsx
+from qa_app.store.calibration.sessions import revealed_sessions, session_ratings
+from qa_app.store.flags.rows import (
     ExportError,
     ExportPlan,
     comparison_row,
     iter_flag_rows,
     plan_export,
 )
-from qa_app.store.calibration.sessions import revealed_sessions, session_ratings
 from qa_app.store.reviews.queue import CallFilters
 
 FORMATS = ("xlsx", "csv")

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from qa_app.store.reviews.queue import CallFilters
 
 BY_CHOICES = ("save_script", "channel", "interaction_type", "team", "queue")
-# qa_app.export_service.FORMATS (a test keeps them equal); that module loads SQLAlchemy and
+# qa_app.store.flags.exports.FORMATS (a test keeps them equal); that module loads SQLAlchemy and
 # openpyxl, so the commands import it only when they run.
 FORMATS = ("xlsx", "csv")
 
@@ -92,8 +92,8 @@ def export_flags_command(
     and outcomes, plus Data dictionary, About and Comparison sheets (XLSX)."""
     from tqdm import tqdm
 
-    from qa_app.export_queries import ExportError
-    from qa_app.export_service import export_flags
+    from qa_app.store.flags.exports import export_flags
+    from qa_app.store.flags.rows import ExportError
 
     file_format = file_format or ("csv" if out.suffix.lower() == ".csv" else "xlsx")
     check_output_path(out)
@@ -158,7 +158,7 @@ DIFFERENCES = (
 
 
 def _table(groups: list[dict], by: str, percent: bool, credit: bool) -> list[str]:
-    from qa_app.domain.outcome_comparison import SMALL_CELL
+    from qa_app.domain.flags.comparison import SMALL_CELL
 
     shown = [d for d in DIFFERENCES if any(g.get(d[1]) is not None for g in groups)]
     credit_header = f" {'cr/save':>8} {'cr/s w/o':>8}" if credit else ""
@@ -194,7 +194,7 @@ def _table(groups: list[dict], by: str, percent: bool, credit: bool) -> list[str
 
 def format_comparison(report: dict) -> str:
     """The comparison as text tables: by save script, then each equity cut's segments."""
-    from qa_app.domain.comparison_sheet import CUT_LABELS, has_credit
+    from qa_app.domain.flags.comparison_sheet import CUT_LABELS, has_credit
 
     percent = report["value_is"] == "rate"
     by = report["by"]
@@ -235,8 +235,8 @@ def compare_command(
     outcome: str, flags: tuple[str, ...], by: str, output: str, rubric_key, **options
 ) -> None:
     """Outcome rate (or mean) with and without each flag, per save script, weighted to the mix."""
-    from qa_app.export_queries import ExportError
-    from qa_app.export_service import compare_outcomes
+    from qa_app.store.flags.exports import compare_outcomes
+    from qa_app.store.flags.rows import ExportError
 
     app, engine = command_app()
     try:

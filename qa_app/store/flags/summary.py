@@ -10,14 +10,14 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from qa_app.domain.outcome_comparison import tenure_band
+from qa_app.domain.flags.comparison import tenure_band
 from qa_app.domain.survey_estimates import (
     MEAN_METHOD,
     RATE_METHOD,
     DesignCall,
     design_estimates,
 )
-from qa_app.export_queries import iter_flag_rows, plan_export
+from qa_app.store.flags.rows import iter_flag_rows, plan_export
 from qa_app.store.reviews.queue import CallFilters
 
 BY_CHOICES = ("team", "queue", "channel", "interaction_type", "tenure_band")

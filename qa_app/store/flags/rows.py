@@ -15,7 +15,7 @@ from sqlalchemy import func, union
 from sqlmodel import Session, select
 
 from qa_app.design_weights import Weighting, weighting_for
-from qa_app.domain.outcome_comparison import ComparisonRow
+from qa_app.domain.flags.comparison import ComparisonRow
 from qa_app.domain.rubrics.definitions import Rubric
 from qa_app.domain.rubrics.final_scores import final_scores
 from qa_app.domain.rubrics.scoring import DimensionAnswer
