@@ -170,8 +170,8 @@ def _add_outreach(db: Session, data: DemoData, base: DemoCustomers, call_pks) ->
 
 def _add_plan(db: Session, data: DemoData, call_pks: dict[str, int], rubric) -> int:
     """Store and draw the demo's sampling plan once, and review what it drew."""
-    from qa_app.domain.sampling_plan import parse_plan
-    from qa_app.sampling_store import draw, find_plan, save_plan
+    from qa_app.domain.sampling.plan import parse_plan
+    from qa_app.store.sampling.plans import draw, find_plan, save_plan
 
     if find_plan(db, parse_plan(DEMO_PLAN).name) is not None:
         return 0

@@ -420,7 +420,7 @@ class AuditEvent(SQLModel, table=True):
 
 
 class SamplingPlan(SQLModel, table=True):
-    """A lead's plan of which calls to review in a period (qa_app.domain.sampling_plan).
+    """A lead's plan of which calls to review in a period (qa_app.domain.sampling.plan).
 
     ``content`` is the plan file as given; ``drawn_at`` is set once its calls are drawn and
     assigned (a plan is drawn once: a second draw would change the probabilities).

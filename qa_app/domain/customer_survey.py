@@ -18,7 +18,7 @@ from pathlib import Path
 
 from qa_app.domain.files.tables import one_line
 from qa_app.domain.files.toml_files import FileProblems
-from qa_app.domain.sampling_plan import _line_of
+from qa_app.domain.sampling.plan import _line_of
 
 SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
 SURVEY_ID = re.compile(r"^[a-z][a-z0-9_-]*$")

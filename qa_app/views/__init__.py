@@ -20,7 +20,6 @@ def init_app(app: Flask) -> None:
         mix,
         outcomes_over_time,
         outreach,
-        plans,
         recognition,
         rollouts,
         survival,
@@ -30,6 +29,9 @@ def init_app(app: Flask) -> None:
     )
     from qa_app.views import (
         flags as coach,
+    )
+    from qa_app.views import (
+        sampling as plans,
     )
     from qa_app.views import (
         users as admin,

@@ -14,7 +14,7 @@ import pytest
 
 from qa_app.domain.comparison_statistics import INTERVAL_METHODS
 from qa_app.domain.flags.comparison import ALL, EQUITY_CUTS, Comparison, ComparisonRow
-from qa_app.domain.survey_estimates import (
+from qa_app.domain.sampling.estimates import (
     DesignCall,
     design_difference,
     domain_differences,

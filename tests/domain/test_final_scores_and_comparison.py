@@ -10,7 +10,7 @@ from qa_app.domain.flags.comparison import SMALL_CELL, Comparison, ComparisonRow
 from qa_app.domain.rubrics.definitions import load_rubric_file
 from qa_app.domain.rubrics.final_scores import final_scores, mix_weights
 from qa_app.domain.rubrics.scoring import DimensionAnswer
-from qa_app.domain.survey_estimates import DesignCall, design_difference
+from qa_app.domain.sampling.estimates import DesignCall, design_difference
 from tests.conftest import RUBRICS_DIR
 
 RUBRIC = load_rubric_file(RUBRICS_DIR / "empathy-v1.toml")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa_app.domain.sampling_plan import (
+from qa_app.domain.sampling.estimates import DesignCall, design_estimates
+from qa_app.domain.sampling.plan import (
     AGENT_MINIMUM,
     PROBABILITY_SAMPLE,
     PlanError,
@@ -20,7 +21,6 @@ from qa_app.domain.sampling_plan import (
     parse_plan,
     preview_plan,
 )
-from qa_app.domain.survey_estimates import DesignCall, design_estimates
 
 PLAN = """\
 name = "dec-hard-calls"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qa_app.domain.survey_estimates import DesignCall, design_estimates
+from qa_app.domain.sampling.estimates import DesignCall, design_estimates
 
 STRATUM_SIZES = {"billing": 600, "cancellation": 500, "complaint": 400, "escalation": 300}
 STRATUM_SIZES["general"] = 8000

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from scipy import stats
 
-from qa_app.domain.survey_estimates import DesignCall, DesignEstimate, design_estimates
+from qa_app.domain.sampling.estimates import DesignCall, DesignEstimate, design_estimates
 
 APISTRAT = Path(__file__).resolve().parent.parent / "data" / "apistrat.csv"
 

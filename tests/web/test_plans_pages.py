@@ -14,7 +14,7 @@ from sqlmodel import Session, func, select
 
 from qa_app import db
 from qa_app.domain.imports.calls import CallRecord, parse_transcript_text
-from qa_app.domain.sampling_plan import parse_plan
+from qa_app.domain.sampling.plan import parse_plan
 from qa_app.models import (
     Assignment,
     CalibrationCall,
@@ -24,8 +24,8 @@ from qa_app.models import (
     SamplingPlan,
     User,
 )
-from qa_app.sampling_store import find_plan, plan_calls
 from qa_app.store.calls import upsert_calls
+from qa_app.store.sampling.plans import find_plan, plan_calls
 from qa_app.store.users import create_user
 from tests.web.conftest import PASSWORD, TRANSCRIPT, csrf_token
 

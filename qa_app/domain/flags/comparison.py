@@ -41,7 +41,7 @@ from qa_app.domain.comparison_statistics import (
     mean_difference_interval,
     rate_difference_interval,
 )
-from qa_app.domain.survey_estimates import domain_differences
+from qa_app.domain.sampling.estimates import domain_differences
 
 SMALL_CELL = 30
 ALL = "(all)"

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from qa_app.design_weights import NONE, Weighting
 from qa_app.domain.agreement import compute_agreement
 from qa_app.domain.calibration.sessions import engine_ratings
 from qa_app.domain.comparison_statistics import ASSOCIATION_LABEL, INTERVAL_METHODS
@@ -27,6 +26,7 @@ from qa_app.store.flags.rows import (
     plan_export,
 )
 from qa_app.store.reviews.queue import CallFilters
+from qa_app.store.sampling.weights import NONE, Weighting
 
 FORMATS = ("xlsx", "csv")
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, union
 from sqlmodel import Session, select
 
-from qa_app.design_weights import Weighting, weighting_for
 from qa_app.domain.flags.comparison import ComparisonRow
 from qa_app.domain.rubrics.definitions import Rubric
 from qa_app.domain.rubrics.final_scores import final_scores
@@ -33,6 +32,7 @@ from qa_app.models import (
 from qa_app.store.calibration.sessions import consensus_for_calls
 from qa_app.store.reviews.queue import TEXT_FILTERS, CallFilters
 from qa_app.store.rubrics import current_rubric_row, rubric_from_row
+from qa_app.store.sampling.weights import Weighting, weighting_for
 
 BATCH_SIZE = 2000
 CALL_FIELDS = (

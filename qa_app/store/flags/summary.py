@@ -2,7 +2,7 @@
 
 Used by ``qa-app flags summary`` and the Mix page. The rows are the flag export's (final
 scores, flags, weight and design stratum per reviewed call); the estimates are
-qa_app.domain.survey_estimates'.
+qa_app.domain.sampling.estimates'.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from qa_app.domain.flags.comparison import tenure_band
-from qa_app.domain.survey_estimates import (
+from qa_app.domain.sampling.estimates import (
     MEAN_METHOD,
     RATE_METHOD,
     DesignCall,

@@ -25,7 +25,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from werkzeug.datastructures import MultiDict
 
-from qa_app import sampling_store
 from qa_app.db import get_session
 from qa_app.domain.calibration.sessions import CalibrationError, panel_link_state, parse_link_grace
 from qa_app.domain.files.tables import parse_timestamp
@@ -40,6 +39,7 @@ from qa_app.store import audit
 from qa_app.store.calibration import sessions as store
 from qa_app.store.reviews.queue import CallFilters, assignable_users, filter_choices
 from qa_app.store.rubrics import current_rubric_row, rubric_from_row
+from qa_app.store.sampling import plans as sampling_store
 from qa_app.views import form_int
 from qa_app.web.auth import current_user, roles_required
 

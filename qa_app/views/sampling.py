@@ -1,6 +1,6 @@
 """Sampling plans on the web: list, store (pasted or uploaded TOML), preview, draw and assign.
 
-The plan logic is qa_app.sampling_store's (the same as ``qa-app sample``); this module reads
+The plan logic is qa_app.store.sampling.plans's (the same as ``qa-app sample``); this module reads
 the form, calls it and renders. A refused plan shows every problem (each naming its line)
 beside the form, with the text as it was typed, and stores nothing.
 """
@@ -15,12 +15,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
-from qa_app import sampling_store
 from qa_app.db import get_session
-from qa_app.domain.sampling_plan import DEFAULT_OVERSAMPLING, PROBABILITY_SAMPLE, PlanError
+from qa_app.domain.sampling.plan import DEFAULT_OVERSAMPLING, PROBABILITY_SAMPLE, PlanError
 from qa_app.models import Assignment, Call, Review, Role, SampledCall, SamplingPlan, User
-from qa_app.sampling_store import SamplingError
 from qa_app.store.reviews.queue import assignable_users
+from qa_app.store.sampling import plans as sampling_store
+from qa_app.store.sampling.plans import SamplingError
 from qa_app.web.auth import current_user, roles_required
 from qa_app.web.plan_upload import MAX_PLAN_BYTES, typed_plan_text
 

@@ -1,7 +1,7 @@
 """Sampling plans in the database: storing a plan, previewing it, drawing and assigning its calls.
 
 The choices (allocation, drawing, balancing) are plain functions in
-qa_app.domain.sampling_plan; this module reads the population, writes the draw and the
+qa_app.domain.sampling.plan; this module reads the population, writes the draw and the
 assignments in one transaction, and records both in the audit trail.
 """
 
@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from qa_app.domain.sampling_plan import (
+from qa_app.domain.sampling.plan import (
     DEFAULT_OVERSAMPLING,
     PROBABILITY_SAMPLE,
     DrawnCall,

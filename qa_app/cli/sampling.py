@@ -34,8 +34,8 @@ def plan_create(file: Path) -> None:
     either [sizes] per stratum or a total with [oversample] factors; errors name the line.
     """
     from qa_app import db
-    from qa_app.domain.sampling_plan import PlanError
-    from qa_app.sampling_store import SamplingError, save_plan
+    from qa_app.domain.sampling.plan import PlanError
+    from qa_app.store.sampling.plans import SamplingError, save_plan
 
     try:
         text = file.read_text(encoding="utf-8")
@@ -55,7 +55,7 @@ def plan_create(file: Path) -> None:
 def plan_list() -> None:
     """List the stored plans: name, period, whether drawn."""
     from qa_app import db
-    from qa_app.sampling_store import all_plans
+    from qa_app.store.sampling.plans import all_plans
 
     _app, engine = command_app()
     with db.transaction(engine) as session:
@@ -77,7 +77,7 @@ def preview_command(name: str, output: str) -> None:
     """Show what a plan would draw: per stratum the population and its share, the planned
     sample and its share, the inclusion probability; the design effect and effective n."""
     from qa_app import db
-    from qa_app.sampling_store import SamplingError, get_plan, preview
+    from qa_app.store.sampling.plans import SamplingError, get_plan, preview
 
     _app, engine = command_app()
     try:
@@ -121,7 +121,7 @@ def draw_command(name: str, dry_run: bool, output: str) -> None:
     its reviewers, balanced by their open work. A dry run draws the same calls the real
     draw will, and changes nothing."""
     from qa_app import db
-    from qa_app.sampling_store import SamplingError, draw, get_plan
+    from qa_app.store.sampling.plans import SamplingError, draw, get_plan
 
     _app, engine = command_app()
     try:
