@@ -1,7 +1,7 @@
 """The Mix page: how far the reviewed calls are from the real call mix, and the weighted
 flag rates that correct for it.
 
-The shares come at once (qa_app.mix_queries); the flag rates read every reviewed call of the
+The shares come at once (qa_app.store.mix); the flag rates read every reviewed call of the
 month, so they follow as an htmx fragment, as the coach page's comparison does.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
-from qa_app import mix_queries
 from qa_app.db import get_engine, get_session
 from qa_app.models import Role
+from qa_app.store import mix as mix_queries
 from qa_app.store.flags.rows import ExportError
 from qa_app.store.flags.summary import BY_CHOICES, flags_summary
 from qa_app.store.reviews.queue import CallFilters
