@@ -237,11 +237,11 @@ def instrument(
 
 
 def _database_panel(path, metric, unit_kind, period, window, rubric_key):
-    from qa_app.call_metrics import MetricError
-    from qa_app.domain.metric_catalogue import parse_metric
+    from qa_app.domain.metrics import parse_metric
     from qa_app.domain.rollout_files import RolloutFileError, read_rollout_file
     from qa_app.rollout_queries import rollout_panel
     from qa_app.store.flags.rows import ExportError
+    from qa_app.store.metrics import MetricError
 
     if not metric:
         raise click.UsageError("--rollouts needs --metric (e.g. flag:empathy_absent)")

@@ -11,7 +11,7 @@ The calls that count: started in the plan's window, from the day the lag after a
 ends, in one of the experiment's units (its queue, or the weekday-shift of its start). Each
 call takes its unit's arm from the stored assignment (intention to treat: who handled the call
 does not change the arm; the contamination check counts how far that matters). Metric values
-come from the catalogue (qa_app.call_metrics); the estimates from
+come from the catalogue (qa_app.store.metrics); the estimates from
 qa_app.domain.experiment_analysis.
 """
 
@@ -22,7 +22,6 @@ from datetime import UTC, date, datetime, time, timedelta
 import pandas as pd
 from sqlmodel import Session, select
 
-from qa_app.call_metrics import call_metric_frame
 from qa_app.domain.experiment_amendments import (
     analysis_changed,
     analysis_changes,
@@ -37,7 +36,7 @@ from qa_app.domain.experiment_units import (
     subgroup_values,
     unit_of_call,
 )
-from qa_app.domain.metric_catalogue import parse_metric
+from qa_app.domain.metrics import parse_metric
 from qa_app.experiment_store import (
     LOCKED,
     ExperimentStoreError,
@@ -55,6 +54,7 @@ from qa_app.models import (
     User,
     naive_utc,
 )
+from qa_app.store.metrics import call_metric_frame
 from qa_app.store.rubrics import DEFAULT_RUBRIC_ID
 
 EXPLORATORY = "Exploratory — not pre-registered"

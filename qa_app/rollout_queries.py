@@ -1,13 +1,13 @@
 """The unit × period panel of a catalogue metric, for a rollout evaluation.
 
-Each call's metric value (qa_app.call_metrics) is averaged per unit (queue or team, as the
+Each call's metric value (qa_app.store.metrics) is averaged per unit (queue or team, as the
 rollout file says) and period (ISO week starting Monday, or calendar month); the call count
 is kept beside the mean. Periods are numbered 1, 2, ... over the calendar from the first to
 the last period read, and a unit's ``first_treated`` is the number of the period holding its
 adoption date (the adoption period counts as treated, even if adoption was mid-period).
 Units with calls but no row in the rollout file are never treated: the comparison units.
 
-Takes an Engine or a Session, like qa_app.call_metrics.
+Takes an Engine or a Session, like qa_app.store.metrics.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from qa_app.call_metrics import MetricError, call_metric_frame
-from qa_app.domain.metric_catalogue import MetricSpec
+from qa_app.domain.metrics import MetricSpec
 from qa_app.domain.rollout_files import Rollout
+from qa_app.store.metrics import MetricError, call_metric_frame
 from qa_app.store.rubrics import DEFAULT_RUBRIC_ID
 
 PERIODS = ("week", "month")

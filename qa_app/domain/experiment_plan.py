@@ -53,7 +53,7 @@ from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from qa_app.domain.files.toml_files import FileProblems, LineProblems, as_date, read_toml
-from qa_app.domain.metric_catalogue import FLAG, parse_metric
+from qa_app.domain.metrics import FLAG, parse_metric
 
 UNITS = ("queue", "schedule_block")
 KINDS = ("training", "script", "playbook")

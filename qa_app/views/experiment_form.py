@@ -58,7 +58,7 @@ def read_fields() -> dict:
 
 def render_form(fields: dict | None = None, problems=(), text: str = "", status: int = 200):
     """The form with ``fields`` kept; ``problems`` and the generated ``text`` beside it."""
-    from qa_app.call_metrics import available_metrics
+    from qa_app.store.metrics import available_metrics
 
     fields = dict(DEFAULTS) if fields is None else fields
     known = {q["name"]: q for q in fields.get("queue_rows", ())}

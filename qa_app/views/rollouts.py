@@ -27,7 +27,7 @@ EXAMPLE = "queue,adopted_on\nBilling,2025-06-02\nRetention,2025-08-04\n"
 
 
 def _metrics() -> list:
-    from qa_app.call_metrics import available_metrics
+    from qa_app.store.metrics import available_metrics
 
     return available_metrics(get_session())
 
@@ -108,14 +108,14 @@ def _rollout_file(chosen: dict, folder: Path) -> tuple[Path | None, list[str]]:
 @roles_required(*READERS)
 def evaluate():
     """Evaluate the rollout; every problem is shown beside the form, nothing is stored."""
-    from qa_app.call_metrics import MetricError
     from qa_app.charts_rollout import data_url, event_study_png, gap_png
-    from qa_app.domain.metric_catalogue import parse_metric
+    from qa_app.domain.metrics import parse_metric
     from qa_app.domain.rollout_did import DidError
     from qa_app.domain.rollout_evaluation import evaluate_panel
     from qa_app.domain.rollout_files import RolloutFileError, read_rollout_file
     from qa_app.rollout_queries import rollout_panel
     from qa_app.store.flags.rows import ExportError
+    from qa_app.store.metrics import MetricError
 
     chosen, problems, status = _form()
     if problems:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa_app.domain.metric_catalogue import MetricSpec, parse_metric
+from qa_app.domain.metrics import MetricSpec, parse_metric
 
 
 @pytest.mark.parametrize(

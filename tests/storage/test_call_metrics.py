@@ -8,8 +8,8 @@ import pytest
 from sqlmodel import Session
 
 from qa_app import db
-from qa_app.call_metrics import COLUMNS, MetricError, available_metrics, call_metric_frame
-from qa_app.domain.metric_catalogue import parse_metric
+from qa_app.domain.metrics import parse_metric
+from qa_app.store.metrics import COLUMNS, MetricError, available_metrics, call_metric_frame
 from tests.storage.test_exports import load
 
 

@@ -10,7 +10,7 @@ A metric is named by a key:
   calls whose ``saved`` outcome is 1 (calls not saved have no value).
 
 Parsing only checks the form of the key; whether the flag, dimension or outcome exists is for
-the database layer (qa_app.call_metrics) to say.
+the database layer (qa_app.store.metrics) to say.
 """
 
 from __future__ import annotations

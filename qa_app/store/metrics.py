@@ -1,4 +1,4 @@
-"""Per-call values of a catalogue metric (qa_app.domain.metric_catalogue), read from the database.
+"""Per-call values of a catalogue metric (qa_app.domain.metrics), read from the database.
 
 Flags and dimensions come from each call's *final* scores, exactly as the exports compute them
 (qa_app.store.flags.rows.iter_flag_rows: consensus, else the review, else the median of the
@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from qa_app.domain.metric_catalogue import (
+from qa_app.domain.metrics import (
     CREDIT_OUTCOME,
     CREDIT_PER_SAVE,
     DIMENSION,
