@@ -451,6 +451,7 @@ def _register_commands() -> None:
     from qa_app.cli.calibration import register
     from qa_app.cli.flags import export_group, outcomes_group
     from qa_app.cli.sampling import flags_group, sample_group
+    from qa_app.cli.survival import survival
     from qa_app.cli.users import users
     from qa_app.cli_experiment import experiment_group, import_exposure
     from qa_app.cli_outreach import outreach_group
@@ -458,7 +459,6 @@ def _register_commands() -> None:
     from qa_app.cli_recognition import board
     from qa_app.cli_rollout import rollout_group
     from qa_app.cli_survey import import_survey, survey_group
-    from qa_app.cli_survival import survival
 
     for command in (
         users,

@@ -1,6 +1,6 @@
 """The Survival page: do customers whose first reviewed call had a flag stay longer?
 
-Parses the form, calls qa_app.survival_queries and the domain's curve and at-risk helpers,
+Parses the form, calls qa_app.store.survival and the domain's curve and at-risk helpers,
 renders. The page is a GET form: nothing changes state here.
 """
 
@@ -22,7 +22,7 @@ MAX_HORIZON = 3650
 
 def _choice(args) -> tuple[dict, list[str]]:
     """The form's values, typed, and what is wrong with them."""
-    from qa_app.domain.survival import BY_CHOICES, COHORTS, DEFAULT_FLAG, DEFAULT_HORIZON
+    from qa_app.domain.survival.analysis import BY_CHOICES, COHORTS, DEFAULT_FLAG, DEFAULT_HORIZON
 
     problems = []
     typed = {name: (args.get(name) or "").strip() for name in
@@ -54,7 +54,7 @@ def _choice(args) -> tuple[dict, list[str]]:
 @roles_required(*READERS)
 def index():
     """The form, and for its choice the curves, at-risk table and figures."""
-    from qa_app.domain.survival import BY_CHOICES, COHORTS
+    from qa_app.domain.survival.analysis import BY_CHOICES, COHORTS
 
     chosen, problems = _choice(request.args)
     context = {"chosen": chosen, "problems": problems, "cohorts": COHORTS,
@@ -71,10 +71,10 @@ def index():
 
 
 def _analysis(chosen: dict) -> dict:
-    from qa_app.charts_survival import data_url, km_chart_svg
-    from qa_app.domain.survival import SurvivalError, at_risk, curves
+    from qa_app.charts.survival import data_url, km_chart_svg
+    from qa_app.domain.survival.analysis import SurvivalError, at_risk, curves
     from qa_app.store.flags.rows import ExportError
-    from qa_app.survival_queries import survival_report
+    from qa_app.store.survival import survival_report
 
     try:
         cohort, report = survival_report(

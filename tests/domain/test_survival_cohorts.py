@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from qa_app.domain.survival import (
+from qa_app.domain.survival.analysis import (
     CallRecord,
     CustomerRecord,
     EventRecord,

@@ -1,4 +1,4 @@
-"""Coverage of the RMST-difference interval (qa_app.domain.survival.rmst_with_se), by seeded
+"""Coverage of the RMST-difference interval (qa_app.domain.survival.analysis.rmst_with_se), by seeded
 simulation.
 
 The interval is ours: difference ± 1.96 √(se_with² + se_without²), each standard error the
@@ -21,7 +21,7 @@ import math
 import numpy as np
 import pytest
 
-from qa_app.domain.survival import Z95, Member, rmst_with_se
+from qa_app.domain.survival.analysis import Z95, Member, rmst_with_se
 
 DRAWS = 300
 BAND = (0.91, 0.985)

@@ -27,7 +27,7 @@ from datetime import datetime
 
 import pytest
 
-from qa_app.domain.survival import Cohort, Member, analyse, rmst_with_se
+from qa_app.domain.survival.analysis import Cohort, Member, analyse, rmst_with_se
 
 # (treatment, weeks, relapsed): treatment 1 = 6-MP, 0 = placebo.
 SIX_MP = [

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
-from qa_app import cli_survival, db
-from qa_app.domain import survival
+from qa_app import db
+from qa_app.cli import survival as cli_survival
+from qa_app.domain.survival import analysis as survival
 from tests.storage.test_survival_cli import _load
 
 
