@@ -18,7 +18,6 @@ def init_app(app: Flask) -> None:
         home,
         imports,
         mix,
-        outcomes_over_time,
         outreach,
         recognition,
         rollouts,
@@ -29,6 +28,9 @@ def init_app(app: Flask) -> None:
     )
     from qa_app.views import (
         flags as coach,
+    )
+    from qa_app.views import (
+        panels as outcomes_over_time,
     )
     from qa_app.views import (
         sampling as plans,

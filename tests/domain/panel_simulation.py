@@ -7,7 +7,7 @@ from datetime import date
 
 import numpy as np
 
-from qa_app.domain.panel_model import CustomerRecord, EventRecord, ReviewedCall
+from qa_app.domain.panels.model import CustomerRecord, EventRecord, ReviewedCall
 
 
 def _day(month: int, day: int) -> date:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa_app import cli_panel
-from qa_app.domain.analysis_plan import (
+from qa_app.cli import panels as cli_panel
+from qa_app.domain.panels.plan import (
     DOSES,
     OUTCOMES,
     AnalysisPlanError,

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from qa_app.domain.panel_model import (
+from qa_app.domain.panels.model import (
     ASSOCIATION,
     CustomerRecord,
     EventRecord,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import pytest
 from linearmodels.datasets import wage_panel
 
-from qa_app.domain.panel_model import fit_two_way
+from qa_app.domain.panels.model import fit_two_way
 
 PUBLISHED = {"expersq": -0.0052, "married": 0.047, "union": 0.080}
 

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import Session, select
 
-from qa_app.domain.panel_model import (
+from qa_app.domain.panels.model import (
     CustomerRecord,
     EventRecord,
     ReviewedCall,

@@ -9,8 +9,9 @@ from datetime import date
 
 import pytest
 
-from qa_app import analysis_plan_store, db
-from qa_app.domain.panel_model import panel_report
+from qa_app import db
+from qa_app.domain.panels.model import panel_report
+from qa_app.store.panels import plans as analysis_plan_store
 from tests.storage.test_panel_cli import PLAN, build_world
 from tests.web.conftest import PASSWORD
 

@@ -1,4 +1,4 @@
-"""Database rows for the panel model, as plain records (qa_app.domain.panel_model).
+"""Database rows for the panel model, as plain records (qa_app.domain.panels.model).
 
 Customers and their events come straight from their tables; reviewed calls and their flags
 come from the export's own reading of final scores (qa_app.store.flags.rows), so the panel
@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from qa_app.domain.panel_model import CustomerRecord, EventRecord, ReviewedCall
+from qa_app.domain.panels.model import CustomerRecord, EventRecord, ReviewedCall
 from qa_app.models import Call, Customer, CustomerEvent
 from qa_app.store.flags.rows import ExportError, iter_flag_rows, plan_export
 from qa_app.store.reviews.queue import CallFilters
@@ -102,8 +102,8 @@ class PanelRequest:
 def panel_reports(db: Session, request: PanelRequest, default_rubric_id: str) -> list[dict]:
     """One report (the CLI's JSON) per outcome; with a plan, each names the plan, its time,
     hash and amendments. Raises :class:`PanelQueryError` or the plan store's error."""
-    from qa_app.analysis_plan_store import load
-    from qa_app.domain.panel_model import panel_report
+    from qa_app.domain.panels.model import panel_report
+    from qa_app.store.panels.plans import load
 
     plan = None
     jobs = [(outcome, request.lags) for outcome in request.outcomes]

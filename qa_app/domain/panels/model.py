@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from qa_app.domain.analysis_plan import OUTCOMES
+from qa_app.domain.panels.plan import OUTCOMES
 
 MIN_CUSTOMERS = 10  # fewer clusters than this: no interval is reported
 FEW_CUSTOMERS = 30  # fewer than this: the interval is shown with a warning

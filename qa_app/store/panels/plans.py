@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from qa_app.domain.analysis_plan import AnalysisPlanSpec, parse_analysis_plan
+from qa_app.domain.panels.plan import AnalysisPlanSpec, parse_analysis_plan
 from qa_app.models import AnalysisPlan, AuditEvent, User, utcnow
 from qa_app.store import audit
 

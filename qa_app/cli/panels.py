@@ -10,7 +10,7 @@ import click
 
 from qa_app.cli.support import as_of_option, command_app, table_or_json_option
 
-# qa_app.domain.analysis_plan.OUTCOMES and DOSES (a test keeps them equal).
+# qa_app.domain.panels.plan.OUTCOMES and DOSES (a test keeps them equal).
 OUTCOMES = ("nps", "renewal", "spend", "churn")
 DOSES = ("share", "count")
 
@@ -23,7 +23,7 @@ def _read(file: Path) -> str:
 
 
 def _known_flags(session, app) -> list[str] | None:
-    from qa_app.panel_queries import rubric_flags
+    from qa_app.store.panels.queries import rubric_flags
 
     return rubric_flags(session, app.config["RUBRIC_ID"]) or None
 
@@ -42,8 +42,8 @@ def plan_create(file: Path) -> None:
     table of lags in months (nps = [1], renewal = [3], spend = [12]); errors name the line.
     """
     from qa_app import db
-    from qa_app.analysis_plan_store import AnalysisPlanStoreError, create
-    from qa_app.domain.analysis_plan import AnalysisPlanError
+    from qa_app.domain.panels.plan import AnalysisPlanError
+    from qa_app.store.panels.plans import AnalysisPlanStoreError, create
 
     text = _read(file)
     app, engine = command_app()
@@ -63,8 +63,8 @@ def plan_amend(file: Path, reason: str) -> None:
     """Replace a stored plan (named in FILE) with FILE's content; the reason is required,
     recorded in the audit trail, and every report using the plan lists its amendments."""
     from qa_app import db
-    from qa_app.analysis_plan_store import AnalysisPlanStoreError, amend
-    from qa_app.domain.analysis_plan import AnalysisPlanError
+    from qa_app.domain.panels.plan import AnalysisPlanError
+    from qa_app.store.panels.plans import AnalysisPlanStoreError, amend
 
     text = _read(file)
     app, engine = command_app()
@@ -82,7 +82,7 @@ def plan_amend(file: Path, reason: str) -> None:
 def plan_show(name: str) -> None:
     """Show a stored plan: its content, time stored, hash and every amendment's reason."""
     from qa_app import db
-    from qa_app.analysis_plan_store import AnalysisPlanStoreError, load
+    from qa_app.store.panels.plans import AnalysisPlanStoreError, load
 
     _app, engine = command_app()
     try:
@@ -102,7 +102,7 @@ def plan_show(name: str) -> None:
 
 
 def _lags(_ctx, _param, value: str | None) -> list[int] | None:
-    from qa_app.domain.analysis_plan import parse_lags
+    from qa_app.domain.panels.plan import parse_lags
 
     if value is None:
         return None
@@ -135,8 +135,8 @@ def panel(outcome, flag, lags, as_of, dose, plan_name, output) -> None:
     Every figure is an association in observational data.
     """
     from qa_app import db
-    from qa_app.analysis_plan_store import AnalysisPlanStoreError
-    from qa_app.panel_queries import PanelQueryError, PanelRequest, panel_reports
+    from qa_app.store.panels.plans import AnalysisPlanStoreError
+    from qa_app.store.panels.queries import PanelQueryError, PanelRequest, panel_reports
 
     if plan_name and (flag or lags):
         raise click.UsageError("--plan fixes the flag and lags; leave out --flag and --lags")

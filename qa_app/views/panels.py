@@ -1,5 +1,5 @@
 """The Outcomes over time page: how long a behaviour takes to show in NPS, renewals, spend and
-churn — the lagged panel model (qa_app.domain.panel_model) per outcome and lag, one chart,
+churn — the lagged panel model (qa_app.domain.panels.model) per outcome and lag, one chart,
 the table of figures, and the analysis plan with its time and amendments when one is used.
 
 Read-only (GET): plans are stored and amended from the command line, where the reason for
@@ -14,7 +14,7 @@ from datetime import date
 from flask import Blueprint, current_app, render_template, request
 
 from qa_app.db import get_session
-from qa_app.domain.analysis_plan import DOSES, OUTCOMES, parse_lags
+from qa_app.domain.panels.plan import DOSES, OUTCOMES, parse_lags
 from qa_app.models import Role
 from qa_app.views import wants_fragment
 from qa_app.web.auth import roles_required
@@ -26,7 +26,7 @@ DEFAULTS = {"outcomes": ["nps", "renewal"], "flag": "acknowledged", "lags": "1,3
 
 def _form(args) -> tuple[dict, object | None, list[str]]:
     """The form as typed, the request it makes (None when nothing was asked), and problems."""
-    from qa_app.panel_queries import PanelRequest
+    from qa_app.store.panels.queries import PanelRequest
 
     asked = any(args.get(k) for k in ("outcome", "flag", "lags", "plan"))
     outcomes = [o.strip() for o in args.getlist("outcome") if o.strip()]
@@ -70,9 +70,9 @@ def _form(args) -> tuple[dict, object | None, list[str]]:
 
 def _results(panel_request) -> tuple[list[dict], str | None, str | None]:
     """The reports, the chart as base64 SVG, and an error to show instead."""
-    from qa_app.analysis_plan_store import AnalysisPlanStoreError
-    from qa_app.charts_panel import lag_chart
-    from qa_app.panel_queries import PanelQueryError, panel_reports
+    from qa_app.charts.panels import lag_chart
+    from qa_app.store.panels.plans import AnalysisPlanStoreError
+    from qa_app.store.panels.queries import PanelQueryError, panel_reports
 
     try:
         reports = panel_reports(get_session(), panel_request, current_app.config["RUBRIC_ID"])
@@ -85,8 +85,8 @@ def _results(panel_request) -> tuple[list[dict], str | None, str | None]:
 @bp.get("/outcomes-over-time")
 @roles_required(*READERS)
 def index():
-    from qa_app.analysis_plan_store import all_plans
-    from qa_app.panel_queries import rubric_flags
+    from qa_app.store.panels.plans import all_plans
+    from qa_app.store.panels.queries import rubric_flags
 
     form, panel_request, problems = _form(request.args)
     reports, chart, error = [], None, None
