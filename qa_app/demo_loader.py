@@ -118,9 +118,9 @@ def _add_outreach(db: Session, data: DemoData, base: DemoCustomers, call_pks) ->
     run the shipped outreach rules once, on the day of the latest demo call, so the Outreach
     page has a queue (a few alerts) and "What happened next" has a history."""
     from qa_app.domain.demo_customers import outreach_pilot
-    from qa_app.domain.outreach_rules import load_rules
+    from qa_app.domain.outreach.rules import load_rules
     from qa_app.models import OutreachAlert, OutreachOptOut, OutreachSuppression
-    from qa_app.outreach_store import latest_call_day, run_outreach
+    from qa_app.store.outreach.alerts import latest_call_day, run_outreach
 
     rules_key = load_rules().key
     lead = db.exec(select(User.id).where(User.email == "lead@example.com")).first()

@@ -548,7 +548,7 @@ class SurveyResponse(SQLModel, table=True):
 
 
 class OutreachAlert(SQLModel, table=True):
-    """A customer to reach out to (qa_app.domain.outreach_engine): the call behind it, the
+    """A customer to reach out to (qa_app.domain.outreach.engine): the call behind it, the
     signals and reasons, who it is assigned to, and how it was closed."""
 
     __tablename__ = "outreach_alerts"

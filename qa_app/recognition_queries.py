@@ -2,7 +2,7 @@
 quarter and the one before it, and the end days of their customers.
 
 Attempts: outreach alerts closed with a pathway in which someone spoke with the customer
-(qa_app.domain.outreach_opening.CONTACTED), on the alert's day, with the credit recorded at
+(qa_app.domain.outreach.opening.CONTACTED), on the alert's day, with the credit recorded at
 closing, credited to the team that worked them (qa_app.domain.recognition.attributed_team: the
 team named in ``assigned_to``, else the team of the agent named there on their most recent call
 started by the end of the as-of day, else the alert's own team); and save calls, calls with a
@@ -18,7 +18,7 @@ from sqlalchemy import and_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from qa_app.domain.outreach_opening import CONTACTED
+from qa_app.domain.outreach.opening import CONTACTED
 from qa_app.domain.recognition import Attempt, Board, Quarter, attributed_team, build_board
 from qa_app.models import Call, Customer, Outcome, OutreachAlert, naive_utc
 from qa_app.store.reviews.queue import day_start

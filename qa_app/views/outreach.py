@@ -1,9 +1,9 @@
 """The Outreach page: the queue of alerts with their reasons in plain words, the call behind
 each, assignment, a humane opening from the rubric's top points, and closing with the
 resolution pathway, any credit and a do-not-contact choice (which records an opt-out); and
-"What happened next" (qa_app.outreach_outcome_queries), loaded after the page as a fragment.
+"What happened next" (qa_app.store.outreach.outcomes), loaded after the page as a fragment.
 
-Parses, calls qa_app.outreach_store, renders. Every change is role-checked, CSRF-protected
+Parses, calls qa_app.store.outreach.alerts, renders. Every change is role-checked, CSRF-protected
 (flask-wtf, as every form) and audited by the store.
 """
 
@@ -36,7 +36,7 @@ _TRACKING_LOCK = Lock()
 
 
 def _opening_for(db, rubric, rubric_pk: int | None, call_pk: int | None):
-    from qa_app.domain.outreach_opening import humane_opening
+    from qa_app.domain.outreach.opening import humane_opening
     from qa_app.domain.rubrics.final_scores import final_scores
     from qa_app.store.flags.rows import _answers_by_call
 
@@ -49,7 +49,7 @@ def _opening_for(db, rubric, rubric_pk: int | None, call_pk: int | None):
 
 
 def _context(problems: list[str] | None = None) -> dict:
-    from qa_app.domain.outreach_opening import PATHWAYS
+    from qa_app.domain.outreach.opening import PATHWAYS
     from qa_app.store.rubrics import current_rubric_row, rubric_from_row
 
     db = get_session()
@@ -114,7 +114,7 @@ def _alert_id() -> int | None:
 @roles_required(*WORKERS)
 def assign():
     """Give an alert to an agent or a team."""
-    from qa_app.outreach_store import OutreachError, assign_alert
+    from qa_app.store.outreach.alerts import OutreachError, assign_alert
 
     alert_id = _alert_id()
     if alert_id is None:
@@ -134,7 +134,7 @@ def assign():
 @roles_required(*WORKERS)
 def close():
     """Close an alert with its pathway, any credit, and whether to record an opt-out."""
-    from qa_app.outreach_store import OutreachError, close_alert
+    from qa_app.store.outreach.alerts import OutreachError, close_alert
 
     form = request.form
     problems = []
@@ -176,10 +176,10 @@ def close():
 def _tracking() -> tuple[dict | None, str | None]:
     """The tracking report as of today (UTC), kept while the data stay the same, or why it
     cannot be made."""
-    from qa_app import outreach_outcome_queries as queries
-    from qa_app.domain.outreach_outcomes import AsOfError
-    from qa_app.domain.outreach_rules import RulesError, load_rules
+    from qa_app.domain.outreach.outcomes import AsOfError
+    from qa_app.domain.outreach.rules import RulesError, load_rules
     from qa_app.store.flags.rows import ExportError
+    from qa_app.store.outreach import outcomes as queries
 
     db = get_session()
     rubric_id = current_app.config["RUBRIC_ID"]

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from qa_app.domain.outreach_outcomes import (
+from qa_app.domain.outreach.outcomes import (
     MIN_SPEND_GROUP,
     AlertRow,
     AsOfError,

@@ -6,9 +6,9 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from qa_app.domain.outreach_engine import GuardState, plan_run
-from qa_app.domain.outreach_rules import RulesError, load_rules, parse_rules, shipped_rules_path
-from qa_app.domain.outreach_signals import OutreachCall, UsagePoint
+from qa_app.domain.outreach.engine import GuardState, plan_run
+from qa_app.domain.outreach.rules import RulesError, load_rules, parse_rules, shipped_rules_path
+from qa_app.domain.outreach.signals import OutreachCall, UsagePoint
 
 SHIPPED = shipped_rules_path().read_text()
 

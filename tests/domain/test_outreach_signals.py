@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from qa_app.domain.outreach_rules import load_rules
-from qa_app.domain.outreach_signals import (
+from qa_app.domain.outreach.rules import load_rules
+from qa_app.domain.outreach.signals import (
     OutreachCall,
     UsagePoint,
     call_sentiment,

@@ -10,8 +10,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import select
 
-from qa_app import db, outreach_outcome_queries
+from qa_app import db
 from qa_app.models import Customer, CustomerEvent, OutreachAlert, OutreachSuppression
+from qa_app.store.outreach import outcomes as outreach_outcome_queries
 from qa_app.views import outreach as outreach_views
 
 DAY = date(2026, 3, 1)

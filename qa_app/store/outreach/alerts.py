@@ -14,10 +14,10 @@ from datetime import UTC, date, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from qa_app.domain.outreach_engine import GuardState, RunPlan, plan_run
-from qa_app.domain.outreach_opening import CONTACTED, PATHWAYS
-from qa_app.domain.outreach_rules import OutreachRules
-from qa_app.domain.outreach_signals import OutreachCall, UsagePoint, is_customer_speaker, window
+from qa_app.domain.outreach.engine import GuardState, RunPlan, plan_run
+from qa_app.domain.outreach.opening import CONTACTED, PATHWAYS
+from qa_app.domain.outreach.rules import OutreachRules
+from qa_app.domain.outreach.signals import OutreachCall, UsagePoint, is_customer_speaker, window
 from qa_app.domain.rubrics.definitions import Rubric
 from qa_app.models import (
     Call,

@@ -1,6 +1,6 @@
 """One outreach run: which customers meet a rule on a day, and which guards hold them back.
 
-Plain records in, a :class:`RunPlan` out; qa_app.outreach_store reads the records and writes
+Plain records in, a :class:`RunPlan` out; qa_app.store.outreach.alerts reads the records and writes
 the alerts. Guards are applied in this order, each customer counted once under the first that
 holds: opted out, an open alert, an alert within the cooldown, the team's daily cap.
 """
@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from qa_app.domain.outreach_rules import OutreachRules
-from qa_app.domain.outreach_signals import OutreachCall, UsagePoint, find_signals, reasons
+from qa_app.domain.outreach.rules import OutreachRules
+from qa_app.domain.outreach.signals import OutreachCall, UsagePoint, find_signals, reasons
 
 GUARD_REASONS = ("opted_out", "cooldown", "open_alert", "daily_cap")
 NO_TEAM = "(no team)"

@@ -3,7 +3,7 @@ resolution pathways, and 90-day churn and spend of alerted customers against com
 customers who met the same signals but were not alerted (the daily cap held them back, or the
 rules did not exist yet).
 
-Plain rows in, a plain dict out; qa_app.outreach_outcome_queries reads the rows. Intervals
+Plain rows in, a plain dict out; qa_app.store.outreach.outcomes reads the rows. Intervals
 and tests come from statsmodels (Wilson, Newcombe's hybrid score, Welch). The two groups share
 no customer: anyone alerted by the as-of date is only in the alerted group, so the intervals'
 independent-samples assumption holds. The comparison is
@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from qa_app.domain.outreach_opening import CONTACTED, PATHWAYS
+from qa_app.domain.outreach.opening import CONTACTED, PATHWAYS
 
 FOLLOW_UP_DAYS = 90
 # Below this many customers (or alerts) a group gets a warning and no interval.

@@ -1,4 +1,4 @@
-"""Database side of outreach tracking: the rows qa_app.domain.outreach_outcomes needs.
+"""Database side of outreach tracking: the rows qa_app.domain.outreach.outcomes needs.
 
 Alerts and their closing, opt-outs (recorded here or as ``opt_out`` events), the comparison
 group (customers the daily cap held back, and customers who met the same rules on past days
@@ -15,15 +15,15 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from qa_app.domain.outreach_engine import candidates
-from qa_app.domain.outreach_outcomes import (
+from qa_app.domain.outreach.engine import candidates
+from qa_app.domain.outreach.outcomes import (
     AlertRow,
     ComparisonRow,
     SpendRow,
     check_as_of,
     tracking_report,
 )
-from qa_app.domain.outreach_rules import OutreachRules
+from qa_app.domain.outreach.rules import OutreachRules
 from qa_app.models import (
     Call,
     Customer,
@@ -112,7 +112,7 @@ def before_rules_rows(
     """Customers who met ``rules`` on a past day before ``first_day`` (every STEP_DAYS over
     LOOKBACK_DAYS), each on the first day found. Customers who had opted out by that day are
     left out: they could never have been alerted. Nothing is written."""
-    from qa_app.outreach_store import run_inputs
+    from qa_app.store.outreach.alerts import run_inputs
 
     found: dict[str, date] = {}
     day = first_day - timedelta(days=LOOKBACK_DAYS)

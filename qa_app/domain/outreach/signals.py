@@ -1,5 +1,5 @@
 """Outreach signals on plain records: usage dip, repeated contacts, negative sentiment,
-empathy absent. No database and no Flask: qa_app.outreach_store hands the records in.
+empathy absent. No database and no Flask: qa_app.store.outreach.alerts hands the records in.
 
 Every moment is naive UTC. A signal is judged over the ``window_days`` days that end on the
 run's day (``as_of``, inclusive): from ``as_of + 1 day - window_days`` up to the end of

@@ -20,7 +20,7 @@ def outreach_group() -> None:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def check(path: Path) -> None:
     """Check an outreach rules file; every problem is named with its line."""
-    from qa_app.domain.outreach_rules import RulesError, load_rules
+    from qa_app.domain.outreach.rules import RulesError, load_rules
 
     try:
         rules = load_rules(path)
@@ -52,9 +52,9 @@ def run(as_of, dry_run, rules_path, output) -> None:
 
     from sqlmodel import Session
 
-    from qa_app.domain.outreach_rules import RulesError, load_rules
-    from qa_app.outreach_store import run_outreach
+    from qa_app.domain.outreach.rules import RulesError, load_rules
     from qa_app.store.flags.rows import ExportError
+    from qa_app.store.outreach.alerts import run_outreach
 
     try:
         rules = load_rules(rules_path)
@@ -178,10 +178,10 @@ def report(as_of, rules_path, output) -> None:
 
     from sqlmodel import Session
 
-    from qa_app.domain.outreach_outcomes import AsOfError, check_as_of
-    from qa_app.domain.outreach_rules import RulesError, load_rules
-    from qa_app.outreach_outcome_queries import outreach_tracking
+    from qa_app.domain.outreach.outcomes import AsOfError, check_as_of
+    from qa_app.domain.outreach.rules import RulesError, load_rules
     from qa_app.store.flags.rows import ExportError
+    from qa_app.store.outreach.outcomes import outreach_tracking
 
     if as_of is not None:
         try:
