@@ -1,7 +1,7 @@
 """The team board (issue 15, "Recognition"): customers retained 90 days after an alert worked
 or a save call, per team, against the team's previous quarter; sortable, exportable to XLSX.
 
-Parses the quarter, as-of day and sort; calls qa_app.recognition_queries; renders. Sorting by
+Parses the quarter, as-of day and sort; calls qa_app.store.recognition; renders. Sorting by
 a column header is an htmx request for the board fragment (recognition/_board.html), which the
 full page includes.
 """
@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from flask import Blueprint, Response, render_template, request
 
 from qa_app.db import get_session
-from qa_app.domain.recognition import (
+from qa_app.domain.recognition.board import (
     ASSOCIATION_NOTE,
     COLUMNS,
     DIRECTIONS,
@@ -71,7 +71,7 @@ def _choices(args) -> tuple[Quarter, date, str, str, list[str]]:
 
 
 def _context() -> tuple[dict, int]:
-    from qa_app.recognition_queries import team_board
+    from qa_app.store.recognition import team_board
 
     quarter, as_of, sort, direction, problems = _choices(request.args)
     board = None
@@ -115,8 +115,8 @@ def index():
 @roles_required(*READERS)
 def export():
     """The board as shown (quarter, as-of day, sort) as an XLSX download."""
-    from qa_app.domain.recognition_sheet import board_xlsx
-    from qa_app.recognition_queries import team_board
+    from qa_app.domain.recognition.sheet import board_xlsx
+    from qa_app.store.recognition import team_board
 
     quarter, as_of, sort, direction, problems = _choices(request.args)
     if problems:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from openpyxl import load_workbook
 
-from qa_app.domain.recognition import (
+from qa_app.domain.recognition.board import (
     ASSOCIATION_NOTE,
     Attempt,
     Quarter,
@@ -22,7 +22,7 @@ from qa_app.domain.recognition import (
     check_as_of,
     default_quarter,
 )
-from qa_app.domain.recognition_sheet import BOARD_SHEET, HEADER, board_xlsx
+from qa_app.domain.recognition.sheet import BOARD_SHEET, HEADER, board_xlsx
 
 Q3 = Quarter(2026, 3)
 JULY_1 = date(2026, 7, 1)

@@ -1,9 +1,9 @@
-"""Database side of the team board (qa_app.domain.recognition): the retention attempts of a
+"""Database side of the team board (qa_app.domain.recognition.board): the retention attempts of a
 quarter and the one before it, and the end days of their customers.
 
 Attempts: outreach alerts closed with a pathway in which someone spoke with the customer
 (qa_app.domain.outreach.opening.CONTACTED), on the alert's day, with the credit recorded at
-closing, credited to the team that worked them (qa_app.domain.recognition.attributed_team: the
+closing, credited to the team that worked them (qa_app.domain.recognition.board.attributed_team: the
 team named in ``assigned_to``, else the team of the agent named there on their most recent call
 started by the end of the as-of day, else the alert's own team); and save calls, calls with a
 customer id and a ``saved`` outcome of 1, on the day they started, with their ``credit_amount``
@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from qa_app.domain.outreach.opening import CONTACTED
-from qa_app.domain.recognition import Attempt, Board, Quarter, attributed_team, build_board
+from qa_app.domain.recognition.board import Attempt, Board, Quarter, attributed_team, build_board
 from qa_app.models import Call, Customer, Outcome, OutreachAlert, naive_utc
 from qa_app.store.reviews.queue import day_start
 

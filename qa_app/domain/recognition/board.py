@@ -1,6 +1,6 @@
 """The team board of relationship-driven wins (issue 15, "Recognition").
 
-Plain Python on plain rows: no Flask, no database (qa_app.recognition_queries reads the rows).
+Plain Python on plain rows: no Flask, no database (qa_app.store.recognition reads the rows).
 
 A *retention attempt* is one of:
 

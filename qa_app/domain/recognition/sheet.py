@@ -18,7 +18,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from qa_app.domain.files.sheet_layout import print_setup
 from qa_app.domain.files.spreadsheet_safety import protect_formula
 from qa_app.domain.flags.export import header_cells
-from qa_app.domain.recognition import ASSOCIATION_NOTE, FOLLOW_UP_DAYS, SMALL_NUMBER, Board
+from qa_app.domain.recognition.board import ASSOCIATION_NOTE, FOLLOW_UP_DAYS, SMALL_NUMBER, Board
 
 BOARD_SHEET = "Team board"
 HEADER = (

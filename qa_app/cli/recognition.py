@@ -36,7 +36,7 @@ def _interval(pair: tuple[float, float] | None, signed: bool = False) -> str:
 
 
 def _print_table(board) -> None:
-    from qa_app.domain.recognition import ASSOCIATION_NOTE, SMALL_NUMBER
+    from qa_app.domain.recognition.board import ASSOCIATION_NOTE, SMALL_NUMBER
 
     click.echo(
         f"Team board {board.quarter} (against {board.previous_quarter}), as of "
@@ -95,14 +95,14 @@ def board(quarter, as_of, sort, direction, xlsx_path, output) -> None:
 
     from sqlmodel import Session
 
-    from qa_app.domain.recognition import (
+    from qa_app.domain.recognition.board import (
         COLUMNS,
         Quarter,
         RecognitionError,
         check_as_of,
         default_quarter,
     )
-    from qa_app.recognition_queries import team_board
+    from qa_app.store.recognition import team_board
 
     today = datetime.now(UTC).date()
     day = as_of.date() if as_of else today
@@ -124,7 +124,7 @@ def board(quarter, as_of, sort, direction, xlsx_path, output) -> None:
     with Session(engine) as db:
         result = team_board(db, chosen, day, sort, direction)
     if xlsx_path is not None:
-        from qa_app.domain.recognition_sheet import board_xlsx
+        from qa_app.domain.recognition.sheet import board_xlsx
 
         xlsx_path.write_bytes(board_xlsx(result))
     if output == "json":
