@@ -11,8 +11,6 @@ from qa_app.web.security import MAX_ID
 def init_app(app: Flask) -> None:
     from qa_app.views import (
         audit,
-        customer_survey,
-        customer_survey_respond,
         experiments,
         health,
         home,
@@ -41,6 +39,8 @@ def init_app(app: Flask) -> None:
     from qa_app.views.calibration import panelists as panel
     from qa_app.views.calibration import sessions as calibration
     from qa_app.views.reviews import assign, queue, scoring
+    from qa_app.views.surveys import manage as customer_survey
+    from qa_app.views.surveys import respond as customer_survey_respond
 
     modules = (
         health, auth_views, home, queue, scoring, assign, admin, audit, imports, coach, calibration,

@@ -10,9 +10,9 @@ from playwright.sync_api import expect
 from sqlalchemy import func
 from sqlmodel import Session, create_engine, select
 
-from qa_app.customer_survey_files import find_survey
-from qa_app.customer_survey_store import issue_links
 from qa_app.models import Call, SurveyLink, SurveyResponse
+from qa_app.store.surveys.files import find_survey
+from qa_app.store.surveys.responses import issue_links
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -91,9 +91,9 @@ def test_a_customer_answers_the_survey_on_a_phone(live_demo, sqlite_url, page):
 def test_a_lead_reads_the_survey_page_and_searches_what_customers_wrote(
     live_demo, sqlite_url, page
 ):
-    from qa_app.customer_survey_store import write_answers
-    from qa_app.domain.customer_survey_import import SurveyAnswerRecord
+    from qa_app.domain.surveys.responses import SurveyAnswerRecord
     from qa_app.models import Review
+    from qa_app.store.surveys.responses import write_answers
     from tests.browser.test_scoring_keyboard import log_in
 
     engine = create_engine(sqlite_url)

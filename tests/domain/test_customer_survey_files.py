@@ -8,8 +8,8 @@ from itertools import pairwise
 
 import pytest
 
-from qa_app.customer_survey_files import load_surveys, rubric_dimensions, shipped_surveys_dir
-from qa_app.domain.customer_survey import SurveyError, parse_survey
+from qa_app.domain.surveys.definition import SurveyError, parse_survey
+from qa_app.store.surveys.files import load_surveys, rubric_dimensions, shipped_surveys_dir
 
 FIVE = shipped_surveys_dir() / "customer-empathy-v1.toml"
 SEVEN = shipped_surveys_dir() / "customer-empathy-7pt-v1.toml"

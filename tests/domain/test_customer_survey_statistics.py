@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from qa_app.domain.customer_survey_compare import (
+from qa_app.domain.surveys.compare import (
     Answer,
     Pair,
     compare,
@@ -34,7 +34,7 @@ def test_spearman_matches_the_published_example():
 def test_the_bootstrap_statistic_is_spearmans_rho_with_ties():
     # The interval resamples a batched rank correlation; on the sample itself it must equal
     # spearmanr, ties (every 5-point answer is tied with others) included.
-    from qa_app.domain.customer_survey_compare import _rank_correlation
+    from qa_app.domain.surveys.compare import _rank_correlation
 
     rng = np.random.default_rng(0)
     x, y = rng.integers(1, 6, size=(2, 50))

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from qa_app.customer_survey_store import LinkProblem, open_link
 from qa_app.models import AuditEvent, SurveyLink, SurveyResponse
+from qa_app.store.surveys.responses import LinkProblem, open_link
 
 CALLS = (
     "call_id,agent,transcript,interaction_type,channel,started_at\n"

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, select
 
 from qa_app import db
-from qa_app.customer_survey_files import find_survey
-from qa_app.customer_survey_store import issue_links
 from qa_app.models import SurveyLink, SurveyResponse
+from qa_app.store.surveys.files import find_survey
+from qa_app.store.surveys.responses import issue_links
 from tests.web.conftest import add_call, csrf_token
 
 ANSWERS = {"felt_understood": "2", "acknowledged_situation": "5", "clear_next_steps": "3"}

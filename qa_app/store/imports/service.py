@@ -245,8 +245,8 @@ def _validate(
     if kind == "customers":
         return validate_customers(table)
     if kind == "survey":
-        from qa_app.customer_survey_files import find_survey, load_surveys
-        from qa_app.domain.customer_survey_import import validate_survey_answers
+        from qa_app.domain.surveys.responses import validate_survey_answers
+        from qa_app.store.surveys.files import find_survey, load_surveys
 
         report = validate_survey_answers(table, load_surveys(), find_survey())
         known = call_store.existing_call_ids(db, [r.call_id for r in report.records])
@@ -323,7 +323,7 @@ def _write(
             db, report.records, call_pks, progress, replace=replace, source=source, actor=who
         )
     if kind == "survey":
-        from qa_app.customer_survey_store import write_answers
+        from qa_app.store.surveys.responses import write_answers
 
         return write_answers(
             db, report.records, progress, replace=replace, source=source, actor=who

@@ -8,8 +8,8 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from qa_app.domain.customer_survey import Survey, SurveyError, load_survey_file, survey_files
 from qa_app.domain.rubrics.definitions import RubricError, load_rubric_file
+from qa_app.domain.surveys.definition import Survey, SurveyError, load_survey_file, survey_files
 
 DEFAULT_SURVEY = "customer-empathy"
 

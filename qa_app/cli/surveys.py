@@ -21,8 +21,8 @@ def survey_check(paths: tuple[Path, ...]) -> None:
     Without PATHS, checks the survey files qa_app uses: those in QA_APP_SURVEYS_DIR, or the
     ones shipped with qa_app. Each item's dimension is checked against the survey's rubric.
     """
-    from qa_app.customer_survey_files import rubric_dimensions, surveys_dir
-    from qa_app.domain.customer_survey import check_survey_file, survey_files
+    from qa_app.domain.surveys.definition import check_survey_file, survey_files
+    from qa_app.store.surveys.files import rubric_dimensions, surveys_dir
 
     paths = paths or tuple(survey_files(surveys_dir()))
     if not paths:
@@ -95,11 +95,11 @@ def survey_links(
     from datetime import UTC, timedelta
 
     from qa_app.cli.support import check_output_path, command_app
-    from qa_app.customer_survey_files import find_survey
-    from qa_app.customer_survey_store import issue_links
     from qa_app.db import transaction
-    from qa_app.domain.customer_survey import SurveyError
     from qa_app.domain.files.spreadsheet_safety import protect_formula
+    from qa_app.domain.surveys.definition import SurveyError
+    from qa_app.store.surveys.files import find_survey
+    from qa_app.store.surveys.responses import issue_links
 
     if until < since:
         raise click.ClickException(f"--until {until:%Y-%m-%d} is before --since {since:%Y-%m-%d}")
@@ -192,13 +192,13 @@ def survey_compare(item, dimension, since, until, survey_name, output) -> None:
     import json
 
     from qa_app.cli.support import command_app
-    from qa_app.customer_survey_files import find_survey
-    from qa_app.customer_survey_queries import comparison
     from qa_app.db import transaction
-    from qa_app.domain.customer_survey import SurveyError
-    from qa_app.domain.customer_survey_compare import ASSOCIATION
+    from qa_app.domain.surveys.compare import ASSOCIATION
+    from qa_app.domain.surveys.definition import SurveyError
     from qa_app.store.flags.rows import ExportError
     from qa_app.store.reviews.queue import CallFilters
+    from qa_app.store.surveys.files import find_survey
+    from qa_app.store.surveys.queries import comparison
 
     try:
         survey = find_survey(survey_name)

@@ -15,11 +15,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import func
 from sqlmodel import select
 
-from qa_app import customer_survey_queries as queries
-from qa_app.customer_survey_files import load_surveys
 from qa_app.db import get_session
-from qa_app.domain.customer_survey import SurveyError
-from qa_app.domain.customer_survey_compare import (
+from qa_app.domain.surveys.compare import (
     ASSOCIATION,
     WEIGHTING,
     distribution,
@@ -27,6 +24,7 @@ from qa_app.domain.customer_survey_compare import (
     mix_weights_for,
     response_rates,
 )
+from qa_app.domain.surveys.definition import SurveyError
 from qa_app.models import (
     CalibrationCall,
     CalibrationSession,
@@ -39,6 +37,8 @@ from qa_app.models import (
 from qa_app.store import audit
 from qa_app.store.flags.rows import ExportError
 from qa_app.store.reviews.queue import CallFilters
+from qa_app.store.surveys import queries
+from qa_app.store.surveys.files import load_surveys
 from qa_app.views import wants_fragment
 from qa_app.web.auth import current_user, roles_required
 

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from qa_app.domain.customer_survey import Survey
 from qa_app.domain.files.tables import (
     ImportReport,
     Table,
@@ -20,6 +19,7 @@ from qa_app.domain.files.tables import (
     parse_timestamp,
     rejected_for_missing_columns,
 )
+from qa_app.domain.surveys.definition import Survey
 
 SURVEY_COLUMNS = ("call_id", "item", "score", "position", "comment", "responded_at", "survey")
 MAX_COMMENT = 4000

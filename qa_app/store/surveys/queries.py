@@ -1,6 +1,6 @@
 """Database reads for the survey's figures: answers, QA final scores of the same calls, link
 response rates and the open-text answers. The statistics are in
-:mod:`qa_app.domain.customer_survey_compare`."""
+:mod:`qa_app.domain.surveys.compare`."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from qa_app.domain.customer_survey import Survey
-from qa_app.domain.customer_survey_compare import Answer, Comparison, Pair, compare
+from qa_app.domain.surveys.compare import Answer, Comparison, Pair, compare
+from qa_app.domain.surveys.definition import Survey
 from qa_app.models import Call, SurveyLink, SurveyResponse
 from qa_app.store.flags.rows import iter_flag_rows, plan_export
 from qa_app.store.reviews.queue import CallFilters
