@@ -88,7 +88,7 @@ def load_demo(engine: Engine, rubrics_dir: Path, data: DemoData | None = None) -
         customers_created = _add_customers(db, base)
         if customers_created:
             _add_outreach(db, data, base, call_pks)
-        from qa_app.experiment_store import add_demo_experiment
+        from qa_app.store.experiments.plans import add_demo_experiment
 
         add_demo_experiment(db)  # the Experiments page's locked, assigned pilot (once)
     return DemoResult(

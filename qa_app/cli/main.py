@@ -449,6 +449,7 @@ def _register_commands() -> None:
     from qa_app.cli.audit import audit
     from qa_app.cli.backup import backup, restore
     from qa_app.cli.calibration import register
+    from qa_app.cli.experiments import experiment_group, import_exposure
     from qa_app.cli.flags import export_group, outcomes_group
     from qa_app.cli.outreach import outreach_group
     from qa_app.cli.panels import analysis_plan_group, panel
@@ -457,7 +458,6 @@ def _register_commands() -> None:
     from qa_app.cli.surveys import import_survey, survey_group
     from qa_app.cli.survival import survival
     from qa_app.cli.users import users
-    from qa_app.cli_experiment import experiment_group, import_exposure
     from qa_app.cli_rollout import rollout_group
 
     for command in (

@@ -11,7 +11,6 @@ from qa_app.web.security import MAX_ID
 def init_app(app: Flask) -> None:
     from qa_app.views import (
         audit,
-        experiments,
         health,
         home,
         imports,
@@ -38,6 +37,7 @@ def init_app(app: Flask) -> None:
     )
     from qa_app.views.calibration import panelists as panel
     from qa_app.views.calibration import sessions as calibration
+    from qa_app.views.experiments import pages as experiments
     from qa_app.views.reviews import assign, queue, scoring
     from qa_app.views.surveys import manage as customer_survey
     from qa_app.views.surveys import respond as customer_survey_respond

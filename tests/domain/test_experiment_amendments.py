@@ -3,12 +3,12 @@ the registered metrics, window, lags and subgroups, with the assignment's design
 
 from __future__ import annotations
 
-from qa_app.domain.experiment_amendments import (
+from qa_app.domain.experiments.amendments import (
     analysis_changed,
     analysis_changes,
     registered_analysis,
 )
-from qa_app.domain.experiment_plan import parse_experiment_plan
+from qa_app.domain.experiments.plan import parse_experiment_plan
 from tests.storage.test_experiment_cli import plan_text
 
 

@@ -1,4 +1,4 @@
-"""The experiment's analysis (qa_app.domain.experiment_analysis): published clustered errors,
+"""The experiment's analysis (qa_app.domain.experiments.analysis): published clustered errors,
 the degenerate cases, subgroups and their interaction test, exact randomisation tests of small
 designs."""
 
@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qa_app.domain.experiment_analysis import (
+from qa_app.domain.experiments.analysis import (
     CLUSTER,
     RANDOMISATION,
     cluster_robust_ols,
     estimate_effect,
 )
-from qa_app.domain.experiment_assignment import assign_units
+from qa_app.domain.experiments.assignment import assign_units
 
 PETERSEN = Path(__file__).resolve().parent.parent / "data" / "petersen_test_data.csv"
 ARMS = ["control", "empathy"]

@@ -1,9 +1,9 @@
-"""Stratified randomisation of queues / schedule blocks (qa_app.domain.experiment_assignment)."""
+"""Stratified randomisation of queues / schedule blocks (qa_app.domain.experiments.assignment)."""
 
 import numpy as np
 import pytest
 
-from qa_app.domain.experiment_assignment import assign_units, balance_table
+from qa_app.domain.experiments.assignment import assign_units, balance_table
 
 STRATA = {
     **{f"q{i:02d}": "billing" for i in range(7)},
@@ -76,7 +76,7 @@ def test_balance_table_refuses_unknown_units_and_arms():
 
 
 def test_redraws_for_randomisation_inference_are_the_assignment_itself():
-    from qa_app.domain.experiment_assignment import redraw_assignments
+    from qa_app.domain.experiments.assignment import redraw_assignments
 
     seeds = [0, 7, 2**40 + 3, 123456789]
     units, drawn = redraw_assignments(STRATA, ARMS, seeds)
@@ -121,7 +121,7 @@ def test_an_allocation_deals_each_stratum_in_its_ratio_reproducibly():
 def test_overall_counts_are_as_close_to_the_ratio_as_whole_units_allow():
     """Seeded: 400 random designs (2-4 arms, ratios 1-5, 1-5 strata of 1-7 units); every arm's
     total is within one unit of its share and never zero."""
-    from qa_app.domain.experiment_assignment import arm_counts
+    from qa_app.domain.experiments.assignment import arm_counts
 
     rng = np.random.default_rng(7)
     checked = 0
@@ -171,7 +171,7 @@ def test_bad_allocations_are_refused(allocation, message):
 
 
 def test_the_design_resolution_is_the_count_of_equally_likely_assignments():
-    from qa_app.domain.experiment_assignment import design_resolution
+    from qa_app.domain.experiments.assignment import design_resolution
 
     one = {f"q{i}": "all" for i in range(6)}
     two = {f"q{i}": "phone" if i < 3 else "digital" for i in range(6)}

@@ -1,4 +1,4 @@
-"""The contamination check of an experiment (qa_app.domain.experiment_contamination)."""
+"""The contamination check of an experiment (qa_app.domain.experiments.contamination)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from qa_app.domain.experiment_contamination import contamination_check
+from qa_app.domain.experiments.contamination import contamination_check
 
 
 def test_contamination_counts_on_a_hand_made_log():

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from qa_app.domain.experiment_plan import ExperimentPlanError, parse_experiment_plan
-from qa_app.domain.experiment_units import (
+from qa_app.domain.experiments.plan import ExperimentPlanError, parse_experiment_plan
+from qa_app.domain.experiments.units import (
     design_summary,
     minimum_detectable,
     strata_from_calls,

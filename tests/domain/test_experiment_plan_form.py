@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from qa_app.domain.experiment_plan import ExperimentPlanError, parse_experiment_plan
-from qa_app.domain.experiment_plan_form import field_of_problem, plan_toml, toml_string
+from qa_app.domain.experiments.plan import ExperimentPlanError, parse_experiment_plan
+from qa_app.domain.experiments.plan_form import field_of_problem, plan_toml, toml_string
 
 
 def fields(**changes) -> dict:

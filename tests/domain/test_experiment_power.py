@@ -1,5 +1,5 @@
 """Minimum detectable effect and power of a cluster-randomised experiment
-(qa_app.domain.experiment_power), against Cohen's tables and the design-effect formula."""
+(qa_app.domain.experiments.power), against Cohen's tables and the design-effect formula."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from qa_app.domain.experiment_power import minimum_detectable_effect, power_for_effect
+from qa_app.domain.experiments.power import minimum_detectable_effect, power_for_effect
 
 
 def _plain(**kwargs):

@@ -1,4 +1,4 @@
-"""Seeded simulations of randomised experiments (qa_app.domain.experiment_analysis):
+"""Seeded simulations of randomised experiments (qa_app.domain.experiments.analysis):
 randomisation-inference p-values are uniform when the intervention does nothing, the intervals
 cover the true effect about 95% of the time, and a planted effect is recovered.
 
@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from qa_app.domain.experiment_analysis import CLUSTER, RANDOMISATION, estimate_effect
-from qa_app.domain.experiment_assignment import assign_units
+from qa_app.domain.experiments.analysis import CLUSTER, RANDOMISATION, estimate_effect
+from qa_app.domain.experiments.assignment import assign_units
 
 ARMS = ["control", "empathy"]
 

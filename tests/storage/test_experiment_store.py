@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from qa_app.domain.experiment_assignment import assign_units
-from qa_app.experiment_queries import report
-from qa_app.experiment_store import ExperimentStoreError, assign, load, register, save_draft
+from qa_app.domain.experiments.assignment import assign_units
 from qa_app.models import Experiment, ExperimentUnit
+from qa_app.store.experiments.plans import ExperimentStoreError, assign, load, register, save_draft
+from qa_app.store.experiments.reports import report
 from tests.storage.test_experiment_cli import QUEUES, plan_text
 
 
@@ -51,7 +51,7 @@ def test_a_draft_is_neither_assigned_nor_reported(engine):
 
 
 def test_an_amendment_keeps_the_registered_plan_and_cannot_redraw_the_units(engine):
-    from qa_app.experiment_store import amend
+    from qa_app.store.experiments.plans import amend
 
     with Session(engine) as db:
         row, _ = register(db, plan_text(), "pilot.toml", None)
@@ -77,7 +77,7 @@ def test_an_amendment_keeps_the_registered_plan_and_cannot_redraw_the_units(engi
 def test_calls_count_from_the_end_of_the_lag_after_assignment(engine):
     from datetime import UTC, date, datetime
 
-    from qa_app.experiment_queries import analysis_days
+    from qa_app.store.experiments.reports import analysis_days
 
     with Session(engine) as db:
         register(db, plan_text(), "pilot.toml", None)
@@ -93,7 +93,7 @@ def test_calls_count_from_the_end_of_the_lag_after_assignment(engine):
 def test_the_plans_allocation_is_the_assignments_and_fixed_once_assigned(engine):
     """Two of six queues trained: the allocation is read from the (registered or amended)
     plan, the stored draw is assign_units' with it, and it cannot change after assignment."""
-    from qa_app.experiment_store import amend
+    from qa_app.store.experiments.plans import amend
 
     two_arms = plan_text().replace('"training", "playbook"]', '"training"]')
     two_to_one = two_arms.replace(
@@ -116,9 +116,9 @@ def test_an_amended_primary_metric_and_window_are_never_reported_as_pre_register
     """After assignment a lead makes another metric primary and lengthens the window: the
     report's pre-registered metrics are still the registered ones over the registered window;
     the amended ones appear only below, labelled as amended, with what changed and why."""
-    from qa_app.cli_experiment import report_lines
-    from qa_app.experiment_queries import AMENDED
-    from qa_app.experiment_store import amend
+    from qa_app.cli.experiments import report_lines
+    from qa_app.store.experiments.plans import amend
+    from qa_app.store.experiments.reports import AMENDED
 
     amended_text = (
         plan_text()
@@ -170,7 +170,7 @@ def test_an_amended_primary_metric_and_window_are_never_reported_as_pre_register
 
 
 def test_a_reworded_amendment_adds_no_amended_analysis(engine):
-    from qa_app.experiment_store import amend
+    from qa_app.store.experiments.plans import amend
 
     with Session(engine) as db:
         register(db, plan_text(), "pilot.toml", None)

@@ -8,7 +8,8 @@ import html
 
 from sqlmodel import Session
 
-from qa_app import db, experiment_store
+from qa_app import db
+from qa_app.store.experiments import plans as experiment_store
 from tests.storage.helpers import snapshot
 from tests.web.conftest import add_call, csrf_token
 

@@ -241,7 +241,7 @@ def parse_experiment_plan(text: str, source: str = "<experiment>") -> Experiment
 
 def _allocation(doc, check: LineProblems, arms, n_units: int) -> dict[str, int] | None:
     """``allocation = { control = 2, training = 1 }``: whole-number ratios, one per arm."""
-    from qa_app.domain.experiment_assignment import MAX_RATIO
+    from qa_app.domain.experiments.assignment import MAX_RATIO
 
     raw = doc.get("allocation")
     if raw is None:

@@ -22,8 +22,8 @@ def _read(file: Path) -> str:
 
 
 def _errors():
-    from qa_app.domain.experiment_plan import ExperimentPlanError
-    from qa_app.experiment_store import ExperimentStoreError
+    from qa_app.domain.experiments.plan import ExperimentPlanError
+    from qa_app.store.experiments.plans import ExperimentStoreError
 
     return ExperimentPlanError, ExperimentStoreError
 
@@ -40,7 +40,7 @@ def experiment_register(file: Path) -> None:
     """Check a plan file, store it and lock it: its content hash and the time are kept and
     shown on every report. Errors name the line; a registered plan is changed by `amend`."""
     from qa_app import db
-    from qa_app.experiment_store import register
+    from qa_app.store.experiments.plans import register
 
     text = _read(file)
     _app, engine = command_app()
@@ -67,7 +67,7 @@ def experiment_amend(name: str, file: Path, reason: str) -> None:
     """Record FILE as a new version of registered experiment NAME, with the reason. The
     registered plan and its hash stay; every report lists the amendments."""
     from qa_app import db
-    from qa_app.experiment_store import amend
+    from qa_app.store.experiments.plans import amend
 
     text = _read(file)
     _app, engine = command_app()
@@ -87,7 +87,7 @@ def experiment_assign(name: str, seed: int, output: str) -> None:
     """Randomise the experiment's units to its arms within each stratum (never agents'
     choice), reproducibly from the seed, and store the assignment with the seed (once)."""
     from qa_app import db
-    from qa_app.experiment_store import assign
+    from qa_app.store.experiments.plans import assign
 
     _app, engine = command_app()
     try:
@@ -125,7 +125,7 @@ def _echo_balance(balance: list[dict]) -> None:
 def experiment_list(output: str) -> None:
     """Every experiment: draft or registered, when locked, whether assigned."""
     from qa_app import db
-    from qa_app.experiment_store import all_experiments
+    from qa_app.store.experiments.plans import all_experiments
 
     _app, engine = command_app()
     with db.transaction(engine) as session:
@@ -162,7 +162,7 @@ def experiment_report(name: str, explore: tuple[str, ...], output: str) -> None:
     metrics, window, lags or subgroups, the amended analysis below, labelled as amended;
     exploratory results last, labelled. Refused before the plan is registered."""
     from qa_app import db
-    from qa_app.experiment_queries import report
+    from qa_app.store.experiments.reports import report
 
     app, engine = command_app()
     try:
@@ -287,9 +287,9 @@ def _import_exposure_command():
         8601; without an offset, UTC). All-or-nothing: any invalid row is named and nothing
         is written. The same exposure again is left unchanged."""
         from qa_app import db
-        from qa_app.domain.exposure_import import validate_exposures
+        from qa_app.domain.experiments.exposure import validate_exposures
         from qa_app.domain.files.tables import FileProblem, read_table
-        from qa_app.experiment_store import write_exposures
+        from qa_app.store.experiments.plans import write_exposures
 
         try:
             table = read_table(file, {"csv", "xlsx"})

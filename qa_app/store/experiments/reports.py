@@ -5,14 +5,14 @@ exploratory.
 
 The pre-registered analysis reads the plan as registered (its metrics, window, lags,
 subgroups and power inputs), never the amended one: an amendment made after seeing the data
-cannot make its metric "pre-registered" (qa_app.domain.experiment_amendments).
+cannot make its metric "pre-registered" (qa_app.domain.experiments.amendments).
 
 The calls that count: started in the plan's window, from the day the lag after assignment
 ends, in one of the experiment's units (its queue, or the weekday-shift of its start). Each
 call takes its unit's arm from the stored assignment (intention to treat: who handled the call
 does not change the arm; the contamination check counts how far that matters). Metric values
 come from the catalogue (qa_app.store.metrics); the estimates from
-qa_app.domain.experiment_analysis.
+qa_app.domain.experiments.analysis.
 """
 
 from __future__ import annotations
@@ -22,28 +22,21 @@ from datetime import UTC, date, datetime, time, timedelta
 import pandas as pd
 from sqlmodel import Session, select
 
-from qa_app.domain.experiment_amendments import (
+from qa_app.domain.experiments.amendments import (
     analysis_changed,
     analysis_changes,
     registered_analysis,
 )
-from qa_app.domain.experiment_analysis import estimate_effect
-from qa_app.domain.experiment_contamination import contamination_check
-from qa_app.domain.experiment_plan import ExperimentPlan, parse_experiment_plan
-from qa_app.domain.experiment_units import (
+from qa_app.domain.experiments.analysis import estimate_effect
+from qa_app.domain.experiments.contamination import contamination_check
+from qa_app.domain.experiments.plan import ExperimentPlan, parse_experiment_plan
+from qa_app.domain.experiments.units import (
     design_summary,
     minimum_detectable,
     subgroup_values,
     unit_of_call,
 )
 from qa_app.domain.metrics import parse_metric
-from qa_app.experiment_store import (
-    LOCKED,
-    ExperimentStoreError,
-    StoredExperiment,
-    load,
-    stored_balance,
-)
 from qa_app.models import (
     AgentExposure,
     CalibrationConsensus,
@@ -53,6 +46,13 @@ from qa_app.models import (
     ReviewScore,
     User,
     naive_utc,
+)
+from qa_app.store.experiments.plans import (
+    LOCKED,
+    ExperimentStoreError,
+    StoredExperiment,
+    load,
+    stored_balance,
 )
 from qa_app.store.metrics import call_metric_frame
 from qa_app.store.rubrics import DEFAULT_RUBRIC_ID

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from qa_app.domain.experiment_plan import (
+from qa_app.domain.experiments.plan import (
     CHANNEL,
     COMPLEXITY,
     NO_CALLS,
@@ -84,7 +84,7 @@ def subgroup_values(plan: ExperimentPlan, interaction_type, tenure_days, channel
 def units_per_arm(plan: ExperimentPlan) -> dict[str, int]:
     """The whole units each arm is sure to get: its share of the units under the allocation,
     rounded down (the assignment never gives an arm less)."""
-    from qa_app.domain.experiment_assignment import arm_counts
+    from qa_app.domain.experiments.assignment import arm_counts
 
     shares = arm_counts(len(plan.units), plan.arms, plan.allocation)
     return {arm: int(share + 1e-9) for arm, share in shares.items()}
@@ -107,7 +107,7 @@ def design_summary(plan: ExperimentPlan, strata: dict | None = None, seed: int =
     allocation): per treatment arm, the distinct assignments of its and the control's units
     and the smallest p-value the randomisation test can give; ``exploratory`` when that is
     above the plan's alpha (0.05 without a [power] table), with a plain note."""
-    from qa_app.domain.experiment_assignment import design_resolution
+    from qa_app.domain.experiments.assignment import design_resolution
 
     strata, known = known_strata(plan, strata)
     alpha = plan.power.alpha if plan.power else 0.05
@@ -146,11 +146,11 @@ def design_summary(plan: ExperimentPlan, strata: dict | None = None, seed: int =
 
 
 def minimum_detectable(plan: ExperimentPlan, strata: dict | None = None) -> dict | None:
-    """The power calculation for the primary metric (qa_app.domain.experiment_power), with the
+    """The power calculation for the primary metric (qa_app.domain.experiments.power), with the
     inputs it used: the smallest treatment arm against the control, and the randomisation
     test's resolution from the design (design_summary); None when the plan has no [power]
     table."""
-    from qa_app.domain.experiment_power import minimum_detectable_effect
+    from qa_app.domain.experiments.power import minimum_detectable_effect
 
     if plan.power is None:
         return None

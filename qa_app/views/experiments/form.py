@@ -1,6 +1,6 @@
 """The "New experiment" form: read its fields, list the choices it offers (queues, interaction
-types, metrics) and render it. The routes are in qa_app.views.experiments; the TOML is written
-by qa_app.domain.experiment_plan_form.plan_toml and checked like any plan."""
+types, metrics) and render it. The routes are in qa_app.views.experiments.pages; the TOML is written
+by qa_app.domain.experiments.plan_form.plan_toml and checked like any plan."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from flask import render_template, request
 from sqlmodel import select
 
 from qa_app.db import get_session
-from qa_app.domain.experiment_plan import KINDS
-from qa_app.domain.experiment_plan_form import POWER_KEYS, field_of_problem
+from qa_app.domain.experiments.plan import KINDS
+from qa_app.domain.experiments.plan_form import POWER_KEYS, field_of_problem
 from qa_app.models import Call
 
 MAX_TREATMENTS = 4

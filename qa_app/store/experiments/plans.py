@@ -15,14 +15,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from qa_app.domain.experiment_assignment import assign_units, balance_table
-from qa_app.domain.experiment_plan import (
+from qa_app.domain.experiments.assignment import assign_units, balance_table
+from qa_app.domain.experiments.exposure import ExposureRecord
+from qa_app.domain.experiments.plan import (
     ExperimentPlan,
     ExperimentPlanError,
     parse_experiment_plan,
 )
-from qa_app.domain.experiment_units import strata_from_calls, unit_of_call
-from qa_app.domain.exposure_import import ExposureRecord
+from qa_app.domain.experiments.units import strata_from_calls, unit_of_call
 from qa_app.models import (
     AgentExposure,
     Call,

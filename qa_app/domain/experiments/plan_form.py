@@ -1,7 +1,7 @@
 """The "New experiment" form's fields turned into a plan's TOML text.
 
 A head of CX who does not write TOML fills in a form; this module writes the plan file the
-same checker reads (qa_app.domain.experiment_plan), so the form and a hand-written file are
+same checker reads (qa_app.domain.experiments.plan), so the form and a hand-written file are
 held to the same rules and the same line-named problems. It never judges a value itself: a
 value that is not a number or a date where one is expected is written as a quoted string,
 and the checker names it with its line. Every user text is written as an escaped TOML basic

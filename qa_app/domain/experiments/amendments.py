@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from qa_app.domain.experiment_plan import ExperimentPlan
+from qa_app.domain.experiments.plan import ExperimentPlan
 
 # The fields of a plan that decide what the analysis computes (not how units were randomised).
 ANALYSIS_FIELDS = (

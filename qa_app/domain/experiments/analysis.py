@@ -47,8 +47,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from qa_app.domain.experiment_assignment import validate_design
-from qa_app.domain.experiment_randomisation import Draws, ri_estimate
+from qa_app.domain.experiments.assignment import validate_design
+from qa_app.domain.experiments.randomisation import Draws, ri_estimate
 
 __all__ = [
     "MetricEffect",

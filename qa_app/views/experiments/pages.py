@@ -2,7 +2,7 @@
 experiment form, written as TOML), lock it, amend it with a reason, assign its units from a
 seed, and read the report.
 
-The logic is qa_app.experiment_store's and experiment_queries' (the same as ``qa-app
+The logic is qa_app.store.experiments.plans's and experiment_queries' (the same as ``qa-app
 experiment``); this module reads the form, calls them and renders. A refused plan shows every
 problem (each naming its line) beside the form, with the text as typed, and stores nothing.
 """
@@ -17,12 +17,12 @@ from threading import Lock
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 
-from qa_app import experiment_store
 from qa_app.db import get_session
-from qa_app.domain.experiment_plan import ExperimentPlanError, parse_experiment_plan
-from qa_app.domain.experiment_units import design_summary, minimum_detectable
-from qa_app.experiment_store import ExperimentStoreError
+from qa_app.domain.experiments.plan import ExperimentPlanError, parse_experiment_plan
+from qa_app.domain.experiments.units import design_summary, minimum_detectable
 from qa_app.models import Role
+from qa_app.store.experiments import plans as experiment_store
+from qa_app.store.experiments.plans import ExperimentStoreError
 from qa_app.web.auth import current_user, roles_required
 from qa_app.web.plan_upload import MAX_PLAN_BYTES, typed_plan_text
 
@@ -92,7 +92,7 @@ def save():
 @roles_required(*MANAGERS)
 def new():
     """The structured "New experiment" form (queue-randomised plans)."""
-    from qa_app.views.experiment_form import render_form
+    from qa_app.views.experiments.form import render_form
 
     return render_form()
 
@@ -102,8 +102,8 @@ def new():
 def create():
     """Write the form's plan as TOML and store it as a draft through the same path as a
     pasted plan; on a problem the form comes back with its values and the written plan."""
-    from qa_app.domain.experiment_plan_form import plan_toml
-    from qa_app.views.experiment_form import read_fields, render_form
+    from qa_app.domain.experiments.plan_form import plan_toml
+    from qa_app.views.experiments.form import read_fields, render_form
 
     fields = read_fields()
     text = plan_toml(fields)
@@ -248,8 +248,8 @@ def assign(name: str):
 @roles_required(*READERS)
 def report(name: str):
     """The report: what was promised, then what happened; refused before the lock."""
-    from qa_app.experiment_queries import data_fingerprint
-    from qa_app.experiment_queries import report as build_report
+    from qa_app.store.experiments.reports import data_fingerprint
+    from qa_app.store.experiments.reports import report as build_report
 
     stored = _stored(name)
     explore = tuple(k.strip() for k in request.args.getlist("explore") if k.strip())[:5]

@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from qa_app.domain.experiment_assignment import randomisation_resolution, redraw_assignments
+from qa_app.domain.experiments.assignment import randomisation_resolution, redraw_assignments
 
 __all__ = ["Draws", "ri_estimate"]
 
