@@ -454,11 +454,11 @@ def _register_commands() -> None:
     from qa_app.cli.outreach import outreach_group
     from qa_app.cli.panels import analysis_plan_group, panel
     from qa_app.cli.recognition import board
+    from qa_app.cli.rollouts import rollout_group
     from qa_app.cli.sampling import flags_group, sample_group
     from qa_app.cli.surveys import import_survey, survey_group
     from qa_app.cli.survival import survival
     from qa_app.cli.users import users
-    from qa_app.cli_rollout import rollout_group
 
     for command in (
         users,

@@ -1,7 +1,7 @@
 """The Rollouts page: was a phased rollout (never randomised) followed by a lift?
 
 Reads the rollout file (uploaded, or pasted as CSV), the metric and the method; builds the
-panel with qa_app.rollout_queries and evaluates it with qa_app.domain.rollout_evaluation, as
+panel with qa_app.store.rollouts and evaluates it with qa_app.domain.rollouts.evaluation, as
 ``qa-app rollout evaluate`` does; renders the report with its chart. The form is a POST
 because it carries a file; it changes nothing stored.
 """
@@ -108,14 +108,14 @@ def _rollout_file(chosen: dict, folder: Path) -> tuple[Path | None, list[str]]:
 @roles_required(*READERS)
 def evaluate():
     """Evaluate the rollout; every problem is shown beside the form, nothing is stored."""
-    from qa_app.charts_rollout import data_url, event_study_png, gap_png
+    from qa_app.charts.rollouts import data_url, event_study_png, gap_png
     from qa_app.domain.metrics import parse_metric
-    from qa_app.domain.rollout_did import DidError
-    from qa_app.domain.rollout_evaluation import evaluate_panel
-    from qa_app.domain.rollout_files import RolloutFileError, read_rollout_file
-    from qa_app.rollout_queries import rollout_panel
+    from qa_app.domain.rollouts.did import DidError
+    from qa_app.domain.rollouts.evaluation import evaluate_panel
+    from qa_app.domain.rollouts.files import RolloutFileError, read_rollout_file
     from qa_app.store.flags.rows import ExportError
     from qa_app.store.metrics import MetricError
+    from qa_app.store.rollouts import rollout_panel
 
     chosen, problems, status = _form()
     if problems:

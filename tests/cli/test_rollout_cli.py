@@ -177,7 +177,7 @@ def test_rollout_file_problems_change_nothing(app, cli, tmp_path):
 
 
 def test_synthetic_control_for_a_rollout_to_one_unit(cli, tmp_path):
-    """--method synth hands the panel to the synthetic control (qa_app.domain.rollout_synth)
+    """--method synth hands the panel to the synthetic control (qa_app.domain.rollouts.synth)
     with the one adopting unit and its adoption period; the gap chart is written."""
     rng = np.random.default_rng(3)
     rows = ["unit,t,y,g"]

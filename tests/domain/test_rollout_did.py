@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qa_app.domain.rollout_did import DidError, fit_did, prepare_panel, pretrend_sentence
-from qa_app.domain.rollout_evaluation import evaluate_did
+from qa_app.domain.rollouts.did import DidError, fit_did, prepare_panel, pretrend_sentence
+from qa_app.domain.rollouts.evaluation import evaluate_did
 
 MPDTA = Path(__file__).parents[1] / "data" / "mpdta.csv"
 
@@ -211,7 +211,7 @@ def test_the_differences_internals_the_pretrend_tests_read_are_there():
     import differences
     from differences.models.attgt import utility_ntl
 
-    from qa_app.domain.rollout_did import _aggregate, _run
+    from qa_app.domain.rollouts.did import _aggregate, _run
 
     def need(condition, what):
         assert condition, UPGRADE_NOTE.format(version=differences.__version__, what=what)

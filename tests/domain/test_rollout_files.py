@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from qa_app.domain.rollout_files import RolloutFileError, read_panel_file, read_rollout_file
+from qa_app.domain.rollouts.files import RolloutFileError, read_panel_file, read_rollout_file
 
 
 def _write(tmp_path, text, name="rollout.csv"):

@@ -1,4 +1,4 @@
-"""Two-stage least squares (qa_app.domain.rollout_instrument): published textbook values, a
+"""Two-stage least squares (qa_app.domain.rollouts.instrument): published textbook values, a
 weak instrument flagged, and the interval's coverage by seeded simulation."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from linearmodels.datasets import mroz
 
-from qa_app.domain.rollout_instrument import two_stage_least_squares
+from qa_app.domain.rollouts.instrument import two_stage_least_squares
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Synthetic control (qa_app.domain.rollout_synth): a published replication, planted gaps in
+"""Synthetic control (qa_app.domain.rollouts.synth): a published replication, planted gaps in
 simulated panels, and the checks a user sees on bad input."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qa_app.domain.rollout_synth import synthetic_control
-from qa_app.domain.rollout_synth_fit import fit_synth
-from qa_app.domain.rollout_synth_placebos import placebo_p_value
+from qa_app.domain.rollouts.synth import synthetic_control
+from qa_app.domain.rollouts.synth_fit import fit_synth
+from qa_app.domain.rollouts.synth_placebos import placebo_p_value
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -133,7 +133,7 @@ def test_failed_placebos_are_left_out_of_the_rank_and_the_count():
 
 
 def test_a_failed_placebo_fit_is_warned_about_and_not_counted(monkeypatch):
-    from qa_app.domain import rollout_synth
+    from qa_app.domain.rollouts import synth as rollout_synth
 
     real = rollout_synth.in_space_placebos
 

@@ -1,6 +1,6 @@
 """Robustness checks of a rollout's difference-in-differences estimate.
 
-Each re-runs the Callaway–Sant'Anna fit (qa_app.domain.rollout_did.fit_did, the simple ATT
+Each re-runs the Callaway–Sant'Anna fit (qa_app.domain.rollouts.did.fit_did, the simple ATT
 only) on a changed panel; an estimate that moves a lot under them is not one to act on.
 
 - **placebo_windows**: every cohort's adoption moved back k periods, using only the periods
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from qa_app.domain.rollout_did import DidError, fit_did, recode_edges, rounded
+from qa_app.domain.rollouts.did import DidError, fit_did, recode_edges, rounded
 
 LEAVE_ONE_OUT_LIMIT = 60
 PLACEBO_SHIFTS = (1, 2)

@@ -1,9 +1,9 @@
 """The report of a rollout evaluation: a method's fit, its checks, warnings and caveat.
 
-``evaluate_did`` assembles the difference-in-differences report (qa_app.domain.rollout_did
-for the fit, qa_app.domain.rollout_robustness for placebo windows and sensitivity);
+``evaluate_did`` assembles the difference-in-differences report (qa_app.domain.rollouts.did
+for the fit, qa_app.domain.rollouts.robustness for placebo windows and sensitivity);
 ``evaluate_panel`` is what the CLI and the Rollouts page call: DiD, or a synthetic control
-(qa_app.domain.rollout_synth) for a rollout to one unit.
+(qa_app.domain.rollouts.synth) for a rollout to one unit.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from qa_app.domain.rollout_did import (
+from qa_app.domain.rollouts.did import (
     ASSOCIATION,
     NO_LEADS,
     DidError,
@@ -24,7 +24,7 @@ from qa_app.domain.rollout_did import (
     pretrend_sentence,
     rounded,
 )
-from qa_app.domain.rollout_robustness import (
+from qa_app.domain.rollouts.robustness import (
     period_label,
     placebo_windows,
     sensitivity_runs,
@@ -170,7 +170,7 @@ def evaluate_panel(
             f"{len(treated)}{listed}. Use the did method for several"
         )
     try:
-        from qa_app.domain.rollout_synth import synthetic_control
+        from qa_app.domain.rollouts.synth import synthetic_control
     except ModuleNotFoundError:
         raise DidError("the synthetic control is not available in this installation") from None
 

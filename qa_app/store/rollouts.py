@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from qa_app.domain.metrics import MetricSpec
-from qa_app.domain.rollout_files import Rollout
+from qa_app.domain.rollouts.files import Rollout
 from qa_app.store.metrics import MetricError, call_metric_frame
 from qa_app.store.rubrics import DEFAULT_RUBRIC_ID
 

@@ -7,8 +7,8 @@ effects that differ by cohort and over time, unlike a two-way fixed-effects regr
 
 This module prepares and checks the panel and makes one fit with its event study and
 pre-trend tests. The robustness checks (placebo windows, leave-one-out, window sensitivity)
-are in qa_app.domain.rollout_robustness; the full report, with its warnings, and the choice
-between DiD and a synthetic control are in qa_app.domain.rollout_evaluation.
+are in qa_app.domain.rollouts.robustness; the full report, with its warnings, and the choice
+between DiD and a synthetic control are in qa_app.domain.rollouts.evaluation.
 
 The panel is one row per unit and period: ``unit``, ``time`` (an integer period index),
 ``outcome`` and ``first_treated`` (the period index of adoption; NaN or 0 for never treated).

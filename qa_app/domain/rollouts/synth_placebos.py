@@ -1,4 +1,4 @@
-"""Placebo inference for a synthetic control (qa_app.domain.rollout_synth).
+"""Placebo inference for a synthetic control (qa_app.domain.rollouts.synth).
 
 * In space: each donor in turn is refitted as if it had been rolled out to, with the other
   donors as its pool (the treated unit is left out of every pool: its post-rollout outcomes
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from qa_app.domain.rollout_synth_fit import (
+from qa_app.domain.rollouts.synth_fit import (
     MIN_PRE_PERIODS,
     fit_gaps,
     json_time,

@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from qa_app.domain.files.tables import FileProblem, RowError, as_text, read_table
-from qa_app.domain.rollout_periods import EXPECTED, KINDS, Period, label_of, parse_period
+from qa_app.domain.rollouts.periods import EXPECTED, KINDS, Period, label_of, parse_period
 
 UNIT_KINDS = ("queue", "team")
 MAX_SHOWN = 20
@@ -178,7 +178,7 @@ def read_panel_file(
     predictors: Sequence[str] = (),
 ) -> Panel:
     """An analyst's panel: columns ``unit`` (text), ``time`` (a period: whole number, ISO week
-    or month; see qa_app.domain.rollout_periods), ``outcome`` (float) and ``first_treated``
+    or month; see qa_app.domain.rollouts.periods), ``outcome`` (float) and ``first_treated``
     (a period of the same kind; 0 or blank for never treated), under the names given, and
     the ``predictors`` (numbers in every row) for a synthetic control."""
     named = [("--unit", unit), ("--time", time), ("--outcome", outcome)]

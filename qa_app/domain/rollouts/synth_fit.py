@@ -1,10 +1,10 @@
 """pysyncon's synthetic-control fit with this project's settings, and the gap it leaves.
 
-The seam between qa_app.domain.rollout_synth (checks, the estimate and its report) and
+The seam between qa_app.domain.rollouts.synth (checks, the estimate and its report) and
 pysyncon: ``fit_synth`` fits pysyncon's ``Synth``; ``fit_gaps`` builds the predictors of one
 treated unit and its donor pool (see rollout_synth's module docstring for which) and returns
 the weights and the treated and synthetic paths; ``rmspe`` and ``post_pre_ratio`` measure
-the gap. The placebos (qa_app.domain.rollout_synth_placebos) are fits through the same seam.
+the gap. The placebos (qa_app.domain.rollouts.synth_placebos) are fits through the same seam.
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 
 Two inputs: a rollout file (adoption date per queue or team) with a catalogue metric read from
 the database, or an analyst's panel file. Two methods: staggered difference-in-differences
-(qa_app.domain.rollout_did, reported by qa_app.domain.rollout_evaluation) and, for a
+(qa_app.domain.rollouts.did, reported by qa_app.domain.rollouts.evaluation) and, for a
 rollout to one unit, a synthetic control
-(qa_app.domain.rollout_synth).
+(qa_app.domain.rollouts.synth).
 """
 
 from __future__ import annotations
@@ -128,8 +128,8 @@ def evaluate(
             panel, unit_column, time_column, outcome_column, first_treated_column, predictor_columns
         )
         columns = (unit_column, time_column, outcome_column, first_treated_column)
-    from qa_app.domain.rollout_did import DidError
-    from qa_app.domain.rollout_evaluation import evaluate_panel
+    from qa_app.domain.rollouts.did import DidError
+    from qa_app.domain.rollouts.evaluation import evaluate_panel
 
     try:
         report = evaluate_panel(
@@ -189,8 +189,8 @@ def instrument(
     only if the instrument moves the outcome through exposure alone; otherwise it is an
     association.
     """
-    from qa_app.domain.rollout_files import RolloutFileError, read_instrument_file
-    from qa_app.domain.rollout_instrument import two_stage_least_squares
+    from qa_app.domain.rollouts.files import RolloutFileError, read_instrument_file
+    from qa_app.domain.rollouts.instrument import two_stage_least_squares
 
     numeric = [
         ("--outcome", outcome_column),
@@ -238,10 +238,10 @@ def instrument(
 
 def _database_panel(path, metric, unit_kind, period, window, rubric_key):
     from qa_app.domain.metrics import parse_metric
-    from qa_app.domain.rollout_files import RolloutFileError, read_rollout_file
-    from qa_app.rollout_queries import rollout_panel
+    from qa_app.domain.rollouts.files import RolloutFileError, read_rollout_file
     from qa_app.store.flags.rows import ExportError
     from qa_app.store.metrics import MetricError
+    from qa_app.store.rollouts import rollout_panel
 
     if not metric:
         raise click.UsageError("--rollouts needs --metric (e.g. flag:empathy_absent)")
@@ -268,7 +268,7 @@ def _database_panel(path, metric, unit_kind, period, window, rubric_key):
 
 
 def _file_panel(path, unit, time, outcome, first_treated, predictors=()):
-    from qa_app.domain.rollout_files import RolloutFileError, read_panel_file
+    from qa_app.domain.rollouts.files import RolloutFileError, read_panel_file
 
     if not all((unit, time, outcome, first_treated)):
         raise click.UsageError("--panel needs --unit, --time, --outcome and --first-treated")
@@ -287,7 +287,7 @@ def _file_panel(path, unit, time, outcome, first_treated, predictors=()):
 
 
 def _write_chart(report: dict, path: Path) -> None:
-    from qa_app.charts_rollout import event_study_png, gap_png
+    from qa_app.charts.rollouts import event_study_png, gap_png
 
     png = gap_png(report) if report.get("method") == "synth" else event_study_png(report)
     if png is None:

@@ -28,8 +28,8 @@ the first, middle and last pre-period times (lagged outcomes, as ADH 2010 use ci
 in 1975, 1980 and 1988), and the predictor importances V are chosen by pysyncon's search to
 minimise the pre-period outcome error (Abadie & Gardeazabal's procedure).
 
-The fit itself goes through qa_app.domain.rollout_synth_fit (pysyncon's ``Synth``); the
-placebos are in qa_app.domain.rollout_synth_placebos, which explains why pysyncon's
+The fit itself goes through qa_app.domain.rollouts.synth_fit (pysyncon's ``Synth``); the
+placebos are in qa_app.domain.rollouts.synth_placebos, which explains why pysyncon's
 ``PlaceboTest`` is not used.
 """
 
@@ -43,8 +43,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from qa_app.domain.rollout_periods import parse_period
-from qa_app.domain.rollout_synth_fit import (
+from qa_app.domain.rollouts.periods import parse_period
+from qa_app.domain.rollouts.synth_fit import (
     MIN_PRE_PERIODS,
     fit_gaps,
     json_time,
@@ -52,7 +52,7 @@ from qa_app.domain.rollout_synth_fit import (
     post_pre_ratio,
     rmspe,
 )
-from qa_app.domain.rollout_synth_placebos import (
+from qa_app.domain.rollouts.synth_placebos import (
     failed_placebos,
     in_space_placebos,
     in_time_placebo,
