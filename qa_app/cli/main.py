@@ -99,8 +99,8 @@ def db_status() -> None:
 def demo() -> None:
     """Load the demo data set (calls, outcomes, reviews, a sampling plan, customers and their
     events, a user per role). Safe to run again."""
-    from qa_app.demo_loader import load_demo
-    from qa_app.domain.demo import DEMO_USERS
+    from qa_app.domain.demo.calls import DEMO_USERS
+    from qa_app.store.demo import load_demo
 
     app = _app()
     result = load_demo(_engine(app), Path(app.config["RUBRICS_DIR"]))

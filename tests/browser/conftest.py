@@ -14,7 +14,7 @@ import pytest
 from waitress.server import create_server
 
 from qa_app import create_app, db
-from qa_app.demo_loader import load_demo
+from qa_app.store.demo import load_demo
 from tests.conftest import RUBRICS_DIR
 
 EXPECTED_REFUSAL = "Failed to load resource: the server responded with a status of 4"

@@ -14,10 +14,10 @@ from sqlmodel import select
 from waitress.server import create_server
 
 from qa_app import create_app, db
-from qa_app.demo_loader import load_demo
 from qa_app.domain.rubrics.scoring import DimensionAnswer
 from qa_app.models import Assignment, Call, Review, RubricVersion, TranscriptTurn
 from qa_app.store.calibration import sessions as store
+from qa_app.store.demo import load_demo
 from qa_app.store.rubrics import rubric_from_row
 from qa_app.store.users import find_user
 from tests.browser.test_scoring_keyboard import log_in

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from statistics import mean
 
-from qa_app.domain.demo import DEMO_USERS, generate_demo
+from qa_app.domain.demo.calls import DEMO_USERS, generate_demo
 from qa_app.domain.rubrics.definitions import load_rubric_file
 from tests.conftest import RUBRICS_DIR
 

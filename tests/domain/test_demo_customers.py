@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from qa_app.domain.demo import generate_demo
-from qa_app.domain.demo_customers import AS_OF, generate_customers
+from qa_app.domain.demo.calls import generate_demo
+from qa_app.domain.demo.customers import AS_OF, generate_customers
 from qa_app.domain.imports.customers import EVENT_KINDS
 
 

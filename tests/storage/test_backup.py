@@ -9,8 +9,8 @@ from sqlmodel import Session, select
 from waitress.server import create_server
 
 from qa_app import create_app, db
-from qa_app.demo_loader import load_demo
 from qa_app.models import Call, User
+from qa_app.store.demo import load_demo
 from tests.conftest import RUBRICS_DIR
 from tests.install.conftest import Browser
 

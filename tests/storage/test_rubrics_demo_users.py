@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from qa_app.demo_loader import load_demo
 from qa_app.models import Call, Review, RubricVersion, User
+from qa_app.store.demo import load_demo
 from tests.conftest import RUBRICS_DIR
 from tests.storage.helpers import snapshot
 

@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from qa_app import db
-from qa_app.demo_loader import load_demo
 from qa_app.models import AuditEvent, CalibrationRating
+from qa_app.store.demo import load_demo
 from tests.conftest import RUBRICS_DIR
 from tests.web.conftest import csrf_token
 

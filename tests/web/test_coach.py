@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from qa_app import db
-from qa_app.demo_loader import load_demo
+from qa_app.store.demo import load_demo
 from tests.conftest import RUBRICS_DIR
 from tests.web.conftest import csrf_token
 

@@ -92,8 +92,8 @@ def test_the_demo_shows_a_locked_assigned_pilot_whose_report_is_kept_until_the_d
     changes."""
     from sqlmodel import Session, select
 
-    from qa_app.demo_loader import load_demo
     from qa_app.models import Call
+    from qa_app.store.demo import load_demo
     from qa_app.store.experiments import reports as experiment_queries
     from tests.conftest import RUBRICS_DIR
     from tests.web.test_mix_page import login

@@ -297,7 +297,7 @@ def test_a_refused_export_keeps_the_coach_page(scoring, auth, client):
 
 def test_a_coaching_filter_matching_no_calls_says_so(web_app, client):
     """Not a table of zeros: the coach is told nothing matched, and what to change."""
-    from qa_app.demo_loader import load_demo
+    from qa_app.store.demo import load_demo
     from tests.conftest import RUBRICS_DIR
 
     load_demo(db.get_engine_for(web_app), RUBRICS_DIR)

@@ -11,10 +11,10 @@ import pytest
 from sqlmodel import Session, func, select
 
 from qa_app import db
-from qa_app.demo_loader import load_demo
 from qa_app.domain.imports.calls import CallRecord, parse_transcript_text
 from qa_app.models import Call, Review, RubricVersion, User
 from qa_app.store.calls import upsert_calls
+from qa_app.store.demo import load_demo
 from tests.conftest import RUBRICS_DIR
 from tests.web.conftest import PASSWORD, TRANSCRIPT, csrf_token
 

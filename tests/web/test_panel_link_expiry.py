@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import select
 
 from qa_app import db
-from qa_app.demo_loader import load_demo
 from qa_app.models import AuditEvent
+from qa_app.store.demo import load_demo
 from tests.conftest import RUBRICS_DIR
 from tests.web.conftest import csrf_token
 from tests.web.test_calibration import CALLS, client_for, step

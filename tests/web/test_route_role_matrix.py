@@ -16,7 +16,6 @@ import pytest
 from sqlmodel import Session, select
 
 from qa_app import create_app, db
-from qa_app.demo_loader import load_demo
 from qa_app.models import (
     Assignment,
     Call,
@@ -30,6 +29,7 @@ from qa_app.models import (
     utcnow,
 )
 from qa_app.store.calibration import sessions as calibration_store
+from qa_app.store.demo import load_demo
 from tests.conftest import RUBRICS_DIR
 from tests.web.conftest import csrf_token
 

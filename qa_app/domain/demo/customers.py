@@ -15,7 +15,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from qa_app.domain.demo import DemoData
+from qa_app.domain.demo.calls import DemoData
 from qa_app.domain.imports.customers import CustomerRecord, EventRecord
 
 SEED = 20261203

@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from qa_app.domain import demo_scenarios as text
+from qa_app.domain.demo import scenarios as text
 from qa_app.domain.imports.calls import CallRecord, Turn
 
 SEED = 20260601

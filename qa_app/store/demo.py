@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from qa_app.db import transaction
-from qa_app.domain.demo import DEMO_PLAN, DemoData, DemoReview, generate_demo, plan_reviews
-from qa_app.domain.demo_customers import DemoCustomers, generate_customers
+from qa_app.domain.demo.calls import DEMO_PLAN, DemoData, DemoReview, generate_demo, plan_reviews
+from qa_app.domain.demo.customers import DemoCustomers, generate_customers
 from qa_app.domain.imports.outcomes import OutcomeRecord
 from qa_app.models import (
     Assignment,
@@ -117,7 +117,7 @@ def _add_outreach(db: Session, data: DemoData, base: DemoCustomers, call_pks) ->
     """Write the demo's outreach pilot (closed alerts, customers the daily cap held back), then
     run the shipped outreach rules once, on the day of the latest demo call, so the Outreach
     page has a queue (a few alerts) and "What happened next" has a history."""
-    from qa_app.domain.demo_customers import outreach_pilot
+    from qa_app.domain.demo.customers import outreach_pilot
     from qa_app.domain.outreach.rules import load_rules
     from qa_app.models import OutreachAlert, OutreachOptOut, OutreachSuppression
     from qa_app.store.outreach.alerts import latest_call_day, run_outreach
