@@ -86,7 +86,8 @@ def survival_report(
     rubric_key: str | None,
     default_rubric_id: str,
 ):
-    """The cohort and its analysis (qa_app.domain.survival.analysis.analyse), for the CLI and the page.
+    """The cohort and its analysis (qa_app.domain.survival.analysis.analyse), for the CLI and
+    the page.
 
     Raises SurvivalError for a flag the rubric does not have, ExportError when the rubric
     cannot be chosen.

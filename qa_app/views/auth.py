@@ -9,7 +9,8 @@ from wtforms.validators import DataRequired, Length
 
 from qa_app.db import get_session
 from qa_app.web import auth
-from qa_app.web.security import safe_next
+from qa_app.web.requests import safe_next
+from qa_app.web.security import answers_csrf_refusal
 
 bp = Blueprint("auth", __name__)
 
@@ -54,6 +55,7 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+@answers_csrf_refusal("auth.login")
 def expired_login_form():
     """The login form again when the one sent had expired (its CSRF token no longer matches
     the session, e.g. it was open across a browser restart); what was typed is kept."""
@@ -61,7 +63,11 @@ def expired_login_form():
     return render_template("auth/login.html", form=LoginForm()), 400
 
 
+@answers_csrf_refusal("auth.logout")
 def already_logged_out():
-    """A Log out button on a page whose session already ended: say so, nothing else."""
+    """A Log out button on a page whose session already ended: say so, nothing else (None,
+    the usual answer, while someone is still logged in)."""
+    if auth.current_user() is not None:
+        return None
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))

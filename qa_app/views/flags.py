@@ -30,8 +30,8 @@ from qa_app.models import ExportJob, Role, RubricVersion, utcnow
 from qa_app.store.flags.exports import FORMATS, compare_outcomes, export_bytes
 from qa_app.store.flags.rows import ExportError, outcome_kinds
 from qa_app.store.reviews import queue as queue_queries
-from qa_app.views import wants_fragment
 from qa_app.web.auth import current_user, roles_required
+from qa_app.web.requests import wants_fragment
 
 bp = Blueprint("coach", __name__, url_prefix="/coach")
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)

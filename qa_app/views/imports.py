@@ -25,8 +25,8 @@ from qa_app.domain.files.tables import SUPPORTED
 from qa_app.models import ImportJob, Role
 from qa_app.store.imports import jobs as import_jobs
 from qa_app.store.imports.service import KINDS, RECORD_NOUNS, count
-from qa_app.views import wants_fragment
 from qa_app.web.auth import current_user, roles_required
+from qa_app.web.requests import wants_fragment
 
 bp = Blueprint("imports", __name__)
 ERRORS_SHOWN = import_jobs.KEPT

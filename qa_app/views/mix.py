@@ -15,8 +15,8 @@ from qa_app.store import mix as mix_queries
 from qa_app.store.flags.rows import ExportError
 from qa_app.store.flags.summary import BY_CHOICES, flags_summary
 from qa_app.store.reviews.queue import CallFilters
-from qa_app.views import wants_fragment
 from qa_app.web.auth import roles_required
+from qa_app.web.requests import wants_fragment
 
 bp = Blueprint("mix", __name__)
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)

@@ -18,8 +18,8 @@ from sqlmodel import select
 
 from qa_app.db import get_session
 from qa_app.models import Call, OutreachAlert, Review, ReviewStatus, Role
-from qa_app.views import form_int, wants_fragment
 from qa_app.web.auth import current_user, roles_required
+from qa_app.web.requests import form_int, wants_fragment
 
 bp = Blueprint("outreach", __name__)
 WORKERS = (Role.COACH, Role.LEAD, Role.ADMIN)

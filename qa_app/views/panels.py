@@ -16,8 +16,8 @@ from flask import Blueprint, current_app, render_template, request
 from qa_app.db import get_session
 from qa_app.domain.panels.plan import DOSES, OUTCOMES, parse_lags
 from qa_app.models import Role
-from qa_app.views import wants_fragment
 from qa_app.web.auth import roles_required
+from qa_app.web.requests import wants_fragment
 
 bp = Blueprint("outcomes_over_time", __name__)
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)

@@ -26,8 +26,8 @@ from qa_app.domain.recognition.board import (
     default_quarter,
 )
 from qa_app.models import Role
-from qa_app.views import wants_fragment
 from qa_app.web.auth import roles_required
+from qa_app.web.requests import wants_fragment
 
 bp = Blueprint("recognition", __name__)
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)

@@ -12,8 +12,8 @@ from flask import Blueprint, current_app, render_template, request
 
 from qa_app.db import get_session
 from qa_app.models import Role
-from qa_app.views import form_int, wants_fragment
 from qa_app.web.auth import roles_required
+from qa_app.web.requests import form_int, wants_fragment
 
 bp = Blueprint("survival", __name__)
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)

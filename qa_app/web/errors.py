@@ -16,6 +16,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from qa_app.db import is_busy
+from qa_app.web.requests import safe_next, wants_fragment
 
 # Seconds a browser or script is asked to wait before sending a refused request again.
 BUSY_RETRY_AFTER = 5
@@ -91,7 +92,6 @@ def busy_page(error: BaseException):
 
     Rendered without touching the database again: it is the thing that is busy.
     """
-    from qa_app.views import wants_fragment
 
     current_app.logger.warning(
         "database busy: %s %s gave up waiting: %s", request.method, request.path, error
@@ -105,8 +105,6 @@ def busy_page(error: BaseException):
     # base.html shows who is logged in; if that was not read yet, do not ask the database now.
     g.setdefault("current_user", None)
     template = "errors/_busy.html" if wants_fragment() else "errors/busy.html"
-    from qa_app.web.security import safe_next
-
     context = {
         "changed": request.method not in ("GET", "HEAD"),
         "again": safe_next(request.full_path.rstrip("?")),
@@ -140,7 +138,6 @@ def _explanation(error: HTTPException, status: int) -> str:
 
 def render_error(error: HTTPException, status: int, reference: str | None = None):
     """The error as a page (or an htmx fragment) with this status."""
-    from qa_app.views import wants_fragment
 
     reader = _reader()
     title = PLAIN_WORDS.get(status, (error.name, None))[0]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from collections.abc import Callable
 
 from flask import Flask, abort, current_app, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.routing import IntegerConverter
 
 from qa_app.web.auth import current_user
+from qa_app.web.errors import render_error
+from qa_app.web.requests import MAX_ID, page_to_return_to, wants_fragment
 
 csrf = CSRFProtect()
 htmx = HTMX()
@@ -28,10 +31,6 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-
-
-# Row ids are 32-bit integers on PostgreSQL; a bigger number is no row, not a server error.
-MAX_ID = 2**31 - 1
 
 
 class RowIdConverter(IntegerConverter):
@@ -55,43 +54,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_refused)
 
 
-def safe_next(target: str | None) -> str | None:
-    """``target`` if it is a path on this site, else None: never an open redirect.
-
-    ``//host`` and ``/\\host`` are refused too: browsers read both as another site.
-    """
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return None
-    if any(ch == "\\" or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target
-
-
-def page_to_return_to() -> str | None:
-    """The page the person was looking at when this request was sent, as a local path.
-
-    htmx names it in ``HX-Current-URL``; a plain form post has it as its Referer
-    (``Referrer-Policy: same-origin`` keeps that header on this site); a GET is its own page.
-    """
-    if request.endpoint == "auth.login":  # coming back to the login form itself helps nobody
-        return safe_next(request.args.get("next"))
-    if request.method == "GET":
-        return safe_next(request.full_path.rstrip("?"))
-    for header in ("HX-Current-URL", "Referer"):
-        url = request.headers.get(header)
-        if not url:
-            continue
-        parts = urlsplit(url)
-        if parts.netloc != request.host:
-            continue
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        return safe_next(path)
-    return None
-
-
 def session_expired(status: int, reason: str):
     """Tell the person their change was NOT saved because they are logged out or the page's
     CSRF token no longer matches, with a way back to the page they were on.
@@ -99,8 +61,6 @@ def session_expired(status: int, reason: str):
     A fragment for a non-boosted htmx request (it lands where the save status is shown),
     otherwise a full page.
     """
-    from qa_app.views import wants_fragment  # qa_app.views imports this module
-
     back = page_to_return_to()
     context = {
         "logged_in": current_user() is not None,
@@ -118,20 +78,34 @@ def _login_url(back: str | None) -> str:
     return url_for("auth.login", next=back) if back else url_for("auth.login")
 
 
+# Endpoints that answer a refused CSRF token in their own way (the login form shows itself again
+# with its own message). Views register them with answers_csrf_refusal, so this module, which
+# every view imports, imports no view.
+_csrf_refusal_answers: dict[str, Callable[[], ResponseReturnValue | None]] = {}
+
+
+def answers_csrf_refusal(endpoint: str):
+    """Register the decorated function as what ``endpoint`` answers when the CSRF token of a
+    request to it is refused; it may return None to fall back to the usual answer."""
+
+    def register(answer):
+        _csrf_refusal_answers[endpoint] = answer
+        return answer
+
+    return register
+
+
 def _csrf_refused(error: CSRFError):
     # Flask-WTF's own text ("The CSRF tokens do not match.") tells nobody what happened to
     # their work: an expired session and a stale page both end here.
-    from qa_app.views import auth as auth_views  # it imports this module
-
-    if request.endpoint == "auth.login":
-        return auth_views.expired_login_form()
-    if request.endpoint == "auth.logout" and current_user() is None:
-        return auth_views.already_logged_out()
+    answer = _csrf_refusal_answers.get(request.endpoint)
+    if answer is not None:
+        response = answer()
+        if response is not None:
+            return response
     if request.path.startswith("/panel/"):
         # A panelist has no staff login to go back to: their invite link is the way in.
         from werkzeug.exceptions import BadRequest
-
-        from qa_app.web.errors import render_error
 
         expired = BadRequest(
             "This page had expired, so your last answer was not saved. Open your invite link "

@@ -1,5 +1,5 @@
-"""Coverage of the RMST-difference interval (qa_app.domain.survival.analysis.rmst_with_se), by seeded
-simulation.
+"""Coverage of the RMST-difference interval (qa_app.domain.survival.analysis.rmst_with_se),
+by seeded simulation.
 
 The interval is ours: difference ± 1.96 √(se_with² + se_without²), each standard error the
 Greenwood-type one of Klein & Moeschberger (§4.5) and survRM2. Two groups of customers with

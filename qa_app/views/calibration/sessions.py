@@ -40,8 +40,8 @@ from qa_app.store.calibration import sessions as store
 from qa_app.store.reviews.queue import CallFilters, assignable_users, filter_choices
 from qa_app.store.rubrics import current_rubric_row, rubric_from_row
 from qa_app.store.sampling import plans as sampling_store
-from qa_app.views import form_int
 from qa_app.web.auth import current_user, roles_required
+from qa_app.web.requests import form_int
 
 bp = Blueprint("calibration", __name__, url_prefix="/calibration")
 LEADS = (Role.LEAD, Role.ADMIN)
@@ -388,15 +388,3 @@ def _audit_link(db, session, participant, what: str) -> None:
         participant.id,
         after={"session": session.name, "panelist": participant.display_name},
     )
-
-
-# The blueprint's other routes live in these modules; importing them registers them.
-from qa_app.views.calibration import (
-    feedback as calibration_feedback,
-)
-from qa_app.views.calibration import (
-    results as calibration_results,
-)
-from qa_app.views.calibration import (
-    scoring as calibration_scoring,
-)

@@ -15,8 +15,8 @@ from qa_app.db import get_session
 from qa_app.models import Assignment, Call, Role, User
 from qa_app.store import audit
 from qa_app.store.reviews import queue as queue_queries
-from qa_app.views import form_int
 from qa_app.web.auth import current_user, roles_required
+from qa_app.web.requests import form_int
 
 bp = Blueprint("assign", __name__)
 MANAGERS = (Role.LEAD, Role.ADMIN)

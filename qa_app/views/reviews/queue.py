@@ -7,8 +7,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from qa_app.db import get_session
 from qa_app.models import Role
 from qa_app.store.reviews import queue as queue_queries
-from qa_app.views import form_int, wants_fragment
 from qa_app.web.auth import current_user, roles_required
+from qa_app.web.requests import form_int, wants_fragment
 
 bp = Blueprint("queue", __name__)
 SCORERS = (Role.REVIEWER, Role.LEAD)

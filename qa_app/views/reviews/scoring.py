@@ -30,8 +30,8 @@ from qa_app.store.reviews import (
     transcripts as transcript_store,
 )
 from qa_app.store.rubrics import current_rubric_row, rubric_from_row
-from qa_app.views import form_int, wants_fragment
 from qa_app.web.auth import current_user, roles_required
+from qa_app.web.requests import form_int, wants_fragment
 from qa_app.web.security import session_expired
 
 bp = Blueprint("scoring", __name__)

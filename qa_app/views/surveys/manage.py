@@ -39,8 +39,8 @@ from qa_app.store.flags.rows import ExportError
 from qa_app.store.reviews.queue import CallFilters
 from qa_app.store.surveys import queries
 from qa_app.store.surveys.files import load_surveys
-from qa_app.views import wants_fragment
 from qa_app.web.auth import current_user, roles_required
+from qa_app.web.requests import wants_fragment
 
 bp = Blueprint("customer_surveys", __name__)
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)
