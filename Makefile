@@ -7,7 +7,7 @@ PORT ?= 5000
 # make run keeps its SQLite database and secret key in the checkout's instance/ folder.
 export QA_APP_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test: lint
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest tests/benchmarks -m benchmark -s
+
+# The guide in docs/ as a website in site/; --strict fails on a broken link or a page left out.
+docs: $(VENV)/.installed-dev
+	$(BIN)/mkdocs build --strict --site-dir site
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

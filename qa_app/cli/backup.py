@@ -25,7 +25,7 @@ def backup(path: Path) -> None:
     """Copy the SQLite database to PATH, a new file; safe while the app runs.
 
     Reviewers keep saving during the copy; the file holds one consistent moment. For
-    PostgreSQL use pg_dump (README, "Backups").
+    PostgreSQL use pg_dump (docs/admins.md, "Backups").
     """
     from qa_app.store.backup import BackupProblem, backup_sqlite
 

@@ -43,7 +43,7 @@ def _engine(app):
 def main() -> None:
     """qa_app: score calls against the empathy rubric, calibrate, export behaviour flags.
 
-    Settings come from QA_APP_* environment variables (see README, "Configuration").
+    Settings come from QA_APP_* environment variables (see docs/admins.md, "Configuration").
     """
 
 
@@ -220,7 +220,7 @@ def import_group() -> None:
     customer survey answers (CSV, XLSX; calls also JSONL).
 
     All-or-nothing: if any row is invalid, every invalid row is listed and nothing is
-    written (exit 1), unless --skip-invalid. The formats are in the README, "Import file
+    written (exit 1), unless --skip-invalid. The formats are in docs/file-formats.md, "Import file
     formats".
     """
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 FLAG, DIMENSION, OUTCOME, CREDIT_PER_SAVE = "flag", "dimension", "outcome", "credit_per_save"
 KINDS = (FLAG, DIMENSION, OUTCOME, CREDIT_PER_SAVE)
-# The outcome names credit_per_save is built from (the demo and the README's import use them).
+# The outcome names credit_per_save is built from (the demo and the guide's import use them).
 SAVED_OUTCOME = "saved"
 CREDIT_OUTCOME = "credit_amount"
 

@@ -4,7 +4,7 @@ SQLite's backup API copies a consistent snapshot page by page, taking only short
 reviewers keep saving during a backup; a restore writes through the same API into the live
 file, so the running server processes see the restored data on their next query (no file is
 swapped under their open connections). PostgreSQL has its own tools: pg_dump and pg_restore
-(README, "Backups").
+(docs/admins.md, "Backups").
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def sqlite_path(url) -> Path:
     if url.get_backend_name() != "sqlite":
         raise BackupProblem(
             f"qa-app backup copies SQLite databases; this one is {url.get_backend_name()}. "
-            "Use pg_dump and pg_restore (README, \"Backups\")."
+            "Use pg_dump and pg_restore (docs/admins.md, \"Backups\")."
         )
     if not url.database or url.database == ":memory:":
         raise BackupProblem("the database is in memory; there is no file to back up")

@@ -15,7 +15,7 @@ from qa_app.cli.main import main
 from tests.cli.test_cli_imports import leaf_commands
 from tests.conftest import PROJECT_ROOT
 
-README = PROJECT_ROOT / "README.md"
+README = PROJECT_ROOT / "docs" / "cli.md"
 # A cell boundary is a pipe not escaped as `\|` (which the table uses inside code spans).
 CELL_BOUNDARY = re.compile(r"(?<!\\)\|")
 OPTION = re.compile(r"(?<![\w-])(--?[a-zA-Z][\w-]*)")

@@ -1,9 +1,9 @@
-"""The README's server installation, followed literally against PostgreSQL.
+"""The admins' guide's server installation (docs/admins.md), followed literally against PostgreSQL.
 
-The settings and the commands are read out of README.md ("Installing on a server"), so the
+The settings and the commands are read out of docs/admins.md ("Installing on a server"), so the
 test and the instructions cannot drift apart: each command runs as written with the installed
 wheel's ``qa-app``, with only the database, the secret and the ports swapped for the test's.
-Two server processes share the database, as behind the README's nginx: a login made on one is
+Two server processes share the database, as behind the guide's nginx: a login made on one is
 honoured by the other, and a reviewer the admin assigned a call to scores it.
 """
 
@@ -29,7 +29,7 @@ PASSWORD = "a-long-enough-password"
 
 def readme_block(after: str, language: str) -> list[str]:
     """The lines of the first fenced block of ``language`` after the text ``after``."""
-    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (PROJECT_ROOT / "docs" / "admins.md").read_text(encoding="utf-8")
     section = readme[readme.index("### Installing on a server") :]
     start = section.index(f"```{language}\n", section.index(after)) + len(language) + 4
     return section[start : section.index("```", start)].strip().splitlines()
@@ -142,4 +142,4 @@ def test_the_readme_settings_block_names_only_settings_the_app_reads():
     sources = "".join(p.read_text() for p in (PROJECT_ROOT / "qa_app").glob("*.py"))
     for name in names:
         assert f'"{name}"' in sources, f"{name} in the README is not read by qa_app"
-    assert Path(PROJECT_ROOT / "README.md").read_text().count("/healthz") >= 2
+    assert Path(PROJECT_ROOT / "docs" / "admins.md").read_text().count("/healthz") >= 2

@@ -67,7 +67,8 @@ class DimensionResult:
     unit_diagnostics: list[UnitDiagnostics] = field(default_factory=list)
 
     def as_dict(self, units: bool = True) -> dict:
-        """The JSON shape in the README; ``ci`` and ``q_below`` are null without a bootstrap.
+        """The JSON shape in docs/calibration.md; ``ci`` and ``q_below`` are null without a
+        bootstrap.
 
         ``units=False`` leaves out ``unit_diagnostics`` (one entry per unit: megabytes for
         ten thousand calls).

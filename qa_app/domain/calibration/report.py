@@ -311,7 +311,7 @@ def write_session_report(
                 "Krippendorff's alpha (ordinal) with a 1,000-resample BCa bootstrap of calls "
                 "(an interval with a ci_warning may cover well under 95%); AC2 with quadratic "
                 f"weights over {numbers.get('category_set') or 'the values observed'}; "
-                "see the README"
+                "see the guide (docs/statistics.md)"
             ),
         ]
     )

@@ -1,7 +1,7 @@
 """Pre-registered experiments: the plan file, checked before anything is assigned or measured.
 
-A plan is a small TOML file (README, "Pre-registered experiments"; a commented example ships
-as experiments/empathy-pilot-example.toml)::
+A plan is a small TOML file (docs/experiments.md, "Pre-registered experiments"; a commented
+example ships as experiments/empathy-pilot-example.toml)::
 
     name = "empathy-pilot"
     hypothesis = "Empathy training lowers the empathy-absent flag rate"

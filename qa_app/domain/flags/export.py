@@ -6,7 +6,7 @@ and every other sheet, and the data rows are serialised by ``xlsx_row_stream`` t
 temporary file and spliced in when the workbook is saved (about ten times faster than
 openpyxl's per-cell writer; see that module). Past Excel's
 1,048,575 data rows a sheet is full, and rows continue on "Flags 2", "Flags 3", ...
-each with the same header (documented in the README and on the About sheet).
+each with the same header (documented in docs/coaches.md and on the About sheet).
 
 Coaches print the sheets: each prints landscape, one page wide, with its header row on
 every page (``sheet_layout.print_setup``), so a call is one line of one page.

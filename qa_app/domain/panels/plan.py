@@ -1,6 +1,6 @@
 """Analysis plans: the outcomes, lags and exposure flag fixed before anyone looks at results.
 
-A plan is a small TOML file (see README, "Outcomes over time")::
+A plan is a small TOML file (see docs/customers.md, "Outcomes over time")::
 
     name = "empathy-2026"
     flag = "acknowledged"          # the exposure: a rubric flag

@@ -1,6 +1,6 @@
 """Rubric files: parsing, validation, content hashing and behaviour-flag rules.
 
-A rubric is a TOML file (see README, "Rubric file format"). This module is pure
+A rubric is a TOML file (see docs/file-formats.md, "Rubric file format"). This module is pure
 Python: it turns text into a :class:`Rubric` or into a list of :class:`Problem`
 lines that name the file, the dimension and the point that is wrong.
 """

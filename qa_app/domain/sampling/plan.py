@@ -1,6 +1,6 @@
 """Sampling plans: which calls to review in a period, drawn at random within strata.
 
-A plan is a small TOML file (see README, "Sampling plans")::
+A plan is a small TOML file (see docs/sampling.md, "Sampling plans")::
 
     name = "december-hard-calls"
     since = 2026-12-01

@@ -185,7 +185,7 @@ def compare_outcomes(
     rubric_key: str | None = None,
     default_rubric_id: str = "empathy",
 ) -> dict:
-    """The comparison report (JSON shape in the README) for one outcome."""
+    """The comparison report (JSON shape in docs/coaches.md) for one outcome."""
     with Session(engine) as db:
         plan = plan_export(db, filters, rubric_key, default_rubric_id)
         names = [n for n, _k in plan.outcomes]
@@ -217,7 +217,8 @@ def _value_is(plan: ExportPlan, outcome: str | None) -> str:
 def comparison_report(
     plan: ExportPlan, filters: CallFilters, outcome: str, comparison: Comparison, weighted: bool
 ) -> dict:
-    """The comparison's JSON shape (README), shared by the CLI, the coach page and the sheet."""
+    """The comparison's JSON shape (docs/coaches.md), shared by the CLI, the coach page and the
+    sheet."""
     kind = dict(plan.outcomes)[outcome]
     value_is = _value_is(plan, outcome)
     return {

@@ -40,7 +40,7 @@ def flags_summary(
     default_rubric_id: str = "empathy",
 ) -> dict:
     """Per group and flag: n, rate, weighted_rate, 95% ci and effective_n; per group and
-    rubric dimension the same for the mean final score (README's JSON)."""
+    rubric dimension the same for the mean final score (the JSON in docs/sampling.md)."""
     with Session(engine) as db:
         plan = plan_export(db, filters, rubric_key, default_rubric_id)
         flags = [f.name for f in plan.rubric.flags]

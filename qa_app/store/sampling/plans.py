@@ -155,7 +155,7 @@ class DrawResult:
     dry_run: bool
 
     def as_dict(self) -> dict:
-        """The JSON of ``sample draw`` (README)."""
+        """The JSON of ``sample draw`` (docs/sampling.md)."""
         counts: dict[str, int] = {}
         for call in self.drawn:
             if call.purpose == PROBABILITY_SAMPLE:
