@@ -8,8 +8,8 @@ import click
 
 from qa_app.cli.support import as_of_option, command_app, table_or_json_option
 
-# qa_app.domain.survival.analysis.COHORTS and BY_CHOICES (tests/web/test_survival_page.py keeps them
-# equal); that module is light, but the CLI module list stays explicit.
+# qa_app.domain.survival.analysis.COHORTS and BY_CHOICES (tests/views/test_survival_page.py
+# keeps them equal); that module is light, but the CLI module list stays explicit.
 COHORTS = ("onboarding", "renewal", "incident")
 BY_CHOICES = ("segment", "channel", "interaction_type")
 

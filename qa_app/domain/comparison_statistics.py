@@ -25,7 +25,7 @@ We prepare the numbers and say what they mean; the estimators are the libraries'
   machine); the hand-written per-stratum sums this replaced took about 1.3 s of CPU at
   either size. A year of calls makes the export wait about a minute or more for these
   intervals: the price of using the library's estimator rather than our own.
-  tests/domain/test_comparison_design_intervals.py checks it against
+  tests/domain/flags/test_comparison_design_intervals.py checks it against
   ``survey_estimates.design_difference`` on the same calls, and its coverage in a seeded
   stratified-sampling simulation. With no weights (every call weight 1, one stratum) the
   weighted difference is the crude one and so is its interval.
@@ -46,7 +46,7 @@ We prepare the numbers and say what they mean; the estimators are the libraries'
   difference in 89.5% and 92.3% of them, HC3's in 93.8% and 95.0% (Long & Ervin 2000
   recommend HC3 below 250 observations).
 
-Coverage, measured (tests/domain/test_comparison_statistics.py and
+Coverage, measured (tests/domain/flags/test_comparison_statistics.py and
 test_comparison_design_intervals.py, seeded): Newcombe at 12 calls a side and the weighted
 (design-based) interval hold about 95%. The **standardised** interval is
 conservative: it held the true within-type difference in 96.7% of 300 simulated 40-call

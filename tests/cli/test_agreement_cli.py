@@ -9,7 +9,7 @@ import json
 import pytest
 from openpyxl import Workbook
 
-from tests.domain.agreement_data import PUBLISHED_ALPHA, krippendorff_2011_csv
+from tests.domain.agreement.agreement_data import PUBLISHED_ALPHA, krippendorff_2011_csv
 
 
 @pytest.fixture

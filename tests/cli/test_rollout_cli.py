@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from tests.domain.test_rollout_did import MPDTA
-from tests.storage.helpers import snapshot
-from tests.storage.test_imports import HEADER, TRANSCRIPT, write_calls
+from tests.domain.rollouts.test_did import MPDTA
+from tests.store.helpers import snapshot
+from tests.store.test_imports import HEADER, TRANSCRIPT, write_calls
 
 MPDTA_ARGS = (
     "--panel",
@@ -31,7 +31,7 @@ def test_panel_file_json_reports_the_published_att_and_the_pieces(cli, tmp_path)
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["method"] == "did"
-    # R did, mpdta, never-treated controls, no covariates (see tests/domain/test_rollout_did).
+    # R did, mpdta, never-treated controls, no covariates (see tests/domain/rollouts/test_did).
     assert report["att"] == pytest.approx(-0.03995, abs=1e-5)
     assert report["se"] == pytest.approx(0.01203, abs=1e-5)
     assert report["ci"][0] < report["att"] < report["ci"][1] < 0
@@ -213,7 +213,7 @@ def test_synthetic_control_for_a_rollout_to_one_unit(cli, tmp_path):
 def test_panel_with_unpadded_week_labels_is_evaluated_in_calendar_order(cli, tmp_path):
     """Weeks written 2025-W4 ... 2025-W15 (as text, W10 would sort before W4): the same
     estimate as the panel numbered 1..12, with padded week labels in the report."""
-    from tests.domain.test_rollout_did import simulate
+    from tests.domain.rollouts.test_did import simulate
 
     frame = simulate(seed=1, units=10, periods=12, effect=2.0, cohorts=(0, 6, 9))
     numbered = tmp_path / "numbered.csv"

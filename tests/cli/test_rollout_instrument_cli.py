@@ -8,7 +8,7 @@ import pytest
 from linearmodels.datasets import mroz
 from openpyxl import Workbook
 
-from tests.domain.test_rollout_instrument import simulated
+from tests.domain.rollouts.test_instrument import simulated
 
 MROZ_ARGS = (
     "--outcome", "lwage", "--exposure", "educ", "--instrument", "motheduc",

@@ -22,7 +22,7 @@ from qa_app import db
 from qa_app.models import ReviewScore
 from tests.conftest import PROJECT_ROOT
 from tests.install.conftest import CSRF, Browser, clean_environment, free_port
-from tests.storage.test_imports import good_row, write_calls
+from tests.store.test_imports import good_row, write_calls
 
 PASSWORD = "a-long-enough-password"
 

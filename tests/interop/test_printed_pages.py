@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from qa_app.domain.flags.export import flag_columns, write_xlsx
 from qa_app.domain.rubrics.definitions import load_rubric_file
 from tests.conftest import RUBRICS_DIR
-from tests.domain.test_session_report import write_report
+from tests.domain.calibration.test_session_report import write_report
 
 RUBRIC = load_rubric_file(RUBRICS_DIR / "empathy-v1.toml")
 COLUMNS = flag_columns(RUBRIC, [("saved", "boolean"), ("credit_amount", "number")])

@@ -307,7 +307,7 @@ def summarise_bootstrap(
     """The interval, q (share of replicates below 0.800 and 0.667) and what to beware of.
 
     BCa when ``estimate`` and ``jackknife`` are given and it can be computed; else the
-    percentile interval. In simulation (tests/domain/test_agreement_coverage.py) BCa
+    percentile interval. In simulation (tests/domain/agreement/test_coverage.py) BCa
     held the true alpha more often than the percentile interval, which is why it is
     the default. The warning names every reason the interval should not be read at
     face value: few calls, undefined replicates, no width, no BCa, or a method that is

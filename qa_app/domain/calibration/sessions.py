@@ -164,7 +164,7 @@ def qa_panel_gap(
     """Per call, the QA reviewers' mean minus the panel's mean; then the mean over calls.
 
     The interval is mean ± t(n − 1; 0.975) · sd / √n over calls (n ≥ 2): Student's t,
-    because sessions have 6 to 8 calls: in simulation (tests/domain/test_gap_coverage.py)
+    because sessions have 6 to 8 calls: in simulation (tests/domain/flags/test_gap_coverage.py)
     t held the truth in 95% of 7-call sessions, 1.96 in 90.5%. It treats the raters as
     fixed: it is about these raters (``scope``). Read as "QA against customers in
     general" it held that truth in 70% of simulated sessions, because the raters' own
@@ -197,7 +197,7 @@ def qa_panel_mixed(scores: Sequence[tuple[str, str, str, float]]) -> MixedGap | 
     random effects with MixedLM; REML. The role effect is a contrast between raters, so
     its interval uses t with (raters − 2) degrees of freedom on the model's standard
     error rather than the normal, whose large-sample promise 6 or 7 raters do not keep;
-    in simulation (tests/domain/test_gap_coverage.py) it held the general gap in 95% of
+    in simulation (tests/domain/flags/test_gap_coverage.py) it held the general gap in 95% of
     sessions of 3 QA reviewers, 4 panelists and 10 calls. None when there are fewer than
     MIXED_MIN_RATERS raters per role or MIXED_MIN_CALLS calls: the rater variance
     cannot then be separated from the gap. A fit that does not converge, or warns,

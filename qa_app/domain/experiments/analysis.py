@@ -22,13 +22,13 @@
   assignments to ever reject, the interval is unbounded and shown as missing, with a warning.
   With more than two arms each comparison shuffles only the two arms' units within their
   strata (a conditional randomisation test; see experiment_randomisation.Draws).
-- **Measured** (tests/domain/test_experiment_simulation.py, seeded): randomisation p-values
+- **Measured** (tests/domain/experiments/test_simulation.py, seeded): randomisation p-values
   uniform under no effect (5.5% at or below 0.05 in 200 experiments of 12 queues); the
   inverted interval covered a planted effect in 93.5% of 200; the cluster-robust interval
   covered in 93.2% of 250 experiments of 40 queues — CR1 errors run slightly narrow with a few
   dozen clusters of unequal size, so a 95% interval there is closer to a 93% one. The
   clustered standard errors match Petersen's published test-data values
-  (tests/domain/test_experiment_analysis.py).
+  (tests/domain/experiments/test_analysis.py).
 - **Subgroups** (equity: interaction complexity, tenure, channel): the same estimate within each
   level, and an interaction test: ``value ~ treated * C(level)``, cluster-robust Wald F test of
   the interaction terms (approximate with few units, said so in a warning; not shown with

@@ -34,7 +34,7 @@ MIN_GROUP = 10
 # Spend is skewed and often zero: Welch's interval leans on the group means being close to
 # normal, which needs more customers than a proportion does. At 30 per group a seeded
 # zero-heavy, log-normal simulation keeps about 95% coverage (94.3%,
-# tests/domain/test_outreach_outcomes.py). It is not a cure: when one group has much heavier
+# tests/domain/outreach/test_outcomes.py). It is not a cure: when one group has much heavier
 # tails than the other (60% zeros, sigma 1.5 against 70% zeros, sigma 1.0) coverage was about
 # 81% at 30 per group and 77% at 10, hence SPEND_CAVEAT beside every spend figure.
 MIN_SPEND_GROUP = 30

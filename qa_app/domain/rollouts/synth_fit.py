@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 # Outer (V) search settings handed to pysyncon's Synth.fit; pysyncon's own defaults, which
-# reproduce Abadie & Gardeazabal's published Basque weights (tests/domain/test_rollout_synth.py).
+# reproduce Abadie & Gardeazabal's published Basque weights (tests/domain/rollouts/test_synth.py).
 FIT_OPTIONS: dict[str, Any] = {
     "optim_method": "Nelder-Mead",
     "optim_initial": "equal",
@@ -59,7 +59,7 @@ def _synth_class() -> type:
     the gradient, so SLSQP estimates it by finite differences, one objective call per donor;
     the outer V search calls that step thousands of times. The gradient, Pw - q, is passed
     here; the problem, constraints, solver and start are pysyncon's, and the published Basque
-    weights and loss are reproduced (tests/domain/test_rollout_synth.py), about six times
+    weights and loss are reproduced (tests/domain/rollouts/test_synth.py), about six times
     faster.
     """
     from pysyncon import Synth

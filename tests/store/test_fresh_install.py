@@ -1,0 +1,103 @@
+"""A fresh database is usable after `qa-app db upgrade` alone; nothing lands in the install."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+import qa_app
+from qa_app import config, db
+from qa_app.models import Review, RubricVersion
+from qa_app.resources import shipped_rubrics_dir, static_dir
+from tests.store.test_imports import good_row, write_calls
+from tests.store.test_review_import import HEADER, full_review
+
+
+def test_db_upgrade_alone_makes_the_database_ready_for_review_imports(
+    cli, empty_db_url, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("QA_APP_DATABASE_URL", empty_db_url)
+    upgraded = cli("db", "upgrade")
+    assert upgraded.exit_code == 0
+    assert "rubric empathy@1: loaded" in upgraded.output
+    assert "rubric empathy-7pt@1: loaded" in upgraded.output
+
+    cli("import", "calls", write_calls(tmp_path / "calls.csv", [good_row("C-1")]))
+    reviews = tmp_path / "reviews.csv"
+    reviews.write_text(HEADER + full_review("C-1", "rita@example.com"), encoding="utf-8")
+    imported = cli("import", "reviews", reviews, "--create-reviewers")
+    assert imported.exit_code == 0, imported.output
+
+    again = cli("db", "upgrade")
+    assert "rubric empathy@1: already loaded, unchanged" in again.output
+    engine = db.make_engine(empty_db_url)
+    with Session(engine) as session:
+        assert len(session.exec(select(RubricVersion)).all()) == 2
+        assert len(session.exec(select(Review)).all()) == 1
+    engine.dispose()
+
+
+def test_rubric_load_and_check_without_paths_use_the_shipped_rubrics(cli, db_url):
+    loaded = cli("rubric", "load")
+    assert loaded.exit_code == 0
+    assert "rubric empathy@1: loaded" in loaded.output
+    checked = cli("rubric", "check")
+    assert checked.exit_code == 0 and "2 rubric file(s) OK." in checked.output
+
+
+def test_a_configured_rubric_folder_replaces_the_shipped_one(cli, db_url, monkeypatch, tmp_path):
+    own = tmp_path / "rubrics"
+    own.mkdir()
+    text = (shipped_rubrics_dir() / "empathy-v1.toml").read_text(encoding="utf-8")
+    (own / "ours.toml").write_text(text.replace("version = 1", "version = 3"), encoding="utf-8")
+    monkeypatch.setenv("QA_APP_RUBRICS_DIR", str(own))
+    result = cli("rubric", "load")
+    assert result.output.strip() == "rubric empathy@3: loaded"
+    empty = tmp_path / "none"
+    empty.mkdir()
+    monkeypatch.setenv("QA_APP_RUBRICS_DIR", str(empty))
+    refused = cli("rubric", "check")
+    assert refused.exit_code == 1 and f"no rubric files (*.toml) in {empty}" in refused.output
+
+
+def test_shipped_files_are_found_through_the_package_not_the_working_directory(
+    monkeypatch, tmp_path
+):
+    monkeypatch.chdir(tmp_path)
+    assert (shipped_rubrics_dir() / "empathy-v1.toml").is_file()
+    assert (static_dir() / "vendor").is_dir() and (static_dir() / "app.css").is_file()
+
+
+def test_the_instance_folder_defaults_to_the_users_data_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("QA_APP_INSTANCE_PATH")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert config.instance_path() == tmp_path / "data" / "qa_app"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert config.instance_path() == tmp_path / "home" / ".local" / "share" / "qa_app"
+    package = Path(qa_app.__file__).parent
+    assert package not in config.instance_path().parents
+
+
+def test_production_mode_refuses_to_invent_a_secret_key(cli, db_url, monkeypatch, tmp_path):
+    monkeypatch.delenv("QA_APP_SECRET_KEY")
+    monkeypatch.setenv("QA_APP_ENV", "production")
+    result = cli("db", "status")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: QA_APP_SECRET_KEY is not set; in production")
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "instance" / "secret_key").exists()
+
+
+@pytest.mark.parametrize("env", ["", "development"])
+def test_outside_production_a_key_is_generated_once_in_the_instance_folder(
+    cli, db_url, monkeypatch, tmp_path, env
+):
+    monkeypatch.delenv("QA_APP_SECRET_KEY")
+    monkeypatch.setenv("QA_APP_ENV", env)
+    assert cli("db", "status").exit_code == 0
+    key = (tmp_path / "instance" / "secret_key").read_text()
+    assert cli("db", "status").exit_code == 0
+    assert (tmp_path / "instance" / "secret_key").read_text() == key and len(key) == 64

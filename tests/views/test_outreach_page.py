@@ -1,0 +1,118 @@
+"""The Outreach page: the queue with plain-words reasons and a humane opening, assignment and
+closing (pathway, credit, do-not-contact recording an opt-out), roles, CSRF, bad input refused
+with nothing changed, every change audited."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session, select
+
+from qa_app import db
+from qa_app.models import AuditEvent, Call, OutreachAlert, OutreachOptOut
+from tests.views.conftest import csrf_token
+
+
+def _alert(app, customer="K-1<script>x</script>") -> int:
+    with db.transaction(db.get_engine_for(app)) as session:
+        call = session.exec(select(Call).where(Call.call_id == "C-1")).one()
+        alert = OutreachAlert(
+            customer_id=customer,
+            call_pk=call.id,
+            day=date(2026, 3, 31),
+            team="Harbour",
+            rule="let down",
+            rules_key="outreach@1",
+            priority=1,
+            signals=["empathy_absent", "usage_dip"],
+            reasons=["usage down 45% on their baseline", "last call scored 1 on acknowledgment"],
+        )
+        session.add(alert)
+        session.flush()
+        return alert.id
+
+
+def test_queue_shows_reasons_opening_and_escapes_text(scoring, auth, client):
+    _alert(scoring)
+    auth.login("coach@test.example")
+    page = client.get("/outreach")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "usage down 45% on their baseline; last call scored 1 on acknowledgment." in html
+    assert "<script>x</script>" not in html and "K-1&lt;script&gt;" in html
+    # The opening quotes the rubric's top point, not a sales script.
+    assert "plus option framing: the agent lays out at least two ways forward" in html
+    assert 'href="/outreach"' in html  # the nav link
+    auth.logout()
+    auth.login("reviewer@test.example")
+    assert client.get("/outreach").status_code == 403
+
+
+def test_assign_and_close_with_do_not_contact_are_audited(scoring, auth, client):
+    alert_id = _alert(scoring, "K-7")
+    auth.login("lead@test.example")
+    token = csrf_token(client.get("/outreach").get_data(as_text=True))
+    # Without the CSRF token nothing happens.
+    refused = client.post("/outreach/assign", data={"alert_id": alert_id, "assignee": "Ana"})
+    assert refused.status_code == 400
+    done = client.post(
+        "/outreach/assign", data={"alert_id": alert_id, "assignee": "Ana B.", "csrf_token": token}
+    )
+    assert done.status_code == 303
+    bad = client.post(
+        "/outreach/close",
+        data={"alert_id": alert_id, "pathway": "sales pitch", "credit": "12", "csrf_token": token},
+    )
+    assert bad.status_code == 422 and "pathway: choose one of" in bad.get_data(as_text=True)
+    bad_credit = client.post(
+        "/outreach/close",
+        data={
+            "alert_id": alert_id,
+            "credit": "lots",
+            "pathway": "apology_and_fix",
+            "csrf_token": token,
+        },
+    )
+    assert bad_credit.status_code == 422
+    assert "credit: &#39;lots&#39; is not an amount" in bad_credit.get_data(as_text=True)
+    with Session(db.get_engine_for(scoring)) as session:
+        assert session.get(OutreachAlert, alert_id).status == "open"  # nothing changed
+    closed = client.post(
+        "/outreach/close",
+        data={
+            "alert_id": alert_id,
+            "pathway": "apology_and_fix",
+            "credit": "",
+            "do_not_contact": "yes",
+            "note": "Sorted the double charge",
+            "csrf_token": token,
+        },
+        follow_redirects=True,
+    )
+    html = closed.get_data(as_text=True)
+    assert "Alert for K-7 closed. They will not be contacted again." in html
+    assert 'id="outreach-empty"' in html
+    with Session(db.get_engine_for(scoring)) as session:
+        alert = session.get(OutreachAlert, alert_id)
+        assert (
+            alert.status,
+            alert.pathway,
+            alert.credit,
+            alert.do_not_contact,
+            alert.assigned_to,
+        ) == ("closed", "apology_and_fix", None, True, "Ana B.")
+        assert session.exec(select(OutreachOptOut.customer_id)).all() == ["K-7"]
+        actions = [
+            e.action
+            for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))
+            if e.action.startswith("outreach.")
+        ]
+        assert actions == [
+            "outreach.alert_assigned",
+            "outreach.alert_closed",
+            "outreach.opt_out_recorded",
+        ]
+    again = client.post(
+        "/outreach/close", data={"alert_id": alert_id, "pathway": "escalated", "csrf_token": token}
+    )
+    assert again.status_code == 422 and "already closed" in again.get_data(as_text=True)

@@ -1,0 +1,84 @@
+"""The Survival page: chart, number-at-risk table and figures for coaches, leads and admins."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session
+
+from qa_app import db
+from qa_app.cli import survival as cli_survival
+from qa_app.domain.survival import analysis as survival
+from tests.store.test_survival_cli import _load
+
+
+@pytest.fixture
+def survival_world(web_app, users, cli, tmp_path):
+    engine = db.get_engine_for(web_app)
+    _load(engine, cli, tmp_path)
+    with Session(engine) as session:  # user text in a group name: shown escaped, never as HTML
+        session.exec(text("UPDATE customers SET segment = '<b>smb</b>' WHERE segment = 'smb'"))
+        session.commit()
+    return web_app
+
+
+def test_cli_choices_match_the_domain():
+    assert cli_survival.COHORTS == survival.COHORTS
+    assert cli_survival.BY_CHOICES == survival.BY_CHOICES
+
+
+def test_page_shows_chart_at_risk_table_and_figures(survival_world, auth, client):
+    auth.login("coach@test.example")
+    response = client.get(
+        "/survival?cohort=onboarding&flag=acknowledged&as_of=2025-12-31&by=segment"
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    chart = re.search(r'<img src="data:image/svg\+xml;base64,([^"]+)"', page)
+    assert chart, "no chart"
+    svg = base64.b64decode(chart.group(1)).decode("utf-8")
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    at_risk = re.search(r'<table id="survival-at-risk">.*?</table>', page, re.S).group(0)
+    # Days 0, 90, 180, 270, 360; with: 6 at first, two end at 181 and 271 days;
+    # without: 7, ends at 30, 60, 90 (still at risk on day 90) and 120 days.
+    rows = {
+        group: re.findall(r'<td class="num">(\d+)</td>', row)
+        for group, row in re.findall(r'<tr data-group="(\w+)">(.*?)</tr>', at_risk, re.S)
+    }
+    assert rows == {"with": ["6", "6", "6", "5", "0"], "without": ["7", "5", "3", "3", "0"]}
+    assert 'data-figure="logrank"' in page and 'data-figure="hazard_ratio"' in page
+    assert "feelings were acknowledged stayed on average" in page
+    assert "small group" in page
+    assert "Association, not effect." in page and "observational data" in page
+    assert "Not adjusted for channel: no variation" in page
+    assert "&lt;b&gt;smb&lt;/b&gt;" in page and "<b>smb</b>" not in page
+    assert "Left out: 1 customer(s): ended before" in page
+
+
+def test_htmx_gets_the_fragment_and_bad_input_is_named(survival_world, auth, client):
+    auth.login("lead@test.example")
+    fragment = client.get("/survival?as_of=2025-12-31", headers={"HX-Request": "true"})
+    body = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200
+    assert body.lstrip().startswith('<div id="survival-results">') and "<html" not in body
+    boosted = client.get("/survival", headers={"HX-Request": "true", "HX-Boosted": "true"})
+    assert "<html" in boosted.get_data(as_text=True)
+    bad = client.get("/survival?cohort=birthday&horizon=0&as_of=soon&flag=kindness")
+    assert bad.status_code == 422
+    text_ = bad.get_data(as_text=True)
+    assert "cohort: &#39;birthday&#39;" in text_ and "horizon:" in text_ and "as of:" in text_
+    unknown = client.get("/survival?flag=kindness")
+    assert unknown.status_code == 422 and "unknown flag &#39;kindness&#39;" in unknown.get_data(
+        as_text=True
+    )
+
+
+@pytest.mark.parametrize(("role", "status"), [("reviewer", 403), ("coach", 200), ("admin", 200)])
+def test_roles(survival_world, auth, client, role, status):
+    auth.login(f"{role}@test.example")
+    assert client.get("/survival").status_code == status
+    home = client.get("/").get_data(as_text=True)
+    assert ('href="/survival"' in home) == (status == 200)
