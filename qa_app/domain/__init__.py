@@ -1,0 +1,1 @@
+"""The domain layer: plain Python, no Flask and no database. One package per capability."""

@@ -14,7 +14,8 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from qa_app.domain.files.tables import ImportReport, Table
+from qa_app.domain.files.reports import ImportReport
+from qa_app.domain.files.tables import Table
 from qa_app.domain.imports.customers import CustomerRecord, EventRecord
 from qa_app.models import AuditEvent, Customer, CustomerEvent, naive_utc, utcnow
 from qa_app.store.calls import ChangesRefused, WriteResult

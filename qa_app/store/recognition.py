@@ -3,8 +3,8 @@ quarter and the one before it, and the end days of their customers.
 
 Attempts: outreach alerts closed with a pathway in which someone spoke with the customer
 (qa_app.domain.outreach.opening.CONTACTED), on the alert's day, with the credit recorded at
-closing, credited to the team that worked them (qa_app.domain.recognition.board.attributed_team: the
-team named in ``assigned_to``, else the team of the agent named there on their most recent call
+closing, credited to the team that worked them (qa_app.domain.recognition.attempts.attributed_team:
+the team named in ``assigned_to``, else the team of the agent named there on their most recent call
 started by the end of the as-of day, else the alert's own team); and save calls, calls with a
 customer id and a ``saved`` outcome of 1, on the day they started, with their ``credit_amount``
 outcome. Moments are stored in UTC; days are UTC days.
@@ -19,7 +19,8 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from qa_app.domain.outreach.opening import CONTACTED
-from qa_app.domain.recognition.board import Attempt, Board, Quarter, attributed_team, build_board
+from qa_app.domain.recognition.attempts import Attempt, attributed_team, build_board
+from qa_app.domain.recognition.board import Board, Quarter
 from qa_app.models import Call, Customer, Outcome, OutreachAlert, naive_utc
 from qa_app.store.reviews.queue import day_start
 

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from qa_app.domain.survival.analysis import ANCHOR_KINDS, CallRecord, CustomerRecord, EventRecord
+from qa_app.domain.survival.cohorts import ANCHOR_KINDS, CallRecord, CustomerRecord, EventRecord
 from qa_app.models import Call, Customer, CustomerEvent, naive_utc
 from qa_app.store.flags.rows import iter_flag_rows, plan_export
 from qa_app.store.reviews.queue import CallFilters
@@ -20,7 +20,7 @@ from qa_app.store.reviews.queue import CallFilters
 
 @dataclass
 class SurvivalData:
-    """Plain records for qa_app.domain.survival.analysis, and the rubric the flags come from."""
+    """Plain records for qa_app.domain.survival.cohorts, and the rubric the flags come from."""
 
     customers: list[CustomerRecord]
     events: list[EventRecord]
@@ -92,7 +92,8 @@ def survival_report(
     Raises SurvivalError for a flag the rubric does not have, ExportError when the rubric
     cannot be chosen.
     """
-    from qa_app.domain.survival.analysis import SurvivalError, analyse, build_cohort
+    from qa_app.domain.survival.analysis import analyse
+    from qa_app.domain.survival.cohorts import SurvivalError, build_cohort
 
     data = survival_data(db, rubric_key, default_rubric_id)
     if flag not in data.flag_names:

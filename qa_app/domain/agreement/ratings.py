@@ -9,11 +9,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
-from qa_app.domain.files.tables import Columns, RowError, Table, as_text
+if TYPE_CHECKING:  # pandas loads in the functions that use it
+    import pandas as pd
+
+from qa_app.domain.files.reports import RowError
+from qa_app.domain.files.tables import Columns, Table, as_text
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 NOT_APPLICABLE = {"na", "n/a"}
@@ -97,6 +101,8 @@ def ratings_from_table(table: Table | Columns, level: str) -> pd.DataFrame:
     (the header). ``table`` may be a :class:`Table` or the quicker :class:`Columns`
     (:func:`qa_app.domain.files.tables.read_columns`).
     """
+    import pandas as pd
+
     if level not in LEVELS:
         raise RatingsError(
             [RowError(1, f"unknown level '{level}'; use one of {', '.join(LEVELS)}")]
@@ -166,6 +172,8 @@ def _text_column(values: list) -> list[str]:
 def ratings_frame(ratings: Iterable[Rating]) -> pd.DataFrame:
     """Ratings as columns: unit, rater, dimension, number (NaN unless a number), label
     (nominal text, else None), not_applicable and row."""
+    import pandas as pd
+
     ratings = list(ratings)
     return pd.DataFrame(
         {
@@ -206,6 +214,7 @@ def _aliased_names(columns: list[str]) -> dict[str, str]:
 
 def duplicate_errors(frame: pd.DataFrame, unit_word: str = "row") -> list[RowError]:
     """The same rater rating the same unit and dimension twice, naming both rows."""
+
     keys = ["unit", "rater", "dimension"]
     twice = frame.duplicated(keys, keep="first").to_numpy()
     if not twice.any():
@@ -226,6 +235,7 @@ def duplicate_errors(frame: pd.DataFrame, unit_word: str = "row") -> list[RowErr
 
 def scale_errors(frame: pd.DataFrame, scale: Sequence[int]) -> list[RowError]:
     """Values outside a known rubric scale."""
+
     off = (frame["number"].notna() & ~frame["number"].isin(list(scale))).to_numpy()
     return [
         RowError(
@@ -244,6 +254,7 @@ def dimension_data(
     unit_column: str = "unit",
 ) -> DimensionData:
     """Arrange one dimension's ratings as a raters × units matrix with its value domain."""
+
     present = (frame["number"].notna() | frame["label"].notna()).to_numpy()
     rated = frame[present]
     # np.unique sorts str the way sorted() does; the inverse indices place each value.
@@ -282,6 +293,7 @@ def split_dimensions(
 
     Overall treats every (unit, dimension) pair as one unit.
     """
+
     per_dimension = {
         name: dimension_data(name, rows, scale)
         for name, rows in frame.groupby("dimension", sort=False)

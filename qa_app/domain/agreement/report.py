@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas loads in the functions that use it
+    import pandas as pd
 
 from qa_app.domain.agreement.alpha import (
     Interval,
@@ -235,6 +238,8 @@ def compute_agreement(
     categories; values off it are errors. Pass it whenever the rubric is known.
     Raises :class:`RatingsError` for duplicate ratings or values off the scale.
     """
+    import pandas as pd
+
     if method not in BOOTSTRAP_METHODS:
         raise ValueError(
             f"unknown bootstrap method '{method}'; use {' or '.join(BOOTSTRAP_METHODS)}"

@@ -15,10 +15,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.utils import get_column_letter
-
 from qa_app.domain.calibration.sessions import MIXED_MIN_CALLS, MIXED_MIN_RATERS
 from qa_app.domain.files.sheet_layout import COEFFICIENT, MEAN, RATE, print_setup
 from qa_app.domain.files.spreadsheet_safety import protect_formula
@@ -86,6 +82,8 @@ MIXED_MISSING = (
 
 
 def _cell(sheet, value, number_format: str | None = None):
+    from openpyxl.cell import WriteOnlyCell
+
     if isinstance(value, str):
         return protect_formula(value)
     if isinstance(value, datetime):
@@ -115,6 +113,8 @@ def _sheet(
 
     Columns without a width are as wide as their name, so the header reads in print.
     """
+    from openpyxl.utils import get_column_letter
+
     sheet = workbook.create_sheet(title)
     for index, name in enumerate(header, start=1):
         width = widths[index - 1] if index <= len(widths) else max(8, len(str(name)) + 2)
@@ -217,6 +217,8 @@ def write_session_report(
     consensus_notes: Mapping[str, str] | None = None,
 ) -> None:
     """Write the report to ``target`` (a path or binary stream)."""
+    from openpyxl import Workbook
+
     workbook = Workbook(write_only=True)
     summary = _sheet(
         workbook,

@@ -1,1 +1,2 @@
-"""experiments."""
+"""Pre-registered experiments: the plan file, assignment and randomisation, power, contamination
+and the analysis."""

@@ -7,13 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from qa_app.domain.files.tables import (
-    ImportReport,
-    Table,
-    as_text,
-    parse_timestamp,
-    rejected_for_missing_columns,
-)
+from qa_app.domain.files.reports import ImportReport
+from qa_app.domain.files.tables import Table, as_text, parse_timestamp, rejected_for_missing_columns
 
 COLUMNS = ("agent", "intervention", "at")
 MAX_AGENT = 200

@@ -13,11 +13,10 @@ from qa_app.domain.experiments.plan import (
     CHANNEL,
     COMPLEXITY,
     NO_CALLS,
-    STRATIFY_SCHEDULE,
     TENURE,
-    WEEKDAYS,
     ExperimentPlan,
 )
+from qa_app.domain.experiments.plan_design import STRATIFY_SCHEDULE, WEEKDAYS
 
 
 def unit_of_call(

@@ -8,8 +8,6 @@ call. Shared by every workbook the app writes, so they all print alike.
 
 from __future__ import annotations
 
-from openpyxl.worksheet.properties import PageSetupProperties
-
 # Narrow margins (inches): room for more columns at a larger scale on the page.
 MARGINS = {"left": 0.4, "right": 0.4, "top": 0.5, "bottom": 0.5, "header": 0.25, "footer": 0.25}
 
@@ -27,6 +25,8 @@ def print_setup(worksheet, header_rows: int = 1) -> None:
     and stay frozen on screen. For a write-only worksheet call this before the first
     row is appended: openpyxl writes the sheet properties and view at the first row.
     """
+    from openpyxl.worksheet.properties import PageSetupProperties
+
     setup = worksheet.page_setup
     setup.orientation = "landscape"
     setup.fitToWidth = 1

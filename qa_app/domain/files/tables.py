@@ -1,7 +1,8 @@
-"""Reading import files (CSV, XLSX, JSONL) into numbered rows, and the shared error report.
+"""Reading import files (CSV, XLSX, JSONL) into numbered rows, and reading their cells.
 
 Row numbers are what a person sees when they open the file: in CSV and XLSX the
-header is row 1, so the first data row is row 2; in JSONL it is the line number.
+header is row 1, so the first data row is row 2; in JSONL it is the line number. The shared
+error report (RowError, ImportReport, the rejects file) is in qa_app.domain.files.reports.
 """
 
 from __future__ import annotations
@@ -9,13 +10,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from qa_app.domain.files.spreadsheet_safety import protect_formula
+from qa_app.domain.files.reports import ImportReport, one_line
 
 SUPPORTED = {".csv": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # A long call's transcript is one cell; the csv module's default limit is 128 KiB a cell.
@@ -28,36 +28,11 @@ MAX_COLUMNS = 500
 MAX_XLSX_UNPACKED = 1024 * 1024 * 1024
 
 
-# What str.splitlines() breaks on, and the other control characters: shown as escapes.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def one_line(text: str) -> str:
-    """``text`` on one line: line breaks and control characters from a file shown as escapes.
-
-    Messages quote cells, and a cell may hold a line break; a message must stay one line
-    in a terminal and in a log.
-    """
-    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
-
-
 class FileProblem(ValueError):
     """The file as a whole cannot be read (wrong type, not UTF-8, no header ...)."""
 
     def __init__(self, message: str):
         super().__init__(one_line(message))
-
-
-@dataclass(frozen=True)
-class RowError:
-    """Why one row was rejected. ``row`` is the number a person sees in the file."""
-
-    row: int
-    message: str
-    unit: str = "row"
-
-    def __str__(self) -> str:
-        return one_line(f"{self.unit} {self.row}: {self.message}")
 
 
 @dataclass
@@ -91,24 +66,6 @@ class Columns:
             {c: [raw.get(c) for _row, raw in table.rows] for c in table.columns},
             table.row_unit,
         )
-
-
-@dataclass
-class ImportReport:
-    """Valid records and rejected rows; the writer adds its own counts."""
-
-    records: list = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    rejected_rows: dict[int, dict[str, Any]] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def reject(self, row: int, raw: dict[str, Any], message: str, unit: str = "row") -> None:
-        self.errors.append(RowError(row, message, unit))
-        self.rejected_rows[row] = raw
 
 
 def rejected_for_missing_columns(table: Table, required, report: ImportReport) -> bool:
@@ -404,22 +361,3 @@ def parse_timestamp(value: Any) -> datetime | None:
         return moment.astimezone(UTC)
     except OverflowError:  # 9999-12-31T23:59-01:00 is past the last day there is
         raise ValueError(f"'{text}' is out of the range of dates") from None
-
-
-def write_rejects(path: Path, columns: list[str], report: ImportReport) -> None:
-    """Write the rejected rows, each with its row number and reason, as UTF-8 CSV."""
-    reasons: dict[int, list[str]] = {}
-    for error in report.errors:
-        reasons.setdefault(error.row, []).append(error.message)
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["row", "reason", *columns])
-        for row, raw in sorted(report.rejected_rows.items()):
-            cells = [_rejects_cell(raw.get(c, "")) for c in columns]
-            writer.writerow([row, "; ".join(reasons.get(row, [])), *cells])
-
-
-def _rejects_cell(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
-    # The rejects file is opened in spreadsheets: never let a cell run as a formula.
-    return protect_formula(text)

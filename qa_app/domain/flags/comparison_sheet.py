@@ -9,14 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.chart import BarChart, Reference
-from openpyxl.utils import get_column_letter
-
 from qa_app.domain.comparison_statistics import ASSOCIATION_LABEL
 from qa_app.domain.files.sheet_layout import print_setup
 from qa_app.domain.files.spreadsheet_safety import protect_formula
-from qa_app.domain.flags.comparison import SMALL_CELL
+from qa_app.domain.flags.comparison_groups import SMALL_CELL
 from qa_app.domain.flags.export import header_cells
 
 SEGMENT_SHEET = "Comparison by segment"
@@ -68,6 +64,8 @@ def has_credit(groups: Sequence[dict]) -> bool:
 
 
 def _cell(sheet, value, number_format: str | None = None):
+    from openpyxl.cell import WriteOnlyCell
+
     if isinstance(value, str):
         return protect_formula(value)
     if number_format is None or value is None or isinstance(value, bool):
@@ -139,6 +137,8 @@ def _explanations(report: dict, credit: bool) -> list[str]:
 
 
 def _chart(sheet, report: dict, header_row: int, last_row: int, value_format: str) -> None:
+    from openpyxl.chart import BarChart, Reference
+
     chart = BarChart()
     chart.type = "col"
     chart.title = f"{report['outcome']}: with vs without each flag (weighted)"
@@ -176,6 +176,8 @@ def add_comparison_sheets(workbook, report: dict) -> None:
 
     ``report`` has the shape of :func:`qa_app.store.flags.exports.compare_outcomes`.
     """
+    from openpyxl.utils import get_column_letter
+
     groups, by = report["groups"], report["by"]
     credit = has_credit(groups) or any(has_credit(c["groups"]) for c in report["equity"])
     value_format = "0.0%" if report["value_is"] == "rate" else "0.00"

@@ -19,24 +19,33 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
-from typing import IO
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from typing import IO, TYPE_CHECKING
 
 from qa_app.domain.files.sheet_layout import COEFFICIENT, print_setup
 from qa_app.domain.files.spreadsheet_safety import protect_formula
-from qa_app.domain.files.xlsx_rows import RowStream, splice_rows
 from qa_app.domain.rubrics.definitions import Rubric
 
+if TYPE_CHECKING:  # openpyxl loads in the functions that write workbooks
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
 EXCEL_MAX_DATA_ROWS = 1_048_575
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-HEADER_FILL = PatternFill("solid", fgColor="1C3F8A")
+# The header's white bold text on dark blue (openpyxl's Font and PatternFill, made on first use).
+HEADER_COLOURS = {"font": "FFFFFF", "fill": "1C3F8A"}
 # Height of one character of the bold 11 pt header written upright (Calibri, DejaVu Sans).
 UPRIGHT_POINTS_PER_CHARACTER = 6.5
+
+
+@cache
+def _header_style():
+    """The header cells' font and fill: one pair of style objects shared by every sheet."""
+    from openpyxl.styles import Font, PatternFill
+
+    return Font(bold=True, color=HEADER_COLOURS["font"]), PatternFill(
+        "solid", fgColor=HEADER_COLOURS["fill"]
+    )
 
 
 @dataclass(frozen=True)
@@ -172,10 +181,13 @@ def header_cells(sheet, names: Iterable[str], upright: Sequence[bool] = ()) -> l
     A name whose ``upright`` entry is true is turned to read bottom to top, so its column
     can be as narrow as its values.
     """
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment
+
     cells = []
     for index, name in enumerate(names):
         cell = WriteOnlyCell(sheet, value=name)
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.font, cell.fill = _header_style()
         if index < len(upright) and upright[index]:
             # Left, so the name clears the autofilter button in the bottom right corner.
             cell.alignment = Alignment(horizontal="left", vertical="bottom", text_rotation=90)
@@ -193,6 +205,8 @@ def _header(sheet, columns: Sequence[Column]) -> None:
     one printed page it came out at a third of its size. Names longer than their column
     are written upright instead, in a header row tall enough for the longest of them.
     """
+    from openpyxl.utils import get_column_letter
+
     upright = [len(c.name) + 2 > c.width for c in columns]
     for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
@@ -204,12 +218,16 @@ def _header(sheet, columns: Sequence[Column]) -> None:
 
 
 def _finish(sheet, columns: Sequence[Column], rows: int) -> None:
+    from openpyxl.utils import get_column_letter
+
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{rows + 1}"
 
 
 def _text_sheet(
     workbook, title: str, header: Sequence[str], lines: Iterable[Sequence], widths: Sequence[int]
 ) -> None:
+    from openpyxl.utils import get_column_letter
+
     sheet = workbook.create_sheet(title)
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
@@ -221,6 +239,8 @@ def _text_sheet(
 
 def _number_style(sheet, number_format: str | None) -> int | None:
     """The workbook's cell-format index for numbers in ``number_format`` (None: General)."""
+    from openpyxl.cell import WriteOnlyCell
+
     if number_format is None:
         return None
     cell = WriteOnlyCell(sheet, value=0.0)
@@ -240,6 +260,10 @@ def _stream_flag_sheets(
 
     Returns (sheet title -> rows file, sheet title -> row count), in sheet order.
     """
+    from openpyxl.cell import WriteOnlyCell
+
+    from qa_app.domain.files.xlsx_rows import RowStream
+
     spec = [(c.name, CONVERTED.get(c.kind)) for c in columns]
     rows_by_sheet: dict[str, str] = {}
     counts: dict[str, int] = {}
@@ -299,6 +323,10 @@ def write_xlsx(
     ``target`` is a path or a binary file object. ``comparison`` is called with the
     workbook to add its own sheet. Returns the row count.
     """
+    from openpyxl import Workbook
+
+    from qa_app.domain.files.xlsx_rows import splice_rows
+
     workbook = Workbook(write_only=True)
     with tempfile.TemporaryDirectory(prefix="qa-app-xlsx-") as scratch:
         rows_by_sheet, counts = _stream_flag_sheets(
@@ -322,6 +350,7 @@ def _describe(
     max_rows_per_sheet: int,
 ) -> None:
     """The Data dictionary and About sheets."""
+
     dictionary = [(c.name, c.kind, c.description) for c in columns]
     dictionary += [("", "", "")] + [
         (f"flag_{f.name}", "rule", f"{f.rule} — {f.description}") for f in rubric.flags

@@ -1,1 +1,2 @@
-"""imports."""
+"""Validating import files row by row: calls, customers, outcomes, reviews and calibration
+ratings."""

@@ -14,13 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from qa_app.domain.files.tables import (
-    ImportReport,
-    Table,
-    as_text,
-    parse_timestamp,
-    rejected_for_missing_columns,
-)
+from qa_app.domain.files.reports import ImportReport
+from qa_app.domain.files.tables import Table, as_text, parse_timestamp, rejected_for_missing_columns
 
 MAX_TENURE_DAYS = 36_500
 REQUIRED_COLUMNS = ("call_id", "agent", "transcript")

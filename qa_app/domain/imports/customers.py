@@ -13,13 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from qa_app.domain.files.tables import (
-    ImportReport,
-    Table,
-    as_text,
-    parse_timestamp,
-    rejected_for_missing_columns,
-)
+from qa_app.domain.files.reports import ImportReport
+from qa_app.domain.files.tables import Table, as_text, parse_timestamp, rejected_for_missing_columns
 
 CUSTOMER_COLUMNS = ("customer_id", "onboarded_at", "ended_at", "segment", "monthly_value")
 EVENT_COLUMNS = ("customer_id", "at", "kind", "value", "note")

@@ -12,7 +12,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from qa_app.domain.files.tables import ImportReport, Table, as_text
+from qa_app.domain.files.reports import ImportReport
+from qa_app.domain.files.tables import Table, as_text
 from qa_app.domain.imports.ratings import integral_text
 
 

@@ -14,12 +14,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from qa_app.domain.files.tables import (
-    ImportReport,
-    Table,
-    as_text,
-    rejected_for_missing_columns,
-)
+from qa_app.domain.files.reports import ImportReport
+from qa_app.domain.files.tables import Table, as_text, rejected_for_missing_columns
 from qa_app.domain.rubrics.definitions import Rubric
 from qa_app.domain.rubrics.scoring import DimensionAnswer, ScoringError, parse_answer
 

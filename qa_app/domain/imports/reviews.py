@@ -12,13 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from qa_app.domain.files.tables import (
-    ImportReport,
-    Table,
-    as_text,
-    parse_timestamp,
-    rejected_for_missing_columns,
-)
+from qa_app.domain.files.reports import ImportReport
+from qa_app.domain.files.tables import Table, as_text, parse_timestamp, rejected_for_missing_columns
 from qa_app.domain.imports.ratings import integral_text
 from qa_app.domain.rubrics.definitions import Rubric
 from qa_app.domain.rubrics.scoring import (

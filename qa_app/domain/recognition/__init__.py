@@ -1,1 +1,1 @@
-"""recognition."""
+"""Recognition: the team board of retention attempts and its spreadsheet."""

@@ -27,7 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from qa_app.domain.files.tables import FileProblem, RowError, as_text, read_table
+from qa_app.domain.files.reports import RowError
+from qa_app.domain.files.tables import FileProblem, as_text, read_table
 from qa_app.domain.rollouts.periods import EXPECTED, KINDS, Period, label_of, parse_period
 
 UNIT_KINDS = ("queue", "team")

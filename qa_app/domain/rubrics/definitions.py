@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa_app.domain.files.tables import one_line
+from qa_app.domain.files.reports import one_line
 
 SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
 RUBRIC_ID = re.compile(r"^[a-z][a-z0-9_-]*$")

@@ -1,1 +1,2 @@
-"""sampling."""
+"""Sampling plans that oversample hard calls, and design-based estimates weighted back to the
+mix."""

@@ -20,8 +20,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 
 from qa_app.domain.rubrics.final_scores import mix_weights
 
@@ -85,6 +83,8 @@ def _rank_correlation(x, y, axis=-1):
     # Spearman's rho is Pearson's r of the mid-ranks (ties averaged, as spearmanr does);
     # written with scipy's rankdata and pearsonr so the bootstrap can work on a whole batch
     # of resamples at once (spearmanr has no axis for paired batches).
+    from scipy import stats
+
     rx = stats.rankdata(x, axis=axis)
     ry = stats.rankdata(y, axis=axis)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -100,6 +100,8 @@ def spearman_interval(
     seed: int = SEED,
 ) -> tuple[float | None, tuple[float, float] | None, list[str]]:
     """Spearman's rho (scipy.stats.spearmanr) and its bootstrap interval, with warnings."""
+    from scipy import stats
+
     warnings: list[str] = []
     x, y = np.asarray(qa, dtype=float), np.asarray(customer, dtype=float)
     if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
@@ -146,6 +148,8 @@ def compare(
     n_resamples: int = N_RESAMPLES,
 ) -> Comparison:
     """The shared-language check for one item and its rubric dimension."""
+    import pandas as pd
+
     pairs = list(pairs)
     crosstab: dict[str, dict[str, int]] = {}
     if pairs:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from math import factorial
 from pathlib import Path
 
-from qa_app.domain.files.tables import one_line
+from qa_app.domain.files.reports import one_line
 from qa_app.domain.files.toml_files import FileProblems
 from qa_app.domain.sampling.plan import _line_of
 

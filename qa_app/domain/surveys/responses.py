@@ -12,13 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from qa_app.domain.files.tables import (
-    ImportReport,
-    Table,
-    as_text,
-    parse_timestamp,
-    rejected_for_missing_columns,
-)
+from qa_app.domain.files.reports import ImportReport
+from qa_app.domain.files.tables import Table, as_text, parse_timestamp, rejected_for_missing_columns
 from qa_app.domain.surveys.definition import Survey
 
 SURVEY_COLUMNS = ("call_id", "item", "score", "position", "comment", "responded_at", "survey")

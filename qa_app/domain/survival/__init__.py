@@ -1,1 +1,1 @@
-"""survival."""
+"""Customers over time: cohorts, Kaplan-Meier, log-rank, Cox and RMST (lifelines)."""

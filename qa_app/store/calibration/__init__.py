@@ -1,1 +1,2 @@
-"""calibration."""
+"""Calibration sessions: creating and running them, panelists' links, and their results and
+reports."""

@@ -17,7 +17,7 @@ from qa_app.domain.comparison_statistics import ASSOCIATION_LABEL, INTERVAL_METH
 from qa_app.domain.flags.comparison import Comparison
 from qa_app.domain.flags.comparison_sheet import add_comparison_sheets
 from qa_app.domain.flags.export import flag_columns, write_csv, write_xlsx
-from qa_app.store.calibration.sessions import revealed_sessions, session_ratings
+from qa_app.store.calibration.results import revealed_sessions, session_ratings
 from qa_app.store.flags.rows import (
     ExportError,
     ExportPlan,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, union
 from sqlmodel import Session, select
 
-from qa_app.domain.flags.comparison import ComparisonRow
+from qa_app.domain.flags.comparison_groups import ComparisonRow
 from qa_app.domain.rubrics.definitions import Rubric
 from qa_app.domain.rubrics.final_scores import final_scores
 from qa_app.domain.rubrics.scoring import DimensionAnswer
@@ -29,7 +29,7 @@ from qa_app.models import (
     RubricVersion,
     SurveyResponse,
 )
-from qa_app.store.calibration.sessions import consensus_for_calls
+from qa_app.store.calibration.results import consensus_for_calls
 from qa_app.store.reviews.queue import TEXT_FILTERS, CallFilters
 from qa_app.store.rubrics import current_rubric_row, rubric_from_row
 from qa_app.store.sampling.weights import Weighting, weighting_for

@@ -26,14 +26,16 @@ from qa_app.models import (
     utcnow,
 )
 from qa_app.store import audit
+from qa_app.store.calibration.participants import (
+    own_answers,
+    participants,
+    store_call_ratings,
+)
 from qa_app.store.calibration.sessions import (
     MAX_NAME_LENGTH,
     checked_session_name,
-    own_answers,
-    participants,
     record_refusal,
     session_calls,
-    store_call_ratings,
 )
 from qa_app.store.rubrics import rubric_from_row
 from qa_app.store.users import create_imported_reviewer, email_problem, find_user

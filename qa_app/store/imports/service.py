@@ -17,7 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from qa_app.db import transaction
-from qa_app.domain.files.tables import ImportReport, Table, read_table
+from qa_app.domain.files.reports import ImportReport
+from qa_app.domain.files.tables import Table, read_table
 from qa_app.domain.imports.calls import validate_calls
 from qa_app.domain.imports.customers import validate_customers, validate_events
 from qa_app.domain.imports.outcomes import reject_unknown_calls, validate_outcomes

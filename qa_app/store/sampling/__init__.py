@@ -1,1 +1,2 @@
-"""sampling."""
+"""Sampling plans: stored plans and their draws, and the design weight every reviewed call
+carries."""

@@ -1,8 +1,9 @@
 """Sampling plans in the database: storing a plan, previewing it, drawing and assigning its calls.
 
 The choices (allocation, drawing, balancing) are plain functions in
-qa_app.domain.sampling.plan; this module reads the population, writes the draw and the
-assignments in one transaction, and records both in the audit trail.
+qa_app.domain.sampling.plan and qa_app.domain.sampling.draw; this module reads the
+population, writes the draw and the assignments in one transaction, and records both in the
+audit trail.
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ from datetime import timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from qa_app.domain.sampling.plan import (
-    DEFAULT_OVERSAMPLING,
+from qa_app.domain.sampling.draw import (
     PROBABILITY_SAMPLE,
     DrawnCall,
-    PlanPreview,
     PopulationCall,
-    SamplingPlanSpec,
     balance_assignments,
     draw_sample,
+)
+from qa_app.domain.sampling.plan import (
+    DEFAULT_OVERSAMPLING,
+    PlanPreview,
+    SamplingPlanSpec,
     parse_plan,
     preview_plan,
     stratum_key,

@@ -27,7 +27,7 @@ from sqlalchemy import and_, func, or_, true
 from sqlmodel import Session, select
 
 from qa_app.domain.rubrics.final_scores import mix_weights
-from qa_app.domain.sampling.plan import PROBABILITY_SAMPLE
+from qa_app.domain.sampling.draw import PROBABILITY_SAMPLE
 from qa_app.models import Call, SampledCall, SamplingPlan
 from qa_app.store.reviews.queue import CallFilters
 

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from qa_app.domain.surveys.definition import Survey
 from qa_app.domain.surveys.responses import SurveyAnswerRecord
 from qa_app.models import AuditEvent, Call, SurveyLink, SurveyResponse, utcnow
-from qa_app.store.calibration.sessions import token_hash
+from qa_app.store.calibration.participants import token_hash
 from qa_app.store.calls import ChangesRefused, WriteResult, existing_call_ids
 
 BATCH_SIZE = 500

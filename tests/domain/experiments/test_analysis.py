@@ -11,13 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qa_app.domain.experiments.analysis import (
-    CLUSTER,
-    RANDOMISATION,
-    cluster_robust_ols,
-    estimate_effect,
-)
+from qa_app.domain.experiments.analysis import CLUSTER, RANDOMISATION, estimate_effect
 from qa_app.domain.experiments.assignment import assign_units
+from qa_app.domain.experiments.clustered_errors import cluster_robust_ols
 
 PETERSEN = Path(__file__).resolve().parents[2] / "data" / "petersen_test_data.csv"
 ARMS = ["control", "empathy"]

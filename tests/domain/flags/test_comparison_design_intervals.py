@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from qa_app.domain.comparison_statistics import INTERVAL_METHODS
-from qa_app.domain.flags.comparison import ALL, EQUITY_CUTS, Comparison, ComparisonRow
+from qa_app.domain.flags.comparison import ALL, EQUITY_CUTS, Comparison
+from qa_app.domain.flags.comparison_groups import ComparisonRow
 from qa_app.domain.sampling.estimates import (
     DesignCall,
     design_difference,

@@ -14,7 +14,8 @@ from qa_app.domain.comparison_statistics import (
     mean_difference_interval,
     rate_difference_interval,
 )
-from qa_app.domain.flags.comparison import Comparison, ComparisonRow
+from qa_app.domain.flags.comparison import Comparison
+from qa_app.domain.flags.comparison_groups import ComparisonRow
 
 # Newcombe RG (1998). Interval estimation for the difference between independent proportions:
 # comparison of eleven methods. Statistics in Medicine 17:873-890, Table II, method 10 (score

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from qa_app.domain.flags.comparison import SMALL_CELL, Comparison, ComparisonRow
+from qa_app.domain.flags.comparison import Comparison
+from qa_app.domain.flags.comparison_groups import SMALL_CELL, ComparisonRow
 from qa_app.domain.rubrics.definitions import load_rubric_file
 from qa_app.domain.rubrics.final_scores import final_scores, mix_weights
 from qa_app.domain.rubrics.scoring import DimensionAnswer

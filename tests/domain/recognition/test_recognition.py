@@ -12,13 +12,11 @@ import numpy as np
 import pytest
 from openpyxl import load_workbook
 
+from qa_app.domain.recognition.attempts import Attempt, attributed_team, build_board
 from qa_app.domain.recognition.board import (
     ASSOCIATION_NOTE,
-    Attempt,
     Quarter,
     RecognitionError,
-    attributed_team,
-    build_board,
     check_as_of,
     default_quarter,
 )

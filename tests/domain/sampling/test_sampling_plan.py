@@ -10,17 +10,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa_app.domain.sampling.estimates import DesignCall, design_estimates
-from qa_app.domain.sampling.plan import (
+from qa_app.domain.sampling.draw import (
     AGENT_MINIMUM,
     PROBABILITY_SAMPLE,
-    PlanError,
     PopulationCall,
     balance_assignments,
     draw_sample,
-    parse_plan,
-    preview_plan,
 )
+from qa_app.domain.sampling.estimates import DesignCall, design_estimates
+from qa_app.domain.sampling.plan import PlanError, parse_plan, preview_plan
 
 PLAN = """\
 name = "dec-hard-calls"

@@ -6,12 +6,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from qa_app.domain.survival.analysis import (
+from qa_app.domain.survival.analysis import analyse
+from qa_app.domain.survival.cohorts import (
     CallRecord,
     CustomerRecord,
     EventRecord,
     SurvivalError,
-    analyse,
     build_cohort,
     latest_date,
 )

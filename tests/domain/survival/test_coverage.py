@@ -21,7 +21,8 @@ import math
 import numpy as np
 import pytest
 
-from qa_app.domain.survival.analysis import Z95, Member, rmst_with_se
+from qa_app.domain.survival.analysis import Z95, rmst_with_se
+from qa_app.domain.survival.cohorts import Member
 
 DRAWS = 300
 BAND = (0.91, 0.985)

@@ -27,7 +27,8 @@ from datetime import datetime
 
 import pytest
 
-from qa_app.domain.survival.analysis import Cohort, Member, analyse, rmst_with_se
+from qa_app.domain.survival.analysis import analyse, rmst_with_se
+from qa_app.domain.survival.cohorts import Cohort, Member
 
 # (treatment, weeks, relapsed): treatment 1 = 6-MP, 0 = placebo.
 SIX_MP = [
