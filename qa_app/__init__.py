@@ -33,11 +33,11 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.config.from_mapping(load_settings(instance, config))
 
     from qa_app import db, scratch, views
-    from qa_app.web import security
+    from qa_app.web import database, security
 
     # Uploads and exports interrupted by a killed process left scratch files: remove them.
     scratch.remove_stale_once(app.logger)
-    db.init_app(app)
+    database.init_app(app)
     if app.config["CHECK_SCHEMA"]:
         try:
             db.check_schema(db.get_engine_for(app))

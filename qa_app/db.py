@@ -1,21 +1,25 @@
-"""Engine creation, per-request sessions and the Alembic schema commands."""
+"""Engine creation, transactions and the schema revision: shared by the web app and the CLI.
+
+The web app's per-request sessions are in qa_app/web/database.py."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from flask import Flask, current_app, g
-from sqlalchemy import event
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, create_engine
+
+if TYPE_CHECKING:  # Flask, SQLModel and Alembic load in the functions that use them, so that
+    # `qa-app db status` and the CLI's other commands start without the web app's imports.
+    from alembic.config import Config
+    from flask import Flask
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 UPGRADE_COMMAND = "qa-app db upgrade"
@@ -118,26 +122,56 @@ def is_busy(error: BaseException | None) -> bool:
 
 def alembic_config(engine: Engine) -> Config:
     """An Alembic config that runs this package's migrations on ``engine``."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
     return config
 
 
+# A migration file's own `revision = "0014"` and `down_revision = "0013"` lines.
+_REVISION_LINE = re.compile(r'^(revision|down_revision)\s*(?::[^=]*)?=\s*(?:"([^"]*)"|None)', re.M)
+
+
+@cache
 def head_revision() -> str:
-    """The newest migration revision shipped with this code."""
-    script = ScriptDirectory(str(MIGRATIONS_DIR))
-    return script.get_current_head()
+    """The newest migration revision shipped with this code: the one no other names as its
+    down_revision.
+
+    Read from the migration files' `revision` lines, not through Alembic's script directory:
+    importing Alembic costs more than everything else `qa-app db status` does, and every
+    command and server start checks the schema. tests/store/test_schema_revisions.py holds
+    this equal to Alembic's own answer.
+    """
+    revisions, parents = set(), set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found = dict((m.group(1), m.group(2)) for m in _REVISION_LINE.finditer(path.read_text()))
+        if "revision" in found:
+            revisions.add(found["revision"])
+            if found.get("down_revision"):
+                parents.add(found["down_revision"])
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise RuntimeError(f"the migrations have {len(heads)} heads ({sorted(heads)}); need one")
+    return heads.pop()
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at, or None for an empty database."""
+    """The revision the database is at (Alembic's version table), or None for an empty one."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    if len(versions) > 1:
+        raise SchemaOutOfDate(f"the database has {len(versions)} schema revisions; expected one")
+    return versions[0][0] if versions else None
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the schema to the newest revision; return (before, after)."""
+    from alembic import command
+
     before = current_revision(engine)
     command.upgrade(alembic_config(engine), "head")
     return before, head_revision()
@@ -159,58 +193,16 @@ def check_schema(engine: Engine) -> None:
     )
 
 
-def init_app(app: Flask) -> None:
-    """Create the engine, keep it in ``app.extensions`` and close request sessions on teardown."""
-    app.extensions["qa_app.engine"] = make_engine(
-        app.config["DATABASE_URL"], Timeouts.from_config(app.config)
-    )
-    app.teardown_appcontext(_close_session)
-
-
 def get_engine_for(app: Flask) -> Engine:
+    """The engine the app made at start (qa_app.web.database.init_app)."""
     return app.extensions["qa_app.engine"]
-
-
-def get_engine() -> Engine:
-    """The current app's engine."""
-    return get_engine_for(current_app)
-
-
-def get_session() -> Session:
-    """The request's database session, opened on first use.
-
-    On PostgreSQL each of its transactions gets the statement timeout, so no page waits on
-    the database for longer than that.
-    """
-    if "db_session" not in g:
-        engine = get_engine()
-        session = Session(engine, expire_on_commit=False)
-        limit = current_app.config.get("DB_STATEMENT_TIMEOUT", 0)
-        if limit and engine.dialect.name == "postgresql":
-            event.listen(session, "after_begin", _statement_timeout(limit))
-        g.db_session = session
-    return g.db_session
-
-
-def _statement_timeout(seconds: float):
-    # SET LOCAL ends with the transaction, so the pooled connection goes back without it.
-    statement = f"SET LOCAL statement_timeout = {_milliseconds(seconds)}"
-
-    def after_begin(_session, _transaction, connection) -> None:
-        connection.exec_driver_sql(statement)
-
-    return after_begin
-
-
-def _close_session(_exc) -> None:
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
 
 
 @contextmanager
 def transaction(engine: Engine):
     """A session whose work commits on success and rolls back entirely on any error."""
+    from sqlmodel import Session
+
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session

@@ -1,1 +1,1 @@
-"""charts."""
+"""Charts (matplotlib, SVG), one module per capability; loaded only by the pages that draw them."""

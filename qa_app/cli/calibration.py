@@ -34,6 +34,7 @@ def session_report(name: str, out: Path) -> None:
     """
     from qa_app import db
     from qa_app.models import SessionState
+    from qa_app.store.calibration import results as result_store
     from qa_app.store.calibration import sessions as store
 
     check_output_path(out)
@@ -46,7 +47,7 @@ def session_report(name: str, out: Path) -> None:
             raise click.ClickException(
                 f"session '{name}' is {session.state}: scores stay hidden until it is revealed"
             )
-        store.write_report(session_db, session, out)
+        result_store.write_report(session_db, session, out)
     click.echo(f"Wrote the report of '{name}' to {out}.")
 
 

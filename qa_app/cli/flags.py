@@ -158,7 +158,7 @@ DIFFERENCES = (
 
 
 def _table(groups: list[dict], by: str, percent: bool, credit: bool) -> list[str]:
-    from qa_app.domain.flags.comparison import SMALL_CELL
+    from qa_app.domain.flags.comparison_groups import SMALL_CELL
 
     shown = [d for d in DIFFERENCES if any(g.get(d[1]) is not None for g in groups)]
     credit_header = f" {'cr/save':>8} {'cr/s w/o':>8}" if credit else ""

@@ -7,6 +7,14 @@ from pathlib import Path
 
 import click
 
+from qa_app.cli.support import (
+    check_output_path,
+    command_app,
+    import_options,
+    replace_option,
+    run_import,
+)
+
 
 @click.group("survey")
 def survey_group() -> None:
@@ -94,7 +102,6 @@ def survey_links(
     import csv
     from datetime import UTC, timedelta
 
-    from qa_app.cli.support import check_output_path, command_app
     from qa_app.db import transaction
     from qa_app.domain.files.spreadsheet_safety import protect_formula
     from qa_app.domain.surveys.definition import SurveyError
@@ -137,30 +144,22 @@ def survey_links(
     )
 
 
-def _import_survey_command():
-    """``qa-app import survey``, built with the import group's own options and runner."""
-    from qa_app.cli.main import _import_options, _replace_option, _run_import
+# `qa-app import survey`: added to the import group by cli/main.py.
+@click.command("survey")
+@import_options
+@replace_option
+def import_survey(
+    file: Path, skip_invalid: bool, rejects: Path | None, dry_run: bool, replace: bool
+) -> None:
+    """Import customer survey answers collected elsewhere (CSV or XLSX), one per row.
 
-    @click.command("survey")
-    @_import_options
-    @_replace_option
-    def import_survey(
-        file: Path, skip_invalid: bool, rejects: Path | None, dry_run: bool, replace: bool
-    ) -> None:
-        """Import customer survey answers collected elsewhere (CSV or XLSX), one per row.
-
-        Columns: call_id, item (felt_understood, acknowledged_situation, clear_next_steps
-        for the shipped survey), score (a point of the survey's scale), optional position
-        (1-based order the item was shown in), comment, responded_at (ISO 8601) and survey
-        (id or id@version; default customer-empathy). Unknown calls and items are row
-        errors; a stored answer the file changes is refused unless --replace.
-        """
-        _run_import("survey", file, skip_invalid, rejects, dry_run, replace=replace)
-
-    return import_survey
-
-
-import_survey = _import_survey_command()
+    Columns: call_id, item (felt_understood, acknowledged_situation, clear_next_steps
+    for the shipped survey), score (a point of the survey's scale), optional position
+    (1-based order the item was shown in), comment, responded_at (ISO 8601) and survey
+    (id or id@version; default customer-empathy). Unknown calls and items are row
+    errors; a stored answer the file changes is refused unless --replace.
+    """
+    run_import("survey", file, skip_invalid, rejects, dry_run, replace=replace)
 
 
 @survey_group.command("compare")
@@ -191,7 +190,6 @@ def survey_compare(item, dimension, since, until, survey_name, output) -> None:
     """
     import json
 
-    from qa_app.cli.support import command_app
     from qa_app.db import transaction
     from qa_app.domain.surveys.compare import ASSOCIATION
     from qa_app.domain.surveys.definition import SurveyError

@@ -8,8 +8,9 @@ import click
 
 from qa_app.cli.support import as_of_option, command_app, table_or_json_option
 
-# qa_app.domain.survival.analysis.COHORTS and BY_CHOICES (tests/views/test_survival_page.py
-# keeps them equal); that module is light, but the CLI module list stays explicit.
+# qa_app.domain.survival.cohorts.COHORTS and qa_app.domain.survival.analysis.BY_CHOICES
+# (tests/views/test_survival_page.py keeps them equal); those modules are light, but the CLI
+# module list stays explicit.
 COHORTS = ("onboarding", "renewal", "incident")
 BY_CHOICES = ("segment", "channel", "interaction_type")
 
@@ -107,7 +108,7 @@ def survival(cohort, flag, as_of, horizon, by, window, rubric_key, output) -> No
     money. An association in observational data, not an effect of the flag."""
     from sqlmodel import Session
 
-    from qa_app.domain.survival.analysis import SurvivalError
+    from qa_app.domain.survival.cohorts import SurvivalError
     from qa_app.store.flags.rows import ExportError
     from qa_app.store.survival import survival_report
 

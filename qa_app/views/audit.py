@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request, url_for
 from sqlmodel import Session
 
-from qa_app.db import get_engine, get_session
 from qa_app.domain.audit import AuditFilter, FilterProblem, csv_chunks
 from qa_app.models import Role
 from qa_app.store.audit_trail import count_events, event_page, iter_events, known_actions
 from qa_app.web.auth import roles_required
+from qa_app.web.database import get_engine, get_session
 from qa_app.web.requests import form_int, wants_fragment
 
 bp = Blueprint("audit", __name__, url_prefix="/admin")

@@ -7,8 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from qa_app.db import get_session
 from qa_app.web import auth
+from qa_app.web.database import get_session
 from qa_app.web.requests import safe_next
 from qa_app.web.security import answers_csrf_refusal
 

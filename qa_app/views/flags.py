@@ -24,13 +24,13 @@ from flask import (
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from qa_app.db import get_engine, get_session
 from qa_app.domain.flags.comparison_sheet import CUT_LABELS, has_credit
 from qa_app.models import ExportJob, Role, RubricVersion, utcnow
 from qa_app.store.flags.exports import FORMATS, compare_outcomes, export_bytes
 from qa_app.store.flags.rows import ExportError, outcome_kinds
 from qa_app.store.reviews import queue as queue_queries
 from qa_app.web.auth import current_user, roles_required
+from qa_app.web.database import get_engine, get_session
 from qa_app.web.requests import wants_fragment
 
 bp = Blueprint("coach", __name__, url_prefix="/coach")

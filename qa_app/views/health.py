@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
 from qa_app import db
+from qa_app.web import database
 
 bp = Blueprint("health", __name__)
 # The newest migration is fixed for the running code: read the scripts once, not per probe.
@@ -22,7 +23,7 @@ def healthz():
     (schema newer or older than its code) stops receiving users instead of failing their saves.
     """
     try:
-        current = db.current_revision(db.get_engine())
+        current = db.current_revision(database.get_engine())
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         return _no_store(jsonify(status="unavailable", database=f"unreachable: {reason}")), 503

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from qa_app.db import get_session
 from qa_app.models import Role
 from qa_app.store import home as queries
 from qa_app.store.reviews import queue as queue_queries
 from qa_app.views.reviews.queue import queue_counts
 from qa_app.web.auth import ALL_ROLES, current_user, roles_required
+from qa_app.web.database import get_session
 
 bp = Blueprint("home", __name__)
 

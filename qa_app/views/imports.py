@@ -20,12 +20,13 @@ from sqlmodel import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.utils import secure_filename
 
-from qa_app.db import get_engine, get_engine_for, get_session
+from qa_app.db import get_engine_for
 from qa_app.domain.files.tables import SUPPORTED
 from qa_app.models import ImportJob, Role
 from qa_app.store.imports import jobs as import_jobs
 from qa_app.store.imports.service import KINDS, RECORD_NOUNS, count
 from qa_app.web.auth import current_user, roles_required
+from qa_app.web.database import get_engine, get_session
 from qa_app.web.requests import wants_fragment
 
 bp = Blueprint("imports", __name__)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
-from qa_app.db import get_engine, get_session
 from qa_app.models import Role
 from qa_app.store import mix as mix_queries
 from qa_app.store.flags.rows import ExportError
 from qa_app.store.flags.summary import BY_CHOICES, flags_summary
 from qa_app.store.reviews.queue import CallFilters
 from qa_app.web.auth import roles_required
+from qa_app.web.database import get_engine, get_session
 from qa_app.web.requests import wants_fragment
 
 bp = Blueprint("mix", __name__)

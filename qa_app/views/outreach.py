@@ -16,9 +16,9 @@ from threading import Lock
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlmodel import select
 
-from qa_app.db import get_session
 from qa_app.models import Call, OutreachAlert, Review, ReviewStatus, Role
 from qa_app.web.auth import current_user, roles_required
+from qa_app.web.database import get_session
 from qa_app.web.requests import form_int, wants_fragment
 
 bp = Blueprint("outreach", __name__)

@@ -13,10 +13,10 @@ from datetime import date
 
 from flask import Blueprint, current_app, render_template, request
 
-from qa_app.db import get_session
 from qa_app.domain.panels.plan import DOSES, OUTCOMES, parse_lags
 from qa_app.models import Role
 from qa_app.web.auth import roles_required
+from qa_app.web.database import get_session
 from qa_app.web.requests import wants_fragment
 
 bp = Blueprint("outcomes_over_time", __name__)

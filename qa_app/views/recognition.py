@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask import Blueprint, Response, render_template, request
 
-from qa_app.db import get_session
 from qa_app.domain.recognition.board import (
     ASSOCIATION_NOTE,
     COLUMNS,
@@ -27,6 +26,7 @@ from qa_app.domain.recognition.board import (
 )
 from qa_app.models import Role
 from qa_app.web.auth import roles_required
+from qa_app.web.database import get_session
 from qa_app.web.requests import wants_fragment
 
 bp = Blueprint("recognition", __name__)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, render_template, request
 
-from qa_app.db import get_session
 from qa_app.models import Role
 from qa_app.web.auth import roles_required
+from qa_app.web.database import get_session
 from qa_app.web.requests import form_int, wants_fragment
 
 bp = Blueprint("rollouts", __name__, url_prefix="/rollouts")

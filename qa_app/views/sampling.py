@@ -15,13 +15,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
-from qa_app.db import get_session
-from qa_app.domain.sampling.plan import DEFAULT_OVERSAMPLING, PROBABILITY_SAMPLE, PlanError
+from qa_app.domain.sampling.draw import PROBABILITY_SAMPLE
+from qa_app.domain.sampling.plan import DEFAULT_OVERSAMPLING, PlanError
 from qa_app.models import Assignment, Call, Review, Role, SampledCall, SamplingPlan, User
 from qa_app.store.reviews.queue import assignable_users
 from qa_app.store.sampling import plans as sampling_store
 from qa_app.store.sampling.plans import SamplingError
 from qa_app.web.auth import current_user, roles_required
+from qa_app.web.database import get_session
 from qa_app.web.plan_upload import MAX_PLAN_BYTES, typed_plan_text
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")

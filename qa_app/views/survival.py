@@ -10,9 +10,9 @@ from datetime import datetime
 
 from flask import Blueprint, current_app, render_template, request
 
-from qa_app.db import get_session
 from qa_app.models import Role
 from qa_app.web.auth import roles_required
+from qa_app.web.database import get_session
 from qa_app.web.requests import form_int, wants_fragment
 
 bp = Blueprint("survival", __name__)
@@ -22,7 +22,8 @@ MAX_HORIZON = 3650
 
 def _choice(args) -> tuple[dict, list[str]]:
     """The form's values, typed, and what is wrong with them."""
-    from qa_app.domain.survival.analysis import BY_CHOICES, COHORTS, DEFAULT_FLAG, DEFAULT_HORIZON
+    from qa_app.domain.survival.analysis import BY_CHOICES, DEFAULT_HORIZON
+    from qa_app.domain.survival.cohorts import COHORTS, DEFAULT_FLAG
 
     problems = []
     typed = {name: (args.get(name) or "").strip() for name in
@@ -54,7 +55,8 @@ def _choice(args) -> tuple[dict, list[str]]:
 @roles_required(*READERS)
 def index():
     """The form, and for its choice the curves, at-risk table and figures."""
-    from qa_app.domain.survival.analysis import BY_CHOICES, COHORTS
+    from qa_app.domain.survival.analysis import BY_CHOICES
+    from qa_app.domain.survival.cohorts import COHORTS
 
     chosen, problems = _choice(request.args)
     context = {"chosen": chosen, "problems": problems, "cohorts": COHORTS,
@@ -72,7 +74,8 @@ def index():
 
 def _analysis(chosen: dict) -> dict:
     from qa_app.charts.survival import data_url, km_chart_svg
-    from qa_app.domain.survival.analysis import SurvivalError, at_risk, curves
+    from qa_app.domain.survival.analysis import at_risk, curves
+    from qa_app.domain.survival.cohorts import SurvivalError
     from qa_app.store.flags.rows import ExportError
     from qa_app.store.survival import survival_report
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from qa_app.db import get_session
 from qa_app.models import Role, User
 from qa_app.store import audit
 from qa_app.store import users as accounts
 from qa_app.web.auth import current_user, roles_required
+from qa_app.web.database import get_session
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ROLES = [r.value for r in Role]

@@ -10,10 +10,10 @@ from sqlalchemy import delete, false, func
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from qa_app.db import get_session
 from qa_app.models import LoginAttempt, Role, User, utcnow
 from qa_app.store import audit
 from qa_app.store.users import end_sessions, find_user, normalise_email
+from qa_app.web.database import get_session
 
 ALL_ROLES = tuple(Role)
 # Checked when the email is unknown, so a wrong email costs as much time as a wrong password.

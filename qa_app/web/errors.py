@@ -178,7 +178,7 @@ def server_error_page(error: InternalServerError):
     if is_busy(original):  # e.g. an error page that needed the database while it was locked
         return busy_page(original)
     try:
-        from qa_app.db import get_session
+        from qa_app.web.database import get_session
 
         get_session().rollback()  # a failed transaction would fail the page's own queries
         return render_error(error, 500, reference)

@@ -16,6 +16,7 @@ from waitress.server import create_server
 from qa_app import create_app, db
 from qa_app.domain.rubrics.scoring import DimensionAnswer
 from qa_app.models import Assignment, Call, Review, RubricVersion, TranscriptTurn
+from qa_app.store.calibration import participants as participant_store
 from qa_app.store.calibration import sessions as store
 from qa_app.store.demo import load_demo
 from qa_app.store.rubrics import rubric_from_row
@@ -50,13 +51,13 @@ def _calibration_sessions(session) -> dict:
         None,
     )
     store.change_state(session, revealed, "open", lead)
-    for number, person in enumerate(store.participants(session, revealed.id)):
+    for number, person in enumerate(participant_store.participants(session, revealed.id)):
         for position, call in enumerate(store.session_calls(session, revealed.id)):
             answers = {
                 d.id: DimensionAnswer(score=1 + (number + position + i) % 5)
                 for i, d in enumerate(rubric.dimensions)
             }
-            store.submit_call(session, revealed, person, call, answers, rubric)
+            participant_store.submit_call(session, revealed, person, call, answers, rubric)
     store.change_state(session, revealed, "revealed", lead)
     running, tokens = store.create_session(
         session, lead, "Open session", row, CALLS, [reviewers[0].id], ["Customer B"], None

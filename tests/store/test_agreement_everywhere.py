@@ -12,7 +12,7 @@ from qa_app.domain.calibration.dashboard import build_dashboard
 from qa_app.domain.calibration.drift import rater_history
 from qa_app.domain.calibration.sessions import engine_ratings
 from qa_app.models import CalibrationSession, RubricVersion
-from qa_app.store.calibration.sessions import drift_inputs, session_ratings
+from qa_app.store.calibration.results import drift_inputs, session_ratings
 from qa_app.store.rubrics import rubric_from_row
 from tests.store.test_calibration_cli import DIMENSIONS, HEADER, rows, setup
 from tests.store.test_exports import load as load_reviewed_calls

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 from qa_app import create_app, db
 from qa_app.config import SettingsError, load_settings
 from qa_app.store.users import create_user
+from qa_app.web import database
 from tests.conftest import RUBRICS_DIR
 from tests.views.conftest import PASSWORD, Auth, csrf_token
 
@@ -115,7 +116,7 @@ def test_a_locked_users_table_gets_the_busy_page_and_login_still_answers(
 @pytest.mark.postgres
 def test_web_requests_get_a_statement_timeout_and_commands_do_not(postgres_app):
     with postgres_app.test_request_context("/"):
-        session = db.get_session()
+        session = database.get_session()
         assert session.exec(text("SHOW statement_timeout")).one()[0] == "2s"
         assert session.exec(text("SHOW lock_timeout")).one()[0] == "1s"
         session.commit()

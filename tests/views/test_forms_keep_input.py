@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from qa_app import db
 from qa_app.domain.rubrics.scoring import DimensionAnswer
 from qa_app.models import CalibrationSession, RubricVersion, User
+from qa_app.store.calibration import participants as participant_store
 from qa_app.store.calibration import sessions as store
 from qa_app.store.rubrics import rubric_from_row
 from qa_app.store.users import find_user
@@ -114,7 +115,7 @@ def running_session(app, finished: bool = False) -> int:
             session, lead, "Running", row, ["C-1"], [reviewer.id, lead.id], ["Pat"], None
         )
         store.change_state(session, created, "open", lead)
-        for number, person in enumerate(store.participants(session, created.id)):
+        for number, person in enumerate(participant_store.participants(session, created.id)):
             if person.kind == "panelist" and not finished:
                 continue
             answers = {
@@ -122,7 +123,7 @@ def running_session(app, finished: bool = False) -> int:
                 for i, d in enumerate(rubric.dimensions)
             }
             call = store.session_calls(session, created.id)[0]
-            store.submit_call(session, created, person, call, answers, rubric)
+            participant_store.submit_call(session, created, person, call, answers, rubric)
         return created.id
 
 

@@ -28,6 +28,7 @@ from qa_app.models import (
     User,
     utcnow,
 )
+from qa_app.store.calibration import participants as calibration_participants
 from qa_app.store.calibration import sessions as calibration_store
 from qa_app.store.demo import load_demo
 from tests.conftest import RUBRICS_DIR
@@ -192,7 +193,7 @@ def world(sqlite_url):
         sessions["Revealed"].state = SessionState.REVEALED
         panelist = next(
             p
-            for p in calibration_store.participants(session, calibration.id)
+            for p in calibration_participants.participants(session, calibration.id)
             if p.kind == "panelist"
         )
         job = ExportJob(
@@ -231,7 +232,7 @@ def world(sqlite_url):
         survey_link = SurveyLink(
             call_pk=assigned.id,
             survey_key="customer-empathy@1",
-            token_hash=calibration_store.token_hash(survey_token),
+            token_hash=calibration_participants.token_hash(survey_token),
             item_order=["felt_understood", "acknowledged_situation", "clear_next_steps"],
             expires_at=utcnow() + timedelta(days=1),
         )

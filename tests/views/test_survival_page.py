@@ -12,6 +12,7 @@ from sqlmodel import Session
 from qa_app import db
 from qa_app.cli import survival as cli_survival
 from qa_app.domain.survival import analysis as survival
+from qa_app.domain.survival import cohorts as survival_cohorts
 from tests.store.test_survival_cli import _load
 
 
@@ -26,7 +27,7 @@ def survival_world(web_app, users, cli, tmp_path):
 
 
 def test_cli_choices_match_the_domain():
-    assert cli_survival.COHORTS == survival.COHORTS
+    assert cli_survival.COHORTS == survival_cohorts.COHORTS
     assert cli_survival.BY_CHOICES == survival.BY_CHOICES
 
 

@@ -1,1 +1,1 @@
-"""outreach."""
+"""Outreach: alerts (run, claim, close, opt out) and what happened after them."""

@@ -1,1 +1,2 @@
-"""panels."""
+"""Panel models of outcomes over time: stored analysis plans and the monthly panel read from the
+database."""

@@ -14,12 +14,14 @@ import string
 
 from flask import abort, render_template, url_for
 
-from qa_app.db import get_session
 from qa_app.models import CalibrationParticipant, ParticipantKind, Role, SessionState
+from qa_app.store.calibration import participants as participant_store
+from qa_app.store.calibration import results as result_store
 from qa_app.store.calibration import sessions as store
 from qa_app.views.calibration.scoring import _my_participation
 from qa_app.views.calibration.sessions import _rubric, _session, bp
 from qa_app.web.auth import roles_required
+from qa_app.web.database import get_session
 
 
 def aliases(people: list[CalibrationParticipant], me: CalibrationParticipant) -> dict[int, str]:
@@ -41,16 +43,16 @@ def _shown(rating) -> str:
 
 def results_by_call(db, session, me, rubric) -> tuple[list[str], list[dict]]:
     """The column names after "You" and "Consensus", and per call its rows and comments."""
-    people = store.participants(db, session.id)
+    people = participant_store.participants(db, session.id)
     names = aliases(people, me)
     order = sorted(names, key=lambda pid: (not names[pid].startswith("Reviewer"), pid))
     ratings = {
         (r.participant_id, r.call_pk, r.dimension): r
-        for r in store.participant_ratings(db, session.id)
+        for r in result_store.participant_ratings(db, session.id)
     }
-    agreed = store.consensus(db, session.id)
-    notes = store.consensus_notes(agreed)
-    comments = store.participant_comments(db, session.id)
+    agreed = result_store.consensus(db, session.id)
+    notes = result_store.consensus_notes(agreed)
+    comments = result_store.participant_comments(db, session.id)
     calls = []
     for number, call in enumerate(store.session_calls(db, session.id), start=1):
         rows = []

@@ -6,7 +6,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlmodel import select
 from werkzeug.exceptions import Forbidden
 
-from qa_app.db import get_session
 from qa_app.domain.calibration.sessions import panel_link_state
 from qa_app.models import (
     CalibrationParticipant,
@@ -15,9 +14,11 @@ from qa_app.models import (
     RubricVersion,
     utcnow,
 )
+from qa_app.store.calibration import participants as participant_store
 from qa_app.store.calibration import sessions as store
 from qa_app.store.rubrics import rubric_from_row
 from qa_app.views.calibration.scoring import after_save, save_scores, score_page, session_call
+from qa_app.web.database import get_session
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 
@@ -39,7 +40,7 @@ def _panelist(token: str) -> tuple[CalibrationParticipant, CalibrationSession]:
     db = get_session()
     participant = db.exec(
         select(CalibrationParticipant).where(
-            CalibrationParticipant.invite_token_hash == store.token_hash(token),
+            CalibrationParticipant.invite_token_hash == participant_store.token_hash(token),
             CalibrationParticipant.kind == ParticipantKind.PANELIST,
         )
     ).first()
@@ -63,7 +64,7 @@ def home(token: str):
     participant, session = _panelist(token)
     db = get_session()
     calls = store.session_calls(db, session.id)
-    done = store.progress(db, session.id).get(participant.id, set())
+    done = participant_store.progress(db, session.id).get(participant.id, set())
     rubric = rubric_from_row(db.get(RubricVersion, session.rubric_pk))
     first = next((c for c in calls if c.id not in done), None)
     return render_template(
@@ -85,7 +86,7 @@ def finished(token: str):
     participant, session = _panelist(token)
     db = get_session()
     calls = store.session_calls(db, session.id)
-    done = store.progress(db, session.id).get(participant.id, set())
+    done = participant_store.progress(db, session.id).get(participant.id, set())
     if len(done) < len(calls):  # not finished yet: back to where they stand
         return redirect(url_for("panel.home", token=token))
     return render_template(

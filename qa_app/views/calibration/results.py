@@ -11,14 +11,15 @@ import io
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from sqlmodel import select
 
-from qa_app.db import get_session
 from qa_app.domain.calibration.sessions import CalibrationError
 from qa_app.domain.files.spreadsheet_safety import protect_formula
 from qa_app.domain.rubrics.scoring import ScoringError, missing_dimensions, parse_answer
 from qa_app.models import CalibrationSession, Call, Role, SessionState
+from qa_app.store.calibration import results as result_store
 from qa_app.store.calibration import sessions as store
 from qa_app.views.calibration.sessions import LEADS, _rubric, _session, bp
 from qa_app.web.auth import current_user, roles_required
+from qa_app.web.database import get_session
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -40,16 +41,16 @@ def _dashboard(session: CalibrationSession, refused=None, status: int = 200):
     form as it was sent, with the message beside it."""
     db = get_session()
     rubric = _rubric(session)
-    agreed = store.consensus(db, session.id)
-    numbers = store.dashboard_numbers(db, session, rubric, agreed)
+    agreed = result_store.consensus(db, session.id)
+    numbers = result_store.dashboard_numbers(db, session, rubric, agreed)
     return render_template(
         "calibration/dashboard.html",
         session=session,
         rubric=rubric,
         numbers=numbers,
-        comments=store.comments(db, session.id),
+        comments=result_store.comments(db, session.id),
         consensus=agreed,
-        consensus_notes=store.consensus_notes(agreed),
+        consensus_notes=result_store.consensus_notes(agreed),
         refused=refused,
         anchor=consensus_anchor,
     ), status
@@ -71,12 +72,12 @@ def ratings_csv(session_id: int):
     """Every rating in long form (formula-safe CSV); only once the session is revealed."""
     session = _revealed(session_id)
     db = get_session()
-    notes = store.consensus_notes(store.consensus(db, session.id))
+    notes = result_store.consensus_notes(result_store.consensus(db, session.id))
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     # The consensus note rides along on every row of its call: the CSV is read call by call.
-    writer.writerow((*store.RATINGS_COLUMNS, "consensus_note"))
-    for row in store.ratings_rows(db, session):
+    writer.writerow((*result_store.RATINGS_COLUMNS, "consensus_note"))
+    for row in result_store.ratings_rows(db, session):
         writer.writerow(
             [
                 protect_formula(v) if isinstance(v, str) else ("" if v is None else v)
@@ -97,7 +98,7 @@ def report_xlsx(session_id: int):
     """The session report workbook; only once the session is revealed."""
     session = _revealed(session_id)
     buffer = io.BytesIO()
-    store.write_report(get_session(), session, buffer)
+    result_store.write_report(get_session(), session, buffer)
     return Response(
         buffer.getvalue(),
         content_type=XLSX,
@@ -117,10 +118,11 @@ def chart(session_id: int, name: str):
     session = _revealed(session_id)
     rubric = _rubric(session)
     if name == "alpha":
-        numbers = store.dashboard_numbers(db, session, rubric, store.consensus(db, session.id))
+        agreed = result_store.consensus(db, session.id)
+        numbers = result_store.dashboard_numbers(db, session, rubric, agreed)
         image = charts.alpha_chart(numbers["agreement"], rubric)
     elif name == "heatmap":
-        image = charts.heatmap(store.session_ratings(db, session.id), rubric)
+        image = charts.heatmap(result_store.session_ratings(db, session.id), rubric)
     else:
         abort(404, description="There is no such chart.")
     return Response(
@@ -151,7 +153,7 @@ def record_consensus(session_id: int, call_id: str):
                 "Consensus needs a score (or N/A) for every dimension; missing: "
                 f"{', '.join(missing)}. Nothing was recorded."
             )
-        store.record_consensus(
+        result_store.record_consensus(
             db, session, call, answers, request.form.get("note", ""), current_user()
         )
         db.commit()

@@ -10,7 +10,6 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlmodel import select
 
-from qa_app.db import get_session
 from qa_app.domain.calibration.sessions import CalibrationError
 from qa_app.domain.rubrics.definitions import Rubric
 from qa_app.domain.rubrics.scoring import ScoringError, parse_answer
@@ -22,11 +21,13 @@ from qa_app.models import (
     Role,
     SessionState,
 )
+from qa_app.store.calibration import participants as participant_store
 from qa_app.store.calibration import sessions as store
 from qa_app.store.reviews import transcripts as transcript_store
 from qa_app.views.calibration.sessions import _rubric, _session, bp
 from qa_app.views.reviews.scoring import edit_values
 from qa_app.web.auth import current_user, roles_required
+from qa_app.web.database import get_session
 
 FIELDS = ("score", "note", "evidence")
 
@@ -59,7 +60,7 @@ def my_calls(session_id: int):
         "calibration/my_calls.html",
         session=session,
         calls=store.session_calls(db, session.id),
-        done=store.progress(db, session.id).get(participant.id, set()),
+        done=participant_store.progress(db, session.id).get(participant.id, set()),
         score_url=lambda c: url_for("calibration.score", session_id=session.id, call_id=c.call_id),
     )
 
@@ -88,11 +89,11 @@ def score_page(
 ):
     """The scorecard for one call: transcript, then every item with note and evidence."""
     db = get_session()
-    answers, comment = store.own_answers(db, participant.id, call.id)
+    answers, comment = participant_store.own_answers(db, participant.id, call.id)
     if form is not None:
         comment = form.get("comment", "")
     calls = store.session_calls(db, session.id)
-    done = store.progress(db, session.id).get(participant.id, set())
+    done = participant_store.progress(db, session.id).get(participant.id, set())
     order = participant.item_order or [d.id for d in rubric.dimensions]
     panel = participant.kind == ParticipantKind.PANELIST
     return render_template(
@@ -141,7 +142,7 @@ def save_scores(session, participant, call, rubric):
             raise CalibrationError(
                 "Not saved: still to answer " + ", ".join(missing) + ". Nothing else is lost."
             )
-        store.submit_call(
+        participant_store.submit_call(
             db, session, participant, call, answers, rubric, request.form.get("comment", "")
         )
         db.commit()
@@ -154,7 +155,7 @@ def save_scores(session, participant, call, rubric):
 def after_save(session, participant, call) -> Call | None:
     """The call to go on to after saving this one (None: every call is done)."""
     db = get_session()
-    done = store.progress(db, session.id).get(participant.id, set())
+    done = participant_store.progress(db, session.id).get(participant.id, set())
     return next_call(store.session_calls(db, session.id), done, call)
 
 

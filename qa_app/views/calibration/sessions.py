@@ -25,7 +25,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from werkzeug.datastructures import MultiDict
 
-from qa_app.db import get_session
 from qa_app.domain.calibration.sessions import CalibrationError, panel_link_state, parse_link_grace
 from qa_app.domain.files.tables import parse_timestamp
 from qa_app.models import (
@@ -36,11 +35,14 @@ from qa_app.models import (
     RubricVersion,
 )
 from qa_app.store import audit
+from qa_app.store.calibration import participants as participant_store
+from qa_app.store.calibration import results as result_store
 from qa_app.store.calibration import sessions as store
 from qa_app.store.reviews.queue import CallFilters, assignable_users, filter_choices
 from qa_app.store.rubrics import current_rubric_row, rubric_from_row
 from qa_app.store.sampling import plans as sampling_store
 from qa_app.web.auth import current_user, roles_required
+from qa_app.web.database import get_session
 from qa_app.web.requests import form_int
 
 bp = Blueprint("calibration", __name__, url_prefix="/calibration")
@@ -73,7 +75,7 @@ def _deadline(text: str) -> tuple[datetime | None, str | None]:
 
 def _reveal_key(create: bool) -> bytes | None:
     """This login's key for showing new invite links once after a redirect (see
-    store.new_invite); it lives in the login session and goes with it at logout."""
+    participant_store.new_invite); it lives in the login session and goes with it at logout."""
     key = login_session.get("invite_reveal_key")
     if key is None and create:
         key = login_session["invite_reveal_key"] = secrets.token_hex(32)
@@ -201,7 +203,8 @@ def create():
         message += " Copy each panelist's invite link below now: it is shown only once."
     flash(message, "info")
     # Redirected, so a reload shows the session instead of creating another. The links are
-    # not in the URL or the cookie: the session page derives them once (store.links_to_show).
+    # not in the URL or the cookie: the session page derives them once
+    # (participant_store.links_to_show).
     return redirect(url_for("calibration.manage", session_id=session.id), 303)
 
 
@@ -215,7 +218,7 @@ def _manage(
 ):
     """The lead's session page; ``state_error`` (a refused step) is shown beside its button."""
     db = get_session()
-    tokens = store.links_to_show(db, session.id, _reveal_key(create=False))
+    tokens = participant_store.links_to_show(db, session.id, _reveal_key(create=False))
     if tokens:
         db.commit()  # shown once: the seeds they came from are gone
     links = {
@@ -224,9 +227,9 @@ def _manage(
     return render_template(
         "calibration/session.html",
         session=session,
-        people=store.participants(db, session.id),
+        people=participant_store.participants(db, session.id),
         calls=store.session_calls(db, session.id),
-        done=store.progress(db, session.id),
+        done=participant_store.progress(db, session.id),
         links=links,
         rubric=_rubric(session),
         state_error=state_error,
@@ -259,7 +262,7 @@ def drift():
     rubric = rubric_from_row(rubric_row) if rubric_row else None
     dimensions = [d.id for d in rubric.dimensions] if rubric else []
     titles = {d.id: d.name for d in rubric.dimensions} if rubric else {}
-    points = rater_history(store.drift_inputs(db), dimensions, threshold)
+    points = rater_history(result_store.drift_inputs(db), dimensions, threshold)
     people = sorted({p.participant for p in points})
     return render_template(
         "calibration/drift.html",
@@ -366,7 +369,7 @@ def new_link(session_id: int, participant_id: int):
         db.commit()
         flash(f"{participant.display_name}'s link no longer works.", "info")
         return redirect(url_for("calibration.manage", session_id=session.id))
-    store.new_invite(participant, _reveal_key(create=True))
+    participant_store.new_invite(participant, _reveal_key(create=True))
     db.add(participant)
     _audit_link(db, session, participant, "reissued")
     db.commit()

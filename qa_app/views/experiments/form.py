@@ -7,10 +7,10 @@ from __future__ import annotations
 from flask import render_template, request
 from sqlmodel import select
 
-from qa_app.db import get_session
 from qa_app.domain.experiments.plan import KINDS
 from qa_app.domain.experiments.plan_form import POWER_KEYS, field_of_problem
 from qa_app.models import Call
+from qa_app.web.database import get_session
 
 MAX_TREATMENTS = 4
 _TEXT_KEYS = (

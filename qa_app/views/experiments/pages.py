@@ -17,13 +17,13 @@ from threading import Lock
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 
-from qa_app.db import get_session
 from qa_app.domain.experiments.plan import ExperimentPlanError, parse_experiment_plan
 from qa_app.domain.experiments.units import design_summary, minimum_detectable
 from qa_app.models import Role
 from qa_app.store.experiments import plans as experiment_store
 from qa_app.store.experiments.plans import ExperimentStoreError
 from qa_app.web.auth import current_user, roles_required
+from qa_app.web.database import get_session
 from qa_app.web.plan_upload import MAX_PLAN_BYTES, typed_plan_text
 
 bp = Blueprint("experiments", __name__, url_prefix="/experiments")

@@ -11,11 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 from werkzeug.datastructures import MultiDict
 
-from qa_app.db import get_session
 from qa_app.models import Assignment, Call, Role, User
 from qa_app.store import audit
 from qa_app.store.reviews import queue as queue_queries
 from qa_app.web.auth import current_user, roles_required
+from qa_app.web.database import get_session
 from qa_app.web.requests import form_int
 
 bp = Blueprint("assign", __name__)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from qa_app.db import get_session
 from qa_app.models import Role
 from qa_app.store.reviews import queue as queue_queries
 from qa_app.web.auth import current_user, roles_required
+from qa_app.web.database import get_session
 from qa_app.web.requests import form_int, wants_fragment
 
 bp = Blueprint("queue", __name__)

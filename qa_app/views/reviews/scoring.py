@@ -16,7 +16,6 @@ from flask import (
 )
 from sqlmodel import select
 
-from qa_app.db import get_session
 from qa_app.domain.rubrics.definitions import FlagRule, Rubric
 from qa_app.domain.rubrics.scoring import DimensionAnswer, ScoringError, parse_answer
 from qa_app.models import Call, Review, ReviewStatus, Role, RubricVersion, User
@@ -31,6 +30,7 @@ from qa_app.store.reviews import (
 )
 from qa_app.store.rubrics import current_rubric_row, rubric_from_row
 from qa_app.web.auth import current_user, roles_required
+from qa_app.web.database import get_session
 from qa_app.web.requests import form_int, wants_fragment
 from qa_app.web.security import session_expired
 

@@ -1,1 +1,2 @@
-"""surveys."""
+"""Customer survey pages: the lead's survey page and the customer's answer page (a link, no
+login)."""

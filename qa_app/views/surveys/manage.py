@@ -15,7 +15,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import func
 from sqlmodel import select
 
-from qa_app.db import get_session
 from qa_app.domain.surveys.compare import (
     ASSOCIATION,
     WEIGHTING,
@@ -40,6 +39,7 @@ from qa_app.store.reviews.queue import CallFilters
 from qa_app.store.surveys import queries
 from qa_app.store.surveys.files import load_surveys
 from qa_app.web.auth import current_user, roles_required
+from qa_app.web.database import get_session
 from qa_app.web.requests import wants_fragment
 
 bp = Blueprint("customer_surveys", __name__)

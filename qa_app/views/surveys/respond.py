@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from qa_app.db import get_session
 from qa_app.store.surveys import responses as store
 from qa_app.store.surveys.files import load_surveys
+from qa_app.web.database import get_session
 
 bp = Blueprint("customer_survey", __name__, url_prefix="/survey")
 MAX_OPEN_TEXT = 4000
