@@ -8,6 +8,7 @@ Flask, SQLAlchemy and the app itself are imported inside the functions that use 
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,47 +32,17 @@ class CommandApp:
     config: dict
 
 
-def command_app(check_schema: bool = True) -> tuple[CommandApp, Engine]:
-    """The settings and engine for this command; a schema that is not up to date is a clear
-    error. The engine's connections close when the command ends."""
+@contextmanager
+def refused_as_one_line():
+    """Settings, a database URL, a schema or a connection that cannot be used end the command
+    with one clear line instead of a traceback."""
     from sqlalchemy.exc import ArgumentError, OperationalError
 
-    from qa_app import db, scratch
-    from qa_app.config import SettingsError, instance_path, load_settings
-
-    try:
-        settings = load_settings(instance_path(), {"CHECK_SCHEMA": check_schema})
-        # Uploads and exports interrupted by a killed process left scratch files, as at the
-        # web app's start.
-        scratch.remove_stale_once()
-        engine = db.make_engine(settings["DATABASE_URL"], db.Timeouts.from_config(settings))
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
-    except ArgumentError:
-        raise click.ClickException(
-            "QA_APP_DATABASE_URL is not a database URL (e.g. sqlite:////srv/qa/qa.sqlite3 or "
-            "postgresql+psycopg://user:pass@host:5432/qa_app)"
-        ) from None
-    click.get_current_context().call_on_close(engine.dispose)
-    if check_schema:
-        try:
-            db.check_schema(engine)
-        except db.SchemaOutOfDate as exc:
-            raise click.ClickException(str(exc)) from None
-        except OperationalError as exc:
-            raise unreachable_database(exc) from None
-    return CommandApp(settings), engine
-
-
-def web_app() -> Flask:
-    """The whole web app (``qa-app serve``), refusing a schema that is not up to date."""
-    from sqlalchemy.exc import ArgumentError, OperationalError
-
-    from qa_app import create_app, db
+    from qa_app import db
     from qa_app.config import SettingsError
 
     try:
-        return create_app({"CHECK_SCHEMA": True})
+        yield
     except (db.SchemaOutOfDate, SettingsError) as exc:
         raise click.ClickException(str(exc)) from None
     except ArgumentError:
@@ -81,6 +52,32 @@ def web_app() -> Flask:
         ) from None
     except OperationalError as exc:
         raise unreachable_database(exc) from None
+
+
+def command_app(check_schema: bool = True) -> tuple[CommandApp, Engine]:
+    """The settings and engine for this command; a schema that is not up to date is a clear
+    error. The engine's connections close when the command ends."""
+    from qa_app import db, scratch
+    from qa_app.config import instance_path, load_settings
+
+    with refused_as_one_line():
+        settings = load_settings(instance_path(), {"CHECK_SCHEMA": check_schema})
+        # Uploads and exports interrupted by a killed process left scratch files, as at the
+        # web app's start.
+        scratch.remove_stale_once()
+        engine = db.make_engine(settings["DATABASE_URL"], db.Timeouts.from_config(settings))
+        click.get_current_context().call_on_close(engine.dispose)
+        if check_schema:
+            db.check_schema(engine)
+    return CommandApp(settings), engine
+
+
+def web_app() -> Flask:
+    """The whole web app (``qa-app serve``), refusing a schema that is not up to date."""
+    from qa_app import create_app
+
+    with refused_as_one_line():
+        return create_app({"CHECK_SCHEMA": True})
 
 
 def check_output_path(path: Path, source: Path | None = None) -> None:
