@@ -25,4 +25,11 @@ def serve(host: str, port: int, threads: int) -> None:
 
     app = web_app()
     click.echo(f"qa_app serving on http://{host}:{port}  (Ctrl+C stops it)")
-    waitress_serve(app, host=host, port=port, threads=threads)
+    # Behind QA_APP_TRUSTED_PROXIES proxies the app's ProxyFix reads X-Forwarded-For and
+    # X-Forwarded-Proto; waitress would delete them first (its own proxy handling is off), and
+    # every client would be the proxy: one throttle for all, the proxy's address in the audit
+    # trail, http:// invite links. Without trusted proxies waitress keeps clearing them.
+    trusted = app.config["TRUSTED_PROXIES"] > 0
+    waitress_serve(
+        app, host=host, port=port, threads=threads, clear_untrusted_proxy_headers=not trusted
+    )

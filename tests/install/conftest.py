@@ -89,7 +89,12 @@ class Browser:
             request = Request(
                 self.base + path,
                 data=urlencode(data).encode() if data is not None else None,
-                headers={**self.extra, **(headers or {}), **({"Cookie": cookie} if cookie else {})},
+                headers={
+                    **self.extra,
+                    **self._referer(path),
+                    **(headers or {}),
+                    **({"Cookie": cookie} if cookie else {}),
+                },
             )
             try:
                 response = self.opener.open(request, timeout=30)
@@ -105,6 +110,13 @@ class Browser:
                 body = response.read().decode("utf-8")
                 return response.status, response.headers.get("Content-Type", ""), body
         raise AssertionError("too many redirects")
+
+    def _referer(self, path: str) -> dict[str, str]:
+        """Behind HTTPS a browser names the page it was on (Referrer-Policy same-origin), and
+        the CSRF check of an HTTPS request insists on it being this site."""
+        if self.extra.get("X-Forwarded-Proto") != "https":
+            return {}
+        return {"Referer": "https://" + self.base.split("://", 1)[1] + path}
 
     def get(self, path: str) -> tuple[int, str, str]:
         return self.request(path)
