@@ -26,17 +26,22 @@ def import_group() -> None:
 
 @import_group.command("calls")
 @import_options
-def import_calls(file: Path, skip_invalid: bool, rejects: Path | None, dry_run: bool) -> None:
+@replace_option
+def import_calls(
+    file: Path, skip_invalid: bool, rejects: Path | None, dry_run: bool, replace: bool
+) -> None:
     """Import calls with transcripts (CSV, XLSX or JSONL); an existing call_id is updated.
 
     A changed transcript becomes the call's next transcript version; the earlier one is
-    kept, and reviews scored on it keep showing it.
+    kept, and reviews scored on it keep showing it. A stored field the file changes (agent,
+    team, queue, start time, ...) is refused, with its row named, unless --replace; filling
+    a blank field is an update.
 
     Required columns: call_id, agent, transcript. Optional: team, queue, channel,
     interaction_type, started_at (ISO 8601), save_script, agent_tenure_days, customer_id.
     A transcript is one turn per line, "Speaker: text" (JSONL may give a list of turns).
     """
-    run_import("calls", file, skip_invalid, rejects, dry_run)
+    run_import("calls", file, skip_invalid, rejects, dry_run, replace=replace)
 
 
 @import_group.command("outcomes")

@@ -190,6 +190,9 @@ def upsert_calls(
     progress: Callable[[int], None] | None = None,
     fields: Sequence[str] = CALL_FIELDS,
     source: str = "",
+    *,
+    replace: bool = False,
+    actor: tuple[int | None, str] = (None, "system"),
 ) -> WriteResult:
     """Create new calls and update existing ones (matched on call_id); never duplicates.
 
@@ -199,8 +202,15 @@ def upsert_calls(
     column does not erase the teams already stored. A changed transcript becomes the
     call's next transcript version; the one it replaces is kept in ``transcript_versions``
     with the time and ``source`` (the import file), because reviews cite its turns.
+
+    A stored field the file changes (agent, team, queue, start, ... feed flag rates by team,
+    sampling strata and agent history) is replaced only with ``replace``, each call's old and
+    new values kept as a ``call.replaced`` audit event with ``actor`` and the file; without
+    it every such change is named and :class:`ChangesRefused` raised, so the caller's
+    transaction writes nothing. Filling a blank field is an update, not a replacement.
     """
     result = WriteResult()
+    refused: list[str] = []
     # Plain rows and executemany statements on the import's transaction: building one ORM
     # object per call cost more than the database's own work (a million calls is an import).
     connection = db.connection()
@@ -234,7 +244,14 @@ def upsert_calls(
                 new_calls.append(new_values(record))
                 new_records.append(record)
                 continue
-            same_fields = all(getattr(call, f) == getattr(record, f) for f in fields)
+            changed = [f for f in fields if getattr(call, f) != getattr(record, f)]
+            same_fields = not changed
+            replaced_fields = [f for f in changed if getattr(call, f) is not None]
+            if replaced_fields and not replace:
+                refused.append(_call_changes(record, call, replaced_fields, source))
+                continue
+            if replaced_fields:
+                db.add(_call_replaced(record, call, replaced_fields, actor, source))
             old_turns = stored_turns.get(call.id, ())
             same_transcript = old_turns == record.transcript
             if same_fields and same_transcript:
@@ -287,7 +304,43 @@ def upsert_calls(
             insert_rows(connection, TranscriptTurn, TURN_COLUMNS, turn_rows)
         if progress:
             progress(len(batch))
+    if refused:
+        raise ChangesRefused(refused)
     return result
+
+
+def _shown(value) -> str:
+    """A stored or imported call field as people read it in a message or the audit trail."""
+    if value is None:
+        return "blank"
+    return value.strftime("%Y-%m-%d %H:%M:%S") if hasattr(value, "strftime") else f"{value}"
+
+
+def _call_changes(record: CallRecord, call, names: Sequence[str], source: str) -> str:
+    """One refused call: its row and each field's stored and new value."""
+    changes = "; ".join(
+        f"{name} is {_shown(getattr(call, name))} in the database, the file has "
+        f"{_shown(getattr(record, name))}"
+        for name in names
+    )
+    where = f"{source}: row {record.row}" if source else f"row {record.row}"
+    return f"{where}: call {record.call_id} {changes}"
+
+
+def _call_replaced(
+    record: CallRecord, call, names: Sequence[str], actor: tuple[int | None, str], source: str
+) -> AuditEvent:
+    """The history of one call's replaced fields: before, after, who, when, which file."""
+    return AuditEvent(
+        actor_id=actor[0],
+        actor_label=actor[1],
+        action="call.replaced",
+        entity_type="call",
+        entity_id=record.call_id[:100],
+        before={name: _shown(getattr(call, name)) for name in names},
+        after={**{name: _shown(getattr(record, name)) for name in names}, "file": source},
+        reason=f"import of {source} with --replace",
+    )
 
 
 def _kept_version(call_pk: int, version: int, turns: Sequence[Turn], now, source: str) -> dict:

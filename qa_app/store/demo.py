@@ -75,9 +75,13 @@ def load_demo(engine: Engine, rubrics_dir: Path, data: DemoData | None = None) -
                 users_created += 1
         # Each demo call carries its demo customer, so loading again changes nothing.
         base = generate_customers(data)
+        # The demo's calls are reference data: loading again restores any that were edited.
         calls = upsert_calls(
             db,
             [dataclasses.replace(c, customer_id=base.call_customer[c.call_id]) for c in data.calls],
+            replace=True,
+            actor=(None, "demo"),
+            source="demo data",
         )
         call_pks = existing_call_ids(db, [c.call_id for c in data.calls])
         outcome_records = [OutcomeRecord(0, *row) for row in data.outcomes]

@@ -7,7 +7,7 @@ import json
 
 from sqlmodel import Session, select
 
-from qa_app.models import Call, Outcome, TranscriptTurn
+from qa_app.models import AuditEvent, Call, Outcome, TranscriptTurn
 from tests.store.helpers import snapshot
 
 HEADER = [
@@ -73,7 +73,8 @@ def test_import_creates_calls_with_ordered_turns(app, engine, cli, tmp_path):
 def test_reimport_updates_instead_of_duplicating(app, engine, cli, tmp_path):
     cli("import", "calls", write_calls(tmp_path / "a.csv", [good_row("C-1"), good_row("C-2")]))
     changed = good_row("C-1", agent="Ana Beltran", transcript="Agent: Hi.\nCustomer: Hello.")
-    result = cli("import", "calls", write_calls(tmp_path / "b.csv", [changed, good_row("C-2")]))
+    changes = write_calls(tmp_path / "b.csv", [changed, good_row("C-2")])
+    result = cli("import", "calls", changes, "--replace")
     assert "Imported 2 rows (2 calls): 0 created, 1 updated, 1 unchanged." in result.output
     with Session(engine) as session:
         calls = session.exec(select(Call).order_by(Call.call_id)).all()
@@ -90,7 +91,7 @@ def test_reimport_updates_instead_of_duplicating(app, engine, cli, tmp_path):
     )
     assert (
         "Imported 1 row (1 call): 0 created, 1 updated, 0 unchanged."
-        in cli("import", "calls", slim).output
+        in cli("import", "calls", slim, "--replace").output
     )
     with Session(engine) as session:
         call = session.exec(select(Call).where(Call.call_id == "C-2")).one()
@@ -100,6 +101,53 @@ def test_reimport_updates_instead_of_duplicating(app, engine, cli, tmp_path):
             "voice",
             45,
         )
+
+
+def test_changed_call_details_are_refused_without_replace_and_kept_in_the_trail(
+    app, engine, cli, tmp_path
+):
+    first = good_row("C-1")
+    first[3] = ""  # no team yet
+    cli("import", "calls", write_calls(tmp_path / "a.csv", [first, good_row("C-2")]))
+    before = snapshot(engine)
+    moved = good_row("C-1", agent="Bo K.", started="2026-03-02T09:30:00Z")  # team filled in
+    moved[4], moved[9] = "retention", "400"
+    changes = write_calls(tmp_path / "b.csv", [good_row("C-2"), moved])
+    refused = cli("import", "calls", changes)
+    assert refused.exit_code == 1
+    assert (
+        "b.csv: row 3: call C-1 agent is Ana B. in the database, the file has Bo K.; queue is "
+        "billing in the database, the file has retention; started_at is 2026-03-01 10:00:00 in "
+        "the database, the file has 2026-03-02 09:30:00; agent_tenure_days is 45 in the "
+        "database, the file has 400"
+    ) in refused.output
+    assert "would be replaced; nothing was imported. Use --replace" in refused.output
+    assert snapshot(engine) == before  # nothing written, not even the blank team filled in
+
+    # Filling a blank is an update, not a replacement.
+    filled = good_row("C-1")
+    assert cli("import", "calls", write_calls(tmp_path / "c.csv", [filled])).exit_code == 0
+
+    replaced = cli("import", "calls", changes, "--replace")
+    assert "0 created, 1 updated, 1 unchanged" in replaced.output, replaced.output
+    with Session(engine) as session:
+        call = session.exec(select(Call).where(Call.call_id == "C-1")).one()
+        assert (call.agent, call.team, call.queue, call.agent_tenure_days) == (
+            "Bo K.",
+            "Harbour",
+            "retention",
+            400,
+        )
+        (event,) = session.exec(select(AuditEvent).where(AuditEvent.action == "call.replaced"))
+    assert (event.entity_type, event.entity_id) == ("call", "C-1")
+    assert event.before == {
+        "agent": "Ana B.",
+        "queue": "billing",
+        "started_at": "2026-03-01 10:00:00",
+        "agent_tenure_days": "45",
+    }
+    assert event.after["agent"] == "Bo K." and event.after["file"] == "b.csv"
+    assert event.actor_label.startswith("command line (")
 
 
 def test_malformed_file_is_refused_row_by_row_and_changes_nothing(app, engine, cli, tmp_path):

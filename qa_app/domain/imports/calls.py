@@ -73,6 +73,8 @@ class CallRecord:
     customer_id: str | None = None
     # The customer's sentiment on the call, -1 (negative) to 1, when the source scored it.
     sentiment: float | None = None
+    # The row of the file it came from (0 for calls not read from a file), for messages.
+    row: int = 0
 
 
 def _offset(text: str | None) -> float | None:
@@ -258,6 +260,7 @@ def validate_calls(table: Table) -> ImportReport:
                 agent_tenure_days=tenure,
                 customer_id=text["customer_id"] or None,
                 sentiment=sentiment,
+                row=row,
             )
         )
     return report

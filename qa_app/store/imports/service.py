@@ -103,10 +103,11 @@ def run_import(
 ) -> ImportResult:
     """Read, validate and (unless blocked or a dry run) write one import file.
 
-    Outcome values and review points the file changes are replaced only with ``replace``
-    (the old values go in the audit trail); otherwise the import is refused whole with
-    :attr:`ImportResult.refused_changes` naming them. A changed call transcript needs no
-    ``replace``: the old one is kept as a numbered transcript version.
+    Stored values the file changes (a call's fields, outcome values, customers, events, review
+    points, survey answers) are replaced only with ``replace`` (the old values go in the audit
+    trail); otherwise the import is refused whole with :attr:`ImportResult.refused_changes`
+    naming them. A changed call transcript needs no ``replace``: the old one is kept as a
+    numbered transcript version.
 
     Raises :class:`qa_app.domain.files.tables.FileProblem` when the file as a whole is unreadable.
     """
@@ -312,12 +313,18 @@ def _write(
     replace: bool,
     source: str,
 ) -> call_store.WriteResult:
+    who = (actor.id, actor.email) if actor else (None, command_line_user())
     if kind == "calls":
         present = [f for f in call_store.CALL_FIELDS if f in table.columns]
         return call_store.upsert_calls(
-            db, report.records, progress=progress, fields=present, source=source
+            db,
+            report.records,
+            progress=progress,
+            fields=present,
+            source=source,
+            replace=replace,
+            actor=who,
         )
-    who = (actor.id, actor.email) if actor else (None, command_line_user())
     if kind == "outcomes":
         call_pks = call_store.existing_call_ids(db, [r.call_id for r in report.records])
         return call_store.upsert_outcomes(
