@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from qa_app.cli.support import check_output_path, command_app, table_or_json_option
+from qa_app.cli.support import DAY, check_output_path, command_app, table_or_json_option
 
 if TYPE_CHECKING:
     from qa_app.store.reviews.queue import CallFilters
@@ -22,11 +22,10 @@ FORMATS = ("xlsx", "csv")
 
 def filter_options(command):
     """The call filters shared by every export command."""
-    date = click.DateTime(formats=["%Y-%m-%d"])
     options = [
-        click.option("--since", type=date, help="Calls started on or after this day (YYYY-MM-DD)."),
+        click.option("--since", type=DAY, help="Calls started on or after this day (YYYY-MM-DD)."),
         click.option(
-            "--until", type=date, help="Calls started on or before this day (YYYY-MM-DD)."
+            "--until", type=DAY, help="Calls started on or before this day (YYYY-MM-DD)."
         ),
         click.option("--queue", default="", help="Only this queue."),
         click.option("--team", default="", help="Only this team."),

@@ -10,10 +10,13 @@ from __future__ import annotations
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+
+from qa_app.domain.dates import DayError, read_day
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -126,10 +129,30 @@ def output_format_option(help: str = "Output format."):  # noqa: A002 - click's 
     )
 
 
+class DayType(click.ParamType):
+    """A day typed as YYYY-MM-DD, read as every form reads one (qa_app.domain.dates: years
+    1900 to 2199); the command gets a datetime at midnight, as from click.DateTime."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx):
+        """The day as a datetime, or a usage error naming the option and the value."""
+        if isinstance(value, datetime):
+            return value
+        try:
+            day = read_day(str(value))  # click names the option
+        except DayError as exc:
+            self.fail(str(exc), param, ctx)
+        return datetime(day.year, day.month, day.day)
+
+
+DAY = DayType()
+
+
 def as_of_option(help: str):  # noqa: A002 - click's own name
     """``--as-of YYYY-MM-DD``, passed to the command as ``as_of`` (a datetime, or None);
     ``help`` says what the day means for this command and its default."""
-    return click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), help=help)
+    return click.option("--as-of", "as_of", type=DAY, help=help)
 
 
 def table_or_json_option(command):

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from qa_app.cli.support import (
+    DAY,
     check_output_path,
     command_app,
     import_options,
@@ -45,7 +46,6 @@ def survey_check(paths: tuple[Path, ...]) -> None:
     click.echo(f"{len(paths)} survey file(s) OK.")
 
 
-DAY = click.DateTime(formats=["%Y-%m-%d"])
 LINK_COLUMNS = (
     "call_id",
     "customer_id",

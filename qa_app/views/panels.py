@@ -9,10 +9,10 @@ an amendment is required. The results are one partial, served alone to htmx requ
 from __future__ import annotations
 
 import base64
-from datetime import date
 
 from flask import Blueprint, current_app, render_template, request
 
+from qa_app.domain.dates import DayError, parse_day
 from qa_app.domain.panels.plan import DOSES, OUTCOMES, parse_lags
 from qa_app.models import Role
 from qa_app.web.auth import roles_required
@@ -45,9 +45,9 @@ def _form(args) -> tuple[dict, object | None, list[str]]:
     as_of = None
     if form["as_of"]:
         try:
-            as_of = date.fromisoformat(form["as_of"])
-        except ValueError:
-            problems.append(f"as of: '{form['as_of']}' is not a date (YYYY-MM-DD)")
+            as_of = parse_day(form["as_of"], "as of")
+        except DayError as exc:
+            problems.append(str(exc))
     if form["dose"] not in DOSES:
         problems.append(f"dose: choose one of {', '.join(DOSES)}")
     lags: list[int] = []

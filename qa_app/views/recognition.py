@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask import Blueprint, Response, render_template, request
 
+from qa_app.domain.dates import DayError, parse_day
 from qa_app.domain.recognition.board import (
     ASSOCIATION_NOTE,
     COLUMNS,
@@ -43,9 +44,10 @@ def _choices(args) -> tuple[Quarter, date, str, str, list[str]]:
     typed_as_of = (args.get("as_of") or "").strip()
     if typed_as_of:
         try:
-            as_of = date.fromisoformat(typed_as_of)
-        except ValueError:
-            problems.append(f"as of: '{typed_as_of[:40]}' is not a day; write it as YYYY-MM-DD")
+            as_of = parse_day(typed_as_of, "as of")
+        except DayError as exc:
+            problems.append(str(exc))
+            as_of = today
         else:
             try:
                 check_as_of(as_of, today)

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from flask import Blueprint, current_app, render_template, request
 
+from qa_app.domain.dates import DayError, parse_day
 from qa_app.models import Role
 from qa_app.web.auth import roles_required
 from qa_app.web.database import get_session
@@ -34,9 +35,10 @@ def _choice(args) -> tuple[dict, list[str]]:
     as_of = None
     if typed["as_of"]:
         try:
-            as_of = datetime.strptime(typed["as_of"], "%Y-%m-%d")
-        except ValueError:
-            problems.append(f"as of: '{typed['as_of'][:40]}' is not a day (YYYY-MM-DD)")
+            day = parse_day(typed["as_of"], "as of")
+            as_of = datetime(day.year, day.month, day.day)
+        except DayError as exc:
+            problems.append(str(exc))
     horizon = form_int(typed["horizon"], DEFAULT_HORIZON)
     if horizon is None or not 1 <= horizon <= MAX_HORIZON:
         problems.append(f"horizon: a whole number of days from 1 to {MAX_HORIZON}")

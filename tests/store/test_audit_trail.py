@@ -55,6 +55,8 @@ def test_filters_by_user_action_prefix_object_and_day(cli, db_url, engine):
     refused = cli("audit", "--since", "yesterday")
     assert refused.exit_code == 2 and "--since" in refused.output
     assert "not an ISO 8601" in refused.output
+    far = cli("audit", "--until", "9999-12-31")
+    assert far.exit_code == 2 and "outside the years 1900 to 2199" in far.output
 
 
 def test_csv_cells_cannot_run_as_formulas(cli, db_url, engine):

@@ -275,7 +275,7 @@ def test_filters_empty_results_and_unknown_values(app, cli, tmp_path):
     assert "no call has channel 'fax'; known values: chat, email, voice" in result.output
     assert not (tmp_path / "x.xlsx").exists()
     result = cli("export", "flags", "--out", tmp_path / "x.xlsx", "--since", "March")
-    assert result.exit_code == 2 and "'March' does not match the format" in result.output
+    assert result.exit_code == 2 and "'March' is not a date (YYYY-MM-DD)" in result.output
     result = cli("export", "flags", "--out", out, "--since", "2026-03-05", "--until", "2026-03-01")
     assert result.exit_code == 1
     assert "since 2026-03-05 is after until 2026-03-01" in result.output

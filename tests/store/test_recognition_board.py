@@ -139,11 +139,11 @@ def test_board_table_and_bad_choices(engine, cli):
     bad = cli("outreach", "board", "--quarter", "2025Q9")
     assert bad.exit_code != 0 and "quarter: '2025Q9' is not a quarter" in bad.output
     ancient = cli("outreach", "board", "--as-of", "0001-01-01")
-    assert ancient.exit_code != 0 and "as of: 0001-01-01 is outside the years" in ancient.output
+    assert ancient.exit_code != 0 and "'--as-of': 0001-01-01 is outside the years" in ancient.output
     # A day still to come would count customers as retained before their 90 days are up.
-    future = cli("outreach", "board", "--as-of", "2999-01-01")
+    future = cli("outreach", "board", "--as-of", "2199-01-01")
     assert future.exit_code == 2, future.output  # a usage error
-    assert "as of: 2999-01-01 is after today" in future.output
+    assert "as of: 2199-01-01 is after today" in future.output
     bad_sort = cli("outreach", "board", "--sort", "fame")
     assert bad_sort.exit_code != 0 and "--sort: 'fame' is not a column" in bad_sort.output
 

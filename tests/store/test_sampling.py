@@ -236,3 +236,17 @@ def test_the_demo_reviews_october_through_a_drawn_plan(app, cli, engine):
                         "--format", "json"))  # fmt: skip
     assert summary["weighting"] == "plan"
     assert cli("demo").output.startswith("Demo data already loaded; nothing changed.")
+
+
+def test_dates_off_the_calendar_are_refused_with_their_place_named(loaded, cli):
+    far = loaded / "far.toml"
+    far.write_text(PLAN.replace("until = 2026-12-31", "until = 9999-12-31"))
+    assert "until = 9999-12-31" in far.read_text()
+    refused = cli("sample", "plan", "create", far)
+    assert refused.exit_code == 1
+    assert "far.toml:3: 'until' must be a date" in refused.output
+    assert "in the years 1900 to 2199" in refused.output and "Traceback" not in refused.output
+    for command in (("flags", "summary"), ("export", "flags", "--out", str(loaded / "f.xlsx"))):
+        result = cli(*command, "--until", "9999-12-31")
+        assert result.exit_code == 2, result.output
+        assert "'--until': 9999-12-31 is outside the years 1900 to 2199" in result.output

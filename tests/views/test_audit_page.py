@@ -44,6 +44,8 @@ def test_the_audit_page_filters_pages_and_downloads(client, auth, users, events)
     bad = client.get("/admin/audit?since=last+week")
     assert bad.status_code == 422 and "not an ISO 8601" in bad.get_data(as_text=True)
     assert 'value="last week"' in bad.get_data(as_text=True)  # what was typed stays
+    far = client.get("/admin/audit?until=9999-12-31")
+    assert far.status_code == 422 and "outside the years 1900 to 2199" in far.get_data(as_text=True)
     # A streamed response holds its database session until closed, as a server closes it.
     with client.get("/admin/audit.csv?action=call.") as download:
         rows = list(csv.DictReader(io.StringIO(download.get_data(as_text=True))))

@@ -141,6 +141,22 @@ def test_a_plan_with_errors_shows_every_problem_by_line_and_stores_nothing(plan_
     assert count(plan_world, SamplingPlan) == 0
 
 
+@pytest.mark.parametrize(
+    ("line", "replacement"),
+    [(3, "until = 9999-12-31"), (2, "since = 0001-01-01")],
+)
+def test_a_plan_with_a_year_off_the_calendar_is_refused_by_line(
+    plan_world, lead, line, replacement
+):
+    lines = PLAN.splitlines()
+    lines[line - 1] = replacement
+    response = store(lead, "\n".join(lines) + "\n")
+    body = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert f"plan:{line}: " in body and "in the years 1900 to 2199" in body
+    assert count(plan_world, SamplingPlan) == 0
+
+
 def test_a_plan_naming_a_user_who_cannot_review_is_refused(plan_world, lead):
     response = store(lead, PLAN.replace("reviewer2@test.example", "coach@test.example"))
     assert response.status_code == 422

@@ -281,9 +281,17 @@ def _window(doc, check: LineProblems):
     table = section_table(doc, "window", check, required=True)
     start, end = as_date(table.get("start")), as_date(table.get("end"))
     if table and start is None:
-        check.add("[window] 'start' must be a date such as 2027-01-11", "start", "window")
+        check.add(
+            "[window] 'start' must be a date such as 2027-01-11, in the years 1900 to 2199",
+            "start",
+            "window",
+        )
     if table and end is None:
-        check.add("[window] 'end' must be a date such as 2027-03-05", "end", "window")
+        check.add(
+            "[window] 'end' must be a date such as 2027-03-05, in the years 1900 to 2199",
+            "end",
+            "window",
+        )
     if start and end and end < start:
         check.add(f"[window] 'end' ({end}) is before 'start' ({start})", "end", "window")
     return start, end

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from qa_app.domain.dates import range_problem
 from qa_app.domain.files.reports import ImportReport, one_line
 
 SUPPORTED = {".csv": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -355,9 +356,9 @@ def parse_timestamp(value: Any) -> datetime | None:
             raise ValueError(
                 f"'{text}' is not an ISO 8601 date or time (e.g. 2026-03-01T14:05:00Z)"
             ) from None
+    problem = range_problem(moment)
+    if problem:
+        raise ValueError(problem)
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:  # 9999-12-31T23:59-01:00 is past the last day there is
-        raise ValueError(f"'{text}' is out of the range of dates") from None
+    return moment.astimezone(UTC)

@@ -8,6 +8,8 @@ import tomllib
 from collections.abc import Callable
 from datetime import date, datetime
 
+from qa_app.domain.dates import range_problem
+
 # A plan's name: what the command line and the pages call it.
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 NAME_RULE = (
@@ -33,16 +35,17 @@ def line_of(text: str, key: str, table: str | None = None) -> int | None:
 
 
 def as_date(value) -> date | None:
-    """A TOML value as a date: a TOML date or date-time, or ISO text; None for anything else."""
+    """A TOML value as a date: a TOML date or date-time, or ISO text; None for anything else,
+    and for a day outside the years qa_app counts in (qa_app.domain.dates)."""
     if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
+        value = value.date()
     if isinstance(value, str):
         try:
-            return date.fromisoformat(value.strip())
+            value = date.fromisoformat(value.strip())
         except ValueError:
             return None
+    if isinstance(value, date) and range_problem(value) is None:
+        return value
     return None
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from qa_app.domain.dates import FIRST_YEAR, LAST_YEAR
 from qa_app.domain.files.reports import RowError
 from qa_app.domain.files.tables import FileProblem, as_text, read_table
 from qa_app.domain.rollouts.periods import EXPECTED, KINDS, Period, label_of, parse_period
@@ -34,7 +35,6 @@ from qa_app.domain.rollouts.periods import EXPECTED, KINDS, Period, label_of, pa
 UNIT_KINDS = ("queue", "team")
 MAX_SHOWN = 20
 # Adoption dates must fall in these years (see _adoption_date).
-FIRST_YEAR, LAST_YEAR = 1900, 2199
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\S.*)?\Z")
 
 

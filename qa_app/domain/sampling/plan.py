@@ -95,9 +95,9 @@ def parse_plan(text: str, source: str = "<plan>") -> SamplingPlanSpec:
     name = check.name(doc)
     since, until = as_date(doc.get("since")), as_date(doc.get("until"))
     if since is None:
-        check.add("'since' must be a date such as 2026-12-01", "since")
+        check.add("'since' must be a date such as 2026-12-01, in the years 1900 to 2199", "since")
     if until is None:
-        check.add("'until' must be a date such as 2026-12-31", "until")
+        check.add("'until' must be a date such as 2026-12-31, in the years 1900 to 2199", "until")
     if since and until and until < since:
         check.add(f"'until' ({until}) is before 'since' ({since})", "until")
     seed = doc.get("seed")

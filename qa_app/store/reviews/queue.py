@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import and_, case, func, literal_column
 from sqlmodel import Session, select
 
+from qa_app.domain.dates import DayError, parse_day
 from qa_app.models import Assignment, Call, Review, Role, User, utcnow
 
 TODO = "to do"
@@ -41,9 +42,9 @@ class CallFilters:
             raw = (args.get(f.name) or "").strip()
             if f.name in ("since", "until"):
                 try:
-                    values[f.name] = date.fromisoformat(raw) if raw else None
-                except ValueError:
-                    problems.append(f"{f.name}: '{raw}' is not a date (YYYY-MM-DD)")
+                    values[f.name] = parse_day(raw, f.name)
+                except DayError as exc:
+                    problems.append(str(exc))
             else:
                 values[f.name] = raw[:200]
         filters = cls(**values)

@@ -15,6 +15,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import func
 from sqlmodel import select
 
+from qa_app.domain.dates import DayError, parse_day
 from qa_app.domain.surveys.compare import (
     ASSOCIATION,
     WEIGHTING,
@@ -49,13 +50,10 @@ MAX_TEXTS = 200
 
 
 def _day(raw: str, name: str, problems: list[str]) -> date | None:
-    raw = (raw or "").strip()
-    if not raw:
-        return None
     try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        problems.append(f"{name}: '{raw[:40]}' is not a date (YYYY-MM-DD)")
+        return parse_day(raw, name)
+    except DayError as exc:
+        problems.append(str(exc))
         return None
 
 
