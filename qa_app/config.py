@@ -12,6 +12,10 @@ from qa_app.resources import shipped_rubrics_dir
 SECRET_KEY_FILE = "secret_key"
 
 
+# Shorter production keys are refused (load_settings).
+MIN_SECRET_KEY_LENGTH = 32
+
+
 class SettingsError(RuntimeError):
     """The environment asks for something that cannot run; the message says what to set."""
 
@@ -81,6 +85,14 @@ def load_settings(instance: Path, overrides: Mapping | None = None) -> dict:
     }
     secret = os.environ.get("QA_APP_SECRET_KEY")
     if secret:
+        if production_mode() and len(secret) < MIN_SECRET_KEY_LENGTH:
+            # A short key can be guessed offline from one signed cookie, and then anyone can
+            # sign a session for any account.
+            raise SettingsError(
+                f"QA_APP_SECRET_KEY is {len(secret)} characters; in production it must be at "
+                f"least {MIN_SECRET_KEY_LENGTH} random characters, e.g. the output of "
+                "`python -c 'import secrets; print(secrets.token_hex(32))'`"
+            )
         settings["SECRET_KEY"] = secret
     settings.update(overrides or {})
     if not settings.get("SECRET_KEY"):

@@ -75,6 +75,8 @@ def make_engine(url: str, timeouts: Timeouts | None = None) -> Engine:
         # sqlite3's timeout is SQLite's busy timeout: how long a write waits for another.
         engine = create_engine(url, connect_args={"timeout": _waiting(timeouts.busy)}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
+        if parsed.database and parsed.database != ":memory:":
+            event.listen(engine, "connect", _owner_only(Path(parsed.database)))
         return engine
     connect_args = {}
     if parsed.get_backend_name() == "postgresql":
@@ -94,6 +96,22 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _owner_only(path: Path):
+    """A connect hook that keeps the database file and its WAL and shared-memory files readable
+    by their owner alone: they hold password hashes and transcripts, and SQLite creates them
+    with the umask's permissions (usually readable by every user of the machine)."""
+
+    def restrict(_dbapi_connection, _record) -> None:
+        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            try:
+                if file.stat().st_mode & 0o077:
+                    file.chmod(0o600)
+            except FileNotFoundError:
+                pass
+
+    return restrict
 
 
 # PostgreSQL error codes that mean "waited too long or collided, try again", not a fault:

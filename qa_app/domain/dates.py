@@ -48,3 +48,12 @@ def parse_day(text: str, name: str) -> date | None:
         return read_day(text)
     except DayError as exc:
         raise DayError(f"{name}: {exc}") from None
+
+
+def moment_text(value: datetime | date) -> str:
+    """A stored or imported moment as people compare them in a message: to the second, and to
+    the microsecond when it has one, so two values that differ never read the same."""
+    if not isinstance(value, datetime):
+        return value.isoformat()
+    text = value.strftime("%Y-%m-%d %H:%M:%S")
+    return text + f".{value.microsecond:06d}".rstrip("0") if value.microsecond else text

@@ -16,11 +16,13 @@ def record(
     before: dict | None = None,
     after: dict | None = None,
     reason: str = "",
+    label: str = "system",
 ) -> AuditEvent:
-    """Add an audit event to the caller's transaction."""
+    """Add an audit event to the caller's transaction; ``label`` names who acted when no
+    account did (the app itself, or the operating-system user of a command)."""
     event = AuditEvent(
         actor_id=actor.id if actor else None,
-        actor_label=actor.email if actor else "system",
+        actor_label=actor.email if actor else label,
         action=action,
         entity_type=entity_type,
         entity_id=str(entity_id),

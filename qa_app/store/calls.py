@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
+from qa_app.domain.dates import moment_text
 from qa_app.domain.imports.calls import OPTIONAL_COLUMNS, CallRecord, Turn
 from qa_app.domain.imports.outcomes import OutcomeRecord
 from qa_app.models import AuditEvent, Call, Outcome, TranscriptTurn, TranscriptVersion, utcnow
@@ -313,7 +314,7 @@ def _shown(value) -> str:
     """A stored or imported call field as people read it in a message or the audit trail."""
     if value is None:
         return "blank"
-    return value.strftime("%Y-%m-%d %H:%M:%S") if hasattr(value, "strftime") else f"{value}"
+    return moment_text(value) if hasattr(value, "strftime") else f"{value}"
 
 
 def _call_changes(record: CallRecord, call, names: Sequence[str], source: str) -> str:

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
+from qa_app.domain.dates import moment_text
 from qa_app.domain.files.reports import ImportReport
 from qa_app.domain.files.tables import Table
 from qa_app.domain.imports.customers import CustomerRecord, EventRecord
@@ -62,7 +63,7 @@ def _same(stored, new) -> bool:
 def _shown(value) -> str:
     if value is None:
         return "blank"
-    return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else f"{value}"
+    return moment_text(value) if hasattr(value, "strftime") else f"{value}"
 
 
 def upsert_customers(

@@ -122,3 +122,18 @@ def test_timestamps_compare_in_utc_whatever_zone_they_come_back_in():
     assert naive_utc(paris) == datetime(2026, 2, 1, 9, 0)
     assert naive_utc(datetime(2026, 2, 1, 9, 0)) == datetime(2026, 2, 1, 9, 0)
     assert naive_utc(None) is None
+
+
+def test_a_refused_change_of_a_fraction_of_a_second_shows_the_difference(
+    app, cli, engine, tmp_path
+):
+    (tmp_path / "c.csv").write_text(CUSTOMERS)
+    cli("import", "customers", tmp_path / "c.csv")
+    moved = CUSTOMERS.replace("K-1,2025-01-05,", "K-1,2025-01-05T00:00:00.25Z,")
+    (tmp_path / "c2.csv").write_text(moved)
+    result = cli("import", "customers", tmp_path / "c2.csv")
+    assert result.exit_code == 1
+    assert (
+        "customer K-1 onboarded_at is 2025-01-05 00:00:00 in the database, the file has "
+        "2025-01-05 00:00:00.25"
+    ) in result.output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -91,6 +93,18 @@ def test_production_mode_refuses_to_invent_a_secret_key(cli, db_url, monkeypatch
     assert not (tmp_path / "instance" / "secret_key").exists()
 
 
+def test_production_mode_refuses_a_short_secret_key(cli, db_url, monkeypatch, tmp_path):
+    monkeypatch.setenv("QA_APP_SECRET_KEY", "abcde")
+    monkeypatch.setenv("QA_APP_ENV", "production")
+    result = cli("db", "status")
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        "Error: QA_APP_SECRET_KEY is 5 characters; in production it must be at least 32"
+    )
+    monkeypatch.setenv("QA_APP_SECRET_KEY", "k" * 32)
+    assert cli("db", "status").exit_code == 0
+
+
 @pytest.mark.parametrize("env", ["", "development"])
 def test_outside_production_a_key_is_generated_once_in_the_instance_folder(
     cli, db_url, monkeypatch, tmp_path, env
@@ -101,3 +115,17 @@ def test_outside_production_a_key_is_generated_once_in_the_instance_folder(
     key = (tmp_path / "instance" / "secret_key").read_text()
     assert cli("db", "status").exit_code == 0
     assert (tmp_path / "instance" / "secret_key").read_text() == key and len(key) == 64
+
+
+def test_the_sqlite_database_is_readable_by_its_owner_only(cli, monkeypatch, tmp_path):
+    database = tmp_path / "fresh" / "qa.sqlite3"
+    monkeypatch.setenv("QA_APP_DATABASE_URL", f"sqlite:///{database}")
+    old_umask = os.umask(0o022)  # the usual umask: new files readable by everyone
+    try:
+        assert cli("db", "upgrade").exit_code == 0
+    finally:
+        os.umask(old_umask)
+    for file in (database, database.with_name("qa.sqlite3-wal")):
+        if file.exists():
+            assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600

@@ -148,6 +148,9 @@ def test_changed_call_details_are_refused_without_replace_and_kept_in_the_trail(
     }
     assert event.after["agent"] == "Bo K." and event.after["file"] == "b.csv"
     assert event.actor_label.startswith("command line (")
+    with Session(engine) as session:
+        imports = session.exec(select(AuditEvent).where(AuditEvent.action == "import.calls"))
+        assert {e.actor_label for e in imports} == {event.actor_label}  # not "system"
 
 
 def test_malformed_file_is_refused_row_by_row_and_changes_nothing(app, engine, cli, tmp_path):

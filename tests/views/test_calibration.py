@@ -651,3 +651,12 @@ def test_new_sessions_start_on_the_apps_rubric_and_the_page_follows_the_reveal(d
     step(lead, session_id, token, "revealed", confirm="1")
     revealed = lead.get(f"/calibration/{session_id}").get_data(as_text=True)
     assert "Scores stay hidden" not in revealed and "Scores are revealed" in revealed
+
+
+def test_the_session_page_title_is_the_session_name_and_its_copy_script_loads(demo, lead):
+    session_id, _, _ = create(lead)
+    page = lead.get(f"/calibration/{session_id}").get_data(as_text=True)
+    title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+    assert title == "June calibration · qa_app"  # no markup in the tab's title
+    head, body = page.split("</head>", 1)
+    assert "copy_link.js" not in head and body.count('src="/static/copy_link.js"') == 1

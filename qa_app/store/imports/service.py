@@ -231,7 +231,11 @@ def _import(
     }
     if kind == "calls":
         counts["transcripts_kept"] = result.written.transcripts_kept
-    audit.record(db, actor, f"import.{kind}", "file", source, after=counts)
+    # From the shell there is no account: the trail names the operating-system user, as it
+    # does for the values the same run replaces.
+    audit.record(
+        db, actor, f"import.{kind}", "file", source, after=counts, label=command_line_user()
+    )
 
 
 def _validate(
