@@ -138,6 +138,29 @@ def is_busy(error: BaseException | None) -> bool:
     return False
 
 
+# PostgreSQL error codes that mean the server is not there to answer: connection exceptions
+# (class 08), an administrator or crash shutdown, a server still starting, too many clients.
+UNREACHABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
+def is_unreachable(error: BaseException | None) -> bool:
+    """True when ``error`` says the database could not be reached at all (refused, down,
+    restarting, its file unopenable): like a busy database, the same request may succeed in
+    a moment, and nothing was saved."""
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    original = error.orig
+    if isinstance(original, sqlite3.OperationalError):
+        return "unable to open database file" in str(original).lower()
+    if not isinstance(error, sa_exc.OperationalError):
+        return False
+    # psycopg gives a failed connection no SQLSTATE: the server never answered.
+    sqlstate = getattr(original, "sqlstate", "")
+    return sqlstate is None or sqlstate.startswith("08") or sqlstate in UNREACHABLE_SQLSTATES
+
+
 def alembic_config(engine: Engine) -> Config:
     """An Alembic config that runs this package's migrations on ``engine``."""
     from alembic.config import Config

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from qa_app.db import is_busy
+from qa_app.db import is_busy, is_unreachable
 from qa_app.web.requests import safe_next, wants_fragment
 
 # Seconds a browser or script is asked to wait before sending a refused request again.
@@ -81,20 +81,26 @@ def init_app(app: Flask) -> None:
 
 
 def database_error(error: Exception):
-    """A database timeout or lock gets the busy page; any other database error is a crash."""
-    if is_busy(error):
+    """A database timeout or lock, or a database that cannot be reached, gets the "try again"
+    page (503); any other database error is a crash."""
+    if is_busy(error) or is_unreachable(error):
         return busy_page(error)
     raise error  # Flask logs it and answers with server_error_page
 
 
 def busy_page(error: BaseException):
-    """503 with Retry-After: the database was too busy (a lock or timeout), nothing was saved.
+    """503 with Retry-After: the database was too busy (a lock or timeout) or could not be
+    reached; nothing was saved.
 
     Rendered without touching the database again: it is the thing that is busy.
     """
-
+    unreachable = is_unreachable(error)
     current_app.logger.warning(
-        "database busy: %s %s gave up waiting: %s", request.method, request.path, error
+        "database %s: %s %s: %s",
+        "unreachable" if unreachable else "busy, gave up waiting",
+        request.method,
+        request.path,
+        error,
     )
     session = g.get("db_session")
     if session is not None:
@@ -108,6 +114,7 @@ def busy_page(error: BaseException):
     context = {
         "changed": request.method not in ("GET", "HEAD"),
         "again": safe_next(request.full_path.rstrip("?")),
+        "headline": "The database is not answering" if unreachable else "The database is busy",
     }
     return render_template(template, **context), 503, {"Retry-After": str(BUSY_RETRY_AFTER)}
 
@@ -175,7 +182,7 @@ def server_error_page(error: InternalServerError):
         type(original).__name__,
         original,
     )
-    if is_busy(original):  # e.g. an error page that needed the database while it was locked
+    if is_busy(original) or is_unreachable(original):  # e.g. a page that needed it while down
         return busy_page(original)
     try:
         from qa_app.web.database import get_session
