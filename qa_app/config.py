@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 
 from qa_app.resources import shipped_rubrics_dir
@@ -61,6 +62,15 @@ def _env_seconds(name: str, default: float) -> float:
     return seconds
 
 
+def _env_whole(name: str, default: int, unit: str, most: int) -> int:
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return default
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= most:
+        raise SettingsError(f"{name}={value!r} is not a whole number of {unit} from 1 to {most}")
+    return int(value)
+
+
 def load_settings(instance: Path, overrides: Mapping | None = None) -> dict:
     """Build the Flask config mapping for one app instance."""
     settings = {
@@ -73,6 +83,12 @@ def load_settings(instance: Path, overrides: Mapping | None = None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "CHECK_SCHEMA": True,
+        # A login ends after this long without a request, and this long after it began
+        # whatever happens (web/auth.py); Flask refuses older cookies outright too.
+        "SESSION_IDLE_MINUTES": _env_whole(
+            "QA_APP_SESSION_IDLE_MINUTES", 12 * 60, "minutes", 365 * 24 * 60
+        ),
+        "SESSION_MAX_DAYS": _env_whole("QA_APP_SESSION_MAX_DAYS", 7, "days", 365),
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 100 * 1024 * 1024,
         "TRUSTED_PROXIES": int(os.environ.get("QA_APP_TRUSTED_PROXIES") or 0),
@@ -95,6 +111,7 @@ def load_settings(instance: Path, overrides: Mapping | None = None) -> dict:
             )
         settings["SECRET_KEY"] = secret
     settings.update(overrides or {})
+    settings["PERMANENT_SESSION_LIFETIME"] = timedelta(days=settings["SESSION_MAX_DAYS"])
     if not settings.get("SECRET_KEY"):
         if production_mode():
             raise SettingsError(

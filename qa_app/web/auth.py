@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from functools import wraps
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, current_app, g, redirect, request, session, url_for
 from sqlalchemy import delete, false, func
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -104,7 +105,25 @@ def login(user: User) -> None:
     session.clear()
     session["user_id"] = user.id
     session["generation"] = user.session_generation
+    session["started"] = session["seen"] = time.time()
     session.permanent = False
+
+
+# A request refreshes the session's last-seen time at most this often (each refresh re-sends
+# the cookie).
+SEEN_REFRESH_SECONDS = 60
+
+
+def _session_expired(now: float) -> bool:
+    """True when this login went unused for longer than the idle limit, or began longer ago
+    than the absolute lifetime (both configurable), or carries no times (made before them)."""
+    started, seen = session.get("started"), session.get("seen")
+    if not isinstance(started, int | float) or not isinstance(seen, int | float):
+        return True
+    config = current_app.config
+    idle = config["SESSION_IDLE_MINUTES"] * 60
+    lifetime = config["SESSION_MAX_DAYS"] * 86400
+    return now - seen > idle or now - started > lifetime
 
 
 def logout(db: Session) -> None:
@@ -124,6 +143,10 @@ def current_user() -> User | None:
     if "current_user" not in g:
         user = None
         user_id = session.get("user_id")
+        now = time.time()
+        if user_id is not None and _session_expired(now):
+            session.clear()
+            user_id = None
         if user_id is not None:
             user = get_session().get(User, user_id)
             # A deactivated account, or one whose sessions were ended since this one began
@@ -133,6 +156,8 @@ def current_user() -> User | None:
             ):
                 session.clear()
                 user = None
+            elif user is not None and now - session["seen"] > SEEN_REFRESH_SECONDS:
+                session["seen"] = now
         g.current_user = user
     return g.current_user
 

@@ -3,6 +3,8 @@ page (503, Retry-After), as a busy one does: never a generic server error."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from qa_app import create_app, db
@@ -23,6 +25,7 @@ def logged_in(app):
     client = app.test_client()
     with client.session_transaction() as session:
         session["user_id"], session["generation"] = 1, 0
+        session["started"] = session["seen"] = time.time()
     return client
 
 

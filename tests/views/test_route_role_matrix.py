@@ -9,6 +9,7 @@ the role check let it through). Permissions do not depend on the backend: SQLite
 from __future__ import annotations
 
 import secrets
+import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -293,6 +294,7 @@ def client_as(app, column: str, user_ids: dict):
         with client.session_transaction() as cookie:
             cookie["user_id"] = user.id
             cookie["generation"] = generation
+            cookie["started"] = cookie["seen"] = time.time()
     return client
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
+
 from sqlmodel import Session, select
 
 from qa_app import db
@@ -37,6 +40,53 @@ def test_logout_ends_every_session_of_that_account(web_app, users, auth, client)
     lead = web_app.test_client()
     Auth(lead).login("lead@test.example")
     assert lead.get("/queue").status_code == 200
+
+
+class Clock:
+    """time.time() as web/auth reads it, moved forward by the test."""
+
+    def __init__(self, monkeypatch):
+        self.now = time.time()
+        monkeypatch.setattr("qa_app.web.auth.time.time", lambda: self.now)
+
+    def forward(self, **elapsed):
+        self.now += timedelta(**elapsed).total_seconds()
+
+
+def test_a_session_ends_after_12_idle_hours_and_each_request_renews_it(
+    users, auth, client, monkeypatch
+):
+    clock = Clock(monkeypatch)
+    auth.login("reviewer@test.example")
+    for _ in range(3):  # a working day: a request every 11 hours keeps it going
+        clock.forward(hours=11)
+        assert client.get("/queue").status_code == 200
+    clock.forward(hours=12, minutes=1)
+    assert client.get("/queue").status_code == 302  # idle too long: back to the login page
+    assert client.get("/queue").status_code == 302  # and it stays ended
+
+
+def test_a_session_ends_7_days_after_login_however_busy(users, auth, client, monkeypatch):
+    clock = Clock(monkeypatch)
+    auth.login("reviewer@test.example")
+    for _ in range(16):  # a request every 10 hours: 160 hours, under the 168 of 7 days
+        clock.forward(hours=10)
+        assert client.get("/queue").status_code == 200
+    clock.forward(hours=9)  # 169 hours after logging in, 9 after the last request
+    assert client.get("/queue").status_code == 302
+
+
+def test_the_limits_are_settings(web_app, users, auth, client, monkeypatch):
+    clock = Clock(monkeypatch)
+    web_app.config["SESSION_IDLE_MINUTES"] = 30
+    auth.login("reviewer@test.example")
+    clock.forward(minutes=31)
+    assert client.get("/queue").status_code == 302
+
+
+def test_the_logout_button_says_it_logs_out_everywhere(users, auth, client):
+    auth.login("reviewer@test.example")
+    assert "Log out everywhere" in client.get("/").get_data(as_text=True)
 
 
 def admin_posts(web_app, path, data):
