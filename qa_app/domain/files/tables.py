@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -27,6 +29,21 @@ csv.field_size_limit(MAX_CELL)
 MAX_ROWS = 1_000_000
 MAX_COLUMNS = 500
 MAX_XLSX_UNPACKED = 1024 * 1024 * 1024
+# A workbook's shared-strings table is read whole before its first row: capped by size and by
+# count (a 270 KB workbook declaring 100 MB of tiny strings kept a core busy for 7 minutes).
+# Three distinct strings a row (call id, transcript, a note) for the most rows an import takes.
+MAX_SHARED_STRINGS = 3 * 1_000_000
+MAX_SHARED_STRINGS_BYTES = 512 * 1024 * 1024
+# The start of a shared string (<si>) or a sheet's row (<row ...>), with or without a namespace
+# prefix (<x:si>), as they are counted in a workbook's XML before openpyxl reads it.
+OPEN_SI = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,40}:)?si[\s>/]")
+OPEN_ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,40}:)?row[\s>/]")
+TAG_LONGEST = 48
+# One line of CSV or JSONL longer than this cannot be a row of cells of at most MAX_CELL
+# characters (4 bytes each in UTF-8, at most): refused before decoding it.
+MAX_LINE_BYTES = 4 * 16 * 1024 * 1024
+# Reading and checking one file stops after this long, whatever it holds.
+MAX_READ_SECONDS = 300
 
 
 class FileProblem(ValueError):
@@ -133,7 +150,34 @@ def read_columns(path: Path, allowed: set[str] | None = None) -> Columns:
     return Columns([c for c in columns if c], [i + 2 for i in kept], values)
 
 
+def _check_line_lengths(path: Path) -> None:
+    """Refuse a file with a line longer than MAX_LINE_BYTES, reading it in blocks: no memory
+    grows and nothing is decoded on the way (a 90 MB one-line CSV took 17 s and 520 MB)."""
+    line = 0
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            cut = block.rfind(b"\n")
+            if cut == -1:
+                line += len(block)
+            else:
+                head = block.find(b"\n")
+                if line + head > MAX_LINE_BYTES:
+                    break
+                line = len(block) - cut - 1
+                if max(map(len, block[head:cut].split(b"\n")), default=0) > MAX_LINE_BYTES:
+                    line = MAX_LINE_BYTES + 1
+            if line > MAX_LINE_BYTES:
+                break
+        else:
+            return
+    raise FileProblem(
+        f"{path.name}: a line is longer than {MAX_LINE_BYTES // 2**20} MB; a row's cells hold at "
+        f"most {MAX_CELL:,} characters each. Nothing was imported."
+    )
+
+
 def _decode(path: Path) -> str:
+    _check_line_lengths(path)
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
@@ -188,8 +232,10 @@ def _read_csv(path: Path) -> Table:
     try:
         columns = _header(next(reader), path)
         rows = []
+        deadline = _Deadline(path)
         # Numbered by record, as a spreadsheet shows them (a quoted cell may span lines).
         for row_number, values in enumerate(reader, start=2):
+            deadline.check(row_number)
             if not any(v.strip() for v in values):
                 continue
             record = {c: (values[i] if i < len(values) else "") for i, c in enumerate(columns) if c}
@@ -200,6 +246,32 @@ def _read_csv(path: Path) -> Table:
             "may be left open. Nothing was imported."
         ) from None
     return Table([c for c in columns if c], rows)
+
+
+class _Deadline:
+    """Bounds one file's reading: every scanned row counts toward MAX_ROWS, blank or not (ten
+    million blank CSV rows ran 50 s without counting), and reading stops after
+    MAX_READ_SECONDS. Checked per row; the clock is read every thousand rows."""
+
+    def __init__(self, path: Path, count_rows: bool = True):
+        self.path = path
+        self.count_rows = count_rows  # XLSX rows are counted in the sheet's XML instead
+        self.until = time.monotonic() + MAX_READ_SECONDS
+
+    def check(self, row_number: int) -> None:
+        """Raise FileProblem at the first limit this row crosses."""
+        if self.count_rows and row_number - 1 > MAX_ROWS:
+            raise FileProblem(
+                f"{self.path.name}: more than {MAX_ROWS:,} rows (row {row_number}), blank ones "
+                "included; split the file and import the parts one after another. Nothing was "
+                "imported."
+            )
+        if row_number % 1000 == 0 and time.monotonic() > self.until:
+            raise FileProblem(
+                f"{self.path.name}: reading stopped at row {row_number:,} after "
+                f"{MAX_READ_SECONDS // 60} minutes; split the file and import the parts one "
+                "after another. Nothing was imported."
+            )
 
 
 def _append_row(rows: list, row_number: int, record: dict[str, Any], path: Path) -> None:
@@ -230,10 +302,72 @@ def _check_unpacked_size(path: Path) -> None:
         )
 
 
+def _check_shared_strings(path: Path) -> None:
+    """Refuse a workbook whose shared-strings table is over MAX_SHARED_STRINGS_BYTES or holds
+    more than MAX_SHARED_STRINGS strings, counted while streaming it (stopping at the first
+    one too many), before openpyxl reads it whole."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        member = next(
+            (m for m in archive.infolist() if m.filename.lower() == "xl/sharedstrings.xml"), None
+        )
+        if member is None:
+            return
+        if member.file_size > MAX_SHARED_STRINGS_BYTES:
+            raise FileProblem(
+                f"{path.name}: its shared strings unpack to {member.file_size / 2**20:,.0f} MB; "
+                f"an import reads at most {MAX_SHARED_STRINGS_BYTES // 2**20:,} MB of them "
+                "(save it as CSV, or split it)"
+            )
+        with archive.open(member) as stream:
+            if _count_starts(stream, OPEN_SI, MAX_SHARED_STRINGS) > MAX_SHARED_STRINGS:
+                raise FileProblem(
+                    f"{path.name}: more than {MAX_SHARED_STRINGS:,} shared strings; an import "
+                    "takes at most that many (save it as CSV, or split it)"
+                )
+
+
+def _count_starts(stream, pattern: re.Pattern, most: int) -> int:
+    """How many times ``pattern`` (an element's opening tag) starts in the stream, read in
+    blocks; stops as soon as the count passes ``most``."""
+    count, data = 0, b""
+    while True:
+        block = stream.read(1 << 20)
+        data += block
+        # Count what starts before the last TAG_LONGEST bytes: it is whole here; the rest is
+        # counted with the next block (or now, at the end).
+        end = len(data) if not block else max(0, len(data) - TAG_LONGEST)
+        count += sum(1 for match in pattern.finditer(data) if match.start() < end)
+        data = data[end:]
+        if count > most or not block:
+            return count
+
+
+def _check_sheet_rows(workbook, sheet, path: Path) -> None:
+    """Refuse a sheet with more than MAX_ROWS row elements after its header, blank ones
+    included, counted in its XML before any is read (three million blank rows took minutes).
+    Rows a sheet does not have, before one far below, cost nothing and do not count."""
+    import zipfile
+
+    part = getattr(sheet, "_worksheet_path", None)
+    if not part:
+        return
+    with zipfile.ZipFile(path) as archive, archive.open(part.lstrip("/")) as stream:
+        rows = _count_starts(stream, OPEN_ROW, MAX_ROWS + 1)
+    if rows > MAX_ROWS + 1:
+        raise FileProblem(
+            f"{path.name}: more than {MAX_ROWS:,} rows (row {MAX_ROWS + 2:,} of the sheet or "
+            "later), blank ones included; split the file and import the parts one after "
+            "another. Nothing was imported."
+        )
+
+
 def _read_xlsx(path: Path) -> Table:
     from openpyxl import load_workbook
 
     _check_unpacked_size(path)
+    _check_shared_strings(path)
     # Our own handle: openpyxl leaves its file open when a damaged workbook fails to load.
     with path.open("rb") as handle:
         try:
@@ -264,10 +398,13 @@ def _xlsx_rows(workbook, path: Path) -> Table:
         raise FileProblem(f"{path.name}: the first sheet is empty") from None
     columns = _header(list(first[: MAX_COLUMNS + 1]), path)
     width = len(columns)
+    _check_sheet_rows(sheet.parent, sheet, path)
     rows = []
+    deadline = _Deadline(path, count_rows=False)
     for row_number, values in enumerate(
         sheet.iter_rows(min_row=2, max_col=width, values_only=True), start=2
     ):
+        deadline.check(row_number)
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
             continue
         for i, value in enumerate(values):
