@@ -19,7 +19,10 @@ from pathlib import Path
 
 UPLOAD_PREFIX = "qa-app-upload-"
 XLSX_PREFIX = "qa-app-xlsx-"  # domain/flag_export.py's scratch folder
-PREFIXES = (UPLOAD_PREFIX, XLSX_PREFIX)
+# openpyxl's own temporary files (worksheet XML while a write-only workbook is assembled):
+# removed by openpyxl when the workbook is saved, left behind by a killed export.
+OPENPYXL_PREFIX = "openpyxl."
+PREFIXES = (UPLOAD_PREFIX, XLSX_PREFIX, OPENPYXL_PREFIX)
 # Old enough that no import or export still running (on this or another server process on the
 # same machine) can be using it: a running export keeps writing, so its folder stays young.
 STALE_AFTER_SECONDS = 6 * 3600

@@ -18,6 +18,7 @@ BY_CHOICES = ("save_script", "channel", "interaction_type", "team", "queue")
 # qa_app.store.flags.exports.FORMATS (a test keeps them equal); that module loads SQLAlchemy and
 # openpyxl, so the commands import it only when they run.
 FORMATS = ("xlsx", "csv")
+FINISHED_PARTIAL_AGE = 60.0  # seconds
 
 
 def filter_options(command):
@@ -124,6 +125,9 @@ def export_flags_command(
                 progress,
             )
         partial.replace(out)
+        # A killed export's partial file younger than the usual six hours: this export got
+        # through, so one untouched for a minute by a process that is gone is garbage too.
+        remove_stale_partials(out, older_than=FINISHED_PARTIAL_AGE)
     except ExportError as exc:
         raise click.ClickException(str(exc)) from None
     finally:

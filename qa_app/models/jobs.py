@@ -27,6 +27,8 @@ class ExportJob(SQLModel, table=True):
     done_rows: int = 0
     total_rows: int = 0
     filename: str = Field(default="", max_length=200)
+    # host:pid of the process running it (qa_app.store.jobs), as for import jobs.
+    runner: str = Field(default="", max_length=300, sa_column_kwargs={"server_default": ""})
     content: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     error: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 

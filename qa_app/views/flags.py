@@ -22,12 +22,15 @@ from flask import (
     url_for,
 )
 from sqlalchemy import delete
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from qa_app.domain.flags.comparison_sheet import CUT_LABELS, has_credit
 from qa_app.models import ExportJob, Role, RubricVersion, utcnow
+from qa_app.store.flags import jobs as export_jobs
 from qa_app.store.flags.exports import FORMATS, compare_outcomes, export_bytes
 from qa_app.store.flags.rows import ExportError, outcome_kinds
+from qa_app.store.jobs import runner_id
 from qa_app.store.reviews import queue as queue_queries
 from qa_app.web.auth import current_user, roles_required
 from qa_app.web.database import get_engine, get_session
@@ -35,7 +38,6 @@ from qa_app.web.requests import wants_fragment
 
 bp = Blueprint("coach", __name__, url_prefix="/coach")
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)
-STALLED_AFTER = timedelta(minutes=2)
 KEEP_EXPORTS = timedelta(days=1)
 CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -142,12 +144,39 @@ def start_export():
     return render_template("coach/_export_job.html", job=job, stalled=False)
 
 
+# The export jobs this process is running (their threads die with it).
+_running: set[int] = set()
+
+
+@bp.record_once
+def _recover_stopped_exports(state) -> None:
+    """At a start, exports whose server process died are marked failed."""
+    app = state.app
+    if not app.config.get("CHECK_SCHEMA"):
+        return  # the schema may not exist yet; the export's page still says it stopped
+    try:
+        stopped = export_jobs.recover(app.extensions["qa_app.engine"], _running)
+    except SQLAlchemyError:  # a busy database must not stop the server from starting
+        app.logger.warning("could not check for interrupted exports", exc_info=True)
+        return
+    if stopped:
+        app.logger.info("%d export(s) stopped with the server that ran them", stopped)
+
+
 def run_export_job(app, job_id: int) -> None:
     """Run one export and keep its progress and result in the database."""
+    _running.add(job_id)
+    try:
+        _run_export_job(app, job_id)
+    finally:
+        _running.discard(job_id)
+
+
+def _run_export_job(app, job_id: int) -> None:
     engine = app.extensions["qa_app.engine"]
     with Session(engine) as db:
         job = db.get(ExportJob, job_id)
-        job.status, job.updated_at = "running", utcnow()
+        job.status, job.updated_at, job.runner = "running", utcnow(), runner_id()
         db.commit()
         params = dict(job.params)
         file_format = job.file_format
@@ -210,7 +239,7 @@ def _own_job(token: str) -> ExportJob:
 def export_status(token: str):
     """The progress widget (htmx polls it until the file is ready), or its own page."""
     job = _own_job(token)
-    stalled = job.status in ("queued", "running") and utcnow() - job.updated_at > STALLED_AFTER
+    stalled = export_jobs.has_stopped(job, _running)
     template = "coach/_export_job.html" if wants_fragment() else "coach/export.html"
     return render_template(template, job=job, stalled=stalled)
 

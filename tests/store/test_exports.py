@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 
 import pandas as pd
 import pytest
@@ -258,6 +262,19 @@ def test_csv_export_has_the_same_columns_and_values(app, cli, tmp_path):
     assert by_id.loc["E-1", "score_summary"] == 3 and by_id.loc["E-1", "agent"].startswith("'=")
     assert bool(by_id.loc["E-2", "flag_empathy_absent"]) is True
     assert by_id.loc["E-3", "weight"] == pytest.approx(4 / 3)
+
+
+def test_a_finished_export_removes_what_a_killed_one_left_beside_it(app, cli, tmp_path):
+    load(cli, tmp_path)
+    out = tmp_path / "flags.csv"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    killed = tmp_path / f".flags.csv.{gone}.partial"
+    killed.write_text("call_id\n")
+    two_minutes_ago = time.time() - 120
+    os.utime(killed, (two_minutes_ago, two_minutes_ago))  # killed two minutes ago
+    assert cli("export", "flags", "--out", out).exit_code == 0
+    assert out.exists() and not killed.exists()
 
 
 def test_filters_empty_results_and_unknown_values(app, cli, tmp_path):

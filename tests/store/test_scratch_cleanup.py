@@ -36,10 +36,13 @@ def test_only_our_old_scratch_folders_are_removed(tmp_path):
     young = make(tmp_path / "qa-app-upload-young", old=False)
     foreign = make(tmp_path / "tmp8f3k2", old=True)
     other_app = make(tmp_path / "upload-qa-app-x", old=True)
+    openpyxl_left = make(tmp_path / "openpyxl.k3j9sheet1.xml", old=True, folder=False)
+    openpyxl_writing = make(tmp_path / "openpyxl.w8x2sheet1.xml", old=False, folder=False)
 
     removed = scratch.remove_stale(tmp_path)
 
-    assert sorted(removed) == sorted([left, xlsx, stray_file])
+    assert sorted(removed) == sorted([left, xlsx, stray_file, openpyxl_left])
+    assert openpyxl_writing.exists()
     assert not left.exists() and not xlsx.exists() and not stray_file.exists()
     assert running.exists() and young.exists() and foreign.exists() and other_app.exists()
 

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import io
+import os
+import secrets
+import subprocess
+import sys
 import time
+from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
+from sqlmodel import Session, select
 
-from qa_app import db
+from qa_app import create_app, db
+from qa_app.models import ExportJob, User, utcnow
+from qa_app.store import jobs as job_runners
 from qa_app.store.demo import load_demo
+from qa_app.store.flags import jobs as export_jobs
 from tests.conftest import RUBRICS_DIR
 from tests.views.conftest import csrf_token
 
@@ -128,3 +137,43 @@ def test_bad_export_requests_and_roles(demo, client):
     job = started.split('id="export-', 1)[1].split('"', 1)[0]
     status = client.get(f"/coach/exports/{job}").get_data(as_text=True)
     assert "Export failed: no call has channel" in status
+
+
+def dead_pid() -> int:
+    """The id of a process of this machine that has ended."""
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    return int(ended.stdout)
+
+
+def add_export(app, runner: str, age: timedelta = timedelta(0)) -> ExportJob:
+    with Session(db.get_engine_for(app)) as session:
+        coach = session.exec(select(User).where(User.email == "coach@example.com")).one()
+        job = ExportJob(
+            token=secrets.token_urlsafe(8), created_by=coach.id, file_format="csv",
+            status="running", runner=runner, done_rows=0, total_rows=193,
+            updated_at=utcnow() - age,
+        )  # fmt: skip
+        session.add(job)
+        session.commit()
+        session.refresh(job)
+        return job
+
+
+def test_an_export_whose_process_died_says_so_at_once_and_is_failed_at_the_next_start(
+    demo, client, db_url
+):
+    login_demo(client, "coach@example.com", "demo-coach-pass")
+    dead = add_export(demo, f"{job_runners.HOST}:{dead_pid()}")
+    alive = add_export(demo, f"{job_runners.HOST}:{os.getppid()}")
+    # Not the "running 0 of 193" of a job nobody runs, for two minutes: stopped, now.
+    page = client.get(f"/coach/exports/{dead.token}").get_data(as_text=True)
+    assert "This export stopped" in page and "0 of 193" not in page
+    page = client.get(f"/coach/exports/{alive.token}").get_data(as_text=True)
+    assert "0 of 193" in page and "stopped" not in page
+    restarted = create_app({"DATABASE_URL": db_url, "TESTING": True})
+    db.get_engine_for(restarted).dispose()
+    with Session(db.get_engine_for(demo)) as session:
+        assert session.get(ExportJob, dead.id).status == "failed"
+        assert session.get(ExportJob, dead.id).error == export_jobs.STOPPED
+        assert session.get(ExportJob, alive.id).status == "running"

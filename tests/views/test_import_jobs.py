@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from qa_app import create_app, db
 from qa_app.models import Call, ImportJob, User, utcnow
+from qa_app.store import jobs as job_runners
 from qa_app.store.imports import jobs as import_jobs
 from qa_app.store.imports import service as import_service
 from qa_app.store.users import create_user
@@ -163,7 +164,7 @@ def add_job(app, runner: str, age: timedelta = timedelta(0)) -> ImportJob:
 
 def test_a_job_whose_server_process_died_is_reported_as_stopped(scoring, auth, client):
     # Run by this process, which has no such job running: the process that ran it is gone.
-    job = add_job(scoring, import_jobs.runner_id())
+    job = add_job(scoring, job_runners.runner_id())
     auth.login("lead@test.example")
     text = client.get(f"{JOB_PATH}{job.token}").get_data(as_text=True)
     assert "the server stopped during the import; nothing was written" in text
@@ -172,7 +173,7 @@ def test_a_job_whose_server_process_died_is_reported_as_stopped(scoring, auth, c
 
 
 def test_a_running_job_of_another_live_process_is_left_alone(scoring, auth, client):
-    job = add_job(scoring, f"{import_jobs.HOST}:{os.getppid()}")
+    job = add_job(scoring, f"{job_runners.HOST}:{os.getppid()}")
     auth.login("lead@test.example")
     text = client.get(f"{JOB_PATH}{job.token}").get_data(as_text=True)
     assert "reading and checking the calls file" in text and "stopped" not in text
@@ -180,8 +181,8 @@ def test_a_running_job_of_another_live_process_is_left_alone(scoring, auth, clie
 
 
 def test_a_start_marks_the_jobs_of_dead_processes_failed(scoring, db_url):
-    mine = add_job(scoring, import_jobs.runner_id())  # e.g. pid 1 in a restarted container
-    alive = add_job(scoring, f"{import_jobs.HOST}:{os.getppid()}")
+    mine = add_job(scoring, job_runners.runner_id())  # e.g. pid 1 in a restarted container
+    alive = add_job(scoring, f"{job_runners.HOST}:{os.getppid()}")
     # Another machine: only the heartbeat tells (PostgreSQL; SQLite is one machine's file).
     silent = add_job(scoring, "elsewhere:12", age=timedelta(minutes=5))
     fresh = add_job(scoring, "elsewhere:13")

@@ -20,10 +20,8 @@ with :data:`STOPPED` when a server starts, or when its page is opened.
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -39,6 +37,7 @@ from qa_app.domain.files.tables import FileProblem
 from qa_app.models import ImportJob, User, utcnow
 from qa_app.scratch import UPLOAD_PREFIX
 from qa_app.store.imports.service import ImportResult, run_import
+from qa_app.store.jobs import runner_id, runner_state
 
 ACTIVE = ("queued", "running")
 OPTIONS = ("skip_invalid", "dry_run", "create_reviewers", "replace")
@@ -48,7 +47,6 @@ SAVE_EVERY = 1.0  # seconds between progress writes, at most
 HEARTBEAT_EVERY = 10.0  # seconds: a running job's row is touched at least this often
 STALLED_AFTER = timedelta(minutes=2)  # no heartbeat for this long: the process is gone
 KEEP_JOBS = timedelta(days=7)
-HOST = socket.gethostname()
 
 
 @dataclass
@@ -75,10 +73,6 @@ class Live:
 
 _live: dict[str, Live] = {}  # token -> progress of the jobs this process runs
 _lock = threading.Lock()
-
-
-def runner_id() -> str:
-    return f"{HOST}:{os.getpid()}"
 
 
 def create(db: Session, user: User, kind: str, options: dict, filename: str) -> ImportJob:
@@ -258,26 +252,15 @@ def progress(job: ImportJob) -> tuple[int, int]:
     return job.done_rows, job.total_rows
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, OSError):
-        return True  # exists but not ours, or cannot tell: not evidence that it died
-    return True
-
-
 def has_stopped(job: ImportJob, dialect: str) -> bool:
     """Whether ``job`` is queued or running but the process running it is gone."""
     if job.status not in ACTIVE:
         return False
-    host, _, pid = job.runner.rpartition(":")
-    if host == HOST and pid.isdigit():
-        if int(pid) == os.getpid():
-            return job.token not in _live
-        if not _alive(int(pid)):
-            return True
+    state = runner_state(job.runner)
+    if state == "this process":
+        return job.token not in _live
+    if state == "dead":
+        return True
     # Another machine (or a live process id, which may have been reused): the heartbeat.
     # SQLite has none (see the module docstring), and is one machine's file anyway.
     return dialect != "sqlite" and utcnow() - job.updated_at > STALLED_AFTER
