@@ -95,6 +95,9 @@ def survival_report(
     from qa_app.domain.survival.analysis import analyse
     from qa_app.domain.survival.cohorts import SurvivalError, build_cohort
 
+    if as_of is not None:
+        # The as-of day counts whole: ends and calls during it are before the cut.
+        as_of = as_of.replace(hour=23, minute=59, second=59, microsecond=999999)
     data = survival_data(db, rubric_key, default_rubric_id)
     if flag not in data.flag_names:
         raise SurvivalError(

@@ -115,3 +115,20 @@ def test_renewal_cohort_censoring_by_and_errors(app, engine, cli, tmp_path):
     wrong = cli("survival", "--flag", "kindness")
     assert wrong.exit_code == 1
     assert "unknown flag 'kindness'" in wrong.output and "acknowledged" in wrong.output
+
+
+def test_the_as_of_day_counts_whole(app, engine, cli, tmp_path):
+    _load(engine, cli, tmp_path)
+
+    def groups(as_of):
+        result = cli("survival", "--as-of", as_of, "--format", "json")
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.output)
+        return {g["group"]: (g["n"], g["events"]) for g in report["groups"]}, report
+
+    # N0 ended at 10:00 on 2025-02-05, 30 days after its call: an end on the as-of day.
+    by_group, report = groups("2025-02-05")
+    assert by_group["without"] == (7, 1) and report["as_of"] == "2025-02-05"
+    # The calls were at 10:00 on 2025-01-06: on the as-of day, so seen.
+    by_group, _ = groups("2025-01-06")
+    assert sum(n for n, _ in by_group.values()) == 13
