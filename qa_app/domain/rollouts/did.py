@@ -190,6 +190,7 @@ def fit_did(
         raise DidError(
             "no unit is never treated: choose not-yet-treated units as controls (--control notyet)"
         )
+    comparison = never if control == "never" else _not_yet_comparison_units(frame, never)
     model, result = _run(frame, CONTROLS[control], alpha)
     simple = _aggregate(model, "simple", alpha).iloc[0]
     if not math.isfinite(simple["ATT"]) or not math.isfinite(simple["std_error"]):
@@ -210,7 +211,7 @@ def fit_did(
             None,
             frame["unit"].nunique(),
             treated,
-            never if control == "never" else frame["unit"].nunique() - treated,
+            comparison,
             CONTROLS[control],
         )
     event = _aggregate(model, "event", alpha)
@@ -237,9 +238,19 @@ def fit_did(
         group_time_pretest=_group_time_pretest(model),
         units=frame["unit"].nunique(),
         treated_units=treated,
-        control_units=never if control == "never" else frame["unit"].nunique() - treated,
+        control_units=comparison,
         control=CONTROLS[control],
     )
+
+
+def _not_yet_comparison_units(frame: pd.DataFrame, never: int) -> int:
+    """The units that serve as not-yet-treated comparisons: those never treated, and those
+    adopting after the first adoption (each compares with earlier cohorts before its own).
+    When every unit adopts, the comparison is the later cohorts, as in R's ``did``: counting
+    "units minus adopting units" said 0 comparison units and warned of too few."""
+    adopting = frame.loc[frame["cohort"].notna(), ["unit", "cohort"]]
+    first = adopting["cohort"].min()
+    return never + adopting.loc[adopting["cohort"] > first, "unit"].nunique()
 
 
 def _run(frame: pd.DataFrame, control_group: str, alpha: float):

@@ -185,7 +185,12 @@ def test_without_never_treated_units_not_yet_treated_are_the_controls():
     report = _report(simulate(seed=5, units=12, cohorts=(3, 5, 6), effect=1.0))
     assert report["control_group"] == "not_yet_treated"
     assert any("no unit is never treated" in w for w in report["warnings"])
-    assert any(w.startswith("few units") for w in report["warnings"])
+    # The 8 units adopting in weeks 5 and 6 are the comparison before they adopt (not 0).
+    assert (report["treated_units"], report["control_units"]) == (12, 8)
+    assert not any(w.startswith("few units") for w in report["warnings"])
+    few = _report(simulate(seed=5, units=6, cohorts=(3, 5, 6), effect=1.0))
+    assert (few["treated_units"], few["control_units"]) == (6, 4)
+    assert any(w.startswith("few units (6 adopting, 4 comparison)") for w in few["warnings"])
 
 
 def test_a_panel_with_no_estimable_effect_is_refused_in_words():
