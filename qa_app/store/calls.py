@@ -1,4 +1,5 @@
-"""Writing validated calls and outcomes: upsert by ``call_id``, in batches, in one transaction."""
+"""Writing validated calls: upsert by ``call_id``, in batches, in one transaction (outcomes:
+qa_app.store.outcomes)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,7 @@ from sqlmodel import Session, select
 
 from qa_app.domain.dates import moment_text
 from qa_app.domain.imports.calls import OPTIONAL_COLUMNS, CallRecord, Turn
-from qa_app.domain.imports.outcomes import OutcomeRecord
-from qa_app.models import AuditEvent, Call, Outcome, TranscriptTurn, TranscriptVersion, utcnow
+from qa_app.models import AuditEvent, Call, TranscriptTurn, TranscriptVersion, utcnow
 
 BATCH_SIZE = 500
 # Calls are written 2,000 at a time: fewer statements, still few bound parameters per IN list.
@@ -47,7 +47,8 @@ class ChangesRefused(Exception):
         super().__init__(f"{len(changes)} stored value(s) would be replaced")
 
 
-def _batches(items: Sequence, size: int = BATCH_SIZE) -> Iterable[Sequence]:
+def batches(items: Sequence, size: int = BATCH_SIZE) -> Iterable[Sequence]:
+    """``items`` in slices of ``size``: one statement, or one IN list, each."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -222,7 +223,7 @@ def upsert_calls(
         *(getattr(Call, f) for f in CALL_FIELDS),
     ]
     new_values = attrgetter("call_id", *CALL_FIELDS)
-    for batch in _batches(records, CALL_BATCH_SIZE):
+    for batch in batches(records, CALL_BATCH_SIZE):
         # Which calls are stored (a quick look), then all their fields: an import of new
         # calls, the usual case, needs only the first.
         stored = select_in(connection, [Call.id], Call.call_id, [r.call_id for r in batch])
@@ -361,93 +362,4 @@ def existing_call_ids(db: Session, call_ids: Iterable[str]) -> dict[str, int]:
         db.flush()  # as a query through the session would: calls added to it count
     return dict(
         select_in(db.connection(), [Call.call_id, Call.id], Call.call_id, sorted(set(call_ids)))
-    )
-
-
-def stored_outcome_kinds(db: Session) -> dict[str, str]:
-    """Outcome name -> kind, for every outcome name already stored."""
-    return dict(db.exec(select(Outcome.name, Outcome.kind).distinct()).all())
-
-
-def upsert_outcomes(
-    db: Session,
-    records: Sequence[OutcomeRecord],
-    call_pks: dict[str, int],
-    progress: Callable[[int], None] | None = None,
-    *,
-    replace: bool = False,
-    source: str = "",
-    actor: tuple[int | None, str] = (None, "system"),
-) -> WriteResult:
-    """Create or update one value per (call, outcome name); identical values are left alone.
-
-    A stored value the file changes is replaced only with ``replace``; each replacement is
-    an ``outcome.replaced`` audit event (object ``outcome:CALL_ID:NAME``) with the old and
-    new value, ``actor`` (user id, label) and the file. Without ``replace`` every such value
-    is collected and :class:`ChangesRefused` raised, so the caller's transaction writes
-    nothing.
-    """
-    result = WriteResult()
-    refused: list[str] = []
-    for batch in _batches(records):
-        pks = {call_pks[r.call_id] for r in batch}
-        names = {r.name for r in batch}
-        stored = {
-            (o.call_pk, o.name): o
-            for o in db.exec(
-                select(Outcome).where(Outcome.call_pk.in_(pks), Outcome.name.in_(names))
-            )
-        }
-        for record in batch:
-            key = (call_pks[record.call_id], record.name)
-            outcome = stored.get(key)
-            if outcome is None:
-                outcome = Outcome(
-                    call_pk=key[0], name=record.name, kind=record.kind, value=record.value
-                )
-                db.add(outcome)
-                stored[key] = outcome
-                result.created += 1
-            elif outcome.value == record.value and outcome.kind == record.kind:
-                result.unchanged += 1
-            elif not replace:
-                refused.append(
-                    f"row {record.row}: call {record.call_id} {record.name} is "
-                    f"{_number(outcome.value)} in the database, the file has "
-                    f"{_number(record.value)}"
-                )
-            else:
-                db.add(_outcome_replaced(outcome, record, actor, source))
-                outcome.value, outcome.kind, outcome.updated_at = (
-                    record.value,
-                    record.kind,
-                    utcnow(),
-                )
-                result.updated += 1
-        db.flush()
-        if progress:
-            progress(len(batch))
-    if refused:
-        raise ChangesRefused(refused)
-    return result
-
-
-def _number(value: float) -> str:
-    """3.0 as ``3``, 2.5 as ``2.5``: outcome values as people typed them."""
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-def _outcome_replaced(
-    outcome: Outcome, record: OutcomeRecord, actor: tuple[int | None, str], source: str
-) -> AuditEvent:
-    """The history of one replaced outcome value: before, after, who, when, which file."""
-    return AuditEvent(
-        actor_id=actor[0],
-        actor_label=actor[1],
-        action="outcome.replaced",
-        entity_type="outcome",
-        entity_id=f"{record.call_id}:{record.name}"[:100],
-        before={"value": outcome.value, "kind": outcome.kind},
-        after={"value": record.value, "kind": record.kind, "file": source},
-        reason=f"import of {source} with --replace",
     )

@@ -25,7 +25,8 @@ from qa_app.models import (
     User,
     utcnow,
 )
-from qa_app.store.calls import existing_call_ids, upsert_calls, upsert_outcomes
+from qa_app.store.calls import existing_call_ids, upsert_calls
+from qa_app.store.outcomes import upsert_outcomes
 from qa_app.store.rubrics import (
     DEFAULT_RUBRIC_ID,
     current_rubric_row,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -33,9 +34,20 @@ def installed_venv(tmp_path_factory) -> Path:
     """A new virtualenv holding only the built wheel and its dependencies."""
     root = tmp_path_factory.mktemp("installed")
     wheels = root / "wheels"
+    # Built from a copy: setuptools builds in the source folder (build/, *.egg-info), where
+    # the other tests running meanwhile write and remove files of their own.
+    source = root / "source"
+    shutil.copytree(
+        PROJECT_ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", "*.egg-info", "__pycache__", ".pytest_cache",
+            ".ruff_cache", ".hypothesis", "site", "instance",
+        ),
+    )  # fmt: skip
     run_checked(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(wheels),
-         str(PROJECT_ROOT)],
+         str(source)],
         cwd=root,
     )
     (wheel,) = wheels.glob("qa_app-*.whl")

@@ -68,7 +68,7 @@ def test_a_deadline_past_the_end_of_the_calendar_is_refused_not_a_crash(lead):
     response = new_session(lead, deadline="9999-12-31T23:59-01:00")
     text = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "out of the range of dates" in text and 'value="9999-12-31T23:59-01:00"' in text
+    assert "outside the years 1900 to 2199" in text and 'value="9999-12-31T23:59-01:00"' in text
     assert new_session(lead, deadline="soon").status_code == 422
     assert new_session(lead, deadline="2026-06-01T12:00").status_code == 303
 
@@ -121,5 +121,5 @@ def test_links_end_after_the_deadline_grace_and_the_lead_can_extend_it(demo, lea
 
 
 def test_a_grace_not_yet_over_keeps_the_link_working(demo, lead):
-    _session_id, link, _token = opened(lead, deadline="2999-01-01T09:00", link_grace_hours="0")
+    _session_id, link, _token = opened(lead, deadline="2199-01-01T09:00", link_grace_hours="0")
     assert client_for(demo).get(link).status_code == 200

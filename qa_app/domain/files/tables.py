@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -19,6 +18,11 @@ from typing import Any
 
 from qa_app.domain.dates import range_problem
 from qa_app.domain.files.reports import ImportReport, one_line
+from qa_app.domain.files.workbook_checks import (
+    shared_strings_problem,
+    sheet_rows_problem,
+    unpacked_problem,
+)
 
 SUPPORTED = {".csv": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # A long call's transcript is one cell; the csv module's default limit is 128 KiB a cell.
@@ -28,17 +32,6 @@ csv.field_size_limit(MAX_CELL)
 # claim a million rows by 16,384 columns, and a small zip can unpack to gigabytes.
 MAX_ROWS = 1_000_000
 MAX_COLUMNS = 500
-MAX_XLSX_UNPACKED = 1024 * 1024 * 1024
-# A workbook's shared-strings table is read whole before its first row: capped by size and by
-# count (a 270 KB workbook declaring 100 MB of tiny strings kept a core busy for 7 minutes).
-# Three distinct strings a row (call id, transcript, a note) for the most rows an import takes.
-MAX_SHARED_STRINGS = 3 * 1_000_000
-MAX_SHARED_STRINGS_BYTES = 512 * 1024 * 1024
-# The start of a shared string (<si>) or a sheet's row (<row ...>), with or without a namespace
-# prefix (<x:si>), as they are counted in a workbook's XML before openpyxl reads it.
-OPEN_SI = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,40}:)?si[\s>/]")
-OPEN_ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,40}:)?row[\s>/]")
-TAG_LONGEST = 48
 # One line of CSV or JSONL longer than this cannot be a row of cells of at most MAX_CELL
 # characters (4 bytes each in UTF-8, at most): refused before decoding it.
 MAX_LINE_BYTES = 4 * 16 * 1024 * 1024
@@ -283,91 +276,12 @@ def _append_row(rows: list, row_number: int, record: dict[str, Any], path: Path)
     rows.append((row_number, record))
 
 
-def _check_unpacked_size(path: Path) -> None:
-    """Refuse a workbook that would unpack to more than MAX_XLSX_UNPACKED, before parsing it.
-
-    The sizes come from the zip's own directory; reading never yields more than they say.
-    """
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            unpacked = sum(member.file_size for member in archive.infolist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise FileProblem(f"{path.name}: not a readable .xlsx workbook ({exc})") from exc
-    if unpacked > MAX_XLSX_UNPACKED:
-        raise FileProblem(
-            f"{path.name}: the workbook unpacks to {unpacked / 2**20:,.0f} MB; an import takes "
-            f"at most {MAX_XLSX_UNPACKED / 2**20:,.0f} MB (save it as CSV, or split it)"
-        )
-
-
-def _check_shared_strings(path: Path) -> None:
-    """Refuse a workbook whose shared-strings table is over MAX_SHARED_STRINGS_BYTES or holds
-    more than MAX_SHARED_STRINGS strings, counted while streaming it (stopping at the first
-    one too many), before openpyxl reads it whole."""
-    import zipfile
-
-    with zipfile.ZipFile(path) as archive:
-        member = next(
-            (m for m in archive.infolist() if m.filename.lower() == "xl/sharedstrings.xml"), None
-        )
-        if member is None:
-            return
-        if member.file_size > MAX_SHARED_STRINGS_BYTES:
-            raise FileProblem(
-                f"{path.name}: its shared strings unpack to {member.file_size / 2**20:,.0f} MB; "
-                f"an import reads at most {MAX_SHARED_STRINGS_BYTES // 2**20:,} MB of them "
-                "(save it as CSV, or split it)"
-            )
-        with archive.open(member) as stream:
-            if _count_starts(stream, OPEN_SI, MAX_SHARED_STRINGS) > MAX_SHARED_STRINGS:
-                raise FileProblem(
-                    f"{path.name}: more than {MAX_SHARED_STRINGS:,} shared strings; an import "
-                    "takes at most that many (save it as CSV, or split it)"
-                )
-
-
-def _count_starts(stream, pattern: re.Pattern, most: int) -> int:
-    """How many times ``pattern`` (an element's opening tag) starts in the stream, read in
-    blocks; stops as soon as the count passes ``most``."""
-    count, data = 0, b""
-    while True:
-        block = stream.read(1 << 20)
-        data += block
-        # Count what starts before the last TAG_LONGEST bytes: it is whole here; the rest is
-        # counted with the next block (or now, at the end).
-        end = len(data) if not block else max(0, len(data) - TAG_LONGEST)
-        count += sum(1 for match in pattern.finditer(data) if match.start() < end)
-        data = data[end:]
-        if count > most or not block:
-            return count
-
-
-def _check_sheet_rows(workbook, sheet, path: Path) -> None:
-    """Refuse a sheet with more than MAX_ROWS row elements after its header, blank ones
-    included, counted in its XML before any is read (three million blank rows took minutes).
-    Rows a sheet does not have, before one far below, cost nothing and do not count."""
-    import zipfile
-
-    part = getattr(sheet, "_worksheet_path", None)
-    if not part:
-        return
-    with zipfile.ZipFile(path) as archive, archive.open(part.lstrip("/")) as stream:
-        rows = _count_starts(stream, OPEN_ROW, MAX_ROWS + 1)
-    if rows > MAX_ROWS + 1:
-        raise FileProblem(
-            f"{path.name}: more than {MAX_ROWS:,} rows (row {MAX_ROWS + 2:,} of the sheet or "
-            "later), blank ones included; split the file and import the parts one after "
-            "another. Nothing was imported."
-        )
-
-
 def _read_xlsx(path: Path) -> Table:
     from openpyxl import load_workbook
 
-    _check_unpacked_size(path)
-    _check_shared_strings(path)
+    for problem in (unpacked_problem(path), shared_strings_problem(path)):
+        if problem:
+            raise FileProblem(f"{path.name}: {problem}")
     # Our own handle: openpyxl leaves its file open when a damaged workbook fails to load.
     with path.open("rb") as handle:
         try:
@@ -398,7 +312,9 @@ def _xlsx_rows(workbook, path: Path) -> Table:
         raise FileProblem(f"{path.name}: the first sheet is empty") from None
     columns = _header(list(first[: MAX_COLUMNS + 1]), path)
     width = len(columns)
-    _check_sheet_rows(sheet.parent, sheet, path)
+    problem = sheet_rows_problem(path, getattr(sheet, "_worksheet_path", ""), MAX_ROWS)
+    if problem:
+        raise FileProblem(f"{path.name}: {problem}")
     rows = []
     deadline = _Deadline(path, count_rows=False)
     for row_number, values in enumerate(

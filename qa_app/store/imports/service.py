@@ -27,6 +27,7 @@ from qa_app.models import RubricVersion, User
 from qa_app.store import audit
 from qa_app.store import calls as call_store
 from qa_app.store import customers as customer_store
+from qa_app.store import outcomes as outcome_store
 from qa_app.store.imports.reviews import write_imported_reviews
 from qa_app.store.rubrics import DEFAULT_RUBRIC_ID, current_rubric_row, rubric_from_row
 from qa_app.store.users import create_imported_reviewer, email_problem, normalise_email
@@ -244,7 +245,7 @@ def _validate(
     if kind == "calls":
         return validate_calls(table)
     if kind == "outcomes":
-        report = validate_outcomes(table, call_store.stored_outcome_kinds(db))
+        report = validate_outcomes(table, outcome_store.stored_outcome_kinds(db))
         known = call_store.existing_call_ids(db, [r.call_id for r in report.records])
         reject_unknown_calls(report, table, set(known))
         return report
@@ -331,7 +332,7 @@ def _write(
         )
     if kind == "outcomes":
         call_pks = call_store.existing_call_ids(db, [r.call_id for r in report.records])
-        return call_store.upsert_outcomes(
+        return outcome_store.upsert_outcomes(
             db, report.records, call_pks, progress, replace=replace, source=source, actor=who
         )
     if kind == "survey":

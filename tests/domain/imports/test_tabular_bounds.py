@@ -10,6 +10,7 @@ import pytest
 from openpyxl import Workbook
 
 from qa_app.domain.files import tables as tabular
+from qa_app.domain.files import workbook_checks
 from qa_app.domain.files.tables import FileProblem, read_table
 
 
@@ -94,7 +95,7 @@ def test_an_oversized_xlsx_cell_is_refused_with_its_address(tmp_path, monkeypatc
 
 def test_a_workbook_that_unpacks_too_large_is_refused_before_parsing(tmp_path, monkeypatch):
     path = workbook(tmp_path / "bomb.xlsx", [["call_id"], ["C-1"]])
-    monkeypatch.setattr(tabular, "MAX_XLSX_UNPACKED", 1000)
+    monkeypatch.setattr(workbook_checks, "MAX_XLSX_UNPACKED", 1000)
     with pytest.raises(FileProblem, match=r"the workbook unpacks to .* MB; an import takes"):
         read_table(path)
 
@@ -122,7 +123,7 @@ def shared_strings(path, count: int, prefix: str = ""):
 @pytest.mark.parametrize("prefix", ["", "x"])
 def test_too_many_shared_strings_are_refused_before_they_are_read(tmp_path, monkeypatch, prefix):
     path = workbook(tmp_path / "bomb.xlsx", [["call_id", "agent"], ["C-1", "Ana"]])
-    monkeypatch.setattr(tabular, "MAX_SHARED_STRINGS", 5_000)
+    monkeypatch.setattr(workbook_checks, "MAX_SHARED_STRINGS", 5_000)
     shared_strings(path, 5_000, prefix)  # at the limit: read
     monkeypatch.setattr(tabular, "_xlsx_rows", lambda workbook, path: "read")
     assert tabular._read_xlsx(path) == "read"
@@ -134,7 +135,7 @@ def test_too_many_shared_strings_are_refused_before_they_are_read(tmp_path, monk
 def test_shared_strings_too_large_are_refused_before_they_are_read(tmp_path, monkeypatch):
     path = workbook(tmp_path / "big.xlsx", [["call_id", "agent"], ["C-1", "Ana"]])
     shared_strings(path, 2_000)
-    monkeypatch.setattr(tabular, "MAX_SHARED_STRINGS_BYTES", 10_000)
+    monkeypatch.setattr(workbook_checks, "MAX_SHARED_STRINGS_BYTES", 10_000)
     with pytest.raises(FileProblem, match="its shared strings unpack to"):
         read_table(path)
 
