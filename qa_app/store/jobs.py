@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import socket
+from datetime import timedelta
 
 HOST = socket.gethostname()
+STALLED_AFTER = timedelta(minutes=2)  # no progress for this long on another machine: gone
 
 
 def runner_id() -> str:
@@ -37,3 +39,16 @@ def runner_state(runner: str) -> str:
     if int(pid) == os.getpid():
         return "this process"
     return "alive" if alive(int(pid)) else "dead"
+
+
+def runner_gone(runner: str, runs_here: bool, silent: timedelta | None) -> bool:
+    """Whether the process running a queued or running job is gone: this process, no longer
+    running it (``runs_here`` false); a process of this machine that has ended; or one
+    elsewhere (or a live process id, which may have been reused) that wrote no progress for
+    STALLED_AFTER (``silent``: how long since it did; None where rows have no heartbeat)."""
+    state = runner_state(runner)
+    if state == "this process":
+        return not runs_here
+    if state == "dead":
+        return True
+    return silent is not None and silent > STALLED_AFTER

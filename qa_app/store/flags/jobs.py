@@ -3,17 +3,14 @@ that died with their server as failed when a server starts."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from qa_app.models import ExportJob, utcnow
-from qa_app.store.jobs import runner_state
+from qa_app.store.jobs import runner_gone
 
 ACTIVE = ("queued", "running")
-STALLED_AFTER = timedelta(minutes=2)  # no progress for this long on another machine: gone
 STOPPED = "the server stopped during the export; start it again"
 
 
@@ -24,14 +21,7 @@ def has_stopped(job: ExportJob, running_here: set[int]) -> bool:
     """
     if job.status not in ACTIVE:
         return False
-    state = runner_state(job.runner)
-    if state == "this process":
-        return job.id not in running_here
-    if state == "dead":
-        return True
-    # Another machine, no runner recorded, or a live process id (which may have been reused):
-    # only the progress it writes can tell.
-    return utcnow() - job.updated_at > STALLED_AFTER
+    return runner_gone(job.runner, job.id in running_here, utcnow() - job.updated_at)
 
 
 def recover(engine: Engine, running_here: set[int]) -> int:

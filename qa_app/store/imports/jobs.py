@@ -37,7 +37,7 @@ from qa_app.domain.files.tables import FileProblem
 from qa_app.models import ImportJob, User, utcnow
 from qa_app.scratch import UPLOAD_PREFIX
 from qa_app.store.imports.service import ImportResult, run_import
-from qa_app.store.jobs import runner_id, runner_state
+from qa_app.store.jobs import runner_gone, runner_id
 
 ACTIVE = ("queued", "running")
 OPTIONS = ("skip_invalid", "dry_run", "create_reviewers", "replace")
@@ -45,7 +45,6 @@ KEPT = 200  # row errors and refused changes kept (and shown); the rest are coun
 STOPPED = "the server stopped during the import; nothing was written"
 SAVE_EVERY = 1.0  # seconds between progress writes, at most
 HEARTBEAT_EVERY = 10.0  # seconds: a running job's row is touched at least this often
-STALLED_AFTER = timedelta(minutes=2)  # no heartbeat for this long: the process is gone
 KEEP_JOBS = timedelta(days=7)
 
 
@@ -256,14 +255,9 @@ def has_stopped(job: ImportJob, dialect: str) -> bool:
     """Whether ``job`` is queued or running but the process running it is gone."""
     if job.status not in ACTIVE:
         return False
-    state = runner_state(job.runner)
-    if state == "this process":
-        return job.token not in _live
-    if state == "dead":
-        return True
-    # Another machine (or a live process id, which may have been reused): the heartbeat.
-    # SQLite has none (see the module docstring), and is one machine's file anyway.
-    return dialect != "sqlite" and utcnow() - job.updated_at > STALLED_AFTER
+    # SQLite has no heartbeat (see the module docstring), and is one machine's file anyway.
+    silent = None if dialect == "sqlite" else utcnow() - job.updated_at
+    return runner_gone(job.runner, job.token in _live, silent)
 
 
 def mark_stopped(db: Session, job: ImportJob) -> None:
