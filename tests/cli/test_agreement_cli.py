@@ -168,6 +168,10 @@ def test_perfect_agreement_on_few_calls_is_not_shown_as_certainty(cli, tmp_path,
     warning = value["ci_warning"]
     assert f"Only {calls} calls: below 20 the interval is unreliable" in warning
     assert "no width" in warning
+    # q says "no chance of being below the bar" here: the warning covers it too.
+    assert value["q_below"] == {"0.800": 0.0, "0.667": 0.0}
+    assert "and so is q, the share of resamples below 0.800 and 0.667" in warning
+    assert "a q of 0 is not 'no chance of being below the bar'" in warning
     # Resamples that drew one score only have no alpha: counted, and said.
     assert value["undefined_replicates"] == value["bootstrap"]["undefined_replicates"]
     if value["undefined_replicates"]:

@@ -329,12 +329,14 @@ def summarise_bootstrap(
     elif calls is not None and calls < MIN_CALLS:
         warnings.append(
             f"Only {calls} call{'s' if calls != 1 else ''}: below {MIN_CALLS} the interval is "
-            "unreliable (it holds the true alpha less often than it says); score more calls."
+            "unreliable (it holds the true alpha less often than it says), and so is q, the "
+            f"share of resamples below {RELIABLE:.3f} and {TENTATIVE:.3f}; score more calls."
         )
     if high - low < 1e-12:
         warnings.append(
-            f"Every resample gave alpha {low:.3f}, so the interval has no width: that "
-            "reflects how little data there is, not certainty."
+            f"Every resample gave alpha {low:.3f}, so the interval has no width and q is 0 or "
+            "1: that reflects how little data there is, not certainty (a q of 0 is not 'no "
+            "chance of being below the bar')."
         )
     elif method != "krippendorff" and levels is None:
         warnings.append(
