@@ -233,6 +233,7 @@ def _echo_figure(group, name: str, figure: dict, key: str, shown) -> None:
         f"{shown(figure[key]):>7} {shown(figure['weighted_' + key]):>8} "
         f"{interval:>17} {figure['effective_n']:>7.1f}"
         + ("  too small to read" if figure["too_small"] else "")
+        + (f"  ({figure['note']})" if figure.get("note") else "")
     )
 
 

@@ -89,10 +89,10 @@ def flags_summary(
                     for flag in flags
                 },
                 "scores": {
-                    dimension: _figure(
+                    dimension: _score_figure(
                         estimates[f"score_{dimension}"].get(group),
                         unweighted[f"score_{dimension}"].get(group),
-                        rate=False,
+                        (plan.rubric.scale_min, plan.rubric.scale_max),
                     )
                     for dimension in dimensions
                 },
@@ -120,4 +120,29 @@ def _figure(estimate, unweighted, rate: bool = True) -> dict:
     else:
         shown = estimate.as_dict(rate)
         figure.update({k: shown[k] for k in (f"weighted_{key}", "ci", "effective_n", "too_small")})
+    return figure
+
+
+def _score_figure(estimate, unweighted, scale: tuple[int, int]) -> dict:
+    """A mean score's figure, its interval kept on the rubric's scale and what to beware of.
+
+    The design-based interval is a normal approximation: two calls gave [-15.3, 21.3] on a
+    1-5 scale; a group whose calls all scored the same gets a zero-width interval that is no
+    certainty. Both are said in ``note``."""
+    figure = _figure(estimate, unweighted, rate=False)
+    figure["note"] = None
+    ci = figure["ci"]
+    if not ci or ci[0] is None or ci[1] is None:
+        return figure
+    low, high = scale
+    if ci[1] - ci[0] < 1e-9:
+        figure["note"] = (
+            "every call scored the same: there is no spread to estimate an interval from"
+        )
+    elif ci[0] < low or ci[1] > high:
+        figure["ci"] = [max(ci[0], low), min(ci[1], high)]
+        figure["note"] = (
+            f"the interval ran past the scale ({low} to {high}) and was cut to it: too few "
+            "calls for the approximation"
+        )
     return figure
