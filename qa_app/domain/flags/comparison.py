@@ -275,12 +275,16 @@ class Comparison:
             inside = (segment >= 0) & (side >= 0)
             # Group g's sides are domains 2g + 1 (with the flag) and 2g (without): first the
             # (segment, by value) groups, then each segment's (all).
-            for choices, group in ((len(values), segment * len(values) + by_code), (1, segment)):
+            # Named by pass, not by how many values it has: with one save script the first
+            # pass has one choice too, and its groups were filed under (all), leaving the
+            # save script's own weighted interval empty.
+            passes = ((False, len(values), segment * len(values) + by_code), (True, 1, segment))
+            for overall, choices, group in passes:
                 domain = np.where(inside, 2 * group + side, -1)[cells]
                 pairs = [(2 * g + 1, 2 * g) for g in range(len(names) * choices)]
                 difference, _se, low, high = domain_differences(y, w, strata, domain, pairs, sizes)
                 for g in np.flatnonzero(np.isfinite(difference)):
-                    value = ALL if choices == 1 else values[g % choices]
+                    value = ALL if overall else values[g % choices]
                     ci = None
                     if np.isfinite(low[g]) and np.isfinite(high[g]):
                         ci = [float(low[g]), float(high[g])]

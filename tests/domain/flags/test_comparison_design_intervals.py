@@ -231,3 +231,22 @@ def test_weighted_interval_covers_the_population_difference():
     assert 0.93 <= coverage <= 0.97, coverage
     # The weighted difference aims at the population's (Hájek: nearly unbiased at this size).
     assert np.mean(differences) == pytest.approx(truth, abs=0.01)
+
+
+def test_a_single_save_script_has_the_weighted_interval_its_all_group_has():
+    """With one save script its group and (all) hold the same calls: the same interval (the
+    save script's came out empty, in every equity segment too)."""
+    rows = [
+        row
+        for row in mixed_rows(rate=True)
+        if row.save_script == "empathy-first" and row.weight > 0
+    ]
+    comparison = Comparison(["f"], value_is="rate", stratum_sizes=SIZES).add_all(rows)
+    groups = comparison.groups()
+    by_script = {group["save_script"]: group for group in groups}
+    assert set(by_script) == {"empathy-first", "(all)"}
+    assert by_script["empathy-first"]["weighted_ci"] is not None
+    assert by_script["empathy-first"]["weighted_ci"] == by_script["(all)"]["weighted_ci"]
+    for cut in comparison.equity():
+        segment = {group["save_script"]: group for group in cut["groups"]}
+        assert segment["empathy-first"]["weighted_ci"] == segment["(all)"]["weighted_ci"]
