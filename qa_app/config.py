@@ -71,8 +71,13 @@ def _env_whole(name: str, default: int, unit: str, most: int) -> int:
     return int(value)
 
 
-def load_settings(instance: Path, overrides: Mapping | None = None) -> dict:
-    """Build the Flask config mapping for one app instance."""
+def load_settings(
+    instance: Path, overrides: Mapping | None = None, *, make_secret_key: bool = True
+) -> dict:
+    """Build the Flask config mapping for one app instance.
+
+    ``make_secret_key=False`` (commands, which sign nothing) leaves SECRET_KEY None rather
+    than generating the instance's key file; production still refuses a missing key."""
     settings = {
         "DATABASE_URL": os.environ.get("QA_APP_DATABASE_URL")
         or f"sqlite:///{instance / 'qa_app.sqlite3'}",
@@ -119,7 +124,7 @@ def load_settings(instance: Path, overrides: Mapping | None = None) -> dict:
                 "needs the same secret key: set it to a long random value, e.g. the output of "
                 "`python -c 'import secrets; print(secrets.token_hex(32))'`"
             )
-        settings["SECRET_KEY"] = instance_secret_key(instance)
+        settings["SECRET_KEY"] = instance_secret_key(instance) if make_secret_key else None
     return settings
 
 

@@ -218,6 +218,20 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     return before, head_revision()
 
 
+def refuse_missing_sqlite_file(url: str) -> None:
+    """Raise :class:`SchemaOutOfDate` when ``url`` is a SQLite file that does not exist, before
+    anything connects to it (SQLite would create it, and its folder, empty)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    if not Path(parsed.database).exists():
+        shown = parsed.render_as_string(hide_password=True)
+        raise SchemaOutOfDate(
+            f"The database at {shown} has no qa_app schema yet. Run `{UPGRADE_COMMAND}` to "
+            "create it."
+        )
+
+
 def check_schema(engine: Engine) -> None:
     """Raise :class:`SchemaOutOfDate` unless the database is at the head revision."""
     current, head = current_revision(engine), head_revision()

@@ -64,10 +64,16 @@ def command_app(check_schema: bool = True) -> tuple[CommandApp, Engine]:
     from qa_app.config import instance_path, load_settings
 
     with refused_as_one_line():
-        settings = load_settings(instance_path(), {"CHECK_SCHEMA": check_schema})
+        # A command signs nothing: it makes no secret key file (a refused command left one).
+        settings = load_settings(
+            instance_path(), {"CHECK_SCHEMA": check_schema}, make_secret_key=False
+        )
         # Uploads and exports interrupted by a killed process left scratch files, as at the
         # web app's start.
         scratch.remove_stale_once()
+        if check_schema:
+            # Checking would create an empty SQLite file: an absent one has no schema yet.
+            db.refuse_missing_sqlite_file(settings["DATABASE_URL"])
         engine = db.make_engine(settings["DATABASE_URL"], db.Timeouts.from_config(settings))
         click.get_current_context().call_on_close(engine.dispose)
         if check_schema:

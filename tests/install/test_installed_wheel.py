@@ -45,9 +45,9 @@ def test_the_installed_package_runs_from_an_empty_folder(installed_venv, tmp_pat
     assert surveys.returncode == 0, surveys.stderr
     assert "2 survey file(s) OK." in surveys.stdout
 
-    # Data and the generated secret key live in the documented instance folder.
+    # Data lives in the documented instance folder; commands sign nothing, so no key yet.
     instance = home / ".local" / "share" / "qa_app"
-    assert (instance / "secret_key").is_file() and (instance / "qa_app.sqlite3").is_file()
+    assert (instance / "qa_app.sqlite3").is_file() and not (instance / "secret_key").exists()
     assert list(empty.iterdir()) == []
 
     port = free_port()
@@ -70,6 +70,7 @@ def test_the_installed_package_runs_from_an_empty_folder(installed_venv, tmp_pat
                 status, content_type, body = browser.get(asset)
                 assert status == 200 and kind in content_type and len(body) > 100
             browser.autosave_first_call()
+            assert (instance / "secret_key").is_file()  # the server generated and kept it
         finally:
             server.terminate()
             server.wait(timeout=10)

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, select
 
 import qa_app
-from qa_app import config, db
+from qa_app import config, create_app, db
 from qa_app.models import Review, RubricVersion
 from qa_app.resources import shipped_rubrics_dir, static_dir
 from tests.store.test_imports import good_row, write_calls
@@ -112,9 +112,22 @@ def test_outside_production_a_key_is_generated_once_in_the_instance_folder(
     monkeypatch.delenv("QA_APP_SECRET_KEY")
     monkeypatch.setenv("QA_APP_ENV", env)
     assert cli("db", "status").exit_code == 0
+    assert not (tmp_path / "instance" / "secret_key").exists()  # a command signs nothing
+    for _ in range(2):  # the web app makes it, once
+        app = create_app({"DATABASE_URL": db_url})
+        db.get_engine_for(app).dispose()
     key = (tmp_path / "instance" / "secret_key").read_text()
-    assert cli("db", "status").exit_code == 0
-    assert (tmp_path / "instance" / "secret_key").read_text() == key and len(key) == 64
+    assert app.config["SECRET_KEY"] == key and len(key) == 64
+
+
+def test_a_command_refused_for_no_schema_leaves_no_database_or_key(cli, monkeypatch, tmp_path):
+    monkeypatch.delenv("QA_APP_SECRET_KEY")
+    database = tmp_path / "data" / "qa.sqlite3"
+    monkeypatch.setenv("QA_APP_DATABASE_URL", f"sqlite:///{database}")
+    result = cli("users", "list")
+    assert result.exit_code == 1 and "has no qa_app schema yet" in result.output
+    assert not database.exists() and not database.parent.exists()
+    assert not (tmp_path / "instance" / "secret_key").exists()
 
 
 def test_the_sqlite_database_is_readable_by_its_owner_only(cli, monkeypatch, tmp_path):

@@ -86,7 +86,8 @@ def rejected_for_missing_columns(table: Table, required, report: ImportReport) -
         return False
     message = f"missing required column(s): {', '.join(missing)}"
     for row, raw in table.rows or [(1, {})]:
-        report.reject(row, raw, message, table.row_unit)
+        # A line that could not be read at all (JSONL) says why, not which columns it lacks.
+        report.reject(row, raw, raw.get("__error__", message), table.row_unit)
     return True
 
 

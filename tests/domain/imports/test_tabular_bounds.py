@@ -172,3 +172,12 @@ def test_reading_stops_after_the_time_limit(tmp_path, monkeypatch):
     path.write_text("call_id,agent\n" + "C-1,Ana\n" * 1_500)
     with pytest.raises(FileProblem, match="reading stopped at row 1,000 after"):
         read_table(path)
+
+
+def test_a_line_nested_too_deep_is_named_as_such_even_alone(tmp_path):
+    from qa_app.domain.imports.calls import validate_calls
+
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"call_id": ' + "[" * 200_000 + "]" * 200_000 + "}\n")
+    report = validate_calls(read_table(path))
+    assert [error.message for error in report.errors] == ["JSON too large or too deeply nested"]
