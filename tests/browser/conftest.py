@@ -33,6 +33,10 @@ def chromium_path() -> str | None:
     return os.environ.get("QA_APP_CHROMIUM") or shutil.which("chromium")
 
 
+# How long an assertion polls for a page state before failing (exports, statistics pages).
+PATIENCE_MS = 90_000
+
+
 @pytest.fixture(scope="session")
 def browser():
     path = chromium_path()
@@ -51,8 +55,9 @@ def browser():
     from playwright.sync_api import expect
 
     # Pages that load a fragment after the page (htmx) answer in well under a second alone, but
-    # the suite runs on every core at once: give assertions room so load is not a failure.
-    expect.set_options(timeout=15_000)
+    # the suite runs on every core at once. Assertions poll for the state they need, so a
+    # generous bound costs nothing when the page is quick and spares a loaded machine.
+    expect.set_options(timeout=PATIENCE_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         yield browser

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import PATIENCE_MS
 from tests.browser.test_scoring_keyboard import log_in
 
 pytestmark = pytest.mark.browser
@@ -23,7 +24,7 @@ def test_coach_page_loads_the_comparison_and_exports(live_demo, page):
     expect(new_agents.locator("caption")).to_have_text("agent tenure: new (<90 days)")
     page.get_by_role("button", name="Export CSV").click()
     link = page.get_by_role("button", name="Download")
-    expect(link).to_be_visible(timeout=20_000)
+    expect(link).to_be_visible(timeout=PATIENCE_MS)
     with page.expect_download() as download:
         link.click()
     assert download.value.suggested_filename.endswith(".csv")

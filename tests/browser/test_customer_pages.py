@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import PATIENCE_MS
 from tests.browser.test_scoring_keyboard import log_in
 
 pytestmark = pytest.mark.browser
@@ -17,7 +18,7 @@ def test_a_cx_lead_reads_survival_by_onboarding_cohort(live_demo, page):
     page.get_by_role("link", name="Survival").first.click()
     expect(page).to_have_url(re.compile(r"/survival"))
     results = page.locator("#survival-results")
-    expect(results).to_contain_text("Association, not effect", timeout=30_000)
+    expect(results).to_contain_text("Association, not effect", timeout=PATIENCE_MS)
     chart = page.locator("#survival-chart img")
     expect(chart).to_be_visible()
     assert chart.evaluate("img => img.naturalWidth") > 0  # the SVG really drew
@@ -29,7 +30,7 @@ def test_a_cx_lead_reads_survival_by_onboarding_cohort(live_demo, page):
     # Changing the cohort redraws the results in place (htmx) and keeps the address shareable.
     page.locator("select[name=cohort]").select_option("incident")
     page.get_by_role("button", name="Show").click()
-    expect(results).to_contain_text("after an incident", timeout=30_000)
+    expect(results).to_contain_text("after an incident", timeout=PATIENCE_MS)
     expect(page).to_have_url(re.compile(r"cohort=incident"))
 
 
@@ -40,7 +41,7 @@ def test_a_cx_lead_reads_outcomes_over_time(live_demo, page):
     page.locator("input[name=lags]").fill("0,1,3")
     page.get_by_role("button", name="Show").click()
     results = page.locator("#oot-results")
-    expect(page.locator("#oot-association")).to_contain_text("Associations", timeout=30_000)
+    expect(page.locator("#oot-association")).to_contain_text("Associations", timeout=PATIENCE_MS)
     chart = page.locator("#oot-chart")
     expect(chart).to_be_visible()
     assert chart.evaluate("img => img.naturalWidth") > 0

@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import PATIENCE_MS
 from tests.browser.test_pages_fit_phone import demo_with_sessions
 from tests.browser.test_scoring_keyboard import log_in
 
@@ -113,5 +114,5 @@ def test_the_export_progress_shows_where_the_coach_clicked(served, browser):
     button.click()
     progress = page.locator("#exports .export-job").first
     expect(progress).to_be_in_viewport()
-    expect(page.get_by_role("button", name="Download")).to_be_visible(timeout=20_000)
+    expect(page.get_by_role("button", name="Download")).to_be_visible(timeout=PATIENCE_MS)
     context.close()

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from qa_app.store.imports import jobs as import_jobs
 from qa_app.store.imports import service as import_service
+from tests.browser.conftest import PATIENCE_MS
 from tests.browser.test_scoring_keyboard import log_in
 
 pytestmark = pytest.mark.browser
@@ -43,7 +44,7 @@ def test_an_upload_shows_progress_then_the_report_on_the_same_page(live_demo, pa
         release.set()
         expect(job).to_contain_text(
             "Imported 1 row (1 call): 1 created, 0 updated, 0 unchanged; 1 invalid row(s) skipped",
-            timeout=15_000,
+            timeout=PATIENCE_MS,
         )
         expect(job.locator("table.errors")).to_contain_text("agent is empty")
         expect(job.locator("progress")).to_have_count(0)
