@@ -280,7 +280,8 @@ def _append_row(rows: list, row_number: int, record: dict[str, Any], path: Path)
 def _read_xlsx(path: Path) -> Table:
     from openpyxl import load_workbook
 
-    for problem in (unpacked_problem(path), shared_strings_problem(path)):
+    for check in (unpacked_problem, shared_strings_problem):  # in turn: the first reads the zip
+        problem = check(path)
         if problem:
             raise FileProblem(f"{path.name}: {problem}")
     # Our own handle: openpyxl leaves its file open when a damaged workbook fails to load.
