@@ -4,7 +4,7 @@ A seeded simulation of 200 panels (two-way fixed effects, noise sd 1, never-trea
 cohorts adopting in weeks 4 and 6 of 8; tests/domain/rollouts/test_did.simulate). The same
 simulation with fewer units gives the figures the report's warning quotes below 60 units:
 11.5% at 12 units, 9.0% at 30, 6.5% at 60 with the F reference; the chi2 reading it replaced
-rejected 42% at 12 units and 15% at 60.
+rejected 17 of 40 panels at 12 units and 6 of 40 at 60.
 """
 
 from __future__ import annotations
