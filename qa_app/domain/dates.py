@@ -57,3 +57,11 @@ def moment_text(value: datetime | date) -> str:
         return value.isoformat()
     text = value.strftime("%Y-%m-%d %H:%M:%S")
     return text + f".{value.microsecond:06d}".rstrip("0") if value.microsecond else text
+
+
+def value_text(value) -> str:
+    """A stored or imported value as a refusal message or the audit trail shows it: "blank"
+    for none, moments by :func:`moment_text`, anything else as it reads."""
+    if value is None:
+        return "blank"
+    return moment_text(value) if isinstance(value, date) else f"{value}"

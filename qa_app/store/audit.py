@@ -32,3 +32,26 @@ def record(
     )
     db.add(event)
     return event
+
+
+def replaced_by_import(
+    actor: tuple[int | None, str],
+    action: str,
+    entity_type: str,
+    entity_id,
+    before: dict,
+    after: dict,
+    source: str,
+) -> AuditEvent:
+    """The history of values an import with ``--replace`` changed: before, after, who (user id
+    and label), when and which file."""
+    return AuditEvent(
+        actor_id=actor[0],
+        actor_label=actor[1],
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id)[:100],
+        before=before,
+        after=after,
+        reason=f"import of {source} with --replace",
+    )

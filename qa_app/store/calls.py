@@ -13,9 +13,10 @@ from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
-from qa_app.domain.dates import moment_text
+from qa_app.domain.dates import value_text
 from qa_app.domain.imports.calls import OPTIONAL_COLUMNS, CallRecord, Turn
 from qa_app.models import AuditEvent, Call, TranscriptTurn, TranscriptVersion, utcnow
+from qa_app.store import audit
 
 BATCH_SIZE = 500
 # Calls are written 2,000 at a time: fewer statements, still few bound parameters per IN list.
@@ -311,18 +312,11 @@ def upsert_calls(
     return result
 
 
-def _shown(value) -> str:
-    """A stored or imported call field as people read it in a message or the audit trail."""
-    if value is None:
-        return "blank"
-    return moment_text(value) if hasattr(value, "strftime") else f"{value}"
-
-
 def _call_changes(record: CallRecord, call, names: Sequence[str], source: str) -> str:
     """One refused call: its row and each field's stored and new value."""
     changes = "; ".join(
-        f"{name} is {_shown(getattr(call, name))} in the database, the file has "
-        f"{_shown(getattr(record, name))}"
+        f"{name} is {value_text(getattr(call, name))} in the database, the file has "
+        f"{value_text(getattr(record, name))}"
         for name in names
     )
     where = f"{source}: row {record.row}" if source else f"row {record.row}"
@@ -333,15 +327,14 @@ def _call_replaced(
     record: CallRecord, call, names: Sequence[str], actor: tuple[int | None, str], source: str
 ) -> AuditEvent:
     """The history of one call's replaced fields: before, after, who, when, which file."""
-    return AuditEvent(
-        actor_id=actor[0],
-        actor_label=actor[1],
-        action="call.replaced",
-        entity_type="call",
-        entity_id=record.call_id[:100],
-        before={name: _shown(getattr(call, name)) for name in names},
-        after={**{name: _shown(getattr(record, name)) for name in names}, "file": source},
-        reason=f"import of {source} with --replace",
+    return audit.replaced_by_import(
+        actor,
+        "call.replaced",
+        "call",
+        record.call_id,
+        {name: value_text(getattr(call, name)) for name in names},
+        {**{name: value_text(getattr(record, name)) for name in names}, "file": source},
+        source,
     )
 
 

@@ -14,11 +14,12 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from qa_app.domain.dates import moment_text
+from qa_app.domain.dates import value_text
 from qa_app.domain.files.reports import ImportReport
 from qa_app.domain.files.tables import Table
 from qa_app.domain.imports.customers import CustomerRecord, EventRecord
-from qa_app.models import AuditEvent, Customer, CustomerEvent, naive_utc, utcnow
+from qa_app.models import Customer, CustomerEvent, naive_utc, utcnow
+from qa_app.store import audit
 from qa_app.store.calls import ChangesRefused, WriteResult
 
 BATCH_SIZE = 500
@@ -60,12 +61,6 @@ def _same(stored, new) -> bool:
     return stored == new
 
 
-def _shown(value) -> str:
-    if value is None:
-        return "blank"
-    return moment_text(value) if hasattr(value, "strftime") else f"{value}"
-
-
 def upsert_customers(
     db: Session,
     records: Sequence[CustomerRecord],
@@ -103,12 +98,12 @@ def upsert_customers(
             for name, value in replaced.items():
                 refused.append(
                     f"{source}: row {record.row}: customer {record.customer_id} {name} is "
-                    f"{_shown(getattr(customer, name))} in the database, the file has "
-                    f"{_shown(value)}"
+                    f"{value_text(getattr(customer, name))} in the database, the file has "
+                    f"{value_text(value)}"
                 )
             if replaced:
                 history.append(
-                    (record, {n: _shown(getattr(customer, n)) for n in replaced}, replaced)
+                    (record, {n: value_text(getattr(customer, n)) for n in replaced}, replaced)
                 )
             if changed:
                 for name, value in changed.items():
@@ -123,8 +118,10 @@ def upsert_customers(
     if refused and not replace:
         raise ChangesRefused(refused)
     for record, before, after in history:
-        db.add(_audit(actor, "customer.replaced", "customer", record.customer_id, before,
-                      {n: _shown(v) for n, v in after.items()}, source))  # fmt: skip
+        after_text = {n: value_text(v) for n, v in after.items()}
+        db.add(audit.replaced_by_import(
+            actor, "customer.replaced", "customer", record.customer_id, before, after_text, source
+        ))  # fmt: skip
     db.flush()
     return result
 
@@ -172,8 +169,8 @@ def upsert_events(
             if event.value is not None and event.value != record.value:
                 refused.append(
                     f"{source}: row {record.row}: {record.customer_id} {record.kind} at "
-                    f"{record.at:%Y-%m-%d %H:%M} is {_shown(event.value)} in the database, the "
-                    f"file has {_shown(record.value)}"
+                    f"{record.at:%Y-%m-%d %H:%M} is {value_text(event.value)} in the database, the "
+                    f"file has {value_text(record.value)}"
                 )
                 history.append((record, event.value))
             event.value, event.note = record.value, record.note
@@ -188,20 +185,9 @@ def upsert_events(
         db.connection().execute(insert(CustomerEvent), new[start : start + BATCH_SIZE])
     for record, old in history:
         key = f"{record.customer_id}:{record.kind}:{record.at:%Y-%m-%dT%H:%M}"
-        db.add(_audit(actor, "event.replaced", "customer_event", key, {"value": old},
-                      {"value": record.value}, source))  # fmt: skip
+        db.add(audit.replaced_by_import(
+            actor, "event.replaced", "customer_event", key, {"value": old},
+            {"value": record.value}, source,
+        ))  # fmt: skip
     db.flush()
     return result
-
-
-def _audit(actor, action, entity_type, entity_id, before, after, source) -> AuditEvent:
-    return AuditEvent(
-        actor_id=actor[0],
-        actor_label=actor[1],
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        before=before,
-        after=after,
-        reason=f"import of {source} with --replace",
-    )

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from qa_app.domain.imports.outcomes import OutcomeRecord
 from qa_app.models import AuditEvent, Outcome, utcnow
+from qa_app.store import audit
 from qa_app.store.calls import ChangesRefused, WriteResult, batches
 
 
@@ -92,13 +93,12 @@ def _outcome_replaced(
     outcome: Outcome, record: OutcomeRecord, actor: tuple[int | None, str], source: str
 ) -> AuditEvent:
     """The history of one replaced outcome value: before, after, who, when, which file."""
-    return AuditEvent(
-        actor_id=actor[0],
-        actor_label=actor[1],
-        action="outcome.replaced",
-        entity_type="outcome",
-        entity_id=f"{record.call_id}:{record.name}"[:100],
-        before={"value": outcome.value, "kind": outcome.kind},
-        after={"value": record.value, "kind": record.kind, "file": source},
-        reason=f"import of {source} with --replace",
+    return audit.replaced_by_import(
+        actor,
+        "outcome.replaced",
+        "outcome",
+        f"{record.call_id}:{record.name}",
+        {"value": outcome.value, "kind": outcome.kind},
+        {"value": record.value, "kind": record.kind, "file": source},
+        source,
     )
