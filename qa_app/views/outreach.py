@@ -48,6 +48,37 @@ def _opening_for(db, rubric, rubric_pk: int | None, call_pk: int | None):
     return humane_opening(rubric, scores)
 
 
+# The fields of the assign and close forms, as the store's messages name them ("credit: ...").
+FIELDS = {"assign to": "assignee", "pathway": "pathway", "credit": "credit", "note": "note"}
+
+
+def _refusal(alert_id: int | None, message: str) -> dict:
+    """What the page needs to show a refused form again: the alert, what was typed, and the
+    message beside the field it is about (or above the form when it names no field)."""
+    label, _, _ = message.partition(": ")
+    return {
+        "alert_id": alert_id,
+        "form": {name: request.form.get(name, "") for name in (*FIELDS.values(), "do_not_contact")},
+        "field": FIELDS.get(label),
+        "message": message,
+        "action": request.endpoint,
+    }
+
+
+def _refused(alert_id: int | None, message: str):
+    """The page again with the refused form as it was typed, status 422."""
+    context = _context()
+    refusal = _refusal(alert_id, message)
+    alert = next((a for a in context["open_alerts"] if a.id == alert_id), None)
+    verb = "assigned" if refusal["action"] == "outreach.assign" else "closed"
+    # Said at the top too, naming the alert: the form may be far down a long queue.
+    context["problems"] = [
+        f"Alert for {alert.customer_id} not {verb}: {message}" if alert else message
+    ]
+    context["refusal"] = refusal
+    return render_template("outreach/index.html", **context), 422
+
+
 def _context(problems: list[str] | None = None) -> dict:
     from qa_app.domain.outreach.opening import PATHWAYS
     from qa_app.store.rubrics import current_rubric_row, rubric_from_row
@@ -92,6 +123,7 @@ def _context(problems: list[str] | None = None) -> dict:
         "pathways": PATHWAYS,
         "can_open_review": user is not None and user.role in REVIEW_READERS,
         "problems": problems or [],
+        "refusal": None,
         # "What happened next" follows as a fragment (GET /outreach/outcomes).
         "tracking": None,
         "tracking_error": None,
@@ -118,14 +150,14 @@ def assign():
 
     alert_id = _alert_id()
     if alert_id is None:
-        return render_template("outreach/index.html", **_context(["alert: missing"])), 422
+        return _refused(None, "alert: missing")
     db = get_session()
     try:
         alert = assign_alert(db, alert_id, request.form.get("assignee", ""), current_user())
         db.commit()
     except OutreachError as exc:
         db.rollback()
-        return render_template("outreach/index.html", **_context([str(exc)])), 422
+        return _refused(alert_id, str(exc))
     flash(f"Alert for {alert.customer_id} assigned to {alert.assigned_to}.", "info")
     return redirect(url_for("outreach.index"), 303)
 
@@ -137,22 +169,20 @@ def close():
     from qa_app.store.outreach.alerts import OutreachError, close_alert
 
     form = request.form
-    problems = []
     alert_id = _alert_id()
     if alert_id is None:
-        problems.append("alert: missing")
+        return _refused(None, "alert: missing")
     credit_text = (form.get("credit") or "").strip()
     credit = None
     if credit_text:
         try:
             credit = float(credit_text)
         except ValueError:
-            problems.append(f"credit: '{credit_text[:40]}' is not an amount")
-        else:
-            if credit != credit:  # nan
-                problems.append(f"credit: '{credit_text[:40]}' is not an amount")
-    if problems:
-        return render_template("outreach/index.html", **_context(problems)), 422
+            credit = float("nan")
+        if credit != credit:  # not a number, or "nan"
+            return _refused(
+                alert_id, f"credit: '{credit_text[:40]}' is not an amount; write it as 12.50"
+            )
     db = get_session()
     try:
         alert = close_alert(
@@ -167,7 +197,7 @@ def close():
         db.commit()
     except OutreachError as exc:
         db.rollback()
-        return render_template("outreach/index.html", **_context([str(exc)])), 422
+        return _refused(alert_id, str(exc))
     extra = " They will not be contacted again." if alert.do_not_contact else ""
     flash(f"Alert for {alert.customer_id} closed.{extra}", "info")
     return redirect(url_for("outreach.index"), 303)

@@ -116,3 +116,54 @@ def test_assign_and_close_with_do_not_contact_are_audited(scoring, auth, client)
         "/outreach/close", data={"alert_id": alert_id, "pathway": "escalated", "csrf_token": token}
     )
     assert again.status_code == 422 and "already closed" in again.get_data(as_text=True)
+
+
+def test_a_refused_close_keeps_what_was_typed_beside_the_field_and_names_the_alert(
+    scoring, auth, client
+):
+    """A bad credit ("ten euros") used to empty What happened, Credit and Note and put the
+    message at the top only, without saying which alert."""
+    from bs4 import BeautifulSoup
+
+    first = _alert(scoring, "K-1")
+    alert_id = _alert(scoring, "K-2")
+    auth.login("coach@test.example")
+    token = csrf_token(client.get("/outreach").get_data(as_text=True))
+    typed = {
+        "alert_id": alert_id,
+        "pathway": "apology_and_fix",
+        "credit": "ten euros",
+        "do_not_contact": "yes",
+        "note": "Refund agreed <b>by phone</b>",
+        "csrf_token": token,
+    }
+    refused = client.post("/outreach/close", data=typed)
+    assert refused.status_code == 422
+    page = BeautifulSoup(refused.get_data(as_text=True), "html.parser")
+    top = page.select_one("#outreach-problems").get_text(" ", strip=True)
+    assert "Alert for K-2 not closed: credit: 'ten euros' is not an amount" in top
+    assert page.select_one("#outreach-problems a")["href"] == f"#alert-{alert_id}"
+    form = page.select_one(f"#alert-{alert_id} .close-form")
+    assert form.select_one("option[selected]")["value"] == "apology_and_fix"
+    credit = form.select_one("input[name=credit]")
+    assert credit["value"] == "ten euros" and credit["aria-invalid"] == "true"
+    beside = form.select_one(f"#{credit['aria-describedby']}").get_text()
+    assert "'ten euros' is not an amount" in beside
+    assert form.select_one("input[name=do_not_contact]").has_attr("checked")
+    assert form.select_one("textarea[name=note]").get_text() == "Refund agreed <b>by phone</b>"
+    # The other alert's form is as it was: empty, no message.
+    other = page.select_one(f"#alert-{first} .close-form")
+    assert other.select_one("input[name=credit]")["value"] == ""
+    assert not other.select(".field-error") and other.select_one("option[selected]") is None
+    # A refused assignment keeps the name typed, beside its field.
+    long_name = "x" * 201
+    refused = client.post(
+        "/outreach/assign", data={"alert_id": alert_id, "assignee": long_name, "csrf_token": token}
+    )
+    page = BeautifulSoup(refused.get_data(as_text=True), "html.parser")
+    assignee = page.select_one(f"#alert-{alert_id} .assign-form input[name=assignee]")
+    assert assignee["value"] == long_name and assignee["aria-invalid"] == "true"
+    assert "Alert for K-2 not assigned: assign to:" in page.select_one("#outreach-problems").text
+    with Session(db.get_engine_for(scoring)) as session:
+        alert = session.get(OutreachAlert, alert_id)
+        assert alert.status == "open" and not alert.assigned_to
