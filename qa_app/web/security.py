@@ -51,10 +51,11 @@ def init_app(app: Flask) -> None:
     htmx.init_app(app)
     app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
+    app.after_request(_name_saved_form)
     app.register_error_handler(CSRFError, _csrf_refused)
 
 
-def session_expired(status: int, reason: str):
+def session_expired(status: int):
     """Tell the person their change was NOT saved because they are logged out or the page's
     CSRF token no longer matches, with a way back to the page they were on.
 
@@ -64,14 +65,42 @@ def session_expired(status: int, reason: str):
     back = page_to_return_to()
     context = {
         "logged_in": current_user() is not None,
-        "reason": reason,
         "back": back,
         "login_url": _login_url(back),
+        "typed": typed_fields(),
+        "shown": shown_fields(typed_fields()),
+        "resend_to": request.path if request.method == "POST" else None,
     }
     template = (
         "scoring/_session_expired.html" if wants_fragment() else "scoring/session_expired.html"
     )
     return render_template(template, **context), status
+
+
+# Posted fields never shown back or carried on: the stale token itself, and secrets.
+UNSHOWN_FIELDS = ("csrf_token",)
+# Fields a form carries for itself, not typed by anyone: carried on, not listed.
+MACHINERY_FIELDS = ("form_token", "version")
+
+
+def typed_fields() -> list[tuple[str, str]]:
+    """What the refused form carried, in order, without its token or anything secret."""
+    return [
+        (name, value)
+        for name, value in request.form.items(multi=True)
+        if name not in UNSHOWN_FIELDS and "password" not in name.lower()
+    ]
+
+
+def shown_fields(fields: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The fields worth showing a person: what they typed, not record numbers or tokens."""
+    return [
+        (name.replace("_", " ").capitalize(), value)
+        for name, value in fields
+        if value.strip()
+        and name not in MACHINERY_FIELDS
+        and not (name.endswith(("_id", "_ids", "_pk")) and value.isdigit())
+    ]
 
 
 def _login_url(back: str | None) -> str:
@@ -112,7 +141,9 @@ def _csrf_refused(error: CSRFError):
             "again and answer once more."
         )
         return render_error(expired, 400)
-    return session_expired(400, error.description)
+    # Flask-WTF's reason ("The CSRF session token is missing.") means nothing to the person:
+    # the page says in plain words what happened and keeps what was typed.
+    return session_expired(400)
 
 
 def _refuse_nul_characters():
@@ -121,6 +152,27 @@ def _refuse_nul_characters():
         for name, value in source.items(multi=True):
             if "\x00" in value or "\x00" in name:
                 abort(400, description=f"'{name}' contains a NUL character; remove it.")
+
+
+SAVED_FORM_COOKIE = "qa_app_saved_form"
+
+
+def _name_saved_form(response):
+    """Tell the page that follows an accepted form post which form was saved (static/drafts.js
+    then forgets the copy it kept of what was typed)."""
+    if (
+        request.method == "POST"
+        and response.status_code < 400
+        and "HX-Request" not in request.headers
+    ):
+        response.set_cookie(
+            SAVED_FORM_COOKIE,
+            request.path,
+            max_age=120,
+            samesite="Strict",
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        )
+    return response
 
 
 def _security_headers(response):

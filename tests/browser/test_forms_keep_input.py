@@ -116,3 +116,65 @@ def test_the_export_progress_shows_where_the_coach_clicked(served, browser):
     expect(progress).to_be_in_viewport()
     expect(page.get_by_role("button", name="Download")).to_be_visible(timeout=PATIENCE_MS)
     context.close()
+
+
+def fill_new_session(page, name: str) -> None:
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Rubric").select_option(label="empathy-7pt@1 — Operational empathy (7-point)")
+    page.get_by_label("Call IDs").fill("DEMO-0001\nDEMO-0002")
+    page.get_by_label("Rita Reviewer").check()
+    page.get_by_label("Customer panelists").fill("Customer A")
+
+
+def test_an_expired_session_keeps_what_was_typed_through_the_login(served, lead):
+    """Logged out while typing (the session ended, or the server restarted with a new key):
+    the refusal shows what was typed, and after logging in again the form is filled in, once;
+    before, everything typed was gone."""
+    base, _ = served
+    lead.goto(f"{base}/calibration")
+    fill_new_session(lead, "Kept through the login")
+    lead.context.clear_cookies()  # the session is gone
+    lead.get_by_role("button", name="Create session").click()
+    expect(lead.locator("[data-session-expired]")).to_contain_text("your session has expired")
+    expect(lead.locator("#typed")).to_contain_text("Kept through the login")
+    expect(lead.locator("body")).not_to_contain_text("CSRF")
+    lead.get_by_role("link", name="Log in again").click()
+    lead.get_by_label("Email").fill("lead@example.com")
+    lead.get_by_label("Password").fill("demo-lead-pass")
+    lead.keyboard.press("Enter")
+    lead.wait_for_url(re.compile(r".*/calibration(#.*)?$"))
+    expect(lead.locator(".draft-restored")).to_contain_text("not been saved yet")
+    expect(lead.get_by_label("Name", exact=True)).to_have_value("Kept through the login")
+    expect(lead.get_by_label("Call IDs")).to_have_value("DEMO-0001\nDEMO-0002")
+    expect(lead.get_by_label("Rita Reviewer")).to_be_checked()
+    expect(lead.get_by_label("Customer panelists")).to_have_value("Customer A")
+    lead.get_by_role("button", name="Create session").click()
+    expect(lead.locator('code[data-link="Customer A"]')).to_be_visible()
+    lead.goto(f"{base}/calibration")
+    expect(lead.locator(".draft-restored")).to_have_count(0)  # saved: nothing to put back
+    expect(lead.get_by_label("Name", exact=True)).to_have_value("")
+    expect(lead.get_by_role("link", name="Kept through the login")).to_have_count(1)
+
+
+def test_back_and_create_again_makes_one_session(served, lead):
+    """Back after creating showed the filled form with a new token, and Create made an
+    identical second session; now the same answers go with their first token."""
+    base, _ = served
+    lead.goto(f"{base}/calibration")
+    fill_new_session(lead, "Made once")
+    lead.get_by_role("button", name="Create session").click()
+    expect(lead.locator('code[data-link="Customer A"]')).to_be_visible()
+    lead.go_back()
+    lead.wait_for_load_state()
+    # Whatever the browser put back, the person sends the same answers again.
+    fill_new_session(lead, "Made once")
+    lead.get_by_role("button", name="Create session").click()
+    expect(lead.locator("body")).to_contain_text("was already created by this form")
+    lead.goto(f"{base}/calibration")
+    expect(lead.get_by_role("link", name="Made once")).to_have_count(1)
+    # Different answers are a new session.
+    fill_new_session(lead, "Made twice")
+    lead.get_by_role("button", name="Create session").click()
+    expect(lead.locator('code[data-link="Customer A"]')).to_be_visible()
+    lead.goto(f"{base}/calibration")
+    expect(lead.get_by_role("link", name="Made twice")).to_have_count(1)

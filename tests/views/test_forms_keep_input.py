@@ -313,3 +313,79 @@ def test_a_coaching_filter_matching_no_calls_says_so(web_app, client):
     assert "No reviewed call matches these filters" in text and "<table" not in text
     some = text_of(client.get("/coach", headers={"HX-Request": "true"}))
     assert "No reviewed call matches" not in some and "<table" in some
+
+
+def new_session_form(page: str, ids: dict) -> dict:
+    return {
+        "form_token": re.search(r'name="form_token" value="([^"]+)"', page).group(1),
+        "name": "Expired <b>June</b> calibration",
+        "rubric_pk": str(ids["empathy@2"] if "empathy@2" in ids else ids["empathy-7pt@1"]),
+        "call_ids": "C-1\nC-2",
+        "reviewer_ids": [str(ids["reviewer"]), str(ids["lead"])],
+        "panelists": "Customer A",
+    }
+
+
+def test_a_stale_token_on_an_ordinary_form_shows_what_was_typed_and_sends_it_again(
+    scoring, lead
+):
+    """The page's token no longer matches (the server restarted with a new key, say): the
+    refusal says so in plain words, shows what was typed and offers it again with a fresh
+    token; before, a bare "Not saved" page ended in "(The CSRF tokens do not match.)"."""
+    from bs4 import BeautifulSoup
+
+    ids = ids_of(scoring)
+    before = snapshot(db.get_engine_for(scoring))
+    typed = new_session_form(lead.get("/calibration").get_data(as_text=True), ids)
+    refused = lead.post(
+        "/calibration",
+        data=typed | {"csrf_token": "a-token-from-before-the-restart"},
+        headers={"Referer": "http://localhost/calibration"},
+    )
+    assert refused.status_code == 400
+    assert snapshot(db.get_engine_for(scoring)) == before  # nothing made
+    page = BeautifulSoup(refused.get_data(as_text=True), "html.parser")
+    text = " ".join(page.get_text(" ").split())
+    assert "Not saved: this page is out of date" in text
+    assert "CSRF" not in text and "token" not in text.lower()
+    shown = page.select_one("#typed dl").get_text(" ", strip=True)
+    assert "Expired <b>June</b> calibration" in shown and "Customer A" in shown
+    again = page.select_one("form#send-again")
+    assert again["action"] == "/calibration"
+    carried = [(i["name"], i["value"]) for i in again.select("input[type=hidden]")]
+    fresh = dict(carried)["csrf_token"]
+    assert fresh != "a-token-from-before-the-restart"
+    # Sending it again makes the session, once.
+    from werkzeug.datastructures import MultiDict
+
+    made = lead.post("/calibration", data=MultiDict(carried))
+    assert made.status_code == 303
+    again_made = lead.post("/calibration", data=MultiDict(carried))
+    assert again_made.status_code == 303
+    with Session(db.get_engine_for(scoring)) as session:
+        names = [s.name for s in session.exec(select(CalibrationSession))]
+    assert names == ["Expired <b>June</b> calibration"]
+
+
+def test_an_expired_login_on_an_ordinary_form_keeps_what_was_typed_through_login(
+    scoring, client
+):
+    """Logged out meanwhile: the page says so, shows what was typed and leads to the login,
+    after which the form is filled in again in the same tab (static/drafts.js)."""
+    from bs4 import BeautifulSoup
+
+    refused = client.post(
+        "/calibration",
+        data={"name": "Lost? <i>no</i>", "panelists": "P1", "password_hint": "x"},
+        headers={"Referer": "http://localhost/calibration"},
+    )
+    assert refused.status_code == 400
+    page = BeautifulSoup(refused.get_data(as_text=True), "html.parser")
+    text = " ".join(page.get_text(" ").split())
+    assert "Not saved: your session has expired" in text and "CSRF" not in text
+    assert "the form will be filled in again with what you typed" in text
+    assert page.select_one("a.login-again")["href"] == "/login?next=/calibration"
+    assert "Lost? <i>no</i>" in page.select_one("#typed dl").get_text()
+    assert "password" not in page.select_one("#typed").get_text()  # never shown back
+    assert page.select_one("form#send-again") is None  # nothing to send as nobody
+    assert page.select_one('script[src$="drafts.js"]') is not None

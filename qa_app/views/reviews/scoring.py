@@ -230,7 +230,7 @@ def _refused(
 @bp.errorhandler(401)
 def _logged_out(_error):
     """A scoring request from someone no longer logged in: nothing was saved, log in again."""
-    return session_expired(401, "You are not logged in.")
+    return session_expired(401)
 
 
 @bp.post("/calls/<call_id>/review/submit")
