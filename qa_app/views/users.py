@@ -26,9 +26,12 @@ def _user(user_id: int) -> User:
     return user
 
 
-def _page(add_form=None, add_errors=None, row_errors=None, status: int = 200):
+def _page(
+    add_form=None, add_errors=None, row_errors=None, status: int = 200, confirming=None
+):
     """The users page; ``add_errors`` maps add-form fields to messages, ``row_errors`` user ids
-    to the message for that user's row."""
+    to the message for that user's row; ``confirming`` is the user whose deactivation waits
+    for a second, explicit yes."""
     return render_template(
         "admin/users.html",
         users=accounts.all_users(get_session()),
@@ -36,6 +39,7 @@ def _page(add_form=None, add_errors=None, row_errors=None, status: int = 200):
         add_form=add_form if add_form is not None else MultiDict(),
         add_errors=add_errors or {},
         row_errors=row_errors or {},
+        confirming=confirming,
     ), status
 
 
@@ -142,6 +146,10 @@ def set_active(user_id: int):
             user, "The form did not say whether to activate (1) or deactivate (0).", 400
         )
     active = request.form.get("active") == "1"
+    own = user.id == current_user().id  # refused below, with the command line's message
+    if not active and not own and request.form.get("confirm") != "yes":
+        # Deactivating locks someone out at once: ask first, on the row itself.
+        return _page(confirming=user.id)
     try:
         # The same rules as the command line: not your own account, not the last admin.
         accounts.set_active(db, user, active, current_user())

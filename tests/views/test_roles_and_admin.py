@@ -154,7 +154,10 @@ def test_admin_manages_accounts_with_an_audit_trail(scoring, auth, client):
         f"/admin/users/{new_id}/password",
         data={"csrf_token": token, "password": "another-password"},
     )
-    client.post(f"/admin/users/{new_id}/active", data={"csrf_token": token, "active": "0"})
+    client.post(
+        f"/admin/users/{new_id}/active",
+        data={"csrf_token": token, "active": "0", "confirm": "yes"},
+    )
     own = client.post(
         f"/admin/users/{user_id(scoring, 'admin@test.example')}/active",
         data={"csrf_token": token, "active": "0"},
@@ -212,3 +215,36 @@ def test_upload_reports_rows_and_changes_nothing_when_invalid(scoring, auth, cli
     assert wrong.status_code == 422 and "use a .csv, .xlsx or .jsonl file" in wrong.get_data(
         as_text=True
     )
+
+
+def test_deactivating_asks_first_and_your_own_row_has_no_deactivate_button(scoring, auth, client):
+    """Deactivation was one click with no confirmation, and the admin's own row offered it."""
+    from bs4 import BeautifulSoup
+
+    auth.login("admin@test.example")
+    page = BeautifulSoup(client.get("/admin/users").get_data(as_text=True), "html.parser")
+    admin_id = user_id(scoring, "admin@test.example")
+    reviewer_id = user_id(scoring, "reviewer@test.example")
+    own_row = page.select_one(f"#user-{admin_id}")
+    assert own_row.select_one("button[aria-label^=Deactivate]") is None
+    assert "(you)" in own_row.get_text()
+    assert page.select_one(f"#user-{reviewer_id} button[aria-label^=Deactivate]") is not None
+    token = csrf_token(str(page))
+    asked = client.post(
+        f"/admin/users/{reviewer_id}/active", data={"csrf_token": token, "active": "0"}
+    )
+    assert asked.status_code == 200
+    confirm = BeautifulSoup(asked.get_data(as_text=True), "html.parser").select_one(
+        f"#user-{reviewer_id}-confirm"
+    )
+    assert "Deactivate" in confirm.get_text() and "reviewer@test.example" in confirm.get_text()
+    assert confirm.select_one("input[name=confirm]")["value"] == "yes"
+    with Session(db.get_engine_for(scoring)) as session:
+        assert session.get(User, reviewer_id).active  # not yet
+    done = client.post(
+        f"/admin/users/{reviewer_id}/active",
+        data={"csrf_token": token, "active": "0", "confirm": "yes"},
+    )
+    assert done.status_code in (302, 303)
+    with Session(db.get_engine_for(scoring)) as session:
+        assert not session.get(User, reviewer_id).active

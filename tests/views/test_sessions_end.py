@@ -101,7 +101,7 @@ def test_password_reset_role_change_and_deactivation_end_sessions(web_app, users
     for path, data in (
         (f"/admin/users/{reviewer}/password", {"password": "a-new-password-1"}),
         (f"/admin/users/{reviewer}/role", {"role": "coach"}),
-        (f"/admin/users/{reviewer}/active", {"active": "0"}),
+        (f"/admin/users/{reviewer}/active", {"active": "0", "confirm": "yes"}),
     ):
         password = "a-new-password-1" if "password" not in path else PASSWORD
         auth.login("reviewer@test.example", password)
