@@ -111,6 +111,9 @@ def served(sqlite_url):
         yield served
 
 
+DEMO_EXPERIMENT = "demo-empathy-pilot"
+
+
 def pages_for(ids: dict) -> dict[str | None, list[str]]:
     revealed, running = ids["revealed"], ids["open"]
     panel = f"/panel/{ids['panel_token']}"
@@ -136,8 +139,21 @@ def pages_for(ids: dict) -> dict[str | None, list[str]]:
             "/coach",
             "/imports",
             f"/reviews/{ids['review']}",
+            "/experiments",
+            f"/experiments/{DEMO_EXPERIMENT}",
+            f"/experiments/{DEMO_EXPERIMENT}/report",
+            "/experiments/new",
+            "/rollouts",
+            "/plans",
+            "/plans/demo-october-hard-calls",
+            "/mix",
+            "/survival",
+            "/outcomes-over-time",
+            "/surveys",
+            "/outreach",
+            "/outreach/board",
         ],
-        "admin": ["/", "/admin/users", "/assign", "/imports", "/coach"],
+        "admin": ["/", "/admin/users", "/admin/audit", "/assign", "/imports", "/coach"],
         "coach": ["/", "/coach"],
     }
 
@@ -179,9 +195,33 @@ ROLES = {
 }
 
 
-def test_every_page_fits_a_phone_for_every_role(served, browser):
+# axe-core's impacts that fail the test; "moderate" and "minor" are reported, not failed.
+SERIOUS = ("serious", "critical")
+
+
+def accessibility_problems(page) -> list[str]:
+    """axe-core's (WCAG 2.1 A and AA) serious and critical violations on the page, each with
+    the first nodes it found them on."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    options = {
+        "resultTypes": ["violations"],
+        "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    }
+    found = Axe().run(page, options=options).response["violations"]
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes'][:3]]}"
+        for v in found
+        if v["impact"] in SERIOUS
+    ]
+
+
+def test_every_page_fits_a_phone_and_axe_finds_nothing_serious_for_every_role(served, browser):
+    """At 390 px no page is wider than the phone, and axe-core finds no serious or critical
+    WCAG 2.1 A/AA violation on any of them (one pass over the pages for both checks)."""
     base, ids = served
     too_wide = []
+    inaccessible = []
     for role, paths in pages_for(ids).items():
         context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
         page = context.new_page()
@@ -206,8 +246,11 @@ def test_every_page_fits_a_phone_for_every_role(served, browser):
                 or found.get("transcript_scrolls")
             ):
                 too_wide.append((role, path, found))
+            if problems := accessibility_problems(page):
+                inaccessible.append((role, path, problems))
         context.close()
     assert not too_wide, "pages wider than a 390 px phone:\n" + "\n".join(map(str, too_wide))
+    assert not inaccessible, "axe-core found:\n" + "\n".join(map(str, inaccessible))
 
 
 def test_the_leads_navigation_reaches_every_link_on_a_phone(served, browser):
