@@ -89,3 +89,10 @@ def page(browser):
     # 4xx answers are part of what the tests check (refusals, conflicts); script errors are not.
     unexpected = [e for e in errors if not e.startswith(EXPECTED_REFUSAL)]
     assert not unexpected, f"browser console errors: {unexpected}"
+
+
+def open_from_menu(page, group: str, link: str) -> None:
+    """Open a page from the grouped navigation as a person does: the group, then the link."""
+    header = page.locator("header")
+    header.locator("summary", has_text=group).click()
+    header.get_by_role("link", name=link, exact=True).click()

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PATIENCE_MS
+from tests.browser.conftest import PATIENCE_MS, open_from_menu
 from tests.browser.test_scoring_keyboard import log_in
 
 pytestmark = pytest.mark.browser
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 def test_a_cx_lead_reads_survival_by_onboarding_cohort(live_demo, page):
     log_in(page, live_demo, "lead@example.com", "demo-lead-pass")
-    page.get_by_role("link", name="Survival").first.click()
+    open_from_menu(page, "Customers", "Survival")
     expect(page).to_have_url(re.compile(r"/survival"))
     results = page.locator("#survival-results")
     expect(results).to_contain_text("Association, not effect", timeout=PATIENCE_MS)
@@ -36,7 +36,7 @@ def test_a_cx_lead_reads_survival_by_onboarding_cohort(live_demo, page):
 
 def test_a_cx_lead_reads_outcomes_over_time(live_demo, page):
     log_in(page, live_demo, "coach@example.com", "demo-coach-pass")
-    page.get_by_role("link", name="Outcomes over time").first.click()
+    open_from_menu(page, "Customers", "Outcomes over time")
     expect(page).to_have_url(re.compile(r"/outcomes-over-time"))
     page.locator("input[name=lags]").fill("0,1,3")
     page.get_by_role("button", name="Show").click()

@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import open_from_menu
 from tests.browser.test_scoring_keyboard import log_in
 
 pytestmark = pytest.mark.browser
@@ -64,7 +65,7 @@ calls_per_unit = 60
 
 def test_lead_saves_locks_and_assigns_a_plan_then_reads_the_pilot_report(live_demo, page):
     log_in(page, live_demo, "lead@example.com", "demo-lead-pass")
-    page.get_by_role("link", name="Experiments").click()
+    open_from_menu(page, "Experiments", "Experiments")
     expect(page.get_by_role("heading", name="Experiments", exact=True)).to_be_visible()
     page.get_by_label("Plan (TOML)").fill(PLAN)
     page.get_by_role("button", name="Check and save as draft").click()
@@ -139,7 +140,7 @@ ROLLOUT = "queue,adopted_on\nbilling,2026-08-03\ngeneral,2026-09-07\n"
 
 def test_coach_evaluates_a_rollout_of_demo_queues_and_a_bad_date_names_its_row(live_demo, page):
     log_in(page, live_demo, "coach@example.com", "demo-coach-pass")
-    page.get_by_role("link", name="Rollouts").click()
+    open_from_menu(page, "Experiments", "Rollouts")
     expect(page.get_by_role("heading", name="Rollouts as natural experiments")).to_be_visible()
     page.get_by_label(re.compile("^Rollout file")).fill(ROLLOUT)
     page.get_by_label("Metric").select_option("outcome:renewal_intent")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import open_from_menu
 from tests.browser.test_scoring_keyboard import log_in
 
 pytestmark = pytest.mark.browser
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.browser
 
 def test_what_happened_next_loads_on_the_demo(live_demo, browser, page):
     log_in(page, live_demo, "coach@example.com", "demo-coach-pass")
-    page.get_by_role("link", name="Outreach").click()
+    open_from_menu(page, "Customers", "Outreach")
     section = page.locator("#outreach-outcomes")
     expect(section.get_by_role("heading", name="What happened next")).to_be_visible()
     expect(section.locator("#contact-rate")).to_contain_text("95% interval")

@@ -11,6 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import open_from_menu
 from tests.browser.test_scoring_keyboard import log_in
 
 pytestmark = pytest.mark.browser
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.browser
 
 def test_lead_works_one_alert_from_queue_to_closed(live_demo, browser, page):
     log_in(page, live_demo, "lead@example.com", "demo-lead-pass")
-    page.get_by_role("link", name="Outreach").click()
+    open_from_menu(page, "Customers", "Outreach")
     expect(page.get_by_role("heading", name="Outreach", exact=True)).to_be_visible()
     alerts = page.locator("article.outreach-alert")
     expect(alerts).to_have_count(3)

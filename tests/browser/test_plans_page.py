@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import open_from_menu
 from tests.browser.test_scoring_keyboard import log_in
 
 pytestmark = pytest.mark.browser
@@ -28,7 +29,7 @@ def test_lead_pastes_previews_and_draws_a_plan_and_the_reviewer_gets_the_calls(
     live_demo, browser, page
 ):
     log_in(page, live_demo, "lead@example.com", "demo-lead-pass")
-    page.get_by_role("link", name="Plans").click()
+    open_from_menu(page, "Coaching", "Plans")
     expect(page.get_by_role("heading", name="Sampling plans")).to_be_visible()
     text = page.get_by_label("Plan (TOML)")
     expect(text).to_contain_text("total = 200")  # the example plan for next month

@@ -11,6 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import open_from_menu
 from tests.browser.test_scoring_keyboard import log_in
 
 pytestmark = pytest.mark.browser
@@ -25,7 +26,7 @@ def _rates(page) -> list[float]:
 
 def test_coach_sorts_the_team_board(live_demo, browser, page):
     log_in(page, live_demo, "coach@example.com", "demo-coach-pass")
-    page.get_by_role("link", name="Outreach", exact=True).click()
+    open_from_menu(page, "Customers", "Outreach")
     page.locator("#team-board-link").click()
     expect(page.get_by_role("heading", name="Team board: relationship-driven wins")).to_be_visible()
     page.goto(f"{live_demo}/outreach/board?quarter=2026Q3&as_of=2026-12-03")

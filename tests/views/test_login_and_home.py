@@ -77,7 +77,7 @@ def test_login_without_csrf_token_is_refused(users, client):
 
 def test_security_headers_and_cookie_flags(users, auth, client):
     response = auth.login("lead@test.example")
-    cookie = response.headers["Set-Cookie"]
+    (cookie,) = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     headers = client.get("/login").headers
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
