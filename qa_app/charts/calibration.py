@@ -46,8 +46,8 @@ def alpha_chart(agreement: Mapping, rubric: Rubric) -> bytes:
             xs.append(position + (index - (len(groups) - 1) / 2) * width)
             ys.append(result.alpha)
             interval = result.interval
-            # A BCa interval may lie wholly on one side of the estimate; matplotlib refuses
-            # negative error bars, so that side's bar is drawn as zero length.
+            # A percentile interval (the fallback) may lie wholly on one side of the estimate;
+            # matplotlib refuses negative error bars, so that side's bar is drawn as zero length.
             low.append(max(0.0, result.alpha - interval.low) if interval else 0)
             high.append(max(0.0, interval.high - result.alpha) if interval else 0)
         axes.errorbar(

@@ -38,8 +38,9 @@ DEFAULT_REPLICATES = 2000
     type=click.Choice(BOOTSTRAP_METHODS),
     default="units",
     show_default=True,
-    help="units: resample calls, whole with all their dimensions for overall (BCa "
-    "interval); krippendorff: the KALPHA macro's bootstrap of pairable values, for "
+    help="units: calls, whole with all their dimensions for overall (interval: alpha ± t "
+    "× the jackknife standard error over calls; q from resampled calls); krippendorff: "
+    "the KALPHA macro's bootstrap of pairable values, for "
     "comparison with Krippendorff's macro; not a confidence interval.",
 )
 @click.option(

@@ -173,6 +173,10 @@ def test_blind_until_reveal_then_dashboard_matches_the_agreement_engine(demo, le
         )
         assert shown == f"{expected:.3f}"
     assert "&lt;script&gt;x()&lt;/script&gt; felt rushed" in dashboard
+    # The interval for raters who stand for others (the panel), beside the one for these raters.
+    row = dashboard.split('data-group="everyone" data-dimension="overall"')[1]
+    everyone = row.split("</tr>")[0]
+    assert 'class="other-raters"' in everyone and "other raters:" in everyone
     for chart in ("alpha", "heatmap"):
         image = lead.get(f"/calibration/{session_id}/charts/{chart}.png")
         assert image.status_code == 200 and image.content_type == "image/png"

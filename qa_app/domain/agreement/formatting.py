@@ -12,6 +12,8 @@ CSV_COLUMNS = (
     "ci_low",
     "ci_high",
     "ci_warning",
+    "ci_other_raters_low",
+    "ci_other_raters_high",
     "undefined_replicates",
     "q_below_0.800",
     "q_below_0.667",
@@ -45,6 +47,7 @@ def csv_rows(report: AgreementReport) -> list[dict]:
     for result in [*report.dimensions.values(), report.overall]:
         data = result.as_dict()
         ci = data["ci"] or [None, None]
+        other = data["ci_other_raters"] or [None, None]
         q = data["q_below"] or {}
         rows.append(
             {
@@ -54,6 +57,8 @@ def csv_rows(report: AgreementReport) -> list[dict]:
                 "reason": data["reason"],
                 "ci_low": ci[0],
                 "ci_high": ci[1],
+                "ci_other_raters_low": other[0],
+                "ci_other_raters_high": other[1],
                 "q_below_0.800": q.get("0.800"),
                 "q_below_0.667": q.get("0.667"),
             }
@@ -91,9 +96,20 @@ def format_table(report: AgreementReport, units_shown: int | None = UNITS_SHOWN)
     kinds = {r.interval.kind for r in results if r.interval and r.interval.method == "units"}
     if kinds:
         lines.append(
-            f"  Intervals: {' or '.join(sorted(kinds))} bootstrap over calls "
-            "(overall resamples whole calls with all their dimensions)."
+            f"  Intervals: {' or '.join(sorted(kinds))}, over calls (overall leaves out and "
+            "resamples whole calls with all their dimensions), for these raters."
         )
+        others = [
+            f"{r.name} [{r.interval.other_raters[0]:.3f}, {r.interval.other_raters[1]:.3f}]"
+            for r in results
+            if r.interval and r.interval.other_raters
+        ]
+        if others:
+            lines.append(
+                "  For raters like these, not only these (calls and raters left out in turn): "
+                + "; ".join(others)
+                + "."
+            )
     overall = report.overall
     if overall.rater_diagnostics:
         lines += [

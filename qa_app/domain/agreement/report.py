@@ -19,6 +19,7 @@ from qa_app.domain.agreement.alpha import (
     bootstrap_units,
     cluster_codes,
     jackknife_units,
+    other_raters_interval,
     pairable,
     resample_indices,
     summarise_bootstrap,
@@ -81,6 +82,9 @@ class DimensionResult:
             "reason": self.reason,
             "ci": [self.interval.low, self.interval.high] if self.interval else None,
             "ci_warning": self.interval.warning if self.interval else None,
+            "ci_other_raters": list(self.interval.other_raters)
+            if self.interval and self.interval.other_raters
+            else None,
             "undefined_replicates": self.interval.undefined if self.interval else None,
             "q_below": dict(self.interval.q_below) if self.interval else None,
             "bootstrap": None
@@ -194,6 +198,17 @@ def analyse_dimension(
             interval = summarise_bootstrap(
                 alphas, method, confidence, point.alpha, jackknife, calls
             )
+    raters_left_out = rater_diagnostics(
+        data.matrix, data.raters, data.domain, level, point.alpha, data.numeric
+    )
+    if interval is not None and method != "krippendorff":
+        without = np.array(
+            [np.nan if r.alpha_without is None else r.alpha_without for r in raters_left_out]
+        )
+        interval = replace(
+            interval,
+            other_raters=other_raters_interval(point.alpha, jackknife, without, confidence),
+        )
     return DimensionResult(
         name=data.name,
         alpha=point.alpha,
@@ -211,9 +226,7 @@ def analyse_dimension(
         ac2_weights="quadratic" if graded else "identity (AC1)",
         categories=data.labels if data.labels is not None else data.domain.tolist(),
         interval=interval,
-        rater_diagnostics=rater_diagnostics(
-            data.matrix, data.raters, data.domain, level, point.alpha, data.numeric
-        ),
+        rater_diagnostics=raters_left_out,
         unit_diagnostics=unit_diagnostics(
             data.matrix, data.units, data.domain, level, point.expected_disagreement, data.numeric
         ),
@@ -231,9 +244,10 @@ def compute_agreement(
 ) -> AgreementReport:
     """The agreement report for long-format ratings (Rating values or a ratings frame).
 
-    ``replicates`` = 0 skips the bootstrap. ``method`` is ``units`` (resample calls,
-    whole with all their dimensions for "overall"; BCa interval) or ``krippendorff``
-    (KALPHA's bootstrap: for comparison with that macro, not a confidence interval).
+    ``replicates`` = 0 skips the bootstrap. ``method`` is ``units`` (calls, whole with all
+    their dimensions for "overall": the jackknife t interval, q from resampled calls) or
+    ``krippendorff`` (KALPHA's bootstrap: for comparison with that macro, not a confidence
+    interval).
     ``scale`` (a rubric's points) fixes the value domain, which AC2 counts as its
     categories; values off it are errors. Pass it whenever the rubric is known.
     Raises :class:`RatingsError` for duplicate ratings or values off the scale.

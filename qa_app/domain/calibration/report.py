@@ -5,8 +5,8 @@ wide, with its header row on every page (``sheet_layout``), and numbers keep the
 values with a format for reading: coefficients 0.000, rates 0.0%, means 0.00.
 
 The Summary carries what the dashboard says about its numbers, because the printed report
-is read without the dashboard beside it: each interval's warning next to it (a BCa
-interval from few calls can cover well under 95%), what the QA − panel gap's interval is
+is read without the dashboard beside it: each interval's warning next to it (an
+interval from few calls covers less than 95%), what the QA − panel gap's interval is
 about (these raters), and the mixed model's estimate for raters in general.
 """
 
@@ -310,8 +310,9 @@ def write_session_report(
         [
             "statistics",
             protect_formula(
-                "Krippendorff's alpha (ordinal) with a 1,000-resample BCa bootstrap of calls "
-                "(an interval with a ci_warning may cover well under 95%); AC2 with quadratic "
+                "Krippendorff's alpha (ordinal) with a jackknife t interval over calls and q "
+                "from 1,000 resampled sets of calls (an interval with a ci_warning covers less "
+                "than 95%); AC2 with quadratic "
                 f"weights over {numbers.get('category_set') or 'the values observed'}; "
                 "see the guide (docs/statistics.md)"
             ),

@@ -185,9 +185,10 @@ def test_pairable_drops_single_value_units():
 
 
 @pytest.mark.parametrize("level", ["ordinal", "interval"])
-def test_bca_interval_is_scipys_on_the_same_resamples(level):
-    """Our BCa, from vectorised replicates and jackknife, equals scipy.stats.bootstrap's
-    (method="BCa", Efron & Tibshirani 1993) calling krippendorff.alpha per resample."""
+def test_interval_is_alpha_plus_minus_t_times_the_jackknife_error(level):
+    """The interval is alpha ± t(C − 1) × the delete-one jackknife standard error (Efron &
+    Tibshirani 1993, eq. 11.5), each left-out alpha from krippendorff.alpha itself and the
+    multiplier from scipy.stats.t: on Krippendorff's (2011) reliability data."""
     from scipy import stats
 
     ratings = krippendorff_2011_ratings()
@@ -197,23 +198,31 @@ def test_bca_interval_is_scipys_on_the_same_resamples(level):
         matrix[rows[rating.rater], int(rating.unit[-2:]) - 1] = rating.value
     usable = matrix[:, (~np.isnan(matrix)).sum(axis=0) >= 2]
     result = compute_agreement(ratings, level, replicates=300, seed=11).dimensions["value"]
-    assert result.interval.kind == "BCa"
+    assert result.interval.kind == "jackknife t"
 
     def alpha_of(units):
         return krippendorff.alpha(
             reliability_data=usable[:, units], value_domain=DOMAIN, level_of_measurement=level
         )
 
-    scipy_result = stats.bootstrap(
-        (np.arange(usable.shape[1]),),
-        alpha_of,
-        vectorized=False,
-        n_resamples=300,
-        method="BCa",
-        rng=np.random.default_rng(11),
-    )
-    assert result.interval.low == pytest.approx(scipy_result.confidence_interval.low, abs=1e-9)
-    assert result.interval.high == pytest.approx(scipy_result.confidence_interval.high, abs=1e-9)
+    calls = usable.shape[1]
+    left_out = np.array([alpha_of(np.delete(np.arange(calls), c)) for c in range(calls)])
+    error = np.sqrt((calls - 1) / calls * ((left_out - left_out.mean()) ** 2).sum())
+    t = stats.t.ppf(0.975, calls - 1)
+    estimate = alpha_of(np.arange(calls))
+    assert result.interval.low == pytest.approx(estimate - t * error, abs=1e-9)
+    assert result.interval.high == pytest.approx(min(1.0, estimate + t * error), abs=1e-9)
+
+
+def test_an_interval_never_reaches_above_one():
+    """Near-perfect agreement: the symmetric interval is cut at alpha's ceiling."""
+    rng = np.random.default_rng(8)
+    truth = rng.integers(1, 6, size=30).astype(float)
+    matrix = np.vstack([truth, truth, truth])
+    matrix[2, :2] = np.clip(matrix[2, :2] + 1, 1, 5)
+    result = compute_agreement(as_ratings(matrix), "ordinal", replicates=200, seed=1)
+    interval = result.dimensions["d"].interval
+    assert interval.kind == "jackknife t" and interval.high == 1.0 and interval.low < 1.0
 
 
 def test_cluster_jackknife_leaves_out_whole_calls():
@@ -226,3 +235,37 @@ def test_cluster_jackknife_leaves_out_whole_calls():
         rest = matrix[:, clusters != call]
         expected = alpha_point(value_counts(rest, DOMAIN), DOMAIN, "ordinal", 4).alpha
         assert jackknife[call] == pytest.approx(expected, abs=1e-12)
+
+
+def test_the_interval_for_other_raters_adds_the_raters_jackknife():
+    """ci_other_raters = alpha ± 1.96 × sqrt(jackknife variance over calls + over raters),
+    each left-out alpha from krippendorff.alpha itself; wider than the calls interval, and
+    absent with two raters (leaving one out leaves nobody to agree with)."""
+    from scipy import stats
+
+    rng = np.random.default_rng(21)
+    matrix = simulated(rng, raters=5, units=40, noise=0.8, missing=0.1)
+    result = compute_agreement(as_ratings(matrix), "ordinal", replicates=200, seed=3)
+    interval = result.dimensions["d"].interval
+
+    def alpha_of(data):
+        return krippendorff.alpha(
+            reliability_data=data, value_domain=DOMAIN, level_of_measurement="ordinal"
+        )
+
+    usable = matrix[:, (~np.isnan(matrix)).sum(axis=0) >= 2]
+    estimate = alpha_of(usable)
+
+    def variance(left_out):
+        left_out = np.array(left_out)
+        n = len(left_out)
+        return (n - 1) / n * ((left_out - left_out.mean()) ** 2).sum()
+
+    calls = variance([alpha_of(np.delete(usable, c, axis=1)) for c in range(usable.shape[1])])
+    raters = variance([alpha_of(np.delete(matrix, r, axis=0)) for r in range(5)])
+    half = stats.norm.ppf(0.975) * np.sqrt(calls + raters)
+    assert interval.other_raters == pytest.approx((estimate - half, estimate + half), abs=1e-9)
+    assert interval.other_raters[0] < interval.low and interval.other_raters[1] > interval.high
+    two = compute_agreement(as_ratings(matrix[:2]), "ordinal", replicates=200, seed=3)
+    assert two.dimensions["d"].interval.other_raters is None
+    assert two.dimensions["d"].as_dict()["ci_other_raters"] is None

@@ -156,7 +156,8 @@ def test_each_interval_has_its_warning_beside_it_as_on_the_dashboard():
         for result in [*report.dimensions.values(), report.overall]
     }
     assert printed == expected
-    assert "Only 6 calls: below 20 the interval is unreliable" in printed[("everyone", "overall")]
+    warning = printed[("everyone", "overall")]
+    assert "Only 6 calls: below 20 the interval is less reliable" in warning
     # The warning is text, the interval beside it keeps its number format.
     overall = next(r for r in summary.iter_rows(min_row=2) if r[1].value == "overall")
     assert overall[header.index("ci_low")].number_format == "0.000"
