@@ -33,7 +33,7 @@ lint: $(VENV)/.installed-dev
 TEST_WORKERS ?= auto
 
 test: lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest tests/benchmarks -m benchmark -s

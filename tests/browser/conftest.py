@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 
 import pytest
-from waitress.server import create_server
 
 from qa_app import create_app, db
 from qa_app.store.demo import load_demo
-from tests.conftest import RUBRICS_DIR
+from tests.conftest import RUBRICS_DIR, serving
 
 EXPECTED_REFUSAL = "Failed to load resource: the server responded with a status of 4"
 CHROMIUM_ARGS = [
@@ -69,12 +67,8 @@ def live_demo(sqlite_url):
     """The demo data set served on a free local port; yields the base URL."""
     app = create_app({"DATABASE_URL": sqlite_url, "RUBRICS_DIR": str(RUBRICS_DIR)})
     load_demo(db.get_engine_for(app), RUBRICS_DIR)
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
+    with serving(app) as base:
+        yield base
     db.get_engine_for(app).dispose()
 
 

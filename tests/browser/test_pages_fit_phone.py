@@ -7,13 +7,11 @@ break. One browser context per role keeps it reasonably fast.
 from __future__ import annotations
 
 import re
-import threading
 from contextlib import contextmanager
 
 import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
-from waitress.server import create_server
 
 from qa_app import create_app, db
 from qa_app.domain.rubrics.scoring import DimensionAnswer
@@ -24,7 +22,7 @@ from qa_app.store.demo import load_demo
 from qa_app.store.rubrics import rubric_from_row
 from qa_app.store.users import find_user
 from tests.browser.test_scoring_keyboard import log_in
-from tests.conftest import RUBRICS_DIR
+from tests.conftest import RUBRICS_DIR, serving
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -96,14 +94,10 @@ def demo_with_sessions(sqlite_url: str):
     load_demo(engine, RUBRICS_DIR)
     with db.transaction(engine) as session:
         ids = _calibration_sessions(session)
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.effective_port}", ids
+        with serving(app) as base:
+            yield base, ids
     finally:
-        server.close()
-        thread.join(timeout=5)
         engine.dispose()
 
 
@@ -221,39 +215,41 @@ def accessibility_problems(page) -> list[str]:
     ]
 
 
-def test_every_page_fits_a_phone_and_axe_finds_nothing_serious_for_every_role(served, browser):
+@pytest.mark.parametrize("role", list(ROLES), ids=lambda role: role or "no-login")
+def test_every_page_fits_a_phone_and_axe_finds_nothing_serious(served, browser, role):
     """At 390 px no page is wider than the phone, and axe-core finds no serious or critical
-    WCAG 2.1 A/AA violation on any of them (one pass over the pages for both checks)."""
+    WCAG 2.1 A/AA violation on any of them (one pass over the pages for both checks; one
+    test per role, so the roles run side by side)."""
     base, ids = served
     too_wide = []
     inaccessible = []
-    for role, paths in pages_for(ids).items():
-        context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-        page = context.new_page()
-        if ROLES[role]:
-            log_in(page, base, *ROLES[role])
-        for path in paths:
-            response = page.goto(f"{base}{path}")
-            assert response.status < 500, (role, path, response.status)
-            if path != "/no-such-page":
-                assert response.status == 200, (role, path, response.status)
-            page.wait_for_load_state("networkidle")
-            found = overflow(page)
-            if path.startswith("/reviews/"):
-                # The transcript wraps a long URL instead of scrolling it sideways in its box.
-                found["transcript_scrolls"] = page.locator(".transcript").evaluate(
-                    "el => el.scrollWidth > el.clientWidth"
-                )
-                assert LONG_LINE.split()[2][:30] in page.locator(".transcript").inner_text()
-            if (
-                found["scrollWidth"] > PHONE["width"]
-                or found["sticking"]
-                or found.get("transcript_scrolls")
-            ):
-                too_wide.append((role, path, found))
-            if problems := accessibility_problems(page):
-                inaccessible.append((role, path, problems))
-        context.close()
+    paths = pages_for(ids)[role]
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    if ROLES[role]:
+        log_in(page, base, *ROLES[role])
+    for path in paths:
+        response = page.goto(f"{base}{path}")
+        assert response.status < 500, (role, path, response.status)
+        if path != "/no-such-page":
+            assert response.status == 200, (role, path, response.status)
+        page.wait_for_load_state("networkidle")
+        found = overflow(page)
+        if path.startswith("/reviews/"):
+            # The transcript wraps a long URL instead of scrolling it sideways in its box.
+            found["transcript_scrolls"] = page.locator(".transcript").evaluate(
+                "el => el.scrollWidth > el.clientWidth"
+            )
+            assert LONG_LINE.split()[2][:30] in page.locator(".transcript").inner_text()
+        if (
+            found["scrollWidth"] > PHONE["width"]
+            or found["sticking"]
+            or found.get("transcript_scrolls")
+        ):
+            too_wide.append((role, path, found))
+        if problems := accessibility_problems(page):
+            inaccessible.append((role, path, problems))
+    context.close()
     assert not too_wide, "pages wider than a 390 px phone:\n" + "\n".join(map(str, too_wide))
     assert not inaccessible, "axe-core found:\n" + "\n".join(map(str, inaccessible))
 
