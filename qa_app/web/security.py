@@ -69,7 +69,9 @@ def session_expired(status: int):
         "login_url": _login_url(back),
         "typed": typed_fields(),
         "shown": shown_fields(typed_fields()),
-        "resend_to": request.path if request.method == "POST" else None,
+        # Offered only for a post from one of this site's own pages (a Referer from here): a
+        # post from elsewhere is never turned into a one-click "send it again".
+        "resend_to": request.path if request.method == "POST" and back else None,
     }
     template = (
         "scoring/_session_expired.html" if wants_fragment() else "scoring/session_expired.html"

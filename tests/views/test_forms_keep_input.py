@@ -355,6 +355,13 @@ def test_a_stale_token_on_an_ordinary_form_shows_what_was_typed_and_sends_it_aga
     carried = [(i["name"], i["value"]) for i in again.select("input[type=hidden]")]
     fresh = dict(carried)["csrf_token"]
     assert fresh != "a-token-from-before-the-restart"
+    # A post from another site is never offered to send again, even to a logged-in lead.
+    foreign = lead.post(
+        "/calibration",
+        data=typed | {"csrf_token": "forged"},
+        headers={"Referer": "https://evil.example/calibration"},
+    )
+    assert foreign.status_code == 400 and 'id="send-again"' not in foreign.get_data(as_text=True)
     # Sending it again makes the session, once.
     from werkzeug.datastructures import MultiDict
 
