@@ -79,7 +79,7 @@ def _refused(alert_id: int | None, message: str):
     return render_template("outreach/index.html", **context), 422
 
 
-def _context(problems: list[str] | None = None) -> dict:
+def _context() -> dict:
     from qa_app.domain.outreach.opening import PATHWAYS
     from qa_app.store.rubrics import current_rubric_row, rubric_from_row
 
@@ -122,7 +122,7 @@ def _context(problems: list[str] | None = None) -> dict:
         "openings": openings,
         "pathways": PATHWAYS,
         "can_open_review": user is not None and user.role in REVIEW_READERS,
-        "problems": problems or [],
+        "problems": [],
         "refusal": None,
         # "What happened next" follows as a fragment (GET /outreach/outcomes).
         "tracking": None,

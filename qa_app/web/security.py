@@ -63,12 +63,13 @@ def session_expired(status: int):
     otherwise a full page.
     """
     back = page_to_return_to()
+    typed = typed_fields()
     context = {
         "logged_in": current_user() is not None,
         "back": back,
         "login_url": _login_url(back),
-        "typed": typed_fields(),
-        "shown": shown_fields(typed_fields()),
+        "typed": typed,
+        "shown": shown_fields(typed),
         # Offered only for a post from one of this site's own pages (a Referer from here): a
         # post from elsewhere is never turned into a one-click "send it again".
         "resend_to": request.path if request.method == "POST" and back else None,
