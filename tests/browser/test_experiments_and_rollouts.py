@@ -79,6 +79,10 @@ def test_lead_saves_locks_and_assigns_a_plan_then_reads_the_pilot_report(live_de
     listed.get_by_role("link", name="browser-pilot").click()
 
     page.get_by_role("button", name="Lock (register) the plan").click()
+    # A lock cannot be undone: it asks first, and the draft stands until the answer.
+    expect(page.get_by_role("alert")).to_contain_text("This cannot be undone")
+    expect(page.locator("#status")).to_contain_text("Draft — not registered")
+    page.get_by_role("button", name="Yes, lock it for good").click()
     expect(page.locator("#status")).to_contain_text("Registered (locked)")
     sha = page.locator("#status code").inner_text()
     assert re.fullmatch(r"[0-9a-f]{64}", sha), sha

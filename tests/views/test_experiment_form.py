@@ -5,7 +5,9 @@ a coach cannot use it. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import html
+from datetime import date
 
+from bs4 import BeautifulSoup
 from sqlmodel import Session
 
 from qa_app import db
@@ -70,12 +72,50 @@ def test_a_bad_window_is_refused_with_nothing_stored_and_values_kept(web_app, us
     response = client.post("/experiments/new", data=_form(page, window_end="2027-01-01"))
     assert response.status_code == 422
     text = html.unescape(response.get_data(as_text=True))
-    assert "[window] 'end' (2027-01-01) is before 'start' (2027-01-11)" in text
-    assert '<strong class="problem-field">Window end:</strong>' in text
+    said = "Window end (2027-01-01) is before Window start (2027-01-11)"
+    assert f'<a href="#field-window_end">{said}</a>' in text  # the summary links to the field
+    assert f'<small class="field-error" id="error-window_end">{said}</small>' in text
+    assert "[window]" not in text.split('id="generated-plan"')[0]  # form words, not TOML
     assert 'value="2027-01-01"' in text and 'value="form-pilot"' in text
     assert HOSTILE in text  # the hypothesis as typed, back in its textarea (escaped)
     assert 'id="generated-toml"' in text and "end = 2027-01-01" in text
     assert snapshot(engine) == before
+
+
+def test_a_new_form_marks_what_is_required_and_defaults_the_rest(web_app, users, auth, client):
+    """The fields the checker needs are marked and required; the window, alpha and power
+    start filled in; left as they are, the power figures ask for nothing."""
+    _calls(web_app)
+    auth.login("lead@test.example")
+    page = client.get("/experiments/new").get_data(as_text=True)
+    soup = BeautifulSoup(page, "html.parser")
+    for name in ("name", "hypothesis", "decision_rule", "intervention_playbook",
+                 "primary_metric", "window_start", "window_end"):  # fmt: skip
+        control = soup.find(attrs={"name": name})
+        assert control.has_attr("required"), name
+        assert "(required)" in control.find_parent("label").get_text(), name
+    start = date.fromisoformat(soup.find(attrs={"name": "window_start"})["value"])
+    end = date.fromisoformat(soup.find(attrs={"name": "window_end"})["value"])
+    assert start > date.today() and (end - start).days == 55
+    assert soup.find(attrs={"name": "alpha"})["value"] == "0.05"
+    blank_power = {k: "" for k in ("baseline_mean", "baseline_sd", "icc", "calls_per_unit")}
+    response = client.post("/experiments/new", data=_form(page, **blank_power))
+    assert response.status_code == 303, html.unescape(response.get_data(as_text=True))
+
+
+def test_a_missing_playbook_is_said_beside_its_field(web_app, users, auth, client):
+    _calls(web_app)
+    auth.login("lead@test.example")
+    page = client.get("/experiments/new").get_data(as_text=True)
+    response = client.post("/experiments/new", data=_form(page, intervention_playbook=""))
+    assert response.status_code == 422
+    soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    field = soup.find(attrs={"name": "intervention_playbook"})
+    assert field["aria-invalid"] == "true"
+    said = soup.find(id=field["aria-describedby"]).get_text()
+    assert said == "Playbook is required: text of at most 1,000 characters"
+    summary = soup.find(id="plan-problems").get_text()
+    assert "plan:" not in summary and "[intervention]" not in summary, summary
 
 
 def test_a_good_form_makes_a_draft_that_lock_registers(web_app, users, auth, client):
@@ -90,7 +130,8 @@ def test_a_good_form_makes_a_draft_that_lock_registers(web_app, users, auth, cli
     shown = client.get("/experiments/form-pilot").get_data(as_text=True)
     assert "Draft — not registered" in shown
     token = csrf_token(shown)
-    locked = client.post("/experiments/form-pilot/lock", data={"csrf_token": token})
+    locked = client.post("/experiments/form-pilot/lock", data={"csrf_token": token,
+                                                                 "confirm": "yes"})
     assert locked.status_code == 303
     assert "Registered (locked)" in client.get("/experiments/form-pilot").get_data(as_text=True)
     engine = db.get_engine_for(web_app)

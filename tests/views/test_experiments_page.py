@@ -43,7 +43,16 @@ def test_a_lead_saves_locks_assigns_and_reads_the_report(web_app, users, auth, c
         refused.get_data(as_text=True)
     )
 
-    assert _post(client, "/experiments/pilot/lock", {}, "/experiments/pilot").status_code == 303
+    # Locking cannot be undone: the first press asks, stores nothing; the confirmation locks.
+    before_lock = snapshot(engine)
+    asked = _post(client, "/experiments/pilot/lock", {}, "/experiments/pilot")
+    assert asked.status_code == 200
+    asking = html.unescape(asked.get_data(as_text=True))
+    assert "Lock 'pilot' for good?" in asking and "This cannot be undone" in asking
+    assert "Draft — not registered" in asking
+    assert snapshot(engine) == before_lock
+    locked = _post(client, "/experiments/pilot/lock", {"confirm": "yes"}, "/experiments/pilot")
+    assert locked.status_code == 303
     page = client.get("/experiments/pilot").get_data(as_text=True)
     assert "Registered (locked)" in page and "Assign the units" in page
     bad_seed = _post(client, "/experiments/pilot/assign", {"seed": "-1"}, "/experiments/pilot")
@@ -150,7 +159,7 @@ def test_a_lead_amends_from_the_page_with_a_reason_and_the_report_keeps_the_regi
     auth.login("lead@test.example")
     engine = db.get_engine_for(web_app)
     _post(client, "/experiments", {"content": plan_text()})
-    _post(client, "/experiments/pilot/lock", {}, "/experiments/pilot")
+    _post(client, "/experiments/pilot/lock", {"confirm": "yes"}, "/experiments/pilot")
     _post(client, "/experiments/pilot/assign", {"seed": "7"}, "/experiments/pilot")
     page = html.unescape(client.get("/experiments/pilot").get_data(as_text=True))
     assert "Amend the plan" in page and 'primary_metric = "outcome:csat"' in page  # prefilled
@@ -213,7 +222,7 @@ def test_a_lead_amends_from_the_page_with_a_reason_and_the_report_keeps_the_regi
 def test_a_coach_sees_no_amend_form_and_cannot_amend(web_app, users, auth, client):
     auth.login("lead@test.example")
     _post(client, "/experiments", {"content": plan_text()})
-    _post(client, "/experiments/pilot/lock", {}, "/experiments/pilot")
+    _post(client, "/experiments/pilot/lock", {"confirm": "yes"}, "/experiments/pilot")
     auth.logout()
     auth.login("coach@test.example")
     assert "Amend the plan" not in client.get("/experiments/pilot").get_data(as_text=True)

@@ -22,7 +22,8 @@ _INT = re.compile(r"[+-]?\d{1,15}")
 # TOML basic strings may not hold these raw: escape them (TOML 1.0, "String").
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f",
             "\r": "\\r"}  # fmt: skip
-POWER_KEYS = ("baseline_mean", "baseline_sd", "icc", "calls_per_unit", "alpha", "power")
+POWER_DATA_KEYS = ("baseline_mean", "baseline_sd", "icc", "calls_per_unit")
+POWER_KEYS = (*POWER_DATA_KEYS, "alpha", "power")
 
 
 def toml_string(value: str) -> str:
@@ -138,9 +139,10 @@ def plan_toml(fields: Mapping) -> str:
             lines.append(f"new_agent_days = {_number(new_agent_days)}")
         lines.append(f"channel = {'true' if channel else 'false'}")
     power = [(k, _text(fields, k)) for k in POWER_KEYS]
-    if any(v for _k, v in power):
-        # A blank input is left out: alpha and power have defaults, the others are named
-        # as missing by the checker.
+    if any(v for k, v in power if k in POWER_DATA_KEYS):
+        # The form starts with alpha and power filled in, so they alone do not ask for a
+        # power calculation; once one of the data's figures is typed, a blank one is left
+        # out and named as missing by the checker.
         lines += ["", "[power]", *(f"{k} = {_number(v)}" for k, v in power if v)]
         binary = _text(fields, "binary")
         if binary in ("true", "false"):
@@ -148,27 +150,43 @@ def plan_toml(fields: Mapping) -> str:
     return "\n".join(lines) + "\n"
 
 
-_LABELS = {
-    ("", "name"): "Name", ("", "hypothesis"): "Hypothesis",
-    ("", "decision_rule"): "Decision rule", ("", "arms"): "Arms",
-    ("", "allocation"): "Allocation ratios", ("", "primary_metric"): "Primary metric",
-    ("", "secondary_metrics"): "Secondary metrics", ("", "units"): "Queues",
-    ("intervention", "kind"): "Intervention kind", ("intervention", "name"): "Intervention name",
-    ("intervention", "playbook"): "Playbook", ("units", "name"): "Queues",
-    ("units", "stratum"): "Queue strata", ("window", "start"): "Window start",
-    ("window", "end"): "Window end", ("lags", "after_assignment_days"): "Days after assignment",
-    ("lags", "after_exposure_days"): "Days after an exposure",
-    ("subgroups", "complex_interaction_types"): "Complex interaction types",
-    ("subgroups", "new_agent_days"): "New agents' days", ("subgroups", "channel"): "By channel",
+# Each plan key the form writes: the form field (its input's name) and the label the form
+# shows, so a checker problem is said in the form's words, beside its field.
+FIELDS = {
+    ("", "name"): ("name", "Name"), ("", "hypothesis"): ("hypothesis", "Hypothesis"),
+    ("", "decision_rule"): ("decision_rule", "Decision rule"),
+    ("", "arms"): ("control", "Arms"), ("", "allocation"): ("ratio_control", "Allocation ratios"),
+    ("", "primary_metric"): ("primary_metric", "Primary metric"),
+    ("", "secondary_metrics"): ("secondary_metrics", "Secondary metrics"),
+    ("", "units"): ("queues", "Queues"), ("units", "name"): ("queues", "Queues"),
+    ("units", "stratum"): ("queues", "Queue strata"),
+    ("intervention", "kind"): ("intervention_kind", "Intervention kind"),
+    ("intervention", "name"): ("intervention_name", "Intervention name"),
+    ("intervention", "playbook"): ("intervention_playbook", "Playbook"),
+    ("window", "start"): ("window_start", "Window start"),
+    ("window", "end"): ("window_end", "Window end"),
+    ("lags", "after_assignment_days"): ("after_assignment_days", "Days after assignment"),
+    ("lags", "after_exposure_days"): ("after_exposure_days", "Days after an exposure"),
+    ("subgroups", "complex_interaction_types"):
+        ("complex_interaction_types", "Complex interaction types"),
+    ("subgroups", "new_agent_days"): ("new_agent_days", "New agents' days"),
+    ("subgroups", "channel"): ("channel", "By channel"),
+    ("power", "baseline_mean"): ("baseline_mean", "Baseline mean"),
+    ("power", "baseline_sd"): ("baseline_sd", "Baseline standard deviation"),
+    ("power", "icc"): ("icc", "Intra-class correlation"),
+    ("power", "calls_per_unit"): ("calls_per_unit", "Calls per queue"),
+    ("power", "alpha"): ("alpha", "Significance level"),
+    ("power", "power"): ("power", "Power"), ("power", "binary"): ("binary", "Binary metric"),
 }  # fmt: skip
-_WHERE = re.compile(r"^[^:]*:(\d+): ")
+_WHERE = re.compile(r"^[^:\s]*:(\d+:)? ?")
 _HEADER = re.compile(r"^\[\[?\s*([A-Za-z_]+)\s*\]\]?")
+_SUBJECT = re.compile(r"^(?:\[([A-Za-z_]+)\] )?'([A-Za-z_]+)'")
+_KEY = re.compile(r"'([A-Za-z_]+)'")
 
 
-def field_of_problem(text: str, problem: str) -> str | None:
-    """The form field a checker problem (``plan:LINE: ...``) is about, from the line it names
-    in the written plan; None when it names no line or a line no field wrote."""
-    found = _WHERE.match(problem)
+def _line_key(text: str, problem: str) -> tuple[str, str] | None:
+    """The (table, key) of the plan line a problem (``plan:LINE: ...``) names, if any."""
+    found = re.match(r"^[^:]*:(\d+): ", problem)
     lines = text.splitlines()
     if not found or not 1 <= int(found.group(1)) <= len(lines):
         return None
@@ -177,8 +195,22 @@ def field_of_problem(text: str, problem: str) -> str | None:
     table = next((m.group(1) for m in map(_HEADER.match, reversed(lines[: index + 1])) if m), "")
     header = _HEADER.match(line)
     if header:
-        return "Queues" if header.group(1) == "units" else None
-    key = line.split("=", 1)[0].strip()
-    if table == "power":
-        return f"Power: {key.replace('_', ' ')}" if key in (*POWER_KEYS, "binary") else None
-    return _LABELS.get((table, key))
+        return ("", "units") if header.group(1) == "units" else None
+    return table, line.split("=", 1)[0].strip()
+
+
+def form_problem(text: str, problem: str) -> tuple[str | None, str | None, str]:
+    """A checker problem in the form's words: (the field's input name, its label, the message
+    with no file, line, table or key names). Field and label are None when the problem is
+    about no one field (an empty file, a plan too long)."""
+    body = _WHERE.sub("", problem, count=1)
+    subject = _SUBJECT.match(body)
+    key = (subject.group(1) or "", subject.group(2)) if subject else _line_key(text, problem)
+    field = FIELDS.get(key) if key else None
+    table = key[0] if key else ""
+    if subject and field:
+        body = field[1] + body[subject.end():]
+    # Other keys the message names ('start' in "'end' is before 'start'") get their labels.
+    body = _KEY.sub(lambda m: FIELDS.get((table, m.group(1)), (None, m.group(0)))[1], body)
+    body = body.replace(" is required: must be text", " is required: text")
+    return (field[0], field[1], body) if field else (None, None, body)

@@ -117,9 +117,13 @@ def design_summary(plan: ExperimentPlan, strata: dict | None = None, seed: int =
         comparisons.append({"treatment": arm, "control": plan.control, **r})
     worst = max(comparisons, key=lambda c: c["smallest_p_value"])
     exploratory = len(plan.units) < 30 and worst["smallest_p_value"] > alpha
-    share = ", ".join(f"{a} {counts[a]}" for a in plan.arms)
+    left_over = len(plan.units) - sum(counts.values())
+    share = ", ".join(f"{a} {'at least ' if left_over else ''}{counts[a]}" for a in plan.arms)
+    if left_over:  # the units no arm is sure of: said, so the counts add up
+        share += (f"; the {left_over} unit{'s' if left_over > 1 else ''} left over "
+                  f"{'go' if left_over > 1 else 'goes'} to an arm at random")  # fmt: skip
     note = (
-        f"{len(plan.units)} units ({'at least ' if plan.allocation else ''}{share}): the "
+        f"{len(plan.units)} units ({share}): the "
         f"randomisation test has {worst['distinct_assignments']} distinct assignments of the "
         f"{worst['control']} and {worst['treatment']} units"
         f"{'' if known else ' at most (before the strata are known)'}, so its p-value can "

@@ -4,11 +4,13 @@ by qa_app.domain.experiments.plan_form.plan_toml and checked like any plan."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from flask import render_template, request
 from sqlmodel import select
 
 from qa_app.domain.experiments.plan import KINDS
-from qa_app.domain.experiments.plan_form import POWER_KEYS, field_of_problem
+from qa_app.domain.experiments.plan_form import FIELDS, POWER_KEYS, form_problem
 from qa_app.models import Call
 from qa_app.web.database import get_session
 
@@ -22,6 +24,22 @@ DEFAULTS = {
     "control": "control", "treatments": ["training"], "intervention_kind": "training",
     "after_assignment_days": "0", "after_exposure_days": "0", "alpha": "0.05", "power": "0.8",
 }  # fmt: skip
+
+
+# The fields the checker refuses a plan without; marked on the form and required by the browser.
+REQUIRED = (
+    "name", "hypothesis", "decision_rule", "intervention_name", "intervention_playbook",
+    "control", "treatment_0", "primary_metric", "window_start", "window_end",
+)  # fmt: skip
+WINDOW_WEEKS = 8
+
+
+def _defaults() -> dict:
+    """A new form's values: what has a sensible default (the window from tomorrow for eight
+    weeks, the usual alpha and power); the rest is the lead's to decide."""
+    start = date.today() + timedelta(days=1)
+    end = start + timedelta(weeks=WINDOW_WEEKS) - timedelta(days=1)
+    return dict(DEFAULTS, window_start=start.isoformat(), window_end=end.isoformat())
 
 
 def _distinct(column) -> list[str]:
@@ -60,13 +78,18 @@ def render_form(fields: dict | None = None, problems=(), text: str = "", status:
     """The form with ``fields`` kept; ``problems`` and the generated ``text`` beside it."""
     from qa_app.store.metrics import available_metrics
 
-    fields = dict(DEFAULTS) if fields is None else fields
+    fields = _defaults() if fields is None else fields
     known = {q["name"]: q for q in fields.get("queue_rows", ())}
     queue_rows = [known.get(q, {"name": q, "stratum": "", "included": False})
                   for q in _distinct(Call.queue)]  # fmt: skip
     slots = list(fields.get("treatment_slots") or fields.get("treatments") or [])
     slots += [""] * (MAX_TREATMENTS - len(slots))
     numbered = list(enumerate(text.splitlines(), start=1)) if text else []
+    said = [form_problem(text, p) for p in problems]
+    field_errors: dict[str, list[str]] = {}
+    for field, _label, message in said:
+        if field:
+            field_errors.setdefault(field, []).append(message)
     return render_template(
         "experiments/new.html",
         f=fields,
@@ -76,7 +99,9 @@ def render_form(fields: dict | None = None, problems=(), text: str = "", status:
         ratios=fields.get("allocation_slots", {}),
         metrics=available_metrics(get_session()),
         interaction_types=_distinct(Call.interaction_type),
-        power_keys=POWER_KEYS,
-        problems=[(p, field_of_problem(text, p)) for p in problems],
+        power_labels=[(k, FIELDS[('power', k)][1]) for k in POWER_KEYS],
+        problems=said,
+        field_errors=field_errors,
+        required=REQUIRED,
         numbered=numbered,
     ), status

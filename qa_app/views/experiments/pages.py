@@ -135,8 +135,10 @@ def _stored(name: str):
         abort(404, description=f"There is no experiment named '{name}'.")
 
 
-def _show(stored, error: str | None = None, status: int = 200, balance=None, amend=None):
-    """The experiment's page; ``amend`` is (text, reason, problems) of a refused amendment."""
+def _show(stored, error: str | None = None, status: int = 200, balance=None, amend=None,
+          confirm_lock: bool = False):  # fmt: skip
+    """The experiment's page; ``amend`` is (text, reason, problems) of a refused amendment;
+    ``confirm_lock`` asks whether to lock, since a lock cannot be undone."""
     mde, mde_error = None, None
     strata = stored.strata or None
     try:
@@ -158,6 +160,7 @@ def _show(stored, error: str | None = None, status: int = 200, balance=None, ame
         amend_text=amend[0] if amend else _current_text(stored),
         amend_reason=amend[1] if amend else "",
         amend_problems=amend[2] if amend else [],
+        confirm_lock=confirm_lock,
     ), status
 
 
@@ -174,8 +177,11 @@ def show(name: str):
 @bp.post("/<name>/lock")
 @roles_required(*MANAGERS)
 def lock(name: str):
-    """Register the draft: its content hash and the time are fixed."""
-    _stored(name)
+    """Register the draft: its content hash and the time are fixed. A lock cannot be undone,
+    so the first press asks; only the confirmation's own button (confirm=yes) locks."""
+    stored = _stored(name)
+    if request.form.get("confirm") != "yes":
+        return _show(stored, confirm_lock=stored.row.status != "locked")
     db = get_session()
     try:
         row = experiment_store.lock(db, name, current_user())

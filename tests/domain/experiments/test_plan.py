@@ -64,11 +64,25 @@ def test_the_shipped_example_is_the_issues_pilot_two_of_six_queues_trained():
     design = design_summary(plan)
     assert design["exploratory"] and design["smallest_p_value"] == pytest.approx(1 / 9)
     assert "can never fall below 0.111" in design["note"] and "exploratory" in design["note"]
+    assert design["note"].startswith("6 units (control 4, training 2): ")
     power = minimum_detectable(plan)
     assert power["units_per_arm"] == 2 and power["control_units"] == 4
     assert any("never fall below 0.111" in w for w in power["warnings"])
     assert plan.subgroups.columns == ("complexity", "tenure", "channel")
     assert plan.power.binary is True  # a flag rate
+
+
+def test_a_design_whose_arms_do_not_divide_the_units_says_where_the_rest_go():
+    """5 queues, two arms 1 : 1: each is sure of 2, and the fifth is said, so it adds up."""
+    text = EXAMPLE.read_text("utf-8").replace("allocation = { control = 2, training = 1 }\n", "")
+    text = text.replace('[[units]]\nname = "email-care"\nstratum = "digital"\n', "")
+    plan = parse_experiment_plan(text, "plan.toml")
+    assert len(plan.units) == 5 and plan.allocation is None, plan
+    note = design_summary(plan)["note"]
+    assert note.startswith(
+        "5 units (control at least 2, training at least 2; the 1 unit left over goes to an arm "
+        "at random): "
+    ), note
 
 
 def test_every_problem_is_listed_with_its_line():

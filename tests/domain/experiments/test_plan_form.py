@@ -3,13 +3,14 @@ same values, hostile text stays data, and a bad value is named by the checker wi
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import date
 
 import pytest
 
 from qa_app.domain.experiments.plan import ExperimentPlanError, parse_experiment_plan
-from qa_app.domain.experiments.plan_form import field_of_problem, plan_toml, toml_string
+from qa_app.domain.experiments.plan_form import form_problem, plan_toml, toml_string
 
 
 def fields(**changes) -> dict:
@@ -136,10 +137,27 @@ def test_bad_values_are_named_by_the_checker_with_their_line():
     assert any("after_assignment_days" in p for p in problems)
 
 
-def test_each_problem_is_mapped_back_to_its_form_field():
-    text = plan_toml(fields(window_end="2027-01-01", icc="lots", intervention_kind="memo"))
+def test_each_problem_is_said_in_the_form_words_beside_its_field():
+    text = plan_toml(fields(window_end="2027-01-01", icc="lots", intervention_kind="memo",
+                            intervention_playbook=""))  # fmt: skip
     with pytest.raises(ExperimentPlanError) as caught:
         parse_experiment_plan(text, "plan")
-    labels = {p: field_of_problem(text, p) for p in caught.value.problems}
-    assert set(labels.values()) == {"Window end", "Power: icc", "Intervention kind"}, labels
-    assert field_of_problem(text, "plan: the file is empty") is None
+    said = {form_problem(text, p) for p in caught.value.problems}
+    assert {(field, label) for field, label, _message in said} == {
+        ("window_end", "Window end"), ("icc", "Intra-class correlation"),
+        ("intervention_kind", "Intervention kind"), ("intervention_playbook", "Playbook"),
+    }, said  # fmt: skip
+    messages = {message for _field, _label, message in said}
+    assert "Window end (2027-01-01) is before Window start (2027-01-11)" in messages
+    assert "Playbook is required: text of at most 1,000 characters" in messages
+    # No file, line, table or key names: the form's words only.
+    assert not any(re.search(r"plan:|\[\w+\]|'\w+'", m) for m in messages), messages
+    assert form_problem(text, "plan: the file is empty") == (None, None, "the file is empty")
+
+
+def test_alpha_and_power_alone_ask_for_no_power_calculation():
+    """The form starts with alpha 0.05 and power 0.8 filled in: a plan with only those is a
+    plan without a power calculation, not one missing four figures."""
+    text = plan_toml(fields(baseline_mean="", baseline_sd="", icc="", calls_per_unit=""))
+    assert "[power]" not in text
+    assert parse_experiment_plan(text, "plan").power is None
