@@ -33,7 +33,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.config.from_mapping(load_settings(instance, config))
 
     from qa_app import db, scratch, views
-    from qa_app.web import database, security
+    from qa_app.web import database, forms, security
 
     # Uploads and exports interrupted by a killed process left scratch files: remove them.
     scratch.remove_stale_once(app.logger)
@@ -45,6 +45,7 @@ def create_app(config: Mapping | None = None) -> Flask:
             db.get_engine_for(app).dispose()
             raise
     security.init_app(app)
+    forms.init_app(app)
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

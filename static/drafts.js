@@ -68,6 +68,12 @@
   function reuseToken(form, content) {
     var token = form.elements.namedItem("form_token");
     if (!token || !token.value) return;
+    // A chosen file is not part of the copy: the same other fields with another file are a
+    // new sending, never the earlier one.
+    var files = form.querySelectorAll('input[type="file"]');
+    for (var i = 0; i < files.length; i++) {
+      if (files[i].files && files[i].files.length) return;
+    }
     var key = SENT + keyOf(form).slice(PREFIX.length);
     var earlier = null;
     try { earlier = JSON.parse(store.getItem(key)); } catch (error) { earlier = null; }

@@ -199,6 +199,9 @@ def serving(app):
                     channel.close()
             server.close()  # the listener and, last, the trigger
 
-        server.trigger.pull_trigger(stop)
+        try:
+            server.trigger.pull_trigger(stop)
+        except OSError:  # the loop has already ended and closed its trigger: close the rest
+            stop()
         thread.join(timeout=10)
         server.task_dispatcher.shutdown()

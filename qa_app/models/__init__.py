@@ -24,6 +24,7 @@ from qa_app.models.calibration import (
 from qa_app.models.calls import Call, Outcome, TranscriptTurn, TranscriptVersion
 from qa_app.models.customers import Customer, CustomerEvent
 from qa_app.models.experiments import AgentExposure, Experiment, ExperimentAmendment, ExperimentUnit
+from qa_app.models.forms import FormSubmission
 from qa_app.models.jobs import ExportJob, ImportJob
 from qa_app.models.outreach import OutreachAlert, OutreachOptOut, OutreachSuppression
 from qa_app.models.panels import AnalysisPlan
@@ -50,6 +51,7 @@ __all__ = [
     "ExperimentAmendment",
     "ExperimentUnit",
     "ExportJob",
+    "FormSubmission",
     "ImportJob",
     "LoginAttempt",
     "Outcome",

@@ -27,6 +27,7 @@ from qa_app.store.imports import jobs as import_jobs
 from qa_app.store.imports.service import KINDS, RECORD_NOUNS, count
 from qa_app.web.auth import current_user, roles_required
 from qa_app.web.database import get_engine, get_session
+from qa_app.web.forms import acts_once
 from qa_app.web.requests import wants_fragment
 
 bp = Blueprint("imports", __name__)
@@ -65,6 +66,7 @@ def index():
 
 @bp.post("/imports")
 @roles_required(Role.ADMIN, Role.LEAD)
+@acts_once
 def upload():
     """Check the request, keep the file in a scratch folder and start the import in the
     background; answer with a redirect to the job's page (Post/Redirect/Get)."""

@@ -19,6 +19,7 @@ from sqlmodel import select
 from qa_app.models import Call, OutreachAlert, Review, ReviewStatus, Role
 from qa_app.web.auth import current_user, roles_required
 from qa_app.web.database import get_session
+from qa_app.web.forms import acts_once
 from qa_app.web.requests import form_int, wants_fragment
 
 bp = Blueprint("outreach", __name__)
@@ -164,6 +165,7 @@ def assign():
 
 @bp.post("/outreach/close")
 @roles_required(*WORKERS)
+@acts_once
 def close():
     """Close an alert with its pathway, any credit, and whether to record an opt-out."""
     from qa_app.store.outreach.alerts import OutreachError, close_alert

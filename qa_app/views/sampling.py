@@ -23,6 +23,7 @@ from qa_app.store.sampling import plans as sampling_store
 from qa_app.store.sampling.plans import SamplingError
 from qa_app.web.auth import current_user, roles_required
 from qa_app.web.database import get_session
+from qa_app.web.forms import acts_once
 from qa_app.web.plan_upload import MAX_PLAN_BYTES, typed_plan_text
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
@@ -95,6 +96,7 @@ def index():
 
 @bp.post("")
 @roles_required(*MANAGERS)
+@acts_once
 def save():
     """Store a new plan, or replace one not drawn yet; on any problem nothing is stored."""
     text, source, problems = typed_plan_text()
@@ -206,6 +208,7 @@ def show(name: str):
 
 @bp.post("/<name>/draw")
 @roles_required(*MANAGERS)
+@acts_once
 def draw(name: str):
     """Draw the plan's calls and assign them to its reviewers (once)."""
     db = get_session()

@@ -14,6 +14,7 @@ from qa_app.store import audit
 from qa_app.store import users as accounts
 from qa_app.web.auth import current_user, roles_required
 from qa_app.web.database import get_session
+from qa_app.web.forms import acts_once
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ROLES = [r.value for r in Role]
@@ -73,6 +74,7 @@ def _add_problem(form) -> tuple[str, str] | None:
 
 @bp.post("/users")
 @roles_required(Role.ADMIN)
+@acts_once
 def add_user():
     db = get_session()
     form = request.form

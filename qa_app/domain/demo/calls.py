@@ -111,45 +111,101 @@ def _true_levels(rng, agent: Agent, difficulty: float, channel: str, script: str
     return {d: _clamp_level(base + shift.get(d, 0.0) + rng.gauss(0, 0.8)) for d in DIMENSIONS}
 
 
-def _reaction(rng, moment: str, level: int) -> str:
-    key = "low" if level <= 2 else ("mid" if level == 3 else "high")
-    return rng.choice(text.CUSTOMER_REACTIONS[moment][key])
+# --- Transcript wording ---------------------------------------------------------------------
+# Turn timing. Voice: about 2.6 words a second, then a short pause before the reply. Chat: the
+# reply's writer reads the last message, then types (agents use snippets, so type faster).
+SPEAKING_WORDS_PER_SECOND = 2.6
+READING_WORDS_PER_SECOND = 4.0
+TYPING_WORDS_PER_SECOND = {"Agent": 2.2, "Customer": 0.9}
+MIN_GAP_SECONDS, MAX_GAP_SECONDS = 2, 40
+
+
+def _level_key(level: int) -> str:
+    return "low" if level <= 2 else ("mid" if level == 3 else "high")
+
+
+def _turn_times(channel: str, turns: list[Turn], pauses: list[int], busy: set[int], rng):
+    """Whole-second offsets, strictly increasing: each gap is the time the turn takes to say
+    (or to read and answer, in chat), plus a pause; ``busy`` turns follow the agent working
+    (looking up the account, making the change). ``pauses`` are the seeded draws, 9 to 24."""
+    times = [0]
+    for index in range(1, len(turns)):
+        before, turn = turns[index - 1], turns[index]
+        pause = 0.5 + (pauses[index] - 9) * 0.15  # 0.5 to 2.75 seconds
+        if channel == "chat":
+            seconds = (
+                len(before.text.split()) / READING_WORDS_PER_SECOND
+                + len(turn.text.split()) / TYPING_WORDS_PER_SECOND[turn.speaker]
+                + 2 * pause
+            )
+        else:
+            seconds = len(before.text.split()) / SPEAKING_WORDS_PER_SECOND + pause
+        if index in busy:
+            seconds += rng.uniform(3, 9)
+        gap = max(MIN_GAP_SECONDS, min(MAX_GAP_SECONDS, round(seconds)))
+        times.append(times[-1] + gap)
+    return times
 
 
 def build_transcript(rng, agent: Agent, kind: str, channel: str, script, levels, values):
-    """Turns for one call; returns (turns, evidence positions per dimension)."""
-    scenario = text.SCENARIOS[kind]
-    fill = {k: v.format(**values) for k, v in scenario.items() if isinstance(v, str)}
-    fill.update(values, agent=agent.name.split()[0], topic=kind.replace("_", " "))
-    fill["impact_short"] = fill["impact"]
-    turns: list[Turn] = []
+    """Turns for one call; returns (turns, evidence positions per dimension).
+
+    ``rng`` is the demo's seeded stream: this takes from it exactly the draws it always has
+    (the opening, one per timed turn, the customer's reactions), so changing the wording
+    leaves every later call, outcome and review as it was. Wording variants come from a
+    second generator seeded from the call's own values, so they are seeded too."""
+    words = random.Random(f"{values['ref']}|{agent.name}|{kind}|{channel}|{script}|{levels}")
+    fill = dict(
+        values,
+        agent=agent.name.split()[0],
+        case_ref=f"{values['ref'][0]}{words.randint(1000000, 9999999)}",
+        check=words.choice(text.CHECKS),
+    )
+    live = channel != "email"
+    lines: list[tuple[str, str]] = []
+    pauses: list[int] = []  # one seeded draw per turn of a call or chat (the first goes unused)
     evidence: dict[str, list[int]] = {}
 
     def say(speaker: str, line: str, dimension: str | None = None) -> None:
         if dimension:
-            evidence.setdefault(dimension, []).append(len(turns))
-        offset = None if channel == "email" else float(len(turns) * rng.randint(9, 24))
-        turns.append(Turn(speaker, line.format(**fill), offset))
+            evidence.setdefault(dimension, []).append(len(lines))
+        if live:
+            pauses.append(rng.randint(9, 24))
+        lines.append((speaker, line.format(**fill)))
 
-    say("Agent", text.GREETINGS[channel])
-    say("Customer", rng.choice(scenario["opening"]))
-    say("Agent", text.ACKNOWLEDGMENT[levels["acknowledgment"]], "acknowledgment")
-    say("Customer", scenario["detail"])
-    say("Agent", text.SUMMARY[levels["summary"]], "summary")
-    say(
-        "Customer",
-        "Yes." if levels["summary"] >= 3 else "No, that's not it at all. " + scenario["detail"],
-    )
+    def variant(options: tuple[str, ...]) -> str:
+        return words.choice(options)
+
+    say("Agent", variant(text.GREETINGS[channel]))
+    # Drawn after the greeting's pause, where the stream has always drawn the opening.
+    case = {k: v.format(**values) for k, v in rng.choice(text.CASES[kind]).items()}
+    fill.update(case, Confirm=case["confirm"][0].upper() + case["confirm"][1:])
+    say("Customer", case["opening"])
+    say("Agent", variant(text.ACKNOWLEDGMENT[levels["acknowledgment"]]), "acknowledgment")
+    chose = variant(("The first one, please. ", "The first option, please. "))
+    say("Customer", (chose if levels["acknowledgment"] == 5 else "") + case["detail"])
+    say("Agent", variant(text.SUMMARY[levels["summary"]]), "summary")
+    say("Customer", variant(text.SUMMARY_REPLIES[levels["summary"]]))
     if script:
-        say("Customer", text.RETENTION["customer"])
-        say("Agent", text.RETENTION[script])
-        say(
-            "Customer", _reaction(rng, "offer", (levels["acknowledgment"] + levels["summary"]) // 2)
-        )
-    say("Agent", text.NEXT_STEPS[levels["next_steps"]], "next_steps")
-    say("Customer", _reaction(rng, "plan", levels["next_steps"]))
-    say("Agent", text.LOOP_CLOSURE[levels["loop_closure"]], "loop_closure")
-    say("Customer", _reaction(rng, "close", levels["loop_closure"]) + " Bye.")
+        say("Customer", variant(text.RETENTION["customer"]))
+        say("Agent", variant(text.RETENTION[script]))
+        mood = _level_key((levels["acknowledgment"] + levels["summary"]) // 2)
+        say("Customer", rng.choice(text.OFFER_REACTIONS[script][mood]))
+    say("Agent", variant(text.NEXT_STEPS[levels["next_steps"]]), "next_steps")
+    say("Customer", rng.choice(text.CUSTOMER_REACTIONS["plan"][_level_key(levels["next_steps"])]))
+    closing = text.LOOP_CLOSURE[levels["loop_closure"]]
+    if not live and levels["loop_closure"] in text.EMAIL_LOOP_CLOSURE:
+        closing = text.EMAIL_LOOP_CLOSURE[levels["loop_closure"]]
+    say("Agent", variant(closing), "loop_closure")
+    reaction = rng.choice(text.CUSTOMER_REACTIONS["close"][_level_key(levels["loop_closure"])])
+    say("Customer", f"{reaction} {variant(text.SIGN_OFFS)}" if live else reaction)
+
+    turns = [Turn(speaker, line, None) for speaker, line in lines]
+    if live:
+        # The agent works before summarising (looking the case up) and before the next steps.
+        busy = {evidence["summary"][0], evidence["next_steps"][0]}
+        times = _turn_times(channel, turns, pauses, busy, words)
+        turns = [t._replace(offset_seconds=float(s)) for t, s in zip(turns, times, strict=True)]
     return tuple(turns), evidence
 
 

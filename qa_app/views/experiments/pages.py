@@ -24,6 +24,7 @@ from qa_app.store.experiments import plans as experiment_store
 from qa_app.store.experiments.plans import ExperimentStoreError
 from qa_app.web.auth import current_user, roles_required
 from qa_app.web.database import get_session
+from qa_app.web.forms import acts_once
 from qa_app.web.plan_upload import MAX_PLAN_BYTES, typed_plan_text
 
 bp = Blueprint("experiments", __name__, url_prefix="/experiments")
@@ -66,6 +67,7 @@ def index():
 
 @bp.post("")
 @roles_required(*MANAGERS)
+@acts_once
 def save():
     """Store the plan as a draft (replacing a draft of the same name); nothing on a problem."""
     text, source, problems = typed_plan_text()
@@ -99,6 +101,7 @@ def new():
 
 @bp.post("/new")
 @roles_required(*MANAGERS)
+@acts_once
 def create():
     """Write the form's plan as TOML and store it as a draft through the same path as a
     pasted plan; on a problem the form comes back with its values and the written plan."""
@@ -229,6 +232,7 @@ def amend(name: str):
 
 @bp.post("/<name>/assign")
 @roles_required(*MANAGERS)
+@acts_once
 def assign(name: str):
     """Randomise the units to arms from the seed typed (once)."""
     stored = _stored(name)
