@@ -6,6 +6,8 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 # make run keeps its SQLite database and secret key in the checkout's instance/ folder.
 export QA_APP_INSTANCE_PATH ?= $(CURDIR)/instance
+# The demo's organisation, as customers on panel links see it (make run only).
+run: export QA_APP_ORGANISATION_NAME ?= Example Energy
 
 .PHONY: run test lint bench docs clean
 

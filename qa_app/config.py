@@ -84,6 +84,8 @@ def load_settings(
         "RUBRICS_DIR": os.environ.get("QA_APP_RUBRICS_DIR") or str(shipped_rubrics_dir()),
         # New reviews use the newest loaded version of this rubric id.
         "RUBRIC_ID": os.environ.get("QA_APP_RUBRIC") or "empathy",
+        # Shown to customers (panel and survey links) instead of the product's name.
+        "ORGANISATION_NAME": (os.environ.get("QA_APP_ORGANISATION_NAME") or "").strip()[:80],
         "SESSION_COOKIE_SECURE": _env_flag("QA_APP_SECURE_COOKIES", False),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

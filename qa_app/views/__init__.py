@@ -37,7 +37,12 @@ def init_app(app: Flask) -> None:
     )
     for module in modules:
         app.register_blueprint(module.bp)
-    app.context_processor(lambda: {"current_user": current_user()})
+    app.context_processor(
+        lambda: {
+            "current_user": current_user(),
+            "organisation_name": app.config.get("ORGANISATION_NAME", ""),
+        }
+    )
     from qa_app.web import errors
 
     errors.init_app(app)

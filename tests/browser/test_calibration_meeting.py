@@ -67,11 +67,17 @@ def test_lead_runs_a_meeting_end_to_end(live_demo, browser, cli, tmp_path):
     phone.goto(link)
     expect(phone.get_by_text("Welcome, Customer A.")).to_be_visible()
     expect(phone.get_by_text("How this works")).to_be_visible()
-    phone.get_by_role("button", name="Start with call 1").click()
+    phone.get_by_role("button", name="Start with conversation 1").click()
     for number, ack in enumerate(("2", "1", "5"), start=1):
         # Guided: where they are, the conversation open above the statements, Save goes on.
-        expect(phone.locator(".call-position")).to_have_text(f"Call {number} of 3")
+        expect(phone.locator(".call-position")).to_have_text(f"Conversation {number} of 3")
         expect(phone.locator(".transcript .turn").first).to_be_visible()
+        # Statements only (no evidence turns or notes), each answer a 44 px target.
+        expect(phone.locator(".evidence-input, .note-input")).to_have_count(0)
+        heights = phone.locator(".dimension .point").evaluate_all(
+            "labels => labels.map(l => l.getBoundingClientRect().height)"
+        )
+        assert heights and min(heights) >= 44, heights
         for dimension, value in {
             "acknowledgment": ack,
             "summary": "4",

@@ -554,16 +554,25 @@ def test_calibration_scoring_is_the_review_scorecard_with_notes_and_evidence(dem
 
 
 def test_a_panelist_is_guided_from_instructions_to_thank_you_in_their_own_words(demo, lead):
+    demo.config["ORGANISATION_NAME"] = "Example Energy"
     session_id, links, token = create(lead)
     step(lead, session_id, token, "open")
     guest = client_for(demo)
     link = links["Customer B"]
     start = guest.get(link).get_data(as_text=True)
-    assert "How this works" in start and "Start with call 1" in start
+    assert "How this works" in start and "Start with conversation 1" in start
     assert not re.search(r"DEMO-\d+", re.sub(r'href="[^"]*"', "", start))
     first = guest.get(f"{link}/calls/{CALLS[0]}").get_data(as_text=True)
     visible = re.sub(r'(href|action|id|for|data-[a-z-]+|name|aria-[a-z]+)="[^"]*"', "", first)
-    assert "Call 1 of 3" in first and "The conversation" in first
+    assert "Conversation 1 of 3" in first and "The conversation" in first
+    assert "Save and go to the next conversation" in first and "next call" not in visible
+    # Evidence turns and notes are QA's tools: a customer answers the statements, with one
+    # optional comment for the whole conversation.
+    assert "Which turns show it" not in first and "-evidence" not in first
+    assert "-note" not in first and first.count("<textarea") == 1
+    # The organisation's name heads the page, never the product's.
+    assert "<strong class=\"organisation\">Example Energy</strong>" in first
+    assert "qa_app" not in re.sub(r"<(script|link)[^>]*>", "", first)
     assert "<details" not in first  # the conversation is shown, not folded away
     assert first.index('class="transcript"') < first.index('class="dimension"')
     assert "I felt understood." in first
@@ -583,8 +592,8 @@ def test_a_panelist_is_guided_from_instructions_to_thank_you_in_their_own_words(
     )
     assert response.location.endswith(f"{link}/calls/{CALLS[1]}")  # Save: the next call
     second = guest.get(response.location).get_data(as_text=True)
-    assert "Call 2 of 3" in second and "your answers are saved" in second
-    assert "Continue with call 2" in guest.get(link).get_data(as_text=True)
+    assert "Conversation 2 of 3" in second and "your answers are saved" in second
+    assert "Continue with conversation 2" in guest.get(link).get_data(as_text=True)
     for call in CALLS[1:]:
         response = guest.post(
             f"{link}/calls/{call}",
