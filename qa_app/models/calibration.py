@@ -65,11 +65,12 @@ class CalibrationParticipant(SQLModel, table=True):
     display_name: str = Field(max_length=200)
     # Only a hash of the invite token is stored; the link itself is shown once.
     invite_token_hash: str | None = Field(default=None, max_length=64, unique=True)
-    # A new link waiting to be shown once on the lead's next page view: the token is derived
-    # from this seed and a key kept only in the lead's login session, so neither the
-    # database nor the cookie alone holds a working link. Cleared once shown.
+    # The link's token is derived from this seed and a key from the server's secret key, so
+    # the lead's page can show it while the database alone holds no working link.
     invite_seed: str | None = Field(default=None, max_length=64)
     revoked_at: datetime | None = None
+    # When the panelist first opened their current link (blank: not yet).
+    opened_at: datetime | None = None
     item_order: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 

@@ -44,6 +44,10 @@ def test_lead_runs_a_meeting_end_to_end(live_demo, browser, cli, tmp_path):
     session_path = re.search(r"/calibration/\d+", lead.url + lead.content()).group(0)
     lead.get_by_role("button", name="Open for scoring").click()
     expect(lead.get_by_text("Session is now open.")).to_be_visible()
+    # Open for scoring leaves the draft page: the link is still here to copy, not yet opened.
+    expect(lead.locator('code[data-link="Customer A"]')).to_have_text(link)
+    expect(lead.get_by_role("button", name="Copy Customer A's link")).to_be_visible()
+    expect(lead.locator('[data-link-state="Customer A"]')).to_have_text("not opened yet")
 
     qa_choices = {"reviewer": ("4", "2", "5"), "reviewer2": ("3", "2", "4")}
     for who, password in (("reviewer", "demo-reviewer-pass"), ("reviewer2", "demo-reviewer2-pass")):
@@ -92,6 +96,7 @@ def test_lead_runs_a_meeting_end_to_end(live_demo, browser, cli, tmp_path):
 
     lead.goto(f"{live_demo}{session_path}")
     assert lead.locator(".progress-grid").inner_text().count("✓") == 9
+    expect(lead.locator('[data-link-state="Customer A"]')).to_have_text("finished")
     lead.get_by_role("button", name="Reveal scores").click()
     lead.get_by_role("button", name="Open the dashboard").click()
     shown = lead.locator('[data-group="everyone"][data-dimension="overall"] .alpha').inner_text()

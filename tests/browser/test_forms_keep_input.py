@@ -59,8 +59,11 @@ def test_a_refused_new_session_keeps_the_form_and_shows_why(served, lead):
     lead.get_by_role("button", name="Create session").click()
     expect(lead.locator('code[data-link="Customer B"]')).to_be_visible()
     assert re.search(r"/calibration/\d+$", lead.url.split("#")[0])
+    link = lead.locator('code[data-link="Customer B"]').inner_text()
     lead.reload()
-    expect(lead.locator("code[data-link]")).to_have_count(0)  # shown once
+    # The links stay on the session page while it is open, each with where its panelist is.
+    expect(lead.locator('code[data-link="Customer B"]')).to_have_text(link)
+    expect(lead.locator('[data-link-state="Customer B"]')).to_have_text("not opened yet")
     lead.goto(f"{base}/calibration")
     expect(lead.get_by_role("link", name="June calibration")).to_have_count(1)
 

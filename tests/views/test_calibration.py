@@ -280,6 +280,11 @@ def test_panel_links_are_personal_revocable_and_rotated(demo, lead):
 
     manage = lead.get(f"/calibration/{session_id}").get_data(as_text=True)
     panelist_id = re.search(r"/participants/(\d+)/link", manage).group(1)
+    # While the session is open the lead sees every panelist's link and where each stands.
+    shown = dict(re.findall(r'<code data-link="([^"]+)">http://localhost([^<]+)</code>', manage))
+    assert shown == links
+    states = dict(re.findall(r'data-link-state="([^"]+)">([^<]+)<', manage))
+    assert states == {"Customer A": "opened, nothing answered yet", "Customer B": "finished"}
     # Revoking (or replacing) a link asks first: without the tick nothing changes.
     unconfirmed = lead.post(
         f"/calibration/{session_id}/participants/{panelist_id}/link",
@@ -307,8 +312,12 @@ def test_panel_links_are_personal_revocable_and_rotated(demo, lead):
     )
     assert renewal.status_code == 303
     renewed = lead.get(renewal.location).get_data(as_text=True)
-    # Shown once: the next visit to the session page no longer has it.
-    assert "data-link=" not in lead.get(renewal.location).get_data(as_text=True)
+    # Still shown on the next visit, with the new link's own state.
+    again = lead.get(renewal.location).get_data(as_text=True)
+    assert re.findall(r'<code data-link="Customer A">([^<]+)<', again) == re.findall(
+        r'<code data-link="Customer A">([^<]+)<', renewed
+    )
+    assert 'data-link-state="Customer A">not opened yet<' in again
     new_link = re.search(r'<code data-link="[^"]+">http://localhost([^<]+)</code>', renewed).group(
         1
     )
@@ -410,8 +419,8 @@ def test_sending_the_create_form_twice_makes_one_session(demo, lead):
         assert len(session.exec(select(CalibrationSession)).all()) == 1
     shown = lead.get(first.location).get_data(as_text=True)
     assert "already created by this form" in shown
-    assert 'data-link="Customer A"' in shown  # the invite link, once
-    assert 'data-link="Customer A"' not in lead.get(first.location).get_data(as_text=True)
+    assert 'data-link="Customer A"' in shown  # the invite link, on the page while open
+    assert 'data-link="Customer A"' in lead.get(first.location).get_data(as_text=True)
     # A new form (a fresh token) with the same name is a new session: names may repeat.
     again = lead.get("/calibration").get_data(as_text=True)
     token = re.search(r'name="form_token" value="([^"]+)"', again).group(1)

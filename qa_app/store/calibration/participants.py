@@ -23,6 +23,7 @@ from qa_app.models import (
     CalibrationSubmission,
     Call,
     SessionState,
+    utcnow,
 )
 
 
@@ -35,39 +36,55 @@ def _derived_token(reveal_key: bytes, seed: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def new_invite(participant: CalibrationParticipant, reveal_key: bytes | None = None) -> str:
+def new_invite(participant: CalibrationParticipant, link_key: bytes | None = None) -> str:
     """Give a panelist a fresh unguessable link token (the old one stops working).
 
-    With ``reveal_key`` (kept in the lead's login session) the token is derived from it and
-    a random seed stored on the participant, so the page the lead is redirected to can show
-    the link once (:func:`links_to_show`) without the link itself being stored anywhere.
+    With ``link_key`` (derived from the server's secret key) the token is derived from it and
+    a random seed stored on the participant, so the lead's session page can show the link for
+    as long as the session is open (:func:`panel_links`) while the database alone holds no
+    working link. Without it the token is random and known only to the caller.
     """
-    if reveal_key is None:
+    if link_key is None:
         token, participant.invite_seed = secrets.token_urlsafe(32), None
     else:
         participant.invite_seed = secrets.token_hex(16)
-        token = _derived_token(reveal_key, participant.invite_seed)
+        token = _derived_token(link_key, participant.invite_seed)
     participant.invite_token_hash = token_hash(token)
     participant.revoked_at = None
+    participant.opened_at = None
     return token
 
 
-def links_to_show(db: Session, session_id: int, reveal_key: bytes | None) -> dict[str, str]:
-    """Panelist name -> invite token for the new links made with ``reveal_key`` in this
-    session, each returned once: their seeds are cleared (the caller commits)."""
-    if reveal_key is None:
-        return {}
+def panel_links(db: Session, session_id: int, link_key: bytes) -> dict[int, str]:
+    """Participant id -> invite token, for each panelist whose working link was made with
+    ``link_key``: a link made under an earlier secret key is not known here (a new link
+    shows it)."""
     shown = {}
     for participant in participants(db, session_id):
         if participant.invite_seed is None or participant.revoked_at is not None:
             continue
-        token = _derived_token(reveal_key, participant.invite_seed)
-        # A seed made under another lead's (or an older login's) key is not ours to show.
+        token = _derived_token(link_key, participant.invite_seed)
         if hmac.compare_digest(token_hash(token), participant.invite_token_hash or ""):
-            shown[participant.display_name] = token
-            participant.invite_seed = None
-            db.add(participant)
+            shown[participant.id] = token
     return shown
+
+
+def link_state(participant: CalibrationParticipant, answered: int, calls: int) -> str:
+    """Where a panelist stands with their link, in the lead's words."""
+    if participant.revoked_at is not None:
+        return "revoked"
+    if answered >= calls > 0:
+        return "finished"
+    if answered:
+        return f"started: {answered} of {calls} answered"
+    return "opened, nothing answered yet" if participant.opened_at else "not opened yet"
+
+
+def mark_opened(db: Session, participant: CalibrationParticipant) -> None:
+    """Note the first time a panelist opened their link (the caller commits)."""
+    if participant.opened_at is None:
+        participant.opened_at = utcnow()
+        db.add(participant)
 
 
 def participants(db: Session, session_id: int) -> list[CalibrationParticipant]:

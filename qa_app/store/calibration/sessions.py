@@ -79,7 +79,7 @@ def create_session(
     panelists: Sequence[str],
     deadline: datetime | None,
     form_token: str | None = None,
-    reveal_key: bytes | None = None,
+    link_key: bytes | None = None,
 ) -> tuple[CalibrationSession, dict[str, str]]:
     """Create a draft session; return it and each panelist's invite token (shown once).
 
@@ -145,7 +145,7 @@ def create_session(
             display_name=panel_name,
             item_order=rotated_items([d.id for d in rubric.dimensions], number),
         )
-        tokens[panel_name] = new_invite(participant, reveal_key)
+        tokens[panel_name] = new_invite(participant, link_key)
         db.add(participant)
     audit.record(
         db,

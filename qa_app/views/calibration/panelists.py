@@ -55,6 +55,9 @@ def _panelist(token: str) -> tuple[CalibrationParticipant, CalibrationSession]:
         raise SessionEnded(description=ENDED)
     if link != "open":
         abort(403, description="This calibration session has not started yet.")
+    if participant.opened_at is None:  # the lead's page says the link was opened
+        participant_store.mark_opened(db, participant)
+        db.commit()
     return participant, session
 
 

@@ -6,6 +6,8 @@ Panelists without an account score through their invite link (views/panel.py).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 from datetime import UTC, datetime
@@ -20,7 +22,6 @@ from flask import (
     request,
     url_for,
 )
-from flask import session as login_session
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from werkzeug.datastructures import MultiDict
@@ -33,6 +34,7 @@ from qa_app.models import (
     ParticipantKind,
     Role,
     RubricVersion,
+    SessionState,
 )
 from qa_app.store import audit
 from qa_app.store.calibration import participants as participant_store
@@ -73,13 +75,12 @@ def _deadline(text: str) -> tuple[datetime | None, str | None]:
         return None, f"Deadline '{text.strip()}' is not a date and time ({exc})."
 
 
-def _reveal_key(create: bool) -> bytes | None:
-    """This login's key for showing new invite links once after a redirect (see
-    participant_store.new_invite); it lives in the login session and goes with it at logout."""
-    key = login_session.get("invite_reveal_key")
-    if key is None and create:
-        key = login_session["invite_reveal_key"] = secrets.token_hex(32)
-    return bytes.fromhex(key) if key else None
+def _link_key() -> bytes:
+    """The key panel links are derived with (participant_store.new_invite): from the server's
+    secret key, so the lead's page can show them and the database alone cannot."""
+    secret = current_app.secret_key
+    secret = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
+    return hmac.new(secret, b"qa_app panel invite links", hashlib.sha256).digest()
 
 
 def _index_page(form: MultiDict | None = None, errors: dict | None = None, status: int = 200):
@@ -183,7 +184,7 @@ def create():
             form.get("panelists", "").splitlines(),
             deadline,
             form_token=token,
-            reveal_key=_reveal_key(create=True),
+            link_key=_link_key(),
         )
         session.link_grace_hours = grace
         db.add(session)
@@ -200,11 +201,10 @@ def create():
         return _already_created(earlier)
     message = f"Session “{session.name}” created as a draft."
     if tokens:
-        message += " Copy each panelist's invite link below now: it is shown only once."
+        message += " Each panelist's invite link is on this page while the session is open."
     flash(message, "info")
     # Redirected, so a reload shows the session instead of creating another. The links are
-    # not in the URL or the cookie: the session page derives them once
-    # (participant_store.links_to_show).
+    # not in the URL: the session page derives them (participant_store.panel_links).
     return redirect(url_for("calibration.manage", session_id=session.id), 303)
 
 
@@ -218,19 +218,26 @@ def _manage(
 ):
     """The lead's session page; ``state_error`` (a refused step) is shown beside its button."""
     db = get_session()
-    tokens = participant_store.links_to_show(db, session.id, _reveal_key(create=False))
-    if tokens:
-        db.commit()  # shown once: the seeds they came from are gone
-    links = {
-        name: url_for("panel.home", token=token, _external=True) for name, token in tokens.items()
-    }
+    links = {}
+    if session.state in (SessionState.DRAFT, SessionState.OPEN):  # links work until the reveal
+        tokens = participant_store.panel_links(db, session.id, _link_key())
+        links = {
+            pid: url_for("panel.home", token=token, _external=True) for pid, token in tokens.items()
+        }
+    people = participant_store.participants(db, session.id)
+    calls = store.session_calls(db, session.id)
+    done = participant_store.progress(db, session.id)
     return render_template(
         "calibration/session.html",
         session=session,
-        people=participant_store.participants(db, session.id),
-        calls=store.session_calls(db, session.id),
-        done=participant_store.progress(db, session.id),
+        people=people,
+        calls=calls,
+        done=done,
         links=links,
+        link_states={
+            p.id: participant_store.link_state(p, len(done.get(p.id, ())), len(calls))
+            for p in people
+        },
         rubric=_rubric(session),
         state_error=state_error,
         grace_error=grace_error,
@@ -369,12 +376,12 @@ def new_link(session_id: int, participant_id: int):
         db.commit()
         flash(f"{participant.display_name}'s link no longer works.", "info")
         return redirect(url_for("calibration.manage", session_id=session.id))
-    participant_store.new_invite(participant, _reveal_key(create=True))
+    participant_store.new_invite(participant, _link_key())
     db.add(participant)
     _audit_link(db, session, participant, "reissued")
     db.commit()
     flash(
-        f"New link for {participant.display_name}: copy it below now, it is shown only once. "
+        f"New link for {participant.display_name}: it is in their row below. "
         "Their old link no longer works.",
         "info",
     )
