@@ -16,6 +16,7 @@ the database layer (qa_app.store.metrics) to say.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 FLAG, DIMENSION, OUTCOME, CREDIT_PER_SAVE = "flag", "dimension", "outcome", "credit_per_save"
@@ -50,6 +51,17 @@ class MetricSpec:
     def is_rate(self) -> bool:
         """Flags are 0/1 per call, so their mean is a rate."""
         return self.kind == FLAG
+
+
+def is_rate(spec: MetricSpec, values: Iterable[float]) -> bool:
+    """Whether ``spec``'s mean is a rate, so its differences read as percentage points: a flag,
+    or an outcome whose every value is 0 or 1 (saved, callback_30d); not a score or money."""
+    if spec.is_rate:
+        return True
+    if spec.kind != OUTCOME:
+        return False
+    seen = {float(v) for v in values if v == v}  # NaN (no value) left out
+    return bool(seen) and seen <= {0.0, 1.0}
 
 
 def parse_metric(key: str) -> MetricSpec:

@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from qa_app.domain.metrics import MetricSpec
+from qa_app.domain.metrics import MetricSpec, is_rate
 from qa_app.domain.rollouts.files import Rollout
 from qa_app.store.metrics import MetricError, call_metric_frame
 from qa_app.store.rubrics import DEFAULT_RUBRIC_ID
@@ -32,13 +32,15 @@ DEFAULT_WINDOW = {"week": 12, "month": 6}
 
 @dataclass
 class RolloutPanel:
-    """``frame``: unit, period, value (mean), calls, first_treated (0 = never)."""
+    """``frame``: unit, period, value (mean), calls, first_treated (0 = never); ``rate``:
+    the metric is a rate, so its effects read as percentage points."""
 
     frame: pd.DataFrame
     labels: dict[int, str]
     window: int
     period: str
     notes: list[str] = field(default_factory=list)
+    rate: bool = False
 
 
 def period_start(day: date, period: str) -> date:
@@ -128,7 +130,7 @@ def rollout_panel(
         name: index.get(period_start(day, period), 0) for name, day in rollout.adopted_on.items()
     }
     frame["first_treated"] = frame["unit"].map(adoption).fillna(0).astype(int)
-    return RolloutPanel(frame, labels, window, period, notes)
+    return RolloutPanel(frame, labels, window, period, notes, is_rate(spec, calls["value"]))
 
 
 def _label(start: date, period: str) -> str:

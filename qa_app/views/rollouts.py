@@ -150,6 +150,7 @@ def evaluate():
         )
     except (MetricError, ExportError, DidError) as exc:
         return _page(chosen, [str(exc)], status=422)
+    report["rate"] = built.rate
     report["warnings"] = [
         f"metric: {spec.label}, mean per {rollout.kind} and {chosen['period']}",
         *built.notes,

@@ -115,7 +115,8 @@ def test_lead_saves_locks_and_assigns_a_plan_then_reads_the_pilot_report(live_de
     expect(lock_line).to_contain_text("registered (locked) 2026-06-20 09:00 UTC")
     primary = page.locator("#preregistered article.metric-effect", has_text="Primary:")
     expect(primary).to_contain_text("flag:empathy_absent")
-    expect(primary).to_contain_text(re.compile(r"Effect [+-]\d\.\d{3}, 95% interval "))
+    # A flag's rate: the effect in percentage points.
+    expect(primary).to_contain_text(re.compile(r"Effect [+-]\d+\.\d pts, 95% interval "))
     # Two of five queues trained: the interval cannot be bounded and the pilot says it is
     # exploratory, beside the effect rather than hidden.
     expect(primary).to_contain_text("the smallest p-value this design can give is 0.100")

@@ -128,6 +128,11 @@ def test_the_demo_shows_a_locked_assigned_pilot_whose_report_is_kept_until_the_d
     assert 'data-smallest-p="0.1000"' in first
     assert "10 distinct assignments" in first and "exploratory, underpowered pilot" in first
     assert "Primary: flag:empathy_absent — training vs control" in first
+    # A flag's rate: the effect and its interval in percentage points, the arms' means in %.
+    primary = first[first.index("Primary: flag:empathy_absent"):]
+    # (no interval here: 10 assignments give randomisation inference only, said beside it)
+    assert re.search(r'data-col="effect">[+-]\d+\.\d pts</strong>, 95% interval —', primary)
+    assert re.search(r"means: control \d+\.\d%, training \d+\.\d%", primary)
     assert "nan" not in re.sub(r"<[^>]+>", " ", first).lower().split()
     assert re.search(r'id="computed-at">computed \d{4}-\d\d-\d\d \d\d:\d\d UTC', first)
     again = html.unescape(lead.get("/experiments/demo-empathy-pilot/report").get_data(as_text=True))

@@ -109,3 +109,24 @@ def test_a_rollout_to_one_queue_shows_the_synthetic_control_and_its_gap_chart(
     assert 'id="rollout-weights"' in page and 'data-figure="placebo_p_value"' in page
     chart = re.search(r'<img src="data:image/svg\+xml;base64,([^"]+)"', page)
     assert chart and b"<svg" in base64.b64decode(chart.group(1))
+
+
+def test_an_effect_on_a_rate_reads_in_percentage_points(web_app, users, auth, client, cli,
+                                                        tmp_path):  # fmt: skip
+    """A 0/1 outcome (saved) is a rate: its effect and interval are shown as points (−14.4
+    pts), not as a raw proportion (−0.1442); a numeric outcome keeps its own units."""
+    _load_calls(cli, tmp_path)
+    saved = ["call_id,saved"] + [
+        f"Q{q}-{m:02d}-{k},{(q * 7 + m * 3 + k) % 2}"
+        for q in range(1, 9) for m in range(1, 13) for k in range(3)
+    ]  # fmt: skip
+    (tmp_path / "saved.csv").write_text("\n".join(saved) + "\n")
+    assert cli("import", "outcomes", tmp_path / "saved.csv").exit_code == 0
+    auth.login("coach@test.example")
+    page = _form(client, metric="outcome:saved").get_data(as_text=True)
+    att = re.search(r'data-figure="att">([^<]+)<', page).group(1)
+    assert re.fullmatch(r"[+-]\d+\.\d pts", att), att
+    ci = re.search(r'data-figure="ci">([^<]+)<', page).group(1)
+    assert re.fullmatch(r"[+-]\d+\.\d pts to [+-]\d+\.\d pts", ci), ci
+    numeric = _form(client).get_data(as_text=True)
+    assert re.search(r'data-figure="att">-?\d+\.\d{4}<', numeric)

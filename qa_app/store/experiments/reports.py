@@ -36,7 +36,7 @@ from qa_app.domain.experiments.units import (
     subgroup_values,
     unit_of_call,
 )
-from qa_app.domain.metrics import parse_metric
+from qa_app.domain.metrics import is_rate, parse_metric
 from qa_app.models import (
     AgentExposure,
     CalibrationConsensus,
@@ -107,6 +107,7 @@ def _effects(stored, plan, key, primary, frame_of, permutations) -> list[dict]:
         frame = frame_of(spec)
     except ValueError as exc:
         return [_missing(key, primary, plan.control, arm, str(exc)) for arm in plan.treatment_arms]
+    rate = is_rate(spec, frame["value"])
     entries = []
     for arm in plan.treatment_arms:
         try:
@@ -119,7 +120,7 @@ def _effects(stored, plan, key, primary, frame_of, permutations) -> list[dict]:
         except ValueError as exc:
             entries.append(_missing(spec.key, primary, plan.control, arm, str(exc)))
             continue
-        entries.append(effect.to_json() | {"label": spec.label, "error": None})
+        entries.append(effect.to_json() | {"label": spec.label, "error": None, "rate": rate})
     return entries
 
 
