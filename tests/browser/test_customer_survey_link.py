@@ -36,7 +36,7 @@ def test_a_customer_answers_the_survey_on_a_phone(live_demo, sqlite_url, page):
     assert order != second_order  # consecutive respondents see different orders
     page.set_viewport_size(PHONE)
     page.goto(f"{live_demo}/survey/{token}")
-    expect(page.get_by_role("heading", name="After your call (5-point)")).to_be_visible()
+    expect(page.get_by_role("heading", name="After your call", exact=True)).to_be_visible()
     items = page.locator("fieldset.survey-item")
     expect(items).to_have_count(3)
     assert [items.nth(i).get_attribute("data-item") for i in range(3)] == order

@@ -94,7 +94,7 @@ def test_a_broken_survey_file_is_refused_with_its_line_named(change, fragment, m
 
 def test_missing_parts_are_named_and_every_problem_is_reported_at_once():
     text = _with(("[open_text]", "[other]"))
-    text = text.replace('title = "After your call (5-point)"\n', "")
+    text = text.replace('title = "After your call"\n', "")
     problems = _problems(text)
     assert any("'[open_text]' with a 'question' is missing" in p for p in problems)
     assert any("'title' is missing or empty" in p for p in problems)
