@@ -6,8 +6,9 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 # make run keeps its SQLite database and secret key in the checkout's instance/ folder.
 export QA_APP_INSTANCE_PATH ?= $(CURDIR)/instance
-# The demo's organisation, as customers on panel links see it (make run only).
+# The demo's organisation, as customers see it, and its currency (make run only).
 run: export QA_APP_ORGANISATION_NAME ?= Example Energy
+run: export QA_APP_CURRENCY ?= EUR
 
 .PHONY: run test lint bench docs clean
 

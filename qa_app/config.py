@@ -86,6 +86,8 @@ def load_settings(
         "RUBRIC_ID": os.environ.get("QA_APP_RUBRIC") or "empathy",
         # Shown to customers (panel and survey links) instead of the product's name.
         "ORGANISATION_NAME": (os.environ.get("QA_APP_ORGANISATION_NAME") or "").strip()[:80],
+        # Money is shown with it: an ISO code (EUR, GBP, USD, ...) or a symbol; blank: none.
+        "CURRENCY": (os.environ.get("QA_APP_CURRENCY") or "").strip()[:10],
         "SESSION_COOKIE_SECURE": _env_flag("QA_APP_SECURE_COOKIES", False),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

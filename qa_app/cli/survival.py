@@ -116,8 +116,9 @@ def survival(cohort, flag, as_of, horizon, by, window, rubric_key, output) -> No
     try:
         with Session(engine) as db:
             _cohort, report = survival_report(
-                db, cohort, flag, as_of, horizon, by, window, rubric_key, app.config["RUBRIC_ID"]
-            )
+                db, cohort, flag, as_of, horizon, by, window, rubric_key, app.config["RUBRIC_ID"],
+                app.config["CURRENCY"],
+            )  # fmt: skip
     except (SurvivalError, ExportError) as exc:
         raise click.ClickException(str(exc)) from None
     if output == "json":

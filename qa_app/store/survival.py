@@ -85,6 +85,7 @@ def survival_report(
     window: int | None,
     rubric_key: str | None,
     default_rubric_id: str,
+    currency: str = "",
 ):
     """The cohort and its analysis (qa_app.domain.survival.analysis.analyse), for the CLI and
     the page.
@@ -104,6 +105,6 @@ def survival_report(
             f"unknown flag '{flag}'; the flags of {data.rubric_key}: {', '.join(data.flag_names)}"
         )
     chosen = build_cohort(data.customers, data.events, data.calls, cohort, flag, as_of, window)
-    report = analyse(chosen, horizon, by)
+    report = analyse(chosen, horizon, by, currency)
     report["rubric"] = data.rubric_key
     return chosen, report

@@ -37,6 +37,15 @@ def init_app(app: Flask) -> None:
     )
     for module in modules:
         app.register_blueprint(module.bp)
+    from qa_app.domain.money import currency_prefix, format_money
+
+    # Money everywhere with the organisation's currency (QA_APP_CURRENCY).
+    app.jinja_env.filters["money"] = lambda value, signed=False, digits=2: format_money(
+        value, app.config.get("CURRENCY", ""), signed=signed, digits=digits
+    )
+    app.jinja_env.globals["currency_prefix"] = lambda: currency_prefix(
+        app.config.get("CURRENCY", "")
+    )
     app.context_processor(
         lambda: {
             "current_user": current_user(),

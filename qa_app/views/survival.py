@@ -85,7 +85,7 @@ def _analysis(chosen: dict) -> dict:
         cohort, report = survival_report(
             get_session(), chosen["cohort"], chosen["flag"], chosen["as_of"],
             chosen["horizon"], chosen["by"], chosen["window"], None,
-            current_app.config["RUBRIC_ID"],
+            current_app.config["RUBRIC_ID"], current_app.config["CURRENCY"],
         )  # fmt: skip
     except (SurvivalError, ExportError) as exc:
         return {"error": str(exc)}

@@ -167,3 +167,21 @@ def test_a_refused_close_keeps_what_was_typed_beside_the_field_and_names_the_ale
     with Session(db.get_engine_for(scoring)) as session:
         alert = session.get(OutreachAlert, alert_id)
         assert alert.status == "open" and not alert.assigned_to
+
+
+def test_credit_is_shown_in_the_organisations_currency(scoring, auth, client):
+    """QA_APP_CURRENCY: the credit field says the currency and a closed alert's credit is
+    shown with it (€12.50), not as a bare 12.50."""
+    scoring.config["CURRENCY"] = "EUR"
+    alert_id = _alert(scoring, "K-9")
+    auth.login("lead@test.example")
+    page = client.get("/outreach").get_data(as_text=True)
+    assert "Credit given (€) (blank for none)" in page
+    closed = client.post(
+        "/outreach/close",
+        data={"alert_id": alert_id, "pathway": "apology_and_fix", "credit": "12.5",
+              "csrf_token": csrf_token(page)},  # fmt: skip
+        follow_redirects=True,
+    )
+    table = closed.get_data(as_text=True).split('id="outreach-closed"')[1]
+    assert '<td class="num">€12.50</td>' in table

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from qa_app.domain.money import format_money
 from qa_app.domain.survival.cohorts import Cohort, Member, SurvivalError, describe_left_out
 
 BY_CHOICES = ("segment", "channel", "interaction_type")
@@ -37,7 +38,9 @@ FLAG_PHRASES = {
 }
 
 
-def analyse(cohort: Cohort, horizon: float = DEFAULT_HORIZON, by: str | None = None) -> dict:
+def analyse(
+    cohort: Cohort, horizon: float = DEFAULT_HORIZON, by: str | None = None, currency: str = ""
+) -> dict:
     """Kaplan–Meier, log-rank, Cox and RMST for with/without the flag, as the issue's JSON.
 
     With ``by``, the same figures for each value of that field under ``strata``; the
@@ -52,7 +55,7 @@ def analyse(cohort: Cohort, horizon: float = DEFAULT_HORIZON, by: str | None = N
         "flag": cohort.flag,
         "as_of": cohort.as_of.date().isoformat(),
         "window_days": list(cohort.window),
-        **compare(cohort.members, horizon, cohort.flag),
+        **compare(cohort.members, horizon, cohort.flag, currency),
         "left_out": dict(sorted(cohort.left_out.items())),
         "left_out_text": describe_left_out(cohort),
         "association": ASSOCIATION_NOTE,
@@ -67,6 +70,7 @@ def analyse(cohort: Cohort, horizon: float = DEFAULT_HORIZON, by: str | None = N
                     [m for m in cohort.members if (getattr(m, by) or "(none)") == value],
                     horizon,
                     cohort.flag,
+                    currency,
                 ),
             }
             for value in values
@@ -80,6 +84,7 @@ def value_sentence(
     difference: float | None,
     money: float | None,
     ci: Sequence[float] | None,
+    currency: str = "",
 ) -> str | None:
     """The RMST difference in words, then in money when there is a figure for it, e.g. "In
     their first year, customers whose feelings were acknowledged stayed on average 12 days
@@ -100,9 +105,11 @@ def value_sentence(
             text += "; the interval includes no difference at all"
     text += "."
     if money is not None and math.isfinite(money):
+        amount = format_money(abs(money), currency, digits=0)
+        unit = "" if currency else " (in the currency of monthly_value)"
         text += (
-            f" At their monthly value that is about {abs(money):,.0f} per customer "
-            f"{'more' if money >= 0 else 'less'} (in the currency of monthly_value)."
+            f" At their monthly value that is about {amount} per customer "
+            f"{'more' if money >= 0 else 'less'}{unit}."
         )
     return text
 
@@ -261,8 +268,13 @@ def _cox(members: Sequence[Member]) -> dict:
     return result
 
 
-def compare(members: Sequence[Member], horizon: float, flag: str) -> dict:
-    """The with/without comparison of one set of customers (a cohort or one stratum)."""
+def compare(members: Sequence[Member], horizon: float, flag: str, currency: str = "") -> dict:
+    """The with/without comparison of one set of customers (a cohort or one stratum).
+
+    The restricted mean is taken up to the horizon asked for or, when a group is followed
+    for less, up to the last day both groups are followed (so no figure assumes a curve stays
+    flat beyond its data); ``rmst.horizon`` is the one used, ``rmst.asked_horizon`` the other.
+    """
     from lifelines.statistics import logrank_test
 
     with_flag = [m for m in members if m.exposed]
@@ -305,23 +317,27 @@ def compare(members: Sequence[Member], horizon: float, flag: str) -> dict:
     result["cox"] = _cox(members)
     if result["cox"]["error"]:
         warnings_.append(f"Cox model {result['cox']['error']}")
+    asked = horizon
+    followed = min(max(m.days for m in part) for part in (with_flag, without))
+    if followed < horizon:
+        horizon = float(math.floor(followed))
+        short = "with" if max(m.days for m in with_flag) == followed else "without"
+        warnings_.append(
+            f"the '{short}' group is followed for {followed:.0f} days at most, so the "
+            f"restricted means and their difference are over the first {horizon:g} days, not "
+            f"the {asked:g} asked for"
+        )
     (a, se_a), (b, se_b) = rmst_with_se(with_flag, horizon), rmst_with_se(without, horizon)
     difference, se = a - b, math.sqrt(se_a**2 + se_b**2)
     ci = [difference - Z95 * se, difference + Z95 * se]
     result["rmst"] = {
         "horizon": horizon,
+        "asked_horizon": asked,
         "with": _number(a, 2),
         "without": _number(b, 2),
         "difference": _number(difference, 2),
         "ci": [_number(ci[0], 2), _number(ci[1], 2)],
     }
-    for group, part in (("with", with_flag), ("without", without)):
-        last = max(m.days for m in part)
-        if last < horizon:
-            warnings_.append(
-                f"the '{group}' group is followed for {last:.0f} days at most, less than the "
-                f"{horizon:g}-day horizon: its restricted mean assumes the curve stays flat"
-            )
     values = [m.monthly_value for m in members if m.monthly_value is not None]
     mean_value = sum(values) / len(values) if values else None
     money = difference / DAYS_PER_MONTH * mean_value if mean_value is not None else None
@@ -330,7 +346,8 @@ def compare(members: Sequence[Member], horizon: float, flag: str) -> dict:
         "difference": _number(money, 2),
         # No money figure from a group too small to stand behind (its own warning says so).
         "sentence": value_sentence(
-            flag, horizon, difference, None if any(g["small"] for g in groups) else money, ci
+            flag, horizon, difference, None if any(g["small"] for g in groups) else money, ci,
+            currency,
         ),
     }
     result["warnings"] = warnings_
