@@ -19,6 +19,7 @@ from qa_app.domain.agreement.alpha import RELIABLE, TENTATIVE  # noqa: E402
 from qa_app.domain.calibration.sessions import SessionRating  # noqa: E402
 from qa_app.domain.rubrics.definitions import Rubric  # noqa: E402
 
+HEATMAP_COLOURS = "cividis"
 GROUP_COLOURS = {"everyone": "#1c3f8a", "qa": "#d08a00", "panel": "#2a8a4a"}
 
 
@@ -88,12 +89,17 @@ def heatmap(
     figure, axes = plt.subplots(
         figsize=(max(4, 0.6 * len(calls) + 2), max(2, 0.4 * len(raters) + 1))
     )
+    # cividis: readable with every common colour-vision deficiency (Nuñez et al. 2018), where
+    # red-green told low from high by hue alone.
     image = axes.imshow(
-        grid, cmap="RdYlGn", vmin=rubric.scale_min, vmax=rubric.scale_max, aspect="auto"
+        grid, cmap=HEATMAP_COLOURS, vmin=rubric.scale_min, vmax=rubric.scale_max, aspect="auto"
     )
     axes.set_xticks(range(len(calls)), calls, rotation=45, ha="right", fontsize=8)
     axes.set_yticks(range(len(raters)), raters, fontsize=8)
+    middle = (rubric.scale_min + rubric.scale_max) / 2
     for i, j in sums:
-        axes.text(j, i, f"{grid[i, j]:.1f}", ha="center", va="center", fontsize=7)
+        # White on the dark (low) half of the scale, black on the light half.
+        colour = "white" if grid[i, j] < middle else "black"
+        axes.text(j, i, f"{grid[i, j]:.1f}", ha="center", va="center", fontsize=7, color=colour)
     figure.colorbar(image, ax=axes, label="mean score" if not dimension else "score")
     return _png(figure)

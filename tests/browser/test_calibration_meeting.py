@@ -100,6 +100,13 @@ def test_lead_runs_a_meeting_end_to_end(live_demo, browser, cli, tmp_path):
     lead.get_by_role("button", name="Reveal scores").click()
     lead.get_by_role("button", name="Open the dashboard").click()
     shown = lead.locator('[data-group="everyone"][data-dimension="overall"] .alpha').inner_text()
+    # The answer first, in one sentence with its number, then the alpha chart, then the table.
+    expect(lead.locator("#agreement-answer")).to_contain_text(
+        f"Overall agreement for everyone together: α = {shown.strip()}"
+    )
+    tops = [lead.locator(s).first.bounding_box()["y"] for s in
+            ("#agreement-answer", 'img[src*="charts/alpha"]', "table.agreement")]  # fmt: skip
+    assert tops == sorted(tops) and tops[0] < 700, tops
 
     csv_text = lead.request.get(f"{live_demo}{session_path}/ratings.csv").text()
     path = tmp_path / "ratings.csv"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -177,6 +178,21 @@ def test_blind_until_reveal_then_dashboard_matches_the_agreement_engine(demo, le
     row = dashboard.split('data-group="everyone" data-dimension="overall"')[1]
     everyone = row.split("</tr>")[0]
     assert 'class="other-raters"' in everyone and "other raters:" in everyone
+    # The answer first (overall alpha for everyone, its interval, what it means), then the
+    # alpha chart, then the table; each interval caveat said once, rows pointing to it.
+    answer = re.search(r'id="agreement-answer">(.*?)</p>', dashboard, re.S).group(1)
+    overall = f"{engine['overall']['alpha']:.3f}"
+    assert f"Overall agreement for everyone together: <strong>α = {overall}</strong>" in answer
+    assert "95% interval" in answer
+    marks = ('id="agreement-answer"', "charts/alpha", 'class="agreement"', "charts/heatmap",
+             "How these numbers are computed")  # fmt: skip
+    order = [dashboard.index(m) for m in marks]
+    assert order == sorted(order), order
+    notes = re.findall(r'<li id="interval-note-\d+">([^<]+)</li>', dashboard)
+    assert notes and len(notes) == len(set(notes))
+    for note in notes:
+        assert dashboard.count(html.escape(note, quote=False)) == 1, note
+    assert dashboard.count('href="#interval-note-1"') >= 5
     for chart in ("alpha", "heatmap"):
         image = lead.get(f"/calibration/{session_id}/charts/{chart}.png")
         assert image.status_code == 200 and image.content_type == "image/png"

@@ -265,6 +265,7 @@ class Interval:
     method: str
     kind: str = "percentile"  # "jackknife t" or "percentile"
     warning: str | None = None  # None: the interval can be read at face value
+    warnings: tuple[str, ...] = ()  # the same, one reason each (a page says each once)
     # For raters like these, not only these (other_raters_interval); None below 3 raters.
     other_raters: tuple[float, float] | None = None
 
@@ -404,4 +405,5 @@ def summarise_bootstrap(
         method=method,
         kind="jackknife t" if bounds else "percentile",
         warning=" ".join(warnings) or None,
+        warnings=tuple(warnings),
     )

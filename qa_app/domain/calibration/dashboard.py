@@ -65,6 +65,53 @@ def build_dashboard(
     }
 
 
+GROUP_WORDS = {"everyone": "everyone together", "qa": "QA reviewers", "panel": "the customer panel"}
+
+
+def verdict(alpha: float | None) -> str:
+    """Krippendorff's (2004) reading of alpha, in words."""
+    if alpha is None:
+        return "not computable"
+    if alpha >= 0.8:
+        return "reliable"
+    if alpha >= 0.667:
+        return "tentative: good enough for tentative conclusions only"
+    return "not yet reliable: the definitions or the training need work"
+
+
+def headline(numbers: Mapping) -> dict | None:
+    """The dashboard's answer, said first: overall alpha for everyone together (or the first
+    group that has one), its interval and what it means."""
+    for label, _role in GROUPS:
+        report = numbers["agreement"].get(label)
+        if report is None or report.overall.alpha is None:
+            continue
+        overall = report.overall
+        interval = overall.interval
+        return {
+            "group": GROUP_WORDS[label],
+            "alpha": overall.alpha,
+            "low": interval.low if interval else None,
+            "high": interval.high if interval else None,
+            "verdict": verdict(overall.alpha),
+        }
+    return None
+
+
+def interval_notes(numbers: Mapping) -> list[str]:
+    """Each different interval warning once, in the order met: the page says a caveat once
+    and each row points to it, instead of repeating it in every row."""
+    notes: list[str] = []
+    for report in numbers["agreement"].values():
+        if report is None:
+            continue
+        for result in (*report.dimensions.values(), report.overall):
+            for warning in result.interval.warnings if result.interval else ():
+                if warning not in notes:
+                    notes.append(warning)
+    return notes
+
+
 def in_rubric_order(report, rubric: Rubric):
     """The engine's report with its dimensions in rubric order, each named by its title.
 

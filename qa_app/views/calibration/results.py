@@ -42,12 +42,18 @@ def _dashboard(session: CalibrationSession, refused=None, status: int = 200):
     db = get_session()
     rubric = _rubric(session)
     agreed = result_store.consensus(db, session.id)
+    from qa_app.domain.calibration.dashboard import headline, interval_notes
+
     numbers = result_store.dashboard_numbers(db, session, rubric, agreed)
+    notes = interval_notes(numbers)
     return render_template(
         "calibration/dashboard.html",
         session=session,
         rubric=rubric,
         numbers=numbers,
+        headline=headline(numbers),
+        notes=notes,
+        note_number={note: n for n, note in enumerate(notes, start=1)},
         comments=result_store.comments(db, session.id),
         consensus=agreed,
         consensus_notes=result_store.consensus_notes(agreed),
