@@ -6,7 +6,6 @@ Report dicts in (the JSON of ``qa-app rollout evaluate``), image bytes out: PNG 
 
 from __future__ import annotations
 
-import base64
 import io
 
 import matplotlib
@@ -97,7 +96,3 @@ def _gap_rows(gap) -> list[tuple]:
         rows.append((time, row.get("treated"), row.get("synthetic"), value))
     return rows
 
-
-def data_url(svg: bytes) -> str:
-    """An SVG as a data: URL for an <img> (the app's CSP allows data: images)."""
-    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")

@@ -72,6 +72,15 @@ def _comparison_page(args, export_error: str | None = None, status: int | None =
             )
         except ExportError as exc:
             error = str(exc)
+    chart, lead = None, None
+    if report and _any_calls(report):
+        from qa_app.charts import svg_data_url
+        from qa_app.charts.flags import difference_chart_svg
+        from qa_app.domain.flags.reading import headline
+
+        lead = headline(report["groups"])
+        svg = difference_chart_svg(report["groups"], report["value_is"] == "rate")
+        chart = svg_data_url(svg) if svg else None
     context = {
         "filters": filters,
         "choices": queue_queries.filter_choices(db),
@@ -87,6 +96,8 @@ def _comparison_page(args, export_error: str | None = None, status: int | None =
         "formats": FORMATS,
         "cut_labels": CUT_LABELS,
         "credit": bool(report) and has_credit(report["groups"]),
+        "chart": chart,
+        "headline": lead,
         "export_error": export_error,
     }
     template = "coach/_comparison.html" if wants_fragment() else "coach/index.html"

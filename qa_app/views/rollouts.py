@@ -108,7 +108,8 @@ def _rollout_file(chosen: dict, folder: Path) -> tuple[Path | None, list[str]]:
 @roles_required(*READERS)
 def evaluate():
     """Evaluate the rollout; every problem is shown beside the form, nothing is stored."""
-    from qa_app.charts.rollouts import data_url, event_study_png, gap_png
+    from qa_app.charts import svg_data_url as data_url
+    from qa_app.charts.rollouts import event_study_png, gap_png
     from qa_app.domain.metrics import parse_metric
     from qa_app.domain.rollouts.did import DidError
     from qa_app.domain.rollouts.evaluation import evaluate_panel

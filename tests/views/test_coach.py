@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -59,15 +61,29 @@ def test_coach_sees_comparison_and_downloads_the_spreadsheet(demo, client):
     assert "closed_emotional_loop" in comparison
     # Every comparison says it is an association, and each difference has its own interval.
     assert "Association, not effect: calls with and without the flag differ" in comparison
-    for header in ("crude difference", "weighted difference", "standardised difference",
-                   "adjusted difference"):
+    # The answer first: a sentence with the standardised difference and its interval, then
+    # the dot-and-interval chart, then the table; the method behind a disclosure.
+    answer = re.search(r'id="coach-answer">(.*?)</p>', comparison, re.S).group(1)
+    said = re.compile(
+        r"Saved rate with <strong>\w+</strong> (across every save script|on <strong>[\w-]+"
+        r"</strong> calls): <strong>[+-]\d+\.\d pts</strong> against calls without it \(95% "
+        r"interval [+-]\d+\.\d pts to [+-]\d+\.\d pts\), standardised"
+    )
+    assert said.search(answer), answer
+    assert "An association in reviewed calls, not an effect." in answer
+    chart = re.search(r'<figure id="coach-chart">\s*<img src="data:image/svg\+xml;base64,([^"]+)"',
+                      comparison)  # fmt: skip
+    assert chart and b"<svg" in base64.b64decode(chart.group(1))
+    order = [comparison.index(m) for m in ('id="coach-answer"', 'id="coach-chart"',
+                                           "How to read these figures", 'class="comparison"')]
+    assert order == sorted(order)
+    assert "N_h" not in comparison.split("How to read these figures")[0]
+    for header in ("standardised difference", "crude", "weighted", "adjusted"):
         assert f"<th>{header}</th>" in comparison
-    weighted_cells = comparison.split('<td class="difference weighted">')[1:]
+    weighted_cells = comparison.split('<td class="difference weighted secondary">')[1:]
     assert weighted_cells and all('class="interval"' in c.split("</td>")[0]
                                   for c in weighted_cells if "—" not in c.split("</td>")[0])
     # No rate difference or interval beyond ±100% appears.
-    import re
-
     figures = [float(v) for v in re.findall(r"(-?\d+\.\d)%", comparison)]
     assert figures and all(-100 <= v <= 100 for v in figures)
     # Credit per save (the demo imports saved and credit_amount) and the equity cuts.
