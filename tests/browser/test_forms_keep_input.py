@@ -181,3 +181,33 @@ def test_back_and_create_again_makes_one_session(served, lead):
     expect(lead.locator('code[data-link="Customer A"]')).to_be_visible()
     lead.goto(f"{base}/calibration")
     expect(lead.get_by_role("link", name="Made twice")).to_have_count(1)
+
+
+def test_back_and_add_again_adds_one_user_and_shows_it(served, browser):
+    """Any form that makes something acts once: Back after adding a user, then Add user with
+    the same answers, shows the first result instead of a second user (or an 'already
+    exists' refusal)."""
+    base, _ = served
+    context = browser.new_context(viewport=LAPTOP)
+    admin = context.new_page()
+    log_in(admin, base, "admin@example.com", "demo-admin-pass")
+
+    def add():
+        admin.get_by_label("Name", exact=True).fill("Nia New")
+        admin.get_by_label("Email").fill("nia@example.com")
+        admin.locator("#add-user ~ form").get_by_label("Role").select_option("reviewer")
+        admin.locator('#add-user ~ form input[name="password"]').fill("a-long-password-1")
+        admin.get_by_role("button", name="Add user").click()
+
+    admin.goto(f"{base}/admin/users")
+    add()
+    expect(admin.locator("body")).to_contain_text("Added reviewer nia@example.com.")
+    admin.go_back()
+    admin.wait_for_load_state()
+    add()
+    expect(admin.locator("body")).to_contain_text(
+        "This form was already sent, so nothing new was made"
+    )
+    expect(admin.locator("body")).not_to_contain_text("already exists")
+    expect(admin.get_by_text("nia@example.com", exact=True)).to_have_count(1)
+    context.close()
