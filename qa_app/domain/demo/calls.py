@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from qa_app.domain.demo import scenarios as text
+from qa_app.domain.demo.cases import CASES
 from qa_app.domain.imports.calls import CallRecord, Turn
 
 SEED = 20260601
@@ -178,7 +179,7 @@ def build_transcript(rng, agent: Agent, kind: str, channel: str, script, levels,
 
     say("Agent", variant(text.GREETINGS[channel]))
     # Drawn after the greeting's pause, where the stream has always drawn the opening.
-    case = {k: v.format(**values) for k, v in rng.choice(text.CASES[kind]).items()}
+    case = {k: v.format(**values) for k, v in rng.choice(CASES[kind]).items()}
     fill.update(case, Confirm=case["confirm"][0].upper() + case["confirm"][1:])
     say("Customer", case["opening"])
     say("Agent", variant(text.ACKNOWLEDGMENT[levels["acknowledgment"]]), "acknowledgment")
