@@ -4,13 +4,19 @@ the table of figures, and the analysis plan with its time and amendments when on
 
 Read-only (GET): plans are stored and amended from the command line, where the reason for
 an amendment is required. The results are one partial, served alone to htmx requests.
+
+A first visit (no choices in the address) gets the form at once, filled with the default
+choices, and the results as a placeholder that asks htmx for them on load (a plain link for
+no-JS browsers): the fits take a few seconds. The default lags are the usual ones capped at the
+deepest lag the data support (qa_app.domain.panels.depth), counted without fitting anything.
 """
 
 from __future__ import annotations
 
 import base64
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 
 from qa_app.domain.dates import DayError, parse_day
 from qa_app.domain.panels.plan import DOSES, OUTCOMES, parse_lags
@@ -21,7 +27,37 @@ from qa_app.web.requests import wants_fragment
 
 bp = Blueprint("outcomes_over_time", __name__)
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)
-DEFAULTS = {"outcomes": ["nps", "renewal"], "flag": "acknowledged", "lags": "1,3,12"}
+DEFAULTS = {"outcomes": ["nps", "renewal"], "flag": "acknowledged", "dose": "share"}
+
+
+def _defaults() -> tuple[dict, str | None]:
+    """The choices a first visit starts with, and a note saying which lags are used and why
+    when the data do not reach the usual ones. The rubric's first flag stands in when it has
+    no "acknowledged"; a flag the panel cannot read keeps the usual lags (its error is shown
+    with the results)."""
+    from qa_app.domain.panels.depth import USUAL_LAGS, lag_depth
+    from qa_app.store.panels.queries import PanelQueryError, load_panel_data, rubric_flags
+
+    db, rubric_id = get_session(), current_app.config["RUBRIC_ID"]
+    flags = rubric_flags(db, rubric_id)
+    flag = DEFAULTS["flag"] if DEFAULTS["flag"] in flags or not flags else flags[0]
+    choices = {**DEFAULTS, "flag": flag, "lags": ",".join(map(str, USUAL_LAGS))}
+    try:
+        data = load_panel_data(db, flag, rubric_id)
+    except PanelQueryError:
+        return choices, None
+    depth = lag_depth(data.customers, data.events, data.calls, choices["outcomes"],
+                      USUAL_LAGS, choices["dose"])  # fmt: skip
+    choices["lags"] = ",".join(map(str, depth.lags))
+    return choices, depth.note
+
+
+def _query(choices: dict) -> MultiDict:
+    """The choices as the form's query string (what the placeholder asks for)."""
+    return MultiDict(
+        [("outcome", o) for o in choices["outcomes"]]
+        + [(k, choices[k]) for k in ("flag", "lags", "dose")]
+    )
 
 
 def _form(args) -> tuple[dict, object | None, list[str]]:
@@ -29,17 +65,17 @@ def _form(args) -> tuple[dict, object | None, list[str]]:
     from qa_app.store.panels.queries import PanelRequest
 
     asked = any(args.get(k) for k in ("outcome", "flag", "lags", "plan"))
+    if not asked:
+        return {}, None, []
     outcomes = [o.strip() for o in args.getlist("outcome") if o.strip()]
     form = {
-        "outcomes": outcomes if asked else DEFAULTS["outcomes"],
-        "flag": (args.get("flag") or "").strip()[:100] if asked else DEFAULTS["flag"],
-        "lags": (args.get("lags") or "").strip()[:100] if asked else DEFAULTS["lags"],
+        "outcomes": outcomes,
+        "flag": (args.get("flag") or "").strip()[:100],
+        "lags": (args.get("lags") or "").strip()[:100],
         "plan": (args.get("plan") or "").strip()[:100],
         "as_of": (args.get("as_of") or "").strip()[:40],
         "dose": (args.get("dose") or "share").strip()[:20],
     }
-    if not asked:
-        return form, None, []
     problems = [f"outcome: '{o[:40]}' is not one of {', '.join(OUTCOMES)}"
                 for o in outcomes if o not in OUTCOMES]  # fmt: skip
     as_of = None
@@ -89,6 +125,17 @@ def index():
     from qa_app.store.panels.queries import rubric_flags
 
     form, panel_request, problems = _form(request.args)
+    defaults, default_note, pending_url = None, None, None
+    if not form:
+        # Nothing asked: the default choices, computed after the page is shown (htmx asks for
+        # them on load; an htmx request without choices gets them straight away).
+        defaults, default_note = _defaults()
+        args = _query(defaults)
+        if wants_fragment():
+            form, panel_request, problems = _form(args)
+        else:
+            form = {**defaults, "plan": "", "as_of": ""}
+            pending_url = url_for("outcomes_over_time.index", **args.to_dict(flat=False))
     reports, chart, error = [], None, None
     if panel_request is not None:
         reports, chart, error = _results(panel_request)
@@ -99,15 +146,19 @@ def index():
         "error": error,
         "reports": reports,
         "chart": chart,
-        "asked": panel_request is not None,
+        "pending_url": pending_url,
     }
     if wants_fragment():
         return render_template("outcomes_over_time/_results.html", **context), status
     db = get_session()
+    if defaults is None:
+        defaults, default_note = _defaults()
     context.update(
         outcomes=OUTCOMES,
         doses=DOSES,
         flags=rubric_flags(db, current_app.config["RUBRIC_ID"]),
         plans=[p.name for p in all_plans(db)],
+        # Which lags the defaults use and why, beside the field while it holds them.
+        default_note=default_note if form.get("lags") == defaults["lags"] else None,
     )
     return render_template("outcomes_over_time/index.html", **context), status

@@ -57,13 +57,13 @@ def _choice(args) -> tuple[dict, list[str]]:
 @roles_required(*READERS)
 def index():
     """The form, and for its choice the curves, at-risk table and figures."""
-    from qa_app.domain.survival.analysis import BY_CHOICES
+    from qa_app.domain.survival.analysis import BY_CHOICES, FIELD_LABELS
     from qa_app.domain.survival.cohorts import COHORTS
 
     chosen, problems = _choice(request.args)
     context = {"chosen": chosen, "problems": problems, "cohorts": COHORTS,
-               "by_choices": BY_CHOICES, "report": None, "chart": None, "at_risk": None,
-               "ticks": [], "flags": [], "error": None}  # fmt: skip
+               "by_choices": BY_CHOICES, "labels": FIELD_LABELS, "report": None, "chart": None,
+               "at_risk": None, "ticks": [], "flags": [], "error": None}  # fmt: skip
     if not problems:
         context.update(_analysis(chosen))
         if context["error"] and "unknown flag" in context["error"]:
@@ -91,7 +91,8 @@ def _analysis(chosen: dict) -> dict:
         return {"error": str(exc)}
     out = {"report": report, "error": None}
     if cohort.members:
-        horizon = chosen["horizon"]
+        # The horizon the restricted means used: the one asked for, or where follow-up ends.
+        horizon = (report.get("rmst") or {}).get("horizon") or chosen["horizon"]
         step = 90 if horizon > 180 else 30
         ticks = list(range(0, int(horizon) + 1, step))
         out["ticks"] = ticks

@@ -46,3 +46,27 @@ def test_a_cx_lead_reads_outcomes_over_time(live_demo, page):
     expect(chart).to_be_visible()
     assert chart.evaluate("img => img.naturalWidth") > 0
     expect(results.locator("table.oot-table").first).to_contain_text("1")
+
+
+def test_outcomes_over_time_shows_the_default_results_without_pressing_show(live_demo, page):
+    log_in(page, live_demo, "lead@example.com", "demo-lead-pass")
+    open_from_menu(page, "Customers", "Outcomes over time")
+    # The demo's reviewed calls reach 4 months back, not 12: the field holds the lags used.
+    expect(page.locator("input[name=lags]")).to_have_value("1,3,4")
+    expect(page.locator("#oot-default-lags")).to_contain_text("12 months is out of reach")
+    results = page.locator("#oot-results")
+    expect(page.locator("#oot-association")).to_contain_text("Associations", timeout=PATIENCE_MS)
+    expect(results).not_to_have_attribute("aria-busy", "true")
+    expect(page.locator("#oot-chart")).to_be_visible()
+    longest = results.locator('[data-outcome=nps] tr[data-lag="4"] [data-col=coefficient]')
+    expect(longest).to_have_text(re.compile(r"^[+-]\d+\.\d{3}$"))
+    expect(results).not_to_contain_text("Not estimated")
+    expect(page).to_have_url(re.compile(r"/outcomes-over-time$"))
+    # Show: a busy line while it works, then the new results in place.
+    expect(page.locator("#oot-busy")).to_be_hidden()
+    page.locator("input[name=lags]").fill("0,2")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("#oot-busy")).to_be_visible()
+    expect(results.locator('[data-outcome=nps] tr[data-lag="2"]')).to_be_visible()
+    expect(page.locator("#oot-busy")).to_be_hidden()
+    expect(page).to_have_url(re.compile(r"lags=0%2C2"))

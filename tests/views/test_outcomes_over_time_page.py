@@ -31,13 +31,84 @@ def _login(client, role: str):
     assert Auth(client).login(f"{role}@test.example", PASSWORD).status_code == 302
 
 
-def test_the_form_alone_computes_nothing(client, users, web_app):
+def _placeholder(text: str) -> str:
+    """The results region of a first visit: the placeholder htmx fills on load."""
+    return re.search(r'<div id="oot-results"[^>]*>.*?</div>', text, re.S).group(0)
+
+
+def test_the_form_alone_computes_nothing_but_asks_for_the_results_on_load(client, users, web_app):
     _login(client, "coach")
     page = client.get(URL)
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and 'id="oot-form"' in text
     assert 'href="/outcomes-over-time"' in text  # the nav link
-    assert "oot-chart" not in text and "Choose outcomes" in text
+    assert "oot-chart" not in text and "Associations" not in text
+    placeholder = _placeholder(text)
+    assert 'hx-trigger="load"' in placeholder and 'aria-busy="true"' in placeholder
+    assert "Working out" in placeholder and "(takes a few seconds)" in placeholder
+    fetched = html.unescape(re.search(r'hx-get="([^"]+)"', placeholder).group(1))
+    linked = html.unescape(re.search(r'<a href="([^"]+)"', placeholder).group(1))
+    assert fetched == linked and fetched.startswith(URL + "?outcome=nps&outcome=renewal&")
+    # No data: nothing to cap, so the usual lags, and the field shows the lags asked for.
+    assert "lags=1,3,12" in fetched and 'name="lags" value="1,3,12"' in text
+    assert "oot-default-lags" not in text
+
+
+def test_show_marks_the_results_busy_while_it_works(client, users, web_app):
+    _login(client, "coach")
+    text = client.get(URL).get_data(as_text=True)
+    form = re.search(r'<form method="get"[^>]*id="oot-form"[^>]*>', text).group(0)
+    assert 'hx-indicator="#oot-busy, #oot-results"' in form
+    busy = re.search(r'<p id="oot-busy"[^>]*>[^<]*</p>', text).group(0)
+    assert 'aria-busy="true"' in busy and "(takes a few seconds)" in busy
+    # The vendored htmx's indicator styles are off: app.css shows the line during a request.
+    response = client.get("/static/app.css")
+    css = response.get_data(as_text=True)
+    response.close()
+    assert ".oot-busy { display: none;" in css
+    assert ".oot-busy.htmx-request { display: block; }" in css
+
+
+@pytest.fixture
+def demo(web_app):
+    from qa_app.store.demo import load_demo
+    from tests.conftest import RUBRICS_DIR
+
+    load_demo(db.get_engine_for(web_app), RUBRICS_DIR)
+
+
+def test_on_the_demo_the_default_lags_are_ones_the_data_support(client, demo):
+    from tests.views.conftest import Auth
+
+    assert Auth(client).login("lead@example.com", "demo-lead-pass").status_code == 302
+    page = client.get(URL)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    # Reviewed calls run from June to October 2026 and the data end in November: 4 months is
+    # the longest lag with 30 customers to compare (52; 19 at 5), so 12 becomes 4.
+    assert 'name="lags" value="1,3,4"' in text
+    note = re.search(r'<p id="oot-default-lags">(.*?)</p>', text, re.S).group(1)
+    assert "Default lags 1, 3 and 4 months, not the usual 1, 3 and 12" in note
+    assert "2026-06" in note and "2026-11" in note and "(52 at 4 months, only 19 at 5)" in note
+    placeholder = _placeholder(text)
+    assert 'hx-trigger="load"' in placeholder and "(takes a few seconds)" in placeholder
+    fetched = html.unescape(re.search(r'hx-get="([^"]+)"', placeholder).group(1))
+    assert "lags=1,3,4" in fetched
+    # What htmx then gets: every default lag estimated, no error.
+    fragment = client.get(fetched, headers={"HX-Request": "true"})
+    results = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200, results
+    assert results.lstrip().startswith('<div id="oot-results"') and "<html" not in results
+    assert 'role="alert"' not in results and "Not estimated" not in results
+    assert 'src="data:image/svg+xml;base64,' in results
+    for outcome in ("nps", "renewal"):
+        section = results.split(f'data-outcome="{outcome}"')[1].split("</section>")[0]
+        lags = re.findall(r'<tr data-lag="(\d+)" class="">', section)
+        assert lags == ["1", "3", "4"], section
+    # Without scripts the placeholder's link opens the same results, the note still beside them.
+    plain = client.get(fetched).get_data(as_text=True)
+    assert "Associations, not proven effects." in plain and 'id="oot-default-lags"' in plain
+    assert 'hx-trigger="load"' not in plain
 
 
 def test_figures_chart_and_association_match_the_model(client, world):

@@ -43,13 +43,14 @@ def test_page_shows_chart_at_risk_table_and_figures(survival_world, auth, client
     svg = base64.b64decode(chart.group(1)).decode("utf-8")
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
     at_risk = re.search(r'<table id="survival-at-risk">.*?</table>', page, re.S).group(0)
-    # Days 0, 90, 180, 270, 360; with: 6 at first, two end at 181 and 271 days;
-    # without: 7, ends at 30, 60, 90 (still at risk on day 90) and 120 days.
+    # Days 0, 90, 180, 270: the chart and the table stop at the horizon the figures used,
+    # where follow-up ends (359 days), not at the 365 asked for; with: 6 at first, two end at
+    # 181 and 271 days; without: 7, ends at 30, 60, 90 (still at risk on day 90) and 120 days.
     rows = {
         group: re.findall(r'<td class="num">(\d+)</td>', row)
         for group, row in re.findall(r'<tr data-group="(\w+)">(.*?)</tr>', at_risk, re.S)
     }
-    assert rows == {"with": ["6", "6", "6", "5", "0"], "without": ["7", "5", "3", "3", "0"]}
+    assert rows == {"with": ["6", "6", "6", "5"], "without": ["7", "5", "3", "3"]}
     assert 'data-figure="logrank"' in page and 'data-figure="hazard_ratio"' in page
     assert "feelings were acknowledged stayed on average" in page
     assert "small group" in page
@@ -83,3 +84,50 @@ def test_roles(survival_world, auth, client, role, status):
     assert client.get("/survival").status_code == status
     home = client.get("/").get_data(as_text=True)
     assert ('href="/survival"' in home) == (status == 200)
+
+
+def _visible_text(page: str) -> str:
+    """The words a reader sees: no tags, attributes, scripts or styles."""
+    import html
+
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S | re.I)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+def test_covariates_and_choices_are_named_in_words(survival_world, auth, client):
+    """The Cox line, the 'Compare within' choices and the strata's headings say "agent tenure
+    (days)" and "interaction type", never the columns' names."""
+    auth.login("lead@test.example")
+    page = client.get(
+        "/survival?cohort=onboarding&flag=acknowledged&as_of=2025-12-31&by=interaction_type"
+    ).get_data(as_text=True)
+    seen = _visible_text(page)
+    assert "agent tenure (days)" in seen and "interaction type" in seen
+    for column in ("agent_tenure_days", "interaction_type"):
+        assert column not in seen, column
+    assert 'value="interaction_type" selected' in page  # the form still sends the column
+
+
+def test_chart_text_is_readable_at_the_width_the_page_shows_it():
+    """Scaled to a 1000 px wide image, and at the SVG's own size (an <img> without CSS), the
+    legend, the ticks and the labels are at least 12 px (matplotlib writes each text as a
+    comment, then its glyphs scaled by font size / 100; 1 pt is 4/3 px)."""
+    from qa_app.charts.survival import km_chart_svg
+
+    days = [0, 90, 180, 270]
+    curves = {
+        group: {"days": days, "survival": s, "low": [v - 0.1 for v in s], "high": s}
+        for group, s in (("with", [1, 0.9, 0.8, 0.7]), ("without", [1, 0.7, 0.5, 0.4]))
+    }
+    svg = km_chart_svg(curves, 180, "acknowledged")
+    width = float(re.search(r'<svg[^>]* viewBox="0 0 ([\d.]+) [\d.]+"', svg).group(1))
+    texts = re.findall(
+        r'<!-- (.*?) -->\s*<g (?:style="[^"]*" )?transform="translate\([^)]*\) scale\(([\d.]+) -',
+        svg,
+    )
+    points = {text_.strip(): float(scale) * 100 for text_, scale in texts}
+    assert {"with acknowledged", "without acknowledged", "0.2", "0", "horizon 180 d"} <= set(points)
+    for shown_at, px_per_pt in (("1000 px", 1000 / width), ("natural size", 4 / 3)):
+        small = {text_: round(pt * px_per_pt, 1) for text_, pt in points.items()}
+        small = {text_: px for text_, px in small.items() if px < 12}
+        assert not small, (shown_at, small)

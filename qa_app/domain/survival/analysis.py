@@ -24,6 +24,14 @@ MIN_CUSTOMERS, MIN_EVENTS = 20, 5
 DAYS_PER_MONTH = 365.25 / 12
 Z95 = 1.959963984540054
 COVARIATES = ("interaction_type", "channel", "agent_tenure_days")
+# How pages name the fields the comparison is split by (BY_CHOICES) and adjusted for
+# (COVARIATES): words, not column names. The JSON keeps the column names.
+FIELD_LABELS = {
+    "segment": "segment",
+    "channel": "channel",
+    "interaction_type": "interaction type",
+    "agent_tenure_days": "agent tenure (days)",
+}
 ASSOCIATION_NOTE = (
     "This is an association in observational data: customers were not assigned to calls with "
     "or without the flag at random, so the difference may come from other things that differ "
