@@ -6,7 +6,6 @@ ever parsed as the page's HTML.
 
 from __future__ import annotations
 
-import base64
 import io
 from collections.abc import Mapping
 
@@ -50,7 +49,3 @@ def km_chart_svg(curves: Mapping[str, Mapping[str, list[float]]], horizon: float
     plt.close(figure)
     return buffer.getvalue()
 
-
-def data_url(svg: str) -> str:
-    """The SVG as a data: URL for an <img> (the app's CSP allows data: images)."""
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")

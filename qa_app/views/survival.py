@@ -75,7 +75,8 @@ def index():
 
 
 def _analysis(chosen: dict) -> dict:
-    from qa_app.charts.survival import data_url, km_chart_svg
+    from qa_app.charts import svg_data_url as data_url
+    from qa_app.charts.survival import km_chart_svg
     from qa_app.domain.survival.analysis import at_risk, curves
     from qa_app.domain.survival.cohorts import SurvivalError
     from qa_app.store.flags.rows import ExportError
