@@ -10,7 +10,7 @@ export QA_APP_INSTANCE_PATH ?= $(CURDIR)/instance
 run: export QA_APP_ORGANISATION_NAME ?= Example Energy
 run: export QA_APP_CURRENCY ?= EUR
 
-.PHONY: run test lint bench docs clean
+.PHONY: run test lint bench docs screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ bench: $(VENV)/.installed-dev
 # The guide in docs/ as a website in site/; --strict fails on a broken link or a page left out.
 docs: $(VENV)/.installed-dev
 	$(BIN)/mkdocs build --strict --site-dir site
+
+# Each role's main pages of the demo as PNGs for the guide (docs/images/screens/); needs chromium.
+screenshots: $(VENV)/.installed-dev
+	$(BIN)/python docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

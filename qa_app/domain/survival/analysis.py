@@ -331,7 +331,7 @@ def compare(members: Sequence[Member], horizon: float, flag: str, currency: str 
         horizon = float(math.floor(followed))
         short = "with" if max(m.days for m in with_flag) == followed else "without"
         warnings_.append(
-            f"the '{short}' group is followed for {followed:.0f} days at most, so the "
+            f"the '{short}' group is followed for {horizon:g} days at most, so the "
             f"restricted means and their difference are over the first {horizon:g} days, not "
             f"the {asked:g} asked for"
         )
