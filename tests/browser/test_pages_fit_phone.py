@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import expect
@@ -20,6 +21,8 @@ from qa_app.store.calibration import participants as participant_store
 from qa_app.store.calibration import sessions as store
 from qa_app.store.demo import load_demo
 from qa_app.store.rubrics import rubric_from_row
+from qa_app.store.surveys.files import find_survey
+from qa_app.store.surveys.responses import issue_links
 from qa_app.store.users import find_user
 from tests.browser.test_scoring_keyboard import log_in
 from tests.conftest import RUBRICS_DIR, serving
@@ -77,7 +80,13 @@ def _calibration_sessions(session) -> dict:
     turn = session.exec(select(TranscriptTurn).where(TranscriptTurn.call_pk == call_pk)).first()
     turn.text = LONG_LINE
     session.add(turn)
+    # A customer's survey link, for the pages a customer sees.
+    issued, _ = issue_links(
+        session, find_survey(None), datetime(2026, 10, 1, tzinfo=UTC),
+        datetime(2026, 10, 2, tzinfo=UTC), now=datetime.now(UTC),
+    )  # fmt: skip
     return {
+        "survey_token": issued[0].token,
         "revealed": revealed.id,
         "open": running.id,
         "panel_token": tokens["Customer B"],
@@ -114,7 +123,8 @@ def pages_for(ids: dict) -> dict[str | None, list[str]]:
     revealed, running = ids["revealed"], ids["open"]
     panel = f"/panel/{ids['panel_token']}"
     return {
-        None: ["/login", panel, f"{panel}/calls/DEMO-0001", "/no-such-page"],
+        None: ["/login", panel, f"{panel}/calls/DEMO-0001", f"/survey/{ids['survey_token']}",
+               "/no-such-page"],
         "reviewer": [
             "/",
             "/queue",
