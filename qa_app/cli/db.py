@@ -33,6 +33,36 @@ def db_upgrade() -> None:
     from qa_app.cli.rubrics import load_rubrics
 
     load_rubrics(app, engine, ())
+    _fill_final_scores(engine)
+
+
+def _fill_final_scores(engine) -> None:
+    """Store the final scores of calls that have none yet (a database from before they were
+    kept as data, or a restored older backup)."""
+    from qa_app.db import transaction
+    from qa_app.store import final_scores
+
+    with transaction(engine) as session:
+        missing = final_scores.missing_count(session)
+        if missing:
+            stored = final_scores.rebuild(session)
+    if missing:
+        click.echo(f"Stored the final scores of {stored} call × rubric version(s) "
+                   f"({missing} reviewed call(s) had none).")  # fmt: skip
+
+
+@db_group.command("rebuild-scores")
+def db_rebuild_scores() -> None:
+    """Recompute every reviewed call's final scores and flags from its reviews and consensus
+    and store them again, all or nothing. They are kept current as reviews change; this is
+    for a check, or after changing the database by hand."""
+    from qa_app.db import transaction
+    from qa_app.store import final_scores
+
+    _app, engine = command_app()
+    with transaction(engine) as session:
+        stored = final_scores.rebuild(session)
+    click.echo(f"Rebuilt the final scores of {stored} call × rubric version(s).")
 
 
 @db_group.command("status")

@@ -24,6 +24,7 @@ from qa_app.models.calibration import (
 from qa_app.models.calls import Call, Outcome, TranscriptTurn, TranscriptVersion
 from qa_app.models.customers import Customer, CustomerEvent
 from qa_app.models.experiments import AgentExposure, Experiment, ExperimentAmendment, ExperimentUnit
+from qa_app.models.final_scores import FinalScore, FinalValue
 from qa_app.models.forms import FormSubmission
 from qa_app.models.jobs import ExportJob, ImportJob
 from qa_app.models.outreach import OutreachAlert, OutreachOptOut, OutreachSuppression
@@ -51,6 +52,8 @@ __all__ = [
     "ExperimentAmendment",
     "ExperimentUnit",
     "ExportJob",
+    "FinalScore",
+    "FinalValue",
     "FormSubmission",
     "ImportJob",
     "LoginAttempt",

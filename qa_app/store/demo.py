@@ -25,6 +25,7 @@ from qa_app.models import (
     User,
     utcnow,
 )
+from qa_app.store import final_scores
 from qa_app.store.calls import existing_call_ids, upsert_calls
 from qa_app.store.outcomes import upsert_outcomes
 from qa_app.store.rubrics import (
@@ -90,6 +91,8 @@ def load_demo(engine: Engine, rubrics_dir: Path, data: DemoData | None = None) -
         reviews_created = _add_reviews(db, data.reviews, call_pks, rubric)
         assignments_created = _add_assignments(db, data.assignments, call_pks)
         plan_reviews_created = _add_plan(db, data, call_pks, rubric)
+        if reviews_created or plan_reviews_created:  # their final scores, as any review's
+            final_scores.refresh_calls(db, call_pks.values())
         customers_created = _add_customers(db, base)
         if customers_created:
             _add_outreach(db, data, base, call_pks)

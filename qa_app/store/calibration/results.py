@@ -26,7 +26,7 @@ from qa_app.models import (
     User,
     utcnow,
 )
-from qa_app.store import audit
+from qa_app.store import audit, final_scores
 from qa_app.store.reviews.queue import CallFilters
 from qa_app.store.rubrics import rubric_from_row
 
@@ -193,6 +193,7 @@ def record_consensus(
         row.score, row.not_applicable, row.note = answer.score, answer.not_applicable, note.strip()
         row.decided_by, row.decided_at = lead.id, utcnow()
         db.add(row)
+    final_scores.refresh_calls(db, [call.id])
     audit.record(
         db,
         lead,

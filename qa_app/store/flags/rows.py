@@ -1,8 +1,9 @@
 """Database rows for the coach's exports: calls with final scores, flags, weights and outcomes.
 
-Calls come from one streamed query in partitions of 2,000; each partition's answers,
-outcomes and consensus are read beside it, and rows are handed on one by one, so an
-export of a year of calls never holds a whole table in memory.
+Calls come from one streamed query in partitions of 2,000, joined to their stored final scores
+(qa_app.store.final_scores); each partition's stored values and outcomes are read beside it,
+and rows are handed on one by one, so an export of a year of calls never holds a whole table
+in memory.
 """
 
 from __future__ import annotations
@@ -16,20 +17,19 @@ from sqlmodel import Session, select
 
 from qa_app.domain.flags.comparison_groups import ComparisonRow
 from qa_app.domain.rubrics.definitions import Rubric
-from qa_app.domain.rubrics.final_scores import final_scores
-from qa_app.domain.rubrics.scoring import DimensionAnswer
 from qa_app.models import (
     CalibrationConsensus,
     CalibrationSession,
     Call,
+    FinalScore,
+    FinalValue,
     Outcome,
     Review,
-    ReviewScore,
     ReviewStatus,
     RubricVersion,
     SurveyResponse,
 )
-from qa_app.store.calibration.results import consensus_for_calls
+from qa_app.store.final_scores import FLAG, SCORE, stored_values
 from qa_app.store.reviews.queue import TEXT_FILTERS, CallFilters
 from qa_app.store.rubrics import current_rubric_row, rubric_from_row
 from qa_app.store.sampling.weights import Weighting, weighting_for
@@ -206,33 +206,35 @@ def _survey_by_call(db: Session, call_pks: list[int]) -> dict[int, dict[str, int
 def iter_flag_rows(
     db: Session, filters: CallFilters, plan: ExportPlan, batch_size: int = BATCH_SIZE
 ) -> Iterator[dict]:
-    """One dict per reviewed call: call fields, final scores, flags, source, weight, outcomes."""
+    """One dict per reviewed call: call fields, final scores, flags, source, weight, outcomes.
+
+    The final scores and flags are the stored ones (qa_app.store.final_scores), read for each
+    partition of calls by a range of call ids, not recomputed from every answer."""
     rubric, rubric_pk = plan.rubric, plan.rubric_row.id
+    dimensions = [d.id for d in rubric.dimensions]
+    flag_names = [f.name for f in rubric.flags]
     # Plain columns rather than ORM objects: an export reads every reviewed call. One query,
-    # streamed in partitions (a server-side cursor on PostgreSQL): re-running it per batch
-    # would evaluate the "has final scores" subquery again each time.
-    columns = [Call.id, *(getattr(Call, name) for name in CALL_FIELDS)]
-    query = filters.apply(select(*columns).where(Call.id.in_(_scored(rubric_pk))))
+    # streamed in partitions (a server-side cursor on PostgreSQL).
+    columns = [Call.id, *(getattr(Call, name) for name in CALL_FIELDS),
+               FinalScore.source, FinalScore.review_count]  # fmt: skip
+    query = filters.apply(
+        select(*columns).join(
+            FinalScore, (FinalScore.call_pk == Call.id) & (FinalScore.rubric_pk == rubric_pk)
+        )
+    )
     result = db.exec(query.order_by(Call.id).execution_options(yield_per=batch_size))
-    # Flags depend only on the scores, and a rubric has few score combinations.
-    flags_by_scores: dict[tuple, dict[str, bool | None]] = {}
     for calls in result.partitions():
         pks = [c[0] for c in calls]
-        answers = _answers_by_call(db, pks, rubric_pk)
+        values = _final_values(db, rubric_pk, pks[0], pks[-1])
         outcomes = _outcomes_by_call(db, pks)
         surveyed = _survey_by_call(db, pks) if plan.survey_items else {}
-        agreed = consensus_for_calls(db, pks, rubric_pk)
-        for call_pk, *values in calls:
-            final = final_scores(rubric, answers.get(call_pk, []), agreed.get(call_pk))
-            row = dict(zip(CALL_FIELDS, values, strict=True))
-            row.update({f"score_{d}": v for d, v in final.scores.items()})
-            key = tuple(final.scores.values())
-            if key not in flags_by_scores:
-                flags = final.flags(rubric)
-                flags_by_scores[key] = {f"flag_{f}": v for f, v in flags.items()}
-            row.update(flags_by_scores[key])
-            row["score_source"] = final.source
-            row["review_count"] = final.review_count
+        for call_pk, *fields, source, review_count in calls:
+            row = dict(zip(CALL_FIELDS, fields, strict=True))
+            stored = values.get(call_pk, {})
+            row.update({f"score_{d}": stored.get((SCORE, d)) for d in dimensions})
+            row.update({f"flag_{f}": stored.get((FLAG, f)) for f in flag_names})
+            row["score_source"] = source
+            row["review_count"] = review_count
             row["weight"], row["design_stratum"] = plan.weighting.weight_and_stratum(
                 call_pk, row["interaction_type"], row["started_at"]
             )
@@ -241,33 +243,21 @@ def iter_flag_rows(
             yield row
 
 
-def _answers_by_call(
-    db: Session, call_pks: list[int], rubric_pk: int
-) -> dict[int, list[dict[str, DimensionAnswer]]]:
-    # Version and status are checked here, not in SQL: given them, SQLite (which has no
-    # statistics unless ANALYZE ran) walks the rubric index, every review of that version,
-    # for each batch — 20x slower on a million calls than looking the calls up.
-    rows = db.exec(
-        select(
-            Review.call_pk,
-            Review.id,
-            Review.rubric_pk,
-            Review.status,
-            ReviewScore.dimension,
-            ReviewScore.score,
-            ReviewScore.not_applicable,
-        )
-        .join(ReviewScore, ReviewScore.review_id == Review.id)
-        .where(Review.call_pk.in_(call_pks))
-    ).all()
-    reviews: dict[int, dict[int, dict[str, DimensionAnswer]]] = defaultdict(dict)
-    for call_pk, review_id, version, status, dimension, score, not_applicable in rows:
-        if version != rubric_pk or status != ReviewStatus.SUBMITTED:
-            continue
-        reviews[call_pk].setdefault(review_id, {})[dimension] = DimensionAnswer(
-            score, not_applicable
-        )
-    return {pk: list(by_review.values()) for pk, by_review in reviews.items()}
+def _final_values(
+    db: Session, rubric_pk: int, first: int, last: int
+) -> dict[int, dict[tuple[str, str], bool | int | float | None]]:
+    """The stored final scores and flags of the calls first..last (by id) under this version.
+    A range, not an IN list; the version is checked here rather than in SQL, so SQLite looks
+    the calls up instead of walking every value of the version."""
+    result: dict[int, dict[tuple[str, str], bool | int | float | None]] = defaultdict(dict)
+    for call_pk, version, kind, name, value in db.exec(
+        select(FinalValue.call_pk, FinalValue.rubric_pk, FinalValue.kind, FinalValue.name,
+               FinalValue.value)  # fmt: skip
+        .where(FinalValue.call_pk >= first, FinalValue.call_pk <= last)
+    ):
+        if version == rubric_pk:
+            result[call_pk][kind, name] = stored_values(value, kind)
+    return result
 
 
 def _outcomes_by_call(db: Session, call_pks: list[int]) -> dict[int, dict[str, float]]:

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from qa_app.domain.imports.reviews import ReviewRecord
 from qa_app.domain.rubrics.scoring import DimensionAnswer, answer_as_dict
 from qa_app.models import AuditEvent, Call, Review, ReviewScore, ReviewStatus, utcnow
+from qa_app.store import final_scores
 from qa_app.store.calls import (
     IN_LIST_SIZE,
     ChangesRefused,
@@ -160,6 +161,8 @@ def write_imported_reviews(
                 },
                 converted=("after",),
             )
+        if not refused:  # a refused file writes nothing: no final score to move
+            final_scores.refresh_calls(connection, {key[0] for key in keys})
         if progress:
             progress(len(batch))
     if refused:

@@ -29,7 +29,7 @@ from qa_app.models import (
     User,
     utcnow,
 )
-from qa_app.store import audit
+from qa_app.store import audit, final_scores
 
 
 class StaleReview(Exception):
@@ -169,6 +169,7 @@ def submit_review(
     _bump_version(
         db, review, expected_version, status=ReviewStatus.SUBMITTED, submitted_at=utcnow()
     )
+    final_scores.refresh_calls(db, [review.call_pk])
     audit.record(
         db,
         actor,
@@ -207,6 +208,7 @@ def edit_submitted(
     _bump_version(db, review, expected_version)
     for dimension in changes:
         write_answer(db, review.id, dimension, answers[dimension])
+    final_scores.refresh_calls(db, [review.call_pk])
     audit.record(
         db,
         actor,
