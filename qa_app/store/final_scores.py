@@ -112,7 +112,7 @@ def _compute(connection: Connection, pks: Sequence[int], rubrics: dict[int, Rubr
                CalibrationConsensus.dimension, CalibrationConsensus.score)  # fmt: skip
         .join(CalibrationSession, CalibrationSession.id == CalibrationConsensus.session_id)
         .where(CalibrationConsensus.call_pk.in_(pks))
-        # The newest decision per dimension wins (as consensus_for_calls reads it).
+        # The newest decision per dimension wins.
         .order_by(CalibrationConsensus.decided_at, CalibrationConsensus.id)
     ):
         agreed[call_pk, rubric_pk][dimension] = score
@@ -148,6 +148,20 @@ def _write(connection: Connection, computed) -> int:
     if values:
         connection.execute(insert(FinalValue), values)
     return len(scores)
+
+
+def scores_of(db: Session, call_pk: int, rubric_pk: int) -> dict[str, int | float | None]:
+    """One call's stored final score per dimension under a version ({} when it has none)."""
+    return {
+        name: stored_values(value, SCORE)
+        for name, value in db.exec(
+            select(FinalValue.name, FinalValue.value).where(
+                FinalValue.call_pk == call_pk,
+                FinalValue.rubric_pk == rubric_pk,
+                FinalValue.kind == SCORE,
+            )
+        )
+    }
 
 
 def stored_values(value: float | None, kind: str) -> bool | int | float | None:

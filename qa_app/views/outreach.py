@@ -38,14 +38,11 @@ _TRACKING_LOCK = Lock()
 
 def _opening_for(db, rubric, rubric_pk: int | None, call_pk: int | None):
     from qa_app.domain.outreach.opening import humane_opening
-    from qa_app.domain.rubrics.final_scores import final_scores
-    from qa_app.store.flags.rows import _answers_by_call
+    from qa_app.store.final_scores import scores_of
 
     scores = {}
     if call_pk is not None and rubric_pk is not None:
-        answers = _answers_by_call(db, [call_pk], rubric_pk).get(call_pk, [])
-        if answers:
-            scores = final_scores(rubric, answers, None).scores
+        scores = scores_of(db, call_pk, rubric_pk)
     return humane_opening(rubric, scores)
 
 

@@ -3,7 +3,7 @@ consensus, the dashboard numbers, the report workbook and the inputs of the rate
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from sqlmodel import Session, select
 
@@ -206,25 +206,6 @@ def record_consensus(
         },
         reason=note.strip(),
     )
-
-
-def consensus_for_calls(
-    db: Session, call_pks: Sequence[int], rubric_pk: int
-) -> dict[int, dict[str, int | None]]:
-    """The newest consensus per call and dimension, from sessions under this rubric version."""
-    rows = db.exec(
-        select(CalibrationConsensus)
-        .join(CalibrationSession, CalibrationSession.id == CalibrationConsensus.session_id)
-        .where(
-            CalibrationConsensus.call_pk.in_(list(call_pks)),
-            CalibrationSession.rubric_pk == rubric_pk,
-        )
-        .order_by(CalibrationConsensus.decided_at)
-    )
-    result: dict[int, dict[str, int | None]] = {}
-    for row in rows:
-        result.setdefault(row.call_pk, {})[row.dimension] = row.score
-    return result
 
 
 def dashboard_numbers(
