@@ -132,7 +132,7 @@ def _score_frame(db, spec, filters, rubric_key, default_rubric_id) -> pd.DataFra
             f"'{spec.name}'; its {spec.kind}s: {', '.join(known)}"
         )
     rows = []
-    for row in iter_flag_rows(db, filters, plan):
+    for row in iter_flag_rows(db, filters, plan, outcomes=False):
         value = row.get(column)
         if value is None:  # N/A on every review, or a flag whose dimensions were N/A
             continue

@@ -57,7 +57,7 @@ def survival_data(db: Session, rubric_key: str | None, default_rubric_id: str) -
     flag_names = [f.name for f in plan.rubric.flags]
     calls = []
     if owners:
-        for row in iter_flag_rows(db, CallFilters(), plan):
+        for row in iter_flag_rows(db, CallFilters(), plan, outcomes=False):
             customer_id = owners.get(row["call_id"])
             if customer_id is None or row["started_at"] is None:
                 continue

@@ -204,9 +204,14 @@ def _survey_by_call(db: Session, call_pks: list[int]) -> dict[int, dict[str, int
 
 
 def iter_flag_rows(
-    db: Session, filters: CallFilters, plan: ExportPlan, batch_size: int = BATCH_SIZE
+    db: Session,
+    filters: CallFilters,
+    plan: ExportPlan,
+    batch_size: int = BATCH_SIZE,
+    outcomes: bool = True,
 ) -> Iterator[dict]:
-    """One dict per reviewed call: call fields, final scores, flags, source, weight, outcomes.
+    """One dict per reviewed call: call fields, final scores, flags, source, weight, and the
+    outcomes unless ``outcomes`` is False (an analysis that reads only flags and scores).
 
     The final scores and flags are the stored ones (qa_app.store.final_scores), read for each
     partition of calls by a range of call ids, not recomputed from every answer."""
@@ -226,7 +231,7 @@ def iter_flag_rows(
     for calls in result.partitions():
         pks = [c[0] for c in calls]
         values = _final_values(db, rubric_pk, pks[0], pks[-1])
-        outcomes = _outcomes_by_call(db, pks)
+        outcome_values = _outcomes_by_call(db, pks) if outcomes else {}
         surveyed = _survey_by_call(db, pks) if plan.survey_items else {}
         for call_pk, *fields, source, review_count in calls:
             row = dict(zip(CALL_FIELDS, fields, strict=True))
@@ -238,7 +243,7 @@ def iter_flag_rows(
             row["weight"], row["design_stratum"] = plan.weighting.weight_and_stratum(
                 call_pk, row["interaction_type"], row["started_at"]
             )
-            row.update({f"outcome_{n}": v for n, v in outcomes.get(call_pk, {}).items()})
+            row.update({f"outcome_{n}": v for n, v in outcome_values.get(call_pk, {}).items()})
             row.update(surveyed.get(call_pk, {}))
             yield row
 

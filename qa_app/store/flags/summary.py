@@ -48,7 +48,7 @@ def flags_summary(
         columns = [f"flag_{f}" for f in flags] + [f"score_{d}" for d in dimensions]
         calls: dict[str, list[DesignCall]] = {c: [] for c in columns}
         left_out = 0
-        for row in iter_flag_rows(db, filters, plan):
+        for row in iter_flag_rows(db, filters, plan, outcomes=False):
             weight = row["weight"]
             if weight is None:
                 left_out += 1

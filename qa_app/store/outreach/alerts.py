@@ -86,7 +86,8 @@ def run_inputs(db: Session, rules: OutreachRules, as_of: date, default_rubric_id
     if rows:
         dims = [d.id for d in plan.rubric.dimensions]
         flags = [f.name for f in plan.rubric.flags]
-        for row in iter_flag_rows(db, CallFilters(since=call_start.date(), until=as_of), plan):
+        period = CallFilters(since=call_start.date(), until=as_of)
+        for row in iter_flag_rows(db, period, plan, outcomes=False):
             reviewed[row["call_id"]] = (
                 {f: row.get(f"flag_{f}") for f in flags},
                 {d: row.get(f"score_{d}") for d in dims},

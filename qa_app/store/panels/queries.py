@@ -74,7 +74,7 @@ def load_panel_data(
                 f"unknown flag '{flag}'; the flags of {plan.rubric_row.key}: {', '.join(known)}"
             )
         rubric = plan.rubric_row.key
-        for row in iter_flag_rows(db, CallFilters(), plan):
+        for row in iter_flag_rows(db, CallFilters(), plan, outcomes=False):
             owner = owners.get(row["call_id"])
             if owner is None or row["started_at"] is None:
                 continue

@@ -55,7 +55,7 @@ def qa_final_scores(
     rubric = plan.rubric
     rubric.dimension(dimension)  # KeyError: not a dimension of this rubric
     scores = {}
-    for row in iter_flag_rows(db, filters, plan):
+    for row in iter_flag_rows(db, filters, plan, outcomes=False):
         value = row.get(f"score_{dimension}")
         if value is not None:
             scores[row["call_id"]] = value
