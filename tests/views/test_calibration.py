@@ -698,3 +698,30 @@ def test_the_session_page_title_is_the_session_name_and_its_copy_script_loads(de
     assert title == "June calibration · qa_app"  # no markup in the tab's title
     head, body = page.split("</head>", 1)
     assert "copy_link.js" not in head and body.count('src="/static/copy_link.js"') == 1
+
+
+def test_the_dashboard_is_computed_once_until_its_inputs_change(demo, lead, monkeypatch):
+    """The page, its alpha chart and a reload share one computation (the bootstrap takes
+    seconds); a consensus recorded changes the inputs, and the numbers are computed again."""
+    from qa_app.store.calibration import results as result_store
+
+    session_id, links, token = create(lead, panelists="")
+    step(lead, session_id, token, "open")
+    score_as_reviewer(demo, session_id, "reviewer", "demo-reviewer-pass")
+    score_as_reviewer(demo, session_id, "reviewer2", "demo-reviewer2-pass")
+    step(lead, session_id, token, "revealed")
+    computed = []
+    real = result_store.build_dashboard
+    monkeypatch.setattr(result_store, "build_dashboard",
+                        lambda *a, **k: computed.append(1) or real(*a, **k))  # fmt: skip
+    first = lead.get(f"/calibration/{session_id}/dashboard").get_data(as_text=True)
+    assert lead.get(f"/calibration/{session_id}/charts/alpha.png").status_code == 200
+    again = lead.get(f"/calibration/{session_id}/dashboard").get_data(as_text=True)
+    assert len(computed) == 1
+    shown = re.compile(r'data-dimension="overall">.*?class="alpha">([^<]*)<', re.S)
+    assert shown.findall(first) == shown.findall(again)
+    lead.post(f"/calibration/{session_id}/calls/{CALLS[0]}/consensus",
+              data={"csrf_token": token, "acknowledgment": "4", "summary": "3",
+                    "next_steps": "4", "loop_closure": "na", "note": ""})  # fmt: skip
+    lead.get(f"/calibration/{session_id}/dashboard")
+    assert len(computed) == 2

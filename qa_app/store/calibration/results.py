@@ -3,7 +3,10 @@ consensus, the dashboard numbers, the report workbook and the inputs of the rate
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Mapping
+from threading import Lock
 
 from sqlmodel import Session, select
 
@@ -214,13 +217,32 @@ def dashboard_numbers(
     rubric: Rubric,
     agreed: Mapping[tuple[str, str], CalibrationConsensus],
 ) -> dict:
-    """The revealed session's numbers, from the agreement engine (seeded by the session id)."""
-    return build_dashboard(
-        session_ratings(db, session.id),
-        rubric,
-        {k: v.score for k, v in agreed.items()},
-        seed=session.id,
-    )
+    """The revealed session's numbers, from the agreement engine (seeded by the session id).
+
+    Computed once per set of inputs: the bootstrap takes seconds, and the page, its alpha
+    chart and the report all ask for the same numbers; a rating or consensus that changes
+    changes the key. Read-only: the cached dict is shared."""
+    ratings = session_ratings(db, session.id)
+    scores = {k: v.score for k, v in agreed.items()}
+    inputs = repr((str(db.get_bind().url), session.id, rubric.key, ratings, sorted(scores.items())))
+    key = hashlib.sha256(inputs.encode("utf-8")).hexdigest()
+    with _DASHBOARDS_LOCK:
+        cached = _DASHBOARDS.get(key)
+        if cached is not None:
+            _DASHBOARDS.move_to_end(key)
+            return cached
+    numbers = build_dashboard(ratings, rubric, scores, seed=session.id)
+    with _DASHBOARDS_LOCK:
+        _DASHBOARDS[key] = numbers
+        while len(_DASHBOARDS) > _DASHBOARDS_KEPT:
+            _DASHBOARDS.popitem(last=False)
+    return numbers
+
+
+# Computed dashboards by the exact inputs they read (dashboard_numbers).
+_DASHBOARDS: OrderedDict[str, dict] = OrderedDict()
+_DASHBOARDS_KEPT = 16
+_DASHBOARDS_LOCK = Lock()
 
 
 def write_report(db: Session, session: CalibrationSession, target) -> None:
