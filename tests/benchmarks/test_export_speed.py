@@ -22,6 +22,7 @@ from sqlmodel import Session
 from qa_app import db
 from qa_app.domain.flags.export import flag_columns, write_xlsx
 from qa_app.models import Call, Outcome, Review, ReviewScore
+from qa_app.store import final_scores
 from qa_app.store.flags.exports import export_flags
 from qa_app.store.flags.rows import iter_flag_rows, plan_export
 from qa_app.store.reviews.queue import CallFilters
@@ -112,6 +113,9 @@ def build(engine, calls: int = CALLS) -> None:
                     )
                 ],
             )
+        # Written around the app, as a restored database would be: store their final scores
+        # as `qa-app db upgrade` does.
+        final_scores.rebuild(connection)
 
 
 def test_xlsx_export_is_twice_as_fast_as_dataframe_to_excel(tmp_path):
@@ -166,6 +170,7 @@ def test_xlsx_export_is_twice_as_fast_as_dataframe_to_excel(tmp_path):
 MEMORY_SCRIPT = """
 import sys
 from qa_app import db
+from qa_app.store import final_scores
 from qa_app.store.flags.exports import export_flags
 from qa_app.store.reviews.queue import CallFilters
 engine = db.make_engine(f"sqlite:///{sys.argv[1]}")

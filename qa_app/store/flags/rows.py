@@ -12,14 +12,12 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, union
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from qa_app.domain.flags.comparison_groups import ComparisonRow
 from qa_app.domain.rubrics.definitions import Rubric
 from qa_app.models import (
-    CalibrationConsensus,
-    CalibrationSession,
     Call,
     FinalScore,
     FinalValue,
@@ -53,16 +51,9 @@ class ExportError(ValueError):
 
 
 def _scored(rubric_pk: int):
-    """Calls with final scores under this rubric version: a submitted review or a consensus."""
-    reviewed = select(Review.call_pk).where(
-        Review.status == ReviewStatus.SUBMITTED, Review.rubric_pk == rubric_pk
-    )
-    agreed = (
-        select(CalibrationConsensus.call_pk)
-        .join(CalibrationSession, CalibrationSession.id == CalibrationConsensus.session_id)
-        .where(CalibrationSession.rubric_pk == rubric_pk)
-    )
-    return union(reviewed, agreed)
+    """Calls with final scores under this rubric version (a submitted review or a consensus):
+    those with a stored row (qa_app.store.final_scores)."""
+    return select(FinalScore.call_pk).where(FinalScore.rubric_pk == rubric_pk)
 
 
 def choose_rubric(
