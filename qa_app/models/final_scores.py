@@ -35,7 +35,9 @@ class FinalValue(SQLModel, table=True):
     __tablename__ = "final_values"
     __table_args__ = (
         UniqueConstraint("call_pk", "rubric_pk", "kind", "name"),
-        Index("ix_final_values_rubric_kind_name", "rubric_pk", "kind", "name"),
+        # Covering, in call order within a version: a version's values pivot to one row per
+        # call by reading this index alone, without a sort.
+        Index("ix_final_values_rubric_call", "rubric_pk", "call_pk", "kind", "name", "value"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -64,7 +64,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("final_values", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_final_values_rubric_kind_name", ["rubric_pk", "kind", "name"], unique=False
+            "ix_final_values_rubric_call",
+            ["rubric_pk", "call_pk", "kind", "name", "value"],
+            unique=False,
         )
 
 

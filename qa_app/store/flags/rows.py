@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from qa_app.domain.flags.comparison_groups import ComparisonRow
@@ -204,33 +204,41 @@ def iter_flag_rows(
     """One dict per reviewed call: call fields, final scores, flags, source, weight, and the
     outcomes unless ``outcomes`` is False (an analysis that reads only flags and scores).
 
-    The final scores and flags are the stored ones (qa_app.store.final_scores), read for each
-    partition of calls by a range of call ids, not recomputed from every answer."""
+    The final scores and flags are the stored ones (qa_app.store.final_scores), turned into
+    one column each by the database (a pivot of the version's values) and joined to the
+    calls in the same query, not recomputed from every answer."""
     rubric, rubric_pk = plan.rubric, plan.rubric_row.id
     dimensions = [d.id for d in rubric.dimensions]
     flag_names = [f.name for f in rubric.flags]
+    values = _pivot(rubric_pk, dimensions, flag_names)
     # Plain columns rather than ORM objects: an export reads every reviewed call. One query,
     # streamed in partitions (a server-side cursor on PostgreSQL).
     columns = [Call.id, *(getattr(Call, name) for name in CALL_FIELDS),
-               FinalScore.source, FinalScore.review_count]  # fmt: skip
+               FinalScore.source, FinalScore.review_count,
+               *(values.c[f"score_{d}"] for d in dimensions),
+               *(values.c[f"flag_{f}"] for f in flag_names)]  # fmt: skip
     query = filters.apply(
-        select(*columns).join(
-            FinalScore, (FinalScore.call_pk == Call.id) & (FinalScore.rubric_pk == rubric_pk)
-        )
+        select(*columns)
+        .join(FinalScore, (FinalScore.call_pk == Call.id) & (FinalScore.rubric_pk == rubric_pk))
+        .join(values, values.c.call_pk == Call.id)
     )
-    result = db.exec(query.order_by(Call.id).execution_options(yield_per=batch_size))
-    for calls in result.partitions():
+    result = db.connection().execute(
+        query.order_by(Call.id).execution_options(yield_per=batch_size, stream_results=True)
+    )
+    width = len(CALL_FIELDS)
+    for calls in result.partitions(batch_size):
         pks = [c[0] for c in calls]
-        values = _final_values(db, rubric_pk, pks[0], pks[-1])
         outcome_values = _outcomes_by_call(db, pks) if outcomes else {}
         surveyed = _survey_by_call(db, pks) if plan.survey_items else {}
-        for call_pk, *fields, source, review_count in calls:
-            row = dict(zip(CALL_FIELDS, fields, strict=True))
-            stored = values.get(call_pk, {})
-            row.update({f"score_{d}": stored.get((SCORE, d)) for d in dimensions})
-            row.update({f"flag_{f}": stored.get((FLAG, f)) for f in flag_names})
-            row["score_source"] = source
-            row["review_count"] = review_count
+        for call in calls:
+            call_pk = call[0]
+            row = dict(zip(CALL_FIELDS, call[1 : width + 1], strict=True))
+            row["score_source"], row["review_count"] = call[width + 1], call[width + 2]
+            stored = call[width + 3 :]
+            for name, value in zip(dimensions, stored, strict=False):
+                row[f"score_{name}"] = stored_values(value, SCORE)
+            for name, value in zip(flag_names, stored[len(dimensions) :], strict=True):
+                row[f"flag_{name}"] = None if value is None else value == 1.0
             row["weight"], row["design_stratum"] = plan.weighting.weight_and_stratum(
                 call_pk, row["interaction_type"], row["started_at"]
             )
@@ -239,21 +247,23 @@ def iter_flag_rows(
             yield row
 
 
-def _final_values(
-    db: Session, rubric_pk: int, first: int, last: int
-) -> dict[int, dict[tuple[str, str], bool | int | float | None]]:
-    """The stored final scores and flags of the calls first..last (by id) under this version.
-    A range, not an IN list; the version is checked here rather than in SQL, so SQLite looks
-    the calls up instead of walking every value of the version."""
-    result: dict[int, dict[tuple[str, str], bool | int | float | None]] = defaultdict(dict)
-    for call_pk, version, kind, name, value in db.exec(
-        select(FinalValue.call_pk, FinalValue.rubric_pk, FinalValue.kind, FinalValue.name,
-               FinalValue.value)  # fmt: skip
-        .where(FinalValue.call_pk >= first, FinalValue.call_pk <= last)
-    ):
-        if version == rubric_pk:
-            result[call_pk][kind, name] = stored_values(value, kind)
-    return result
+def _pivot(rubric_pk: int, dimensions: list[str], flags: list[str]):
+    """The version's stored values, one row per call and one column per score and flag."""
+
+    def column(kind: str, name: str, label: str):
+        chosen = (FinalValue.kind == kind) & (FinalValue.name == name)
+        return func.max(case((chosen, FinalValue.value))).label(label)
+
+    return (
+        select(
+            FinalValue.call_pk,
+            *(column(SCORE, d, f"score_{d}") for d in dimensions),
+            *(column(FLAG, f, f"flag_{f}") for f in flags),
+        )
+        .where(FinalValue.rubric_pk == rubric_pk)
+        .group_by(FinalValue.call_pk)
+        .subquery("final")
+    )
 
 
 def _outcomes_by_call(db: Session, call_pks: list[int]) -> dict[int, dict[str, float]]:
