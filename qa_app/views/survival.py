@@ -6,7 +6,9 @@ renders. The page is a GET form: nothing changes state here.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import datetime
+from threading import Lock
 
 from flask import Blueprint, current_app, render_template, request
 
@@ -15,6 +17,11 @@ from qa_app.models import Role
 from qa_app.web.auth import roles_required
 from qa_app.web.database import get_session
 from qa_app.web.requests import form_int, wants_fragment
+
+# Computed reports by choice and data fingerprint (store.survival.data_fingerprint).
+KEPT_REPORTS = 16
+_KEPT: OrderedDict[tuple, dict] = OrderedDict()
+_KEPT_LOCK = Lock()
 
 bp = Blueprint("survival", __name__)
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)
@@ -75,6 +82,27 @@ def index():
 
 
 def _analysis(chosen: dict) -> dict:
+    """The figures, chart and at-risk table for ``chosen``: computed once per choice and data
+    (lifelines' fits over every customer take seconds; the same data give the same report)."""
+    from qa_app.store.survival import data_fingerprint
+
+    config = current_app.config
+    key = (tuple(sorted((k, str(v)) for k, v in chosen.items())), config["RUBRIC_ID"],
+           config["CURRENCY"], data_fingerprint(get_session()))  # fmt: skip
+    with _KEPT_LOCK:
+        if key in _KEPT:
+            _KEPT.move_to_end(key)
+            return _KEPT[key]
+    out = _computed(chosen)
+    if not out.get("error"):
+        with _KEPT_LOCK:
+            _KEPT[key] = out
+            while len(_KEPT) > KEPT_REPORTS:
+                _KEPT.popitem(last=False)
+    return out
+
+
+def _computed(chosen: dict) -> dict:
     from qa_app.charts import svg_data_url as data_url
     from qa_app.charts.survival import km_chart_svg
     from qa_app.domain.survival.analysis import at_risk, curves

@@ -131,3 +131,34 @@ def test_chart_text_is_readable_at_the_width_the_page_shows_it():
         small = {text_: round(pt * px_per_pt, 1) for text_, pt in points.items()}
         small = {text_: px for text_, px in small.items() if px < 12}
         assert not small, (shown_at, small)
+
+
+def test_a_report_is_computed_once_until_the_data_change(survival_world, auth, client, monkeypatch):
+    """The same choice on the same data answers from the kept report (the fits take seconds
+    at scale); a customer who ends changes the data, and the report is computed again."""
+    from datetime import UTC, datetime
+
+    from qa_app.models import Customer
+    from qa_app.store import survival as survival_store
+
+    computed = []
+    real = survival_store.survival_report
+    monkeypatch.setattr(survival_store, "survival_report",
+                        lambda *a, **k: computed.append(1) or real(*a, **k))  # fmt: skip
+    auth.login("coach@test.example")
+    url = "/survival?cohort=onboarding&flag=acknowledged&as_of=2025-12-31&horizon=200"
+    first = client.get(url).get_data(as_text=True)
+    again = client.get(url).get_data(as_text=True)
+    assert len(computed) == 1
+    figure = re.compile(r'data-figure="value">([^<]+)<')
+    assert figure.findall(first) == figure.findall(again)
+    with Session(db.get_engine_for(survival_world)) as session:
+        customer = session.exec(
+            text("SELECT id FROM customers WHERE ended_at IS NULL LIMIT 1")
+        ).one()
+        row = session.get(Customer, customer[0])
+        row.ended_at, row.updated_at = datetime(2025, 6, 1, tzinfo=UTC), datetime.now(UTC)
+        session.add(row)
+        session.commit()
+    client.get(url)
+    assert len(computed) == 2
