@@ -16,7 +16,6 @@ import os
 import shutil
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -52,31 +51,6 @@ LOGINS = {
 FRAGMENT_MS = 120_000
 
 
-def _serve(app):
-    """The app on a free local port in a thread; returns (base URL, stop)."""
-    from waitress import create_server
-
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-
-    def stop():
-        def close_all():
-            for channel in list(server._map.values()):
-                if channel is not server.trigger:
-                    channel.close()
-            server.close()
-
-        try:
-            server.trigger.pull_trigger(close_all)
-        except OSError:  # the loop has ended already
-            close_all()
-        thread.join(timeout=10)
-        server.task_dispatcher.shutdown()
-
-    return f"http://127.0.0.1:{server.effective_port}", stop
-
-
 def _settle(page) -> None:
     """Wait until no htmx request is running and no region is still busy."""
     page.wait_for_load_state("networkidle")
@@ -91,6 +65,7 @@ def render(out: Path, roles: list[str]) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     from qa_app import create_app, db
+    from qa_app.cli.serve import serving
     from qa_app.resources import shipped_rubrics_dir
     from qa_app.store.demo import load_demo
 
@@ -107,9 +82,8 @@ def render(out: Path, roles: list[str]) -> list[Path]:
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": os.urandom(32).hex(),
                           "ORGANISATION_NAME": "Example Energy", "CURRENCY": "EUR"})  # fmt: skip
         load_demo(db.get_engine_for(app), shipped_rubrics_dir())
-        base, stop = _serve(app)
         try:
-            with sync_playwright() as playwright:
+            with serving(app) as base, sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
                     executable_path=chromium, args=["--no-sandbox", "--disable-gpu"]
                 )
@@ -134,7 +108,6 @@ def render(out: Path, roles: list[str]) -> list[Path]:
                     context.close()
                 browser.close()
         finally:
-            stop()
             db.get_engine_for(app).dispose()
     return written
 

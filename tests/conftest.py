@@ -5,20 +5,18 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import threading
 import uuid
 import warnings
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
-from waitress.server import create_server
 
 from qa_app import create_app, db
 from qa_app.cli.main import main as cli_main
+from qa_app.cli.serve import serving  # noqa: F401 - the test servers' helper, imported from here
 from qa_app.store import users as accounts
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -177,31 +175,3 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group("installed_venv"))
 
 
-@contextmanager
-def serving(app):
-    """The app served by waitress on a free local port in a thread; yields the base URL.
-
-    Stopped from inside the server's own loop: closing its sockets from this thread while the
-    loop sat in select() on them failed the loop with EBADF (once in CI, as an error at a
-    test's teardown). The thunk closes the listener, the trigger and every open connection,
-    so the loop's map empties and the thread ends.
-    """
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-
-        def stop():
-            for channel in list(server._map.values()):
-                if channel is not server.trigger:
-                    channel.close()
-            server.close()  # the listener and, last, the trigger
-
-        try:
-            server.trigger.pull_trigger(stop)
-        except OSError:  # the loop has already ended and closed its trigger: close the rest
-            stop()
-        thread.join(timeout=10)
-        server.task_dispatcher.shutdown()

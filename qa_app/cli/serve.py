@@ -1,6 +1,11 @@
-"""``qa-app serve``: the web app under waitress."""
+"""``qa-app serve``: the web app under waitress; and :func:`serving`, the app on a free local
+port in a thread, for the tests and the guide's screenshot script."""
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -33,3 +38,35 @@ def serve(host: str, port: int, threads: int) -> None:
     waitress_serve(
         app, host=host, port=port, threads=threads, clear_untrusted_proxy_headers=not trusted
     )
+
+
+@contextmanager
+def serving(app, threads: int = 4) -> Iterator[str]:
+    """The app served by waitress on a free local port in a thread; yields the base URL.
+
+    Stopped from inside the server's own loop: closing its sockets from this thread while the
+    loop sat in select() on them failed the loop with EBADF (once in CI, as an error at a
+    test's teardown). The thunk closes the listener, the trigger and every open connection,
+    so the loop's map empties and the thread ends.
+    """
+    from waitress import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=threads)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+
+        def stop():
+            for channel in list(server._map.values()):
+                if channel is not server.trigger:
+                    channel.close()
+            server.close()  # the listener and, last, the trigger
+
+        try:
+            server.trigger.pull_trigger(stop)
+        except OSError:  # the loop has already ended and closed its trigger: close the rest
+            stop()
+        thread.join(timeout=10)
+        server.task_dispatcher.shutdown()

@@ -44,7 +44,7 @@ def _connection(db: Session | Connection) -> Connection:
     return db.connection() if isinstance(db, Session) else db
 
 
-def scored_calls(db: Session | Connection):
+def scored_calls():
     """Every call that has final scores under some version: a submitted review or a consensus."""
     return union(
         select(Review.call_pk).where(Review.status == ReviewStatus.SUBMITTED),
@@ -78,7 +78,7 @@ def rebuild(db: Session | Connection) -> int:
         db.flush()
     connection.execute(delete(FinalValue))
     connection.execute(delete(FinalScore))
-    pks = [row[0] for row in connection.execute(scored_calls(connection))]
+    pks = [row[0] for row in connection.execute(scored_calls())]
     return refresh_calls(connection, pks)
 
 
@@ -86,7 +86,7 @@ def missing_count(db: Session | Connection) -> int:
     """Calls with reviews or a consensus but no stored final scores (a database upgraded from
     before the table, or restored from an older backup): a rebuild is due when above 0."""
     connection = _connection(db)
-    scored = scored_calls(connection).subquery()
+    scored = scored_calls().subquery()
     stored = select(FinalScore.call_pk)
     return connection.execute(
         select(func.count()).select_from(scored).where(scored.c.call_pk.not_in(stored))

@@ -9,13 +9,12 @@ Parses, calls qa_app.store.outreach.alerts, renders. Every change is role-checke
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from datetime import UTC, datetime
-from threading import Lock
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlmodel import select
 
+from qa_app.kept import Kept
 from qa_app.models import Call, OutreachAlert, Review, ReviewStatus, Role
 from qa_app.web.auth import current_user, roles_required
 from qa_app.web.database import get_session
@@ -31,9 +30,7 @@ CLOSED_SHOWN = 50
 # (outreach_outcome_queries.data_fingerprint, which names the database), the rules, the rubric
 # and the day: the report evaluates the rules on 26 past days, and the same data always give
 # the same report, so a page view recomputes only after a change (or on a new day).
-_TRACKING: OrderedDict[tuple, dict] = OrderedDict()
-_TRACKING_KEPT = 8
-_TRACKING_LOCK = Lock()
+_TRACKING = Kept(8)
 
 
 def _opening_for(db, rubric, rubric_pk: int | None, call_pk: int | None):
@@ -216,14 +213,10 @@ def _tracking() -> tuple[dict | None, str | None]:
         rules = load_rules()
         today = datetime.now(UTC).date()
         key = (queries.data_fingerprint(db), rules.key, rubric_id, today.isoformat())
-        with _TRACKING_LOCK:
-            cached = _TRACKING.get(key)
+        cached = _TRACKING.get(key)
         if cached is None:
             cached = queries.outreach_tracking(db, rules, today, rubric_id)
-            with _TRACKING_LOCK:
-                _TRACKING[key] = cached
-                while len(_TRACKING) > _TRACKING_KEPT:
-                    _TRACKING.popitem(last=False)
+            _TRACKING.put(key, cached)
         return cached, None
     except (RulesError, ExportError, AsOfError) as exc:
         return None, str(exc)

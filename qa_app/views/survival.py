@@ -6,22 +6,19 @@ renders. The page is a GET form: nothing changes state here.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from datetime import datetime
-from threading import Lock
 
 from flask import Blueprint, current_app, render_template, request
 
 from qa_app.domain.dates import DayError, parse_day
+from qa_app.kept import Kept
 from qa_app.models import Role
 from qa_app.web.auth import roles_required
 from qa_app.web.database import get_session
 from qa_app.web.requests import form_int, wants_fragment
 
 # Computed reports by choice and data fingerprint (store.survival.data_fingerprint).
-KEPT_REPORTS = 16
-_KEPT: OrderedDict[tuple, dict] = OrderedDict()
-_KEPT_LOCK = Lock()
+_KEPT = Kept(16)
 
 bp = Blueprint("survival", __name__)
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)
@@ -89,16 +86,11 @@ def _analysis(chosen: dict) -> dict:
     config = current_app.config
     key = (tuple(sorted((k, str(v)) for k, v in chosen.items())), config["RUBRIC_ID"],
            config["CURRENCY"], data_fingerprint(get_session()))  # fmt: skip
-    with _KEPT_LOCK:
-        if key in _KEPT:
-            _KEPT.move_to_end(key)
-            return _KEPT[key]
-    out = _computed(chosen)
-    if not out.get("error"):
-        with _KEPT_LOCK:
-            _KEPT[key] = out
-            while len(_KEPT) > KEPT_REPORTS:
-                _KEPT.popitem(last=False)
+    out = _KEPT.get(key)
+    if out is None:
+        out = _computed(chosen)
+        if not out.get("error"):
+            _KEPT.put(key, out)
     return out
 
 

@@ -5,12 +5,12 @@ change, and only for leads and coaches."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import select
 
 from qa_app import db
+from qa_app.kept import Kept
 from qa_app.models import Customer, CustomerEvent, OutreachAlert, OutreachSuppression
 from qa_app.store.outreach import outcomes as outreach_outcome_queries
 from qa_app.views import outreach as outreach_views
@@ -89,7 +89,7 @@ def test_small_comparison_group_is_warned_not_given_an_interval(scoring, auth, c
 
 def test_second_view_is_kept_and_a_change_recomputes(scoring, auth, client, monkeypatch):
     _history(scoring)
-    monkeypatch.setattr(outreach_views, "_TRACKING", OrderedDict())
+    monkeypatch.setattr(outreach_views, "_TRACKING", Kept(8))
     computed = []
     real = outreach_outcome_queries.outreach_tracking
 

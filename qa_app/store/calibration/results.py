@@ -4,9 +4,7 @@ consensus, the dashboard numbers, the report workbook and the inputs of the rate
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from collections.abc import Mapping
-from threading import Lock
 
 from sqlmodel import Session, select
 
@@ -16,6 +14,7 @@ from qa_app.domain.calibration.report import write_session_report
 from qa_app.domain.calibration.sessions import CalibrationError, SessionRating
 from qa_app.domain.rubrics.definitions import Rubric
 from qa_app.domain.rubrics.scoring import MAX_NOTE_LENGTH, DimensionAnswer
+from qa_app.kept import Kept
 from qa_app.models import (
     CalibrationConsensus,
     CalibrationParticipant,
@@ -226,23 +225,15 @@ def dashboard_numbers(
     scores = {k: v.score for k, v in agreed.items()}
     inputs = repr((str(db.get_bind().url), session.id, rubric.key, ratings, sorted(scores.items())))
     key = hashlib.sha256(inputs.encode("utf-8")).hexdigest()
-    with _DASHBOARDS_LOCK:
-        cached = _DASHBOARDS.get(key)
-        if cached is not None:
-            _DASHBOARDS.move_to_end(key)
-            return cached
-    numbers = build_dashboard(ratings, rubric, scores, seed=session.id)
-    with _DASHBOARDS_LOCK:
-        _DASHBOARDS[key] = numbers
-        while len(_DASHBOARDS) > _DASHBOARDS_KEPT:
-            _DASHBOARDS.popitem(last=False)
+    numbers = _DASHBOARDS.get(key)
+    if numbers is None:
+        numbers = build_dashboard(ratings, rubric, scores, seed=session.id)
+        _DASHBOARDS.put(key, numbers)
     return numbers
 
 
 # Computed dashboards by the exact inputs they read (dashboard_numbers).
-_DASHBOARDS: OrderedDict[str, dict] = OrderedDict()
-_DASHBOARDS_KEPT = 16
-_DASHBOARDS_LOCK = Lock()
+_DASHBOARDS = Kept(16)
 
 
 def write_report(db: Session, session: CalibrationSession, target) -> None:

@@ -238,7 +238,7 @@ def iter_flag_rows(
             for name, value in zip(dimensions, stored, strict=False):
                 row[f"score_{name}"] = stored_values(value, SCORE)
             for name, value in zip(flag_names, stored[len(dimensions) :], strict=True):
-                row[f"flag_{name}"] = None if value is None else value == 1.0
+                row[f"flag_{name}"] = stored_values(value, FLAG)
             row["weight"], row["design_stratum"] = plan.weighting.weight_and_stratum(
                 call_pk, row["interaction_type"], row["started_at"]
             )

@@ -9,16 +9,15 @@ problem (each naming its line) beside the form, with the text as typed, and stor
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from datetime import UTC, datetime
 from importlib.resources import files
-from threading import Lock
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 
 from qa_app.domain.experiments.plan import ExperimentPlanError, parse_experiment_plan
 from qa_app.domain.experiments.units import design_summary, minimum_detectable
+from qa_app.kept import Kept
 from qa_app.models import Role
 from qa_app.store.experiments import plans as experiment_store
 from qa_app.store.experiments.plans import ExperimentStoreError
@@ -35,9 +34,7 @@ MAX_REASON = 2000
 # Computed reports, keyed by experiment, exploratory metrics, rubric and the data fingerprint
 # (experiment_queries.data_fingerprint): the randomisation inference takes seconds, and the
 # same data always give the same report, so a page view recomputes only after a change.
-_REPORTS: OrderedDict[tuple, tuple[dict, datetime]] = OrderedDict()
-_REPORTS_KEPT = 16
-_REPORTS_LOCK = Lock()
+_REPORTS = Kept(16)
 
 
 def example_plan() -> str:
@@ -265,18 +262,14 @@ def report(name: str):
     explore = tuple(k.strip() for k in request.args.getlist("explore") if k.strip())[:5]
     rubric_id = current_app.config["RUBRIC_ID"]
     key = (name, explore, rubric_id, data_fingerprint(get_session(), name))
-    with _REPORTS_LOCK:
-        cached = _REPORTS.get(key)
+    cached = _REPORTS.get(key)
     if cached is None:
         try:
             data = build_report(get_session(), name, explore=explore, rubric_id=rubric_id)
         except ExperimentStoreError as exc:
             return _show(stored, f"No report: {exc}", 409)
         cached = (data, datetime.now(UTC))
-        with _REPORTS_LOCK:
-            _REPORTS[key] = cached
-            while len(_REPORTS) > _REPORTS_KEPT:
-                _REPORTS.popitem(last=False)
+        _REPORTS.put(key, cached)
     data, computed_at = cached
     return render_template(
         "experiments/report.html", data=data, stored=stored, explore=", ".join(explore),
