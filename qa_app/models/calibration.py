@@ -38,9 +38,6 @@ class CalibrationSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     revealed_at: datetime | None = None
     closed_at: datetime | None = None
-    # The one-time token of the form that created the session: sending that form again (a
-    # reload, a double click, another server process) finds this session instead of a twin.
-    form_token: str | None = Field(default=None, max_length=64, unique=True)
 
 
 class CalibrationCall(SQLModel, table=True):

@@ -172,7 +172,9 @@ def test_back_and_create_again_makes_one_session(served, lead):
     # Whatever the browser put back, the person sends the same answers again.
     fill_new_session(lead, "Made once")
     lead.get_by_role("button", name="Create session").click()
-    expect(lead.locator("body")).to_contain_text("was already created by this form")
+    expect(lead.locator("body")).to_contain_text(
+        "This form was already sent, so nothing new was made"
+    )
     lead.goto(f"{base}/calibration")
     expect(lead.get_by_role("link", name="Made once")).to_have_count(1)
     # Different answers are a new session.

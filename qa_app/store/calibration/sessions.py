@@ -60,15 +60,6 @@ def record_refusal(record, problem: str) -> CalibrationError:
     return CalibrationError(f"row(s) {rows}: {problem}. Nothing was imported.")
 
 
-def session_for_form(db: Session, form_token: str | None) -> CalibrationSession | None:
-    """The session an earlier sending of the same new-session form created, if any."""
-    if not form_token:
-        return None
-    return db.exec(
-        select(CalibrationSession).where(CalibrationSession.form_token == form_token)
-    ).first()
-
-
 def create_session(
     db: Session,
     lead: User,
@@ -78,7 +69,6 @@ def create_session(
     reviewer_ids: Sequence[int],
     panelists: Sequence[str],
     deadline: datetime | None,
-    form_token: str | None = None,
     link_key: bytes | None = None,
 ) -> tuple[CalibrationSession, dict[str, str]]:
     """Create a draft session; return it and each panelist's invite token (shown once).
@@ -117,7 +107,6 @@ def create_session(
         rubric_pk=rubric_row.id,
         deadline=deadline,
         created_by=lead.id,
-        form_token=form_token or None,
     )
     db.add(session)
     db.flush()

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
-import secrets
 from datetime import UTC, datetime
 
 from flask import (
@@ -22,7 +20,6 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from werkzeug.datastructures import MultiDict
 
@@ -45,11 +42,11 @@ from qa_app.store.rubrics import current_rubric_row, rubric_from_row
 from qa_app.store.sampling import plans as sampling_store
 from qa_app.web.auth import current_user, roles_required
 from qa_app.web.database import get_session
+from qa_app.web.forms import acts_once
 from qa_app.web.requests import form_int
 
 bp = Blueprint("calibration", __name__, url_prefix="/calibration")
 LEADS = (Role.LEAD, Role.ADMIN)
-FORM_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
 def _session(session_id: int) -> CalibrationSession:
@@ -88,7 +85,6 @@ def _index_page(form: MultiDict | None = None, errors: dict | None = None, statu
     db = get_session()
     form = form if form is not None else MultiDict()
     filters, _ = CallFilters.from_args(form)
-    token = form.get("form_token", "")
     default = current_rubric_row(db, current_app.config["RUBRIC_ID"])
     return render_template(
         "calibration/index.html",
@@ -102,8 +98,6 @@ def _index_page(form: MultiDict | None = None, errors: dict | None = None, statu
         filters=filters,
         form=form,
         errors=errors or {},
-        # One token per form shown: sending the same form twice finds the first session.
-        form_token=token if FORM_TOKEN.match(token) else secrets.token_urlsafe(24),
     ), status
 
 
@@ -128,27 +122,15 @@ def index():
     return _index_page()
 
 
-def _already_created(session: CalibrationSession):
-    flash(
-        f"Session “{session.name}” was already created by this form (it was sent twice); "
-        "nothing new was made.",
-        "info",
-    )
-    return redirect(url_for("calibration.manage", session_id=session.id), 303)
-
-
 @bp.post("")
 @roles_required(*LEADS)
+@acts_once
 def create():
-    """Create a session, then redirect to it (a reload cannot make a second one); a refusal
-    shows the form again with the message beside the field and everything typed kept."""
+    """Create a session, then redirect to it: the form acts once (web.forms), so a reload,
+    Back then Create, or a double click shows the first session; a refusal shows the form
+    again with the message beside the field and everything typed kept."""
     db = get_session()
     form = request.form
-    token = form.get("form_token", "")
-    token = token if FORM_TOKEN.match(token) else None
-    earlier = store.session_for_form(db, token)
-    if earlier is not None:
-        return _already_created(earlier)
     errors = {}
     rubric_row = db.get(RubricVersion, form_int(form.get("rubric_pk")) or 0)
     if rubric_row is None:
@@ -183,7 +165,6 @@ def create():
             [n for n in map(form_int, form.getlist("reviewer_ids")) if n is not None],
             form.get("panelists", "").splitlines(),
             deadline,
-            form_token=token,
             link_key=_link_key(),
         )
         session.link_grace_hours = grace
@@ -192,13 +173,6 @@ def create():
     except CalibrationError as exc:
         db.rollback()
         return _index_page(form, {getattr(exc, "field", "form"): str(exc)}, 422)
-    except IntegrityError:
-        # The same form sent twice at once: another request (or server) made it first.
-        db.rollback()
-        earlier = store.session_for_form(db, token)
-        if earlier is None:
-            raise
-        return _already_created(earlier)
     message = f"Session “{session.name}” created as a draft."
     if tokens:
         message += " Each panelist's invite link is on this page while the session is open."
