@@ -30,7 +30,7 @@ REPLICATES = 1000
 NAIVE_TIMED = 100
 RUNS = 3
 SEED = 1
-TARGET_RATIO = 10.0
+TARGET_RATIO = 15.0
 
 
 def write_ratings(matrix: np.ndarray, path) -> None:

@@ -12,6 +12,7 @@ import json
 import math
 import tomllib
 
+import numpy as np
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -209,7 +210,7 @@ def test_agreement_of_any_ratings_table(tmp_path, rows, text, level, use_text):
     assert frame.equals(ratings_from_table(Columns.of(table), level))
     if not use_text:  # every kept value is what the one-cell reader makes of it
         cells = dict(table.rows)
-        for row, number, label in zip(frame["row"], frame["number"], frame["label"], strict=True):
+        for row, number, label in zip(frame.row, frame.number, frame.label, strict=True):
             value, _na, _error = parse_value(cells[row]["value"], level)
             if isinstance(value, str):
                 assert label == value
@@ -231,20 +232,21 @@ def test_one_dimension_overall_is_the_dimension(rows, level):
     """The shortcut for one dimension gives what pooling every (unit, dimension) gives."""
     from qa_app.domain.agreement import ratings as ratings_module
     from qa_app.domain.agreement import report as report_module
-    from qa_app.domain.agreement.ratings import Rating, ratings_frame
+    from qa_app.domain.agreement.ratings import Rating, rating_columns
 
     ratings = [
         Rating(u, r, "value", float(v) if v.isdigit() else None, row=i + 2)
         for i, (u, r, _d, v) in enumerate(dict.fromkeys(rows))
         if u and r
     ]
-    frame = ratings_frame(ratings).drop_duplicates(["unit", "rater", "dimension"])
+    once = {(r.unit, r.rater): r for r in reversed(ratings)}  # the first of each pair
+    frame = rating_columns(sorted(once.values(), key=lambda r: r.row))
     if frame.empty:
         return
     quick = compute_agreement(frame, level, replicates=100, seed=3).overall
     pooled = report_module.analyse_dimension(
         ratings_module.dimension_data(
-            "overall", frame.assign(pooled=frame["unit"] + "\x1fvalue"), None, unit_column="pooled"
+            "overall", frame, None, units=np.array([f"{u}\x1fvalue" for u in frame.unit])
         ),
         level,
         100,

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from qa_app.domain.agreement.alpha import alpha_point, distances, pairable, value_counts
+from qa_app.domain.agreement.alpha import (
+    alphas_from_coincidences,
+    distances,
+    pairable,
+    value_counts,
+)
 
 
 def percent_agreement(
@@ -83,7 +89,7 @@ def rater_diagnostics(
     present = ~np.isnan(matrix)
     totals = np.nansum(matrix, axis=0)
     per_unit = present.sum(axis=0)
-    counts = value_counts(matrix, domain)
+    without = alphas_without_each_rater(matrix, domain, level)
     results = []
     for index, rater in enumerate(raters):
         row = matrix[index]
@@ -95,13 +101,64 @@ def rater_diagnostics(
             if shared.any():
                 others = (totals[shared] - row[shared]) / (per_unit[shared] - 1)
                 bias = float((row[shared] - others).mean())
-        # The others' counts are everyone's minus this rater's (recounting the other raters'
-        # values for each rater in turn was most of this function's time).
-        rest = counts - (row[:, None] == domain[None, :])
-        without = alpha_point(rest, domain, level, len(raters) - 1).alpha
-        effect = without - alpha if without is not None and alpha is not None else None
-        results.append(RaterDiagnostics(rater, int(mine.sum()), mean, bias, without, effect))
+        alpha_without = None if np.isnan(without[index]) else float(without[index])
+        effect = alpha_without - alpha if alpha_without is not None and alpha is not None else None
+        results.append(
+            RaterDiagnostics(rater, int(mine.sum()), mean, bias, alpha_without, effect)
+        )
     return results
+
+
+def alphas_without_each_rater(matrix: np.ndarray, domain: np.ndarray, level: str) -> np.ndarray:
+    """Alpha with each rater (row of ``matrix``) left out in turn; NaN where undefined.
+
+    The coincidence matrix without a rater is everyone's minus that rater's share: on each
+    unit they scored, the unit's contribution with its m values less its contribution
+    with the other m − 1 (Krippendorff 2011, "Computing Krippendorff's alpha-reliability",
+    eq. for o_ck: a unit's pairs weighted by 1 / (m_u − 1)). One pass over the ratings
+    rather than recounting every unit once per rater.
+    """
+    raters, v = matrix.shape[0], len(domain)
+    counts = value_counts(matrix, domain)
+    pairable_units = counts.sum(axis=1) >= 2
+    if not pairable_units.any():
+        return np.full(raters, np.nan)
+    kept = counts[pairable_units].astype(float)
+    parts = _unit_pairs(kept)
+    # share[u, k]: what unit u loses from the coincidences when a rater who gave it the k-th
+    # value leaves; one row per unit and value, however many raters gave it.
+    less_one = (kept[:, None, :] - np.eye(v)[None]).reshape(-1, v)
+    share = parts[:, None, :] - _unit_pairs(less_one).reshape(len(kept), v, v * v)
+    # Every rating on a pairable unit: its rater (in order), its unit and its value's place.
+    place = np.cumsum(pairable_units) - 1
+    rated = ~np.isnan(matrix) & pairable_units[None, :]
+    rater_of, unit_of = np.nonzero(rated)
+    value_of = np.searchsorted(domain, matrix[rater_of, unit_of])
+    lost = share[place[unit_of], value_of]
+    removed = np.zeros((raters, v * v))
+    scored = np.bincount(rater_of, minlength=raters)
+    starts = np.concatenate(([0], np.cumsum(scored)[:-1]))
+    if len(lost):
+        # reduceat over each rater's run of ratings; a rater with none on a pairable unit
+        # would get the next rater's first rating from it, so they keep their zeros.
+        sums = np.add.reduceat(lost, np.minimum(starts, len(lost) - 1), axis=0)
+        removed[scored > 0] = sums[scored > 0]
+    o = (parts.sum(axis=0)[None, :] - removed).reshape(raters, v, v)
+    # A cell whose every pair was the rater's is zero up to rounding: make it zero, so "no
+    # variation left" stays undefined instead of a ratio of rounding errors.
+    o[o < 1e-9] = 0.0
+    return alphas_from_coincidences(o, domain, level)
+
+
+def _unit_pairs(counts: np.ndarray) -> np.ndarray:
+    """Each row's unit contribution to the coincidences, flattened; zero below two values."""
+    m = counts.sum(axis=1)
+    outer = counts[:, :, None] * counts[:, None, :]
+    outer[:, np.arange(counts.shape[1]), np.arange(counts.shape[1])] -= counts
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pairs = outer / np.where(m >= 2, m - 1, 1)[:, None, None]
+    pairs[m < 2] = 0.0
+    return pairs.reshape(len(counts), -1)
 
 
 @dataclass(frozen=True)
@@ -156,3 +213,35 @@ def unit_diagnostics(
         start = end
     results.sort(key=lambda u: (-u.disagreement, -(u.spread or 0), u.unit))
     return results
+
+
+class UnitRanking(Sequence[UnitDiagnostics]):
+    """:func:`unit_diagnostics`' ranking, worked out the first time it is read.
+
+    A report that shows no units (the agreement command's JSON without --units) never pays
+    for ranking ten thousand of them.
+    """
+
+    def __init__(self, compute: Callable[[], list[UnitDiagnostics]]):
+        self._compute = compute
+        self._rows: list[UnitDiagnostics] | None = None
+
+    def _ranked(self) -> list[UnitDiagnostics]:
+        if self._rows is None:
+            self._rows = self._compute()
+        return self._rows
+
+    def __getitem__(self, index):
+        return self._ranked()[index]
+
+    def __len__(self) -> int:
+        return len(self._ranked())
+
+    def __iter__(self) -> Iterator[UnitDiagnostics]:
+        return iter(self._ranked())
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(other)
+
+    def __repr__(self) -> str:
+        return f"UnitRanking({self._ranked()!r})"

@@ -9,12 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:  # pandas loads in the functions that use it
-    import pandas as pd
 
 from qa_app.domain.files.reports import RowError
 from qa_app.domain.files.tables import Columns, Table, as_text
@@ -93,16 +89,14 @@ def parse_value(raw, level: str) -> tuple[float | str | None, bool, str | None]:
     return number, False, None
 
 
-def ratings_from_table(table: Table | Columns, level: str) -> pd.DataFrame:
+def ratings_from_table(table: Table | Columns, level: str) -> RatingColumns:
     """Read a table with columns unit, rater, value and optionally dimension.
 
-    Returns a ratings frame (see :func:`ratings_frame`). Raises :class:`RatingsError`
-    naming every bad row; a missing column or an unknown level is reported as row 1
-    (the header). ``table`` may be a :class:`Table` or the quicker :class:`Columns`
-    (:func:`qa_app.domain.files.tables.read_columns`).
+    Returns the ratings column by column (:class:`RatingColumns`). Raises
+    :class:`RatingsError` naming every bad row; a missing column or an unknown level is
+    reported as row 1 (the header). ``table`` may be a :class:`Table` or the quicker
+    :class:`Columns` (:func:`qa_app.domain.files.tables.read_columns`).
     """
-    import pandas as pd
-
     if level not in LEVELS:
         raise RatingsError(
             [RowError(1, f"unknown level '{level}'; use one of {', '.join(LEVELS)}")]
@@ -123,42 +117,74 @@ def ratings_from_table(table: Table | Columns, level: str) -> pd.DataFrame:
     # parse_value is the one definition of a value; each distinct text is read once (a file
     # of 200,000 scores holds a handful of distinct ones).
     parsed = {text: parse_value(text, level) for text in set(raw_value)}
-    values = [parsed[text] for text in raw_value]
     errors = []
-    for i in range(len(rows)):
-        if unit[i] and rater[i] and values[i][2] is None:
-            continue
-        problems = [f"{c} is empty" for c, v in (("unit", unit[i]), ("rater", rater[i])) if not v]
-        if values[i][2]:
-            problems.append(values[i][2])
-        errors.append(RowError(rows[i], "; ".join(problems), data.row_unit))
+    bad_texts = {text for text, (_v, _na, error) in parsed.items() if error}
+    if bad_texts or not all(unit) or not all(rater):
+        for i in range(len(rows)):
+            if unit[i] and rater[i] and raw_value[i] not in bad_texts:
+                continue
+            problems = [
+                f"{c} is empty" for c, v in (("unit", unit[i]), ("rater", rater[i])) if not v
+            ]
+            if raw_value[i] in bad_texts:
+                problems.append(parsed[raw_value[i]][2])
+            errors.append(RowError(rows[i], "; ".join(problems), data.row_unit))
     if errors:
         bad = {error.row for error in errors}
         keep = [i for i, row in enumerate(rows) if row not in bad]
-    else:
-        keep = range(len(rows))
-    kept = [values[i] for i in keep]
-    frame = pd.DataFrame(
-        {
-            "unit": pd.Series([unit[i] for i in keep], dtype=object),
-            "rater": pd.Series([rater[i] for i in keep], dtype=object),
-            "dimension": pd.Series([dimension[i] for i in keep], dtype=object),
-            "number": pd.Series(
-                [v if isinstance(v, float) else np.nan for v, _na, _e in kept],
-                dtype=float,
-            ),
-            "label": pd.Series(
-                [v if isinstance(v, str) else None for v, _na, _e in kept],
-                dtype=object,
-            ),
-            "not_applicable": pd.Series([na for _v, na, _e in kept], dtype=bool),
-            "row": pd.Series([rows[i] for i in keep], dtype=int),
-        }
+        unit, rater, dimension, raw_value, rows = (
+            [column[i] for i in keep] for column in (unit, rater, dimension, raw_value, rows)
+        )
+    # One entry per distinct text, spread to the rows by their codes.
+    texts = list(parsed)
+    code_of = {text: code for code, text in enumerate(texts)}
+    codes = np.fromiter((code_of[t] for t in raw_value), dtype=np.intp, count=len(raw_value))
+    numbers = np.array(
+        [v if isinstance(v, float) else np.nan for v, _na, _e in parsed.values()] or [np.nan]
     )
-    errors.extend(duplicate_errors(frame, data.row_unit))
+    labels = np.array(
+        [v if isinstance(v, str) else None for v, _na, _e in parsed.values()] or [None],
+        dtype=object,
+    )
+    absent = np.array([na for _v, na, _e in parsed.values()] or [False], dtype=bool)
+    unit_codes, rater_codes, dimension_codes = map(Coded.of, (unit, rater, dimension))
+    ratings = RatingColumns(
+        unit=_objects(unit),
+        rater=_objects(rater),
+        dimension=_objects(dimension),
+        number=numbers[codes],
+        label=labels[codes],
+        not_applicable=absent[codes],
+        row=np.asarray(rows, dtype=np.int64),
+        unit_codes=unit_codes,
+        rater_codes=rater_codes,
+    )
+    # Twice-rated (unit, rater, dimension) triples show as repeated combined codes; only
+    # then are the rows named (hashing 200,000 name triples took a tenth of the command).
+    triple = (
+        unit_codes.codes * len(rater_codes.names) + rater_codes.codes
+    ) * len(dimension_codes.names) + dimension_codes.codes
+    if _repeats(triple):
+        errors.extend(duplicate_errors(ratings, data.row_unit))
     if errors:
         raise RatingsError(sorted(errors, key=lambda e: e.row))
-    return frame
+    return replace(ratings, unique=True)
+
+
+def _repeats(keys: np.ndarray) -> bool:
+    """Whether any non-negative integer key occurs twice (a tally when the keys are few)."""
+    if not len(keys):
+        return False
+    if keys.max() < 8 * len(keys):
+        return bool(np.bincount(keys).max() > 1)
+    return len(np.unique(keys)) != len(keys)
+
+
+def _objects(values: Sequence) -> np.ndarray:
+    """A list as a one-dimensional object array (np.array would make text a fixed width)."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
 def _text_column(values: list) -> list[str]:
@@ -169,27 +195,93 @@ def _text_column(values: list) -> list[str]:
         return [as_text(v) for v in values]
 
 
-def ratings_frame(ratings: Iterable[Rating]) -> pd.DataFrame:
-    """Ratings as columns: unit, rater, dimension, number (NaN unless a number), label
-    (nominal text, else None), not_applicable and row."""
-    import pandas as pd
+@dataclass(frozen=True)
+class Coded:
+    """A column of names as the distinct names (first-seen order) and each entry's place."""
 
+    names: list[str]
+    codes: np.ndarray
+
+    @classmethod
+    def of(cls, values: list[str]) -> Coded:
+        distinct = list(dict.fromkeys(values))
+        place = {name: index for index, name in enumerate(distinct)}
+        codes = np.fromiter(map(place.__getitem__, values), dtype=np.intp, count=len(values))
+        return cls(distinct, codes)
+
+    def take(self, keep: np.ndarray) -> Coded:
+        """The entries a mask or index array keeps, against the same names."""
+        return Coded(self.names, self.codes[keep])
+
+
+@dataclass(frozen=True)
+class RatingColumns:
+    """Long-format ratings, one NumPy array per column, in file order.
+
+    ``number`` is NaN unless the value is a number; ``label`` holds nominal text, else None;
+    ``row`` is the file row (or the caller's row number). Plain arrays rather than a
+    DataFrame: the agreement command should not wait for pandas to load.
+    """
+
+    unit: np.ndarray
+    rater: np.ndarray
+    dimension: np.ndarray
+    number: np.ndarray
+    label: np.ndarray
+    not_applicable: np.ndarray
+    row: np.ndarray
+    # True once duplicate_errors found none, so compute_agreement need not look again.
+    unique: bool = False
+    # Each rating's unit and rater as a place among the names in first-seen order, when
+    # the file reader worked them out; dimension_data arranges the matrix from them.
+    unit_codes: Coded | None = None
+    rater_codes: Coded | None = None
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+    @property
+    def empty(self) -> bool:
+        return len(self.row) == 0
+
+    def take(self, keep: np.ndarray) -> RatingColumns:
+        """The ratings a boolean mask or index array keeps."""
+        return RatingColumns(
+            **{name: getattr(self, name)[keep] for name in _COLUMNS},
+            unique=self.unique,
+            unit_codes=self.unit_codes and self.unit_codes.take(keep),
+            rater_codes=self.rater_codes and self.rater_codes.take(keep),
+        )
+
+    def equals(self, other: RatingColumns) -> bool:
+        """Same ratings in the same order (NaN equal to NaN)."""
+        return all(
+            np.array_equal(getattr(self, name), getattr(other, name), equal_nan=name == "number")
+            for name in _COLUMNS
+        )
+
+    def present(self) -> np.ndarray:
+        """Which ratings hold a value (neither missing nor N/A)."""
+        return ~np.isnan(self.number) | np.not_equal(self.label, None)
+
+
+_COLUMNS = ("unit", "rater", "dimension", "number", "label", "not_applicable", "row")
+
+
+def rating_columns(ratings: Iterable[Rating]) -> RatingColumns:
+    """:class:`Rating` values as :class:`RatingColumns`."""
     ratings = list(ratings)
-    return pd.DataFrame(
-        {
-            "unit": pd.Series([r.unit for r in ratings], dtype=object),
-            "rater": pd.Series([r.rater for r in ratings], dtype=object),
-            "dimension": pd.Series([r.dimension for r in ratings], dtype=object),
-            "number": pd.Series(
-                [r.value if isinstance(r.value, float | int) else np.nan for r in ratings],
-                dtype=float,
-            ),
-            "label": pd.Series(
-                [r.value if isinstance(r.value, str) else None for r in ratings], dtype=object
-            ),
-            "not_applicable": pd.Series([r.not_applicable for r in ratings], dtype=bool),
-            "row": pd.Series([r.row for r in ratings], dtype=int),
-        }
+    return RatingColumns(
+        unit=_objects([r.unit for r in ratings]),
+        rater=_objects([r.rater for r in ratings]),
+        dimension=_objects([r.dimension for r in ratings]),
+        number=np.array(
+            [r.value if isinstance(r.value, float | int) else np.nan for r in ratings],
+            dtype=float,
+        ),
+        label=_objects([r.value if isinstance(r.value, str) else None for r in ratings]),
+        not_applicable=np.array([r.not_applicable for r in ratings], dtype=bool),
+        row=np.array([r.row for r in ratings], dtype=np.int64),
     )
 
 
@@ -212,36 +304,41 @@ def _aliased_names(columns: list[str]) -> dict[str, str]:
     return names
 
 
-def duplicate_errors(frame: pd.DataFrame, unit_word: str = "row") -> list[RowError]:
+def duplicate_errors(ratings: RatingColumns, unit_word: str = "row") -> list[RowError]:
     """The same rater rating the same unit and dimension twice, naming both rows."""
-
-    keys = ["unit", "rater", "dimension"]
-    twice = frame.duplicated(keys, keep="first").to_numpy()
-    if not twice.any():
-        return []
-    first_row = frame.groupby(keys, sort=False)["row"].transform("first").to_numpy()
-    return [
-        RowError(
-            int(frame["row"].iat[i]),
-            (
-                f"rater '{frame['rater'].iat[i]}' already rated unit '{frame['unit'].iat[i]}' "
-                f"on '{frame['dimension'].iat[i]}' in {unit_word} {first_row[i]}"
-            ),
-            unit_word,
+    keys = list(
+        zip(
+            ratings.unit.tolist(), ratings.rater.tolist(), ratings.dimension.tolist(), strict=True
         )
-        for i in np.flatnonzero(twice)
-    ]
+    )
+    if len(set(keys)) == len(keys):
+        return []
+    rows = ratings.row.tolist()
+    first: dict[tuple, int] = {}
+    errors = []
+    for i, key in enumerate(keys):
+        seen = first.setdefault(key, i)
+        if seen != i:
+            unit, rater, dimension = key
+            errors.append(
+                RowError(
+                    rows[i],
+                    f"rater '{rater}' already rated unit '{unit}' on '{dimension}' in "
+                    f"{unit_word} {rows[seen]}",
+                    unit_word,
+                )
+            )
+    return errors
 
 
-def scale_errors(frame: pd.DataFrame, scale: Sequence[int]) -> list[RowError]:
+def scale_errors(ratings: RatingColumns, scale: Sequence[int]) -> list[RowError]:
     """Values outside a known rubric scale."""
-
-    off = (frame["number"].notna() & ~frame["number"].isin(list(scale))).to_numpy()
+    number = ratings.number
+    off = ~np.isnan(number) & ~np.isin(number, list(scale))
     return [
         RowError(
-            int(frame["row"].iat[i]),
-            f"value {frame['number'].iat[i]:g} is not on the rubric scale "
-            f"{min(scale)}–{max(scale)}",
+            int(ratings.row[i]),
+            f"value {number[i]:g} is not on the rubric scale {min(scale)}–{max(scale)}",
         )
         for i in np.flatnonzero(off)
     ]
@@ -249,55 +346,83 @@ def scale_errors(frame: pd.DataFrame, scale: Sequence[int]) -> list[RowError]:
 
 def dimension_data(
     name: str,
-    frame: pd.DataFrame,
+    ratings: RatingColumns,
     scale: Sequence[int] | None = None,
-    unit_column: str = "unit",
+    units: np.ndarray | None = None,
 ) -> DimensionData:
-    """Arrange one dimension's ratings as a raters × units matrix with its value domain."""
+    """Arrange one dimension's ratings as a raters × units matrix with its value domain.
 
-    present = (frame["number"].notna() | frame["label"].notna()).to_numpy()
-    rated = frame[present]
-    # np.unique sorts str the way sorted() does; the inverse indices place each value.
-    raters, rater_codes = np.unique(rated["rater"].to_numpy(dtype=str), return_inverse=True)
-    units, unit_codes = np.unique(rated[unit_column].to_numpy(dtype=str), return_inverse=True)
-    matrix = np.full((len(raters), len(units)), np.nan)
+    ``units`` names each rating's unit when it is not ``ratings.unit`` (the pooled
+    "overall" data uses call × dimension pairs).
+    """
+    present = ratings.present()
+    rated = ratings.take(present)
+    raters, rater_codes = _sorted_codes(rated.rater, rated.rater_codes)
+    if units is None:
+        unit_list, unit_codes = _sorted_codes(rated.unit, rated.unit_codes)
+    else:
+        unit_list, unit_codes = _sorted_codes(units[present])
+    matrix = np.full((len(raters), len(unit_list)), np.nan)
     labels = None
-    if rated["label"].notna().any():
+    if np.not_equal(rated.label, None).any():
         text = [
             str(label) if label is not None else str(number)
-            for label, number in zip(rated["label"], rated["number"], strict=True)
+            for label, number in zip(rated.label.tolist(), rated.number.tolist(), strict=True)
         ]
         labels, codes = np.unique(np.array(text, dtype=str), return_inverse=True)
         labels = labels.tolist()
         values = codes.astype(float)
         domain = np.arange(len(labels), dtype=float)
     else:
-        values = rated["number"].to_numpy(dtype=float)
+        values = rated.number
         domain = np.array(sorted(set(np.unique(values).tolist()) | set(scale or ())), dtype=float)
     matrix[rater_codes, unit_codes] = values
     return DimensionData(
         name=name,
-        raters=raters.tolist(),
-        units=units.tolist(),
+        raters=raters,
+        units=unit_list,
         matrix=matrix,
         domain=domain,
         labels=labels,
-        not_applicable=int(frame["not_applicable"].sum()),
+        not_applicable=int(ratings.not_applicable.sum()),
     )
 
 
+def _sorted_codes(names: np.ndarray, coded: Coded | None = None) -> tuple[list[str], np.ndarray]:
+    """The distinct names sorted, and each entry's place among them.
+
+    What np.unique(..., return_inverse=True) gives, without sorting every entry's text:
+    through ``coded`` (the same names as codes, from the reader) when there is one, else
+    through a dict. Sorting 200,000 text values as a NumPy string array took a quarter of
+    the agreement command's work.
+    """
+    if coded is not None:
+        order = sorted(range(len(coded.names)), key=coded.names.__getitem__)
+        rank = np.empty(len(order), dtype=np.intp)
+        rank[order] = np.arange(len(order))
+        used, places = np.unique(rank[coded.codes], return_inverse=True)
+        return [coded.names[order[i]] for i in used.tolist()], places
+    values = list(map(str, names.tolist()))  # a caller's ids may be numbers
+    distinct = sorted(set(values))
+    place = {name: index for index, name in enumerate(distinct)}
+    return distinct, np.fromiter(map(place.__getitem__, values), dtype=np.intp, count=len(values))
+
+
 def split_dimensions(
-    frame: pd.DataFrame, scale: Sequence[int] | None = None
+    ratings: RatingColumns, scale: Sequence[int] | None = None
 ) -> tuple[dict[str, DimensionData], DimensionData]:
     """Per-dimension data in first-seen order, and the pooled "overall" data.
 
     Overall treats every (unit, dimension) pair as one unit.
     """
-
-    per_dimension = {
-        name: dimension_data(name, rows, scale)
-        for name, rows in frame.groupby("dimension", sort=False)
-    }
+    names = list(dict.fromkeys(ratings.dimension.tolist()))
+    if len(names) == 1:
+        per_dimension = {names[0]: dimension_data(names[0], ratings, scale)}
+    else:
+        per_dimension = {
+            name: dimension_data(name, ratings.take(ratings.dimension == name), scale)
+            for name in names
+        }
     if len(per_dimension) == 1:
         # One dimension: the pooled matrix is the same one, when the pooled names sort the
         # same way (building it again took a tenth of the run at 10,000 units).
@@ -306,8 +431,15 @@ def split_dimensions(
         if all(a < b for a, b in zip(pooled_names, pooled_names[1:], strict=False)):
             units = [u.replace("\x1f", " · ") for u in pooled_names]
             return per_dimension, replace(data, name="overall", units=units)
-    pooled = frame.assign(pooled=frame["unit"] + "\x1f" + frame["dimension"])
-    overall = dimension_data("overall", pooled, scale, unit_column="pooled")
+    pooled = _objects(
+        [
+            f"{unit}\x1f{dimension}"
+            for unit, dimension in zip(
+                ratings.unit.tolist(), ratings.dimension.tolist(), strict=True
+            )
+        ]
+    )
+    overall = dimension_data("overall", ratings, scale, units=pooled)
     overall.clusters = np.array([u.split("\x1f", 1)[0] for u in overall.units], dtype=object)
     overall.units = [u.replace("\x1f", " · ") for u in overall.units]
     return per_dimension, overall

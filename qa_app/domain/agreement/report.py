@@ -5,12 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:  # pandas loads in the functions that use it
-    import pandas as pd
 
 from qa_app.domain.agreement.alpha import (
     Interval,
@@ -28,6 +24,7 @@ from qa_app.domain.agreement.alpha import (
 from qa_app.domain.agreement.diagnostics import (
     RaterDiagnostics,
     UnitDiagnostics,
+    UnitRanking,
     gwet_ac2,
     percent_agreement,
     rater_diagnostics,
@@ -36,9 +33,10 @@ from qa_app.domain.agreement.diagnostics import (
 from qa_app.domain.agreement.ratings import (
     DimensionData,
     Rating,
+    RatingColumns,
     RatingsError,
     duplicate_errors,
-    ratings_frame,
+    rating_columns,
     scale_errors,
     split_dimensions,
 )
@@ -68,7 +66,7 @@ class DimensionResult:
     categories: list = field(default_factory=list)
     interval: Interval | None = None
     rater_diagnostics: list[RaterDiagnostics] = field(default_factory=list)
-    unit_diagnostics: list[UnitDiagnostics] = field(default_factory=list)
+    unit_diagnostics: Sequence[UnitDiagnostics] = field(default_factory=list)
 
     def as_dict(self, units: bool = True) -> dict:
         """The JSON shape in docs/calibration.md; ``ci`` and ``q_below`` are null without a
@@ -227,14 +225,21 @@ def analyse_dimension(
         categories=data.labels if data.labels is not None else data.domain.tolist(),
         interval=interval,
         rater_diagnostics=raters_left_out,
-        unit_diagnostics=unit_diagnostics(
-            data.matrix, data.units, data.domain, level, point.expected_disagreement, data.numeric
+        unit_diagnostics=UnitRanking(
+            lambda: unit_diagnostics(
+                data.matrix,
+                data.units,
+                data.domain,
+                level,
+                point.expected_disagreement,
+                data.numeric,
+            )
         ),
     )
 
 
 def compute_agreement(
-    ratings: Sequence[Rating] | pd.DataFrame,
+    ratings: Sequence[Rating] | RatingColumns,
     level: str = "ordinal",
     replicates: int = 0,
     seed: int | None = None,
@@ -242,7 +247,7 @@ def compute_agreement(
     scale: Sequence[int] | None = None,
     confidence: float = 0.95,
 ) -> AgreementReport:
-    """The agreement report for long-format ratings (Rating values or a ratings frame).
+    """The agreement report for long-format ratings (Rating values or RatingColumns).
 
     ``replicates`` = 0 skips the bootstrap. ``method`` is ``units`` (calls, whole with all
     their dimensions for "overall": the jackknife t interval, q from resampled calls) or
@@ -252,17 +257,16 @@ def compute_agreement(
     categories; values off it are errors. Pass it whenever the rubric is known.
     Raises :class:`RatingsError` for duplicate ratings or values off the scale.
     """
-    import pandas as pd
-
     if method not in BOOTSTRAP_METHODS:
         raise ValueError(
             f"unknown bootstrap method '{method}'; use {' or '.join(BOOTSTRAP_METHODS)}"
         )
-    frame = ratings if isinstance(ratings, pd.DataFrame) else ratings_frame(ratings)
-    errors = duplicate_errors(frame) + (scale_errors(frame, scale) if scale else [])
+    columns = ratings if isinstance(ratings, RatingColumns) else rating_columns(ratings)
+    errors = [] if columns.unique else duplicate_errors(columns)
+    errors += scale_errors(columns, scale) if scale else []
     if errors:
         raise RatingsError(sorted(errors, key=lambda e: e.row))
-    per_dimension, overall = split_dimensions(frame, scale)
+    per_dimension, overall = split_dimensions(columns, scale)
     options = {
         "level": level,
         "replicates": replicates,
@@ -304,5 +308,10 @@ def _single_dimension_as_overall(
     return replace(
         result,
         name="overall",
-        unit_diagnostics=[replace(u, unit=pooled[u.unit]) for u in result.unit_diagnostics],
+        unit_diagnostics=UnitRanking(
+            lambda: [
+                UnitDiagnostics(pooled[u.unit], u.values, u.spread, u.disagreement)
+                for u in result.unit_diagnostics
+            ]
+        ),
     )

@@ -13,6 +13,7 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -132,21 +133,31 @@ def read_columns(path: Path, allowed: set[str] | None = None) -> Columns:
     except csv.Error:
         return Columns.of(_read_csv(path))  # raises the reference error
     # Blank rows are skipped but keep their numbers: the row numbers are the record's place.
-    kept = [i for i, values in enumerate(records) if "".join(values).strip()]
+    # map() keeps these passes in C (a 200,000-row file spent a fifth of its time here).
+    filled = list(map(str.strip, map("".join, records)))
+    if all(filled):
+        kept = list(range(len(records)))
+    else:
+        kept = [i for i, text in enumerate(filled) if text]
+        records = [records[i] for i in kept]
     if len(kept) > MAX_ROWS:
         return Columns.of(_read_csv(path))  # raises the reference error
-    values: dict[str, list[Any]] = {}
-    for index, name in enumerate(columns):
-        if name:
-            values[name] = [
-                records[i][index] if index < len(records[i]) else "" for i in kept
-            ]
+    width = len(columns)
+    if set(map(len, records)) - {width}:  # short or long rows: pad and cut
+        records = [(record + [""] * width)[:width] for record in records]
+    values = {
+        name: list(map(itemgetter(index), records))
+        for index, name in enumerate(columns)
+        if name
+    }
     return Columns([c for c in columns if c], [i + 2 for i in kept], values)
 
 
 def _check_line_lengths(path: Path) -> None:
     """Refuse a file with a line longer than MAX_LINE_BYTES, reading it in blocks: no memory
     grows and nothing is decoded on the way (a 90 MB one-line CSV took 17 s and 520 MB)."""
+    if path.stat().st_size <= MAX_LINE_BYTES:  # no line can be longer than the file
+        return
     run = 0  # bytes of the line being read, carried from one block to the next
     with path.open("rb") as handle:
         while block := handle.read(1 << 20):

@@ -7,7 +7,7 @@ import warnings
 import krippendorff
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from qa_app.domain.agreement import Rating, compute_agreement
@@ -157,6 +157,35 @@ def test_rater_diagnostics_find_the_lenient_and_the_random_rater():
     )
     worst = max(by_rater.values(), key=lambda r: r.effect_of_removing)
     assert worst.rater == "r03" and worst.alpha_without > report.alpha
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    raters=st.integers(2, 6),
+    units=st.integers(1, 30),
+    missing=st.sampled_from([0.0, 0.3, 0.7]),
+    level=st.sampled_from(["nominal", "ordinal", "interval", "ratio"]),
+)
+def test_alpha_without_a_rater_is_alpha_on_the_others_ratings(seed, raters, units, missing, level):
+    """Leaving a rater out by subtracting their coincidences gives what the krippendorff
+    package computes on the data without their row, or no alpha where it has none."""
+    matrix = simulated(np.random.default_rng(seed), raters, units, 0.7, missing)
+    assume(not np.isnan(matrix).all())
+    report = compute_agreement(as_ratings(matrix), level).dimensions["d"]
+    names = [f"r{i:02d}" for i in range(raters)]
+    for diagnostics in report.rater_diagnostics:
+        others = matrix[[i for i, name in enumerate(names) if name != diagnostics.rater]]
+        counts = value_counts(others, DOMAIN)
+        pairs = counts[counts.sum(axis=1) >= 2]
+        used = pairs.sum(axis=0) > 0
+        if len(pairs) == 0 or used.sum() < 2:  # nothing pairable, or no variation: undefined
+            assert diagnostics.alpha_without is None
+            continue
+        expected = krippendorff.alpha(
+            value_counts=counts, value_domain=DOMAIN, level_of_measurement=level
+        )
+        assert diagnostics.alpha_without == pytest.approx(expected, abs=1e-9)
 
 
 def test_unit_diagnostics_rank_the_split_call_first():

@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-import pandas as pd
 
 from qa_app.domain.agreement import compute_agreement
 from qa_app.domain.agreement.alpha import (
@@ -32,6 +31,7 @@ from qa_app.domain.agreement.alpha import (
     summarise_bootstrap,
     value_counts,
 )
+from qa_app.domain.agreement.ratings import RatingColumns
 from tests.domain.agreement.coverage_grid import Cell, run_cell
 
 DOMAIN = np.arange(1.0, 6.0)
@@ -124,26 +124,24 @@ def test_intervals_hold_the_population_alpha_in_at_least_92_percent_of_sessions(
     assert naive < coverage["overall"] - 0.05
 
 
-def as_frame(scores: np.ndarray) -> pd.DataFrame:
-    """The long ratings frame compute_agreement reads."""
+def as_columns(scores: np.ndarray) -> RatingColumns:
+    """The long ratings compute_agreement reads."""
     d, r, c = np.indices(scores.shape).reshape(3, -1)
-    return pd.DataFrame(
-        {
-            "unit": np.array([f"call-{i:03d}" for i in range(scores.shape[2])], dtype=object)[c],
-            "rater": np.array([f"rater-{i}" for i in range(RATERS)], dtype=object)[r],
-            "dimension": np.array(DIMENSIONS, dtype=object)[d],
-            "number": scores.ravel(),
-            "label": pd.Series([None] * scores.size, dtype=object),
-            "not_applicable": np.zeros(scores.size, dtype=bool),
-            "row": np.arange(2, scores.size + 2),
-        }
+    return RatingColumns(
+        unit=np.array([f"call-{i:03d}" for i in range(scores.shape[2])], dtype=object)[c],
+        rater=np.array([f"rater-{i}" for i in range(RATERS)], dtype=object)[r],
+        dimension=np.array(DIMENSIONS, dtype=object)[d],
+        number=scores.ravel(),
+        label=np.full(scores.size, None, dtype=object),
+        not_applicable=np.zeros(scores.size, dtype=bool),
+        row=np.arange(2, scores.size + 2),
     )
 
 
 def test_overall_interval_is_the_cluster_bootstrap():
     """compute_agreement resamples whole calls for "overall", as the simulation does."""
     scores = session(np.random.default_rng(3), CALLS)
-    report = compute_agreement(as_frame(scores), "ordinal", REPLICATES, seed=5)
+    report = compute_agreement(as_columns(scores), "ordinal", REPLICATES, seed=5)
     # The pooled units sort by dimension within call; the same units in that order:
     matrix = np.stack([scores[:, :, c] for c in range(CALLS)], axis=2).transpose(1, 2, 0)
     matrix = matrix.reshape(RATERS, -1)
