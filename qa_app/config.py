@@ -107,6 +107,12 @@ def load_settings(
         "DB_LOCK_TIMEOUT": _env_seconds("QA_APP_DB_LOCK_TIMEOUT", 5.0),
         "DB_BUSY_TIMEOUT": _env_seconds("QA_APP_DB_BUSY_TIMEOUT", 15.0),
         "DB_POOL_TIMEOUT": _env_seconds("QA_APP_DB_POOL_TIMEOUT", 10.0),
+        # How long a page waits for an analysis worked out in the background (survival,
+        # coaching comparison, mix flag rates) before it shows "being worked out" and asks
+        # again (web/background.py); the analysis itself may run for up to
+        # ANALYSIS_STATEMENT_TIMEOUT per database statement on PostgreSQL.
+        "ANALYSIS_WAIT_SECONDS": _env_seconds("QA_APP_ANALYSIS_WAIT_SECONDS", 1.0),
+        "ANALYSIS_STATEMENT_TIMEOUT": _env_seconds("QA_APP_ANALYSIS_STATEMENT_TIMEOUT", 600.0),
     }
     secret = os.environ.get("QA_APP_SECRET_KEY")
     if secret:

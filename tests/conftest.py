@@ -134,7 +134,16 @@ def sqlite_url(tmp_path, monkeypatch, migrated_sqlite_template):
 
 
 def _make_app(url: str):
-    app = create_app({"DATABASE_URL": url, "TESTING": True, "RUBRICS_DIR": str(RUBRICS_DIR)})
+    # Pages wait for their background analyses, so a test sees the answer in one request
+    # (tests/views/test_background_analyses.py covers the "being worked out" path).
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "TESTING": True,
+            "RUBRICS_DIR": str(RUBRICS_DIR),
+            "ANALYSIS_WAIT_SECONDS": 120,
+        }
+    )
     yield app
     db.get_engine_for(app).dispose()
 

@@ -109,22 +109,3 @@ def survival_report(
     report["rubric"] = data.rubric_key
     return chosen, report
 
-
-def data_fingerprint(db: Session) -> tuple:
-    """What a survival report depends on, cheaply: the row count and latest change of the
-    customers, their events, the calls and the stored final scores, and the rubric versions.
-    Two reports asked the same way with the same fingerprint are the same report."""
-    from sqlalchemy import func
-
-    from qa_app.models import FinalScore, RubricVersion
-
-    parts: list = [str(db.get_bind().url)]
-    for column, latest in (
-        (Customer.id, Customer.updated_at), (CustomerEvent.id, CustomerEvent.id),
-        (Call.id, Call.updated_at), (FinalScore.id, FinalScore.updated_at),
-        (RubricVersion.id, RubricVersion.id),
-    ):  # fmt: skip
-        count, last = db.exec(select(func.count(column), func.max(latest))).one()
-        parts += [count, str(last)]
-    return tuple(parts)
-

@@ -33,10 +33,13 @@ from qa_app.store.flags.rows import ExportError, outcome_kinds
 from qa_app.store.jobs import runner_id
 from qa_app.store.reviews import queue as queue_queries
 from qa_app.web.auth import current_user, roles_required
+from qa_app.web.background import Background, Pending
 from qa_app.web.database import get_engine, get_session
 from qa_app.web.requests import wants_fragment
 
 bp = Blueprint("coach", __name__, url_prefix="/coach")
+# Comparisons by question and data fingerprint: each reads every reviewed call of the period.
+_COMPARISONS = Background(16)
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)
 KEEP_EXPORTS = timedelta(days=1)
 CONTENT_TYPES = {
@@ -60,18 +63,11 @@ def _comparison_page(args, export_error: str | None = None, status: int | None =
     # period) follows as an htmx fragment, so a year of calls never blocks the page.
     pending = not wants_fragment()
     if outcome and not error and not pending:
-        try:
-            report = compare_outcomes(
-                get_engine(),
-                filters,
-                outcome,
-                None,
-                "save_script",
-                rubric_key,
-                current_app.config["RUBRIC_ID"],
-            )
-        except ExportError as exc:
-            error = str(exc)
+        answer = _comparison(filters, outcome, rubric_key)
+        if isinstance(answer, Pending):
+            pending = answer
+        else:
+            report, error = answer
     chart, lead = None, None
     if report and _any_calls(report):
         from qa_app.charts import svg_data_url
@@ -91,7 +87,7 @@ def _comparison_page(args, export_error: str | None = None, status: int | None =
         # A filter that matches no reviewed call says so instead of a table of zeros.
         "no_calls": bool(report) and not _any_calls(report),
         "error": error,
-        "pending": pending and bool(outcome) and not error,
+        "pending": (pending or None) if outcome and not error else None,
         "rubrics": [r.key for r in db.exec(select(RubricVersion))],
         "formats": FORMATS,
         "cut_labels": CUT_LABELS,
@@ -102,6 +98,27 @@ def _comparison_page(args, export_error: str | None = None, status: int | None =
     }
     template = "coach/_comparison.html" if wants_fragment() else "coach/index.html"
     return render_template(template, **context), status or (422 if error else 200)
+
+
+def _comparison(filters, outcome: str, rubric_key: str | None):
+    """(report, error) comparing ``outcome`` with and without each flag, or Pending while it
+    is worked out; kept by the question and the data's fingerprint."""
+    from qa_app.store.fingerprints import flags_fingerprint
+
+    rubric_id = current_app.config["RUBRIC_ID"]
+    key = (tuple(sorted(filters.as_args().items())), outcome, rubric_key, rubric_id,
+           flags_fingerprint(get_session()))  # fmt: skip
+
+    def compute():
+        try:
+            report = compare_outcomes(
+                get_engine(), filters, outcome, None, "save_script", rubric_key, rubric_id
+            )
+        except ExportError as exc:
+            return None, str(exc)
+        return report, None
+
+    return _COMPARISONS.answer(key, compute)
 
 
 def _any_calls(report: dict) -> bool:

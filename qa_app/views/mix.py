@@ -15,10 +15,13 @@ from qa_app.store.flags.rows import ExportError
 from qa_app.store.flags.summary import BY_CHOICES, flags_summary
 from qa_app.store.reviews.queue import CallFilters
 from qa_app.web.auth import roles_required
+from qa_app.web.background import Background, Pending
 from qa_app.web.database import get_engine, get_session
 from qa_app.web.requests import wants_fragment
 
 bp = Blueprint("mix", __name__)
+# Flag summaries by month, grouping and data fingerprint: each reads the month's reviewed calls.
+_SUMMARIES = Background(16)
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)
 LABELS = {"interaction_type": "Interaction type", "channel": "Channel"}
 
@@ -77,18 +80,36 @@ def _flags(month, by, problems):
     summary, error = None, "; ".join(problems) or None
     if month is None and not error:
         error = "Choose a month (YYYY-MM)."
+    pending = None
     if not error:
-        filters = CallFilters(since=month.first_day, until=month.last_day)
-        try:
-            summary = flags_summary(
-                get_engine(), filters, by, None, current_app.config["RUBRIC_ID"]
-            )
-        except ExportError as exc:
-            error = str(exc)
+        answer = _summary(month, by)
+        if isinstance(answer, Pending):
+            pending = answer
+        else:
+            summary, error = answer
     return render_template(
         "mix/_flags.html",
         summary=summary,
         flags_error=error,
-        pending=False,
+        pending=pending,
         month=month,
+        by=by,
     ), (422 if problems else 200)
+
+
+def _summary(month, by: str | None):
+    """(summary, error) of the month's weighted flag rates, or Pending while it is worked
+    out; kept by the question and the data's fingerprint."""
+    from qa_app.store.fingerprints import flags_fingerprint
+
+    rubric_id = current_app.config["RUBRIC_ID"]
+    key = (str(month), by, rubric_id, flags_fingerprint(get_session()))
+
+    def compute():
+        filters = CallFilters(since=month.first_day, until=month.last_day)
+        try:
+            return flags_summary(get_engine(), filters, by, None, rubric_id), None
+        except ExportError as exc:
+            return None, str(exc)
+
+    return _SUMMARIES.answer(key, compute)

@@ -11,14 +11,15 @@ from datetime import datetime
 from flask import Blueprint, current_app, render_template, request
 
 from qa_app.domain.dates import DayError, parse_day
-from qa_app.kept import Kept
 from qa_app.models import Role
 from qa_app.web.auth import roles_required
+from qa_app.web.background import Background, Pending
 from qa_app.web.database import get_session
 from qa_app.web.requests import form_int, wants_fragment
 
-# Computed reports by choice and data fingerprint (store.survival.data_fingerprint).
-_KEPT = Kept(16)
+# Reports by choice and data fingerprint (store.fingerprints.survival_fingerprint), worked out in
+# the background: lifelines' fits over every customer take seconds, a minute at a million.
+_REPORTS = Background(16)
 
 bp = Blueprint("survival", __name__)
 READERS = (Role.COACH, Role.LEAD, Role.ADMIN)
@@ -67,9 +68,14 @@ def index():
     chosen, problems = _choice(request.args)
     context = {"chosen": chosen, "problems": problems, "cohorts": COHORTS,
                "by_choices": BY_CHOICES, "labels": FIELD_LABELS, "report": None, "chart": None,
-               "at_risk": None, "ticks": [], "flags": [], "error": None}  # fmt: skip
+               "at_risk": None, "ticks": [], "flags": [], "error": None,
+               "pending": None}  # fmt: skip
     if not problems:
-        context.update(_analysis(chosen))
+        answer = _analysis(chosen)
+        if isinstance(answer, Pending):
+            context["pending"] = answer
+        else:
+            context.update(answer)
         if context["error"] and "unknown flag" in context["error"]:
             problems.append(context.pop("error"))
             context["error"] = None
@@ -78,20 +84,15 @@ def index():
     return render_template(template, **context), status
 
 
-def _analysis(chosen: dict) -> dict:
-    """The figures, chart and at-risk table for ``chosen``: computed once per choice and data
-    (lifelines' fits over every customer take seconds; the same data give the same report)."""
-    from qa_app.store.survival import data_fingerprint
+def _analysis(chosen: dict) -> dict | Pending:
+    """The figures, chart and at-risk table for ``chosen``, or Pending while they are worked
+    out: computed once per choice and data (the same data give the same report)."""
+    from qa_app.store.fingerprints import survival_fingerprint
 
     config = current_app.config
     key = (tuple(sorted((k, str(v)) for k, v in chosen.items())), config["RUBRIC_ID"],
-           config["CURRENCY"], data_fingerprint(get_session()))  # fmt: skip
-    out = _KEPT.get(key)
-    if out is None:
-        out = _computed(chosen)
-        if not out.get("error"):
-            _KEPT.put(key, out)
-    return out
+           config["CURRENCY"], survival_fingerprint(get_session()))  # fmt: skip
+    return _REPORTS.answer(key, lambda: _computed(chosen))
 
 
 def _computed(chosen: dict) -> dict:

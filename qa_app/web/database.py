@@ -36,7 +36,8 @@ def get_session() -> Session:
     if "db_session" not in g:
         engine = get_engine()
         session = Session(engine, expire_on_commit=False)
-        limit = current_app.config.get("DB_STATEMENT_TIMEOUT", 0)
+        # A background analysis (web/background.py) sets its own, longer limit.
+        limit = g.get("statement_timeout", current_app.config.get("DB_STATEMENT_TIMEOUT", 0))
         if limit and engine.dialect.name == "postgresql":
             event.listen(session, "after_begin", _statement_timeout(limit))
         g.db_session = session
