@@ -293,7 +293,7 @@ def run_import(
     if dry_run:
         contents = result.contents
         if kind == "calls":
-            new = len(result.report.records) - result.existing_calls
+            new = result.record_count - result.existing_calls
             contents += f": {new} new, {count(result.existing_calls, 'update')}"
         invalid = count(len(result.report.rejected_rows), "invalid row")
         valid = count(result.valid_rows, "valid row")

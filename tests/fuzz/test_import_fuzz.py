@@ -18,7 +18,14 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from qa_app.domain.files.reports import ImportReport, RowError
-from qa_app.domain.files.tables import Columns, FileProblem, Table, read_columns, read_table
+from qa_app.domain.files.tables import (
+    Columns,
+    FileProblem,
+    Table,
+    csv_chunks,
+    read_columns,
+    read_table,
+)
 from qa_app.domain.imports.calls import OPTIONAL_COLUMNS, validate_calls
 from qa_app.domain.imports.calls import REQUIRED_COLUMNS as CALL_COLUMNS
 from qa_app.domain.imports.outcomes import validate_outcomes
@@ -91,6 +98,34 @@ def test_quick_column_reader_agrees_with_read_table(tmp_path, text):
         assert str(quick.value) == str(problem)
         return
     assert read_columns(path) == expected
+
+
+@FUZZ
+@given(
+    text=st.one_of(table_text(["call_id", "agent", "transcript"]), raw_text()),
+    size=st.integers(1, 4),
+)
+@example(text='a,b\n"1",x"\n', size=1)  # a quote error after a piece was read
+@example(text="call_id,agent\n\n \nC1,Ana\nC2\n", size=1)  # blank and short rows
+@example(text="\ufeffcall_id,agent\nC1,Ana\x00\n", size=1)  # a byte-order mark; a NUL
+@example(text=" \n\n", size=2)  # nothing but blanks
+def test_csv_in_pieces_agrees_with_read_table(tmp_path, text, size):
+    """The import's piece-by-piece reader gives read_table's rows and numbers, or its error."""
+    path = tmp_path / "calls.csv"
+    path.write_text(text, encoding="utf-8", newline="")
+    try:
+        expected = read_table(path)
+    except FileProblem as problem:
+        with pytest.raises(FileProblem) as pieces:
+            columns, chunks = csv_chunks(path, size)
+            list(chunks)
+        assert str(pieces.value) == str(problem)
+        return
+    columns, chunks = csv_chunks(path, size)
+    pieces = list(chunks)
+    assert columns == expected.columns
+    assert all(0 < len(piece.rows) <= size for piece in pieces)
+    assert [row for piece in pieces for row in piece.rows] == expected.rows
 
 
 @FUZZ

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from operator import itemgetter
@@ -246,6 +247,70 @@ def _read_csv(path: Path) -> Table:
     return Table([c for c in columns if c], rows)
 
 
+def csv_chunks(path: Path, size: int) -> tuple[list[str], Iterator[Table]]:
+    """A CSV file's columns, and its rows ``size`` at a time as :class:`Table` pieces, read
+    from the file as they are asked for: what is held is one piece, however long the file.
+
+    The rows, their numbers and every check are :func:`read_table`'s: a problem found part
+    way (a quote left open, a byte that is not UTF-8, too many rows) raises the same
+    FileProblem from the iterator, so a caller writing pieces as they come must do so in a
+    transaction it can roll back.
+    """
+    _check_line_lengths(path)
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        try:
+            first = next(csv.reader(_lines_without_nul(handle, path), strict=True), None)
+        except (UnicodeDecodeError, csv.Error):
+            first = None
+    if first is None or not "".join(first).strip():
+        _reference_problem(path)
+    named = [(index, name) for index, name in enumerate(_header(first, path)) if name]
+    return [name for _index, name in named], _csv_pieces(path, named, size)
+
+
+def _csv_pieces(path: Path, named: list[tuple[int, str]], size: int) -> Iterator[Table]:
+    width = max((index for index, _name in named), default=-1) + 1
+    deadline = _Deadline(path)
+    columns = [name for _index, name in named]
+    kept = 0
+    rows: list[tuple[int, dict[str, Any]]] = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(_lines_without_nul(handle, path), strict=True)
+        try:
+            next(reader)  # the header, read by csv_chunks
+            for row_number, values in enumerate(reader, start=2):
+                deadline.check(row_number)
+                if not any(v.strip() for v in values):
+                    continue
+                if len(values) < width:
+                    values = values + [""] * (width - len(values))
+                kept += 1
+                if kept > MAX_ROWS:
+                    _too_many_rows(path, row_number)
+                rows.append((row_number, {name: values[index] for index, name in named}))
+                if len(rows) >= size:
+                    yield Table(columns, rows)
+                    rows = []
+        except (UnicodeDecodeError, csv.Error):
+            _reference_problem(path)
+    if rows:
+        yield Table(columns, rows)
+
+
+def _lines_without_nul(handle, path: Path) -> Iterator[str]:
+    """The file's lines; at a NUL character, read_table's own message for it."""
+    for line in handle:
+        if "\x00" in line:
+            _reference_problem(path)
+        yield line
+
+
+def _reference_problem(path: Path):
+    """Raise the FileProblem read_table gives for this file (found unreadable part way)."""
+    _read_csv(path)
+    raise FileProblem(f"{path.name}: not valid CSV. Nothing was imported.")  # not reached
+
+
 class _Deadline:
     """Bounds one file's reading: every scanned row counts toward MAX_ROWS, blank or not (ten
     million blank CSV rows ran 50 s without counting), and reading stops after
@@ -274,11 +339,15 @@ class _Deadline:
 
 def _append_row(rows: list, row_number: int, record: dict[str, Any], path: Path) -> None:
     if len(rows) >= MAX_ROWS:
-        raise FileProblem(
-            f"{path.name}: more than {MAX_ROWS:,} rows (row {row_number}); split the file and "
-            "import the parts one after another. Nothing was imported."
-        )
+        _too_many_rows(path, row_number)
     rows.append((row_number, record))
+
+
+def _too_many_rows(path: Path, row_number: int):
+    raise FileProblem(
+        f"{path.name}: more than {MAX_ROWS:,} rows (row {row_number}); split the file and "
+        "import the parts one after another. Nothing was imported."
+    )
 
 
 def _read_xlsx(path: Path) -> Table:

@@ -192,8 +192,19 @@ def _sentiment(value: Any) -> float | None:
     return number
 
 
-def validate_calls(table: Table) -> ImportReport:
-    """Check every row; valid rows become CallRecords, invalid ones RowErrors with reasons."""
+def call_id_of(raw: dict) -> str:
+    """A row's call_id as :func:`validate_calls` reads it ('' when there is none)."""
+    value = raw.get("call_id")
+    return value.strip() if type(value) is str else as_text(value)
+
+
+def validate_calls(table: Table, first_seen: dict[str, int] | None = None) -> ImportReport:
+    """Check every row; valid rows become CallRecords, invalid ones RowErrors with reasons.
+
+    ``first_seen`` (call_id -> the row it first appeared in) carries what earlier parts of
+    the same file held, when a file is checked a piece at a time; the rows of this table
+    are added to it.
+    """
     report = ImportReport()
     unit = table.row_unit
     if rejected_for_missing_columns(table, REQUIRED_COLUMNS, report):
@@ -203,7 +214,8 @@ def validate_calls(table: Table) -> ImportReport:
     if unknown:
         report.warnings.append(f"ignored column(s) not used by calls: {', '.join(unknown)}")
 
-    first_seen: dict[str, int] = {}
+    if first_seen is None:
+        first_seen = {}
     limits = tuple(TEXT_LIMITS.items())
     for row, raw in table.rows:
         if "__error__" in raw:
