@@ -99,7 +99,8 @@ def agreement(
         csv_rows,
         format_table,
     )
-    from qa_app.domain.files.tables import FileProblem, read_columns
+    from qa_app.domain.files.csv_readers import read_columns
+    from qa_app.domain.files.tables import FileProblem
 
     points = parse_scale(scale) if scale else None
     try:

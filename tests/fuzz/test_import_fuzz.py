@@ -17,15 +17,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
+from qa_app.domain.files.csv_readers import csv_chunks, read_columns
 from qa_app.domain.files.reports import ImportReport, RowError
-from qa_app.domain.files.tables import (
-    Columns,
-    FileProblem,
-    Table,
-    csv_chunks,
-    read_columns,
-    read_table,
-)
+from qa_app.domain.files.tables import Columns, FileProblem, Table, read_table
 from qa_app.domain.imports.calls import OPTIONAL_COLUMNS, validate_calls
 from qa_app.domain.imports.calls import REQUIRED_COLUMNS as CALL_COLUMNS
 from qa_app.domain.imports.outcomes import validate_outcomes

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from qa_app.domain.agreement import RatingsError, compute_agreement, ratings_from_table
 from qa_app.domain.agreement.ratings import parse_value
-from qa_app.domain.files.tables import Columns, FileProblem, read_columns, read_table
+from qa_app.domain.files.csv_readers import read_columns
+from qa_app.domain.files.tables import Columns, FileProblem, read_table
 from qa_app.domain.rubrics.definitions import SLUG, Rubric, RubricError, parse_rubric
 from tests.conftest import RUBRICS_DIR
 from tests.fuzz.strategies import CELL, FEW, FUZZ, raw_text, table_text

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from qa_app.domain.agreement.columns import Coded, RatingColumns, has_repeats, object_array
 from qa_app.domain.files.reports import RowError
 from qa_app.domain.files.tables import Columns, Table, as_text
 
@@ -149,9 +150,9 @@ def ratings_from_table(table: Table | Columns, level: str) -> RatingColumns:
     absent = np.array([na for _v, na, _e in parsed.values()] or [False], dtype=bool)
     unit_codes, rater_codes, dimension_codes = map(Coded.of, (unit, rater, dimension))
     ratings = RatingColumns(
-        unit=_objects(unit),
-        rater=_objects(rater),
-        dimension=_objects(dimension),
+        unit=object_array(unit),
+        rater=object_array(rater),
+        dimension=object_array(dimension),
         number=numbers[codes],
         label=labels[codes],
         not_applicable=absent[codes],
@@ -164,27 +165,11 @@ def ratings_from_table(table: Table | Columns, level: str) -> RatingColumns:
     triple = (
         unit_codes.codes * len(rater_codes.names) + rater_codes.codes
     ) * len(dimension_codes.names) + dimension_codes.codes
-    if _repeats(triple):
+    if has_repeats(triple):
         errors.extend(duplicate_errors(ratings, data.row_unit))
     if errors:
         raise RatingsError(sorted(errors, key=lambda e: e.row))
     return replace(ratings, unique=True)
-
-
-def _repeats(keys: np.ndarray) -> bool:
-    """Whether any non-negative integer key occurs twice (a tally when the keys are few)."""
-    if not len(keys):
-        return False
-    if keys.max() < 8 * len(keys):
-        return bool(np.bincount(keys).max() > 1)
-    return len(np.unique(keys)) != len(keys)
-
-
-def _objects(values: Sequence) -> np.ndarray:
-    """A list as a one-dimensional object array (np.array would make text a fixed width)."""
-    array = np.empty(len(values), dtype=object)
-    array[:] = values
-    return array
 
 
 def _text_column(values: list) -> list[str]:
@@ -195,91 +180,18 @@ def _text_column(values: list) -> list[str]:
         return [as_text(v) for v in values]
 
 
-@dataclass(frozen=True)
-class Coded:
-    """A column of names as the distinct names (first-seen order) and each entry's place."""
-
-    names: list[str]
-    codes: np.ndarray
-
-    @classmethod
-    def of(cls, values: list[str]) -> Coded:
-        distinct = list(dict.fromkeys(values))
-        place = {name: index for index, name in enumerate(distinct)}
-        codes = np.fromiter(map(place.__getitem__, values), dtype=np.intp, count=len(values))
-        return cls(distinct, codes)
-
-    def take(self, keep: np.ndarray) -> Coded:
-        """The entries a mask or index array keeps, against the same names."""
-        return Coded(self.names, self.codes[keep])
-
-
-@dataclass(frozen=True)
-class RatingColumns:
-    """Long-format ratings, one NumPy array per column, in file order.
-
-    ``number`` is NaN unless the value is a number; ``label`` holds nominal text, else None;
-    ``row`` is the file row (or the caller's row number). Plain arrays rather than a
-    DataFrame: the agreement command should not wait for pandas to load.
-    """
-
-    unit: np.ndarray
-    rater: np.ndarray
-    dimension: np.ndarray
-    number: np.ndarray
-    label: np.ndarray
-    not_applicable: np.ndarray
-    row: np.ndarray
-    # True once duplicate_errors found none, so compute_agreement need not look again.
-    unique: bool = False
-    # Each rating's unit and rater as a place among the names in first-seen order, when
-    # the file reader worked them out; dimension_data arranges the matrix from them.
-    unit_codes: Coded | None = None
-    rater_codes: Coded | None = None
-
-    def __len__(self) -> int:
-        return len(self.row)
-
-    @property
-    def empty(self) -> bool:
-        return len(self.row) == 0
-
-    def take(self, keep: np.ndarray) -> RatingColumns:
-        """The ratings a boolean mask or index array keeps."""
-        return RatingColumns(
-            **{name: getattr(self, name)[keep] for name in _COLUMNS},
-            unique=self.unique,
-            unit_codes=self.unit_codes and self.unit_codes.take(keep),
-            rater_codes=self.rater_codes and self.rater_codes.take(keep),
-        )
-
-    def equals(self, other: RatingColumns) -> bool:
-        """Same ratings in the same order (NaN equal to NaN)."""
-        return all(
-            np.array_equal(getattr(self, name), getattr(other, name), equal_nan=name == "number")
-            for name in _COLUMNS
-        )
-
-    def present(self) -> np.ndarray:
-        """Which ratings hold a value (neither missing nor N/A)."""
-        return ~np.isnan(self.number) | np.not_equal(self.label, None)
-
-
-_COLUMNS = ("unit", "rater", "dimension", "number", "label", "not_applicable", "row")
-
-
 def rating_columns(ratings: Iterable[Rating]) -> RatingColumns:
     """:class:`Rating` values as :class:`RatingColumns`."""
     ratings = list(ratings)
     return RatingColumns(
-        unit=_objects([r.unit for r in ratings]),
-        rater=_objects([r.rater for r in ratings]),
-        dimension=_objects([r.dimension for r in ratings]),
+        unit=object_array([r.unit for r in ratings]),
+        rater=object_array([r.rater for r in ratings]),
+        dimension=object_array([r.dimension for r in ratings]),
         number=np.array(
             [r.value if isinstance(r.value, float | int) else np.nan for r in ratings],
             dtype=float,
         ),
-        label=_objects([r.value if isinstance(r.value, str) else None for r in ratings]),
+        label=object_array([r.value if isinstance(r.value, str) else None for r in ratings]),
         not_applicable=np.array([r.not_applicable for r in ratings], dtype=bool),
         row=np.array([r.row for r in ratings], dtype=np.int64),
     )
@@ -431,7 +343,7 @@ def split_dimensions(
         if all(a < b for a, b in zip(pooled_names, pooled_names[1:], strict=False)):
             units = [u.replace("\x1f", " · ") for u in pooled_names]
             return per_dimension, replace(data, name="overall", units=units)
-    pooled = _objects(
+    pooled = object_array(
         [
             f"{unit}\x1f{dimension}"
             for unit, dimension in zip(

@@ -11,10 +11,8 @@ import csv
 import io
 import json
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -116,44 +114,6 @@ def read_table(path: Path, allowed: set[str] | None = None) -> Table:
     return reader(path)
 
 
-def read_columns(path: Path, allowed: set[str] | None = None) -> Columns:
-    """:func:`read_table`'s content column by column; CSV is read without a dict per row.
-
-    Every check of :func:`read_table` holds: when the quick CSV pass meets anything it
-    does not accept (a quote error, too many rows), the file is read again the ordinary
-    way, so the error is exactly the one :func:`read_table` gives.
-    """
-    if file_format(path) != "csv" or (allowed is not None and "csv" not in allowed):
-        return Columns.of(read_table(path, allowed))
-    if not path.exists():
-        raise FileProblem(f"{path}: no such file")
-    reader = _csv_reader(path)
-    try:
-        columns = _header(next(reader), path)
-        records = list(reader)
-    except csv.Error:
-        return Columns.of(_read_csv(path))  # raises the reference error
-    # Blank rows are skipped but keep their numbers: the row numbers are the record's place.
-    # map() keeps these passes in C (a 200,000-row file spent a fifth of its time here).
-    filled = list(map(str.strip, map("".join, records)))
-    if all(filled):
-        kept = list(range(len(records)))
-    else:
-        kept = [i for i, text in enumerate(filled) if text]
-        records = [records[i] for i in kept]
-    if len(kept) > MAX_ROWS:
-        return Columns.of(_read_csv(path))  # raises the reference error
-    width = len(columns)
-    if set(map(len, records)) - {width}:  # short or long rows: pad and cut
-        records = [(record + [""] * width)[:width] for record in records]
-    values = {
-        name: list(map(itemgetter(index), records))
-        for index, name in enumerate(columns)
-        if name
-    }
-    return Columns([c for c in columns if c], [i + 2 for i in kept], values)
-
-
 def _check_line_lengths(path: Path) -> None:
     """Refuse a file with a line longer than MAX_LINE_BYTES, reading it in blocks: no memory
     grows and nothing is decoded on the way (a 90 MB one-line CSV took 17 s and 520 MB)."""
@@ -245,70 +205,6 @@ def _read_csv(path: Path) -> Table:
             "may be left open. Nothing was imported."
         ) from None
     return Table([c for c in columns if c], rows)
-
-
-def csv_chunks(path: Path, size: int) -> tuple[list[str], Iterator[Table]]:
-    """A CSV file's columns, and its rows ``size`` at a time as :class:`Table` pieces, read
-    from the file as they are asked for: what is held is one piece, however long the file.
-
-    The rows, their numbers and every check are :func:`read_table`'s: a problem found part
-    way (a quote left open, a byte that is not UTF-8, too many rows) raises the same
-    FileProblem from the iterator, so a caller writing pieces as they come must do so in a
-    transaction it can roll back.
-    """
-    _check_line_lengths(path)
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        try:
-            first = next(csv.reader(_lines_without_nul(handle, path), strict=True), None)
-        except (UnicodeDecodeError, csv.Error):
-            first = None
-    if first is None or not "".join(first).strip():
-        _reference_problem(path)
-    named = [(index, name) for index, name in enumerate(_header(first, path)) if name]
-    return [name for _index, name in named], _csv_pieces(path, named, size)
-
-
-def _csv_pieces(path: Path, named: list[tuple[int, str]], size: int) -> Iterator[Table]:
-    width = max((index for index, _name in named), default=-1) + 1
-    deadline = _Deadline(path)
-    columns = [name for _index, name in named]
-    kept = 0
-    rows: list[tuple[int, dict[str, Any]]] = []
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(_lines_without_nul(handle, path), strict=True)
-        try:
-            next(reader)  # the header, read by csv_chunks
-            for row_number, values in enumerate(reader, start=2):
-                deadline.check(row_number)
-                if not any(v.strip() for v in values):
-                    continue
-                if len(values) < width:
-                    values = values + [""] * (width - len(values))
-                kept += 1
-                if kept > MAX_ROWS:
-                    _too_many_rows(path, row_number)
-                rows.append((row_number, {name: values[index] for index, name in named}))
-                if len(rows) >= size:
-                    yield Table(columns, rows)
-                    rows = []
-        except (UnicodeDecodeError, csv.Error):
-            _reference_problem(path)
-    if rows:
-        yield Table(columns, rows)
-
-
-def _lines_without_nul(handle, path: Path) -> Iterator[str]:
-    """The file's lines; at a NUL character, read_table's own message for it."""
-    for line in handle:
-        if "\x00" in line:
-            _reference_problem(path)
-        yield line
-
-
-def _reference_problem(path: Path):
-    """Raise the FileProblem read_table gives for this file (found unreadable part way)."""
-    _read_csv(path)
-    raise FileProblem(f"{path.name}: not valid CSV. Nothing was imported.")  # not reached
 
 
 class _Deadline:

@@ -21,9 +21,9 @@ from types import SimpleNamespace
 from sqlalchemy import Column, Integer, MetaData, Table, Text
 
 from qa_app.db import transaction
+from qa_app.domain.files.csv_readers import csv_chunks
 from qa_app.domain.files.reports import ImportReport
 from qa_app.domain.files.tables import Table as FileTable
-from qa_app.domain.files.tables import csv_chunks
 from qa_app.domain.imports.calls import call_id_of, validate_calls
 from qa_app.store import calls as call_store
 
