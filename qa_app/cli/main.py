@@ -36,6 +36,7 @@ def _register_commands() -> None:
     from qa_app.cli.experiments import experiment_group, import_exposure
     from qa_app.cli.flags import export_group, outcomes_group
     from qa_app.cli.imports import import_group
+    from qa_app.cli.machine import machine_group
     from qa_app.cli.outreach import outreach_group
     from qa_app.cli.panels import analysis_plan_group, panel
     from qa_app.cli.recognition import board
@@ -69,6 +70,7 @@ def _register_commands() -> None:
         outreach_group,
         experiment_group,
         rollout_group,
+        machine_group,
     ):
         main.add_command(command)
     register(main, import_group)

@@ -1,0 +1,198 @@
+"""``qa-app machine train|score|evaluate``: the machine rater, trained on the team's reviews."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from qa_app.cli.support import DAY, command_app, table_or_json_option
+
+DEFAULT_MIN_PER_POINT = 5  # qa_app.domain.machine.training's (a test keeps them equal)
+
+
+@click.group("machine")
+def machine_group() -> None:
+    """The machine rater: a model per rubric dimension, trained on your own reviews.
+
+    It is measured like any other rater (alpha against people, on calls it was not
+    trained on), its scores are kept apart from human reviews, and reviewers see them only
+    after submitting their own.
+    """
+
+
+def _period_options(command):
+    command = click.option("--until", type=DAY, help="Calls started on or before this day.")(
+        command
+    )
+    return click.option("--since", type=DAY, help="Calls started on or after this day.")(command)
+
+
+@machine_group.command("train")
+@click.option("--rubric", "rubric_key", default=None,
+              help="Rubric version as ID@VERSION (default: the one the period's reviews used).")
+@_period_options
+@click.option("--min-per-point", type=click.IntRange(min=2), default=DEFAULT_MIN_PER_POINT,
+              show_default=True,
+              help="Reviewed calls needed at every score point of every dimension.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="The same reviews and seed give the same model.")
+def train(rubric_key, since, until, min_per_point, seed) -> None:
+    """Train a model on the period's reviewed calls and store it as the next version.
+
+    Each call's label is people's final score (the consensus where a calibration session
+    set one). Every call is also scored by a model trained without it (5-fold
+    cross-validation by call), and those scores are compared with people's: the figures
+    `qa-app machine evaluate` shows.
+    """
+    from sqlmodel import Session
+
+    from qa_app.domain.machine.evaluation import evaluate_dimension
+    from qa_app.domain.machine.stored import model_bytes
+    from qa_app.domain.machine.training import TrainingError, libraries, training_hash
+    from qa_app.domain.machine.training import train as train_models
+    from qa_app.models import MachineModel
+    from qa_app.store.audit import record
+    from qa_app.store.flags.rows import ExportError, choose_rubric
+    from qa_app.store.imports.service import command_line_user
+    from qa_app.store.machine import next_version, training_examples
+    from qa_app.store.reviews.queue import CallFilters
+    from qa_app.store.rubrics import rubric_from_row
+
+    app, engine = command_app()
+    since_day, until_day = (since.date() if since else None), (until.date() if until else None)
+    with Session(engine, expire_on_commit=False) as db:
+        try:
+            row = choose_rubric(db, CallFilters(since=since_day, until=until_day), rubric_key,
+                                app.config["RUBRIC_ID"])  # fmt: skip
+        except ExportError as exc:
+            raise click.ClickException(str(exc)) from None
+        rubric = rubric_from_row(row)
+        examples = training_examples(db, row, since_day, until_day)
+    dimensions = [d.id for d in rubric.dimensions]
+    points = list(rubric.scale)
+    click.echo(f"Training on {len(examples)} reviewed calls of {row.key}…", err=True)
+    try:
+        trained = train_models(examples, dimensions, points, seed, min_per_point)
+    except TrainingError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(
+            "not enough reviewed calls to train on; nothing was stored. Review more calls, "
+            "widen --since/--until, or lower --min-per-point."
+        ) from None
+    segments = {e.call_id: dict(e.segments) for e in examples}
+    metrics = {
+        "dimensions": {
+            d: evaluate_dimension(trained.call_ids[d], trained.held_out[d], trained.people[d],
+                                  segments, points, seed)
+            for d in dimensions
+        },
+        "method": "5-fold cross-validation by call: each call scored by a model trained "
+        "without it",
+    }  # fmt: skip
+    with Session(engine, expire_on_commit=False) as db:
+        model = MachineModel(
+            rubric_pk=row.id, version=next_version(db, row.id), created_by=command_line_user(),
+            trained_from=since_day, trained_until=until_day, training_calls=len(examples),
+            training_hash=training_hash(examples), seed=seed, libraries=libraries(),
+            metrics=metrics, content=model_bytes(trained.models),
+        )  # fmt: skip
+        db.add(model)
+        db.flush()
+        record(db, None, "machine.trained", "machine_model", str(model.id),
+               after={"rubric": row.key, "version": model.version,
+                      "training_calls": len(examples)},
+               label=command_line_user())  # fmt: skip
+        db.commit()
+    click.echo(f"Stored machine model {row.key} v{model.version} ({len(examples)} calls).")
+    for dimension in dimensions:
+        figures = metrics["dimensions"][dimension]
+        click.echo(f"  {dimension}: {_alpha_text(figures)}")
+
+
+def _alpha_text(figures: dict) -> str:
+    if figures["alpha"] is None:
+        return f"alpha undefined ({figures['reason']})"
+    ci = figures["ci"]
+    interval = f" (95% interval {ci[0]:.2f} to {ci[1]:.2f})" if ci else ""
+    return (
+        f"alpha {figures['alpha']:.2f}{interval} against people; exact "
+        f"{100 * figures['exact']:.0f}%, within one {100 * figures['within_one']:.0f}%"
+    )
+
+
+@machine_group.command("score")
+@_period_options
+def score(since, until) -> None:
+    """Score the period's calls the newest model has not scored yet.
+
+    Scores are written 500 calls at a time: stopped part way, the next run carries on.
+    """
+    from sqlmodel import Session
+    from tqdm import tqdm
+
+    from qa_app.domain.machine.stored import ModelRefused, models_from_bytes
+    from qa_app.store.machine import newest_model, score_unscored, unscored_count
+
+    _app, engine = command_app()
+    since_day, until_day = (since.date() if since else None), (until.date() if until else None)
+    with Session(engine, expire_on_commit=False) as db:
+        model = newest_model(db)
+        if model is None:
+            raise click.ClickException("no machine model yet; run `qa-app machine train` first")
+        remaining = unscored_count(db, model, since_day, until_day)
+    try:
+        models = models_from_bytes(model.content)
+    except ModelRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    with tqdm(total=remaining, file=sys.stderr, delay=1.5, leave=False, unit="call") as bar:
+        done = score_unscored(engine, model, models, since_day, until_day, bar.update)
+    click.echo(f"Scored {done} calls with machine model v{model.version}.")
+
+
+@machine_group.command("evaluate")
+@table_or_json_option
+def evaluate(output) -> None:
+    """How the newest model agrees with people, per dimension, on calls it never saw.
+
+    Alpha (ordinal, with its 95% interval) between the machine's held-out score and
+    people's final score, exact and within-one agreement, the confusion matrix, and the
+    same alpha by channel, interaction type and tenure band (segments where the machine
+    is clearly worse are marked).
+    """
+    from sqlmodel import Session
+
+    from qa_app.models import RubricVersion
+    from qa_app.store.machine import newest_model
+
+    _app, engine = command_app()
+    with Session(engine) as db:
+        model = newest_model(db)
+        if model is None:
+            raise click.ClickException("no machine model yet; run `qa-app machine train` first")
+        rubric_key = db.get(RubricVersion, model.rubric_pk).key
+    summary = {
+        "model": {
+            "version": model.version, "rubric": rubric_key,
+            "created_at": model.created_at.isoformat(), "training_calls": model.training_calls,
+            "training_hash": model.training_hash, "seed": model.seed,
+            "libraries": model.libraries, "method": model.metrics.get("method"),
+        },
+        "dimensions": model.metrics.get("dimensions", {}),
+    }  # fmt: skip
+    if output == "json":
+        click.echo(json.dumps(summary, indent=2))
+        return
+    method = summary["model"]["method"]
+    click.echo(f"Machine model {rubric_key} v{model.version}, trained on "
+               f"{model.training_calls} reviewed calls ({method}).")  # fmt: skip
+    for dimension, figures in summary["dimensions"].items():
+        click.echo(f"\n{dimension}: {_alpha_text(figures)}; {figures['n_calls']} calls")
+        for part in figures["segments"]:
+            mark = {True: "  ← worse than overall", None: "  (too few calls to judge)"}.get(
+                part["worse"], ""
+            )
+            click.echo(f"  {part['field']} = {part['value']}: {_alpha_text(part)}; "
+                       f"{part['n_calls']} calls{mark}")  # fmt: skip

@@ -1,0 +1,98 @@
+"""The machine measured like a rater: its held-out scores against people's.
+
+Per dimension: Krippendorff's ordinal alpha between the machine's cross-validated score
+and people's final score (two raters per call) with the agreement engine's interval, exact
+and within-one agreement, the confusion matrix, and the same alpha within each channel,
+interaction type and agent tenure band, so a machine that serves some calls worse than
+others is seen (its equity check).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from qa_app.domain.agreement import Rating, compute_agreement
+
+REPLICATES = 1000
+SEGMENT_FIELDS = ("channel", "interaction_type", "tenure_band")
+# Below this many calls a segment's alpha is shown but not judged.
+MIN_SEGMENT_CALLS = 20
+
+
+def pair_agreement(
+    call_ids: Sequence[str],
+    first: Sequence[float],
+    second: Sequence[float],
+    points: Sequence[int],
+    seed: int,
+    replicates: int = REPLICATES,
+) -> dict:
+    """Ordinal alpha (with its 95% interval) of two raters over the same calls, and their
+    exact and within-one agreement. ``alpha`` is None where it is undefined."""
+    ratings = [
+        Rating(call_id, rater, "score", float(value))
+        for call_id, a, b in zip(call_ids, first, second, strict=True)
+        for rater, value in (("machine", a), ("people", b))
+    ]
+    n = len(call_ids)
+    out = {"n_calls": n, "alpha": None, "ci": None, "reason": None, "exact": None,
+           "within_one": None}  # fmt: skip
+    if n == 0:
+        out["reason"] = "no calls"
+        return out
+    result = compute_agreement(ratings, "ordinal", replicates if n >= 3 else 0, seed,
+                               scale=points).dimensions["score"]  # fmt: skip
+    out["alpha"], out["reason"] = result.alpha, result.reason
+    if result.interval is not None:
+        out["ci"] = [result.interval.low, result.interval.high]
+    out["exact"] = sum(a == b for a, b in zip(first, second, strict=True)) / n
+    out["within_one"] = sum(abs(a - b) <= 1 for a, b in zip(first, second, strict=True)) / n
+    return out
+
+
+def confusion(machine: Sequence[int], people: Sequence[int], points: Sequence[int]) -> list:
+    """Rows: people's score; columns: the machine's; counts of calls."""
+    place = {p: i for i, p in enumerate(points)}
+    table = [[0] * len(points) for _ in points]
+    for m, h in zip(machine, people, strict=True):
+        table[place[h]][place[m]] += 1
+    return table
+
+
+def evaluate_dimension(
+    call_ids: Sequence[str],
+    machine: Sequence[int],
+    people: Sequence[int],
+    segments: Mapping[str, Mapping[str, str | None]],
+    points: Sequence[int],
+    seed: int,
+) -> dict:
+    """The dimension's agreement figures, confusion matrix and segment checks.
+
+    ``segments`` maps each call_id to its channel, interaction_type and tenure_band.
+    """
+    overall = pair_agreement(call_ids, machine, people, points, seed)
+    checks = []
+    for field in SEGMENT_FIELDS:
+        values = sorted({(segments.get(c) or {}).get(field) or "(none)" for c in call_ids})
+        if len(values) < 2:
+            continue
+        for value in values:
+            picked = [i for i, c in enumerate(call_ids)
+                      if ((segments.get(c) or {}).get(field) or "(none)") == value]  # fmt: skip
+            part = pair_agreement(
+                [call_ids[i] for i in picked], [machine[i] for i in picked],
+                [people[i] for i in picked], points, seed,
+            )  # fmt: skip
+            part.update(field=field, value=value, worse=_worse(part, overall))
+            checks.append(part)
+    return {**overall, "confusion": confusion(machine, people, points), "points": list(points),
+            "segments": checks}  # fmt: skip
+
+
+def _worse(part: dict, overall: dict) -> bool | None:
+    """True when the segment's whole interval lies below the machine's overall alpha; None
+    when the segment is too small (or its alpha undefined) to judge."""
+    if part["n_calls"] < MIN_SEGMENT_CALLS or part["ci"] is None or overall["alpha"] is None:
+        return None
+    return part["ci"][1] < overall["alpha"]

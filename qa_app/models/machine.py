@@ -1,0 +1,58 @@
+"""The machine rater: models trained on the team's own reviews, and the scores they gave.
+
+Machine scores live apart from human reviews: no human figure (flags, agreement among
+people, coaching numbers) reads these tables unless a report asks for them by name.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from qa_app.models.base import utcnow
+
+
+class MachineModel(SQLModel, table=True):
+    """One trained model of a rubric version: a classifier per dimension, in skops' format,
+    with what it was trained on and how well it agreed with people under cross-validation."""
+
+    __tablename__ = "machine_models"
+    __table_args__ = (UniqueConstraint("rubric_pk", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    rubric_pk: int = Field(foreign_key="rubrics.id", index=True)
+    version: int
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(default="", max_length=300)
+    trained_from: date | None = None
+    trained_until: date | None = None
+    training_calls: int = 0
+    # SHA-256 of the training calls (call_id, transcript version, human scores), in order.
+    training_hash: str = Field(max_length=64)
+    seed: int = 0
+    libraries: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    metrics: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class MachineScore(SQLModel, table=True):
+    """A model's score of one dimension of one call, with the turns that drove it."""
+
+    __tablename__ = "machine_scores"
+    __table_args__ = (
+        UniqueConstraint("model_pk", "call_pk", "dimension"),
+        Index("ix_machine_scores_call", "call_pk", "model_pk"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_pk: int = Field(foreign_key="machine_models.id", ondelete="CASCADE")
+    call_pk: int = Field(foreign_key="calls.id", ondelete="CASCADE")
+    dimension: str = Field(max_length=100)
+    score: int
+    # The model's probability of that score.
+    confidence: float
+    # Positions of the transcript turns that weighed most toward the score.
+    evidence: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,200 @@
+"""The machine rater's data: training examples from the stored final scores, models kept in
+the database, and every call scored in batches that survive a kill.
+
+Machine scores go to their own table (machine_scores) and nothing here writes a human
+review, score or final score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+
+from sqlalchemy import and_, exists, func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from qa_app.db import transaction
+from qa_app.domain.flags.comparison import tenure_band
+from qa_app.domain.machine.training import Example, label, texts
+from qa_app.models import (
+    Call,
+    FinalScore,
+    FinalValue,
+    MachineModel,
+    MachineScore,
+    RubricVersion,
+    TranscriptTurn,
+)
+from qa_app.store.calls import insert_rows, select_in
+from qa_app.store.reviews.queue import day_start
+
+SCORE_BATCH = 500
+
+
+def _period(query, since: date | None, until: date | None):
+    if since:
+        query = query.where(Call.started_at >= day_start(since))
+    if until:
+        query = query.where(Call.started_at < day_start(date.fromordinal(until.toordinal() + 1)))
+    return query
+
+
+def turns_of(db: Session, call_pks: Sequence[int]) -> dict[int, list[tuple[int, str, str]]]:
+    """Each call's (position, speaker, text) turns in order."""
+    found: dict[int, list[tuple[int, str, str]]] = {pk: [] for pk in call_pks}
+    rows = select_in(
+        db.connection(),
+        [TranscriptTurn.call_pk, TranscriptTurn.position, TranscriptTurn.speaker,
+         TranscriptTurn.text],
+        TranscriptTurn.call_pk,
+        list(call_pks),
+    )  # fmt: skip
+    for call_pk, position, speaker, text in sorted(rows, key=lambda r: (r[0], r[1])):
+        found[call_pk].append((position, speaker, text))
+    return found
+
+
+def _example(call: Call, scores: dict[str, int], call_turns) -> Example:
+    agent, customer = texts([(speaker, text) for _p, speaker, text in call_turns])
+    return Example(
+        call.call_id,
+        agent,
+        customer,
+        scores,
+        {
+            "channel": call.channel,
+            "interaction_type": call.interaction_type,
+            "tenure_band": tenure_band(call.agent_tenure_days),
+        },
+        call.transcript_version,
+    )
+
+
+def training_examples(
+    db: Session, rubric: RubricVersion, since: date | None, until: date | None
+) -> list[Example]:
+    """Every reviewed call of the period with people's final score per dimension under
+    ``rubric`` (the consensus where a session set one: what the final scores hold), in
+    call_id order."""
+    query = (
+        select(Call)
+        .join(FinalScore, and_(FinalScore.call_pk == Call.id, FinalScore.rubric_pk == rubric.id))
+        .order_by(Call.call_id)
+    )
+    calls = db.exec(_period(query, since, until)).all()
+    # Only the dimensions' scores: a flag has the same table's kind "flag".
+    dimension_rows = db.exec(
+        select(FinalValue.call_pk, FinalValue.name, FinalValue.value).where(
+            FinalValue.rubric_pk == rubric.id, FinalValue.kind == "score",
+            FinalValue.call_pk.in_(select(FinalScore.call_pk).where(
+                FinalScore.rubric_pk == rubric.id)),
+        )
+    ).all()  # fmt: skip
+    scores: dict[int, dict[str, int]] = {call.id: {} for call in calls}
+    for call_pk, name, value in dimension_rows:
+        if value is not None and call_pk in scores:
+            scores[call_pk][name] = label(value)
+    turns = turns_of(db, [call.id for call in calls])
+    return [_example(call, scores[call.id], turns[call.id]) for call in calls if scores[call.id]]
+
+
+def next_version(db: Session, rubric_pk: int) -> int:
+    latest = db.exec(
+        select(func.max(MachineModel.version)).where(MachineModel.rubric_pk == rubric_pk)
+    ).one()
+    return (latest or 0) + 1
+
+
+def current_model(db: Session, rubric_pk: int) -> MachineModel | None:
+    """The newest model of a rubric version, or None."""
+    return db.exec(
+        select(MachineModel)
+        .where(MachineModel.rubric_pk == rubric_pk)
+        .order_by(MachineModel.version.desc())
+    ).first()
+
+
+def newest_model(db: Session) -> MachineModel | None:
+    """The most recently trained model of any rubric version."""
+    return db.exec(select(MachineModel).order_by(MachineModel.id.desc())).first()
+
+
+def unscored_count(db: Session, model: MachineModel, since, until) -> int:
+    """Calls of the period the model has not scored yet."""
+    query = select(func.count(Call.id)).where(~_scored_by(model))
+    return db.exec(_period(query, since, until)).one()
+
+
+def _scored_by(model: MachineModel):
+    return exists(
+        select(MachineScore.id).where(
+            MachineScore.call_pk == Call.id, MachineScore.model_pk == model.id
+        )
+    )
+
+
+def score_unscored(
+    engine: Engine,
+    model: MachineModel,
+    models: dict,
+    since: date | None,
+    until: date | None,
+    progress: Callable[[int], None] | None = None,
+    batch: int = SCORE_BATCH,
+) -> int:
+    """Score every call of the period the model has not scored, ``batch`` calls per
+    transaction: a run stopped part way keeps what it wrote, and the next run carries on
+    from there. Returns how many calls were scored."""
+    from qa_app.domain.machine.scoring import score_calls
+
+    done = 0
+    while True:
+        with transaction(engine) as db:
+            query = select(Call).where(~_scored_by(model)).order_by(Call.id).limit(batch)
+            calls = db.exec(_period(query, since, until)).all()
+            if not calls:
+                return done
+            turns = turns_of(db, [call.id for call in calls])
+            examples = [_example(call, {}, turns[call.id]) for call in calls]
+            scored = score_calls(models, examples, [turns[call.id] for call in calls])
+            now_rows = [
+                (model.id, call.id, s.dimension, s.score, s.confidence, s.evidence)
+                for call, per_call in zip(calls, scored, strict=True)
+                for s in per_call
+            ]
+            insert_rows(
+                db.connection(), MachineScore,
+                ("model_pk", "call_pk", "dimension", "score", "confidence", "evidence"),
+                now_rows, {"created_at": _now()},
+            )  # fmt: skip
+        done += len(calls)
+        if progress:
+            progress(len(calls))
+
+
+def _now():
+    from qa_app.models import utcnow
+
+    return utcnow()
+
+
+def machine_scores_of(db: Session, call_pk: int) -> tuple[MachineModel | None, list]:
+    """The newest model's scores of a call (for the scoring page, after the review)."""
+    row = db.exec(
+        select(MachineModel)
+        .join(MachineScore, MachineScore.model_pk == MachineModel.id)
+        .where(MachineScore.call_pk == call_pk)
+        .order_by(MachineModel.id.desc())
+    ).first()
+    if row is None:
+        return None, []
+    scores = db.exec(
+        select(MachineScore).where(MachineScore.call_pk == call_pk, MachineScore.model_pk == row.id)
+    ).all()
+    return row, list(scores)
+
+
+def rubric_rows(db: Session) -> list[RubricVersion]:
+    return list(db.exec(select(RubricVersion).order_by(RubricVersion.rubric_id,
+                                                      RubricVersion.version)))  # fmt: skip
