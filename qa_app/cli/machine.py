@@ -48,7 +48,7 @@ def train(rubric_key, since, until, min_per_point, seed) -> None:
     """
     from sqlmodel import Session
 
-    from qa_app.domain.machine.evaluation import evaluate_dimension
+    from qa_app.domain.machine.evaluation import evaluate_dimension, people_agreement
     from qa_app.domain.machine.stored import model_bytes
     from qa_app.domain.machine.training import TrainingError, libraries, training_hash
     from qa_app.domain.machine.training import train as train_models
@@ -56,7 +56,7 @@ def train(rubric_key, since, until, min_per_point, seed) -> None:
     from qa_app.store.audit import record
     from qa_app.store.flags.rows import ExportError, choose_rubric
     from qa_app.store.imports.service import command_line_user
-    from qa_app.store.machine import next_version, training_examples
+    from qa_app.store.machine import double_review_ratings, next_version, training_examples
     from qa_app.store.reviews.queue import CallFilters
     from qa_app.store.rubrics import rubric_from_row
 
@@ -70,6 +70,7 @@ def train(rubric_key, since, until, min_per_point, seed) -> None:
             raise click.ClickException(str(exc)) from None
         rubric = rubric_from_row(row)
         examples = training_examples(db, row, since_day, until_day)
+        doubled = double_review_ratings(db, row, since_day, until_day)
     dimensions = [d.id for d in rubric.dimensions]
     points = list(rubric.scale)
     click.echo(f"Training on {len(examples)} reviewed calls of {row.key}…", err=True)
@@ -83,10 +84,11 @@ def train(rubric_key, since, until, min_per_point, seed) -> None:
             "widen --since/--until, or lower --min-per-point."
         ) from None
     segments = {e.call_id: dict(e.segments) for e in examples}
+    people = people_agreement(doubled, dimensions, points, seed)
     metrics = {
         "dimensions": {
             d: evaluate_dimension(trained.call_ids[d], trained.held_out[d], trained.people[d],
-                                  segments, points, seed)
+                                  segments, points, seed) | people[d]
             for d in dimensions
         },
         "method": "5-fold cross-validation by call: each call scored by a model trained "
@@ -109,7 +111,7 @@ def train(rubric_key, since, until, min_per_point, seed) -> None:
     click.echo(f"Stored machine model {row.key} v{model.version} ({len(examples)} calls).")
     for dimension in dimensions:
         figures = metrics["dimensions"][dimension]
-        click.echo(f"  {dimension}: {_alpha_text(figures)}")
+        click.echo(f"  {dimension}: {_alpha_text(figures)}; {_people_text(figures)}")
 
 
 def _alpha_text(figures: dict) -> str:
@@ -120,6 +122,17 @@ def _alpha_text(figures: dict) -> str:
     return (
         f"alpha {figures['alpha']:.2f}{interval} against people; exact "
         f"{100 * figures['exact']:.0f}%, within one {100 * figures['within_one']:.0f}%"
+    )
+
+
+def _people_text(figures: dict) -> str:
+    if figures.get("human_alpha") is None:
+        return "people with each other: no double reviews in the period"
+    ci = figures.get("human_ci")
+    interval = f" ({ci[0]:.2f} to {ci[1]:.2f})" if ci else ""
+    return (
+        f"people with each other: alpha {figures['human_alpha']:.2f}{interval} over "
+        f"{figures['human_calls']} double-reviewed calls"
     )
 
 
@@ -190,6 +203,7 @@ def evaluate(output) -> None:
                f"{model.training_calls} reviewed calls ({method}).")  # fmt: skip
     for dimension, figures in summary["dimensions"].items():
         click.echo(f"\n{dimension}: {_alpha_text(figures)}; {figures['n_calls']} calls")
+        click.echo(f"  {_people_text(figures)}")
         for part in figures["segments"]:
             mark = {True: "  ← worse than overall", None: "  (too few calls to judge)"}.get(
                 part["worse"], ""

@@ -99,6 +99,30 @@ def training_examples(
     return [_example(call, scores[call.id], turns[call.id]) for call in calls if scores[call.id]]
 
 
+def double_review_ratings(
+    db: Session, rubric: RubricVersion, since: date | None, until: date | None
+) -> list:
+    """People's agreement with each other over the same period: every submitted score of
+    the calls of the period that two or more reviewers scored under ``rubric``, as ratings
+    (unit: call, rater: reviewer) for the agreement engine."""
+    from qa_app.domain.agreement import Rating
+    from qa_app.models import Review, ReviewScore, ReviewStatus
+
+    submitted = and_(Review.rubric_pk == rubric.id, Review.status == ReviewStatus.SUBMITTED)
+    doubled = _period(
+        select(Review.call_pk).join(Call, Call.id == Review.call_pk).where(submitted)
+        .group_by(Review.call_pk).having(func.count(Review.id) >= 2),
+        since, until,
+    )  # fmt: skip
+    rows = db.exec(
+        select(Review.call_pk, Review.reviewer_id, ReviewScore.dimension, ReviewScore.score)
+        .join(ReviewScore, ReviewScore.review_id == Review.id)
+        .where(submitted, Review.call_pk.in_(doubled), ReviewScore.score.is_not(None))
+    ).all()  # fmt: skip
+    return [Rating(str(call), str(reviewer), dimension, float(score))
+            for call, reviewer, dimension, score in rows]  # fmt: skip
+
+
 def next_version(db: Session, rubric_pk: int) -> int:
     latest = db.exec(
         select(func.max(MachineModel.version)).where(MachineModel.rubric_pk == rubric_pk)

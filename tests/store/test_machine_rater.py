@@ -34,13 +34,17 @@ FILLER = "account bill payment order refund delivery address card balance plan".
 CALLS = 125
 
 
-def make_team(cli, tmp_path, planted: bool, seed: int = 3) -> dict[str, dict[str, int]]:
+def make_team(
+    cli, tmp_path, planted: bool, seed: int = 3, doubles: int = 0
+) -> dict[str, dict[str, int]]:
     """Calls and one review each: scores 1..5 evenly per dimension; the agent's words say
-    the score (``planted``) or are drawn at random."""
+    the score (``planted``) or are drawn at random. The first ``doubles`` calls get a
+    second reviewer, who agrees within a point."""
     rng = np.random.default_rng(seed)
     cli("rubric", "load", RUBRICS_DIR / "empathy-v1.toml")
-    cli("users", "add", "--email", "rita@example.com", "--name", "Rita", "--role", "reviewer",
-        "--password-stdin", input="a-long-enough-password\n")  # fmt: skip
+    for name in ("rita", "sam"):
+        cli("users", "add", "--email", f"{name}@example.com", "--name", name, "--role",
+            "reviewer", "--password-stdin", input="a-long-enough-password\n")  # fmt: skip
     scores, rows, reviews = {}, [], ["call_id,reviewer,dimension,score,submitted_at"]
     for n in range(CALLS):
         call_id = f"C-{n:04d}"
@@ -63,6 +67,10 @@ def make_team(cli, tmp_path, planted: bool, seed: int = 3) -> dict[str, dict[str
                      str(30 + 40 * (n % 5))])  # fmt: skip
         reviews += [f"{call_id},rita@example.com,{d},{s},2026-04-01T09:00:00Z"
                     for d, s in scores[call_id].items()]  # fmt: skip
+        if n < doubles:
+            reviews += [f"{call_id},sam@example.com,{d},"
+                        f"{min(5, max(1, s + int(rng.choice([-1, 0, 0, 1]))))},2026-04-02T09:00:00Z"
+                        for d, s in scores[call_id].items()]  # fmt: skip
     assert cli("import", "calls", write_calls(tmp_path / "calls.csv", rows)).exit_code == 0
     (tmp_path / "reviews.csv").write_text("\n".join(reviews) + "\n")
     result = cli("import", "reviews", tmp_path / "reviews.csv")
@@ -73,7 +81,7 @@ def make_team(cli, tmp_path, planted: bool, seed: int = 3) -> dict[str, dict[str
 def test_a_planted_signal_is_found_and_measured_on_calls_the_model_never_saw(
     app, engine, cli, tmp_path
 ):
-    make_team(cli, tmp_path, planted=True)
+    make_team(cli, tmp_path, planted=True, doubles=30)
     trained = cli("machine", "train", "--seed", "1")
     assert trained.exit_code == 0, trained.output
     assert "Stored machine model empathy@1 v1 (125 calls)." in trained.output
@@ -86,6 +94,9 @@ def test_a_planted_signal_is_found_and_measured_on_calls_the_model_never_saw(
         assert figures["alpha"] >= 0.6, (dimension, figures["alpha"])
         assert figures["ci"][0] < figures["alpha"] < figures["ci"][1]
         assert sum(map(sum, figures["confusion"])) == CALLS
+        # Beside it, people's agreement with each other on the 30 double-reviewed calls.
+        assert figures["human_calls"] == 30 and 0.3 < figures["human_alpha"] < 1
+        assert figures["human_ci"][0] < figures["human_alpha"] < figures["human_ci"][1]
         assert {s["field"] for s in figures["segments"]} >= {"channel", "tenure_band"}
     # The same reviews and seed give the same model.
     with Session(engine) as session:
@@ -104,6 +115,7 @@ def test_noise_gives_an_alpha_near_zero(app, engine, cli, tmp_path):
     for dimension in DIMENSIONS:
         figures = report["dimensions"][dimension]
         assert abs(figures["alpha"]) < 0.2, (dimension, figures["alpha"])
+        assert figures["human_alpha"] is None and figures["human_calls"] == 0
         assert figures["ci"][0] < 0.1
 
 

@@ -96,3 +96,26 @@ def _worse(part: dict, overall: dict) -> bool | None:
     if part["n_calls"] < MIN_SEGMENT_CALLS or part["ci"] is None or overall["alpha"] is None:
         return None
     return part["ci"][1] < overall["alpha"]
+
+
+def people_agreement(
+    ratings: Sequence[Rating], dimensions: Sequence[str], points: Sequence[int], seed: int
+) -> dict[str, dict]:
+    """Per dimension, people's alpha with each other (double reviews of the same period):
+    ``human_alpha``, ``human_ci`` and ``human_calls``, the bar the machine is read against."""
+    empty = {"human_alpha": None, "human_ci": None, "human_calls": 0}
+    if not ratings:
+        return {d: dict(empty) for d in dimensions}
+    report = compute_agreement(ratings, "ordinal", REPLICATES, seed, scale=points)
+    out = {}
+    for dimension in dimensions:
+        result = report.dimensions.get(dimension)
+        if result is None:
+            out[dimension] = dict(empty)
+            continue
+        out[dimension] = {
+            "human_alpha": result.alpha,
+            "human_ci": [result.interval.low, result.interval.high] if result.interval else None,
+            "human_calls": result.pairable_units,
+        }
+    return out
