@@ -210,3 +210,31 @@ def evaluate(output) -> None:
             )
             click.echo(f"  {part['field']} = {part['value']}: {_alpha_text(part)}; "
                        f"{part['n_calls']} calls{mark}")  # fmt: skip
+
+
+@machine_group.command("visibility")
+@click.argument("rubric_id")
+@click.argument("choice", type=click.Choice(("after-submit", "hidden")))
+def visibility(rubric_id: str, choice: str) -> None:
+    """Whether reviewers see RUBRIC_ID's machine scores once they have submitted their own
+    review (after-submit, the default) or not at all (hidden). Never before submitting."""
+    from sqlmodel import Session, select
+
+    from qa_app.models import RubricVersion
+    from qa_app.store.imports.service import command_line_user
+    from qa_app.store.machine import set_shown_after_submit
+
+    _app, engine = command_app()
+    with Session(engine) as db:
+        known = sorted({r.rubric_id for r in db.exec(select(RubricVersion))})
+        if rubric_id not in known:
+            raise click.ClickException(
+                f"unknown rubric '{rubric_id}'; loaded: {', '.join(known) or 'none'}"
+            )
+        changed = set_shown_after_submit(
+            db, rubric_id, choice == "after-submit", None, command_line_user()
+        )
+        db.commit()
+    shown = "after they submit" if choice == "after-submit" else "never"
+    click.echo(f"Reviewers see {rubric_id}'s machine scores {shown}"
+               f"{'' if changed else ' (unchanged)'}.")  # fmt: skip

@@ -56,3 +56,15 @@ class MachineScore(SQLModel, table=True):
     # Positions of the transcript turns that weighed most toward the score.
     evidence: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class MachineVisibility(SQLModel, table=True):
+    """Whether reviewers see the machine's scores of a rubric (every version of it) once
+    they have submitted their own review; never before. A lead's choice, audited."""
+
+    __tablename__ = "machine_visibility"
+
+    rubric_id: str = Field(primary_key=True, max_length=100)
+    after_submit: bool = True
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by: str = Field(default="", max_length=300)

@@ -23,6 +23,7 @@ from qa_app.models import (
     FinalValue,
     MachineModel,
     MachineScore,
+    MachineVisibility,
     RubricVersion,
     TranscriptTurn,
 )
@@ -203,22 +204,43 @@ def _now():
     return utcnow()
 
 
-def machine_scores_of(db: Session, call_pk: int) -> tuple[MachineModel | None, list]:
-    """The newest model's scores of a call (for the scoring page, after the review)."""
-    row = db.exec(
+def shown_after_submit(db: Session, rubric_id: str) -> bool:
+    """Whether reviewers see the machine's scores of ``rubric_id`` after submitting (the
+    default); never before."""
+    row = db.get(MachineVisibility, rubric_id)
+    return True if row is None else row.after_submit
+
+
+def set_shown_after_submit(db: Session, rubric_id: str, shown: bool, actor, label: str) -> bool:
+    """Record a lead's choice; returns whether it changed anything (audited when it did)."""
+    from qa_app.models import utcnow
+    from qa_app.store.audit import record
+
+    row = db.get(MachineVisibility, rubric_id)
+    before = True if row is None else row.after_submit
+    if before == shown and row is not None:
+        return False
+    row = row or MachineVisibility(rubric_id=rubric_id)
+    row.after_submit, row.updated_at, row.updated_by = shown, utcnow(), label
+    db.add(row)
+    record(db, actor, "machine.visibility", "rubric", rubric_id,
+           before={"after_submit": before}, after={"after_submit": shown}, label=label)  # fmt: skip
+    return True
+
+
+def beside_review(db: Session, call_pk: int, rubric_pk: int) -> tuple[MachineModel, dict] | None:
+    """The newest model's scores of a call under the review's rubric version, by dimension,
+    or None when no model of that version has scored it."""
+    model = db.exec(
         select(MachineModel)
         .join(MachineScore, MachineScore.model_pk == MachineModel.id)
-        .where(MachineScore.call_pk == call_pk)
-        .order_by(MachineModel.id.desc())
+        .where(MachineScore.call_pk == call_pk, MachineModel.rubric_pk == rubric_pk)
+        .order_by(MachineModel.version.desc())
     ).first()
-    if row is None:
-        return None, []
+    if model is None:
+        return None
     scores = db.exec(
-        select(MachineScore).where(MachineScore.call_pk == call_pk, MachineScore.model_pk == row.id)
-    ).all()
-    return row, list(scores)
-
-
-def rubric_rows(db: Session) -> list[RubricVersion]:
-    return list(db.exec(select(RubricVersion).order_by(RubricVersion.rubric_id,
-                                                      RubricVersion.version)))  # fmt: skip
+        select(MachineScore).where(MachineScore.call_pk == call_pk,
+                                   MachineScore.model_pk == model.id)
+    ).all()  # fmt: skip
+    return model, {s.dimension: s for s in scores}

@@ -2,7 +2,8 @@
 
 ``machine_models`` (a rubric version's classifiers in skops' format, with their training
 data's hash and cross-validated metrics) and ``machine_scores`` (a model's score of one
-dimension of one call, with its evidence turns), apart from every human table.
+dimension of one call, with its evidence turns), apart from every human table;
+``machine_visibility``: whether reviewers see a rubric's machine scores after submitting.
 
 Revision ID: 0020
 Revises: 0019
@@ -75,6 +76,17 @@ def upgrade() -> None:
         batch_op.create_index("ix_machine_scores_call", ["call_pk", "model_pk"], unique=False)
 
 
+    op.create_table(
+        "machine_visibility",
+        sa.Column("rubric_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("after_submit", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("updated_by", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.PrimaryKeyConstraint("rubric_id", name=op.f("pk_machine_visibility")),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("machine_visibility")
     op.drop_table("machine_scores")
     op.drop_table("machine_models")

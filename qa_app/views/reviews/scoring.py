@@ -29,6 +29,7 @@ from qa_app.store.reviews import (
     transcripts as transcript_store,
 )
 from qa_app.store.rubrics import current_rubric_row, rubric_from_row
+from qa_app.views.reviews.machine import machine_beside
 from qa_app.web.auth import current_user, roles_required
 from qa_app.web.database import get_session
 from qa_app.web.requests import form_int, wants_fragment
@@ -337,6 +338,7 @@ def _render_review(
     flags = _flags(rubric, answers)
     return render_template(
         "scoring/review.html",
+        machine=machine_beside(review, row, rubric, answers),
         review=review,
         call=call,
         **_transcript_context(call, review),
