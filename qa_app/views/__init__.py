@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
         health,
         home,
         imports,
+        machine,
         mix,
         outreach,
         panels,
@@ -33,7 +34,7 @@ def init_app(app: Flask) -> None:
     modules = (
         health, auth, home, queue, scoring, assign, users, audit, imports, flags, sessions,
         panelists, sampling, mix, survival, panels, outreach, survey_answers, surveys,
-        recognition, experiments, rollouts,
+        recognition, experiments, rollouts, machine,
     )
     for module in modules:
         app.register_blueprint(module.bp)

@@ -80,6 +80,10 @@ def _calibration_sessions(session) -> dict:
     turn = session.exec(select(TranscriptTurn).where(TranscriptTurn.call_pk == call_pk)).first()
     turn.text = LONG_LINE
     session.add(turn)
+    # A machine model's figures and its scores of that call: the Machine rater page and the
+    # scores beside the submitted review are laid out with content (the model itself is not
+    # loaded by any page, so its bytes are a stand-in).
+    _machine_model(session, call_pk, row.id)
     # A customer's survey link, for the pages a customer sees.
     issued, _ = issue_links(
         session, find_survey(None), datetime(2026, 10, 1, tzinfo=UTC),
@@ -93,6 +97,29 @@ def _calibration_sessions(session) -> dict:
         "queued": queued,
         "review": review_id,
     }
+
+
+def _machine_model(session, call_pk: int, rubric_pk: int) -> None:
+    from qa_app.models import MachineModel, MachineScore
+
+    segment = {"field": "interaction_type", "value": "policy_exception", "alpha": 0.39,
+               "ci": [0.09, 0.7], "n_calls": 34, "exact": 0.26, "within_one": 0.91,
+               "worse": True}  # fmt: skip
+    figures = {"alpha": 0.55, "ci": [0.46, 0.64], "human_alpha": 0.63, "human_ci": [0.46, 0.81],
+               "human_calls": 60, "exact": 0.4, "within_one": 0.94, "n_calls": 192,
+               "segments": [segment]}  # fmt: skip
+    dimensions = ("acknowledgment", "summary", "next_steps", "loop_closure")
+    model = MachineModel(
+        rubric_pk=rubric_pk, version=1, training_calls=192, training_hash="ab" * 32,
+        libraries={"scikit-learn": "1.9.1", "skops": "0.16.0"}, content=b"stand-in",
+        metrics={"method": "5-fold cross-validation by call",
+                 "dimensions": dict.fromkeys(dimensions, figures)},
+    )  # fmt: skip
+    session.add(model)
+    session.flush()
+    for dimension, score in zip(dimensions, (1, 3, 5, 2), strict=True):
+        session.add(MachineScore(model_pk=model.id, call_pk=call_pk, dimension=dimension,
+                                 score=score, confidence=0.61, evidence=[0, 2]))  # fmt: skip
 
 
 @contextmanager
@@ -142,6 +169,7 @@ def pages_for(ids: dict) -> dict[str | None, list[str]]:
             f"/calibration/{running}",
             f"/calibration/{revealed}/dashboard",
             "/calibration/drift",
+            "/machine",
             "/coach",
             "/imports",
             f"/reviews/{ids['review']}",
@@ -244,6 +272,9 @@ def test_every_page_fits_a_phone_and_axe_finds_nothing_serious(served, browser, 
         if path != "/no-such-page":
             assert response.status == 200, (role, path, response.status)
         page.wait_for_load_state("networkidle")
+        # An analysis worked out in the background fills its block in by itself: measure the
+        # page once every such block has its answer.
+        page.wait_for_function("() => !document.querySelector('[hx-trigger^=\"load\"]')")
         found = overflow(page)
         if path.startswith("/reviews/"):
             # The transcript wraps a long URL instead of scrolling it sideways in its box.
@@ -265,7 +296,7 @@ def test_every_page_fits_a_phone_and_axe_finds_nothing_serious(served, browser, 
 
 
 LEADS_GROUPS = {
-    "Daily work": ["My queue", "Assign", "Import"],
+    "Daily work": ["My queue", "Assign", "Import", "Machine rater"],
     "Coaching": ["Coaching", "Plans", "Mix"],
     "Customers": [
         "Survival",

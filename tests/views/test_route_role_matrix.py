@@ -111,6 +111,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("plans.show", "GET"): staff(*READERS) | dict.fromkeys(READERS, MISSING),
     ("plans.draw", "POST"): staff(*LEADS) | dict.fromkeys(LEADS, MISSING),
     ("mix.index", "GET"): staff(*READERS),
+    ("machine.index", "GET"): staff(*LEADS),
+    ("machine.visibility", "POST"): staff(*LEADS),
     ("survival.index", "GET"): staff(*READERS),
     ("outcomes_over_time.index", "GET"): staff(*READERS),
     ("outreach.index", "GET"): staff(*READERS),

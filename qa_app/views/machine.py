@@ -1,0 +1,77 @@
+"""The Machine rater page: how the newest model agrees with people, its versions, and
+whether reviewers see its scores after submitting. Leads and admins."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import func
+from sqlmodel import select
+
+from qa_app.models import Call, MachineModel, MachineScore, Role, RubricVersion
+from qa_app.web.auth import current_user, roles_required
+from qa_app.web.database import get_session
+
+bp = Blueprint("machine", __name__)
+LEADS = (Role.LEAD, Role.ADMIN)
+
+
+def _range(values: list[float]) -> str | None:
+    """'0.47 to 0.71', or one figure when they are all the same; None when there are none."""
+    if not values:
+        return None
+    low, high = min(values), max(values)
+    return f"{low:.2f}" if round(low, 2) == round(high, 2) else f"{low:.2f} to {high:.2f}"
+
+
+@bp.get("/machine")
+@roles_required(*LEADS)
+def index():
+    """The newest model's agreement with people, per dimension, then its versions."""
+    from qa_app.store.machine import shown_after_submit
+
+    db = get_session()
+    models = db.exec(select(MachineModel).order_by(MachineModel.id.desc()).limit(20)).all()
+    model = models[0] if models else None
+    context = {"model": model, "models": models, "rubric": None, "dimensions": {},
+               "headline": None, "scored": 0, "calls": 0,
+               "shown": shown_after_submit(db, current_app.config["RUBRIC_ID"]),
+               "rubric_id": current_app.config["RUBRIC_ID"]}  # fmt: skip
+    if model is not None:
+        rubric = db.get(RubricVersion, model.rubric_pk)
+        dimensions = model.metrics.get("dimensions", {})
+        machine = [d["alpha"] for d in dimensions.values() if d.get("alpha") is not None]
+        people = [d["human_alpha"] for d in dimensions.values()
+                  if d.get("human_alpha") is not None]  # fmt: skip
+        context.update(
+            rubric=rubric,
+            rubric_id=rubric.rubric_id,
+            shown=shown_after_submit(db, rubric.rubric_id),
+            dimensions=dimensions,
+            headline={"machine": _range(machine), "people": _range(people),
+                      "count": len(dimensions)},  # fmt: skip
+            scored=db.exec(select(func.count(func.distinct(MachineScore.call_pk))).where(
+                MachineScore.model_pk == model.id)).one(),  # fmt: skip
+            calls=db.exec(select(func.count(Call.id))).one(),
+        )
+    return render_template("machine/index.html", **context)
+
+
+@bp.post("/machine/visibility")
+@roles_required(*LEADS)
+def visibility():
+    """Show reviewers the machine's scores after they submit, or hide them (audited)."""
+    from qa_app.store.machine import set_shown_after_submit
+
+    db = get_session()
+    rubric_id = (request.form.get("rubric_id") or "").strip()
+    choice = request.form.get("after_submit")
+    known = set(db.exec(select(RubricVersion.rubric_id).distinct()).all())
+    if rubric_id not in known or choice not in ("yes", "no"):
+        flash("Choose a loaded rubric and whether reviewers see the machine's scores.", "error")
+        return redirect(url_for("machine.index")), 303
+    user = current_user()
+    if set_shown_after_submit(db, rubric_id, choice == "yes", user, user.email):
+        db.commit()
+    shown = "after they submit their own review" if choice == "yes" else "never"
+    flash(f"Reviewers now see {rubric_id}'s machine scores {shown}.", "info")
+    return redirect(url_for("machine.index")), 303

@@ -1,0 +1,55 @@
+"""The Machine rater page: the answer first, people beside the machine, and who sees it."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from qa_app import db
+from qa_app.models import AuditEvent, MachineModel, MachineVisibility
+from tests.views.conftest import csrf_token
+from tests.views.test_machine_beside_review import scored_by_machine  # noqa: F401 - fixture
+
+
+def test_no_model_yet_says_how_to_train_one(scoring, auth, client):
+    auth.login("lead@test.example")
+    page = client.get("/machine").get_data(as_text=True)
+    assert "No machine model yet" in page and "qa-app machine train" in page
+
+
+def test_the_page_leads_with_agreement_against_people_and_keeps_the_choice(
+    scored_by_machine, auth, client  # noqa: F811 - the fixture imported above
+):
+    engine = db.get_engine_for(scored_by_machine)
+    with Session(engine) as session:
+        model = session.exec(select(MachineModel)).one()
+        model.metrics = {"method": "5-fold cross-validation by call", "dimensions": {
+            "acknowledgment": {"alpha": 0.47, "ci": [0.35, 0.6], "human_alpha": 0.59,
+                               "human_ci": [0.43, 0.75], "human_calls": 60, "exact": 0.43,
+                               "within_one": 0.9, "n_calls": 192, "segments": [
+                                   {"field": "channel", "value": "email", "alpha": 0.1,
+                                    "ci": [-0.2, 0.3], "n_calls": 34, "worse": True}]},
+            "summary": {"alpha": 0.71, "ci": [0.64, 0.78], "human_alpha": None,
+                        "human_ci": None, "human_calls": 0, "exact": 0.5, "within_one": 0.95,
+                        "n_calls": 192, "segments": []},
+        }}  # fmt: skip
+        session.add(model)
+        session.commit()
+    auth.login("lead@test.example")
+    page = client.get("/machine").get_data(as_text=True)
+    answer = page.split('id="machine-answer"')[1].split("</section>")[0]
+    assert 'data-figure="machine-alpha">0.47 to 0.71<' in answer
+    assert 'data-figure="people-alpha">0.59<' in answer
+    assert "it has scored 1 of 3 calls" in answer
+    assert page.index('id="machine-answer"') < page.index('id="machine-dimensions"')
+    assert "<strong>0.47</strong> <small>(0.35 to 0.60)</small>" in page
+    assert "1 segment(s) clearly worse than overall" in page and "channel = email" in page
+    form = {"csrf_token": csrf_token(page), "rubric_id": "empathy", "after_submit": "no"}
+    response = client.post("/machine/visibility", data=form, follow_redirects=True)
+    assert "Reviewers now see empathy&#39;s machine scores never." in response.get_data(True)
+    with Session(engine) as session:
+        assert session.get(MachineVisibility, "empathy").after_submit is False
+        events = session.exec(select(AuditEvent).where(AuditEvent.action == "machine.visibility"))
+        assert [e.actor_label for e in events] == ["lead@test.example"]
+    bad = dict(form, rubric_id="nope")
+    assert "Choose a loaded rubric" in client.post(
+        "/machine/visibility", data=bad, follow_redirects=True).get_data(True)  # fmt: skip
