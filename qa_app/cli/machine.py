@@ -46,36 +46,22 @@ def train(rubric_key, since, until, min_per_point, seed) -> None:
     cross-validation by call), and those scores are compared with people's: the figures
     `qa-app machine evaluate` shows.
     """
-    from sqlmodel import Session
-
-    from qa_app.domain.machine.evaluation import evaluate_dimension, people_agreement
-    from qa_app.domain.machine.stored import model_bytes
-    from qa_app.domain.machine.training import TrainingError, libraries, training_hash
-    from qa_app.domain.machine.training import train as train_models
-    from qa_app.models import MachineModel
-    from qa_app.store.audit import record
-    from qa_app.store.flags.rows import ExportError, choose_rubric
+    from qa_app.domain.machine.training import TrainingError
+    from qa_app.store.flags.rows import ExportError
     from qa_app.store.imports.service import command_line_user
-    from qa_app.store.machine import double_review_ratings, next_version, training_examples
-    from qa_app.store.reviews.queue import CallFilters
-    from qa_app.store.rubrics import rubric_from_row
+    from qa_app.store.machine import train_and_store
 
     app, engine = command_app()
     since_day, until_day = (since.date() if since else None), (until.date() if until else None)
-    with Session(engine, expire_on_commit=False) as db:
-        try:
-            row = choose_rubric(db, CallFilters(since=since_day, until=until_day), rubric_key,
-                                app.config["RUBRIC_ID"])  # fmt: skip
-        except ExportError as exc:
-            raise click.ClickException(str(exc)) from None
-        rubric = rubric_from_row(row)
-        examples = training_examples(db, row, since_day, until_day)
-        doubled = double_review_ratings(db, row, since_day, until_day)
-    dimensions = [d.id for d in rubric.dimensions]
-    points = list(rubric.scale)
-    click.echo(f"Training on {len(examples)} reviewed calls of {row.key}…", err=True)
     try:
-        trained = train_models(examples, dimensions, points, seed, min_per_point)
+        model, key = train_and_store(
+            engine, rubric_key, app.config["RUBRIC_ID"], since_day, until_day,
+            min_per_point, seed, command_line_user(),
+            started=lambda calls, key: click.echo(f"Training on {calls} reviewed calls of "
+                                                  f"{key}…", err=True),
+        )  # fmt: skip
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
     except TrainingError as exc:
         for problem in exc.problems:
             click.echo(problem, err=True)
@@ -83,34 +69,8 @@ def train(rubric_key, since, until, min_per_point, seed) -> None:
             "not enough reviewed calls to train on; nothing was stored. Review more calls, "
             "widen --since/--until, or lower --min-per-point."
         ) from None
-    segments = {e.call_id: dict(e.segments) for e in examples}
-    people = people_agreement(doubled, dimensions, points, seed)
-    metrics = {
-        "dimensions": {
-            d: evaluate_dimension(trained.call_ids[d], trained.held_out[d], trained.people[d],
-                                  segments, points, seed) | people[d]
-            for d in dimensions
-        },
-        "method": "5-fold cross-validation by call: each call scored by a model trained "
-        "without it",
-    }  # fmt: skip
-    with Session(engine, expire_on_commit=False) as db:
-        model = MachineModel(
-            rubric_pk=row.id, version=next_version(db, row.id), created_by=command_line_user(),
-            trained_from=since_day, trained_until=until_day, training_calls=len(examples),
-            training_hash=training_hash(examples), seed=seed, libraries=libraries(),
-            metrics=metrics, content=model_bytes(trained.models),
-        )  # fmt: skip
-        db.add(model)
-        db.flush()
-        record(db, None, "machine.trained", "machine_model", str(model.id),
-               after={"rubric": row.key, "version": model.version,
-                      "training_calls": len(examples)},
-               label=command_line_user())  # fmt: skip
-        db.commit()
-    click.echo(f"Stored machine model {row.key} v{model.version} ({len(examples)} calls).")
-    for dimension in dimensions:
-        figures = metrics["dimensions"][dimension]
+    click.echo(f"Stored machine model {key} v{model.version} ({model.training_calls} calls).")
+    for dimension, figures in model.metrics["dimensions"].items():
         click.echo(f"  {dimension}: {_alpha_text(figures)}; {_people_text(figures)}")
 
 

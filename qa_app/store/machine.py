@@ -244,3 +244,64 @@ def beside_review(db: Session, call_pk: int, rubric_pk: int) -> tuple[MachineMod
                                    MachineScore.model_pk == model.id)
     ).all()  # fmt: skip
     return model, {s.dimension: s for s in scores}
+
+
+def train_and_store(
+    engine: Engine,
+    rubric_key: str | None,
+    default_rubric_id: str,
+    since: date | None,
+    until: date | None,
+    minimum: int,
+    seed: int,
+    created_by: str,
+    started: Callable[[int, str], None] | None = None,
+) -> tuple[MachineModel, str]:
+    """Train on the period's reviewed calls, measure the model against people, and store it
+    as the rubric version's next model (audited). Returns the model and the rubric key.
+
+    Raises ExportError when the rubric cannot be chosen and TrainingError when a score point
+    has too few reviewed calls; nothing is stored then.
+    """
+    from qa_app.domain.machine.evaluation import evaluate_dimension, people_agreement
+    from qa_app.domain.machine.stored import model_bytes
+    from qa_app.domain.machine.training import libraries, train, training_hash
+    from qa_app.store.audit import record
+    from qa_app.store.flags.rows import choose_rubric
+    from qa_app.store.reviews.queue import CallFilters
+    from qa_app.store.rubrics import rubric_from_row
+
+    with Session(engine, expire_on_commit=False) as db:
+        row = choose_rubric(db, CallFilters(since=since, until=until), rubric_key,
+                            default_rubric_id)  # fmt: skip
+        rubric = rubric_from_row(row)
+        examples = training_examples(db, row, since, until)
+        doubled = double_review_ratings(db, row, since, until)
+    if started:
+        started(len(examples), row.key)
+    dimensions, points = [d.id for d in rubric.dimensions], list(rubric.scale)
+    trained = train(examples, dimensions, points, seed, minimum)
+    segments = {e.call_id: dict(e.segments) for e in examples}
+    people = people_agreement(doubled, dimensions, points, seed)
+    metrics = {
+        "dimensions": {
+            d: evaluate_dimension(trained.call_ids[d], trained.held_out[d], trained.people[d],
+                                  segments, points, seed) | people[d]
+            for d in dimensions
+        },
+        "method": "5-fold cross-validation by call: each call scored by a model trained "
+        "without it",
+    }  # fmt: skip
+    with transaction(engine) as db:
+        model = MachineModel(
+            rubric_pk=row.id, version=next_version(db, row.id), created_by=created_by,
+            trained_from=since, trained_until=until, training_calls=len(examples),
+            training_hash=training_hash(examples), seed=seed, libraries=libraries(),
+            metrics=metrics, content=model_bytes(trained.models),
+        )  # fmt: skip
+        db.add(model)
+        db.flush()
+        record(db, None, "machine.trained", "machine_model", str(model.id),
+               after={"rubric": row.key, "version": model.version,
+                      "training_calls": len(examples)}, label=created_by)  # fmt: skip
+    return model, row.key

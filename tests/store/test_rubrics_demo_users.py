@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
-from qa_app.models import Call, Review, RubricVersion, User
+from qa_app.models import Call, MachineModel, MachineScore, Review, RubricVersion, User
 from qa_app.store.demo import load_demo
 from tests.conftest import RUBRICS_DIR
 from tests.store.helpers import snapshot
@@ -55,10 +55,18 @@ def test_demo_loads_once_and_a_second_run_changes_nothing(app, engine, cli):
     result = cli("demo")
     assert result.exit_code == 0, result.output
     assert "reviewer@example.com" in result.output and "demo-reviewer-pass" in result.output
+    # The demo ships a machine rater trained on its reviews, which has scored every call.
+    assert "Machine rater trained on 192 demo reviews of empathy@1: alpha" in result.output
+    with Session(engine) as session:
+        model = session.exec(select(MachineModel)).one()
+        calls = session.exec(select(func.count()).select_from(Call)).one()
+        scored = session.exec(select(func.count(func.distinct(MachineScore.call_pk)))).one()
+    assert model.training_calls == 192 and scored == calls
     first = snapshot(engine)
     assert len(first["calls"]) >= 300
     result = cli("demo")
     assert "Demo data already loaded; nothing changed." in result.output
+    assert "Machine rater" not in result.output
     assert snapshot(engine) == first
     with Session(engine) as session:
         roles = set(session.exec(select(User.role)).all())

@@ -224,7 +224,7 @@ def test_without_plans_figures_are_weighted_to_the_mix_and_say_so(loaded, cli, t
 
 
 def test_the_demo_reviews_october_through_a_drawn_plan(app, cli, engine):
-    assert cli("demo").exit_code == 0
+    assert cli("demo", "--no-machine").exit_code == 0
     with Session(engine) as db:
         plan = db.exec(select(SamplingPlan)).one()
         drawn = db.exec(select(SampledCall.call_pk).where(SampledCall.plan_id == plan.id)).all()
@@ -235,7 +235,9 @@ def test_the_demo_reviews_october_through_a_drawn_plan(app, cli, engine):
     summary = _json(cli("flags", "summary", "--since", "2026-10-01", "--until", "2026-10-31",
                         "--format", "json"))  # fmt: skip
     assert summary["weighting"] == "plan"
-    assert cli("demo").output.startswith("Demo data already loaded; nothing changed.")
+    assert cli("demo", "--no-machine").output.startswith(
+        "Demo data already loaded; nothing changed."
+    )
 
 
 def test_dates_off_the_calendar_are_refused_with_their_place_named(loaded, cli):
