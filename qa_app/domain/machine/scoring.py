@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import hstack
 
 from qa_app.domain.machine.training import (
     AGENT,
@@ -40,21 +41,34 @@ def score_calls(
     turns: Sequence[Sequence[tuple[int, str, str]]],
 ) -> list[list[MachineScoring]]:
     """Each call's scores, one per dimension of ``models``; ``turns`` holds each call's
-    (position, speaker, text) turns, for the evidence."""
+    (position, speaker, text) turns, for the evidence.
+
+    The words of the calls and of their turns are hashed once for every dimension (the
+    hashing is the same in each model; only the TF-IDF weights and the regression differ):
+    splitting text into words is most of the work of scoring.
+    """
     if not examples:
         return []
+    hasher = _shared_hasher(models)
     x = as_matrix(examples)
+    calls = {AGENT: hasher.transform(x[:, AGENT]), CUSTOMER: hasher.transform(x[:, CUSTOMER])}
+    placed, texts = _turns_by_side(turns)
+    turn_words = {side: hasher.transform(texts[side]) if texts[side] else None
+                  for side in (AGENT, CUSTOMER)}  # fmt: skip
     scored: list[list[MachineScoring]] = [[] for _ in examples]
     for dimension, model in models.items():
-        probabilities = model.predict_proba(x)
+        sides = _sides(model)
+        classifier = model.named_steps["classifier"]
+        features = hstack([_weighted(sides[side], calls[side]) for side in (AGENT, CUSTOMER)])
+        probabilities = classifier.predict_proba(features.tocsr())
         chosen = probabilities.argmax(axis=1)
-        weighed = _turn_weights(model, turns)
+        weighed = _turn_weights(model, sides, placed, turn_words, len(examples))
         for index in range(len(examples)):
             pick = int(chosen[index])
             scored[index].append(
                 MachineScoring(
                     dimension,
-                    int(model.classes_[pick]),
+                    int(classifier.classes_[pick]),
                     float(probabilities[index, pick]),
                     _strongest(weighed[index], pick),
                 )
@@ -62,18 +76,29 @@ def score_calls(
     return scored
 
 
-def _turn_weights(model, turns: Sequence[Sequence[tuple[int, str, str]]]) -> list:
-    """Per call, each turn's (position, weight toward every class): its words put through
-    its speaker's features and the regression's coefficients. All the batch's turns of a
-    speaker go through the features at once."""
+def _shared_hasher(models: Mapping[str, object]):
+    """The one hashing step every model's speakers share (the pipeline builds them alike)."""
+    hashers = [_sides(m)[side].named_steps["hashed"] for m in models.values()
+               for side in (AGENT, CUSTOMER)]  # fmt: skip
+    first = hashers[0].get_params()
+    if any(h.get_params() != first for h in hashers[1:]):
+        raise ValueError("the model's dimensions hash words differently")
+    return hashers[0]
+
+
+def _sides(model) -> dict:
     features = model.named_steps["features"]
-    coefficients = model.named_steps["classifier"].coef_
-    if coefficients.shape[0] == 1:  # two classes: one row, for the second
-        coefficients = np.vstack([-coefficients[0], coefficients[0]])
-    sides = {AGENT: features.named_transformers_["agent"],
-             CUSTOMER: features.named_transformers_["customer"]}  # fmt: skip
-    width = int(sides[AGENT].named_steps["used"].get_support().sum())
-    blocks = {AGENT: coefficients[:, :width].T, CUSTOMER: coefficients[:, width:].T}
+    return {AGENT: features.named_transformers_["agent"],
+            CUSTOMER: features.named_transformers_["customer"]}  # fmt: skip
+
+
+def _weighted(side, hashed):
+    """Hashed words through one speaker's TF-IDF and the features the model kept."""
+    return side.named_steps["used"].transform(side.named_steps["tfidf"].transform(hashed))
+
+
+def _turns_by_side(turns: Sequence[Sequence[tuple[int, str, str]]]):
+    """(call, position) and text of every turn, by speaker side, in order."""
     placed: dict[int, list[tuple[int, int]]] = {AGENT: [], CUSTOMER: []}
     texts: dict[int, list[str]] = {AGENT: [], CUSTOMER: []}
     for call, call_turns in enumerate(turns):
@@ -81,11 +106,22 @@ def _turn_weights(model, turns: Sequence[Sequence[tuple[int, str, str]]]) -> lis
             side = CUSTOMER if is_customer_speaker(speaker) else AGENT
             placed[side].append((call, position))
             texts[side].append(text)
-    weighed: list[list[tuple[int, np.ndarray]]] = [[] for _ in turns]
-    for side, side_texts in texts.items():
-        if not side_texts:
+    return placed, texts
+
+
+def _turn_weights(model, sides, placed, turn_words, calls: int) -> list:
+    """Per call, each turn's (position, weight toward every class): its words through its
+    speaker's features, times the regression's coefficients."""
+    coefficients = model.named_steps["classifier"].coef_
+    if coefficients.shape[0] == 1:  # two classes: one row, for the second
+        coefficients = np.vstack([-coefficients[0], coefficients[0]])
+    width = int(sides[AGENT].named_steps["used"].get_support().sum())
+    blocks = {AGENT: coefficients[:, :width].T, CUSTOMER: coefficients[:, width:].T}
+    weighed: list[list[tuple[int, np.ndarray]]] = [[] for _ in range(calls)]
+    for side in (AGENT, CUSTOMER):
+        if turn_words[side] is None:
             continue
-        weights = sides[side].transform(side_texts) @ blocks[side]
+        weights = _weighted(sides[side], turn_words[side]) @ blocks[side]
         for (call, position), row in zip(placed[side], np.asarray(weights), strict=True):
             weighed[call].append((position, row))
     return weighed
@@ -96,8 +132,3 @@ def _strongest(weighed: list[tuple[int, np.ndarray]], chosen: int) -> list[int]:
     ``chosen``, in transcript order; none when no turn weighs toward it."""
     toward = sorted((row[chosen], position) for position, row in weighed if row[chosen] > 0)
     return sorted(position for _weight, position in toward[-EVIDENCE_TURNS:])
-
-
-def evidence(model, turns: Sequence[tuple[int, str, str]], chosen: int) -> list[int]:
-    """The evidence turns of one call for class index ``chosen`` (see score_calls)."""
-    return _strongest(_turn_weights(model, [turns])[0], chosen)
