@@ -173,13 +173,19 @@ def score_unscored(
     from there. Returns how many calls were scored."""
     from qa_app.domain.machine.scoring import score_calls
 
-    done = 0
+    done, after = 0, 0
     while True:
         with transaction(engine) as db:
-            query = select(Call).where(~_scored_by(model)).order_by(Call.id).limit(batch)
+            # From the last call of the batch before: each batch looks past the calls this
+            # run has scored instead of probing them all again.
+            query = (
+                select(Call).where(Call.id > after, ~_scored_by(model))
+                .order_by(Call.id).limit(batch)
+            )  # fmt: skip
             calls = db.exec(_period(query, since, until)).all()
             if not calls:
                 return done
+            after = calls[-1].id
             turns = turns_of(db, [call.id for call in calls])
             examples = [_example(call, {}, turns[call.id]) for call in calls]
             scored = score_calls(models, examples, [turns[call.id] for call in calls])
