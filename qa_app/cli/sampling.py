@@ -180,9 +180,17 @@ def flags_group() -> None:
 @click.option(
     "--by", type=click.Choice(BY_CHOICES), default=None, help="One row per value of this field."
 )
+@click.option(
+    "--machine", "with_machine", is_flag=True,
+    help="Add each figure's prediction-powered estimate and interval: the reviewed calls "
+    "with the newest machine model's scores of every call (ppi_estimate, ppi_ci, human_ci, "
+    "width_ratio).",
+)  # fmt: skip
 @table_or_json_option
 @filter_options
-def summary_command(by: str | None, output: str, rubric_key, **options) -> None:
+def summary_command(
+    by: str | None, with_machine: bool, output: str, rubric_key, **options
+) -> None:
     """Each flag's rate per group: unweighted, weighted (by the sampling plan's design, else
     to the interaction mix; the weighting is named), its 95% design-based interval and
     effective sample size."""
@@ -191,7 +199,8 @@ def summary_command(by: str | None, output: str, rubric_key, **options) -> None:
 
     app, engine = command_app()
     try:
-        report = flags_summary(engine, _filters(options), by, rubric_key, app.config["RUBRIC_ID"])
+        report = flags_summary(engine, _filters(options), by, rubric_key, app.config["RUBRIC_ID"],
+                               machine=with_machine)  # fmt: skip
     except ExportError as exc:
         raise click.ClickException(str(exc)) from None
     if output == "json":
@@ -202,6 +211,13 @@ def summary_command(by: str | None, output: str, rubric_key, **options) -> None:
         f"({report['weighting_note']})"
     )
     click.echo(f"Intervals: {report['method']}")
+    if with_machine:
+        machine = report.get("machine")
+        click.echo(
+            f"Machine: model v{machine['version']} scored {machine['scored_calls']} calls; "
+            f"{machine['method']}" if machine
+            else "Machine: no model of this rubric version has scored these calls"
+        )  # fmt: skip
     if report["left_out_of_weighted"]:
         click.echo(
             f"{report['left_out_of_weighted']} reviewed calls in a plan's period were not drawn "
@@ -235,6 +251,15 @@ def _echo_figure(group, name: str, figure: dict, key: str, shown) -> None:
         + ("  too small to read" if figure["too_small"] else "")
         + (f"  ({figure['note']})" if figure.get("note") else "")
     )
+    if figure.get("ppi_ci"):
+        low, high = figure["ppi_ci"]
+        ratio = figure["width_ratio"]
+        click.echo(
+            f"{'':<24} {'  with the machine':<22} {'':>6} {'':>7} "
+            f"{shown(figure['ppi_estimate']):>8} {f'[{shown(low)}, {shown(high)}]':>17}"
+            + (f"  {ratio:.2f}x the width" if ratio is not None else "")
+            + (f" ({figure['ppi_note']})" if figure.get("ppi_note") else "")
+        )
 
 
 def _decimal(value) -> str:

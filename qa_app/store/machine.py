@@ -297,6 +297,9 @@ def train_and_store(
         },
         "method": "5-fold cross-validation by call: each call scored by a model trained "
         "without it",
+        # Each training call's held-out scores: what estimates combining the machine with
+        # people use for these calls, since the stored model has seen them.
+        "held_out": _held_out_by_call(trained),
     }  # fmt: skip
     with transaction(engine) as db:
         model = MachineModel(
@@ -311,3 +314,46 @@ def train_and_store(
                after={"rubric": row.key, "version": model.version,
                       "training_calls": len(examples)}, label=created_by)  # fmt: skip
     return model, row.key
+
+
+def _held_out_by_call(trained) -> dict[str, dict[str, int]]:
+    by_call: dict[str, dict[str, int]] = {}
+    for dimension, call_ids in trained.call_ids.items():
+        for call_id, score in zip(call_ids, trained.held_out[dimension], strict=True):
+            by_call.setdefault(call_id, {})[dimension] = int(score)
+    return by_call
+
+
+def machine_values(
+    db: Session, model: MachineModel, rubric, filters, group_of: Callable[[dict], str]
+) -> tuple[dict[str, dict], dict[str, str]]:
+    """The model's scores and the flags they imply, for every call the filters keep that the
+    model scored: ({call_id: {"flag_X": 0|1|None, "score_D": n}}, {call_id: group})."""
+    fields = ("call_id", "team", "queue", "channel", "interaction_type", "agent_tenure_days")
+    query = filters.apply(
+        select(*(getattr(Call, f) for f in fields), MachineScore.dimension, MachineScore.score)
+        .join(MachineScore, MachineScore.call_pk == Call.id)
+        .where(MachineScore.model_pk == model.id)
+    )  # fmt: skip
+    scores: dict[str, dict[str, int]] = {}
+    groups: dict[str, str] = {}
+    for *call, dimension, score in db.exec(query):
+        row = dict(zip(fields, call, strict=True))
+        scores.setdefault(row["call_id"], {})[dimension] = score
+        groups[row["call_id"]] = group_of(row)
+    return {call_id: _as_values(rubric, by) for call_id, by in scores.items()}, groups
+
+
+def held_out_values(model: MachineModel, rubric) -> dict[str, dict]:
+    """The training calls' held-out scores (from models that never saw them) as values."""
+    held_out = model.metrics.get("held_out") or {}
+    return {call_id: _as_values(rubric, by) for call_id, by in held_out.items()}
+
+
+def _as_values(rubric, by_dimension: dict[str, int]) -> dict:
+    """Machine scores and the flags the rubric's rules make of them, as figure columns."""
+    flags = rubric.flags_for(by_dimension)
+    return {
+        **{f"flag_{name}": None if v is None else int(v) for name, v in flags.items()},
+        **{f"score_{d}": s for d, s in by_dimension.items()},
+    }

@@ -35,7 +35,7 @@ CALLS = 125
 
 
 def make_team(
-    cli, tmp_path, planted: bool, seed: int = 3, doubles: int = 0
+    cli, tmp_path, planted: bool, seed: int = 3, doubles: int = 0, unreviewed: int = 0
 ) -> dict[str, dict[str, int]]:
     """Calls and one review each: scores 1..5 evenly per dimension; the agent's words say
     the score (``planted``) or are drawn at random. The first ``doubles`` calls get a
@@ -46,7 +46,7 @@ def make_team(
         cli("users", "add", "--email", f"{name}@example.com", "--name", name, "--role",
             "reviewer", "--password-stdin", input="a-long-enough-password\n")  # fmt: skip
     scores, rows, reviews = {}, [], ["call_id,reviewer,dimension,score,submitted_at"]
-    for n in range(CALLS):
+    for n in range(CALLS + unreviewed):
         call_id = f"C-{n:04d}"
         scores[call_id] = {d: int(rng.integers(1, 6)) if n >= 25 else 1 + (n + i) % 5
                            for i, d in enumerate(DIMENSIONS)}  # fmt: skip
@@ -65,6 +65,8 @@ def make_team(
         rows.append([call_id, f"Agent {n % 7}", transcript, "Harbour", "billing",
                      ("voice", "chat")[n % 2], "billing_correction", started, "",
                      str(30 + 40 * (n % 5))])  # fmt: skip
+        if n >= CALLS:
+            continue  # not reviewed: only the machine scores it
         reviews += [f"{call_id},rita@example.com,{d},{s},2026-04-01T09:00:00Z"
                     for d, s in scores[call_id].items()]  # fmt: skip
         if n < doubles:
@@ -196,3 +198,32 @@ def test_a_tampered_model_is_refused_not_loaded(app, engine, cli, tmp_path):
 
 def test_the_command_and_the_domain_agree_on_the_default_minimum():
     assert machine_cli.DEFAULT_MIN_PER_POINT == training.DEFAULT_MIN_PER_POINT
+
+
+def test_flag_rates_made_more_precise_by_the_machine_only_when_asked(app, engine, cli, tmp_path):
+    """125 reviewed calls and 600 the machine alone scored: the prediction-powered rates
+    come beside the design-based ones, narrower for a machine that tracks people."""
+    make_team(cli, tmp_path, planted=True, unreviewed=600)
+    assert cli("machine", "train").exit_code == 0
+    assert cli("machine", "score").exit_code == 0
+    plain = json.loads(cli("flags", "summary", "--format", "json").stdout)
+    assert "machine" not in plain and "ppi_ci" not in json.dumps(plain)
+    report = json.loads(cli("flags", "summary", "--machine", "--format", "json").stdout)
+    assert report["machine"]["version"] == 1 and report["machine"]["scored_calls"] == 725
+    (group,) = report["groups"]
+    ratios = []
+    for kind in ("flags", "scores"):
+        for name, figure in group[kind].items():
+            assert figure["human_ci"] == figure["ci"]
+            low, high = figure["ppi_ci"]
+            assert low <= figure["ppi_estimate"] <= high, name
+            ratios.append(figure["width_ratio"])
+    assert sum(r < 1 for r in ratios) >= len(ratios) - 1, ratios
+    assert plain["groups"][0]["flags"] == {
+        name: {k: v for k, v in figure.items()
+               if k not in ("human_ci", "ppi_estimate", "ppi_ci", "width_ratio", "ppi_note")}
+        for name, figure in group["flags"].items()
+    }  # fmt: skip
+    table = cli("flags", "summary", "--machine").output
+    assert "Machine: model v1 scored 725 calls; prediction-powered inference" in table
+    assert "with the machine" in table and "x the width" in table

@@ -38,9 +38,13 @@ def flags_summary(
     by: str | None = None,
     rubric_key: str | None = None,
     default_rubric_id: str = "empathy",
+    machine: bool = False,
 ) -> dict:
     """Per group and flag: n, rate, weighted_rate, 95% ci and effective_n; per group and
-    rubric dimension the same for the mean final score (the JSON in docs/sampling.md)."""
+    rubric dimension the same for the mean final score (the JSON in docs/sampling.md).
+
+    ``machine``: add each figure's prediction-powered estimate from the newest machine
+    model's scores of every call (qa_app.store.flags.machine_figures)."""
     with Session(engine) as db:
         plan = plan_export(db, filters, rubric_key, default_rubric_id)
         flags = [f.name for f in plan.rubric.flags]
@@ -48,7 +52,11 @@ def flags_summary(
         columns = [f"flag_{f}" for f in flags] + [f"score_{d}" for d in dimensions]
         calls: dict[str, list[DesignCall]] = {c: [] for c in columns}
         left_out = 0
+        reviewed: list[tuple[str, float, str, dict]] = []  # call_id, weight, group, values
         for row in iter_flag_rows(db, filters, plan, outcomes=False):
+            if machine:
+                reviewed.append((row["call_id"], row["weight"] or 0.0, _group(row, by),
+                                 {c: row.get(c) for c in columns}))  # fmt: skip
             weight = row["weight"]
             if weight is None:
                 left_out += 1
@@ -68,8 +76,13 @@ def flags_summary(
             c: design_estimates(calls[c], sizes, rate=c.startswith("flag_")) for c in columns
         }
         unweighted = {c: _unweighted(calls[c]) for c in columns}
+        ppi = None
+        if machine:
+            from qa_app.store.flags.machine_figures import ppi_figures
+
+            ppi = ppi_figures(db, plan, filters, columns, reviewed, lambda r: _group(r, by))
     groups = sorted({g for per_flag in unweighted.values() for g in per_flag}, key=str)
-    return {
+    report = {
         "rubric": plan.rubric_row.key,
         "weighting": plan.weighting.mode,
         "weighting_note": plan.weighting.description,
@@ -100,6 +113,33 @@ def flags_summary(
             for group in groups
         ],
     }
+    if ppi is not None:
+        _add_machine(report, ppi)
+    return report
+
+
+def _add_machine(report: dict, ppi: dict) -> None:
+    """Each figure's prediction-powered estimate beside its design-based interval."""
+    report["machine"] = ppi["model"]
+    for group in report["groups"]:
+        for kind, prefix in (("flags", "flag_"), ("scores", "score_")):
+            for name, figure in group[kind].items():
+                found = ppi["figures"].get((group["group"], prefix + name))
+                figure["human_ci"] = figure["ci"]
+                figure["ppi_estimate"] = found and found["ppi_estimate"]
+                figure["ppi_ci"] = found and found["ppi_ci"]
+                width = found and figure["ci"] and None not in figure["ci"] and (
+                    figure["ci"][1] - figure["ci"][0])  # fmt: skip
+                figure["width_ratio"] = (
+                    (found["ppi_ci"][1] - found["ppi_ci"][0]) / width if found and width else None
+                )
+                # Power tuning keeps the machine from widening its own interval, not from
+                # being wider than a stratified design's: then the design-based one stands.
+                figure["ppi_note"] = (
+                    "the machine does not narrow this interval: the design-based one stands"
+                    if figure["width_ratio"] is not None and figure["width_ratio"] >= 1
+                    else None
+                )
 
 
 def _unweighted(calls: list[DesignCall]) -> dict[str, tuple[int, float]]:
