@@ -14,6 +14,8 @@ from qa_app.models import (
     Customer,
     CustomerEvent,
     FinalScore,
+    MachineModel,
+    MachineScore,
     Outcome,
     RubricVersion,
 )
@@ -39,9 +41,12 @@ def survival_fingerprint(db: Session) -> tuple:
 
 
 def flags_fingerprint(db: Session) -> tuple:
-    """The calls, their outcomes, the stored final scores (and flags) and the rubric versions:
-    what the coaching comparison and the flag summaries read."""
+    """The calls, their outcomes, the stored final scores (and flags), the rubric versions
+    and the machine's models and scores: what the coaching comparison and the flag summaries
+    (with the machine's prediction-powered figures) read."""
+    machine_scores = db.exec(select(func.max(MachineScore.id))).one()  # only ever added
     return fingerprint(db, (
         (Call.id, Call.updated_at), (Outcome.id, Outcome.updated_at),
         (FinalScore.id, FinalScore.updated_at), (RubricVersion.id, RubricVersion.id),
-    ))  # fmt: skip
+        (MachineModel.id, MachineModel.id),
+    )) + (machine_scores,)  # fmt: skip

@@ -108,7 +108,9 @@ def _summary(month, by: str | None):
     def compute():
         filters = CallFilters(since=month.first_day, until=month.last_day)
         try:
-            return flags_summary(get_engine(), filters, by, None, rubric_id), None
+            # With the machine's prediction-powered figures beside people's, when a model of
+            # the rubric version has scored the month's calls.
+            return flags_summary(get_engine(), filters, by, None, rubric_id, machine=True), None
         except ExportError as exc:
             return None, str(exc)
 

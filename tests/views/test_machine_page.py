@@ -53,3 +53,26 @@ def test_the_page_leads_with_agreement_against_people_and_keeps_the_choice(
     bad = dict(form, rubric_id="nope")
     assert "Choose a loaded rubric" in client.post(
         "/machine/visibility", data=bad, follow_redirects=True).get_data(True)  # fmt: skip
+
+
+def test_the_mix_page_says_whether_the_machine_was_used(web_app, users, auth, client):
+    """Without a model every rate is people's, and the page says so; once the demo's model
+    has scored the calls, each flag's prediction-powered rate comes beside its own."""
+    from qa_app.domain.machine.stored import models_from_bytes
+    from qa_app.store.demo import load_demo
+    from qa_app.store.machine import score_unscored, train_and_store
+    from tests.conftest import RUBRICS_DIR
+
+    engine = db.get_engine_for(web_app)
+    load_demo(engine, RUBRICS_DIR)
+    auth.login("coach@test.example")
+    month = client.get("/mix").get_data(as_text=True).split('name="month" value="')[1][:7]
+    fragment = client.get(f"/mix?month={month}", headers={"HX-Request": "true"}).get_data(True)
+    assert "Every figure here is from people's reviews" in fragment
+    assert "data-ppi=" not in fragment
+    model, _key = train_and_store(engine, None, "empathy", None, None, 5, 0, "test")
+    score_unscored(engine, model, models_from_bytes(model.content), None, None)
+    fragment = client.get(f"/mix?month={month}", headers={"HX-Request": "true"}).get_data(True)
+    assert f"With the machine: model v{model.version} scored" in fragment
+    cell = fragment.split('data-ppi="acknowledged">')[1].split("</td>")[0]
+    assert "% <small>(" in cell and "× the width" in cell

@@ -69,6 +69,9 @@ def about_lines(
             "median of several reviews",
         ),
         ("comparison outcome", outcome or "no outcomes imported"),
+        # Machine scores enter a figure only where a report names them (qa-app flags
+        # summary --machine, the Mix page's "with the machine" columns), never here.
+        ("machine rater", "not used: every figure in this workbook is from people's reviews"),
     ]
     if sessions:
         lines += [(f"calibration: {name}", summary) for name, summary in sessions]
