@@ -48,7 +48,7 @@ def _demo_machine(engine, rubric_id: str) -> None:
     from qa_app.store.machine import newest_model, score_unscored, train_and_store
 
     with Session(engine) as db:
-        model = newest_model(db)
+        model = newest_model(db, kind="trained")
     if model is None:
         model, key = train_and_store(engine, None, rubric_id, None, None, 5, 0, "demo")
         alphas = [f["alpha"] for f in model.metrics["dimensions"].values() if f["alpha"]]

@@ -98,10 +98,19 @@ def _people_text(figures: dict) -> str:
 
 @machine_group.command("score")
 @_period_options
-def score(since, until) -> None:
+@click.option("--external", is_flag=True,
+              help="Ask your own language model instead of the trained one: an "
+              "OpenAI-compatible endpoint at QA_APP_MACHINE_URL, model QA_APP_MACHINE_MODEL, key "
+              "QA_APP_MACHINE_KEY (optional).")
+@click.option("--rubric", "rubric_key", default=None,
+              help="With --external: the rubric version as ID@VERSION (default: the newest).")
+def score(since, until, external, rubric_key) -> None:
     """Score the period's calls the newest model has not scored yet.
 
-    Scores are written 500 calls at a time: stopped part way, the next run carries on.
+    Scores are written in batches (500 calls, 20 with --external): stopped part way, the
+    next run carries on. An external model's answer that does not fit the schema (a score
+    per dimension on the scale, evidence turn numbers, a one-line reason) is recorded as a
+    failure, never guessed.
     """
     from sqlmodel import Session
     from tqdm import tqdm
@@ -109,10 +118,13 @@ def score(since, until) -> None:
     from qa_app.domain.machine.stored import ModelRefused, models_from_bytes
     from qa_app.store.machine import newest_model, score_unscored, unscored_count
 
-    _app, engine = command_app()
+    app, engine = command_app()
     since_day, until_day = (since.date() if since else None), (until.date() if until else None)
+    if external:
+        _score_external(app, engine, rubric_key, since_day, until_day)
+        return
     with Session(engine, expire_on_commit=False) as db:
-        model = newest_model(db)
+        model = newest_model(db, kind="trained")
         if model is None:
             raise click.ClickException("no machine model yet; run `qa-app machine train` first")
         remaining = unscored_count(db, model, since_day, until_day)
@@ -123,6 +135,46 @@ def score(since, until) -> None:
     with tqdm(total=remaining, file=sys.stderr, delay=1.5, leave=False, unit="call") as bar:
         done = score_unscored(engine, model, models, since_day, until_day, bar.update)
     click.echo(f"Scored {done} calls with machine model v{model.version}.")
+
+
+def _score_external(app, engine, rubric_key, since_day, until_day) -> None:
+    import os
+
+    from sqlmodel import Session
+    from tqdm import tqdm
+
+    from qa_app.db import transaction
+    from qa_app.store.flags.rows import ExportError, choose_rubric
+    from qa_app.store.imports.service import command_line_user
+    from qa_app.store.machine import unscored_count
+    from qa_app.store.machine.external import chat_poster, external_model, score_with_external
+    from qa_app.store.reviews.queue import CallFilters
+    from qa_app.store.rubrics import rubric_from_row
+
+    url = (os.environ.get("QA_APP_MACHINE_URL") or "").strip()
+    name = (os.environ.get("QA_APP_MACHINE_MODEL") or "").strip()
+    if not url or not name:
+        raise click.ClickException(
+            "--external needs QA_APP_MACHINE_URL (e.g. http://127.0.0.1:8000/v1) and "
+            "QA_APP_MACHINE_MODEL (the model's name at that endpoint)"
+        )
+    with transaction(engine) as db:
+        try:
+            row = choose_rubric(db, CallFilters(since=since_day, until=until_day), rubric_key,
+                                app.config["RUBRIC_ID"])  # fmt: skip
+        except ExportError as exc:
+            raise click.ClickException(str(exc)) from None
+        model = external_model(db, row, url, name, command_line_user())
+        db.expunge(model)
+    with Session(engine) as db:
+        remaining = unscored_count(db, model, since_day, until_day)
+    post = chat_poster(url, os.environ.get("QA_APP_MACHINE_KEY"))
+    with tqdm(total=remaining, file=sys.stderr, delay=1.5, leave=False, unit="call") as bar:
+        scored, failed = score_with_external(
+            engine, model, rubric_from_row(row), post, since_day, until_day, bar.update
+        )
+    click.echo(f"Scored {scored} calls with {name} (machine model v{model.version}); "
+               f"{failed} answers did not fit and were recorded as failures.")  # fmt: skip
 
 
 @machine_group.command("evaluate")
@@ -142,7 +194,7 @@ def evaluate(output) -> None:
 
     _app, engine = command_app()
     with Session(engine) as db:
-        model = newest_model(db)
+        model = newest_model(db, kind="trained")
         if model is None:
             raise click.ClickException("no machine model yet; run `qa-app machine train` first")
         rubric_key = db.get(RubricVersion, model.rubric_pk).key

@@ -27,7 +27,12 @@ from qa_app.models.experiments import AgentExposure, Experiment, ExperimentAmend
 from qa_app.models.final_scores import FinalScore, FinalValue
 from qa_app.models.forms import FormSubmission
 from qa_app.models.jobs import ExportJob, ImportJob
-from qa_app.models.machine import MachineModel, MachineScore, MachineVisibility
+from qa_app.models.machine import (
+    MachineFailure,
+    MachineModel,
+    MachineScore,
+    MachineVisibility,
+)
 from qa_app.models.outreach import OutreachAlert, OutreachOptOut, OutreachSuppression
 from qa_app.models.panels import AnalysisPlan
 from qa_app.models.reviews import Assignment, Review, ReviewScore, ReviewStatus
@@ -58,6 +63,7 @@ __all__ = [
     "FormSubmission",
     "ImportJob",
     "LoginAttempt",
+    "MachineFailure",
     "MachineModel",
     "MachineScore",
     "MachineVisibility",

@@ -24,6 +24,11 @@ class MachineModel(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     rubric_pk: int = Field(foreign_key="rubrics.id", index=True)
     version: int
+    # "trained" (a scikit-learn model in ``content``) or "external" (a team's own language
+    # model reached at ``endpoint`` as ``model_name``; ``content`` empty).
+    kind: str = Field(default="trained", max_length=20)
+    endpoint: str = Field(default="", max_length=500)
+    model_name: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
     created_by: str = Field(default="", max_length=300)
     trained_from: date | None = None
@@ -55,6 +60,24 @@ class MachineScore(SQLModel, table=True):
     confidence: float
     # Positions of the transcript turns that weighed most toward the score.
     evidence: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # An external model's one-line reason; blank for a trained model.
+    reason: str = Field(default="", max_length=300)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class MachineFailure(SQLModel, table=True):
+    """A call an external model could not score: its answer did not fit the schema, or the
+    request failed. Recorded, never guessed into a score."""
+
+    __tablename__ = "machine_failures"
+    __table_args__ = (UniqueConstraint("model_pk", "call_pk"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_pk: int = Field(foreign_key="machine_models.id", ondelete="CASCADE")
+    call_pk: int = Field(foreign_key="calls.id", ondelete="CASCADE")
+    error: str = Field(max_length=500)
+    # The start of what came back, to see what went wrong.
+    answer: str = Field(default="", max_length=2000)
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -31,7 +31,8 @@ def index():
 
     db = get_session()
     models = db.exec(select(MachineModel).order_by(MachineModel.id.desc()).limit(20)).all()
-    model = models[0] if models else None
+    # The figures are a trained model's: an external model has no held-out evaluation.
+    model = next((m for m in models if m.kind == "trained"), None)
     context = {"model": model, "models": models, "rubric": None, "dimensions": {},
                "headline": None, "scored": 0, "calls": 0,
                "shown": shown_after_submit(db, current_app.config["RUBRIC_ID"]),

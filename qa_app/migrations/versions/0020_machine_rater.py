@@ -3,6 +3,7 @@
 ``machine_models`` (a rubric version's classifiers in skops' format, with their training
 data's hash and cross-validated metrics) and ``machine_scores`` (a model's score of one
 dimension of one call, with its evidence turns), apart from every human table;
+``machine_failures``: calls an external model could not score, with why;
 ``machine_visibility``: whether reviewers see a rubric's machine scores after submitting.
 
 Revision ID: 0020
@@ -26,6 +27,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("rubric_pk", sa.Integer(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("endpoint", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("model_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
         sa.Column("trained_from", sa.Date(), nullable=True),
@@ -57,6 +61,7 @@ def upgrade() -> None:
         sa.Column("score", sa.Integer(), nullable=False),
         sa.Column("confidence", sa.Float(), nullable=False),
         sa.Column("evidence", sa.JSON(), nullable=False),
+        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["model_pk"], ["machine_models.id"],
@@ -77,6 +82,27 @@ def upgrade() -> None:
 
 
     op.create_table(
+        "machine_failures",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("model_pk", sa.Integer(), nullable=False),
+        sa.Column("call_pk", sa.Integer(), nullable=False),
+        sa.Column("error", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("answer", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["model_pk"], ["machine_models.id"],
+            name=op.f("fk_machine_failures_model_pk_machine_models"), ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["call_pk"], ["calls.id"], name=op.f("fk_machine_failures_call_pk_calls"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_machine_failures")),
+        sa.UniqueConstraint(
+            "model_pk", "call_pk", name=op.f("uq_machine_failures_model_pk_call_pk")
+        ),
+    )
+    op.create_table(
         "machine_visibility",
         sa.Column("rubric_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("after_submit", sa.Boolean(), nullable=False),
@@ -88,5 +114,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("machine_visibility")
+    op.drop_table("machine_failures")
     op.drop_table("machine_scores")
     op.drop_table("machine_models")

@@ -140,9 +140,12 @@ def current_model(db: Session, rubric_pk: int) -> MachineModel | None:
     ).first()
 
 
-def newest_model(db: Session) -> MachineModel | None:
-    """The most recently trained model of any rubric version."""
-    return db.exec(select(MachineModel).order_by(MachineModel.id.desc())).first()
+def newest_model(db: Session, kind: str | None = None) -> MachineModel | None:
+    """The most recent model of any rubric version (of ``kind`` when given)."""
+    query = select(MachineModel).order_by(MachineModel.id.desc())
+    if kind:
+        query = query.where(MachineModel.kind == kind)
+    return db.exec(query).first()
 
 
 def unscored_count(db: Session, model: MachineModel, since, until) -> int:
@@ -197,7 +200,7 @@ def score_unscored(
             insert_rows(
                 db.connection(), MachineScore,
                 ("model_pk", "call_pk", "dimension", "score", "confidence", "evidence"),
-                now_rows, {"created_at": _now()},
+                now_rows, {"created_at": _now(), "reason": ""},
             )  # fmt: skip
         done += len(calls)
         if progress:
