@@ -9,10 +9,13 @@ from sqlmodel import select
 
 from qa_app.models import Call, MachineModel, MachineScore, Role, RubricVersion
 from qa_app.web.auth import current_user, roles_required
+from qa_app.web.background import Background, Pending
 from qa_app.web.database import get_session
 
 bp = Blueprint("machine", __name__)
 LEADS = (Role.LEAD, Role.ADMIN)
+# The monthly drift by model and data fingerprint: it reads every reviewed call's scores.
+_DRIFT = Background(8)
 
 
 def _range(values: list[float]) -> str | None:
@@ -76,3 +79,35 @@ def visibility():
     shown = "after they submit their own review" if choice == "yes" else "never"
     flash(f"Reviewers now see {rubric_id}'s machine scores {shown}.", "info")
     return redirect(url_for("machine.index")), 303
+
+
+@bp.get("/machine/drift")
+@roles_required(*LEADS)
+def drift():
+    """The newest trained model's alpha against people month by month (an htmx fragment,
+    worked out in the background)."""
+    from qa_app.store.fingerprints import flags_fingerprint
+
+    db = get_session()
+    model = db.exec(
+        select(MachineModel).where(MachineModel.kind == "trained").order_by(MachineModel.id.desc())
+    ).first()
+    if model is None:
+        return render_template("machine/_drift.html", months=None, pending=None, dimensions=[])
+    model_pk, rubric_pk, seed = model.id, model.rubric_pk, model.seed
+
+    def compute():
+        from qa_app.domain.machine.evaluation import drift as monthly
+        from qa_app.store.machine import pairs_by_month
+        from qa_app.store.rubrics import rubric_from_row
+
+        session = get_session()
+        rubric = rubric_from_row(session.get(RubricVersion, rubric_pk))
+        pairs = pairs_by_month(session, session.get(MachineModel, model_pk))
+        return {"months": monthly(pairs, list(rubric.scale), seed),
+                "dimensions": [d.id for d in rubric.dimensions]}  # fmt: skip
+
+    answer = _DRIFT.answer((model_pk, flags_fingerprint(db)), compute)
+    if isinstance(answer, Pending):
+        return render_template("machine/_drift.html", months=None, pending=answer, dimensions=[])
+    return render_template("machine/_drift.html", pending=None, **answer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import Session, select
 
 from qa_app import db
@@ -55,16 +56,39 @@ def test_the_page_leads_with_agreement_against_people_and_keeps_the_choice(
         "/machine/visibility", data=bad, follow_redirects=True).get_data(True)  # fmt: skip
 
 
-def test_the_mix_page_says_whether_the_machine_was_used(web_app, users, auth, client):
+@pytest.fixture
+def sqlite_web_app(sqlite_url):
+    """The web app on SQLite only: training on the demo's reviews twice (once per backend)
+    would add half a minute and test nothing more than the store tests do on both."""
+    from tests.conftest import _make_app
+
+    yield from _make_app(sqlite_url)
+
+
+@pytest.fixture
+def auth_on_sqlite(sqlite_web_app):
+    from tests.views.conftest import Auth
+
+    client = sqlite_web_app.test_client()
+    return Auth(client), client
+
+
+def test_the_mix_page_says_whether_the_machine_was_used(sqlite_web_app, auth_on_sqlite):
     """Without a model every rate is people's, and the page says so; once the demo's model
     has scored the calls, each flag's prediction-powered rate comes beside its own."""
+    web_app, (auth, client) = sqlite_web_app, auth_on_sqlite
     from qa_app.domain.machine.stored import models_from_bytes
     from qa_app.store.demo import load_demo
     from qa_app.store.machine import score_unscored, train_and_store
+    from qa_app.store.users import create_user
     from tests.conftest import RUBRICS_DIR
+    from tests.views.conftest import PASSWORD
 
     engine = db.get_engine_for(web_app)
     load_demo(engine, RUBRICS_DIR)
+    with db.transaction(engine) as session:
+        for role in ("coach", "lead"):
+            create_user(session, f"{role}@test.example", role.title(), role, PASSWORD)
     auth.login("coach@test.example")
     month = client.get("/mix").get_data(as_text=True).split('name="month" value="')[1][:7]
     fragment = client.get(f"/mix?month={month}", headers={"HX-Request": "true"}).get_data(True)
@@ -76,3 +100,12 @@ def test_the_mix_page_says_whether_the_machine_was_used(web_app, users, auth, cl
     assert f"With the machine: model v{model.version} scored" in fragment
     cell = fragment.split('data-ppi="acknowledged">')[1].split("</td>")[0]
     assert "% <small>(" in cell and "× the width" in cell
+    # The lead sees the machine's agreement with people month by month.
+    auth.logout()
+    auth.login("lead@test.example")
+    page = client.get("/machine").get_data(as_text=True)
+    assert 'id="machine-drift" hx-get="/machine/drift" hx-trigger="load"' in page
+    drift = client.get("/machine/drift", headers={"HX-Request": "true"}).get_data(True)
+    assert 'id="machine-drift-table"' in drift
+    months = drift.count('<tr data-month="')
+    assert months >= 3 and drift.count("calls</small>") >= 4 * months - 4

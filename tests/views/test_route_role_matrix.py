@@ -113,6 +113,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("mix.index", "GET"): staff(*READERS),
     ("machine.index", "GET"): staff(*LEADS),
     ("machine.visibility", "POST"): staff(*LEADS),
+    ("machine.drift", "GET"): staff(*LEADS),
     ("survival.index", "GET"): staff(*READERS),
     ("outcomes_over_time.index", "GET"): staff(*READERS),
     ("outreach.index", "GET"): staff(*READERS),

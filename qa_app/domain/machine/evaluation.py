@@ -119,3 +119,22 @@ def people_agreement(
             "human_calls": result.pairable_units,
         }
     return out
+
+
+def drift(
+    pairs_by_month: Mapping[str, Mapping[str, Sequence[tuple[str, int, int]]]],
+    points: Sequence[int],
+    seed: int,
+) -> list[dict]:
+    """The machine's alpha against people month by month, per dimension, with intervals:
+    [{"month": "2026-10", "dimensions": {dimension: pair_agreement(...)}}], oldest first."""
+    months = []
+    for month, dimensions in pairs_by_month.items():
+        figures = {}
+        for dimension, pairs in dimensions.items():
+            call_ids = [call_id for call_id, _m, _p in pairs]
+            figures[dimension] = pair_agreement(
+                call_ids, [m for _c, m, _p in pairs], [p for _c, _m, p in pairs], points, seed
+            )
+        months.append({"month": month, "dimensions": figures})
+    return months

@@ -360,3 +360,37 @@ def _as_values(rubric, by_dimension: dict[str, int]) -> dict:
         **{f"flag_{name}": None if v is None else int(v) for name, v in flags.items()},
         **{f"score_{d}": s for d, s in by_dimension.items()},
     }
+
+
+def pairs_by_month(db: Session, model: MachineModel) -> dict[str, dict[str, list]]:
+    """People's final score and the machine's of every reviewed call, by month of the call
+    and dimension: {"2026-10": {dimension: [(call_id, machine, people), ...]}}.
+
+    A call the model was trained on enters with its held-out score, so every pair is the
+    machine's view of a call it never learned from.
+    """
+    held_out = model.metrics.get("held_out") or {}
+    machine = {
+        (call_pk, dimension): score
+        for call_pk, dimension, score in db.exec(
+            select(MachineScore.call_pk, MachineScore.dimension, MachineScore.score).where(
+                MachineScore.model_pk == model.id
+            )
+        )
+    }
+    rows = db.exec(
+        select(Call.id, Call.call_id, Call.started_at, FinalValue.name, FinalValue.value)
+        .join(FinalValue, FinalValue.call_pk == Call.id)
+        .where(FinalValue.rubric_pk == model.rubric_pk, FinalValue.kind == "score",
+               FinalValue.value.is_not(None))
+    )  # fmt: skip
+    months: dict[str, dict[str, list]] = {}
+    for call_pk, call_id, started_at, dimension, value in rows:
+        score = (held_out.get(call_id) or {}).get(dimension, machine.get((call_pk, dimension)))
+        if score is None or started_at is None:
+            continue
+        month = f"{started_at.year:04d}-{started_at.month:02d}"
+        months.setdefault(month, {}).setdefault(dimension, []).append(
+            (call_id, score, label(value))
+        )
+    return dict(sorted(months.items()))
