@@ -45,12 +45,15 @@ def _demo_machine(engine, rubric_id: str) -> None:
     from sqlmodel import Session
 
     from qa_app.domain.machine.stored import models_from_bytes
+    from qa_app.domain.machine.training import DEFAULT_MIN_PER_POINT
     from qa_app.store.machine import newest_model, score_unscored, train_and_store
 
     with Session(engine) as db:
         model = newest_model(db, kind="trained")
     if model is None:
-        model, key = train_and_store(engine, None, rubric_id, None, None, 5, 0, "demo")
+        model, key = train_and_store(
+            engine, None, rubric_id, None, None, DEFAULT_MIN_PER_POINT, 0, "demo"
+        )
         alphas = [f["alpha"] for f in model.metrics["dimensions"].values() if f["alpha"]]
         click.echo(
             f"Machine rater trained on {model.training_calls} demo reviews of {key}: alpha "

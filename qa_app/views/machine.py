@@ -30,12 +30,12 @@ def _range(values: list[float]) -> str | None:
 @roles_required(*LEADS)
 def index():
     """The newest model's agreement with people, per dimension, then its versions."""
-    from qa_app.store.machine import shown_after_submit
+    from qa_app.store.machine import newest_model, shown_after_submit
 
     db = get_session()
     models = db.exec(select(MachineModel).order_by(MachineModel.id.desc()).limit(20)).all()
     # The figures are a trained model's: an external model has no held-out evaluation.
-    model = next((m for m in models if m.kind == "trained"), None)
+    model = newest_model(db, kind="trained")
     context = {"model": model, "models": models, "rubric": None, "dimensions": {},
                "headline": None, "scored": 0, "calls": 0,
                "shown": shown_after_submit(db, current_app.config["RUBRIC_ID"]),
@@ -87,11 +87,10 @@ def drift():
     """The newest trained model's alpha against people month by month (an htmx fragment,
     worked out in the background)."""
     from qa_app.store.fingerprints import flags_fingerprint
+    from qa_app.store.machine import newest_model
 
     db = get_session()
-    model = db.exec(
-        select(MachineModel).where(MachineModel.kind == "trained").order_by(MachineModel.id.desc())
-    ).first()
+    model = newest_model(db, kind="trained")
     if model is None:
         return render_template("machine/_drift.html", months=None, pending=None, dimensions=[])
     model_pk, rubric_pk, seed = model.id, model.rubric_pk, model.seed

@@ -54,6 +54,7 @@ from qa_app.store.experiments.plans import (
     load,
     stored_balance,
 )
+from qa_app.store.fingerprints import fingerprint
 from qa_app.store.metrics import call_metric_frame
 from qa_app.store.rubrics import DEFAULT_RUBRIC_ID
 
@@ -249,22 +250,17 @@ def data_fingerprint(db: Session, name: str) -> tuple:
     and the row count and latest change of every table its figures come from (calls,
     outcomes, reviews and their scores, calibration consensus, exposures). Two reports with
     the same fingerprint are the same report, so the page can keep a computed one."""
-    from sqlalchemy import func
-
     stored = load(db, name)
-    parts: list = [
-        str(db.get_bind().url), stored.row.id, stored.current_hash, stored.row.status,
-        _iso(stored.row.locked_at), stored.row.seed, _iso(stored.row.assigned_at),
-    ]  # fmt: skip
-    for column, latest in (
+    tables = fingerprint(db, (
         (Call.id, Call.updated_at), (Outcome.id, Outcome.updated_at),
         (Review.id, Review.updated_at), (ReviewScore.id, ReviewScore.id),
         (CalibrationConsensus.id, CalibrationConsensus.decided_at),
         (AgentExposure.id, AgentExposure.id),
-    ):  # fmt: skip
-        count, last = db.exec(select(func.count(column), func.max(latest))).one()
-        parts += [count, str(last)]
-    return tuple(parts)
+    ))  # fmt: skip
+    return tables + (
+        stored.row.id, stored.current_hash, stored.row.status, _iso(stored.row.locked_at),
+        stored.row.seed, _iso(stored.row.assigned_at),
+    )  # fmt: skip
 
 
 def report(

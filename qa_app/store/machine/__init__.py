@@ -26,19 +26,17 @@ from qa_app.models import (
     MachineVisibility,
     RubricVersion,
     TranscriptTurn,
+    utcnow,
 )
 from qa_app.store.calls import insert_rows, select_in
-from qa_app.store.reviews.queue import day_start
+from qa_app.store.reviews.queue import CallFilters
 
 SCORE_BATCH = 500
 
 
-def _period(query, since: date | None, until: date | None):
-    if since:
-        query = query.where(Call.started_at >= day_start(since))
-    if until:
-        query = query.where(Call.started_at < day_start(date.fromordinal(until.toordinal() + 1)))
-    return query
+def in_period(query, since: date | None, until: date | None):
+    """``query`` kept to calls started from ``since`` through ``until`` (whole UTC days)."""
+    return CallFilters(since=since, until=until).apply_dates(query, Call.started_at)
 
 
 def turns_of(db: Session, call_pks: Sequence[int]) -> dict[int, list[tuple[int, str, str]]]:
@@ -83,15 +81,14 @@ def training_examples(
         .join(FinalScore, and_(FinalScore.call_pk == Call.id, FinalScore.rubric_pk == rubric.id))
         .order_by(Call.call_id)
     )
-    calls = db.exec(_period(query, since, until)).all()
-    # Only the dimensions' scores: a flag has the same table's kind "flag".
-    dimension_rows = db.exec(
-        select(FinalValue.call_pk, FinalValue.name, FinalValue.value).where(
-            FinalValue.rubric_pk == rubric.id, FinalValue.kind == "score",
-            FinalValue.call_pk.in_(select(FinalScore.call_pk).where(
-                FinalScore.rubric_pk == rubric.id)),
-        )
-    ).all()  # fmt: skip
+    calls = db.exec(in_period(query, since, until)).all()
+    # Only the dimensions' scores (a flag is the same table's kind "flag"), of the period.
+    dimension_rows = db.exec(in_period(
+        select(FinalValue.call_pk, FinalValue.name, FinalValue.value)
+        .join(Call, Call.id == FinalValue.call_pk)
+        .where(FinalValue.rubric_pk == rubric.id, FinalValue.kind == "score"),
+        since, until,
+    )).all()  # fmt: skip
     scores: dict[int, dict[str, int]] = {call.id: {} for call in calls}
     for call_pk, name, value in dimension_rows:
         if value is not None and call_pk in scores:
@@ -110,7 +107,7 @@ def double_review_ratings(
     from qa_app.models import Review, ReviewScore, ReviewStatus
 
     submitted = and_(Review.rubric_pk == rubric.id, Review.status == ReviewStatus.SUBMITTED)
-    doubled = _period(
+    doubled = in_period(
         select(Review.call_pk).join(Call, Call.id == Review.call_pk).where(submitted)
         .group_by(Review.call_pk).having(func.count(Review.id) >= 2),
         since, until,
@@ -150,11 +147,12 @@ def newest_model(db: Session, kind: str | None = None) -> MachineModel | None:
 
 def unscored_count(db: Session, model: MachineModel, since, until) -> int:
     """Calls of the period the model has not scored yet."""
-    query = select(func.count(Call.id)).where(~_scored_by(model))
-    return db.exec(_period(query, since, until)).one()
+    query = select(func.count(Call.id)).where(~scored_by(model))
+    return db.exec(in_period(query, since, until)).one()
 
 
-def _scored_by(model: MachineModel):
+def scored_by(model: MachineModel):
+    """Whether the model has scored the call (a condition on Call, for NOT EXISTS)."""
     return exists(
         select(MachineScore.id).where(
             MachineScore.call_pk == Call.id, MachineScore.model_pk == model.id
@@ -182,10 +180,10 @@ def score_unscored(
             # From the last call of the batch before: each batch looks past the calls this
             # run has scored instead of probing them all again.
             query = (
-                select(Call).where(Call.id > after, ~_scored_by(model))
+                select(Call).where(Call.id > after, ~scored_by(model))
                 .order_by(Call.id).limit(batch)
             )  # fmt: skip
-            calls = db.exec(_period(query, since, until)).all()
+            calls = db.exec(in_period(query, since, until)).all()
             if not calls:
                 return done
             after = calls[-1].id
@@ -200,17 +198,11 @@ def score_unscored(
             insert_rows(
                 db.connection(), MachineScore,
                 ("model_pk", "call_pk", "dimension", "score", "confidence", "evidence"),
-                now_rows, {"created_at": _now(), "reason": ""},
+                now_rows, {"created_at": utcnow(), "reason": ""},
             )  # fmt: skip
         done += len(calls)
         if progress:
             progress(len(calls))
-
-
-def _now():
-    from qa_app.models import utcnow
-
-    return utcnow()
 
 
 def shown_after_submit(db: Session, rubric_id: str) -> bool:

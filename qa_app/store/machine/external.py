@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from qa_app.db import transaction
 from qa_app.domain.machine.external import AnswerRefused, messages, parse_answer, request_body
 from qa_app.models import Call, MachineFailure, MachineModel, MachineScore, RubricVersion, utcnow
-from qa_app.store.machine import _period, _scored_by, next_version, turns_of
+from qa_app.store.machine import in_period, next_version, scored_by, turns_of
 
 EXTERNAL_BATCH = 20
 TIMEOUT_SECONDS = 120
@@ -100,10 +100,10 @@ def score_with_external(
     while True:
         with transaction(engine) as db:
             query = (
-                select(Call).where(Call.id > after, ~_scored_by(model), ~failed_before)
+                select(Call).where(Call.id > after, ~scored_by(model), ~failed_before)
                 .order_by(Call.id).limit(batch)
             )  # fmt: skip
-            calls = db.exec(_period(query, since, until)).all()
+            calls = db.exec(in_period(query, since, until)).all()
             if not calls:
                 return scored, failed
             after = calls[-1].id

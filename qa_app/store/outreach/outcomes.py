@@ -36,6 +36,7 @@ from qa_app.models import (
     TranscriptTurn,
     naive_utc,
 )
+from qa_app.store.fingerprints import fingerprint
 
 # The "before the rules" group: the rules evaluated once a week over the half year before the
 # first alert (weekly, because the signals look back 14 days and each evaluation reads that
@@ -192,19 +193,15 @@ def data_fingerprint(db: Session) -> tuple:
     customers, customer events, and the calls, transcripts, reviews and scores the rules
     read for the "before the rules" group). The same fingerprint, rules and as-of day give the
     same report, so the page can keep a computed one."""
-    parts: list = [str(db.get_bind().url)]
-    for column, latest in (
-        (OutreachAlert.id, func.max(OutreachAlert.updated_at)),
-        (OutreachSuppression.id, func.max(OutreachSuppression.id)),
-        (OutreachOptOut.id, func.max(OutreachOptOut.at)),
-        (Customer.id, func.max(Customer.updated_at)),
+    return fingerprint(db, (
+        (OutreachAlert.id, OutreachAlert.updated_at),
+        (OutreachSuppression.id, OutreachSuppression.id),
+        (OutreachOptOut.id, OutreachOptOut.at),
+        (Customer.id, Customer.updated_at),
         # A re-import updates an event's value in place: its sum changes, its id does not.
         (CustomerEvent.id, func.sum(CustomerEvent.value)),
-        (Call.id, func.max(Call.updated_at)),
-        (TranscriptTurn.id, func.max(TranscriptTurn.id)),
-        (Review.id, func.max(Review.updated_at)),
-        (ReviewScore.id, func.max(ReviewScore.id)),
-    ):
-        count, last = db.exec(select(func.count(column), latest)).one()
-        parts += [count, str(last)]
-    return tuple(parts)
+        (Call.id, Call.updated_at),
+        (TranscriptTurn.id, TranscriptTurn.id),
+        (Review.id, Review.updated_at),
+        (ReviewScore.id, ReviewScore.id),
+    ))  # fmt: skip
