@@ -95,6 +95,7 @@ def preview_command(name: str, output: str) -> None:
         "effective_n": _round(plan_preview.effective_n),
         "strata": plan_preview.as_rows(),
         "warnings": plan_preview.warnings,
+        "machine_model": plan_preview.machine_model,
     }
     if output == "json":
         click.echo(json.dumps(report, indent=2))
@@ -108,6 +109,8 @@ def preview_command(name: str, output: str) -> None:
         f"Design effect (Kish, from the unequal weights): {_text(report['design_effect'])}; "
         f"effective sample size {_text(report['effective_n'])}"
     )
+    if plan_preview.machine_model:
+        click.echo(f"Machine bands from the {plan_preview.machine_model}")
     for warning in report["warnings"]:
         click.echo(f"! {warning}")
 

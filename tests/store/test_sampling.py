@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import Session, select
@@ -252,3 +253,80 @@ def test_dates_off_the_calendar_are_refused_with_their_place_named(loaded, cli):
         result = cli(*command, "--until", "9999-12-31")
         assert result.exit_code == 2, result.output
         assert "'--until': 9999-12-31 is outside the years 1900 to 2199" in result.output
+
+
+MACHINE_PLAN = PLAN.replace('strata = ["interaction_type"]',
+                            'strata = ["interaction_type", "machine:empathy_absent"]')
+MACHINE_PLAN = MACHINE_PLAN[: MACHINE_PLAN.index("[sizes]")] + """
+total = 20
+[oversample]
+escalation = 1.0
+[machine_oversample]
+flagged = 4.0
+"""
+
+
+def _machine_scores(engine, acknowledgment_of) -> None:
+    """A machine model of empathy@1 that scored December's calls, as stored rows: the
+    stratum reads only the scores, so no model is trained here."""
+    from qa_app.models import MachineModel, MachineScore, RubricVersion
+
+    with Session(engine) as db:
+        rubric = db.exec(select(RubricVersion)).one()
+        model = MachineModel(rubric_pk=rubric.id, version=1, kind="external",
+                             training_calls=0, training_hash="-", content=b"")  # fmt: skip
+        db.add(model)
+        db.flush()
+        december = datetime(2026, 12, 1, tzinfo=UTC)
+        for call in db.exec(select(Call).where(Call.started_at >= december)):
+            score = acknowledgment_of(call.call_id)
+            if score is not None:
+                db.add(MachineScore(model_pk=model.id, call_pk=call.id,
+                                    dimension="acknowledgment", score=score, confidence=0.9))  # fmt: skip
+        db.commit()
+
+
+def test_a_plan_stratified_on_the_machine_prediction_draws_and_weights_by_band(
+    loaded, cli, engine
+):
+    (loaded / "machine.toml").write_text(MACHINE_PLAN)
+    assert cli("sample", "plan", "create", loaded / "machine.toml").exit_code == 0
+    before = snapshot(engine)
+    refused = cli("sample", "preview", "dec-hard")
+    assert refused.exit_code != 0 and "needs a machine model" in refused.output
+    assert snapshot(engine) == before
+
+    # The machine flags escalations 0-5 (acknowledgment 1) and passes the rest of the
+    # escalations and every quick win (4); billing corrections it has not scored.
+    _machine_scores(engine, lambda call_id: None if call_id.startswith("billing") else
+                    1 if call_id in {f"escalation-{i:02d}" for i in range(6)} else 4)  # fmt: skip
+    preview = _json(cli("sample", "preview", "dec-hard", "--format", "json"))
+    assert preview["machine_model"] == "empathy@1 machine model v1 (external)"
+    rows = {tuple(r["stratum"].values()): r for r in preview["strata"]}
+    assert {k: r["population"] for k, r in rows.items()} == {
+        ("escalation", "flagged"): 6, ("escalation", "not flagged"): 6,
+        ("quick_win", "not flagged"): 40, ("billing_correction", "(none)"): 8,
+    }  # fmt: skip
+    # 20 calls over 6×4 + 6 + 40 + 8 = 78 weighted calls: the flagged band gets 4× its share.
+    flagged, passed = rows[("escalation", "flagged")], rows[("escalation", "not flagged")]
+    assert flagged["planned"] == 6 and passed["planned"] == 2
+    drawn = _json(cli("sample", "draw", "dec-hard", "--format", "json"))
+    assert drawn["machine_model"] == preview["machine_model"] and drawn["drawn"] == 20
+    with Session(engine) as db:
+        stored = dict(db.exec(select(SampledCall.stratum, SampledCall.probability)).all())
+        assert stored["escalation / flagged"] == pytest.approx(6 / 6)
+        assert stored["escalation / not flagged"] == pytest.approx(2 / 6)
+        event = db.exec(select(AuditEvent).where(AuditEvent.action == "plan.drawn")).one()
+        assert event.after["machine_model"] == preview["machine_model"]
+
+
+def test_a_machine_stratum_naming_nothing_the_rubric_has_is_refused(loaded, cli, engine):
+    (loaded / "machine.toml").write_text(MACHINE_PLAN.replace("empathy_absent", "rudeness"))
+    cli("sample", "plan", "create", loaded / "machine.toml")
+    _machine_scores(engine, lambda call_id: 3)
+    refused = cli("sample", "draw", "dec-hard")
+    assert refused.exit_code != 0
+    assert "'machine:rudeness' names no flag or dimension of empathy@1" in refused.output
+    assert "empathy_absent" in refused.output
+    with Session(engine) as db:
+        assert db.exec(select(SampledCall)).all() == []

@@ -20,6 +20,11 @@ A plan is a small TOML file (see docs/sampling.md, "Sampling plans")::
     # [oversample]
     # escalation = 3.0
 
+A stratum may also be a machine prediction: ``"machine:empathy_absent"`` (whether the machine
+rater's scores raise that flag) or ``"machine:acknowledgment"`` (the machine's score of that
+dimension), with optional ``[machine_oversample]`` factors per band (``flagged = 4.0``). Calls
+the machine has not scored form their own band, so every call keeps a chance of being drawn.
+
 Each stratum's inclusion probability is π_h = n_h / N_h. Drawing the calls and assigning
 them to reviewers are in qa_app.domain.sampling.draw.
 """
@@ -38,6 +43,9 @@ from qa_app.domain.files.toml_files import FileProblems, LineProblems, as_date, 
 _line_of = line_of
 
 STRATUM_FIELDS = ("interaction_type", "channel", "queue", "team")
+# A stratum on the machine rater's prediction: "machine:<flag>" or "machine:<dimension>".
+MACHINE_PREFIX = "machine:"
+FLAGGED, NOT_FLAGGED = "flagged", "not flagged"
 # Where empathy is most tested (the seed): escalations, delayed shipments, billing
 # corrections and policy exceptions, three times their share; quick wins at half theirs.
 DEFAULT_OVERSAMPLING = {
@@ -63,6 +71,7 @@ KNOWN_KEYS = {
     "total",
     "oversample",
     "min_per_agent",
+    "machine_oversample",
 }
 
 
@@ -85,6 +94,30 @@ class SamplingPlanSpec:
     oversample: dict[str, float] = field(default_factory=dict)
     min_per_agent: int = 0
     description: str = ""
+    machine_oversample: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def machine_target(self) -> str | None:
+        """The flag or dimension whose machine prediction is a stratum, if any."""
+        return machine_target(self.strata)
+
+
+def machine_target(strata: Sequence[str]) -> str | None:
+    """The name after ``machine:`` in a plan's strata, or None."""
+    for name in strata:
+        if name.startswith(MACHINE_PREFIX):
+            return name[len(MACHINE_PREFIX) :]
+    return None
+
+
+def machine_band(target: str, scores: Mapping[str, int], flags: Mapping[str, bool | None]) -> str:
+    """A call's value of the machine stratum: for a flag whether the machine's scores raise
+    it, for a dimension the machine's score; '(none)' where the machine has no answer."""
+    if target in flags:
+        raised = flags[target]
+        return NO_VALUE if raised is None else (FLAGGED if raised else NOT_FLAGGED)
+    score = scores.get(target)
+    return NO_VALUE if score is None else str(score)
 
 
 def parse_plan(text: str, source: str = "<plan>") -> SamplingPlanSpec:
@@ -105,14 +138,10 @@ def parse_plan(text: str, source: str = "<plan>") -> SamplingPlanSpec:
         check.add("'seed' must be a whole number from 0 to 2^63-1 (it makes the draw repeatable)",
                   "seed")  # fmt: skip
     strata = doc.get("strata", ["interaction_type"])
-    if (
-        not isinstance(strata, list)
-        or not strata
-        or any(s not in STRATUM_FIELDS for s in strata)
-        or len(set(strata)) != len(strata)
-    ):
+    if not _strata_fit(strata):
         check.add(
-            f"'strata' must be a list of distinct call fields from {', '.join(STRATUM_FIELDS)}",
+            f"'strata' must be a list of distinct call fields from {', '.join(STRATUM_FIELDS)}, "
+            f"and at most one machine prediction such as '{MACHINE_PREFIX}empathy_absent'",
             "strata",
         )
         strata = ["interaction_type"]
@@ -129,6 +158,10 @@ def parse_plan(text: str, source: str = "<plan>") -> SamplingPlanSpec:
     if total is not None and (type(total) is not int or not 1 <= total <= MAX_SIZE):
         check.add(f"'total' must be a whole number from 1 to {MAX_SIZE:,}", "total")
     oversample = _oversample(doc, check)
+    machine_factors = _factors(doc, check, "machine_oversample", "machine bands")
+    if machine_factors and machine_target(strata) is None:
+        check.add(f"'[machine_oversample]' needs a '{MACHINE_PREFIX}...' stratum in 'strata'",
+                  "machine_oversample")  # fmt: skip
     if sizes is None and total is None:
         check.add("give '[sizes]' (calls per stratum) or 'total' (with optional [oversample])")
     if sizes is not None and (total is not None or "oversample" in doc):
@@ -154,7 +187,19 @@ def parse_plan(text: str, source: str = "<plan>") -> SamplingPlanSpec:
         oversample=oversample if sizes is None else {},
         min_per_agent=minimum,
         description=description.strip(),
+        machine_oversample=machine_factors if sizes is None else {},
     )
+
+
+def _strata_fit(strata) -> bool:
+    if not isinstance(strata, list) or not strata or len(set(map(str, strata))) != len(strata):
+        return False
+    machine = [s for s in strata if isinstance(s, str) and s.startswith(MACHINE_PREFIX)]
+    if len(machine) > 1 or any(
+        not s[len(MACHINE_PREFIX) :].replace("_", "").isalnum() or len(s) > 108 for s in machine
+    ):
+        return False
+    return all(s in STRATUM_FIELDS for s in strata if s not in machine)
 
 
 def _sizes(doc: Mapping, check: LineProblems) -> dict[str, int] | None:
@@ -175,17 +220,23 @@ def _sizes(doc: Mapping, check: LineProblems) -> dict[str, int] | None:
 
 
 def _oversample(doc: Mapping, check: LineProblems) -> dict[str, float]:
-    raw = doc.get("oversample")
-    if raw is None:
+    if doc.get("oversample") is None:
         return dict(DEFAULT_OVERSAMPLING)
+    return _factors(doc, check, "oversample", "interaction types")
+
+
+def _factors(doc: Mapping, check: LineProblems, table: str, keys: str) -> dict[str, float]:
+    raw = doc.get(table)
+    if raw is None:
+        return {}
     if not isinstance(raw, Mapping):
-        check.add("'[oversample]' must map interaction types to factors", "oversample")
+        check.add(f"'[{table}]' must map {keys} to factors", table)
         return {}
     factors = {}
     for key, value in raw.items():
         if type(value) not in (int, float) or not (0 < value <= 100) or math.isnan(value):
             check.add(f"factor of '{key}' must be a number above 0 and at most 100",
-                      key, "oversample")  # fmt: skip
+                      key, table)  # fmt: skip
             continue
         factors[str(key)] = float(value)
     return factors
@@ -210,12 +261,14 @@ class StratumPlan:
         return self.planned / self.population if self.population else 0.0
 
 
-@dataclass(frozen=True)
+@dataclass
 class PlanPreview:
     """What a plan will draw, before anything is stored or assigned."""
 
     strata: list[StratumPlan]
     warnings: list[str]
+    # The machine model whose predictions form a stratum, named for the reader.
+    machine_model: str | None = None
 
     @property
     def population(self) -> int:
@@ -305,11 +358,17 @@ def preview_plan(
 
 
 def _factor(spec: SamplingPlanSpec, values: Sequence[str | None]) -> float:
-    """The oversampling factor of a stratum: its interaction type's, 1 for any other."""
-    if "interaction_type" not in spec.strata:
-        return 1.0
-    kind = values[spec.strata.index("interaction_type")]
-    return spec.oversample.get(kind or "", 1.0)
+    """The oversampling factor of a stratum: its interaction type's (1 for any other) times
+    its machine band's (1 for a band not named)."""
+    factor = 1.0
+    if "interaction_type" in spec.strata:
+        kind = values[spec.strata.index("interaction_type")]
+        factor = spec.oversample.get(kind or "", 1.0)
+    target = spec.machine_target
+    if target is not None:
+        band = values[spec.strata.index(MACHINE_PREFIX + target)]
+        factor *= spec.machine_oversample.get(band or NO_VALUE, 1.0)
+    return factor
 
 
 def _allocate(total: int, populations: Mapping[str, int], factors: Mapping[str, float]) -> dict:

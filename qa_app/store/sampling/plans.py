@@ -25,6 +25,7 @@ from qa_app.domain.sampling.draw import (
 )
 from qa_app.domain.sampling.plan import (
     DEFAULT_OVERSAMPLING,
+    STRATUM_FIELDS,
     PlanPreview,
     SamplingPlanSpec,
     parse_plan,
@@ -34,6 +35,7 @@ from qa_app.domain.sampling.plan import (
 from qa_app.models import Assignment, Call, Review, Role, SampledCall, SamplingPlan, User, utcnow
 from qa_app.store import audit
 from qa_app.store.reviews.queue import day_start
+from qa_app.store.sampling.machine_strata import MachineStratumError, machine_bands
 
 
 class SamplingError(ValueError):
@@ -126,26 +128,42 @@ def reviewer_ids(db: Session, spec: SamplingPlanSpec) -> list[int]:
 
 def population(
     db: Session, row: SamplingPlan, spec: SamplingPlanSpec
-) -> tuple[list[PopulationCall], dict[tuple, int]]:
-    """Calls started in the plan's period, less those another plan already drew, and their
-    number per stratum (keyed by the stratum's field values)."""
+) -> tuple[list[PopulationCall], dict[tuple, int], str | None]:
+    """Calls started in the plan's period, less those another plan already drew, their
+    number per stratum (keyed by the stratum's values in the order of ``spec.strata``) and,
+    for a plan stratified on the machine's prediction, the model that gave it."""
     since, until_next = _period(row)
-    columns = [getattr(Call, name) for name in spec.strata]
+    fields = [name for name in spec.strata if name in STRATUM_FIELDS]
     taken = select(SampledCall.call_pk).where(SampledCall.plan_id != row.id)
     rows = db.exec(
-        select(Call.id, Call.call_id, Call.agent, *columns).where(
+        select(Call.id, Call.call_id, Call.agent, *(getattr(Call, f) for f in fields)).where(
             Call.started_at >= since, Call.started_at < until_next, Call.id.not_in(taken)
         )
     ).all()
-    counts = Counter(tuple(r[3:]) for r in rows)
-    return [PopulationCall(r[0], r[1], stratum_key(r[3:]), r[2]) for r in rows], dict(counts)
+    bands, model = {}, None
+    if spec.machine_target is not None:
+        try:
+            bands, model = machine_bands(
+                db, spec.machine_target, since, until_next, [r[0] for r in rows]
+            )
+        except MachineStratumError as error:
+            raise SamplingError(f"plan '{spec.name}': {error}") from None
+    calls, counts = [], Counter()
+    for r in rows:
+        by_field = dict(zip(fields, r[3:], strict=True))
+        values = tuple(by_field[n] if n in by_field else bands[r[0]] for n in spec.strata)
+        counts[values] += 1
+        calls.append(PopulationCall(r[0], r[1], stratum_key(values), r[2]))
+    return calls, dict(counts), model
 
 
 def preview(db: Session, row: SamplingPlan) -> tuple[SamplingPlanSpec, PlanPreview, list]:
     """The plan's allocation over the population of its period (nothing is written)."""
     spec = plan_spec(row)
-    calls, populations = population(db, row, spec)
-    return spec, preview_plan(spec, populations), calls
+    calls, populations, model = population(db, row, spec)
+    plan_preview = preview_plan(spec, populations)
+    plan_preview.machine_model = model
+    return spec, plan_preview, calls
 
 
 @dataclass
@@ -182,6 +200,7 @@ class DrawResult:
             "agent_minimum_calls": extra,
             "design_effect": _round(self.preview.design_effect),
             "effective_n": _round(self.preview.effective_n),
+            "machine_model": self.preview.machine_model,
         }
 
 
@@ -242,7 +261,8 @@ def draw(db: Session, row: SamplingPlan, actor: User | None, dry_run: bool = Fal
         db.add(row)
         audit.record(
             db, actor, "plan.drawn", "sampling_plan", row.name, None,
-            {"seed": spec.seed, "drawn": len(drawn), "population": plan_preview.population},
+            {"seed": spec.seed, "drawn": len(drawn), "population": plan_preview.population,
+             **({"machine_model": plan_preview.machine_model} if plan_preview.machine_model else {})},
         )  # fmt: skip
         db.flush()
     return DrawResult(row, spec, plan_preview, drawn, assigned, dry_run)
