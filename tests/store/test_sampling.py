@@ -281,8 +281,8 @@ def _machine_scores(engine, acknowledgment_of) -> None:
         for call in db.exec(select(Call).where(Call.started_at >= december)):
             score = acknowledgment_of(call.call_id)
             if score is not None:
-                db.add(MachineScore(model_pk=model.id, call_pk=call.id,
-                                    dimension="acknowledgment", score=score, confidence=0.9))  # fmt: skip
+                db.add(MachineScore(model_pk=model.id, call_pk=call.id, confidence=0.9,
+                                    dimension="acknowledgment", score=score))  # fmt: skip
         db.commit()
 
 

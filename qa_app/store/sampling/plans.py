@@ -259,11 +259,10 @@ def draw(db: Session, row: SamplingPlan, actor: User | None, dry_run: bool = Fal
         )
         row.drawn_at, row.drawn_by = now, actor.id if actor else None
         db.add(row)
-        audit.record(
-            db, actor, "plan.drawn", "sampling_plan", row.name, None,
-            {"seed": spec.seed, "drawn": len(drawn), "population": plan_preview.population,
-             **({"machine_model": plan_preview.machine_model} if plan_preview.machine_model else {})},
-        )  # fmt: skip
+        after = {"seed": spec.seed, "drawn": len(drawn), "population": plan_preview.population}
+        if plan_preview.machine_model:
+            after["machine_model"] = plan_preview.machine_model
+        audit.record(db, actor, "plan.drawn", "sampling_plan", row.name, None, after)
         db.flush()
     return DrawResult(row, spec, plan_preview, drawn, assigned, dry_run)
 

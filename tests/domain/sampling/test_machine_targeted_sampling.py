@@ -105,7 +105,8 @@ def test_machine_band_names_flag_score_and_missing():
 def test_plan_file_checks_machine_strata():
     from qa_app.domain.sampling.plan import PlanError
 
-    spec = parse_plan(PLAN.replace('"machine:empathy_absent"', '"channel", "machine:empathy_absent"'))
+    crossed = PLAN.replace('"machine:empathy_absent"', '"channel", "machine:empathy_absent"')
+    spec = parse_plan(crossed)
     assert spec.machine_target == "empathy_absent"
     assert spec.machine_oversample == {"flagged": 4.0}
     two = PLAN.replace('"machine:empathy_absent"', '"machine:a", "machine:b"')
