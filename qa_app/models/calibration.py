@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 from qa_app.models.base import utcnow
@@ -38,6 +38,9 @@ class CalibrationSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     revealed_at: datetime | None = None
     closed_at: datetime | None = None
+    # The lead counts the machine rater in an agreement row of its own ("everyone and the
+    # machine"); it is shown on the dashboard either way, never in the people's figures.
+    include_machine: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class CalibrationCall(SQLModel, table=True):

@@ -100,6 +100,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("calibration.report_xlsx", "GET"): staff(*LEADS),
     ("calibration.chart", "GET"): staff(*LEADS),
     ("calibration.record_consensus", "POST"): staff(*LEADS),
+    ("calibration.include_machine", "POST"): staff(*LEADS),
     ("calibration.my_calls", "GET"): staff(*SCORERS),
     ("calibration.score", "GET"): staff(*SCORERS),
     ("calibration.score", "POST"): staff(*SCORERS),
@@ -152,6 +153,7 @@ RESULTS = {
     "calibration.ratings_csv",
     "calibration.report_xlsx",
     "calibration.record_consensus",
+    "calibration.include_machine",
 }
 # Run last: it replaces the panelist's link, which the panel rows use.
 LAST = {"calibration.new_link"}

@@ -1,6 +1,11 @@
 """What the lead sees after the reveal: agreement by group, the QA-panel gap, calls to
 discuss first, and each rater's bias and distance from consensus. All numbers come
-from the agreement engine."""
+from the agreement engine.
+
+The machine rater, when it scored the session's calls, is one more row in the calls and
+raters tables; its scores enter an agreement figure only when the lead includes it, and then
+in a group of its own (``with_machine``), so the people's figures never change with it.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,8 @@ from qa_app.domain.calibration.sessions import (
 from qa_app.domain.rubrics.definitions import Rubric
 
 GROUPS = (("everyone", None), ("qa", "qa"), ("panel", "panel"))
+MACHINE_ROLE = "machine"
+WITH_MACHINE = "with_machine"
 REPLICATES = 1000
 
 
@@ -27,19 +34,25 @@ def build_dashboard(
     rubric: Rubric,
     consensus: Mapping[tuple[str, str], int | None],
     seed: int,
+    machine: Sequence[SessionRating] = (),
+    include_machine: bool = False,
 ) -> dict:
-    """The dashboard's numbers, as plain values for the template and the report."""
+    """The dashboard's numbers, as plain values for the template and the report.
+
+    ``ratings`` are the people's; ``machine`` the machine rater's scores of the same calls
+    (role "machine"), shown beside them and counted only in the ``with_machine`` group when
+    ``include_machine``."""
     scale = list(rubric.scale)
-    agreement = {}
-    for label, role in GROUPS:
-        selected = engine_ratings(ratings, role)
-        agreement[label] = (
-            in_rubric_order(
-                compute_agreement(selected, "ordinal", REPLICATES, seed, scale=scale), rubric
-            )
-            if selected
-            else None
-        )
+
+    def agreement_of(selected):
+        if not selected:
+            return None
+        report = compute_agreement(selected, "ordinal", REPLICATES, seed, scale=scale)
+        return in_rubric_order(report, rubric)
+
+    agreement = {label: agreement_of(engine_ratings(ratings, role)) for label, role in GROUPS}
+    if machine and include_machine:
+        agreement[WITH_MACHINE] = agreement_of(engine_ratings([*ratings, *machine]))
     gaps = {}
     for dimension in rubric.dimensions:
         by_role: dict[str, dict[str, list[float]]] = {
@@ -55,17 +68,26 @@ def build_dashboard(
         # and customers in general, when there are enough raters.
         gaps[dimension.id] = qa_panel_gap(by_role["qa"], by_role["panel"], scores)
     everyone = agreement["everyone"]
+    raters = rater_rows(ratings, rubric, everyone, consensus)
+    if machine:
+        raters += rater_rows(machine, rubric, agreement.get(WITH_MACHINE), consensus)
     return {
         # Which categories AC2 counted: the rubric's whole scale (passed above).
         "category_set": everyone.category_set if everyone else None,
         "agreement": agreement,
         "gaps": gaps,
-        "calls": rank_calls(ratings, rubric, agreement["everyone"]),
-        "raters": rater_rows(ratings, rubric, agreement["everyone"], consensus),
+        "calls": rank_calls([*ratings, *machine], rubric, everyone),
+        "raters": raters,
+        "machine_calls": len({r.call_id for r in machine}),
     }
 
 
-GROUP_WORDS = {"everyone": "everyone together", "qa": "QA reviewers", "panel": "the customer panel"}
+GROUP_WORDS = {
+    "everyone": "everyone together",
+    "qa": "QA reviewers",
+    "panel": "the customer panel",
+    WITH_MACHINE: "everyone and the machine rater",
+}
 
 
 def verdict(alpha: float | None) -> str:

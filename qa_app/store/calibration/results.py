@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from sqlmodel import Session, select
 
-from qa_app.domain.calibration.dashboard import build_dashboard
+from qa_app.domain.calibration.dashboard import MACHINE_ROLE, build_dashboard
 from qa_app.domain.calibration.drift import SessionInput
 from qa_app.domain.calibration.report import write_session_report
 from qa_app.domain.calibration.sessions import CalibrationError, SessionRating
@@ -16,12 +16,14 @@ from qa_app.domain.rubrics.definitions import Rubric
 from qa_app.domain.rubrics.scoring import MAX_NOTE_LENGTH, DimensionAnswer
 from qa_app.kept import Kept
 from qa_app.models import (
+    CalibrationCall,
     CalibrationConsensus,
     CalibrationParticipant,
     CalibrationRating,
     CalibrationSession,
     CalibrationSubmission,
     Call,
+    MachineScore,
     ParticipantKind,
     RubricVersion,
     SessionState,
@@ -222,14 +224,43 @@ def dashboard_numbers(
     chart and the report all ask for the same numbers; a rating or consensus that changes
     changes the key. Read-only: the cached dict is shared."""
     ratings = session_ratings(db, session.id)
+    machine = machine_ratings(db, session)
     scores = {k: v.score for k, v in agreed.items()}
-    inputs = repr((str(db.get_bind().url), session.id, rubric.key, ratings, sorted(scores.items())))
+    inputs = repr((str(db.get_bind().url), session.id, rubric.key, ratings, sorted(scores.items()),
+                   machine, session.include_machine))  # fmt: skip
     key = hashlib.sha256(inputs.encode("utf-8")).hexdigest()
     numbers = _DASHBOARDS.get(key)
     if numbers is None:
-        numbers = build_dashboard(ratings, rubric, scores, seed=session.id)
+        numbers = build_dashboard(
+            ratings, rubric, scores, session.id, machine, session.include_machine
+        )
         _DASHBOARDS.put(key, numbers)
     return numbers
+
+
+def machine_ratings(db: Session, session: CalibrationSession) -> list[SessionRating]:
+    """The newest machine model's scores of the session's calls, as a rater named for its
+    version. A call the model was trained on gives its held-out score (from the
+    cross-validation model that never saw it), so the machine cannot agree by memory."""
+    from qa_app.store.machine import current_model
+
+    model = current_model(db, session.rubric_pk)
+    if model is None:
+        return []
+    held_out = (model.metrics or {}).get("held_out") or {}
+    name = f"Machine rater v{model.version}"
+    rows = db.exec(
+        select(Call.call_id, MachineScore.dimension, MachineScore.score)
+        .join(CalibrationCall, CalibrationCall.call_pk == MachineScore.call_pk)
+        .join(Call, Call.id == MachineScore.call_pk)
+        .where(CalibrationCall.session_id == session.id, MachineScore.model_pk == model.id)
+        .order_by(Call.call_id, MachineScore.dimension)
+    )
+    ratings = []
+    for call_id, dimension, score in rows:
+        score = held_out.get(call_id, {}).get(dimension, score)
+        ratings.append(SessionRating(call_id, name, MACHINE_ROLE, dimension, score, score is None))
+    return ratings
 
 
 # Computed dashboards by the exact inputs they read (dashboard_numbers).

@@ -15,6 +15,7 @@ from qa_app.domain.calibration.sessions import CalibrationError
 from qa_app.domain.files.spreadsheet_safety import protect_formula
 from qa_app.domain.rubrics.scoring import ScoringError, missing_dimensions, parse_answer
 from qa_app.models import CalibrationSession, Call, Role, SessionState
+from qa_app.store import audit
 from qa_app.store.calibration import results as result_store
 from qa_app.store.calibration import sessions as store
 from qa_app.views.calibration.sessions import LEADS, _rubric, _session, bp
@@ -174,4 +175,32 @@ def record_consensus(session_id: int, call_id: str):
     return redirect(
         url_for("calibration.dashboard", session_id=session.id, _anchor=consensus_anchor(call_id)),
         303,
+    )
+
+
+@bp.post("/<int:session_id>/machine")
+@roles_required(*LEADS)
+def include_machine(session_id: int):
+    """Count the machine rater in an agreement row of its own, or leave it out (the default);
+    the choice is sent as a value, so a form posted twice sets the same thing. Audited."""
+    db = get_session()
+    session = _revealed(session_id)
+    include = request.form.get("include") == "1"
+    if session.include_machine != include:
+        before = session.include_machine
+        session.include_machine = include
+        db.add(session)
+        audit.record(
+            db, current_user(), "calibration.include_machine", "calibration_session", session.id,
+            {"include_machine": before}, {"include_machine": include},
+        )  # fmt: skip
+        db.commit()
+    flash(
+        "The machine rater now has an agreement row of its own; the people's rows are unchanged."
+        if include
+        else "The machine rater is shown but left out of every agreement figure.",
+        "at:machine-rater",
+    )
+    return redirect(
+        url_for("calibration.dashboard", session_id=session.id, _anchor="machine-rater"), 303
     )
