@@ -29,6 +29,7 @@ from qa_app.models.forms import FormSubmission
 from qa_app.models.jobs import ExportJob, ImportJob
 from qa_app.models.machine import (
     MachineFailure,
+    MachineJob,
     MachineModel,
     MachineScore,
     MachineVisibility,
@@ -64,6 +65,7 @@ __all__ = [
     "ImportJob",
     "LoginAttempt",
     "MachineFailure",
+    "MachineJob",
     "MachineModel",
     "MachineScore",
     "MachineVisibility",

@@ -91,3 +91,30 @@ class MachineVisibility(SQLModel, table=True):
     after_submit: bool = True
     updated_at: datetime = Field(default_factory=utcnow)
     updated_by: str = Field(default="", max_length=300)
+
+
+class MachineJob(SQLModel, table=True):
+    """Training a model (then scoring every call with it) or scoring the calls not scored
+    yet, started from the Machine rater page and run in the background; one at a time.
+
+    ``phase`` says what it is doing now (training, scoring); ``done``/``total`` count scored
+    calls; ``summary`` keeps what it made (model version, calls scored) for the page, so the
+    result outlives the thread and any server process can show it.
+    """
+
+    __tablename__ = "machine_jobs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=64, unique=True, index=True)
+    kind: str = Field(max_length=20)
+    created_by: int = Field(foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    status: str = Field(default="queued", max_length=20)
+    phase: str = Field(default="", max_length=40)
+    runner: str = Field(default="", max_length=300)
+    done: int = 0
+    total: int = 0
+    summary: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error: str = Field(default="", max_length=2000)

@@ -3,14 +3,28 @@ whether reviewers see its scores after submitting. Leads and admins."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+import threading
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import func
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import select
 
+from qa_app.db import get_engine_for
 from qa_app.models import Call, MachineModel, MachineScore, Role, RubricVersion
 from qa_app.web.auth import current_user, roles_required
 from qa_app.web.background import Background, Pending
 from qa_app.web.database import get_session
+from qa_app.web.requests import wants_fragment
 
 bp = Blueprint("machine", __name__)
 LEADS = (Role.LEAD, Role.ADMIN)
@@ -31,15 +45,19 @@ def _range(values: list[float]) -> str | None:
 def index():
     """The newest model's agreement with people, per dimension, then its versions."""
     from qa_app.store.machine import newest_model, shown_after_submit
+    from qa_app.store.machine.jobs import active_job, latest_job
 
     db = get_session()
+    running = active_job(db, _running)
+    db.commit()  # a job found stopped is marked so
     models = db.exec(select(MachineModel).order_by(MachineModel.id.desc()).limit(20)).all()
     # The figures are a trained model's: an external model has no held-out evaluation.
     model = newest_model(db, kind="trained")
     context = {"model": model, "models": models, "rubric": None, "dimensions": {},
                "headline": None, "scored": 0, "calls": 0,
                "shown": shown_after_submit(db, current_app.config["RUBRIC_ID"]),
-               "rubric_id": current_app.config["RUBRIC_ID"]}  # fmt: skip
+               "rubric_id": current_app.config["RUBRIC_ID"], "running": running,
+               "job": latest_job(db)}  # fmt: skip
     if model is not None:
         rubric = db.get(RubricVersion, model.rubric_pk)
         dimensions = model.metrics.get("dimensions", {})
@@ -110,3 +128,74 @@ def drift():
     if isinstance(answer, Pending):
         return render_template("machine/_drift.html", months=None, pending=answer, dimensions=[])
     return render_template("machine/_drift.html", pending=None, **answer)
+
+
+# The machine jobs this process is running (their threads die with it).
+_running: set[int] = set()
+
+
+@bp.record_once
+def _recover_stopped_jobs(state) -> None:
+    """At a start, machine jobs whose server process died are marked failed."""
+    from qa_app.store.machine.jobs import recover
+
+    app = state.app
+    if not app.config.get("CHECK_SCHEMA"):
+        return  # the schema may not exist yet; the page marks a stopped job when it looks
+    try:
+        recover(get_engine_for(app), _running)
+    except SQLAlchemyError:  # a busy database must not stop the server from starting
+        app.logger.warning("could not check for interrupted machine jobs", exc_info=True)
+
+
+@bp.post("/machine/jobs")
+@roles_required(*LEADS)
+def start_job():
+    """Train then score, or score the calls not scored yet, in the background. While one
+    runs another is refused, so a button pressed twice starts one job."""
+    from qa_app.store.machine.jobs import MachineJobRefused, latest_job
+    from qa_app.store.machine.jobs import start_job as start
+
+    db = get_session()
+    try:
+        job = start(db, request.form.get("kind", ""), current_user(), _running)
+    except MachineJobRefused as exc:
+        db.commit()  # a job found stopped on the way is marked so
+        message = str(exc)[0].upper() + str(exc)[1:] + "."
+        if wants_fragment():
+            return render_template("machine/_job.html", job=latest_job(db), refused=message)
+        flash(message, "at:machine-job")
+        return redirect(url_for("machine.index", _anchor="machine-job")), 303
+    db.commit()
+    app = current_app._get_current_object()
+    _running.add(job.id)
+    threading.Thread(target=_run, args=(app, job.id), daemon=True,
+                     name="qa-app-machine-job").start()  # fmt: skip
+    if wants_fragment():
+        return render_template("machine/_job.html", job=job)
+    return redirect(url_for("machine.index", _anchor="machine-job")), 303
+
+
+def _run(app, job_id: int) -> None:
+    from qa_app.store.machine.jobs import run_job
+
+    try:
+        run_job(get_engine_for(app), job_id, app.config["RUBRIC_ID"])
+    finally:
+        _running.discard(job_id)
+
+
+@bp.get("/machine/jobs/<token>")
+@roles_required(*LEADS)
+def job_status(token: str):
+    """A machine job's progress (an htmx fragment that polls itself while the job runs)."""
+    from qa_app.models import MachineJob
+    from qa_app.store.machine.jobs import active_job
+
+    db = get_session()
+    active_job(db, _running)  # marks this job failed if its process is gone
+    db.commit()
+    job = db.exec(select(MachineJob).where(MachineJob.token == token)).first()
+    if job is None:
+        abort(404, description="There is no such machine job.")
+    return render_template("machine/_job.html", job=job)

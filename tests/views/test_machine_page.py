@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from qa_app import db
-from qa_app.models import AuditEvent, MachineModel, MachineVisibility
+from qa_app.models import (
+    AuditEvent,
+    Call,
+    MachineJob,
+    MachineModel,
+    MachineScore,
+    MachineVisibility,
+    User,
+    utcnow,
+)
 from tests.views.conftest import csrf_token
 from tests.views.test_machine_beside_review import scored_by_machine  # noqa: F401 - fixture
 
@@ -73,13 +86,23 @@ def auth_on_sqlite(sqlite_web_app):
     return Auth(client), client
 
 
+def _run_job(client, form) -> str:
+    """Start a machine job as the page's buttons do (htmx) and follow it to its end."""
+    started = client.post("/machine/jobs", data=form, headers={"HX-Request": "true"})
+    token = started.get_data(True).split("/machine/jobs/")[1].split('"')[0]
+    for _ in range(1200):
+        status = client.get(f"/machine/jobs/{token}", headers={"HX-Request": "true"})
+        if "hx-trigger" not in status.get_data(True):
+            return status.get_data(True)
+        time.sleep(0.1)
+    raise AssertionError("the machine job did not finish in two minutes")
+
+
 def test_the_mix_page_says_whether_the_machine_was_used(sqlite_web_app, auth_on_sqlite):
     """Without a model every rate is people's, and the page says so; once the demo's model
     has scored the calls, each flag's prediction-powered rate comes beside its own."""
     web_app, (auth, client) = sqlite_web_app, auth_on_sqlite
-    from qa_app.domain.machine.stored import models_from_bytes
     from qa_app.store.demo import load_demo
-    from qa_app.store.machine import score_unscored, train_and_store
     from qa_app.store.users import create_user
     from tests.conftest import RUBRICS_DIR
     from tests.views.conftest import PASSWORD
@@ -94,8 +117,23 @@ def test_the_mix_page_says_whether_the_machine_was_used(sqlite_web_app, auth_on_
     fragment = client.get(f"/mix?month={month}", headers={"HX-Request": "true"}).get_data(True)
     assert "Every figure here is from people's reviews" in fragment
     assert "data-ppi=" not in fragment
-    model, _key = train_and_store(engine, None, "empathy", None, None, 5, 0, "test")
-    score_unscored(engine, model, models_from_bytes(model.content), None, None)
+    # The lead trains and scores from the Machine rater page, in the background.
+    auth.logout()
+    auth.login("lead@test.example")
+    page = client.get("/machine").get_data(as_text=True)
+    form = {"csrf_token": csrf_token(page), "kind": "train"}
+    finished = _run_job(client, form)
+    with Session(engine) as session:
+        model = session.exec(select(MachineModel)).one()
+        scored = session.exec(select(func.count(func.distinct(MachineScore.call_pk)))).one()
+        calls = session.exec(select(func.count(Call.id))).one()
+    assert scored == calls
+    assert (f"trained model empathy@1 v{model.version} on {model.training_calls} reviewed "
+            f"calls, then scored {calls} calls with v{model.version}.") in finished  # fmt: skip
+    again = _run_job(client, dict(form, kind="score"))
+    assert "then scored" not in again and "scored 0 calls" in again  # all scored already
+    auth.logout()
+    auth.login("coach@test.example")
     fragment = client.get(f"/mix?month={month}", headers={"HX-Request": "true"}).get_data(True)
     assert f"With the machine: model v{model.version} scored" in fragment
     cell = fragment.split('data-ppi="acknowledged">')[1].split("</td>")[0]
@@ -109,3 +147,38 @@ def test_the_mix_page_says_whether_the_machine_was_used(sqlite_web_app, auth_on_
     assert 'id="machine-drift-table"' in drift
     months = drift.count('<tr data-month="')
     assert months >= 3 and drift.count("calls</small>") >= 4 * months - 4
+
+
+def test_one_machine_job_at_a_time_and_a_dead_one_is_said_to_have_stopped(scoring, auth, client):
+    from qa_app.store.jobs import runner_id
+    from qa_app.views import machine as machine_view
+
+    engine = db.get_engine_for(scoring)
+    with Session(engine) as session:
+        lead = session.exec(select(User).where(User.email == "lead@test.example")).one()
+        # A job of a process on another machine that has not written for ten minutes.
+        gone = MachineJob(token="gone", kind="score", created_by=lead.id, status="running",
+                          runner="elsewhere.example:1", updated_at=utcnow() - timedelta(minutes=10))
+        running = MachineJob(token="running", kind="train", created_by=lead.id,
+                             status="running", runner=runner_id(), phase="training", total=40)
+        session.add_all([gone, running])
+        session.commit()
+        machine_view._running.add(running.id)  # this process runs it
+    try:
+        auth.login("lead@test.example")
+        page = client.get("/machine").get_data(as_text=True)
+        assert "Training on 40 reviewed calls" in page
+        assert 'value="train" disabled' in page
+        form = {"csrf_token": csrf_token(page), "kind": "train"}
+        refused = client.post("/machine/jobs", data=form, follow_redirects=True).get_data(True)
+        assert "A machine job is already running (train a model, then score every call" in refused
+        with Session(engine) as session:
+            jobs = {j.token: j for j in session.exec(select(MachineJob))}
+            assert set(jobs) == {"gone", "running"}  # nothing new started
+            assert jobs["gone"].status == "failed" and "server stopped" in jobs["gone"].error
+        assert "server stopped during the job" in client.get("/machine/jobs/gone").get_data(True)
+        assert client.get("/machine/jobs/nope").status_code == 404
+        bad = client.post("/machine/jobs", data=dict(form, kind="all"), follow_redirects=True)
+        assert "Unknown machine job &#39;all&#39;" in bad.get_data(True)
+    finally:
+        machine_view._running.discard(running.id)

@@ -22,6 +22,7 @@ from qa_app.models import (
     Call,
     ExportJob,
     ImportJob,
+    MachineJob,
     Review,
     RubricVersion,
     SessionState,
@@ -115,6 +116,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("machine.index", "GET"): staff(*LEADS),
     ("machine.visibility", "POST"): staff(*LEADS),
     ("machine.drift", "GET"): staff(*LEADS),
+    ("machine.start_job", "POST"): staff(*LEADS),
+    ("machine.job_status", "GET"): staff(*LEADS),
     ("survival.index", "GET"): staff(*READERS),
     ("outcomes_over_time.index", "GET"): staff(*READERS),
     ("outreach.index", "GET"): staff(*READERS),
@@ -243,7 +246,9 @@ def world(sqlite_url):
             expires_at=utcnow() + timedelta(days=1),
         )
         session.add(survey_link)
-        session.add_all([*sessions.values(), job, upload, spare])
+        machine_job = MachineJob(token=secrets.token_urlsafe(24), kind="score", status="done",
+                                 created_by=people["lead"].id)  # fmt: skip
+        session.add_all([*sessions.values(), job, upload, spare, machine_job])
         session.flush()
         values = {
             "session_id": calibration.id,
@@ -258,6 +263,7 @@ def world(sqlite_url):
             "filename": "app.css",
             "export_token": job.token,
             "import_token": upload.token,
+            "machine_job_token": machine_job.token,
             "panel_token": tokens["Open"]["Panel P"],
             "survey_token": survey_token,
         }
@@ -276,6 +282,8 @@ def url_for_rule(app, rule, column: str, values: dict) -> str:
             arguments[name] = values["panel_token"] if column == "panel" else "not-a-real-link"
         elif name == "token" and rule.endpoint.startswith("imports."):
             arguments[name] = values["import_token"]
+        elif name == "token" and rule.endpoint.startswith("machine."):
+            arguments[name] = values["machine_job_token"]
         elif name == "token":
             arguments[name] = values["export_token"]
         elif name == "call_id" and rule.endpoint.startswith("scoring."):
