@@ -29,6 +29,10 @@ LEAD = next(user for user in DEMO_USERS if user.role == "lead")
 ADMIN = next(user for user in DEMO_USERS if user.role == "admin")
 
 
+# One worker runs the module, so the served demo is built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("behind_a_proxy")
+
+
 @pytest.fixture(scope="module")
 def proxied_server(tmp_path_factory):
     """A served demo database that trusts one proxy in front of it."""
@@ -40,7 +44,8 @@ def proxied_server(tmp_path_factory):
         "QA_APP_TRUSTED_PROXIES": "1",
     }
     env.pop("QA_APP_DATABASE_URL", None)
-    for command in (["db", "upgrade"], ["demo"]):
+    # The demo without its machine rater: these tests are about addresses and sign-in.
+    for command in (["db", "upgrade"], ["demo", "--no-machine"]):
         subprocess.run([str(QA_APP), *command], env=env, check=True, capture_output=True)
     port = free_port()
     server = subprocess.Popen(

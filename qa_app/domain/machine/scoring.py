@@ -19,6 +19,7 @@ from qa_app.domain.machine.training import (
     CUSTOMER,
     Example,
     as_matrix,
+    one_blas_thread,
 )
 from qa_app.domain.outreach.signals import is_customer_speaker
 
@@ -49,6 +50,11 @@ def score_calls(
     """
     if not examples:
         return []
+    with one_blas_thread():
+        return _score_calls(models, examples, turns)
+
+
+def _score_calls(models, examples, turns) -> list[list[MachineScoring]]:
     hasher = _shared_hasher(models)
     x = as_matrix(examples)
     calls = {AGENT: hasher.transform(x[:, AGENT]), CUSTOMER: hasher.transform(x[:, CUSTOMER])}

@@ -148,11 +148,24 @@ def train(
 ) -> Trained:
     """Train one model per dimension on ``examples``; raise TrainingError naming every
     dimension and score point with fewer than ``minimum`` reviewed calls."""
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-
     problems = shortfalls(examples, dimensions, points, minimum)
     if problems:
         raise TrainingError(problems)
+    with one_blas_thread():
+        return _train(examples, dimensions, seed, minimum)
+
+
+def one_blas_thread():
+    """A context in which NumPy's BLAS uses one thread. The regressions' matrices are small:
+    more threads only spin against each other (and against a server's other work)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _train(examples, dimensions, seed: int, minimum: int) -> Trained:
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
     models, held_out, people, call_ids = {}, {}, {}, {}
     for dimension in dimensions:
         rated = [e for e in examples if dimension in e.scores]
