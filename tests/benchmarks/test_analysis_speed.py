@@ -71,3 +71,4 @@ def test_the_flag_summary_reads_stored_rows_near_the_drivers_speed(tmp_path):
         f"{summarised:.2f} s ({summarised / baseline:.1f}x); target <= {TARGET:g}x"
     )
     assert read <= TARGET * baseline
+    assert summarised <= TARGET * baseline

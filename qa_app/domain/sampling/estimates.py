@@ -93,49 +93,83 @@ def design_estimates(
     stratum missing from it is treated as drawn from a large population. Calls with no value
     (a flag that does not apply) are left out; a group with no calls left is absent.
     """
-    kept = [c for c in calls if c.value is not None and c.weight > 0]
-    if rate and any(c.value not in (0, 1) for c in kept):
+    import numpy as np
+
+    order: dict[Hashable, int] = {}
+    for call in calls:
+        if call.value is not None and call.weight > 0:
+            order.setdefault(call.group, len(order))
+    found = design_estimates_arrays(
+        np.array([np.nan if c.value is None else c.value for c in calls], dtype=np.float64),
+        np.array([c.weight for c in calls], dtype=np.float64),
+        np.array([c.stratum for c in calls], dtype=object),
+        np.array([order.get(c.group, -1) for c in calls], dtype=np.int64),
+        stratum_sizes,
+        rate,
+        alpha,
+    )
+    return {group: found[code] for group, code in order.items() if code in found}
+
+
+def design_estimates_arrays(
+    y, w, stratum, domain, stratum_sizes: Mapping | None = None, rate: bool = True,
+    alpha: float = 0.05,
+) -> dict[int, DesignEstimate]:
+    """:func:`design_estimates` on per-call arrays, for analyses that read a hundred
+    thousand calls: ``y`` the value (NaN: none), ``w`` the weight, ``stratum`` the design
+    stratum, ``domain`` an integer group code (-1: in no group, yet in the design). Returns
+    each group code's estimate; one svy call for every group of the column."""
+    import numpy as np
+
+    y = np.asarray(y, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    domain = np.asarray(domain, dtype=np.int64)
+    kept = np.isfinite(y) & (w > 0)
+    y, w, domain, stratum = y[kept], w[kept], domain[kept], np.asarray(stratum)[kept]
+    if rate and np.any((y != 0) & (y != 1)):
         raise ValueError("a rate needs values 0 or 1")
-    groups: dict[Hashable, list[DesignCall]] = {}
-    for call in kept:
-        groups.setdefault(call.group, []).append(call)
-    if not groups:
+    if not len(y):
         return {}
-    intervals = _intervals(kept, stratum_sizes or {}, rate, alpha)
+    grouped = domain >= 0
+    codes = domain[grouped]
+    size = int(codes.max()) + 1 if len(codes) else 0
+    n = np.bincount(codes, minlength=size)
+    total = np.bincount(codes, w[grouped], minlength=size)
+    weighted = np.bincount(codes, w[grouped] * y[grouped], minlength=size)
+    plain = np.bincount(codes, y[grouped], minlength=size)
+    squares = np.bincount(codes, w[grouped] ** 2, minlength=size)
+    intervals = _intervals(y, w, stratum, domain, stratum_sizes or {}, rate, alpha)
     result = {}
-    for group, members in groups.items():
-        weights = [c.weight for c in members]
-        total = sum(weights)
-        weighted = sum(c.weight * c.value for c in members) / total
-        ci, se = intervals.get(group, (None, None))
-        result[group] = DesignEstimate(
-            n=len(members),
-            estimate=weighted,
-            unweighted=sum(c.value for c in members) / len(members),
+    for code in np.flatnonzero(n).tolist():
+        ci, se = intervals.get(code, (None, None))
+        result[code] = DesignEstimate(
+            n=int(n[code]),
+            estimate=float(weighted[code] / total[code]),
+            unweighted=float(plain[code] / n[code]),
             ci=ci,
             se=se,
-            effective_n=effective_n(total, sum(w * w for w in weights)),
+            effective_n=effective_n(float(total[code]), float(squares[code])),
         )
     return result
 
 
-def _intervals(
-    calls: list[DesignCall], sizes: Mapping[str, int], rate: bool, alpha: float
-) -> dict[Hashable, tuple[tuple[float, float] | None, float | None]]:
-    """Interval and standard error per group, from svy's Taylor linearisation."""
+def _intervals(y, w, stratum, domain, sizes: Mapping, rate: bool, alpha: float) -> dict:
+    """Interval and standard error per domain code, from svy's Taylor linearisation."""
+    import numpy as np
     import polars as pl
     import svy
 
-    group_labels = {group: f"g{i}" for i, group in enumerate(dict.fromkeys(c.group for c in calls))}
-    largest = max(1, len(calls))
+    names, codes = np.unique(stratum, return_inverse=True)
+    # Strata without a known size: a population far larger than the sample (no FPC).
+    unknown = float(max(1, len(y)) * 1_000_000)
+    population = np.array([float(sizes.get(name) or unknown) for name in names.tolist()])
     frame = pl.DataFrame(
         {
-            "y": [int(c.value) if rate else float(c.value) for c in calls],
-            "w": [float(c.weight) for c in calls],
-            "stratum": [c.stratum for c in calls],
-            "group": [group_labels[c.group] for c in calls],
-            # Strata without a known size: a population far larger than the sample (no FPC).
-            "N": [float(sizes.get(c.stratum) or largest * 1_000_000) for c in calls],
+            "y": y.astype(np.int64) if rate else y,
+            "w": w,
+            "stratum": codes.reshape(-1).astype(np.int64),
+            "group": domain,
+            "N": population[codes.reshape(-1)],
         }
     )
     design = svy.Design(stratum="stratum", wgt="w", pop_size="N", singleton=SINGLETON_RULE)
@@ -146,19 +180,16 @@ def _intervals(
             result = sample.estimation.prop("y", by="group", ci_method="korn-graubard", alpha=alpha)
         else:
             result = sample.estimation.mean("y", by="group", alpha=alpha)
-    by_label = {label: group for group, label in group_labels.items()}
-    found: dict[Hashable, tuple[tuple[float, float] | None, float | None]] = {}
+    found: dict[int, tuple[tuple[float, float] | None, float | None]] = {}
     for row in result.to_dicts():
-        group = by_label[row["by_level"][0]]
+        group = int(row["by_level"][0])
+        lo, hi = row["lci"], row["uci"]
         if rate:
             level = row["y_level"]
-            lo, hi = row["lci"], row["uci"]
             if level == 0:  # the interval of "not flagged": flagged is its mirror image
+                if group in found:
+                    continue
                 lo, hi = 1 - hi, 1 - lo
-            if level == 0 and group in found:
-                continue
-        else:
-            lo, hi = row["lci"], row["uci"]
         ci = (lo, hi) if _finite(lo) and _finite(hi) else None
         se = row["se"] if _finite(row["se"]) else None
         found[group] = (ci, se)

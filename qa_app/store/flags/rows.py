@@ -210,7 +210,7 @@ def iter_flag_rows(
     rubric, rubric_pk = plan.rubric, plan.rubric_row.id
     dimensions = [d.id for d in rubric.dimensions]
     flag_names = [f.name for f in rubric.flags]
-    values = _pivot(rubric_pk, dimensions, flag_names)
+    values = values_pivot(rubric_pk, dimensions, flag_names)
     # Plain columns rather than ORM objects: an export reads every reviewed call. One query,
     # streamed in partitions (a server-side cursor on PostgreSQL).
     columns = [Call.id, *(getattr(Call, name) for name in CALL_FIELDS),
@@ -247,7 +247,7 @@ def iter_flag_rows(
             yield row
 
 
-def _pivot(rubric_pk: int, dimensions: list[str], flags: list[str]):
+def values_pivot(rubric_pk: int, dimensions: list[str], flags: list[str]):
     """The version's stored values, one row per call and one column per score and flag."""
 
     def column(kind: str, name: str, label: str):

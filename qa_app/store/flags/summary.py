@@ -7,18 +7,18 @@ qa_app.domain.sampling.estimates'.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sqlalchemy import literal
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from qa_app.domain.flags.comparison import tenure_band
-from qa_app.domain.sampling.estimates import (
-    MEAN_METHOD,
-    RATE_METHOD,
-    DesignCall,
-    design_estimates,
-)
-from qa_app.store.flags.rows import iter_flag_rows, plan_export
+from qa_app.domain.sampling.estimates import MEAN_METHOD, RATE_METHOD, design_estimates_arrays
+from qa_app.models import Call, FinalScore
+from qa_app.store.flags.rows import plan_export, values_pivot
 from qa_app.store.reviews.queue import CallFilters
+from qa_app.store.sampling.weights import PLAN
 
 BY_CHOICES = ("team", "queue", "channel", "interaction_type", "tenure_band")
 ALL = "(all)"
@@ -45,41 +45,32 @@ def flags_summary(
 
     ``machine``: add each figure's prediction-powered estimate from the newest machine
     model's scores of every call (qa_app.store.flags.machine_figures)."""
+    import numpy as np
+
     with Session(engine) as db:
         plan = plan_export(db, filters, rubric_key, default_rubric_id)
         flags = [f.name for f in plan.rubric.flags]
         dimensions = [d.id for d in plan.rubric.dimensions]
         columns = [f"flag_{f}" for f in flags] + [f"score_{d}" for d in dimensions]
-        calls: dict[str, list[DesignCall]] = {c: [] for c in columns}
-        left_out = 0
-        reviewed: list[tuple[str, float, str, dict]] = []  # call_id, weight, group, values
-        for row in iter_flag_rows(db, filters, plan, outcomes=False):
-            if machine:
-                reviewed.append((row["call_id"], row["weight"] or 0.0, _group(row, by),
-                                 {c: row.get(c) for c in columns}))  # fmt: skip
-            weight = row["weight"]
-            if weight is None:
-                left_out += 1
-            group = _group(row, by)
-            for column in columns:
-                value = row.get(column)
-                calls[column].append(
-                    DesignCall(
-                        None if value is None else float(value),
-                        weight or 0.0,
-                        row["design_stratum"],
-                        group,
-                    )
-                )
-        sizes = plan.weighting.stratum_sizes
-        estimates = {
-            c: design_estimates(calls[c], sizes, rate=c.startswith("flag_")) for c in columns
-        }
-        unweighted = {c: _unweighted(calls[c]) for c in columns}
+        read = read_columns(db, filters, plan, by, columns, call_ids=machine)
+        sizes = read.stratum_sizes
+        weights = np.nan_to_num(read.weights, nan=0.0)
+        estimates, unweighted = {}, {}
+        for column in columns:
+            found = design_estimates_arrays(read.values[column], weights, read.strata,
+                                            read.groups, sizes, rate=column.startswith("flag_"))
+            estimates[column] = {read.labels[code]: e for code, e in found.items()}
+            unweighted[column] = _unweighted(read.values[column], read.groups, read.labels)
+        left_out = int(np.isnan(read.weights).sum())
         ppi = None
         if machine:
             from qa_app.store.flags.machine_figures import ppi_figures
 
+            reviewed = [
+                (call_id, float(weights[i]), read.labels[read.groups[i]],
+                 {c: _value(read.values[c][i]) for c in columns})
+                for i, call_id in enumerate(read.call_ids)
+            ]  # fmt: skip
             ppi = ppi_figures(db, plan, filters, columns, reviewed, lambda r: _group(r, by))
     groups = sorted({g for per_flag in unweighted.values() for g in per_flag}, key=str)
     report = {
@@ -142,13 +133,82 @@ def _add_machine(report: dict, ppi: dict) -> None:
                 )
 
 
-def _unweighted(calls: list[DesignCall]) -> dict[str, tuple[int, float]]:
-    """n and unweighted rate per group over every call with a value (weighted or not)."""
-    counts: dict[str, list[float]] = {}
-    for call in calls:
-        if call.value is not None:
-            counts.setdefault(call.group, []).append(call.value)
-    return {g: (len(v), sum(v) / len(v)) for g, v in counts.items()}
+def _unweighted(values, groups, labels: list[str]) -> dict[str, tuple[int, float]]:
+    """n and unweighted mean per group over every call with a value (weighted or not)."""
+    import numpy as np
+
+    has = np.isfinite(values)
+    n = np.bincount(groups[has], minlength=len(labels))
+    total = np.bincount(groups[has], values[has], minlength=len(labels))
+    return {labels[g]: (int(n[g]), float(total[g] / n[g])) for g in np.flatnonzero(n).tolist()}
+
+
+def _value(value: float):
+    """A stored value as people's figure for the machine comparison (None when missing)."""
+    return None if value != value else value
+
+
+@dataclass
+class Columns:
+    """The reviewed calls of a summary as arrays: each value column (NaN: none), the design
+    weight (NaN: left out of weighted figures) and stratum, and the group as a code into
+    ``labels``."""
+
+    values: dict
+    weights: object
+    strata: object
+    groups: object
+    labels: list[str]
+    call_ids: list[str]
+    stratum_sizes: dict
+
+
+def read_columns(
+    db: Session, filters: CallFilters, plan, by: str | None, columns: list[str],
+    call_ids: bool = False,
+) -> Columns:
+    """Only what a summary reads of the reviewed calls, in one query: the stored values
+    pivoted into columns by the database, the fields that decide the weight, and the
+    grouping field (rather than every export column of every call, as dicts)."""
+    import numpy as np
+
+    rubric_pk = plan.rubric_row.id
+    dimensions = [d.id for d in plan.rubric.dimensions]
+    flag_names = [f.name for f in plan.rubric.flags]
+    pivot = values_pivot(rubric_pk, dimensions, flag_names)
+    field = "agent_tenure_days" if by == "tenure_band" else by
+    # When the call started matters only to a plan's weighting (is it in a plan's period?).
+    started = Call.started_at if plan.weighting.mode == PLAN else literal(None)
+    fields = [Call.id, Call.interaction_type, started, Call.call_id,
+              getattr(Call, field) if field else literal(None)]  # fmt: skip
+    query = filters.apply(
+        select(*fields, *(pivot.c[c] for c in columns))
+        .join(FinalScore, (FinalScore.call_pk == Call.id) & (FinalScore.rubric_pk == rubric_pk))
+        .join(pivot, pivot.c.call_pk == Call.id)
+    )
+    rows = db.connection().execute(query.order_by(Call.id)).all()
+    weighting = plan.weighting
+    weights, strata, groups, labels, stratum_codes = [], [], [], {}, {}
+    for row in rows:
+        weight, stratum = weighting.weight_and_stratum(row[0], row[1], row[2])
+        weights.append(np.nan if weight is None else weight)
+        # Strata as integer codes: the estimator sorts and groups them once per column.
+        strata.append(stratum_codes.setdefault(stratum, len(stratum_codes)))
+        group = _group({field: row[4]}, by) if by else ALL
+        groups.append(labels.setdefault(group, len(labels)))
+    width = len(fields)
+    sizes = {code: weighting.stratum_sizes[name]
+             for name, code in stratum_codes.items() if name in weighting.stratum_sizes}
+    return Columns(
+        values={c: np.array([r[width + i] for r in rows], dtype=np.float64)
+                for i, c in enumerate(columns)},  # fmt: skip
+        weights=np.array(weights, dtype=np.float64),
+        strata=np.array(strata, dtype=np.int64),
+        groups=np.array(groups, dtype=np.int64),
+        labels=list(labels),
+        call_ids=[r[3] for r in rows] if call_ids else [],
+        stratum_sizes=sizes,
+    )
 
 
 def _figure(estimate, unweighted, rate: bool = True) -> dict:
