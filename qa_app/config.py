@@ -113,6 +113,10 @@ def load_settings(
         # ANALYSIS_STATEMENT_TIMEOUT per database statement on PostgreSQL.
         "ANALYSIS_WAIT_SECONDS": _env_seconds("QA_APP_ANALYSIS_WAIT_SECONDS", 1.0),
         "ANALYSIS_STATEMENT_TIMEOUT": _env_seconds("QA_APP_ANALYSIS_STATEMENT_TIMEOUT", 600.0),
+        # Requests per token to the HTTP API (Flask-Limiter's notation), counted in memory
+        # per process unless QA_APP_API_RATE_STORAGE names a shared store (redis://host:6379).
+        "API_RATE_LIMIT": os.environ.get("QA_APP_API_RATE_LIMIT") or "600 per minute",
+        "API_RATE_STORAGE": os.environ.get("QA_APP_API_RATE_STORAGE") or "memory://",
     }
     secret = os.environ.get("QA_APP_SECRET_KEY")
     if secret:

@@ -46,6 +46,7 @@ def _register_commands() -> None:
     from qa_app.cli.serve import serve
     from qa_app.cli.surveys import import_survey, survey_group
     from qa_app.cli.survival import survival
+    from qa_app.cli.tokens import tokens
     from qa_app.cli.users import users
 
     for command in (
@@ -55,6 +56,7 @@ def _register_commands() -> None:
         rubric,
         import_group,
         users,
+        tokens,
         agreement,
         export_group,
         outcomes_group,

@@ -40,10 +40,13 @@ from qa_app.models.reviews import Assignment, Review, ReviewScore, ReviewStatus
 from qa_app.models.rubrics import RubricVersion
 from qa_app.models.sampling import SampledCall, SamplingPlan
 from qa_app.models.surveys import SurveyLink, SurveyResponse
+from qa_app.models.tokens import ApiIdempotency, ApiToken
 
 __all__ = [
     "AgentExposure",
     "AnalysisPlan",
+    "ApiIdempotency",
+    "ApiToken",
     "Assignment",
     "AuditEvent",
     "CalibrationCall",

@@ -56,3 +56,6 @@ def init_app(app: Flask) -> None:
     from qa_app.web import errors
 
     errors.init_app(app)
+    from qa_app.views import api
+
+    api.init_app(app)

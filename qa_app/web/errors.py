@@ -16,6 +16,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from qa_app.db import is_busy, is_unreachable
+from qa_app.web.problems import field_errors, is_api_request, problem
 from qa_app.web.requests import safe_next, wants_fragment
 
 # Seconds a browser or script is asked to wait before sending a refused request again.
@@ -108,6 +109,9 @@ def busy_page(error: BaseException):
             session.rollback()  # the failed transaction, so teardown has nothing to wait for
         except Exception:  # noqa: BLE001 - the page matters more; teardown closes it anyway
             current_app.logger.warning("rollback after a busy database failed", exc_info=True)
+    if is_api_request():
+        return problem(503, "The database is busy", "Nothing was saved; send it again.",
+                       headers={"Retry-After": str(BUSY_RETRY_AFTER)})  # fmt: skip
     # base.html shows who is logged in; if that was not read yet, do not ask the database now.
     g.setdefault("current_user", None)
     template = "errors/_busy.html" if wants_fragment() else "errors/busy.html"
@@ -165,13 +169,31 @@ def render_error(error: HTTPException, status: int, reference: str | None = None
 
 
 def error_page(error: HTTPException):
-    """4xx answers in the app's words."""
+    """4xx answers in the app's words (problem details on the API)."""
+    if is_api_request():
+        return api_error(error)
     return render_error(error, error.code)
+
+
+def api_error(error: HTTPException):
+    """An API request's error as problem details, its fields named (webargs puts them in
+    ``error.data["messages"]``) and its headers kept (Retry-After, WWW-Authenticate)."""
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    errors = field_errors(data.get("messages")) if data.get("messages") else None
+    described = error.description and error.description != type(error).description
+    title = PLAIN_WORDS.get(status, (error.name, None))[0]
+    return problem(status, title, error.description if described else None, errors=errors,
+                   headers=[(k, v) for k, v in error.get_headers()])  # fmt: skip
 
 
 def server_error_page(error: InternalServerError):
     """A crash: log it with a short reference the page shows, and answer in plain words."""
     reference = secrets.token_hex(4)
+    if is_api_request():
+        current_app.logger.error("error reference %s: %s %s failed", reference, request.method,
+                                 request.path)  # fmt: skip
+        return problem(500, PLAIN_WORDS[500][0], PLAIN_WORDS[500][1], reference=reference)
     original = getattr(error, "original_exception", None) or error
     # Flask has logged the traceback just before; this line ties it to what the user sees.
     current_app.logger.error(

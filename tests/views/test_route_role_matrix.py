@@ -52,12 +52,19 @@ EVERYONE = dict.fromkeys(COLUMNS, OK)
 # Only the invite link opens a panel page; anyone without it (staff included) gets 404.
 PANEL_LINK = dict.fromkeys(COLUMNS, MISSING) | {"panel": OK}
 LEADS = ("lead", "admin")
+# The HTTP API takes a bearer token only: a signed-in browser gets 401 like anyone else
+# (tests/api covers tokens and their scopes).
+TOKEN_ONLY = dict.fromkeys(COLUMNS, FORBIDDEN)
 SCORERS = ("reviewer", "lead")
 READERS = ("coach", "lead", "admin")
 
 EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("static", "GET"): EVERYONE,
     ("health.healthz", "GET"): EVERYONE,
+    ("api-docs.openapi_json", "GET"): EVERYONE,
+    ("calls.CallByExternalId", "GET"): TOKEN_ONLY,
+    ("calls.CallByExternalId", "PUT"): TOKEN_ONLY,
+    ("reviews.Reviews", "GET"): TOKEN_ONLY,
     ("auth.login", "GET"): EVERYONE,
     ("auth.login", "POST"): EVERYONE,
     ("auth.logout", "POST"): EVERYONE,
@@ -264,6 +271,7 @@ def world(sqlite_url):
             "export_token": job.token,
             "import_token": upload.token,
             "machine_job_token": machine_job.token,
+            "external_id": calls[0],
             "panel_token": tokens["Open"]["Panel P"],
             "survey_token": survey_token,
         }
@@ -366,7 +374,7 @@ def test_each_role_gets_what_the_table_says(world):
                 response = client.get(url)
             else:
                 token = csrf_token(client.get("/login").get_data(as_text=True))
-                response = client.post(url, data={"csrf_token": token})
+                response = client.open(url, method=method, data={"csrf_token": token})
             got = outcome(response)
             response.close()
             if got != expected[column]:

@@ -6,10 +6,8 @@ asks for the valid rows to be written and the others reported.
 
 from __future__ import annotations
 
-import gc
 import getpass
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -29,6 +27,7 @@ from qa_app.store import audit
 from qa_app.store import calls as call_store
 from qa_app.store import customers as customer_store
 from qa_app.store import outcomes as outcome_store
+from qa_app.store.imports.memory import cycle_collector_paused
 from qa_app.store.imports.pieces import import_calls_in_pieces
 from qa_app.store.imports.reviews import write_imported_reviews
 from qa_app.store.rubrics import DEFAULT_RUBRIC_ID, current_rubric_row, rubric_from_row
@@ -127,7 +126,7 @@ def run_import(
     Raises :class:`qa_app.domain.files.tables.FileProblem` when the file as a whole is unreadable.
     """
     allowed = {"csv", "xlsx", "jsonl"} if kind == "calls" else {"csv", "xlsx"}
-    with _cycle_collector_paused():
+    with cycle_collector_paused():
         return _run_import(
             engine,
             kind,
@@ -141,25 +140,6 @@ def run_import(
             rubric_id=rubric_id,
             replace=replace,
         )
-
-
-@contextmanager
-def _cycle_collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while an import runs, on again after (if it was on).
-
-    Reading and validating a million rows makes millions of objects that all live until
-    the import ends. The collector, started by allocations, walked them again and again
-    (a sixth to a quarter of a million-call import) and could free none of them: they are
-    not garbage. Reference counting frees everything else as usual, and cycles made
-    meanwhile anywhere in the process are collected once the collector is on again.
-    """
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 def _run_import(
@@ -207,6 +187,30 @@ def _run_import(
             )
     except call_store.ChangesRefused as exc:
         # Raised inside the transaction: everything the import had written is rolled back.
+        result.written = None
+        result.refused_changes = exc.changes
+    return result
+
+
+def import_rows(
+    db: Session,
+    kind: str,
+    table: Table,
+    *,
+    actor: User,
+    replace: bool,
+    source: str,
+    rubric_id: str = DEFAULT_RUBRIC_ID,
+) -> ImportResult:
+    """Rows that did not come from a file (the HTTP API), through the file import's own
+    validation and writing in the caller's transaction: the same checks, the same refusal
+    to replace stored values without ``replace``. Nothing is written when a row is
+    invalid or a change is refused (a savepoint undoes the part written)."""
+    result = ImportResult(kind, table, ImportReport())
+    try:
+        with db.begin_nested():
+            _import(db, result, False, False, actor, None, rubric_id, replace, source)
+    except call_store.ChangesRefused as exc:
         result.written = None
         result.refused_changes = exc.changes
     return result

@@ -1,0 +1,95 @@
+"""``/api/v1/calls``: a call put by its external ID, through the calls import's own checks."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, g
+from flask.views import MethodView
+from sqlmodel import select
+
+from qa_app.domain.files.tables import Table
+from qa_app.domain.imports.calls import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, TEXT_LIMITS
+from qa_app.models import Call
+from qa_app.views.api.auth import token_required
+from qa_app.views.api.blueprint import ApiBlueprint
+from qa_app.views.api.idempotency import answer_once
+from qa_app.views.api.schemas import CallIn, CallOut, ReplaceArgs, unencodable
+from qa_app.web.database import get_session
+from qa_app.web.problems import problem
+
+bp = ApiBlueprint("calls", __name__, url_prefix="/api/v1",
+               description="Calls, as the calls import takes them.")  # fmt: skip
+@bp.route("/calls/<external_id>")
+class CallByExternalId(MethodView):
+    @token_required("calls:write")
+    @bp.arguments(ReplaceArgs, location="query")
+    @bp.arguments(CallIn)
+    @bp.response(200, CallOut)
+    @bp.problems(401, 403, 409, 422, 429)
+    def put(self, args, body, external_id):
+        """Create or update one call by its ID in your system.
+
+        The same checks as the calls import: a stored field the request changes is refused
+        (409, naming it) unless ``replace=true``; a changed transcript is kept as a new
+        numbered version. With an ``Idempotency-Key`` header a retried request is answered
+        as the first was, without acting twice."""
+        return answer_once(lambda: _put(external_id, body, args["replace"]), CallOut())
+
+    @token_required("calls:read")
+    @bp.response(200, CallOut)
+    @bp.problems(401, 403, 404, 429)
+    def get(self, external_id):
+        """One call's fields and transcript version."""
+        call = get_session().exec(select(Call).where(Call.call_id == external_id)).first()
+        if call is None:
+            abort(problem(404, "No such call", f"No call has the ID '{external_id}'."))
+        return _call_out(call, "unchanged")
+
+
+def _put(external_id: str, body: dict, replace: bool):
+    from qa_app.store.imports.service import import_rows
+
+    if not external_id.strip() or len(external_id) > TEXT_LIMITS["call_id"]:
+        abort(problem(422, "Some of what was sent needs fixing",
+                      errors=[{"field": "path.external_id", "message":
+                               f"give a call ID of 1 to {TEXT_LIMITS['call_id']} characters"}]))
+    broken = unencodable(body)
+    if broken:
+        abort(problem(422, "Some of what was sent needs fixing", errors=[
+            {"field": f"json.{path}", "message": "text with a lone surrogate (\\ud800-\\udfff) "
+             "is not Unicode text; send it as UTF-8"} for path in broken]))  # fmt: skip
+    row = {"call_id": external_id, **body}
+    if isinstance(row["transcript"], list):  # the JSON-lines import's form of turns
+        row["transcript"] = [{"speaker": t["speaker"], "text": t["text"], "offset": t["at"]}
+                             for t in row["transcript"]]  # fmt: skip
+    table = Table([*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS], [(1, row)], row_unit="call")
+    caller = g.api_caller
+    db = get_session()
+    result = import_rows(db, "calls", table, actor=caller.user, replace=replace,
+                         source=f"API {caller.via}",
+                         rubric_id=current_app.config["RUBRIC_ID"])  # fmt: skip
+    if result.report.errors:
+        db.rollback()
+        return problem(422, "Some of what was sent needs fixing",
+                       errors=[{"field": "body", "message": e.message}
+                               for e in result.report.errors])  # fmt: skip
+    if result.refused_changes:
+        db.rollback()
+        return problem(409, "The call's stored fields differ",
+                       "Send replace=true to change them (the old values go in the audit "
+                       "trail).", changes=result.refused_changes)  # fmt: skip
+    written = result.written
+    outcome = ("created" if written.created else "updated" if written.updated else "unchanged")
+    # The import's own reading of the ID (surrounding spaces dropped), as it stored it.
+    stored_id = result.report.records[0].call_id
+    call = db.exec(select(Call).where(Call.call_id == stored_id)).one()
+    return _call_out(call, outcome)
+
+
+def _call_out(call: Call, outcome: str) -> dict:
+    return {
+        "call_id": call.call_id, "result": outcome, "agent": call.agent, "team": call.team,
+        "queue": call.queue, "channel": call.channel, "interaction_type": call.interaction_type,
+        "started_at": call.started_at.isoformat() if call.started_at else None,
+        "save_script": call.save_script, "agent_tenure_days": call.agent_tenure_days,
+        "customer_id": call.customer_id, "transcript_version": call.transcript_version,
+    }  # fmt: skip
