@@ -10,6 +10,12 @@ import os
 import socket
 from datetime import timedelta
 
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from qa_app.models.base import utcnow
+
 HOST = socket.gethostname()
 STALLED_AFTER = timedelta(minutes=2)  # no progress for this long on another machine: gone
 
@@ -52,3 +58,30 @@ def runner_gone(runner: str, runs_here: bool, silent: timedelta | None) -> bool:
     if state == "dead":
         return True
     return silent is not None and silent > STALLED_AFTER
+
+
+ACTIVE = ("queued", "running")
+
+
+def has_stopped(job, running_here: set[int]) -> bool:
+    """Whether a queued or running job row's process is gone (``running_here``: the ids of
+    the jobs of its kind this process runs)."""
+    if job.status not in ACTIVE:
+        return False
+    return runner_gone(job.runner, job.id in running_here, utcnow() - job.updated_at)
+
+
+def recover(engine: Engine, job_class, running_here: set[int], message: str, **values) -> int:
+    """At a server start: mark failed, with ``message``, the jobs of ``job_class`` (a table
+    with status, runner and updated_at) whose process is gone; returns how many."""
+    with Session(engine) as db:
+        jobs = db.exec(select(job_class).where(job_class.status.in_(ACTIVE))).all()
+        stopped = [job.id for job in jobs if has_stopped(job, running_here)]
+        if stopped:
+            db.exec(
+                update(job_class)
+                .where(job_class.id.in_(stopped), job_class.status.in_(ACTIVE))
+                .values(status="failed", error=message, **values)
+            )
+        db.commit()
+    return len(stopped)

@@ -20,10 +20,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from qa_app.models import MachineJob, User, utcnow
-from qa_app.store.jobs import runner_gone, runner_id
+from qa_app.store import jobs
+from qa_app.store.jobs import ACTIVE, has_stopped, runner_id
 
 KINDS = {"train": "train a model, then score every call", "score": "score the calls not scored"}
-ACTIVE = ("queued", "running")
 STOPPED = "the server stopped during the job; start it again (scoring carries on where it was)"
 HEARTBEAT_SECONDS = 30
 log = logging.getLogger(__name__)
@@ -31,14 +31,6 @@ log = logging.getLogger(__name__)
 
 class MachineJobRefused(ValueError):
     """A job cannot start now; the message says why."""
-
-
-def has_stopped(job: MachineJob, running_here: set[int]) -> bool:
-    """Whether a queued or running job's process is gone (``running_here``: the jobs this
-    process runs)."""
-    if job.status not in ACTIVE:
-        return False
-    return runner_gone(job.runner, job.id in running_here, utcnow() - job.updated_at)
 
 
 def active_job(db: Session, running_here: set[int]) -> MachineJob | None:
@@ -73,17 +65,7 @@ def start_job(db: Session, kind: str, user: User, running_here: set[int]) -> Mac
 
 def recover(engine: Engine, running_here: set[int]) -> int:
     """At a server start: mark failed the jobs whose process is gone; returns how many."""
-    with Session(engine) as db:
-        jobs = db.exec(select(MachineJob).where(MachineJob.status.in_(ACTIVE))).all()
-        stopped = [job.id for job in jobs if has_stopped(job, running_here)]
-        if stopped:
-            db.exec(
-                update(MachineJob)
-                .where(MachineJob.id.in_(stopped), MachineJob.status.in_(ACTIVE))
-                .values(status="failed", error=STOPPED, finished_at=utcnow())
-            )
-        db.commit()
-    return len(stopped)
+    return jobs.recover(engine, MachineJob, running_here, STOPPED, finished_at=utcnow())
 
 
 def run_job(engine: Engine, job_id: int, default_rubric_id: str) -> None:
