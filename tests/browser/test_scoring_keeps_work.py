@@ -140,9 +140,10 @@ def test_unreachable_server_says_not_saved_warns_on_leave_and_retry_saves(live_d
 
 def test_a_server_that_never_answers_ends_in_not_saved(live_demo, watched):
     page = watched.new_page()
-    open_first_call_to_do(page, live_demo)
     held = []
+    # Set before the page opens, so no save can slip past it (it matches saves only).
     page.route(AUTOSAVE, lambda route: held.append(route))  # hangs: no answer, no error
+    open_first_call_to_do(page, live_demo)
 
     page.keyboard.press("3")
     expect(page.locator("#save-status")).to_contain_text("Saving")
