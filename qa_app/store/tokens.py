@@ -50,7 +50,8 @@ class Caller:
 
 
 def create_token(
-    db: Session, email: str, name: str, scopes: str, lifetime: str | None, created_by: str
+    db: Session, email: str, name: str, scopes: str, lifetime: str | None, created_by: str,
+    actor: User | None = None,
 ) -> tuple[ApiToken, str]:
     """A new token for the user with that email; returns the row and the token itself,
     which is not stored and cannot be shown again. TokenProblem for anything not allowed."""
@@ -72,7 +73,7 @@ def create_token(
     )  # fmt: skip
     db.add(row)
     db.flush()
-    audit.record(db, None, "token.created", "api_token", row.id, None,
+    audit.record(db, actor, "token.created", "api_token", row.id, None,
                  {"user": user.email, "name": name, "scopes": checked,
                   "expires_at": row.expires_at.isoformat() if row.expires_at else None},
                  label=created_by)  # fmt: skip
@@ -97,7 +98,7 @@ def state(token: ApiToken) -> str:
     return "active"
 
 
-def revoke(db: Session, token_id: int, revoked_by: str) -> ApiToken:
+def revoke(db: Session, token_id: int, revoked_by: str, actor: User | None = None) -> ApiToken:
     """Revoke a token at once (TokenProblem when there is no such token)."""
     row = db.get(ApiToken, token_id)
     if row is None:
@@ -105,7 +106,7 @@ def revoke(db: Session, token_id: int, revoked_by: str) -> ApiToken:
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         db.add(row)
-        audit.record(db, None, "token.revoked", "api_token", row.id, {"state": "active"},
+        audit.record(db, actor, "token.revoked", "api_token", row.id, {"state": "active"},
                      {"state": "revoked"}, label=revoked_by)  # fmt: skip
     return row
 

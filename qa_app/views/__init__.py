@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
         rollouts,
         sampling,
         survival,
+        tokens,
         users,
     )
     from qa_app.views.calibration import panelists, sessions
@@ -34,7 +35,7 @@ def init_app(app: Flask) -> None:
     modules = (
         health, auth, home, queue, scoring, assign, users, audit, imports, flags, sessions,
         panelists, sampling, mix, survival, panels, outreach, survey_answers, surveys,
-        recognition, experiments, rollouts, machine,
+        recognition, experiments, rollouts, machine, tokens,
     )
     for module in modules:
         app.register_blueprint(module.bp)

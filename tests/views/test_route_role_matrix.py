@@ -80,6 +80,10 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("assign.bulk", "POST"): staff(*LEADS),
     ("assign.one", "POST"): staff(*LEADS),
     ("admin.users", "GET"): staff("admin"),
+    ("tokens.index", "GET"): staff("admin"),
+    ("tokens.create", "POST"): staff("admin"),
+    # The matrix's token number names no token: the admin is told so.
+    ("tokens.revoke", "POST"): staff("admin") | {"admin": MISSING},
     ("admin.add_user", "POST"): staff("admin"),
     ("admin.set_active", "POST"): staff("admin"),
     ("admin.reset_password", "POST"): staff("admin"),
@@ -272,6 +276,7 @@ def world(sqlite_url):
             "import_token": upload.token,
             "machine_job_token": machine_job.token,
             "external_id": calls[0],
+            "token_id": 999_999,
             "panel_token": tokens["Open"]["Panel P"],
             "survey_token": survey_token,
         }
