@@ -18,7 +18,8 @@ def tokens() -> None:
 @click.option("--user", "email", required=True, help="The account the token acts as.")
 @click.option("--name", required=True, help="What will use it, e.g. 'telephony sync'.")
 @click.option("--scopes", required=True,
-              help="Comma-separated: calls:write, calls:read, reviews:read.")
+              help="Comma-separated: calls:write, calls:read, outcomes:write, "
+              "customers:write, reviews:read.")
 @click.option("--expires", default="90d", show_default=True,
               help="Lifetime: 90d, 12h, 8w, or 'never'.")
 def create(email: str, name: str, scopes: str, expires: str) -> None:

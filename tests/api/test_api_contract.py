@@ -40,7 +40,8 @@ def api_app(sqlite_url):
             create_user(session, "lead@test.example", "Lead", "lead", PASSWORD)
         add_call(app, "C-1")
         app.config["TEST_TOKEN"] = make_token(
-            app, "lead@test.example", "calls:write,calls:read,reviews:read"
+            app, "lead@test.example",
+            "calls:write,calls:read,outcomes:write,customers:write,reviews:read",
         )
         yield app
 
@@ -54,7 +55,8 @@ def test_every_answer_is_as_documented(api_app):
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {f"{o.method.upper()} {o.path}" for o in operations} >= {
         "PUT /api/v1/calls/{external_id}", "GET /api/v1/calls/{external_id}",
-        "GET /api/v1/reviews",
+        "GET /api/v1/reviews", "PUT /api/v1/calls/{external_id}/outcomes",
+        "PUT /api/v1/customers/{customer_id}", "POST /api/v1/customers/{customer_id}/events",
     }  # fmt: skip
     for operation in operations:
 

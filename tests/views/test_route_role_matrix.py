@@ -65,6 +65,9 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("calls.CallByExternalId", "GET"): TOKEN_ONLY,
     ("calls.CallByExternalId", "PUT"): TOKEN_ONLY,
     ("reviews.Reviews", "GET"): TOKEN_ONLY,
+    ("records.CallOutcomes", "PUT"): TOKEN_ONLY,
+    ("records.Customer", "PUT"): TOKEN_ONLY,
+    ("records.CustomerEvents", "POST"): TOKEN_ONLY,
     ("auth.login", "GET"): EVERYONE,
     ("auth.login", "POST"): EVERYONE,
     ("auth.logout", "POST"): EVERYONE,
@@ -277,6 +280,7 @@ def world(sqlite_url):
             "machine_job_token": machine_job.token,
             "external_id": calls[0],
             "token_id": 999_999,
+            "customer_id": "CUST-0001",
             "panel_token": tokens["Open"]["Panel P"],
             "survey_token": survey_token,
         }

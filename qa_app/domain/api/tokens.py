@@ -17,6 +17,9 @@ PREFIX = "qa_"
 SCOPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "calls:write": ("create and update calls (as the calls import)", ("admin", "lead")),
     "calls:read": ("read calls", ("admin", "lead", "coach")),
+    "outcomes:write": ("record calls' outcomes (as the outcomes import)", ("admin", "lead")),
+    "customers:write": ("create and update customers and their events (as those imports)",
+                        ("admin", "lead")),
     "reviews:read": ("read submitted reviews with their scores and flags",
                      ("admin", "lead", "coach")),
 }  # fmt: skip
