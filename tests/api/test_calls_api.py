@@ -136,3 +136,27 @@ def test_what_the_contract_test_found_stays_fixed(scoring, client, tokens):
     assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "json.team"
     spaced = client.put("/api/v1/calls/%20T-6%20", json=CALL, headers=tokens["lead"])
     assert spaced.status_code == 200 and spaced.get_json()["call_id"] == "T-6"
+
+
+def test_calls_in_bulk_all_or_nothing(scoring, client, tokens):
+    import json
+
+    lines = [dict(CALL, call_id=f"B-{i}") for i in range(3)]
+    body = "\n".join(json.dumps(line) for line in lines)
+    headers = {**tokens["lead"], "Content-Type": "application/x-ndjson"}
+    done = client.post("/api/v1/calls:bulk", data=body, headers=headers)
+    assert done.status_code == 200, done.get_data(True)
+    assert done.get_json() == {"created": 3, "updated": 0, "unchanged": 0, "transcripts_kept": 0}
+    engine = db.get_engine_for(scoring)
+    with Session(engine) as session:
+        assert len(session.exec(select(Call).where(Call.call_id.like("B-%"))).all()) == 3
+
+    bad = lines[:1] + [{"call_id": "B-9", "transcript": "Agent: hi"}] + ["not json"]
+    body = "\n".join(json.dumps(x) if isinstance(x, dict) else x for x in bad)
+    refused = client.post("/api/v1/calls:bulk", data=body, headers=headers)
+    fields = [e["field"] for e in refused.get_json()["errors"]]
+    assert refused.status_code == 422 and fields == ["line.2.agent", "line.3"]
+    with Session(engine) as session:  # nothing of it written, the good line included
+        assert session.exec(select(Call).where(Call.call_id == "B-9")).first() is None
+    moved = "\n".join(json.dumps(dict(line, team="Other")) for line in lines)
+    assert client.post("/api/v1/calls:bulk", data=moved, headers=headers).status_code == 409

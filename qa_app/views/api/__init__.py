@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
         "errors are RFC 9457 problem details.")}})  # fmt: skip
     api.spec.components.security_scheme("token", {"type": "http", "scheme": "bearer"})
     api.ma_plugin.converter.add_attribute_function(schemas.transcript_property)
+    api.spec.components.schema("CallBulkLine", schema=schemas.CallBulkLine)
     limiter = Limiter(
         key_func=auth.rate_key,
         app=app,

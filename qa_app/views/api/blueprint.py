@@ -10,6 +10,7 @@ PROBLEMS = {
     403: "The token lacks the scope",
     404: "Not found",
     409: "The stored values differ: send replace=true to change them",
+    413: "The request is larger than the server takes (QA_APP's upload limit)",
     422: "Something in the request needs fixing (each field named)",
     429: "Too many requests for this token: wait for Retry-After",
 }

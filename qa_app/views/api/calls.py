@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, g
+from flask import abort, current_app, g, json, request
 from flask.views import MethodView
+from marshmallow import ValidationError
 from sqlmodel import select
 
 from qa_app.domain.files.tables import Table
@@ -12,9 +13,16 @@ from qa_app.models import Call
 from qa_app.views.api.auth import token_required
 from qa_app.views.api.blueprint import ApiBlueprint
 from qa_app.views.api.idempotency import answer_once
-from qa_app.views.api.schemas import CallIn, CallOut, ReplaceArgs, unencodable
+from qa_app.views.api.schemas import (
+    BulkOut,
+    CallBulkLine,
+    CallIn,
+    CallOut,
+    ReplaceArgs,
+    unencodable,
+)
 from qa_app.web.database import get_session
-from qa_app.web.problems import problem
+from qa_app.web.problems import field_errors, problem
 
 bp = ApiBlueprint("calls", __name__, url_prefix="/api/v1",
                description="Calls, as the calls import takes them.")  # fmt: skip
@@ -57,10 +65,7 @@ def _put(external_id: str, body: dict, replace: bool):
         abort(problem(422, "Some of what was sent needs fixing", errors=[
             {"field": f"json.{path}", "message": "text with a lone surrogate (\\ud800-\\udfff) "
              "is not Unicode text; send it as UTF-8"} for path in broken]))  # fmt: skip
-    row = {"call_id": external_id, **body}
-    if isinstance(row["transcript"], list):  # the JSON-lines import's form of turns
-        row["transcript"] = [{"speaker": t["speaker"], "text": t["text"], "offset": t["at"]}
-                             for t in row["transcript"]]  # fmt: skip
+    row = _as_import_row({"call_id": external_id, **body})
     table = Table([*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS], [(1, row)], row_unit="call")
     caller = g.api_caller
     db = get_session()
@@ -85,6 +90,14 @@ def _put(external_id: str, body: dict, replace: bool):
     return _call_out(call, outcome)
 
 
+def _as_import_row(call: dict) -> dict:
+    """A checked call as the JSON-lines import reads one (turns' ``at`` is its ``offset``)."""
+    if isinstance(call["transcript"], list):
+        call = dict(call, transcript=[{"speaker": t["speaker"], "text": t["text"],
+                                       "offset": t["at"]} for t in call["transcript"]])
+    return call
+
+
 def _call_out(call: Call, outcome: str) -> dict:
     return {
         "call_id": call.call_id, "result": outcome, "agent": call.agent, "team": call.team,
@@ -93,3 +106,74 @@ def _call_out(call: Call, outcome: str) -> dict:
         "save_script": call.save_script, "agent_tenure_days": call.agent_tenure_days,
         "customer_id": call.customer_id, "transcript_version": call.transcript_version,
     }  # fmt: skip
+
+
+MAX_BULK = 10_000
+
+
+@bp.route("/calls:bulk")
+class CallsInBulk(MethodView):
+    @token_required("calls:write")
+    @bp.arguments(ReplaceArgs, location="query")
+    @bp.doc(requestBody={"required": True, "description": (
+        f"NDJSON: one call per line (at most {MAX_BULK:,}), each a CallBulkLine."),
+        "content": {"application/x-ndjson": {
+            "schema": {"$ref": "#/components/schemas/CallBulkLine"}}}})  # fmt: skip
+    @bp.response(200, BulkOut)
+    @bp.problems(401, 403, 409, 413, 422, 429)
+    def post(self, args):
+        """Create or update many calls at once, one JSON object per line, all or nothing.
+
+        The calls import's own checks run on every line first; any line at fault refuses the
+        whole request (422, each problem naming its line and field) and nothing is written.
+        The same no-silent-overwrite rule and ``replace=true`` as one call."""
+        return answer_once(lambda: _bulk(args["replace"]), BulkOut())
+
+
+def _bulk(replace: bool):
+    from qa_app.store.imports.service import import_rows
+
+    lines = request.get_data().splitlines()
+    lines = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
+    if not lines or len(lines) > MAX_BULK:
+        return problem(422, "Some of what was sent needs fixing",
+                       f"Send 1 to {MAX_BULK:,} calls, one JSON object per line.")  # fmt: skip
+    rows, errors = [], []
+    schema = CallBulkLine()
+    for number, line in lines:
+        try:
+            loaded = schema.load(json.loads(line))
+        except ValueError as exc:  # not JSON, or not UTF-8
+            errors.append({"field": f"line.{number}", "message": f"not a JSON object: {exc}"})
+            continue
+        except ValidationError as exc:
+            errors += [dict(e, field=f"line.{number}.{e['field']}")
+                       for e in field_errors(exc.messages)]  # fmt: skip
+            continue
+        broken = unencodable(loaded)
+        if broken:
+            errors += [{"field": f"line.{number}.{p}", "message": "not Unicode text"}
+                       for p in broken]  # fmt: skip
+            continue
+        rows.append((number, _as_import_row(loaded)))
+    if errors:
+        return problem(422, "Some of what was sent needs fixing", errors=errors[:100])
+    caller = g.api_caller
+    db = get_session()
+    table = Table([*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS], rows, row_unit="line")
+    result = import_rows(db, "calls", table, actor=caller.user, replace=replace,
+                         source=f"API {caller.via}",
+                         rubric_id=current_app.config["RUBRIC_ID"])  # fmt: skip
+    if result.report.errors:
+        db.rollback()
+        return problem(422, "Some of what was sent needs fixing",
+                       errors=[{"field": f"line.{e.row}", "message": e.message}
+                               for e in result.report.errors[:100]])  # fmt: skip
+    if result.refused_changes:
+        db.rollback()
+        return problem(409, "Stored fields differ",
+                       "Send replace=true to change them (the old values go in the audit "
+                       "trail).", changes=result.refused_changes[:100])  # fmt: skip
+    written = result.written
+    return {"created": written.created, "updated": written.updated,
+            "unchanged": written.unchanged, "transcripts_kept": written.transcripts_kept}

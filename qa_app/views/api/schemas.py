@@ -77,6 +77,21 @@ class CallIn(Schema):
     customer_id = _text("customer_id")
 
 
+class CallBulkLine(CallIn):
+    """One line of ``POST /api/v1/calls:bulk``: a call with its ID."""
+
+    call_id = fields.String(required=True,
+                            validate=validate.Length(min=1, max=TEXT_LIMITS["call_id"]))
+
+
+class BulkOut(Schema):
+    created = fields.Integer(required=True)
+    updated = fields.Integer(required=True)
+    unchanged = fields.Integer(required=True)
+    transcripts_kept = fields.Integer(required=True, metadata={
+        "description": "earlier transcripts kept as numbered versions"})
+
+
 class ReplaceArgs(Schema):
     replace = fields.Boolean(load_default=False, metadata={
         "description": "Replace stored fields this call changes (the old values go in the "
