@@ -187,7 +187,8 @@ def pages_for(ids: dict) -> dict[str | None, list[str]]:
             "/outreach",
             "/outreach/board",
         ],
-        "admin": ["/", "/admin/users", "/admin/audit", "/assign", "/imports", "/coach"],
+        "admin": ["/", "/admin/users", "/admin/tokens", "/admin/audit", "/assign", "/imports",
+                  "/coach"],
         "coach": ["/", "/coach"],
     }
 
