@@ -50,7 +50,8 @@ def api_app(sqlite_url):
         add_call(app, "C-1")
         app.config["TEST_TOKEN"] = make_token(
             app, "lead@test.example",
-            "calls:write,calls:read,outcomes:write,customers:write,reviews:read",
+            "calls:write,calls:read,outcomes:write,customers:write,reviews:read,flags:read,"
+            "machine:read",
         )
         yield app
 
@@ -66,7 +67,7 @@ def test_every_answer_is_as_documented(api_app):
         "PUT /api/v1/calls/{external_id}", "GET /api/v1/calls/{external_id}",
         "GET /api/v1/reviews", "PUT /api/v1/calls/{external_id}/outcomes",
         "PUT /api/v1/customers/{customer_id}", "POST /api/v1/customers/{customer_id}/events",
-        "POST /api/v1/calls:bulk",
+        "POST /api/v1/calls:bulk", "GET /api/v1/flags/summary", "GET /api/v1/machine/scores",
     }  # fmt: skip
     for operation in operations:
 

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from qa_app import db
 from qa_app.models import Call, Review, ReviewScore, RubricVersion, User
+from qa_app.store import final_scores
 from tests.views.conftest import add_call
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -35,6 +36,9 @@ def _reviews(app, count: int) -> None:
                                     score=1 + i % 5, note=f"note {i}", evidence=[1]))  # fmt: skip
             session.add(ReviewScore(review_id=review.id, dimension="loop_closure",
                                     not_applicable=True))  # fmt: skip
+        session.flush()
+        # The stored final scores every report reads, as a submit keeps them.
+        final_scores.refresh_calls(session, [c.id for c in session.exec(select(Call))])
 
 
 def test_reviews_come_page_by_page_in_the_order_they_changed(scoring, client, tokens):
@@ -64,3 +68,36 @@ def test_reviews_come_page_by_page_in_the_order_they_changed(scoring, client, to
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "query.cursor"
     naive = client.get("/api/v1/reviews?since=2026-12-01T09:00:00", headers=tokens["coach"])
     assert naive.status_code == 422 and naive.get_json()["errors"][0]["field"] == "query.since"
+
+
+def test_flag_rates_and_machine_scores_come_out_only_with_their_scopes(scoring, client, tokens):
+    from qa_app.models import MachineModel, MachineScore
+    from tests.api.conftest import make_token
+
+    _reviews(scoring, 5)
+    with db.transaction(db.get_engine_for(scoring)) as session:
+        rubric = session.exec(select(RubricVersion).where(RubricVersion.rubric_id == "empathy",
+                                                          RubricVersion.version == 1)).one()
+        model = MachineModel(rubric_pk=rubric.id, version=2, kind="trained", training_hash="-",
+                             content=b"")  # fmt: skip
+        session.add(model)
+        session.flush()
+        for call in session.exec(select(Call).order_by(Call.id)):
+            session.add(MachineScore(model_pk=model.id, call_pk=call.id, confidence=0.7,
+                                     dimension="acknowledgment", score=3, evidence=[2]))
+    lead = {"Authorization": "Bearer " + make_token(
+        scoring, "lead@test.example", "flags:read,machine:read")}  # fmt: skip
+    summary = client.get("/api/v1/flags/summary?by=channel", headers=lead).get_json()
+    assert summary["rubric"] == "empathy@1" and summary["reviewed_calls"] == 5
+    assert summary["by"] == "channel" and summary["groups"][0]["flags"]["empathy_absent"]["n"] == 5
+    typo = client.get("/api/v1/flags/summary?team=Nowhere", headers=lead)
+    assert typo.status_code == 422 and "no call has team 'Nowhere'" in typo.get_json()["detail"]
+    first = client.get("/api/v1/machine/scores?limit=4", headers=lead).get_json()
+    rest = client.get(f"/api/v1/machine/scores?cursor={first['next_cursor']}",
+                      headers=lead).get_json()  # fmt: skip
+    items = first["items"] + rest["items"]
+    assert len(items) == 9 and rest["next_cursor"] is None  # C-1..C-3 and R-0..R-5
+    assert items[0] == {"call_id": "C-1", "model": "empathy@1 v2", "kind": "trained",
+                        "dimension": "acknowledgment", "score": 3, "confidence": 0.7,
+                        "evidence": [2], "reason": ""}  # fmt: skip
+    assert client.get("/api/v1/machine/scores", headers=tokens["coach"]).status_code == 403

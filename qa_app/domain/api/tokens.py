@@ -22,6 +22,8 @@ SCOPES: dict[str, tuple[str, tuple[str, ...]]] = {
                         ("admin", "lead")),
     "reviews:read": ("read submitted reviews with their scores and flags",
                      ("admin", "lead", "coach")),
+    "flags:read": ("read weighted flag rates and mean scores", ("admin", "lead", "coach")),
+    "machine:read": ("read the machine rater's scores", ("admin", "lead")),
 }  # fmt: skip
 MAX_DAYS = 3650
 LIFETIME = re.compile(r"^\s*(\d{1,5})\s*([dhw])\s*$")
