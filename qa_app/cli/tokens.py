@@ -19,7 +19,7 @@ def tokens() -> None:
 @click.option("--name", required=True, help="What will use it, e.g. 'telephony sync'.")
 @click.option("--scopes", required=True,
               help="Comma-separated: calls:write, calls:read, outcomes:write, "
-              "customers:write, reviews:read, flags:read, machine:read.")
+              "customers:write, reviews:read, flags:read, machine:read, calibration:read.")
 @click.option("--expires", default="90d", show_default=True,
               help="Lifetime: 90d, 12h, 8w, or 'never'.")
 def create(email: str, name: str, scopes: str, expires: str) -> None:

@@ -51,7 +51,7 @@ def api_app(sqlite_url):
         app.config["TEST_TOKEN"] = make_token(
             app, "lead@test.example",
             "calls:write,calls:read,outcomes:write,customers:write,reviews:read,flags:read,"
-            "machine:read",
+            "machine:read,calibration:read",
         )
         yield app
 
@@ -68,6 +68,7 @@ def test_every_answer_is_as_documented(api_app):
         "GET /api/v1/reviews", "PUT /api/v1/calls/{external_id}/outcomes",
         "PUT /api/v1/customers/{customer_id}", "POST /api/v1/customers/{customer_id}/events",
         "POST /api/v1/calls:bulk", "GET /api/v1/flags/summary", "GET /api/v1/machine/scores",
+        "GET /api/v1/calibration/sessions",
     }  # fmt: skip
     for operation in operations:
 

@@ -71,6 +71,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("records.CustomerEvents", "POST"): TOKEN_ONLY,
     ("analyses.FlagSummary", "GET"): TOKEN_ONLY,
     ("analyses.MachineScores", "GET"): TOKEN_ONLY,
+    ("calibration_api.Sessions", "GET"): TOKEN_ONLY,
     ("auth.login", "GET"): EVERYONE,
     ("auth.login", "POST"): EVERYONE,
     ("auth.logout", "POST"): EVERYONE,

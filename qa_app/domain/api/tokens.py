@@ -24,6 +24,8 @@ SCOPES: dict[str, tuple[str, tuple[str, ...]]] = {
                      ("admin", "lead", "coach")),
     "flags:read": ("read weighted flag rates and mean scores", ("admin", "lead", "coach")),
     "machine:read": ("read the machine rater's scores", ("admin", "lead")),
+    "calibration:read": ("read revealed calibration sessions and their agreement",
+                         ("admin", "lead")),
 }  # fmt: skip
 MAX_DAYS = 3650
 LIFETIME = re.compile(r"^\s*(\d{1,5})\s*([dhw])\s*$")

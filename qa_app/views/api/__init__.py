@@ -13,7 +13,7 @@ def init_app(app: Flask) -> None:
     """Register the API's blueprints, its OpenAPI document and its rate limit."""
     from flask_limiter import Limiter
 
-    from qa_app.views.api import analyses, auth, calls, records, reviews, schemas
+    from qa_app.views.api import analyses, auth, calibration, calls, records, reviews, schemas
     from qa_app.web.security import csrf
 
     app.config.update(
@@ -36,7 +36,7 @@ def init_app(app: Flask) -> None:
         headers_enabled=True,
         default_limits=[],
     )
-    for module in (calls, records, reviews, analyses):
+    for module in (calls, records, reviews, analyses, calibration):
         limiter.limit(lambda: app.config["API_RATE_LIMIT"])(module.bp)
         api.register_blueprint(module.bp, parameters=[])
         csrf.exempt(module.bp)
