@@ -58,7 +58,7 @@ def _comparison_page(args, export_error: str | None = None, status: int | None =
         "saved" if ("saved", "boolean") in outcomes else (outcomes[0][0] if outcomes else "")
     )
     rubric_key = args.get("rubric") or None
-    report, error = None, "; ".join(problems) or None
+    report, error, chart = None, "; ".join(problems) or None, None
     # The full page comes at once; the comparison (which reads every reviewed call in the
     # period) follows as an htmx fragment, so a year of calls never blocks the page.
     pending = not wants_fragment()
@@ -67,16 +67,13 @@ def _comparison_page(args, export_error: str | None = None, status: int | None =
         if isinstance(answer, Pending):
             pending = answer
         else:
-            report, error = answer
-    chart, lead = None, None
+            report, error, chart = answer
+    chart = chart if report else None
+    lead = None
     if report and _any_calls(report):
-        from qa_app.charts import svg_data_url
-        from qa_app.charts.flags import difference_chart_svg
         from qa_app.domain.flags.reading import headline
 
         lead = headline(report["groups"])
-        svg = difference_chart_svg(report["groups"], report["value_is"] == "rate")
-        chart = svg_data_url(svg) if svg else None
     context = {
         "filters": filters,
         "choices": queue_queries.filter_choices(db),
@@ -101,8 +98,9 @@ def _comparison_page(args, export_error: str | None = None, status: int | None =
 
 
 def _comparison(filters, outcome: str, rubric_key: str | None):
-    """(report, error) comparing ``outcome`` with and without each flag, or Pending while it
-    is worked out; kept by the question and the data's fingerprint."""
+    """(report, error, chart) comparing ``outcome`` with and without each flag, or Pending
+    while it is worked out; kept by the question and the data's fingerprint, chart included
+    (drawing it took two thirds of a warm request)."""
     from qa_app.store.fingerprints import flags_fingerprint
 
     rubric_id = current_app.config["RUBRIC_ID"]
@@ -115,10 +113,21 @@ def _comparison(filters, outcome: str, rubric_key: str | None):
                 get_engine(), filters, outcome, None, "save_script", rubric_key, rubric_id
             )
         except ExportError as exc:
-            return None, str(exc)
-        return report, None
+            return None, str(exc), None
+        return report, None, _chart(report)
 
     return _COMPARISONS.answer(key, compute)
+
+
+def _chart(report: dict) -> str | None:
+    """The difference chart as an SVG data URL, or None when no call is in the report."""
+    if not _any_calls(report):
+        return None
+    from qa_app.charts import svg_data_url
+    from qa_app.charts.flags import difference_chart_svg
+
+    svg = difference_chart_svg(report["groups"], report["value_is"] == "rate")
+    return svg_data_url(svg) if svg else None
 
 
 def _any_calls(report: dict) -> bool:
