@@ -23,6 +23,7 @@ from qa_app.models.calibration import (
 )
 from qa_app.models.calls import Call, Outcome, TranscriptTurn, TranscriptVersion
 from qa_app.models.customers import Customer, CustomerEvent
+from qa_app.models.data_versions import DataVersion
 from qa_app.models.experiments import AgentExposure, Experiment, ExperimentAmendment, ExperimentUnit
 from qa_app.models.final_scores import FinalScore, FinalValue
 from qa_app.models.forms import FormSubmission
@@ -58,6 +59,7 @@ __all__ = [
     "Call",
     "Customer",
     "CustomerEvent",
+    "DataVersion",
     "Experiment",
     "ExperimentAmendment",
     "ExperimentUnit",

@@ -10,16 +10,7 @@ from sqlalchemy import func
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, select
 
-from qa_app.models import (
-    Call,
-    Customer,
-    CustomerEvent,
-    FinalScore,
-    MachineModel,
-    MachineScore,
-    Outcome,
-    RubricVersion,
-)
+from qa_app.models import DataVersion
 
 
 def fingerprint(db: Session, tables) -> tuple:
@@ -42,21 +33,29 @@ def fingerprint(db: Session, tables) -> tuple:
     return tuple(parts)
 
 
+def table_versions(db: Session, names: tuple[str, ...]) -> tuple:
+    """The database and the version of each named table (data_versions, moved by the
+    database's own triggers on every insert, update and delete, in the changing
+    transaction): one small query, however many rows the tables hold."""
+    found = dict(db.exec(select(DataVersion.name, DataVersion.version)
+                         .where(DataVersion.name.in_(names))).all())  # fmt: skip
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise ValueError(f"no data version is kept for {', '.join(missing)}")
+    return (str(db.get_bind().url), *(found[name] for name in names))
+
+
 def survival_fingerprint(db: Session) -> tuple:
     """Customers, their events, the calls, the stored final scores and the rubric versions."""
-    return fingerprint(db, (
-        (Customer.id, Customer.updated_at), (CustomerEvent.id, CustomerEvent.id),
-        (Call.id, Call.updated_at), (FinalScore.id, FinalScore.updated_at),
-        (RubricVersion.id, RubricVersion.id),
-    ))  # fmt: skip
+    return table_versions(
+        db, ("customers", "customer_events", "calls", "final_scores", "rubrics")
+    )
 
 
 def flags_fingerprint(db: Session) -> tuple:
     """The calls, their outcomes, the stored final scores (and flags), the rubric versions
     and the machine's models and scores: what the coaching comparison and the flag summaries
-    (with the machine's prediction-powered figures) read."""
-    return fingerprint(db, (
-        (Call.id, Call.updated_at), (Outcome.id, Outcome.updated_at),
-        (FinalScore.id, FinalScore.updated_at), (RubricVersion.id, RubricVersion.id),
-        (MachineModel.id, MachineModel.id), (None, MachineScore.id),
-    ))  # fmt: skip
+    (with the machine's prediction-powered figures) read. Counting a million calls on every
+    visit cost 150 ms; the versions cost one small query."""
+    return table_versions(db, ("calls", "outcomes", "final_scores", "rubrics",
+                               "machine_models", "machine_scores"))  # fmt: skip
