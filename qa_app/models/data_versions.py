@@ -25,3 +25,5 @@ class DataVersion(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=100)
     version: int = Field(default=0, sa_type=BigInteger)
+    # PostgreSQL: the transaction that last moved it, so each moves it once (migration 0024).
+    changed_in: int | None = Field(default=None, sa_type=BigInteger)
