@@ -117,6 +117,9 @@ def load_settings(
         # per process unless QA_APP_API_RATE_STORAGE names a shared store (redis://host:6379).
         "API_RATE_LIMIT": os.environ.get("QA_APP_API_RATE_LIMIT") or "600 per minute",
         "API_RATE_STORAGE": os.environ.get("QA_APP_API_RATE_STORAGE") or "memory://",
+        # Requests per client address to the API, whatever tokens it sends.
+        "API_ADDRESS_RATE_LIMIT": os.environ.get("QA_APP_API_ADDRESS_RATE_LIMIT")
+        or "3000 per minute",
     }
     secret = os.environ.get("QA_APP_SECRET_KEY")
     if secret:

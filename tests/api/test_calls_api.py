@@ -160,3 +160,10 @@ def test_calls_in_bulk_all_or_nothing(scoring, client, tokens):
         assert session.exec(select(Call).where(Call.call_id == "B-9")).first() is None
     moved = "\n".join(json.dumps(dict(line, team="Other")) for line in lines)
     assert client.post("/api/v1/calls:bulk", data=moved, headers=headers).status_code == 409
+
+
+def test_made_up_tokens_do_not_buy_unlimited_tries(scoring, client):
+    scoring.config["API_ADDRESS_RATE_LIMIT"] = "3 per minute"
+    answers = [client.get("/api/v1/reviews", headers={"Authorization": f"Bearer qa_guess{i}"})
+               for i in range(4)]  # fmt: skip
+    assert [a.status_code for a in answers] == [401, 401, 401, 429]

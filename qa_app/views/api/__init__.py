@@ -38,6 +38,10 @@ def init_app(app: Flask) -> None:
     )
     for module in (calls, records, reviews, analyses, calibration):
         limiter.limit(lambda: app.config["API_RATE_LIMIT"])(module.bp)
+        # And per address, whatever tokens it sends: made-up tokens each have a count of
+        # their own, and must not buy unlimited tries.
+        limiter.limit(lambda: app.config["API_ADDRESS_RATE_LIMIT"], key_func=auth.address_key,
+                      scope="address")(module.bp)  # fmt: skip
         api.register_blueprint(module.bp, parameters=[])
         csrf.exempt(module.bp)
     api.spec.options["security"] = [{"token": []}]  # every operation needs a token

@@ -24,6 +24,11 @@ def rate_key() -> str:
     token = bearer_token()
     if token:
         return "token:" + hashlib.sha256(token.encode()).hexdigest()[:24]
+    return address_key()
+
+
+def address_key() -> str:
+    """The client's address (behind QA_APP_TRUSTED_PROXIES, the one the proxy saw)."""
     return "address:" + (request.remote_addr or "unknown")
 
 
