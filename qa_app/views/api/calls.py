@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, g, json, request
+from flask import abort, json, request
 from flask.views import MethodView
 from marshmallow import ValidationError
 from sqlmodel import select
@@ -13,6 +13,7 @@ from qa_app.models import Call
 from qa_app.views.api.auth import token_required
 from qa_app.views.api.blueprint import ApiBlueprint
 from qa_app.views.api.idempotency import answer_once
+from qa_app.views.api.importing import imported, is_answer
 from qa_app.views.api.schemas import (
     BulkOut,
     CallBulkLine,
@@ -54,8 +55,6 @@ class CallByExternalId(MethodView):
 
 
 def _put(external_id: str, body: dict, replace: bool):
-    from qa_app.store.imports.service import import_rows
-
     if not external_id.strip() or len(external_id) > TEXT_LIMITS["call_id"]:
         abort(problem(422, "Some of what was sent needs fixing",
                       errors=[{"field": "path.external_id", "message":
@@ -67,26 +66,14 @@ def _put(external_id: str, body: dict, replace: bool):
              "is not Unicode text; send it as UTF-8"} for path in broken]))  # fmt: skip
     row = _as_import_row({"call_id": external_id, **body})
     table = Table([*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS], [(1, row)], row_unit="call")
-    caller = g.api_caller
-    db = get_session()
-    result = import_rows(db, "calls", table, actor=caller.user, replace=replace,
-                         source=f"API {caller.via}",
-                         rubric_id=current_app.config["RUBRIC_ID"])  # fmt: skip
-    if result.report.errors:
-        db.rollback()
-        return problem(422, "Some of what was sent needs fixing",
-                       errors=[{"field": "body", "message": e.message}
-                               for e in result.report.errors])  # fmt: skip
-    if result.refused_changes:
-        db.rollback()
-        return problem(409, "The call's stored fields differ",
-                       "Send replace=true to change them (the old values go in the audit "
-                       "trail).", changes=result.refused_changes)  # fmt: skip
+    result = imported("calls", table, replace)
+    if is_answer(result):
+        return result
     written = result.written
     outcome = ("created" if written.created else "updated" if written.updated else "unchanged")
     # The import's own reading of the ID (surrounding spaces dropped), as it stored it.
     stored_id = result.report.records[0].call_id
-    call = db.exec(select(Call).where(Call.call_id == stored_id)).one()
+    call = get_session().exec(select(Call).where(Call.call_id == stored_id)).one()
     return _call_out(call, outcome)
 
 
@@ -131,8 +118,6 @@ class CallsInBulk(MethodView):
 
 
 def _bulk(replace: bool):
-    from qa_app.store.imports.service import import_rows
-
     lines = request.get_data().splitlines()
     lines = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
     if not lines or len(lines) > MAX_BULK:
@@ -158,22 +143,10 @@ def _bulk(replace: bool):
         rows.append((number, _as_import_row(loaded)))
     if errors:
         return problem(422, "Some of what was sent needs fixing", errors=errors[:100])
-    caller = g.api_caller
-    db = get_session()
     table = Table([*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS], rows, row_unit="line")
-    result = import_rows(db, "calls", table, actor=caller.user, replace=replace,
-                         source=f"API {caller.via}",
-                         rubric_id=current_app.config["RUBRIC_ID"])  # fmt: skip
-    if result.report.errors:
-        db.rollback()
-        return problem(422, "Some of what was sent needs fixing",
-                       errors=[{"field": f"line.{e.row}", "message": e.message}
-                               for e in result.report.errors[:100]])  # fmt: skip
-    if result.refused_changes:
-        db.rollback()
-        return problem(409, "Stored fields differ",
-                       "Send replace=true to change them (the old values go in the audit "
-                       "trail).", changes=result.refused_changes[:100])  # fmt: skip
+    result = imported("calls", table, replace, field_of=lambda e: f"line.{e.row}")
+    if is_answer(result):
+        return result
     written = result.written
     return {"created": written.created, "updated": written.updated,
             "unchanged": written.unchanged, "transcripts_kept": written.transcripts_kept}

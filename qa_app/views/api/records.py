@@ -3,7 +3,7 @@ checks and its refusal to replace a stored value without ``replace=true``."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, g
+from flask import abort
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
@@ -12,8 +12,8 @@ from qa_app.domain.imports.customers import CUSTOMER_COLUMNS, EVENT_COLUMNS, EVE
 from qa_app.views.api.auth import token_required
 from qa_app.views.api.blueprint import ApiBlueprint
 from qa_app.views.api.idempotency import answer_once
+from qa_app.views.api.importing import imported, is_answer
 from qa_app.views.api.schemas import ReplaceArgs, unencodable
-from qa_app.web.database import get_session
 from qa_app.web.problems import problem
 
 bp = ApiBlueprint("records", __name__, url_prefix="/api/v1",
@@ -105,28 +105,14 @@ class CustomerEvents(MethodView):
 
 
 def _write(kind: str, columns: list[str], row: dict, args: dict):
-    from qa_app.store.imports.service import import_rows
-
     broken = unencodable(row)
     if broken:
         return problem(422, "Some of what was sent needs fixing", errors=[
             {"field": f"json.{path}", "message": "not Unicode text; send it as UTF-8"}
             for path in broken])  # fmt: skip
-    caller = g.api_caller
-    db = get_session()
-    result = import_rows(db, kind, Table(columns, [(1, row)], row_unit="request"),
-                         actor=caller.user, replace=args["replace"], source=f"API {caller.via}",
-                         rubric_id=current_app.config["RUBRIC_ID"])  # fmt: skip
-    if result.report.errors:
-        db.rollback()
-        return problem(422, "Some of what was sent needs fixing",
-                       errors=[{"field": "body", "message": e.message}
-                               for e in result.report.errors])  # fmt: skip
-    if result.refused_changes:
-        db.rollback()
-        return problem(409, "Stored values differ",
-                       "Send replace=true to change them (the old values go in the audit "
-                       "trail).", changes=result.refused_changes)  # fmt: skip
+    result = imported(kind, Table(columns, [(1, row)], row_unit="request"), args["replace"])
+    if is_answer(result):
+        return result
     written = result.written
     return {"created": written.created, "updated": written.updated,
             "unchanged": written.unchanged}  # fmt: skip
