@@ -1,6 +1,7 @@
-"""A version number per table that analyses read, moved by the database itself on every
-insert, update and delete (triggers, migration 0024), so a page can tell in one small query
-whether the data under a kept result has changed (qa_app.store.fingerprints)."""
+"""A version number per table that analyses read, moved by the database itself (triggers,
+migration 0024: every statement on PostgreSQL, updates and deletes on SQLite, where an insert
+moves the table's largest id instead), so a page can tell in two small reads whether the data
+under a kept result has changed (qa_app.store.fingerprints)."""
 
 from __future__ import annotations
 

@@ -6,11 +6,14 @@ change to the data it reads is never answered from an old result.
 
 from __future__ import annotations
 
+from sqlalchemy import column as sql_column
 from sqlalchemy import func
+from sqlalchemy import table as sql_table
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, select
 
 from qa_app.models import DataVersion
+from qa_app.models.data_versions import VERSIONED_TABLES
 
 
 def fingerprint(db: Session, tables) -> tuple:
@@ -34,15 +37,20 @@ def fingerprint(db: Session, tables) -> tuple:
 
 
 def table_versions(db: Session, names: tuple[str, ...]) -> tuple:
-    """The database and the version of each named table (data_versions, moved by the
-    database's own triggers on every insert, update and delete, in the changing
-    transaction): one small query, however many rows the tables hold."""
+    """The database and, per named table, its version (data_versions, moved by the
+    database's own triggers in the changing transaction: on PostgreSQL by every statement, on
+    SQLite by updates and deletes) and its largest id (which every insert moves): two small
+    reads, however many rows the tables hold."""
+    unknown = [name for name in names if name not in VERSIONED_TABLES]
+    if unknown:
+        raise ValueError(f"no data version is kept for {', '.join(unknown)}")
     found = dict(db.exec(select(DataVersion.name, DataVersion.version)
                          .where(DataVersion.name.in_(names))).all())  # fmt: skip
-    missing = [name for name in names if name not in found]
-    if missing:
-        raise ValueError(f"no data version is kept for {', '.join(missing)}")
-    return (str(db.get_bind().url), *(found[name] for name in names))
+    largest = db.connection().execute(select(*(
+        select(func.max(sql_table(name, sql_column("id")).c.id)).scalar_subquery()
+        for name in names
+    ))).one()  # fmt: skip
+    return (str(db.get_bind().url), *(found.get(name) for name in names), *largest)
 
 
 def survival_fingerprint(db: Session) -> tuple:
